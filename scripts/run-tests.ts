@@ -1,0 +1,64 @@
+// Runs the suite with node's test runner against real PostgreSQL and Redis.
+// Uses what answers (TEST_DATABASE_URL or 127.0.0.1:5432; REDIS_URL or 127.0.0.1:6379);
+// otherwise starts an embedded PostgreSQL and a local redis-server for the run.
+import { spawn } from 'node:child_process';
+import { readdirSync, statSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { projectRoot } from '../server/config/index.js';
+import { createLogger } from '../server/logger.js';
+import { startEmbeddedPostgres } from '../server/db/embedded.js';
+import { ensureRedis } from '../server/jobs/local-redis.js';
+
+const logger = createLogger('info', 'test-runner');
+
+async function pgAnswers(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+function testFiles(dir: string, filter: string[]): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const p = path.join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...testFiles(p, filter));
+    else if (name.endsWith('.test.ts')) out.push(p);
+  }
+  return out.filter((f) => !filter.length || filter.some((x) => f.includes(x))).sort();
+}
+
+const filter = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const stops: (() => Promise<void>)[] = [];
+
+let databaseUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+if (!(await pgAnswers(databaseUrl))) {
+  logger.info('no PostgreSQL answers; starting an embedded one for the tests');
+  const dir = path.join(projectRoot, '.data/test');
+  mkdirSync(dir, { recursive: true });
+  const embedded = await startEmbeddedPostgres(dir, logger, 'postgres');
+  stops.push(embedded.stop);
+  databaseUrl = embedded.url;
+}
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const redis = await ensureRedis(redisUrl, path.join(projectRoot, '.data/test'), logger);
+stops.push(redis.stop);
+
+const files = testFiles(path.join(projectRoot, 'test'), filter);
+logger.info({ files: files.length, databaseUrl: databaseUrl.replace(/:[^:@/]+@/, ':***@'), redisUrl }, 'running tests');
+const concurrency = process.env.TEST_CONCURRENCY ?? '2';
+const child = spawn(
+  process.execPath,
+  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files],
+  { cwd: projectRoot, stdio: 'inherit', env: { ...process.env, TEST_DATABASE_URL: databaseUrl, REDIS_URL: redisUrl } },
+);
+const code: number = await new Promise((resolve) => child.on('exit', (c) => resolve(c ?? 1)));
+for (const stop of stops) await stop().catch(() => {});
+process.exit(code);

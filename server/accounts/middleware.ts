@@ -1,0 +1,52 @@
+// Bearer authentication and role checks for routes.
+import type { RequestHandler } from 'express';
+import { forbidden, unauthorized } from '../http/errors.js';
+import type { AccountsService, Role, User } from './service.js';
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      user?: User;
+    }
+  }
+}
+
+/** Reads a bearer token when present; a present but invalid token is an error. */
+export function authenticate(accounts: AccountsService): RequestHandler {
+  return (req, _res, next) => {
+    const header = req.headers.authorization;
+    // Other schemes (e.g. an HTTP-signature "Signature") belong to federation.
+    if (!header || !/^Bearer\b/i.test(header)) return next();
+    const m = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!m) return next(unauthorized('Authorization must be "Bearer <token>"'));
+    accounts
+      .authenticate(m[1])
+      .then((user) => {
+        req.user = user;
+        next();
+      })
+      .catch(next);
+  };
+}
+
+/** Marks a middleware as a route's access check; a test requires one first on every route. */
+export function accessCheck(description: string, fn: RequestHandler): RequestHandler {
+  return Object.assign(fn, { accessCheck: description });
+}
+
+/** Lets the request through when the user has one of the roles (admin passes every check). */
+export function requireRole(...allowed: Role[]): RequestHandler {
+  return accessCheck(`role:${allowed.join('|')}`, (req, _res, next) => {
+    if (!req.user) return next(unauthorized());
+    if (req.user.role === 'admin' || allowed.includes(req.user.role)) return next();
+    next(forbidden(`This needs the role ${allowed.join(' or ')}`));
+  });
+}
+
+/** Any signed-in user. */
+export const requireUser: RequestHandler = accessCheck('user', (req, _res, next) => (req.user ? next() : next(unauthorized())));
+
+/** Public route: deliberately open to everyone (so every route states its check). Checks
+ * that depend on the resource (a private track) happen in the handler. */
+export const isPublic: RequestHandler = accessCheck('public', (_req, _res, next) => next());

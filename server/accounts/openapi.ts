@@ -1,0 +1,100 @@
+import { bearer, json, problem, ref, type OpenApiFragment } from '../api/openapi-types.js';
+
+export const accountsOpenApi: OpenApiFragment = {
+  tags: [{ name: 'accounts', description: 'Sign-up, login (OAuth2 password grant) and roles' }],
+  schemas: {
+    User: {
+      type: 'object',
+      required: ['id', 'username', 'role'],
+      properties: {
+        id: { type: 'string', format: 'uuid' },
+        username: { type: 'string' },
+        email: { type: ['string', 'null'] },
+        role: { type: 'string', enum: ['admin', 'artist', 'listener', 'auditor'] },
+        displayName: { type: ['string', 'null'] },
+        disabled: { type: 'boolean' },
+        createdAt: { type: 'string', format: 'date-time' },
+      },
+    },
+    NewUser: {
+      type: 'object',
+      required: ['username', 'password'],
+      properties: {
+        username: { type: 'string', pattern: '^[A-Za-z0-9_]{2,40}$' },
+        password: { type: 'string', minLength: 8 },
+        email: { type: 'string', format: 'email' },
+        displayName: { type: 'string' },
+        role: { type: 'string', enum: ['listener', 'artist', 'admin', 'auditor'], description: 'admin and auditor only when an admin creates the account' },
+      },
+    },
+    TokenPair: {
+      type: 'object',
+      properties: {
+        access_token: { type: 'string' },
+        token_type: { const: 'Bearer' },
+        expires_in: { type: 'integer' },
+        refresh_token: { type: 'string' },
+        scope: { type: 'string' },
+      },
+    },
+  },
+  paths: {
+    '/api/v1/users': {
+      post: {
+        tags: ['accounts'],
+        summary: 'Sign up (listener or artist); admins may create any role',
+        requestBody: { required: true, content: { 'application/json': { schema: ref('NewUser') } } },
+        responses: { 201: json('The new user', ref('User')), 400: problem('Invalid input'), 403: problem('Sign-up closed or role not allowed'), 409: problem('Username taken') },
+      },
+    },
+    '/api/v1/oauth/token': {
+      post: {
+        tags: ['accounts'],
+        summary: 'Get a bearer token (grant_type password or refresh_token)',
+        requestBody: {
+          required: true,
+          content: {
+            'application/x-www-form-urlencoded': { schema: { type: 'object' } },
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['grant_type'],
+                properties: { grant_type: { enum: ['password', 'refresh_token'] }, username: { type: 'string' }, password: { type: 'string' }, refresh_token: { type: 'string' } },
+              },
+            },
+          },
+        },
+        responses: { 200: json('Tokens', ref('TokenPair')), 400: problem('Wrong credentials or malformed request') },
+      },
+    },
+    '/api/v1/oauth/revoke': {
+      post: { tags: ['accounts'], summary: 'Revoke a token (defaults to the one in use)', security: bearer, responses: { 204: { description: 'Revoked' }, 401: problem('Not signed in') } },
+    },
+    '/api/v1/users/me': {
+      get: { tags: ['accounts'], summary: 'The signed-in user', security: bearer, responses: { 200: json('User', ref('User')), 401: problem('Not signed in') } },
+    },
+    '/api/v1/admin/users': {
+      get: {
+        tags: ['accounts'],
+        summary: 'List users (admin)',
+        security: bearer,
+        parameters: [
+          { name: 'role', in: 'query', schema: { type: 'string' } },
+          { name: 'limit', in: 'query', schema: { type: 'integer' } },
+          { name: 'offset', in: 'query', schema: { type: 'integer' } },
+        ],
+        responses: { 200: json('Users', { type: 'object', properties: { total: { type: 'integer' }, data: { type: 'array', items: ref('User') } } }), 403: problem('Not an admin') },
+      },
+    },
+    '/api/v1/admin/users/{id}': {
+      patch: {
+        tags: ['accounts'],
+        summary: 'Change a user\'s role, display name or disable them (admin)',
+        security: bearer,
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+        requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { role: { type: 'string' }, disabled: { type: 'boolean' }, displayName: { type: 'string' } } } } } },
+        responses: { 200: json('User', ref('User')), 403: problem('Not an admin'), 404: problem('No such user') },
+      },
+    },
+  },
+};

@@ -1,0 +1,191 @@
+// Users, roles and bearer tokens.
+import { createHash, randomBytes } from 'node:crypto';
+import type { Sequelize } from 'sequelize';
+import { z } from 'zod';
+import { select, selectOne, execute } from '../db/index.js';
+import { AppError, conflict, unauthorized } from '../http/errors.js';
+import { hashPassword, verifyPassword } from './passwords.js';
+
+export const roles = ['admin', 'artist', 'listener', 'auditor'] as const;
+export type Role = (typeof roles)[number];
+
+export interface User {
+  id: string;
+  username: string;
+  email: string | null;
+  role: Role;
+  displayName: string | null;
+  disabled: boolean;
+  createdAt: string;
+}
+
+export interface TokenPair {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  refresh_token: string;
+  scope: Role;
+}
+
+export const usernameSchema = z
+  .string()
+  .min(2)
+  .max(40)
+  .regex(/^[a-z0-9_]+$/i, 'letters, digits and underscores only');
+
+export const newUserSchema = z.object({
+  username: usernameSchema,
+  password: z.string().min(8, 'at least 8 characters').max(200),
+  email: z.string().email().max(320).optional(),
+  displayName: z.string().min(1).max(100).optional(),
+  role: z.enum(roles).default('listener'),
+});
+export type NewUser = z.input<typeof newUserSchema>;
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+
+interface UserRow {
+  id: string;
+  username: string;
+  email: string | null;
+  role: Role;
+  display_name: string | null;
+  disabled: boolean;
+  created_at: Date;
+  password_hash: string;
+}
+
+const toUser = (r: UserRow): User => ({
+  id: r.id,
+  username: r.username,
+  email: r.email,
+  role: r.role,
+  displayName: r.display_name,
+  disabled: r.disabled,
+  createdAt: new Date(r.created_at).toISOString(),
+});
+
+export type UserCreatedHook = (user: User) => Promise<void>;
+
+export class AccountsService {
+  private createdHooks: UserCreatedHook[] = [];
+
+  constructor(private readonly db: Sequelize, private readonly tokenTtlSeconds: number) {}
+
+  /** Other capabilities (federation keys, wallets) set themselves up for a new user here. */
+  onUserCreated(hook: UserCreatedHook): void {
+    this.createdHooks.push(hook);
+  }
+
+  async create(input: NewUser): Promise<User> {
+    const data = newUserSchema.parse(input);
+    const taken = await selectOne(this.db, 'SELECT 1 FROM users WHERE lower(username) = lower(:u)', { u: data.username });
+    if (taken) throw conflict('username_taken', `The username "${data.username}" is taken`);
+    const hash = await hashPassword(data.password);
+    let row: UserRow | undefined;
+    try {
+      row = await selectOne<UserRow>(
+        this.db,
+        `INSERT INTO users (username, email, password_hash, role, display_name)
+         VALUES (:username, :email, :hash, :role, :displayName) RETURNING *`,
+        { username: data.username, email: data.email ?? null, hash, role: data.role, displayName: data.displayName ?? null },
+      );
+    } catch (err) {
+      if (/unique/i.test(String((err as Error).message))) throw conflict('username_taken', 'That username or email is taken');
+      throw err;
+    }
+    const user = toUser(row!);
+    for (const hook of this.createdHooks) await hook(user);
+    return user;
+  }
+
+  async byId(id: string): Promise<User | undefined> {
+    if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+    const row = await selectOne<UserRow>(this.db, 'SELECT * FROM users WHERE id = :id', { id });
+    return row && toUser(row);
+  }
+
+  async byUsername(username: string): Promise<User | undefined> {
+    const row = await selectOne<UserRow>(this.db, 'SELECT * FROM users WHERE lower(username) = lower(:u)', { u: username });
+    return row && toUser(row);
+  }
+
+  async list(opts: { role?: Role; limit?: number; offset?: number } = {}): Promise<{ total: number; data: User[] }> {
+    const where = opts.role ? 'WHERE role = :role' : '';
+    const rows = await select<UserRow>(this.db, `SELECT * FROM users ${where} ORDER BY created_at LIMIT :limit OFFSET :offset`, {
+      role: opts.role ?? null,
+      limit: opts.limit ?? 50,
+      offset: opts.offset ?? 0,
+    });
+    const total = await selectOne<{ n: string }>(this.db, `SELECT count(*) AS n FROM users ${where}`, { role: opts.role ?? null });
+    return { total: Number(total?.n ?? 0), data: rows.map(toUser) };
+  }
+
+  async count(): Promise<number> {
+    const r = await selectOne<{ n: string }>(this.db, 'SELECT count(*) AS n FROM users');
+    return Number(r?.n ?? 0);
+  }
+
+  async update(id: string, patch: { role?: Role; disabled?: boolean; displayName?: string }): Promise<User> {
+    const user = await this.byId(id);
+    if (!user) throw new AppError(404, 'not_found', 'User not found');
+    await execute(
+      this.db,
+      `UPDATE users SET role = :role, disabled = :disabled, display_name = :displayName, updated_at = now() WHERE id = :id`,
+      { id, role: patch.role ?? user.role, disabled: patch.disabled ?? user.disabled, displayName: patch.displayName ?? user.displayName },
+    );
+    if (patch.disabled) await execute(this.db, 'DELETE FROM auth_tokens WHERE user_id = :id', { id });
+    return (await this.byId(id))!;
+  }
+
+  async login(username: string, password: string): Promise<TokenPair> {
+    const row = await selectOne<UserRow>(this.db, 'SELECT * FROM users WHERE lower(username) = lower(:u)', { u: username });
+    // Hash anyway so a missing user takes as long as a wrong password.
+    const ok = row ? await verifyPassword(password, row.password_hash) : (await hashPassword(password), false);
+    if (!row || !ok) throw new AppError(400, 'invalid_grant', 'Wrong username or password');
+    if (row.disabled) throw new AppError(403, 'account_disabled', 'This account is disabled');
+    return this.issueTokens(row.id, row.role);
+  }
+
+  async refresh(refreshToken: string): Promise<TokenPair> {
+    const row = await selectOne<{ user_id: string }>(
+      this.db,
+      `DELETE FROM auth_tokens WHERE token_hash = :h AND kind = 'refresh' AND expires_at > now() RETURNING user_id`,
+      { h: sha256(refreshToken) },
+    );
+    if (!row) throw new AppError(400, 'invalid_grant', 'Unknown or expired refresh token');
+    const user = await this.byId(row.user_id);
+    if (!user || user.disabled) throw new AppError(400, 'invalid_grant', 'Account unavailable');
+    return this.issueTokens(user.id, user.role);
+  }
+
+  private async issueTokens(userId: string, role: Role): Promise<TokenPair> {
+    const access = randomBytes(32).toString('base64url');
+    const refresh = randomBytes(32).toString('base64url');
+    await execute(
+      this.db,
+      `INSERT INTO auth_tokens (token_hash, kind, user_id, expires_at) VALUES
+       (:a, 'access', :u, now() + make_interval(secs => :ttl)),
+       (:r, 'refresh', :u, now() + make_interval(secs => :rttl))`,
+      { a: sha256(access), r: sha256(refresh), u: userId, ttl: this.tokenTtlSeconds, rttl: this.tokenTtlSeconds * 30 },
+    );
+    return { access_token: access, token_type: 'Bearer', expires_in: this.tokenTtlSeconds, refresh_token: refresh, scope: role };
+  }
+
+  async revoke(token: string): Promise<void> {
+    await execute(this.db, 'DELETE FROM auth_tokens WHERE token_hash = :h', { h: sha256(token) });
+  }
+
+  /** The user behind a bearer token, or an error that says why not. */
+  async authenticate(token: string): Promise<User> {
+    const row = await selectOne<UserRow>(
+      this.db,
+      `SELECT u.* FROM auth_tokens t JOIN users u ON u.id = t.user_id
+       WHERE t.token_hash = :h AND t.kind = 'access' AND t.expires_at > now()`,
+      { h: sha256(token) },
+    );
+    if (!row) throw unauthorized('Invalid or expired access token');
+    if (row.disabled) throw new AppError(403, 'account_disabled', 'This account is disabled');
+    return toUser(row);
+  }
+}

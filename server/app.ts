@@ -1,0 +1,43 @@
+// Builds the express app from the capabilities; no logic of its own.
+import express, { type Express } from 'express';
+import path from 'node:path';
+import { existsSync } from 'node:fs';
+import { pinoHttp } from 'pino-http';
+import type { Capability, NodeContext } from './context.js';
+import { problemHandler, notFoundHandler } from './http/errors.js';
+import { httpMetrics } from './http/metrics.js';
+import { authenticate } from './accounts/middleware.js';
+import { systemRoutes, systemOpenApi } from './api/system.js';
+import { buildOpenApi, fragmentsOf } from './api/openapi.js';
+import { projectRoot } from './config/index.js';
+
+export const apiVersion = '0.1.0';
+
+export function openApiFor(ctx: NodeContext, caps: Capability[]) {
+  return buildOpenApi([systemOpenApi, ...fragmentsOf(caps)], ctx.config.publicUrl, apiVersion);
+}
+
+export function buildApp(ctx: NodeContext, caps: Capability[]): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', ctx.config.trustProxy);
+  app.use(httpMetrics(ctx.metrics));
+  app.use(pinoHttp({ logger: ctx.logger.child({ component: 'http' }), autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' } }));
+  // JSON bodies only for plain application/json: federation reads its own raw bodies.
+  app.use(express.json({ limit: ctx.config.uploads.maxBodyBytes, type: ['application/json'] }));
+  app.use(authenticate(ctx.services.accounts));
+  const openapi = openApiFor(ctx, caps);
+  app.use(systemRoutes(ctx, () => openapi));
+  for (const cap of caps) if (cap.routes) app.use(cap.routes(ctx));
+  const clientDist = path.join(projectRoot, 'client/dist');
+  if (existsSync(clientDist)) {
+    app.use(express.static(clientDist, { index: false, maxAge: '1h' }));
+    app.get(/^\/(?!api\/|\.well-known\/|ap\/|static\/|tracker).*/, (req, res, next) => {
+      if (!req.accepts('html')) return next();
+      res.sendFile(path.join(clientDist, 'index.html'));
+    });
+  }
+  app.use(notFoundHandler);
+  app.use(problemHandler);
+  return app;
+}

@@ -1,0 +1,113 @@
+// Loads config/default.json, an optional operator file, environment variables and
+// explicit overrides (tests), in that order, then validates the result.
+import { readFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { configSchema, type Config } from './schema.js';
+
+export type { Config } from './schema.js';
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+type Json = Record<string, unknown>;
+
+function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export function deepMerge(base: Json, over: Json): Json {
+  const out: Json = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    if (v === undefined) continue;
+    out[k] = isObject(v) && isObject(out[k]) ? deepMerge(out[k] as Json, v) : v;
+  }
+  return out;
+}
+
+function readJson(file: string): Json {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Json;
+  } catch (err) {
+    throw new ConfigError([`${file}: ${(err as Error).message}`]);
+  }
+}
+
+function int(name: string, raw: string, problems: string[]): number | undefined {
+  if (!/^-?\d+$/.test(raw)) {
+    problems.push(`${name}: expected a whole number, got "${raw}"`);
+    return undefined;
+  }
+  return Number(raw);
+}
+
+function bool(name: string, raw: string, problems: string[]): boolean | undefined {
+  if (/^(1|true|yes)$/i.test(raw)) return true;
+  if (/^(0|false|no)$/i.test(raw)) return false;
+  problems.push(`${name}: expected true or false, got "${raw}"`);
+  return undefined;
+}
+
+/** The environment variables operators expect, mapped onto the schema. */
+export function fromEnvironment(env: NodeJS.ProcessEnv, problems: string[] = []): Json {
+  const out: Json = {};
+  const fed: Json = {};
+  const money: Json = {};
+  const ledger: Json = {};
+  if (env.PORT) out.port = int('PORT', env.PORT, problems);
+  if (env.HOST) out.host = env.HOST;
+  if (env.PUBLIC_URL) out.publicUrl = env.PUBLIC_URL;
+  if (env.DATA_DIR) out.dataDir = env.DATA_DIR;
+  if (env.DATABASE_URL) out.databaseUrl = env.DATABASE_URL;
+  if (env.REDIS_URL) out.redisUrl = env.REDIS_URL;
+  if (env.REDIS_PREFIX) out.redisPrefix = env.REDIS_PREFIX;
+  if (env.NODE_ROLE) out.role = env.NODE_ROLE;
+  if (env.LOG_LEVEL) out.logLevel = env.LOG_LEVEL;
+  if (env.NODE_NAME) out.nodeName = env.NODE_NAME;
+  if (env.TRUST_PROXY) out.trustProxy = bool('TRUST_PROXY', env.TRUST_PROXY, problems);
+  if (env.FEDERATION_ALLOW_PRIVATE_ADDRESSES) {
+    fed.allowPrivateAddresses = bool('FEDERATION_ALLOW_PRIVATE_ADDRESSES', env.FEDERATION_ALLOW_PRIVATE_ADDRESSES, problems);
+  }
+  if (env.CLUSTER) fed.cluster = env.CLUSTER;
+  if (env.CURRENCY) money.currency = env.CURRENCY;
+  if (env.TIME_ZONE) money.timeZone = env.TIME_ZONE;
+  if (env.LEDGER_ENGINE) ledger.engine = env.LEDGER_ENGINE;
+  if (Object.keys(fed).length) out.federation = fed;
+  if (Object.keys(money).length) out.money = money;
+  if (Object.keys(ledger).length) out.ledger = ledger;
+  return out;
+}
+
+export interface LoadConfigOptions {
+  env?: NodeJS.ProcessEnv;
+  overrides?: Json;
+  /** Skip environment variables entirely (tests building several nodes in one process). */
+  ignoreEnv?: boolean;
+}
+
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const problems: string[] = [];
+  let merged = readJson(path.join(projectRoot, 'config/default.json'));
+  const file = options.ignoreEnv ? undefined : env.NINETEN_CONFIG;
+  if (file) {
+    if (!existsSync(file)) throw new ConfigError([`NINETEN_CONFIG: no such file ${file}`]);
+    merged = deepMerge(merged, readJson(file));
+  }
+  if (!options.ignoreEnv) merged = deepMerge(merged, fromEnvironment(env, problems));
+  if (options.overrides) merged = deepMerge(merged, options.overrides);
+  const parsed = configSchema.safeParse(merged);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) problems.push(`${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  }
+  if (problems.length || !parsed.success) throw new ConfigError(problems);
+  const config = parsed.data;
+  config.dataDir = path.resolve(projectRoot, config.dataDir);
+  return config;
+}

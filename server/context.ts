@@ -1,0 +1,43 @@
+// What every capability gets: config, logger, database, Redis, jobs, events and the
+// other capabilities' service interfaces.
+import type { Sequelize } from 'sequelize';
+import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
+import type { Router } from 'express';
+import type { Config } from './config/index.js';
+import type { Logger } from './logger.js';
+import type { Jobs } from './jobs/index.js';
+import type { DomainEventBus } from './events.js';
+import type { AccountsService } from './accounts/service.js';
+import type { OpenApiFragment } from './api/openapi-types.js';
+
+/** Service interfaces that capabilities publish for each other, filled in at start. */
+export interface Services {
+  accounts: AccountsService;
+  [name: string]: unknown;
+}
+
+export interface NodeContext {
+  config: Config;
+  logger: Logger;
+  db: Sequelize;
+  redis: Redis;
+  jobs: Jobs;
+  events: DomainEventBus;
+  metrics: Registry;
+  services: Services;
+}
+
+/** A capability: its services, routes, jobs and API description. */
+export interface Capability {
+  name: string;
+  /** Builds the capability's services and registers job handlers and event listeners. */
+  init(ctx: NodeContext): Promise<void> | void;
+  /** Routes, mounted at the root of the app (paths are absolute). */
+  routes?(ctx: NodeContext): Router;
+  /** The capability's part of the OpenAPI description. */
+  openapi?: OpenApiFragment;
+  /** Background work that starts with the process (web or worker role). */
+  start?(ctx: NodeContext): Promise<void> | void;
+  stop?(ctx: NodeContext): Promise<void> | void;
+}

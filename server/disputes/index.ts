@@ -1,0 +1,7 @@
+// disputes: see ../../docs and ARCHITECTURE. Filled in by its issue.
+import type { Capability } from '../context.js';
+
+export const disputesCapability: Capability = {
+  name: 'disputes',
+  init() {},
+};

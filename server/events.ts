@@ -1,0 +1,33 @@
+// Domain events: a capability records a change, commits, then emits; others (the
+// federation bridge, the ledger writer) react. Emitted only after commit.
+import { EventEmitter } from 'node:events';
+
+export interface DomainEvents {
+  'track.published': { trackId: string };
+  'track.updated': { trackId: string };
+  'track.deleted': { trackId: string; channelId: string; apId: string };
+  'playlist.changed': { playlistId: string };
+  'playlist.deleted': { playlistId: string; apId: string; channelId: string };
+  'listen.qualified': { listenId: string };
+  'subscription.changed': { subscriptionId: string };
+  'stream.changed': { streamId: string };
+  'dispute.changed': { disputeId: string };
+}
+
+export class DomainEventBus {
+  private emitter = new EventEmitter();
+
+  emit<K extends keyof DomainEvents>(name: K, payload: DomainEvents[K]): void {
+    this.emitter.emit(name, payload);
+  }
+
+  on<K extends keyof DomainEvents>(name: K, listener: (payload: DomainEvents[K]) => void | Promise<void>): void {
+    this.emitter.on(name, (p: DomainEvents[K]) => {
+      Promise.resolve(listener(p)).catch((err) => this.emitter.emit('error', err));
+    });
+  }
+
+  onError(fn: (err: unknown) => void): void {
+    this.emitter.on('error', fn);
+  }
+}

@@ -1,0 +1,32 @@
+// Every background job kind and its payload, in one place. A handler lives in the
+// capability that owns the job; this list is what the queue accepts.
+
+export interface JobPayloads {
+  /** Probe and transcode an uploaded file into its HLS ladder, torrents and waveform. */
+  'media.transcode': { trackId: string };
+  /** Deliver one signed activity to one inbox. */
+  'federation.deliver': { activityId: string; inbox: string; actorId: string };
+  /** Process one verified incoming activity. */
+  'federation.process': { inboxItemId: string };
+  /** Submit one pending ledger transaction (after the database commit), in order. */
+  'ledger.submit': { outboxId: string };
+  /** Write the daily listening report for a day (and any missed days before it). */
+  'listening.daily-report': { day?: string };
+  /** Flush the batched segment-serve log. */
+  'listening.flush': Record<string, never>;
+  /** Renew subscriptions whose period starts now, lapse the ones that cannot pay. */
+  'money.renew-subscriptions': { at?: string };
+  /** Close a month: node fee, artist pool split, payouts (resumable). */
+  'money.month-close': { month: string };
+  /** Pay out a closed month's artist shares on the payout day. */
+  'money.payout': { month: string };
+  /** Notify reviewers, replace the ones past their deadline, apply decided disputes. */
+  'disputes.tick': { disputeId?: string };
+}
+
+export type JobKind = keyof JobPayloads;
+
+/** Which queue carries a job kind: one queue per capability, so each gets its own concurrency. */
+export function queueOf(kind: JobKind): string {
+  return kind.slice(0, kind.indexOf('.'));
+}

@@ -1,0 +1,7 @@
+// ledger: see ../../docs and ARCHITECTURE. Filled in by its issue.
+import type { Capability } from '../context.js';
+
+export const ledgerCapability: Capability = {
+  name: 'ledger',
+  init() {},
+};

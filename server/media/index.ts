@@ -1,0 +1,7 @@
+// media: see ../../docs and ARCHITECTURE. Filled in by its issue.
+import type { Capability } from '../context.js';
+
+export const mediaCapability: Capability = {
+  name: 'media',
+  init() {},
+};

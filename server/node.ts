@@ -1,0 +1,111 @@
+// Starts one node: database (embedded when none is configured), migrations, Redis,
+// capabilities, then the web server and/or the workers depending on the role.
+import http from 'node:http';
+import { mkdirSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import type { Config } from './config/index.js';
+import { createLogger, type Logger } from './logger.js';
+import { createDatabase } from './db/index.js';
+import { migrate } from './db/migrate.js';
+import { startEmbeddedPostgres } from './db/embedded.js';
+import { ensureRedis } from './jobs/local-redis.js';
+import { Jobs } from './jobs/index.js';
+import { DomainEventBus } from './events.js';
+import { buildApp } from './app.js';
+import { capabilities as defaultCapabilities } from './capabilities.js';
+import type { Capability, NodeContext, Services } from './context.js';
+
+export interface RunningNode {
+  ctx: NodeContext;
+  server?: http.Server;
+  /** The origin the web role listens on (http://127.0.0.1:port). */
+  url?: string;
+  stop(): Promise<void>;
+}
+
+export interface StartNodeOptions {
+  capabilities?: Capability[];
+  logger?: Logger;
+  /** Start a local redis-server when none answers (npm start); tests expect one. */
+  startRedis?: boolean;
+  /** Process-wide default metrics; off when several nodes share a process. */
+  defaultMetrics?: boolean;
+}
+
+export async function startNode(config: Config, options: StartNodeOptions = {}): Promise<RunningNode> {
+  const logger = options.logger ?? createLogger(config.logLevel, config.nodeName);
+  const caps = options.capabilities ?? defaultCapabilities;
+  const cleanups: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const c of cleanups.reverse()) await c().catch((err) => logger.warn({ err }, 'stop step failed'));
+    cleanups.length = 0;
+  };
+  try {
+    mkdirSync(config.dataDir, { recursive: true });
+    let databaseUrl = config.databaseUrl;
+    if (!databaseUrl) {
+      const embedded = await startEmbeddedPostgres(config.dataDir, logger);
+      cleanups.push(embedded.stop);
+      databaseUrl = embedded.url;
+    }
+    const db = createDatabase(databaseUrl, logger);
+    cleanups.push(() => db.close());
+    await db.authenticate();
+    const applied = await migrate(db, logger);
+    if (applied.length) logger.info({ applied }, 'migrations applied');
+
+    if (options.startRedis) {
+      const local = await ensureRedis(config.redisUrl, config.dataDir, logger);
+      cleanups.push(local.stop);
+    }
+    const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3, keyPrefix: `${config.redisPrefix}:kv:` });
+    redis.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
+    cleanups.push(async () => void redis.disconnect());
+    const jobs = new Jobs({ redisUrl: config.redisUrl, prefix: config.redisPrefix, logger });
+    cleanups.push(() => jobs.close());
+    const metrics = new Registry();
+    metrics.setDefaultLabels({ node: config.nodeName });
+    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: metrics });
+    const events = new DomainEventBus();
+    events.onError((err) => logger.error({ err }, 'domain event listener failed'));
+    const ctx: NodeContext = { config, logger, db, redis, jobs, events, metrics, services: {} as Services };
+
+    for (const cap of caps) await cap.init(ctx);
+
+    let server: http.Server | undefined;
+    let url: string | undefined;
+    if (config.role !== 'worker') {
+      const app = buildApp(ctx, caps);
+      server = http.createServer(app);
+      server.keepAliveTimeout = 5000;
+      await new Promise<void>((resolve, reject) => {
+        server!.once('error', reject);
+        server!.listen(config.port, config.host, () => resolve());
+      });
+      const addr = server.address() as import('node:net').AddressInfo;
+      url = `http://127.0.0.1:${addr.port}`;
+      const s = server;
+      cleanups.push(
+        () =>
+          new Promise<void>((resolve) => {
+            s.close(() => resolve());
+            s.closeAllConnections();
+          }),
+      );
+      logger.info({ url, publicUrl: config.publicUrl }, 'web role listening');
+    }
+    if (config.role !== 'web') {
+      jobs.startWorkers();
+      logger.info('worker role started');
+    }
+    for (const cap of caps) {
+      if (cap.start) await cap.start(ctx);
+      if (cap.stop) cleanups.push(async () => cap.stop!(ctx));
+    }
+    return { ctx, server, url, stop: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

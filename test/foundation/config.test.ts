@@ -1,0 +1,52 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadConfig, ConfigError, fromEnvironment } from '../../server/config/index.js';
+
+test('defaults load and validate', () => {
+  const c = loadConfig({ ignoreEnv: true });
+  assert.equal(c.port, 9010);
+  assert.equal(c.redisUrl, 'redis://127.0.0.1:6379');
+  assert.equal(c.databaseUrl, null);
+  assert.equal(c.money.subscriptionAmount, 1000);
+  assert.ok(c.dataDir.startsWith('/'), 'data dir is made absolute');
+});
+
+test('operator environment variables override the defaults', () => {
+  const c = loadConfig({
+    env: {
+      PORT: '8123',
+      PUBLIC_URL: 'https://music.example.org/',
+      DATA_DIR: '/srv/9ten',
+      DATABASE_URL: 'postgres://u:p@db/nineten',
+      REDIS_URL: 'redis://cache:6380',
+      NODE_ROLE: 'worker',
+    },
+  });
+  assert.equal(c.port, 8123);
+  assert.equal(c.publicUrl, 'https://music.example.org', 'trailing slash removed');
+  assert.equal(c.dataDir, '/srv/9ten');
+  assert.equal(c.databaseUrl, 'postgres://u:p@db/nineten');
+  assert.equal(c.redisUrl, 'redis://cache:6380');
+  assert.equal(c.role, 'worker');
+});
+
+test('wrong values are refused with messages naming each problem', () => {
+  assert.throws(
+    () => loadConfig({ env: { PORT: 'eighty', PUBLIC_URL: 'not a url', REDIS_URL: 'http://x', NODE_ROLE: 'boss' } }),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      const text = err.message;
+      assert.match(text, /PORT: expected a whole number, got "eighty"/);
+      assert.match(text, /publicUrl/);
+      assert.match(text, /redisUrl: must be a redis:\/\/ URL/);
+      assert.match(text, /role/);
+      return true;
+    },
+  );
+  assert.throws(() => loadConfig({ ignoreEnv: true, overrides: { money: { nodeFeeAmount: 2000 } } }), /nodeFeeAmount cannot exceed/);
+  assert.throws(() => loadConfig({ ignoreEnv: true, overrides: { money: { currency: 'usd' } } }), /currency/);
+});
+
+test('unset environment leaves the file values alone', () => {
+  assert.deepEqual(fromEnvironment({}), {});
+});
