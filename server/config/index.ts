@@ -63,6 +63,8 @@ export function fromEnvironment(env: NodeJS.ProcessEnv, problems: string[] = [])
   if (env.PORT) out.port = int('PORT', env.PORT, problems);
   if (env.HOST) out.host = env.HOST;
   if (env.PUBLIC_URL) out.publicUrl = env.PUBLIC_URL;
+  // Without a public URL, a node on another port is reached at that port.
+  else if (typeof out.port === 'number') out.publicUrl = `http://localhost:${out.port}`;
   if (env.DATA_DIR) out.dataDir = env.DATA_DIR;
   if (env.DATABASE_URL) out.databaseUrl = env.DATABASE_URL;
   if (env.REDIS_URL) out.redisUrl = env.REDIS_URL;

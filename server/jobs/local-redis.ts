@@ -29,9 +29,9 @@ export async function redisAnswers(url: string): Promise<boolean> {
   }
 }
 
-export function redisServerBinary(): string | undefined {
-  const found = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' });
-  const bin = found.stdout.trim();
+export function redisServerBinary(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const found = spawnSync('/bin/sh', ['-c', 'command -v redis-server'], { encoding: 'utf8', env });
+  const bin = (found.stdout ?? '').trim();
   return found.status === 0 && bin ? bin : undefined;
 }
 
@@ -41,11 +41,11 @@ export interface LocalRedis {
   stop(): Promise<void>;
 }
 
-export async function ensureRedis(url: string, dataDir: string, logger: Logger): Promise<LocalRedis> {
+export async function ensureRedis(url: string, dataDir: string, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<LocalRedis> {
   if (await redisAnswers(url)) return { url, stop: async () => {} };
   const parsed = new URL(url);
   const local = ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(parsed.hostname);
-  const bin = redisServerBinary();
+  const bin = redisServerBinary(env);
   if (!local || !bin) throw new RedisUnavailableError(url);
   const port = parsed.port || '6379';
   const dir = path.join(dataDir, 'redis');

@@ -47,6 +47,11 @@ test('wrong values are refused with messages naming each problem', () => {
   assert.throws(() => loadConfig({ ignoreEnv: true, overrides: { money: { currency: 'usd' } } }), /currency/);
 });
 
+test('PORT without PUBLIC_URL moves the public URL to that port', () => {
+  const c = loadConfig({ env: { PORT: '9555' } });
+  assert.equal(c.publicUrl, 'http://localhost:9555');
+});
+
 test('unset environment leaves the file values alone', () => {
   assert.deepEqual(fromEnvironment({}), {});
 });
