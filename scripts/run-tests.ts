@@ -1,8 +1,8 @@
 // Runs the suite with node's test runner against real PostgreSQL and Redis.
 // Uses what answers (TEST_DATABASE_URL or 127.0.0.1:5432; REDIS_URL or 127.0.0.1:6379);
 // otherwise starts an embedded PostgreSQL and a local redis-server for the run.
-import { spawn } from 'node:child_process';
-import { readdirSync, statSync, mkdirSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync, statSync, mkdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { projectRoot } from '../server/config/index.js';
@@ -50,6 +50,15 @@ if (!(await pgAnswers(databaseUrl))) {
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const redis = await ensureRedis(redisUrl, path.join(projectRoot, '.data/test'), logger);
 stops.push(redis.stop);
+
+// The chaincode's decorators need tsc's metadata (tsx does not emit it): build it first.
+if (existsSync(path.join(projectRoot, 'chaincode/tsconfig.json'))) {
+  const build = spawnSync(process.execPath, [path.join(projectRoot, 'node_modules/typescript/bin/tsc'), '-p', 'chaincode/tsconfig.json'], { cwd: projectRoot, stdio: 'inherit' });
+  if (build.status !== 0) {
+    logger.error('chaincode build failed');
+    process.exit(1);
+  }
+}
 
 const files = testFiles(path.join(projectRoot, 'test'), filter);
 logger.info({ files: files.length, databaseUrl: databaseUrl.replace(/:[^:@/]+@/, ':***@'), redisUrl }, 'running tests');
