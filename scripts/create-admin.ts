@@ -4,10 +4,7 @@ import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../server/config/index.js';
 import { createLogger } from '../server/logger.js';
-import { createDatabase } from '../server/db/index.js';
-import { migrate } from '../server/db/migrate.js';
-import { startEmbeddedPostgres } from '../server/db/embedded.js';
-import { AccountsService } from '../server/accounts/service.js';
+import { createRuntime } from '../server/node.js';
 
 const { values } = parseArgs({ options: { username: { type: 'string' }, password: { type: 'string' }, email: { type: 'string' } } });
 if (!values.username) {
@@ -15,19 +12,17 @@ if (!values.username) {
   process.exit(64);
 }
 const config = loadConfig();
-const logger = createLogger('warn', config.nodeName);
-const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.dataDir, logger);
-const db = createDatabase(config.databaseUrl ?? embedded!.url, logger);
+// The full runtime, so the hooks other capabilities hang on a new user (actor keys,
+// wallet) run as they do for a sign-up.
+const runtime = await createRuntime(config, { logger: createLogger('warn', config.nodeName), startRedis: true, defaultMetrics: false });
 try {
-  await migrate(db, logger);
   const password = values.password ?? randomBytes(12).toString('base64url');
-  const user = await new AccountsService(db, config.auth.tokenTtlSeconds).create({ username: values.username, password, email: values.email, role: 'admin' });
+  const user = await runtime.ctx.services.accounts.create({ username: values.username, password, email: values.email, role: 'admin' });
   console.log(`admin "${user.username}" created (id ${user.id})`);
   if (!values.password) console.log(`password: ${password}`);
 } catch (err) {
   console.error(`could not create the admin: ${(err as Error).message}`);
   process.exitCode = 1;
 } finally {
-  await db.close();
-  await embedded?.stop();
+  await runtime.stop();
 }

@@ -26,6 +26,8 @@ export interface NodeContext {
   events: DomainEventBus;
   metrics: Registry;
   services: Services;
+  /** The web role's HTTP server (for upgrade handlers such as the torrent tracker's WebSocket); unset in workers. Set before capabilities' start(). */
+  httpServer?: import('node:http').Server;
 }
 
 /** A capability: its services, routes, jobs and API description. */

@@ -33,11 +33,22 @@ export interface StartNodeOptions {
   defaultMetrics?: boolean;
 }
 
-export async function startNode(config: Config, options: StartNodeOptions = {}): Promise<RunningNode> {
+export interface NodeRuntime {
+  ctx: NodeContext;
+  capabilities: Capability[];
+  /** Stops everything started so far, in reverse order. */
+  stop(): Promise<void>;
+  /** Registers a step for stop(). */
+  onStop(fn: () => Promise<void>): void;
+}
+
+/** Database (embedded when none is configured), migrations, Redis and initialised
+ * capabilities, without serving or working: what scripts (create-admin) need. */
+export async function createRuntime(config: Config, options: StartNodeOptions = {}): Promise<NodeRuntime> {
   const logger = options.logger ?? createLogger(config.logLevel, config.nodeName);
   const caps = options.capabilities ?? defaultCapabilities;
   const cleanups: (() => Promise<void>)[] = [];
-  const stopAll = async () => {
+  const stop = async () => {
     for (const c of cleanups.reverse()) await c().catch((err) => logger.warn({ err }, 'stop step failed'));
     cleanups.length = 0;
   };
@@ -72,7 +83,18 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
     const ctx: NodeContext = { config, logger, db, redis, jobs, events, metrics, services: {} as Services };
 
     for (const cap of caps) await cap.init(ctx);
+    return { ctx, capabilities: caps, stop, onStop: (fn) => void cleanups.push(fn) };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
 
+export async function startNode(config: Config, options: StartNodeOptions = {}): Promise<RunningNode> {
+  const runtime = await createRuntime(config, options);
+  const { ctx, capabilities: caps } = runtime;
+  const { logger } = ctx;
+  try {
     let server: http.Server | undefined;
     let url: string | undefined;
     if (config.role !== 'worker') {
@@ -86,26 +108,27 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       const addr = server.address() as import('node:net').AddressInfo;
       url = `http://127.0.0.1:${addr.port}`;
       const s = server;
-      cleanups.push(
+      runtime.onStop(
         () =>
           new Promise<void>((resolve) => {
             s.close(() => resolve());
             s.closeAllConnections();
           }),
       );
+      ctx.httpServer = server;
       logger.info({ url, publicUrl: config.publicUrl }, 'web role listening');
     }
     if (config.role !== 'web') {
-      jobs.startWorkers();
+      ctx.jobs.startWorkers();
       logger.info('worker role started');
     }
     for (const cap of caps) {
       if (cap.start) await cap.start(ctx);
-      if (cap.stop) cleanups.push(async () => cap.stop!(ctx));
+      if (cap.stop) runtime.onStop(async () => cap.stop!(ctx));
     }
-    return { ctx, server, url, stop: stopAll };
+    return { ctx, server, url, stop: runtime.stop };
   } catch (err) {
-    await stopAll();
+    await runtime.stop();
     throw err;
   }
 }
