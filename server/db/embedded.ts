@@ -41,7 +41,12 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger, dat
     authMethod: 'scram-sha-256',
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
     onLog: (m) => logger.debug({ postgres: String(m).trim() }, 'embedded postgres'),
-    onError: (m) => logger.warn({ postgres: String(m).trim() }, 'embedded postgres'),
+    // Shutdown makes postgres terminate its connections; that is not worth a warning.
+    onError: (m) => {
+      const text = String(m).trim();
+      if (/terminating connection due to administrator command|Connection terminated/.test(text)) logger.debug({ postgres: text }, 'embedded postgres');
+      else logger.warn({ postgres: text }, 'embedded postgres');
+    },
   });
   if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) {
     logger.info({ databaseDir }, 'initialising embedded PostgreSQL');
