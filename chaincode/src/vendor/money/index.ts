@@ -1,0 +1,15 @@
+// The money split and canonical hashing shared by the server and the chaincode.
+export {
+  allocate,
+  compareKeys,
+  splitSubscription,
+  sumByArtist,
+  topArtists,
+  type ArtistAmount,
+  type ArtistSeconds,
+  type Share,
+  type SplitSubscriptionInput,
+  type SubscriptionSplit,
+  type Weight,
+} from './allocate.js';
+export { canonicalJson, canonicalReportRows, reportRowsHash, sha256Hex, type ReportRow } from './canonical.js';

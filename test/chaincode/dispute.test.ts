@@ -1,0 +1,150 @@
+// DisputeContract: deterministic three-node review across clusters, votes bound to organisations.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { test } from 'node:test';
+
+import { World } from './world.js';
+
+const node = (name: string) => `https://${name}.example/actor`;
+const NODES = [
+  { name: 'one', cluster: 'eu', org: 'Org1MSP' },
+  { name: 'two', cluster: 'eu', org: 'Org2MSP' },
+  { name: 'four', cluster: 'eu', org: 'Org4MSP' },
+  { name: 'six', cluster: 'eu', org: 'Org6MSP' },
+  { name: 'three', cluster: 'us', org: 'Org3MSP' },
+  { name: 'five', cluster: 'us', org: 'Org5MSP' },
+];
+const orgOf = (nodeId: string) => NODES.find((n) => node(n.name) === nodeId)!.org;
+
+async function setup(which = NODES): Promise<World> {
+  const w = new World();
+  for (const n of which) await w.submit(n.org, 'NodeRegistryContract:join', { nodeId: node(n.name), actorUrl: node(n.name), cluster: n.cluster, organisation: n.org });
+  return w;
+}
+
+/** The documented order: sha256(disputeId + nodeId) ascending. */
+function ordered(disputeId: string, cluster: string, same: boolean, exclude: string): string[] {
+  return NODES.filter((n) => (same ? n.cluster === cluster : n.cluster !== cluster))
+    .map((n) => node(n.name))
+    .filter((id) => id !== exclude)
+    .sort((a, b) => {
+      const ha = createHash('sha256').update(disputeId + a).digest('hex');
+      const hb = createHash('sha256').update(disputeId + b).digest('hex');
+      return ha < hb ? -1 : ha > hb ? 1 : 0;
+    });
+}
+
+const openInput = (disputeId: string) => ({
+  disputeId,
+  nodeId: node('one'),
+  month: '2026-10',
+  subject: { type: 'reportRow', ref: `${node('one')}#2026-10-05#1` },
+  amount: 120,
+  evidenceHash: 'e'.repeat(64),
+  deadlineDays: 7,
+});
+
+test('open assigns the reporting node, another node of its cluster and a node of another cluster, deterministically', async () => {
+  for (const disputeId of ['d-1', 'd-2', 'd-3']) {
+    const w = await setup();
+    const dispute = await w.submit('Org2MSP', 'DisputeContract:open', openInput(disputeId));
+    assert.deepEqual(
+      dispute.reviewers.map((r: { nodeId: string; role: string }) => [r.role, r.nodeId]),
+      [
+        ['reporting', node('one')],
+        ['cluster', ordered(disputeId, 'eu', true, node('one'))[0]],
+        ['other', ordered(disputeId, 'eu', false, '')[0]],
+      ],
+    );
+    assert.equal(dispute.status, 'open');
+    assert.equal(dispute.deadline, new Date(w.now + 7 * 86_400_000).toISOString());
+    // the same input on another world yields the same assignment
+    const again = await (await setup([...NODES].reverse())).submit('Org2MSP', 'DisputeContract:open', openInput(disputeId));
+    assert.deepEqual(again.reviewers.map((r: { nodeId: string }) => r.nodeId), dispute.reviewers.map((r: { nodeId: string }) => r.nodeId));
+    const history = await w.invoke('Org1MSP', 'DisputeContract:history', [disputeId]);
+    assert.deepEqual(history.map((s: { step: string }) => s.step), ['opened', 'assigned', 'assigned', 'assigned']);
+    await assert.rejects(w.submit('Org2MSP', 'DisputeContract:open', openInput(disputeId)), /already exists/);
+  }
+});
+
+test('open refuses clearly with too few nodes, an unknown node or an unregistered caller', async () => {
+  const euOnly = await setup(NODES.filter((n) => n.cluster === 'eu'));
+  await assert.rejects(euOnly.submit('Org1MSP', 'DisputeContract:open', openInput('d')), /too few nodes: no node outside cluster "eu"/);
+  const alone = await setup(NODES.filter((n) => n.name === 'one' || n.cluster === 'us'));
+  await assert.rejects(alone.submit('Org1MSP', 'DisputeContract:open', openInput('d')), /too few nodes: cluster "eu" has no other node/);
+  const w = await setup();
+  await assert.rejects(w.submit('Org1MSP', 'DisputeContract:open', { ...openInput('d'), nodeId: node('nine') }), /is not registered/);
+  await assert.rejects(w.submit('Org9MSP', 'DisputeContract:open', openInput('d')), /caller organisation "Org9MSP" has no registered node/);
+  await assert.rejects(w.submit('Org1MSP', 'DisputeContract:open', { ...openInput('d'), subject: { type: 'tip', ref: 'x' } }), /"type" must be one of reportRow, payout/);
+});
+
+test('votes: only assigned reviewers, only with their organisation, once each; two of three decide', async () => {
+  const w = await setup();
+  const dispute = await w.submit('Org1MSP', 'DisputeContract:open', openInput('d-vote'));
+  const [reporting, cluster, other] = dispute.reviewers.map((r: { nodeId: string }) => r.nodeId);
+  const outsider = NODES.map((n) => node(n.name)).find((id) => ![reporting, cluster, other].includes(id))!;
+  const vote = (reviewer: string, decision: string, org = orgOf(reviewer)) =>
+    w.submit(org, 'DisputeContract:vote', { disputeId: 'd-vote', reviewer, decision, reason: `${decision} by ${reviewer}` });
+
+  await assert.rejects(vote(outsider, 'void'), /is not an assigned reviewer/);
+  await assert.rejects(vote(reporting, 'void', orgOf(other)), /caller organisation ".*" cannot vote for reviewer/);
+  await assert.rejects(vote(reporting, 'maybe'), /"decision" must be one of release, void/);
+  await assert.rejects(w.submit('Org1MSP', 'DisputeContract:vote', { disputeId: 'nope', reviewer: reporting, decision: 'void' }), /does not exist/);
+
+  const afterFirst = await vote(reporting, 'release');
+  assert.equal(afterFirst.status, 'open');
+  await assert.rejects(vote(reporting, 'void'), /already voted/);
+  const afterSecond = await vote(cluster, 'void');
+  assert.equal(afterSecond.status, 'open', 'one each way does not decide');
+  const decided = await vote(other, 'release');
+  assert.deepEqual({ status: decided.status, decision: decided.decision }, { status: 'decided', decision: 'release' });
+  await assert.rejects(vote(other, 'release'), /already decided \(release\)/);
+
+  const history = await w.invoke('Org3MSP', 'DisputeContract:history', ['d-vote']);
+  assert.deepEqual(history.map((s: { step: string }) => s.step), ['opened', 'assigned', 'assigned', 'assigned', 'voted', 'voted', 'voted', 'decided']);
+  assert.deepEqual(history.map((s: { seq: number }) => s.seq), [1, 2, 3, 4, 5, 6, 7, 8]);
+  assert.deepEqual(history[7].detail.votes.map((v: { decision: string }) => v.decision), ['release', 'void', 'release']);
+  assert.equal(w.events.at(-1)!.name, 'DisputeDecided');
+  assert.deepEqual(await w.invoke('Org3MSP', 'DisputeContract:get', ['d-vote']), decided);
+
+  // two equal votes decide at once
+  await w.submit('Org1MSP', 'DisputeContract:open', openInput('d-fast'));
+  const fast = await w.invoke('Org1MSP', 'DisputeContract:get', ['d-fast']);
+  const [r1, r2] = fast.reviewers.map((r: { nodeId: string }) => r.nodeId);
+  await w.submit(orgOf(r1), 'DisputeContract:vote', { disputeId: 'd-fast', reviewer: r1, decision: 'void', reason: '' });
+  const done = await w.submit(orgOf(r2), 'DisputeContract:vote', { disputeId: 'd-fast', reviewer: r2, decision: 'void', reason: '' });
+  assert.deepEqual({ status: done.status, decision: done.decision }, { status: 'decided', decision: 'void' });
+});
+
+test('a reviewer who missed the deadline is replaced by the next node in the same order; the replaced one cannot vote', async () => {
+  const w = await setup();
+  const dispute = await w.submit('Org1MSP', 'DisputeContract:open', openInput('d-late'));
+  const [reporting, cluster, other] = dispute.reviewers.map((r: { nodeId: string }) => r.nodeId);
+  await assert.rejects(w.submit('Org1MSP', 'DisputeContract:replaceReviewer', { disputeId: 'd-late', reviewer: other }), /has until .* to vote/);
+  await w.submit(orgOf(reporting), 'DisputeContract:vote', { disputeId: 'd-late', reviewer: reporting, decision: 'void', reason: 'inflated' });
+
+  w.now += 8 * 86_400_000;
+  await assert.rejects(w.submit('Org1MSP', 'DisputeContract:replaceReviewer', { disputeId: 'd-late', reviewer: reporting }), /has voted and cannot be replaced/);
+  const replaced = await w.submit('Org1MSP', 'DisputeContract:replaceReviewer', { disputeId: 'd-late', reviewer: other });
+  const nextOther = ordered('d-late', 'eu', false, '')[1];
+  assert.equal(replaced.reviewers[2].nodeId, nextOther);
+  assert.equal(replaced.reviewers[2].role, 'other');
+  assert.equal(replaced.reviewers[2].deadline, new Date(w.now + 7 * 86_400_000).toISOString());
+  assert.deepEqual(replaced.replaced, [other]);
+  await assert.rejects(w.submit(orgOf(other), 'DisputeContract:vote', { disputeId: 'd-late', reviewer: other, decision: 'release' }), /not an assigned reviewer/);
+
+  // the cluster seat: its next node; once the cluster has no unused node left, replacement is refused clearly
+  const c2 = await w.submit('Org1MSP', 'DisputeContract:replaceReviewer', { disputeId: 'd-late', reviewer: cluster });
+  const eu = ordered('d-late', 'eu', true, node('one'));
+  assert.equal(c2.reviewers[1].nodeId, eu[1]);
+  w.now += 8 * 86_400_000;
+  const c3 = await w.submit('Org1MSP', 'DisputeContract:replaceReviewer', { disputeId: 'd-late', reviewer: eu[1] });
+  assert.equal(c3.reviewers[1].nodeId, eu[2]);
+  w.now += 8 * 86_400_000;
+  await assert.rejects(w.submit('Org1MSP', 'DisputeContract:replaceReviewer', { disputeId: 'd-late', reviewer: eu[2] }), /no unused node left/);
+
+  const decided = await w.submit(orgOf(nextOther), 'DisputeContract:vote', { disputeId: 'd-late', reviewer: nextOther, decision: 'void', reason: 'agreed' });
+  assert.equal(decided.decision, 'void');
+  const steps = (await w.invoke('Org1MSP', 'DisputeContract:history', ['d-late'])).map((s: { step: string }) => s.step);
+  assert.deepEqual(steps, ['opened', 'assigned', 'assigned', 'assigned', 'voted', 'replaced', 'assigned', 'replaced', 'assigned', 'replaced', 'assigned', 'voted', 'decided']);
+});
