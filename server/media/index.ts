@@ -1,7 +1,106 @@
-// media: see ../../docs and ARCHITECTURE. Filled in by its issue.
-import type { Capability } from '../context.js';
+// Media: channels, resumable uploads, probe and HLS transcode (fluent-ffmpeg), loudness
+// and waveform, per-segment hashes, torrents with web seed and the node's tracker,
+// streaming endpoints with access rules.
+import type { Capability, NodeContext } from '../context.js';
+import { MediaService } from './service.js';
+import { Uploads } from './uploads.js';
+import { TranscodeJobs } from './transcode-job.js';
+import { NodeTracker, Seeder } from './torrents.js';
+import { mediaRoutes } from './routes.js';
+import { mediaOpenApi } from './openapi.js';
+
+export { MediaService, licenses, visibilities } from './service.js';
+export type { Channel, TrackView, SegmentServed, ListTracksQuery, RenditionView, License, Visibility, TrackStatus, TrackKind } from './service.js';
+export { ffmpegPath, ffprobePath } from './ffmpeg.js';
+
+/** The media service other capabilities use (`ctx.services.media`). */
+export const mediaService = (ctx: NodeContext) => ctx.services.media as MediaService;
+
+interface Internals {
+  media: MediaService;
+  uploads: Uploads;
+  jobs: TranscodeJobs;
+  tracker: NodeTracker;
+  seeder?: Seeder;
+  sweep?: NodeJS.Timeout;
+}
+
+const internals = new WeakMap<NodeContext, Internals>();
+
+/** Seeding with the node's own webtorrent client: config `media.seed` when the schema has it, else env MEDIA_SEED (default on). */
+function seedingEnabled(ctx: NodeContext): boolean {
+  const fromConfig = (ctx.config.media as { seed?: boolean }).seed;
+  if (typeof fromConfig === 'boolean') return fromConfig;
+  return !/^(0|false|no|off)$/i.test(process.env.MEDIA_SEED ?? '');
+}
+
+/** The tracker serves only this node's renditions of tracks strangers may play (cached briefly). */
+function trackerAllowList(ctx: NodeContext): (infoHash: string) => Promise<boolean> {
+  const cache = new Map<string, { ok: boolean; until: number }>();
+  return async (infoHash) => {
+    const hit = cache.get(infoHash);
+    if (hit && hit.until > Date.now()) return hit.ok;
+    const [rows] = await ctx.db.query(
+      `SELECT 1 FROM media_tracks WHERE status = 'ready' AND visibility <> 'private' AND renditions @> CAST(:q AS jsonb) LIMIT 1`,
+      { replacements: { q: JSON.stringify([{ infoHash }]) } },
+    );
+    const ok = (rows as unknown[]).length > 0;
+    if (cache.size > 10_000) cache.clear();
+    cache.set(infoHash, { ok, until: Date.now() + (ok ? 60_000 : 10_000) });
+    return ok;
+  };
+}
 
 export const mediaCapability: Capability = {
   name: 'media',
-  init() {},
+  init(ctx) {
+    const log = ctx.logger.child({ component: 'media' });
+    const media = new MediaService(ctx);
+    const uploads = new Uploads(ctx, media);
+    const seeder = ctx.config.role !== 'web' && seedingEnabled(ctx) ? new Seeder(log) : undefined;
+    const jobs = new TranscodeJobs(ctx, media, seeder);
+    const tracker = new NodeTracker(log, ctx.config.trustProxy, trackerAllowList(ctx));
+    ctx.jobs.handle('media.transcode', async ({ trackId }) => jobs.run(trackId));
+    ctx.jobs.setConcurrency('media', ctx.config.media.transcodeConcurrency);
+    ctx.services.media = media;
+    // Seed what is playable by strangers; stop seeding what was deleted or made private.
+    if (seeder) {
+      ctx.events.on('track.deleted', ({ trackId }) => seeder.unseedTrack(trackId));
+      ctx.events.on('track.updated', async ({ trackId }) => {
+        const row = await media.trackRow(trackId);
+        if (!row || row.visibility === 'private') return seeder.unseedTrack(trackId);
+        if (row.status === 'ready' && !seeder.isSeeding(trackId)) await jobs.seedTrack(trackId, row.renditions);
+      });
+    }
+    internals.set(ctx, { media, uploads, jobs, tracker, seeder });
+  },
+  routes(ctx) {
+    const i = internals.get(ctx)!;
+    return mediaRoutes(ctx, i);
+  },
+  openapi: mediaOpenApi,
+  start(ctx) {
+    const i = internals.get(ctx)!;
+    const log = ctx.logger.child({ component: 'media' });
+    // WebSocket announces arrive as upgrades on the node's HTTP server.
+    if (ctx.httpServer) i.tracker.attach(ctx.httpServer);
+    if (ctx.config.role !== 'web') {
+      void i.jobs.requeueUnfinished().catch((err) => log.warn({ err }, 'requeue of unfinished transcodes failed'));
+      if (i.seeder) void i.jobs.seedExisting().catch((err) => log.warn({ err }, 'seeding existing tracks failed'));
+      i.sweep = setInterval(() => void i.uploads.sweepStale().catch((err) => log.warn({ err }, 'upload sweep failed')), 3600_000);
+      i.sweep.unref();
+    }
+  },
+  async stop(ctx) {
+    const i = internals.get(ctx);
+    if (!i) return;
+    const log = ctx.logger.child({ component: 'media' });
+    if (i.sweep) clearInterval(i.sweep);
+    await i.jobs.stopAll();
+    log.debug('transcodes stopped');
+    await i.seeder?.close();
+    log.debug('seeding stopped');
+    await i.tracker.close();
+    log.debug('tracker closed');
+  },
 };

@@ -1,0 +1,239 @@
+// The media part of the OpenAPI description (REST routes under /api; the streaming files
+// under /static and the tracker under /tracker are described in docs/media.md).
+import { bearer, json, problem, ref, type OpenApiFragment } from '../api/openapi-types.js';
+import { licenses } from './service.js';
+
+const idParam = (name: string, description: string) => ({ name, in: 'path', required: true, description, schema: { type: 'string' } });
+const pageParams = [
+  { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
+  { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0, default: 0 } },
+];
+const list = (item: string) => ({ type: 'object', required: ['total', 'data'], properties: { total: { type: 'integer' }, data: { type: 'array', items: ref(item) } } });
+const nullable = (type: string) => ({ type: [type, 'null'] });
+
+const uploadProgress = {
+  type: 'object',
+  required: ['id', 'received', 'size', 'complete'],
+  properties: { id: { type: 'string', format: 'uuid' }, received: { type: 'integer' }, size: { type: 'integer' }, complete: { type: 'boolean' }, trackId: { type: 'string', format: 'uuid' } },
+};
+
+export const mediaOpenApi: OpenApiFragment = {
+  tags: [
+    { name: 'channels', description: "Artists' channels (their profiles)" },
+    { name: 'uploads', description: 'Resumable chunked uploads of audio and video' },
+    {
+      name: 'tracks',
+      description:
+        'Tracks and videos: metadata, state, streaming URLs. Files are served under /static/streaming/{trackId}/ (HLS), /static/download/{trackId} and /static/covers/{trackId}; the tracker at /tracker/announce and /tracker/socket.',
+    },
+  ],
+  paths: {
+    '/api/v1/channels': {
+      post: {
+        tags: ['channels'],
+        summary: 'Create a channel (artist)',
+        security: bearer,
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['name', 'displayName'],
+                properties: { name: { type: 'string', pattern: '^[a-z0-9_]+$', minLength: 2, maxLength: 50 }, displayName: { type: 'string', maxLength: 100 }, description: { type: 'string', maxLength: 5000 } },
+              },
+            },
+          },
+        },
+        responses: { 201: json('The channel', ref('Channel')), 400: problem('Invalid input'), 401: problem('Not signed in'), 403: problem('Not an artist'), 409: problem('Name taken') },
+      },
+      get: { tags: ['channels'], summary: 'List channels', parameters: pageParams, responses: { 200: json('Channels', list('Channel')) } },
+    },
+    '/api/v1/channels/{name}': {
+      get: { tags: ['channels'], summary: 'A channel by name (or id)', parameters: [idParam('name', 'Channel name or id')], responses: { 200: json('The channel', ref('Channel')), 404: problem('No such channel') } },
+      patch: {
+        tags: ['channels'],
+        summary: "Edit a channel's display name or description (owner or admin)",
+        security: bearer,
+        parameters: [idParam('name', 'Channel name or id')],
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', properties: { displayName: { type: 'string' }, description: { type: 'string' } }, additionalProperties: false } } } },
+        responses: { 200: json('The channel', ref('Channel')), 400: problem('Invalid input'), 403: problem('Not the owner'), 404: problem('No such channel') },
+      },
+    },
+    '/api/v1/me/channels': {
+      get: { tags: ['channels'], summary: "The signed-in user's channels", security: bearer, responses: { 200: json('Channels', list('Channel')), 401: problem('Not signed in') } },
+    },
+    '/api/v1/uploads': {
+      post: {
+        tags: ['uploads'],
+        summary: 'Start an upload (artist owning the channel)',
+        security: bearer,
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['channelId', 'filename', 'size'],
+                properties: {
+                  channelId: { type: 'string', format: 'uuid' },
+                  filename: { type: 'string', description: 'Only used as a default title; never as a path' },
+                  size: { type: 'integer', minimum: 1, description: 'Total bytes; at most uploads.maxFileBytes' },
+                  mimeType: { type: 'string' },
+                  allowDownload: { type: 'boolean', default: false },
+                  visibility: { enum: ['public', 'unlisted', 'private'], default: 'public' },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          201: json('The upload, with the chunk size to use', { ...uploadProgress, properties: { ...uploadProgress.properties, chunkSize: { type: 'integer' } } }),
+          400: problem('Invalid input or empty file'),
+          403: problem('Not your channel'),
+          404: problem('No such channel'),
+          413: problem('File larger than the node accepts'),
+        },
+      },
+    },
+    '/api/v1/uploads/{id}': {
+      put: {
+        tags: ['uploads'],
+        summary: 'Send the next chunk (Content-Range: bytes START-END/TOTAL)',
+        description: 'Chunks must arrive in order. On the last byte the file is probed, the track created (status processing) and its transcode queued.',
+        security: bearer,
+        parameters: [idParam('id', 'Upload id'), { name: 'Content-Range', in: 'header', required: true, schema: { type: 'string', example: 'bytes 0-8388607/20000000' } }],
+        requestBody: { required: true, content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
+        responses: {
+          200: json('Progress; trackId once complete', uploadProgress),
+          400: problem('Bad Content-Range or body length'),
+          409: problem('Out-of-order chunk: resume from `received`'),
+          413: problem('Chunk too large'),
+          416: problem('Range outside the file: resume from `received`'),
+          422: problem('Not acceptable media (corrupt, truncated, unsupported codec or container, no audio/video)'),
+        },
+      },
+      get: { tags: ['uploads'], summary: 'Upload progress', security: bearer, parameters: [idParam('id', 'Upload id')], responses: { 200: json('Progress', uploadProgress), 404: problem('No such upload') } },
+      delete: { tags: ['uploads'], summary: 'Cancel an upload and remove its file', security: bearer, parameters: [idParam('id', 'Upload id')], responses: { 204: { description: 'Cancelled' }, 404: problem('No such upload'), 409: problem('Already complete') } },
+    },
+    '/api/v1/tracks': {
+      get: {
+        tags: ['tracks'],
+        summary: "Ready public tracks, plus the viewer's own",
+        parameters: [{ name: 'channel', in: 'query', schema: { type: 'string' } }, { name: 'kind', in: 'query', schema: { enum: ['audio', 'video'] } }, ...pageParams],
+        responses: { 200: json('Tracks', list('Track')) },
+      },
+    },
+    '/api/v1/tracks/{id}': {
+      get: { tags: ['tracks'], summary: 'A track (private: owner and admins only)', parameters: [idParam('id', 'Track id')], responses: { 200: json('The track', ref('Track')), 404: problem('No such track (or not yours to see)') } },
+      patch: {
+        tags: ['tracks'],
+        summary: 'Edit metadata, visibility, download permission (owner or admin)',
+        security: bearer,
+        parameters: [idParam('id', 'Track id')],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                additionalProperties: false,
+                properties: {
+                  title: { type: 'string', maxLength: 200 },
+                  artist: nullable('string'),
+                  album: nullable('string'),
+                  trackNumber: nullable('integer'),
+                  genre: nullable('string'),
+                  license: { enum: [...licenses] },
+                  visibility: { enum: ['public', 'unlisted', 'private'] },
+                  allowDownload: { type: 'boolean' },
+                },
+              },
+            },
+          },
+        },
+        responses: { 200: json('The track', ref('Track')), 400: problem('Invalid input'), 403: problem('Not the owner'), 404: problem('No such track') },
+      },
+      delete: { tags: ['tracks'], summary: 'Delete a track and its files (owner or admin)', security: bearer, parameters: [idParam('id', 'Track id')], responses: { 204: { description: 'Deleted' }, 403: problem('Not the owner'), 404: problem('No such track') } },
+    },
+    '/api/v1/tracks/{id}/cover': {
+      put: {
+        tags: ['tracks'],
+        summary: 'Set the cover art (owner or admin; JPEG, PNG or WebP body, at most 5 MiB)',
+        security: bearer,
+        parameters: [idParam('id', 'Track id')],
+        requestBody: { required: true, content: { 'image/jpeg': {}, 'image/png': {}, 'image/webp': {} } },
+        responses: { 200: json('The track', ref('Track')), 403: problem('Not the owner'), 404: problem('No such track'), 413: problem('Image too large'), 415: problem('Not a JPEG, PNG or WebP image') },
+      },
+    },
+    '/api/v1/tracks/{id}/waveform': {
+      get: {
+        tags: ['tracks'],
+        summary: 'Waveform peaks (0..1) for the player',
+        parameters: [idParam('id', 'Track id')],
+        responses: { 200: json('Peaks', { type: 'object', properties: { peaks: { type: 'array', items: { type: 'number' } }, durationSeconds: { type: 'number' } } }), 404: problem('No such track or not ready') },
+      },
+    },
+  },
+  schemas: {
+    Channel: {
+      type: 'object',
+      required: ['id', 'name', 'displayName', 'description', 'ownerId', 'createdAt'],
+      properties: {
+        id: { type: 'string', format: 'uuid' },
+        name: { type: 'string' },
+        displayName: { type: 'string' },
+        description: { type: 'string' },
+        ownerId: { type: 'string', format: 'uuid' },
+        createdAt: { type: 'string', format: 'date-time' },
+      },
+    },
+    Track: {
+      type: 'object',
+      properties: {
+        id: { type: 'string', format: 'uuid' },
+        kind: { enum: ['audio', 'video'] },
+        channel: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, displayName: { type: 'string' } } },
+        title: { type: 'string' },
+        artist: nullable('string'),
+        album: nullable('string'),
+        trackNumber: nullable('integer'),
+        genre: nullable('string'),
+        license: { enum: [...licenses] },
+        visibility: { enum: ['public', 'unlisted', 'private'] },
+        allowDownload: { type: 'boolean' },
+        status: { enum: ['processing', 'ready', 'failed'] },
+        progress: { type: 'integer', minimum: 0, maximum: 100 },
+        failureReason: nullable('string'),
+        durationSeconds: nullable('number'),
+        loudness: { type: 'object', properties: { integratedLufs: nullable('number'), truePeakDbtp: nullable('number'), lra: nullable('number') } },
+        waveformUrl: nullable('string'),
+        coverUrl: nullable('string'),
+        downloadUrl: { type: 'string' },
+        streaming: {
+          type: 'object',
+          properties: {
+            masterPlaylistUrl: nullable('string'),
+            renditions: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  name: { type: 'string' },
+                  bitrateKbps: { type: 'integer' },
+                  height: { type: 'integer' },
+                  playlistUrl: { type: 'string' },
+                  segmentHashesUrl: { type: 'string' },
+                  torrentUrl: { type: 'string' },
+                  magnetUri: { type: 'string' },
+                },
+              },
+            },
+          },
+        },
+        createdAt: { type: 'string', format: 'date-time' },
+        publishedAt: nullable('string'),
+      },
+    },
+  },
+};

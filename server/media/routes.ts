@@ -1,0 +1,301 @@
+// Media routes: channels, uploads, tracks (REST), streaming files, downloads, covers,
+// and the node's BitTorrent tracker.
+import express, { Router, type Request, type Response, type NextFunction } from 'express';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import type { NodeContext } from '../context.js';
+import { AppError, badRequest, notFound, route } from '../http/errors.js';
+import { isPublic, requireRole, requireUser } from '../accounts/middleware.js';
+import type { MediaService, TrackRow } from './service.js';
+import type { Uploads } from './uploads.js';
+import { imageTypeOf, maxCoverBytes } from './uploads.js';
+import type { TranscodeJobs } from './transcode-job.js';
+import type { NodeTracker } from './torrents.js';
+
+const page = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+
+const trackQuery = page.extend({
+  channel: z.string().max(100).optional(),
+  kind: z.enum(['audio', 'video']).optional(),
+});
+
+const corsHeaders = {
+  'Access-Control-Allow-Origin': '*',
+  'Access-Control-Allow-Methods': 'GET, HEAD, OPTIONS',
+  'Access-Control-Allow-Headers': 'Authorization, Range, X-Play-Session, Content-Type',
+  'Access-Control-Expose-Headers': 'Content-Length, Content-Range, Accept-Ranges, ETag, Content-Type, Last-Modified',
+};
+
+const cors = (res: Response) => res.set(corsHeaders);
+
+/** Content type of a streaming file, by name and the track's kind. */
+export function streamingContentType(file: string, kind: 'audio' | 'video'): string | undefined {
+  if (file.endsWith('.m3u8')) return 'application/vnd.apple.mpegurl';
+  if (file.endsWith('/init.mp4') || file === 'init.mp4') return kind === 'audio' ? 'audio/mp4' : 'video/mp4';
+  if (file.endsWith('.m4s')) return kind === 'audio' ? 'audio/mp4' : 'video/iso.segment';
+  if (file.endsWith('.json')) return 'application/json';
+  if (file.endsWith('.torrent')) return 'application/x-bittorrent';
+  return undefined;
+}
+
+function cacheControlFor(file: string, visibility: string): string {
+  const scope = visibility === 'private' ? 'private' : 'public';
+  if (file.endsWith('.m4s') || file.endsWith('init.mp4')) return `${scope}, max-age=31536000, immutable`;
+  if (file.endsWith('.m3u8')) return `${scope}, max-age=10`;
+  return `${scope}, max-age=3600`;
+}
+
+const coverTypes: Record<string, string> = { jpg: 'image/jpeg', png: 'image/png', webp: 'image/webp' };
+
+export interface MediaRouteDeps {
+  media: MediaService;
+  uploads: Uploads;
+  jobs: TranscodeJobs;
+  tracker: NodeTracker;
+}
+
+export function mediaRoutes(ctx: NodeContext, deps: MediaRouteDeps): Router {
+  const { media, uploads, jobs, tracker } = deps;
+  const r = Router();
+
+  const visibleTrack = async (req: Request, id: string, cached = false): Promise<TrackRow> => {
+    const row = cached ? await media.streamingRow(id) : await media.trackRow(id);
+    if (!row || !media.canView(row, req.user)) throw notFound('Track');
+    return row;
+  };
+
+  // --- channels ----------------------------------------------------------------------
+  r.post(
+    '/api/v1/channels',
+    requireRole('artist'),
+    route(async (req, res) => {
+      res.status(201).json(await media.createChannel(req.user!, req.body ?? {}));
+    }),
+  );
+  r.get(
+    '/api/v1/channels',
+    isPublic,
+    route(async (req, res) => {
+      const q = page.parse(req.query);
+      res.json(await media.listChannels(q.limit, q.offset));
+    }),
+  );
+  r.get(
+    '/api/v1/channels/:name',
+    isPublic,
+    route(async (req, res) => {
+      const c = await media.getChannel(req.params.name);
+      if (!c) throw notFound('Channel');
+      res.json(c);
+    }),
+  );
+  r.patch(
+    '/api/v1/channels/:name',
+    requireUser,
+    route(async (req, res) => {
+      res.json(await media.updateChannel(req.user!, req.params.name, req.body ?? {}));
+    }),
+  );
+  r.get(
+    '/api/v1/me/channels',
+    requireUser,
+    route(async (req, res) => {
+      const data = await media.channelsOfUser(req.user!.id);
+      res.json({ total: data.length, data });
+    }),
+  );
+
+  // --- uploads -----------------------------------------------------------------------
+  r.post(
+    '/api/v1/uploads',
+    requireRole('artist'),
+    route(async (req, res) => {
+      res.status(201).json(await uploads.create(req.user!, req.body ?? {}));
+    }),
+  );
+  r.put(
+    '/api/v1/uploads/:id',
+    requireRole('artist'),
+    route(async (req, res) => {
+      res.json(await uploads.putChunk(req.user!, req.params.id, req.get('content-range'), req));
+    }),
+  );
+  r.get(
+    '/api/v1/uploads/:id',
+    requireRole('artist'),
+    route(async (req, res) => {
+      res.set('Cache-Control', 'no-store').json(await uploads.progress(req.user!, req.params.id));
+    }),
+  );
+  r.delete(
+    '/api/v1/uploads/:id',
+    requireRole('artist'),
+    route(async (req, res) => {
+      await uploads.cancel(req.user!, req.params.id);
+      res.status(204).end();
+    }),
+  );
+
+  // --- tracks ------------------------------------------------------------------------
+  r.get(
+    '/api/v1/tracks',
+    isPublic,
+    route(async (req, res) => {
+      const q = trackQuery.parse(req.query);
+      const list = await media.listTracks({ ...q, viewerId: req.user?.id ?? null });
+      res.json({ total: list.total, data: list.data.map((t) => media.apiTrack(t)) });
+    }),
+  );
+  r.get(
+    '/api/v1/tracks/:id',
+    isPublic,
+    route(async (req, res) => {
+      const row = await visibleTrack(req, req.params.id);
+      res.set('Cache-Control', 'no-cache').json(media.apiTrack(media.view(row)));
+    }),
+  );
+  r.patch(
+    '/api/v1/tracks/:id',
+    requireUser,
+    route(async (req, res) => {
+      res.json(media.apiTrack(await media.updateTrack(req.user!, req.params.id, req.body ?? {})));
+    }),
+  );
+  r.put(
+    '/api/v1/tracks/:id/cover',
+    requireUser,
+    express.raw({ type: ['image/jpeg', 'image/png', 'image/webp'], limit: maxCoverBytes }),
+    route(async (req, res) => {
+      const body = req.body;
+      if (!Buffer.isBuffer(body) || body.length === 0) throw new AppError(415, 'unsupported_image', 'Send the cover as an image/jpeg, image/png or image/webp body');
+      const ext = imageTypeOf(body);
+      if (!ext) throw new AppError(415, 'unsupported_image', 'The body is not a JPEG, PNG or WebP image');
+      res.json(media.apiTrack(await media.setCover(req.user!, req.params.id, body, ext)));
+    }),
+  );
+  r.delete(
+    '/api/v1/tracks/:id',
+    requireUser,
+    route(async (req, res) => {
+      await media.deleteTrack(req.user!, req.params.id, (id) => jobs.stop(id));
+      res.status(204).end();
+    }),
+  );
+  r.get(
+    '/api/v1/tracks/:id/waveform',
+    isPublic,
+    route(async (req, res) => {
+      const row = await visibleTrack(req, req.params.id);
+      if (row.status !== 'ready') throw notFound('Waveform');
+      const text = await readFile(path.join(media.storage.streamingDir(row.id), 'waveform.json'), 'utf8').catch(() => undefined);
+      if (!text) throw notFound('Waveform');
+      res.set('Cache-Control', `${row.visibility === 'private' ? 'private' : 'public'}, max-age=3600`).type('application/json').send(text);
+    }),
+  );
+
+  // --- streaming files, downloads, covers -------------------------------------------------
+  r.options('/static/*', isPublic, (_req, res) => {
+    cors(res).set('Access-Control-Max-Age', '600').status(204).end();
+  });
+
+  const sendFileOr404 = (res: Response, next: NextFunction, file: string, headers: Record<string, string>) => {
+    res.sendFile(file, { headers, cacheControl: false, etag: true, lastModified: true, dotfiles: 'deny', acceptRanges: true }, (err) => {
+      if (!err) return;
+      const e = err as NodeJS.ErrnoException & { status?: number };
+      if (e.code === 'ECONNABORTED' || e.code === 'ECONNRESET' || res.headersSent) return;
+      next(e.status === 404 || e.code === 'ENOENT' ? notFound('File') : err);
+    });
+  };
+
+  r.get(
+    '/static/streaming/:trackId/*',
+    isPublic,
+    route(async (req, res, next) => {
+      cors(res);
+      const trackId = req.params.trackId;
+      const rel = (req.params as Record<string, string>)[0] ?? '';
+      const row = await visibleTrack(req, trackId, true);
+      if (row.status !== 'ready') throw notFound('Track');
+      const file = media.storage.streamingFile(row.id, rel);
+      if (!file) throw badRequest('invalid_path', 'Not a file of this track');
+      const type = streamingContentType(rel, row.kind);
+      if (!type) throw notFound('File');
+      const seg = /^([A-Za-z0-9_-]+)\/seg-(\d+)\.m4s$/.exec(rel);
+      if (seg && req.method === 'GET') {
+        const rendition = seg[1];
+        const index = Number(seg[2]);
+        const timeline = await media.timeline(row.id);
+        const slot = timeline?.[rendition]?.[index];
+        const userId = req.user?.id ?? null;
+        const session = req.get('x-play-session') ?? (typeof req.query.session === 'string' ? req.query.session : null);
+        res.on('finish', () => {
+          if (res.statusCode !== 200 && res.statusCode !== 206) return;
+          media.emitSegmentServed({
+            trackId: row.id,
+            rendition,
+            segmentIndex: index,
+            segmentStartSeconds: slot?.[0] ?? index * ctx.config.media.segmentSeconds,
+            segmentDurationSeconds: slot?.[1] ?? ctx.config.media.segmentSeconds,
+            bytes: Number(res.getHeader('content-length') ?? 0),
+            userId,
+            sessionId: session ? session.slice(0, 200) : null,
+            ip: req.ip ?? req.socket.remoteAddress ?? '',
+            userAgent: req.get('user-agent') ?? null,
+            at: new Date(),
+          });
+        });
+      }
+      sendFileOr404(res, next, file, { 'Content-Type': type, 'Cache-Control': cacheControlFor(rel, row.visibility) });
+    }),
+  );
+
+  r.get(
+    '/static/download/:trackId',
+    isPublic,
+    route(async (req, res, next) => {
+      cors(res);
+      const row = await visibleTrack(req, req.params.trackId);
+      if (!row.allow_download && !media.canEdit(row, req.user)) throw new AppError(403, 'download_not_allowed', 'The artist does not offer this track for download');
+      const ext = path.extname(row.original_file);
+      const name = `${row.title.replace(/[\\/"\u0000-\u001f\u007f]/g, '_').slice(0, 150)}${ext}`;
+      res.attachment(name);
+      sendFileOr404(res, next, path.join(media.storage.root, 'originals', path.basename(row.original_file)), {
+        'Content-Type': row.original_mime,
+        'Cache-Control': `${row.visibility === 'private' ? 'private' : 'public'}, max-age=3600`,
+      });
+    }),
+  );
+
+  r.get(
+    '/static/covers/:trackId',
+    isPublic,
+    route(async (req, res, next) => {
+      cors(res);
+      const row = await visibleTrack(req, req.params.trackId);
+      if (!row.cover_file) throw notFound('Cover');
+      const ext = path.extname(row.cover_file).slice(1);
+      sendFileOr404(res, next, path.join(media.storage.root, 'covers', path.basename(row.cover_file)), {
+        'Content-Type': coverTypes[ext] ?? 'application/octet-stream',
+        'Cache-Control': `${row.visibility === 'private' ? 'private' : 'public'}, max-age=3600`,
+      });
+    }),
+  );
+
+  // --- tracker -----------------------------------------------------------------------
+  r.get('/tracker/announce', isPublic, (req, res) => {
+    cors(res);
+    tracker.announce(req, res);
+  });
+  r.get('/tracker/scrape', isPublic, (req, res, next) => {
+    cors(res);
+    // A scrape without info_hash would list every swarm: not offered.
+    if (!req.query.info_hash) return next(badRequest('info_hash_required', 'Scrape needs at least one info_hash'));
+    tracker.scrape(req, res);
+  });
+
+  return r;
+}

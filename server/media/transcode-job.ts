@@ -1,0 +1,188 @@
+// The `media.transcode` job: probe, transcode into a work folder, hash, make torrents,
+// move into place, mark ready. A failure marks the track failed with the reason and
+// removes every partial file; it never takes the process down.
+import { mkdir, readFile, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { selectOne, execute } from '../db/index.js';
+import type { NodeContext } from '../context.js';
+import type { MediaService, SegmentTimeline, StoredRendition, TrackRow } from './service.js';
+import { probeMedia } from './probe.js';
+import { transcode, type TranscodeRun } from './transcode.js';
+import { createRenditionTorrent, type Seeder } from './torrents.js';
+
+export class TranscodeJobs {
+  private running = new Map<string, TranscodeRun>();
+  private active = new Set<string>();
+  private stopping = false;
+  private readonly log;
+
+  constructor(
+    private readonly ctx: NodeContext,
+    private readonly media: MediaService,
+    private readonly seeder: Seeder | undefined,
+  ) {
+    this.log = ctx.logger.child({ component: 'media' });
+  }
+
+  /** Stops a running transcode of the track (delete, shutdown). */
+  async stop(trackId: string): Promise<void> {
+    const run = this.running.get(trackId);
+    if (!run) return;
+    run.kill();
+    await run.done.catch(() => {});
+  }
+
+  /** Shutdown: running transcodes are stopped and stay `processing`; `requeueUnfinished` resumes them. */
+  async stopAll(): Promise<void> {
+    this.stopping = true;
+    await Promise.all([...this.running.keys()].map((id) => this.stop(id)));
+  }
+
+  async run(trackId: string): Promise<void> {
+    if (this.active.has(trackId)) return; // a duplicate job while one runs here
+    const track = await this.media.trackRow(trackId);
+    if (!track || track.status !== 'processing') return; // deleted, or done by an earlier attempt
+    this.active.add(trackId);
+    try {
+      await this.transcodeTrack(track);
+    } finally {
+      this.active.delete(trackId);
+    }
+  }
+
+  private async transcodeTrack(track: TrackRow): Promise<void> {
+    const trackId = track.id;
+    const storage = this.media.storage;
+    const workDir = storage.workDir(trackId);
+    const log = this.log.child({ trackId });
+    try {
+      await rm(workDir, { recursive: true, force: true });
+      await mkdir(workDir, { recursive: true });
+      const original = path.join(storage.root, 'originals', track.original_file);
+      // The upload already probed the file; probe again only for rows that lack it.
+      const probed = track.probe ?? (await probeMedia(original));
+      const m = this.ctx.config.media;
+      let lastWrite = 0;
+      let lastValue = -1;
+      const setProgress = (value: number) => {
+        const now = Date.now();
+        if (value === lastValue || now - lastWrite < 500) return;
+        lastWrite = now;
+        lastValue = value;
+        execute(this.ctx.db, `UPDATE media_tracks SET progress = :value WHERE id = :id AND status = 'processing' AND progress < :value`, { id: trackId, value }).catch(() => {});
+      };
+      const t0 = Date.now();
+      const run = transcode(original, workDir, probed, m, (f) => setProgress(Math.min(90, Math.floor(f * 90))));
+      this.running.set(trackId, run);
+      let out;
+      try {
+        out = await run.done;
+      } finally {
+        this.running.delete(trackId);
+      }
+      const t1 = Date.now();
+      const stored: StoredRendition[] = [];
+      const timeline: SegmentTimeline = {};
+      const torrents = await Promise.all(
+        out.renditions.map((r) => createRenditionTorrent(path.join(workDir, r.name), { trackId, publicUrl: this.ctx.config.publicUrl, nodeName: this.ctx.config.nodeName })),
+      );
+      out.renditions.forEach((r, i) => {
+        const { segments, init: _init, ...rest } = r;
+        stored.push({ ...rest, infoHash: torrents[i].infoHash, magnetUri: torrents[i].magnetUri, segmentCount: segments.length });
+        timeline[r.name] = segments.map((s) => [s.startSeconds, s.durationSeconds]);
+      });
+      // Deleted meanwhile? Then drop the result.
+      if (!(await this.media.trackRow(trackId))) {
+        await rm(workDir, { recursive: true, force: true });
+        return;
+      }
+      const t2 = Date.now();
+      const target = storage.streamingDir(trackId);
+      await rm(target, { recursive: true, force: true });
+      await rename(workDir, target);
+      let published = false;
+      let visibility = track.visibility as string;
+      await this.ctx.db.transaction(async (t) => {
+        const row = await selectOne<{ visibility: string; published: boolean }>(
+          this.ctx.db,
+          `UPDATE media_tracks SET status = 'ready', progress = 100, failure_reason = NULL, duration_seconds = :duration,
+             integrated_lufs = :lufs, true_peak_dbtp = :tp, lra = :lra, renditions = CAST(:renditions AS jsonb),
+             segment_timeline = CAST(:timeline AS jsonb), updated_at = now(),
+             published_at = CASE WHEN visibility = 'public' THEN COALESCE(published_at, now()) ELSE published_at END
+           WHERE id = :id AND status = 'processing' RETURNING visibility, published_at IS NOT NULL AS published`,
+          {
+            id: trackId,
+            duration: out.durationSeconds,
+            lufs: out.loudness.integratedLufs,
+            tp: out.loudness.truePeakDbtp,
+            lra: out.loudness.lra,
+            renditions: JSON.stringify(stored),
+            timeline: JSON.stringify(timeline),
+          },
+          t,
+        );
+        visibility = row?.visibility ?? visibility;
+        published = visibility === 'public';
+        t.afterCommit(() => {
+          this.media.forgetTimeline(trackId);
+          if (published) this.ctx.events.emit('track.published', { trackId });
+        });
+      });
+      log.info({ renditions: stored.map((r) => r.name), durationSeconds: out.durationSeconds, ms: { transcode: t1 - t0, torrents: t2 - t1, publish: Date.now() - t2 } }, 'track ready');
+      if (this.seeder && visibility !== 'private') void this.seedTrack(trackId, stored);
+    } catch (err) {
+      await rm(workDir, { recursive: true, force: true }).catch(() => {});
+      if (this.stopping) {
+        log.info('transcode interrupted by shutdown; it resumes at the next start');
+        throw err;
+      }
+      if (!(await this.media.trackRow(trackId).catch(() => track))) {
+        await rm(storage.streamingDir(trackId), { recursive: true, force: true }).catch(() => {});
+        log.info('track deleted during its transcode');
+        return;
+      }
+      const reason = failureReason(err);
+      log.warn({ err: reason }, 'transcode failed');
+      await rm(storage.streamingDir(trackId), { recursive: true, force: true }).catch(() => {});
+      await execute(this.ctx.db, `UPDATE media_tracks SET status = 'failed', failure_reason = :reason, updated_at = now() WHERE id = :id`, { id: trackId, reason }).catch(
+        (e) => log.error({ err: e }, 'could not record the failure'),
+      );
+      throw new Error(`transcode of ${trackId} failed: ${reason}`);
+    }
+  }
+
+  /** Queues again the tracks left `processing` (e.g. by a shutdown mid-transcode). */
+  async requeueUnfinished(): Promise<number> {
+    const [rows] = await this.ctx.db.query(`SELECT id FROM media_tracks WHERE status = 'processing' ORDER BY created_at`);
+    for (const r of rows as { id: string }[]) await this.ctx.jobs.enqueue('media.transcode', { trackId: r.id }, { attempts: 1 });
+    return (rows as unknown[]).length;
+  }
+
+  async seedTrack(trackId: string, renditions: Pick<StoredRendition, 'name'>[]): Promise<void> {
+    if (!this.seeder) return;
+    const dir = this.media.storage.streamingDir(trackId);
+    for (const r of renditions) {
+      try {
+        await this.seeder.seed(trackId, await readFile(path.join(dir, `${r.name}.torrent`)), dir);
+      } catch (err) {
+        this.log.warn({ err, trackId, rendition: r.name }, 'could not seed');
+      }
+    }
+  }
+
+  /** Seeds the most recent ready tracks at start (worker role). */
+  async seedExisting(limit = 200): Promise<void> {
+    if (!this.seeder) return;
+    const rows = await this.ctx.db.query(`SELECT id, renditions FROM media_tracks WHERE status = 'ready' AND visibility <> 'private' ORDER BY updated_at DESC LIMIT ${Number(limit)}`);
+    for (const r of rows[0] as Pick<TrackRow, 'id' | 'renditions'>[]) await this.seedTrack(r.id, r.renditions);
+  }
+}
+
+/** A reason an artist can read: no server paths, no memory addresses. */
+function failureReason(err: unknown): string {
+  const msg = (err instanceof Error ? err.message : String(err))
+    .replace(/\/[^\s'"]*\/(originals|work|streaming)\/[^\s'"]*/g, '<file>')
+    .replace(/ @ 0x[0-9a-f]+\]/g, ']')
+    .replace(/^ffmpeg failed: ffmpeg exited with code \d+: /, 'The media could not be transcoded: ');
+  return msg.slice(0, 500);
+}
