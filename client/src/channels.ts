@@ -1,0 +1,29 @@
+// The signed-in artist's channels, fetched once per session.
+import { api, onSessionChange, session } from './api.js';
+import type { Channel } from './types.js';
+
+let cache: Promise<Channel[]> | null = null;
+onSessionChange(() => {
+  cache = null;
+});
+
+export function myChannels(refresh = false): Promise<Channel[]> {
+  if (!session()) return Promise.resolve([]);
+  if (refresh || !cache) {
+    cache = api<Channel[] | { data: Channel[] }>('GET', '/api/v1/me/channels').then((r) => (Array.isArray(r) ? r : (r.data ?? [])));
+    cache.catch(() => {
+      cache = null;
+    });
+  }
+  return cache;
+}
+
+export async function ownsChannel(channelId: string): Promise<boolean> {
+  const s = session();
+  if (!s || (s.user.role !== 'artist' && s.user.role !== 'admin')) return false;
+  try {
+    return (await myChannels()).some((c) => c.id === channelId);
+  } catch {
+    return false;
+  }
+}
