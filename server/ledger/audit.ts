@@ -1,0 +1,206 @@
+// What auditors read: the transaction log (paged, filtered), the chain check, public
+// records by key, and the independent recomputation of a month's payouts from the
+// ledger's own data (reports, private rows, subscriptions, credits and the close
+// transaction's arguments) with the shared money split.
+import type pg from 'pg';
+import { canonicalJson, compareKeys, reportRowsHash, sha256Hex, splitSubscription, type ReportRow } from '../../shared/money/index.js';
+import type { EmbeddedLedger } from './embedded.js';
+import { PUBLIC } from './stub.js';
+
+export interface TxSummary {
+  blockNumber: number;
+  txId: string;
+  fn: string;
+  args: string[];
+  creatorMsp: string;
+  creatorId: string;
+  timestamp: string;
+  hash: string;
+  prevHash: string;
+}
+
+export interface TxFilter {
+  fn?: string;
+  creator?: string;
+  fromBlock?: number;
+  limit: number;
+  offset: number;
+}
+
+export async function listTransactions(pool: pg.Pool, f: TxFilter): Promise<{ total: number; data: TxSummary[] }> {
+  const where = ['($1::text IS NULL OR fn = $1 OR fn LIKE $1 || \':%\')', '($2::text IS NULL OR creator_id = $2)', '($3::bigint IS NULL OR block_number >= $3)'];
+  const params = [f.fn ?? null, f.creator ?? null, f.fromBlock ?? null];
+  const total = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM ledger_transactions WHERE ${where.join(' AND ')}`, params);
+  const rows = await pool.query(
+    `SELECT block_number, tx_id, fn, args, creator_msp, creator_id, tx_timestamp, hash, prev_hash FROM ledger_transactions
+      WHERE ${where.join(' AND ')} ORDER BY block_number LIMIT $4 OFFSET $5`,
+    [...params, f.limit, f.offset],
+  );
+  return { total: Number(total.rows[0].n), data: rows.rows.map(summary) };
+}
+
+function summary(r: Record<string, any>): TxSummary {
+  return {
+    blockNumber: Number(r.block_number),
+    txId: r.tx_id,
+    fn: r.fn,
+    args: JSON.parse(r.args),
+    creatorMsp: r.creator_msp,
+    creatorId: r.creator_id,
+    timestamp: new Date(r.tx_timestamp).toISOString(),
+    hash: r.hash,
+    prevHash: r.prev_hash,
+  };
+}
+
+export async function getTransactionDetail(pool: pg.Pool, txId: string) {
+  const r = await pool.query('SELECT * FROM ledger_transactions WHERE tx_id = $1', [txId]);
+  const row = r.rows[0];
+  if (!row) return undefined;
+  return {
+    ...summary(row),
+    channel: row.channel,
+    argsHash: row.args_hash,
+    rwset: JSON.parse(row.rwset),
+    events: (JSON.parse(row.events) as { name: string; payload: string }[]).map((e) => ({ name: e.name, payload: Buffer.from(e.payload, 'base64').toString('utf8') })),
+    result: Buffer.from(row.result, 'base64').toString('utf8'),
+  };
+}
+
+/** Fabric's composite key form. */
+export const compositeKey = (objectType: string, attributes: string[]) => `\u0000${objectType}\u0000${attributes.map((a) => `${a}\u0000`).join('')}`;
+
+async function stateJson<T>(pool: pg.Pool, collection: string, key: string): Promise<T | null> {
+  const r = await pool.query<{ value: Buffer }>('SELECT value FROM ledger_state WHERE collection = $1 AND key = $2', [collection, Buffer.from(key, 'utf8')]);
+  return r.rows[0] ? (JSON.parse(r.rows[0].value.toString('utf8')) as T) : null;
+}
+
+async function stateList<T>(pool: pg.Pool, collection: string, prefix: string): Promise<T[]> {
+  const start = Buffer.from(prefix, 'utf8');
+  const end = Buffer.from(prefix + '\u{10FFFF}', 'utf8');
+  const r = await pool.query<{ value: Buffer }>('SELECT value FROM ledger_state WHERE collection = $1 AND key >= $2 AND key < $3 ORDER BY key', [collection, start, end]);
+  return r.rows.map((x) => JSON.parse(x.value.toString('utf8')) as T);
+}
+
+interface Statement {
+  nodeId: string;
+  month: string;
+  policy: 'rollover' | 'node' | 'refund';
+  nodeFee: number;
+  payouts: { artist: string; amount: number }[];
+  days: { day: string; version: number; hash: string }[];
+  collection: string;
+  hash: string;
+  txId: string;
+}
+
+export interface RecomputeReport {
+  nodeId: string;
+  month: string;
+  matches: boolean;
+  statementTxId: string;
+  /** Per artist: what the statement and the payout records say, and what the recomputation gives. */
+  artists: { artist: string; recorded: number; payoutRecord: number | null; recomputed: number; matches: boolean }[];
+  detailHash: { recorded: string; recomputed: string; matches: boolean };
+  problems: string[];
+}
+
+/**
+ * Recomputes a closed month of a node from the ledger: the report rows of the day
+ * versions the statement names (checked against their hashes), the month's active
+ * subscriptions and carried-in credits, and the held seconds and policy given to the
+ * close transaction, split with the shared `splitSubscription`. Reads the node's
+ * private collection, so it runs where that collection is (the node's organisation).
+ */
+export async function recomputeMonth(ledger: EmbeddedLedger, nodeId: string, month: string): Promise<RecomputeReport | undefined> {
+  const pool = ledger.pool;
+  const statement = await stateJson<Statement>(pool, PUBLIC, compositeKey('statement', [nodeId, month]));
+  if (!statement) return undefined;
+  const problems: string[] = [];
+  const closeTx = await pool.query<{ args: string }>('SELECT args FROM ledger_transactions WHERE tx_id = $1', [statement.txId]);
+  let held: { pseudonym: string; artist: string; seconds: number }[] = [];
+  if (!closeTx.rows[0]) problems.push(`the close transaction ${statement.txId} is not in the log`);
+  else held = (JSON.parse(JSON.parse(closeTx.rows[0].args)[0]).held ?? []) as typeof held;
+
+  const listening = new Map<string, Map<string, number>>();
+  for (const d of statement.days) {
+    const rows = await stateJson<ReportRow[]>(pool, `private:${statement.collection}`, compositeKey('reportRows', [nodeId, d.day, `v${String(d.version).padStart(6, '0')}`]));
+    if (!rows) {
+      problems.push(`private rows of ${d.day} v${d.version} are not readable here`);
+      continue;
+    }
+    if (reportRowsHash(rows) !== d.hash) problems.push(`rows of ${d.day} do not match the report hash`);
+    for (const r of rows) {
+      const m = listening.get(r.pseudonym) ?? new Map<string, number>();
+      m.set(r.artist, (m.get(r.artist) ?? 0) + r.seconds);
+      listening.set(r.pseudonym, m);
+    }
+  }
+  const subs = (await stateList<{ pseudonym: string; amount: number; status: string }>(pool, PUBLIC, compositeKey('subscription', [nodeId, month]))).filter((s) => s.status === 'active');
+  const credits = await stateList<{ pseudonym: string; amount: number }>(pool, PUBLIC, compositeKey('credit', [nodeId, month]));
+  const subBy = new Map(subs.map((s) => [s.pseudonym, s]));
+  const creditBy = new Map<string, number>();
+  for (const c of credits) creditBy.set(c.pseudonym, (creditBy.get(c.pseudonym) ?? 0) + c.amount);
+  const heldBy = new Map<string, { artist: string; seconds: number }[]>();
+  for (const h of held) heldBy.set(h.pseudonym, [...(heldBy.get(h.pseudonym) ?? []), { artist: h.artist, seconds: h.seconds }]);
+
+  const recomputed = new Map<string, number>();
+  const details: unknown[] = [];
+  for (const pseudonym of [...new Set([...subBy.keys(), ...creditBy.keys()])].sort(compareKeys)) {
+    const sub = subBy.get(pseudonym);
+    const creditIn = creditBy.get(pseudonym) ?? 0;
+    const split = splitSubscription({
+      amount: sub?.amount ?? 0,
+      nodeFee: sub ? statement.nodeFee : 0,
+      credit: creditIn,
+      artistSeconds: [...(listening.get(pseudonym) ?? new Map<string, number>())].map(([artist, seconds]) => ({ artist, seconds })),
+      held: heldBy.get(pseudonym) ?? [],
+    });
+    for (const a of split.artists) recomputed.set(a.artist, (recomputed.get(a.artist) ?? 0) + a.amount);
+    details.push({
+      nodeId,
+      month,
+      pseudonym,
+      subscribed: Boolean(sub),
+      amount: split.amount,
+      creditIn,
+      nodeFee: split.nodeFee,
+      artists: split.artists,
+      held: split.heldTotal,
+      heldArtists: split.held,
+      rolledOver: statement.policy === 'rollover' ? split.unallocated : 0,
+      toNode: statement.policy === 'node' ? split.unallocated : 0,
+      refunded: statement.policy === 'refund' ? split.unallocated : 0,
+    });
+  }
+  const recorded = new Map(statement.payouts.map((p) => [p.artist, p.amount]));
+  const names = [...new Set([...recorded.keys(), ...[...recomputed].filter(([, v]) => v > 0).map(([k]) => k)])].sort(compareKeys);
+  const artists = [];
+  for (const artist of names) {
+    const payout = await stateJson<{ amount: number }>(pool, PUBLIC, compositeKey('payout', [artist, nodeId, month]));
+    const r = recorded.get(artist) ?? 0;
+    const c = recomputed.get(artist) ?? 0;
+    artists.push({ artist, recorded: r, payoutRecord: payout?.amount ?? null, recomputed: c, matches: r === c && (payout?.amount ?? 0) === c });
+  }
+  const detailHash = sha256Hex(canonicalJson(details));
+  const hashMatches = detailHash === statement.hash;
+  return {
+    nodeId,
+    month,
+    statementTxId: statement.txId,
+    matches: !problems.length && hashMatches && artists.every((a) => a.matches),
+    artists,
+    detailHash: { recorded: statement.hash, recomputed: detailHash, matches: hashMatches },
+    problems,
+  };
+}
+
+/** RFC 4180 CSV of objects (nested values as JSON). */
+export function toCsv(rows: Record<string, unknown>[], columns?: string[]): string {
+  const cols = columns ?? [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  const cell = (v: unknown) => {
+    const s = v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+    return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  return [cols.join(','), ...rows.map((r) => cols.map((c) => cell(r[c])).join(','))].join('\r\n') + '\r\n';
+}

@@ -1,0 +1,157 @@
+// The ledger's part of the OpenAPI description: the auditors' endpoints.
+import { bearer, json, problem, ref, type OpenApiFragment } from '../api/openapi-types.js';
+
+const formatParam = { name: 'format', in: 'query', required: false, schema: { type: 'string', enum: ['json', 'csv'], default: 'json' }, description: 'csv for a spreadsheet-ready export' };
+const q = (name: string, description: string, required = true, schema: Record<string, unknown> = { type: 'string' }) => ({ name, in: 'query', required, schema, description });
+const csvOr = (description: string, schema: unknown) => ({
+  description,
+  content: { 'application/json': { schema }, 'text/csv': { schema: { type: 'string' } } },
+});
+const tags = ['ledger'];
+const anyObject = { type: 'object', additionalProperties: true };
+
+export const ledgerOpenApi: OpenApiFragment = {
+  tags: [{ name: 'ledger', description: 'The shared ledger for auditors: transactions, chain verification, statements, payouts, disputes, recomputation' }],
+  schemas: {
+    LedgerTransaction: {
+      type: 'object',
+      required: ['blockNumber', 'txId', 'fn', 'args', 'creatorMsp', 'creatorId', 'timestamp', 'hash', 'prevHash'],
+      properties: {
+        blockNumber: { type: 'integer' },
+        txId: { type: 'string' },
+        fn: { type: 'string', description: 'Contract:function' },
+        args: { type: 'array', items: { type: 'string' } },
+        creatorMsp: { type: 'string' },
+        creatorId: { type: 'string', description: "the submitting node's ledger identity" },
+        timestamp: { type: 'string', format: 'date-time' },
+        hash: { type: 'string' },
+        prevHash: { type: 'string' },
+      },
+    },
+    LedgerVerifyReport: {
+      type: 'object',
+      required: ['ok', 'blocks', 'lastHash'],
+      properties: {
+        ok: { type: 'boolean' },
+        blocks: { type: 'integer', description: 'blocks checked before the first broken one (all when ok)' },
+        lastHash: { type: 'string' },
+        brokenAt: { type: 'integer', description: 'the first block whose data or link does not match' },
+        txId: { type: 'string' },
+        reason: { type: 'string' },
+      },
+    },
+    LedgerRecomputeReport: {
+      type: 'object',
+      required: ['nodeId', 'month', 'matches', 'artists', 'detailHash', 'problems'],
+      properties: {
+        nodeId: { type: 'string' },
+        month: { type: 'string' },
+        matches: { type: 'boolean' },
+        statementTxId: { type: 'string' },
+        artists: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: { artist: { type: 'string' }, recorded: { type: 'integer' }, payoutRecord: { type: ['integer', 'null'] }, recomputed: { type: 'integer' }, matches: { type: 'boolean' } },
+          },
+        },
+        detailHash: { type: 'object', properties: { recorded: { type: 'string' }, recomputed: { type: 'string' }, matches: { type: 'boolean' } } },
+        problems: { type: 'array', items: { type: 'string' } },
+      },
+    },
+  },
+  paths: {
+    '/api/v1/ledger/transactions': {
+      get: {
+        tags,
+        summary: 'List ledger transactions in block order (auditor; embedded engine)',
+        security: bearer,
+        parameters: [
+          q('fn', 'only this function (Contract:function) or contract (Contract)', false),
+          q('creator', "only transactions submitted by this node id", false),
+          q('fromBlock', 'first block number', false, { type: 'integer', minimum: 0 }),
+          q('page', 'page number, from 1', false, { type: 'integer', minimum: 1, default: 1 }),
+          q('limit', 'page size', false, { type: 'integer', minimum: 1, maximum: 1000, default: 100 }),
+          formatParam,
+        ],
+        responses: {
+          200: csvOr('A page of transactions', { type: 'object', properties: { total: { type: 'integer' }, page: { type: 'integer' }, limit: { type: 'integer' }, data: { type: 'array', items: ref('LedgerTransaction') } } }),
+          401: problem('Not signed in'),
+          403: problem('Not an auditor'),
+          501: problem('Not available with the fabric engine'),
+        },
+      },
+    },
+    '/api/v1/ledger/transactions/{txId}': {
+      get: {
+        tags,
+        summary: 'One transaction with its read/write set, events and result (auditor)',
+        security: bearer,
+        parameters: [{ name: 'txId', in: 'path', required: true, schema: { type: 'string', pattern: '^[0-9a-f]{64}$' } }],
+        responses: { 200: json('The transaction', anyObject), 401: problem('Not signed in'), 403: problem('Not an auditor'), 404: problem('No such transaction') },
+      },
+    },
+    '/api/v1/ledger/verify': {
+      get: {
+        tags,
+        summary: 'Recompute the hash chain and report the first broken link (auditor)',
+        security: bearer,
+        responses: { 200: json('Verification report', ref('LedgerVerifyReport')), 401: problem('Not signed in'), 403: problem('Not an auditor') },
+      },
+    },
+    '/api/v1/ledger/nodes': {
+      get: { tags, summary: 'The node registry (public)', parameters: [formatParam], responses: { 200: csvOr('Registered nodes', anyObject), 503: problem('Ledger unavailable') } },
+    },
+    '/api/v1/ledger/statements': {
+      get: {
+        tags,
+        summary: "A node's monthly statement (public)",
+        parameters: [q('node', 'node id (actor URL)'), q('month', 'YYYY-MM'), formatParam],
+        responses: { 200: csvOr('The statement (CSV: its payouts)', anyObject), 400: problem('Invalid input'), 404: problem('Month not closed') },
+      },
+    },
+    '/api/v1/ledger/payouts': {
+      get: {
+        tags,
+        summary: "An artist's payout obligations across nodes (public)",
+        parameters: [q('artist', "the artist's actor URI"), formatParam],
+        responses: { 200: csvOr('Payouts by node then month', anyObject), 400: problem('Invalid input') },
+      },
+    },
+    '/api/v1/ledger/reports': {
+      get: {
+        tags,
+        summary: "A node's daily report: per-artist totals and the rows hash (public)",
+        parameters: [q('node', 'node id'), q('day', 'YYYY-MM-DD'), formatParam],
+        responses: { 200: csvOr('The report (CSV: artist totals)', anyObject), 400: problem('Invalid input'), 404: problem('No report') },
+      },
+    },
+    '/api/v1/ledger/reports/rows': {
+      get: {
+        tags,
+        summary: "A daily report's private per-listener rows (auditor; this node's organisation only)",
+        security: bearer,
+        parameters: [q('node', 'node id'), q('day', 'YYYY-MM-DD'), formatParam],
+        responses: { 200: csvOr('Pseudonymous rows', anyObject), 400: problem('Refused by the chaincode'), 401: problem('Not signed in'), 403: problem('Not an auditor'), 404: problem('No rows') },
+      },
+    },
+    '/api/v1/ledger/disputes/{disputeId}': {
+      get: {
+        tags,
+        summary: 'A dispute and every step of its history (auditor)',
+        security: bearer,
+        parameters: [{ name: 'disputeId', in: 'path', required: true, schema: { type: 'string' } }, formatParam],
+        responses: { 200: csvOr('Dispute and history (CSV: history)', anyObject), 401: problem('Not signed in'), 403: problem('Not an auditor'), 404: problem('No such dispute') },
+      },
+    },
+    '/api/v1/ledger/recompute': {
+      get: {
+        tags,
+        summary: "Recompute a closed month's payouts from the ledger's own data and compare (auditor; embedded engine)",
+        security: bearer,
+        parameters: [q('node', 'node id'), q('month', 'YYYY-MM'), formatParam],
+        responses: { 200: csvOr('Comparison per artist', ref('LedgerRecomputeReport')), 401: problem('Not signed in'), 403: problem('Not an auditor'), 404: problem('Month not closed'), 501: problem('Not available with the fabric engine') },
+      },
+    },
+  },
+};

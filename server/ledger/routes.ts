@@ -1,0 +1,172 @@
+// The auditors' REST API under /api/v1/ledger: the transaction log, the chain check,
+// public records (nodes, statements, payouts, daily totals), and for the auditor role
+// the private rows, dispute histories and payout recomputation. JSON, or CSV with
+// `?format=csv`.
+import { Router, type Response } from 'express';
+import { z } from 'zod';
+import type { NodeContext } from '../context.js';
+import { isPublic, requireRole } from '../accounts/middleware.js';
+import { AppError, notFound, route } from '../http/errors.js';
+import { ledgerEngine } from './registry.js';
+import { EmbeddedLedger } from './embedded.js';
+import { getTransactionDetail, listTransactions, recomputeMonth, toCsv } from './audit.js';
+import { LedgerError } from './types.js';
+
+const format = z.enum(['json', 'csv']).default('json');
+const month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be YYYY-MM');
+const day = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, 'must be YYYY-MM-DD');
+const text = z.string().min(1).max(2048);
+
+function send(res: Response, fmt: 'json' | 'csv', body: unknown, csvRows: () => Record<string, unknown>[], filename: string, columns?: string[]) {
+  if (fmt === 'csv') {
+    res.type('text/csv; charset=utf-8').setHeader('content-disposition', `attachment; filename="${filename}.csv"`);
+    res.send(toCsv(csvRows(), columns));
+  } else {
+    res.json(body);
+  }
+}
+
+function embeddedOnly(ctx: NodeContext): EmbeddedLedger {
+  const engine = ledgerEngine(ctx);
+  if (!(engine instanceof EmbeddedLedger)) {
+    throw new AppError(501, 'not_available', 'The transaction log is read from the Fabric peer with the fabric engine (use the peer\'s block queries); this endpoint serves the embedded engine');
+  }
+  return engine;
+}
+
+async function evaluate(ctx: NodeContext, fn: string, args: string[]): Promise<unknown> {
+  try {
+    return await ledgerEngine(ctx).evaluate(fn, args);
+  } catch (err) {
+    if (err instanceof LedgerError) {
+      if (err.code === 'chaincode') throw new AppError(400, 'ledger_refused', err.message);
+      throw new AppError(503, 'ledger_unavailable', err.message);
+    }
+    throw err;
+  }
+}
+
+export function ledgerRoutes(ctx: NodeContext): Router {
+  const r = Router();
+  const auditor = requireRole('auditor');
+
+  r.get(
+    '/api/v1/ledger/transactions',
+    auditor,
+    route(async (req, res) => {
+      const q = z
+        .object({
+          fn: z.string().min(1).max(200).optional(),
+          creator: text.optional(),
+          fromBlock: z.coerce.number().int().min(0).optional(),
+          page: z.coerce.number().int().min(1).default(1),
+          limit: z.coerce.number().int().min(1).max(1000).default(100),
+          format,
+        })
+        .parse(req.query);
+      const out = await listTransactions(embeddedOnly(ctx).pool, { fn: q.fn, creator: q.creator, fromBlock: q.fromBlock, limit: q.limit, offset: (q.page - 1) * q.limit });
+      send(res, q.format, { total: out.total, page: q.page, limit: q.limit, data: out.data }, () => out.data as unknown as Record<string, unknown>[], 'ledger-transactions', [
+        'blockNumber', 'txId', 'fn', 'creatorMsp', 'creatorId', 'timestamp', 'args', 'hash', 'prevHash',
+      ]);
+    }),
+  );
+
+  r.get(
+    '/api/v1/ledger/transactions/:txId',
+    auditor,
+    route(async (req, res) => {
+      const txId = z.string().regex(/^[0-9a-f]{64}$/, 'must be a 64-character hex transaction id').parse(req.params.txId);
+      const tx = await getTransactionDetail(embeddedOnly(ctx).pool, txId);
+      if (!tx) throw notFound('Transaction');
+      res.json(tx);
+    }),
+  );
+
+  r.get(
+    '/api/v1/ledger/verify',
+    auditor,
+    route(async (_req, res) => {
+      res.json(await embeddedOnly(ctx).verify());
+    }),
+  );
+
+  r.get(
+    '/api/v1/ledger/nodes',
+    isPublic,
+    route(async (req, res) => {
+      const fmt = format.parse(req.query.format);
+      const nodes = ((await evaluate(ctx, 'NodeRegistryContract:list', [])) ?? []) as Record<string, unknown>[];
+      send(res, fmt, { data: nodes }, () => nodes, 'ledger-nodes', ['nodeId', 'actorUrl', 'cluster', 'organisation', 'joinedAt', 'updatedAt', 'txId']);
+    }),
+  );
+
+  r.get(
+    '/api/v1/ledger/statements',
+    isPublic,
+    route(async (req, res) => {
+      const q = z.object({ node: text, month, format }).parse(req.query);
+      const statement = (await evaluate(ctx, 'MonthCloseContract:getStatement', [q.node, q.month])) as { payouts?: { artist: string; amount: number }[]; currency?: string } | null;
+      if (!statement) throw notFound('Statement');
+      send(res, q.format, statement, () => (statement.payouts ?? []).map((p) => ({ nodeId: q.node, month: q.month, artist: p.artist, amount: p.amount, currency: statement.currency })), `statement-${q.month}`);
+    }),
+  );
+
+  r.get(
+    '/api/v1/ledger/payouts',
+    isPublic,
+    route(async (req, res) => {
+      const q = z.object({ artist: text, format }).parse(req.query);
+      const payouts = ((await evaluate(ctx, 'MonthCloseContract:payoutsForArtist', [q.artist])) ?? []) as Record<string, unknown>[];
+      const total = payouts.reduce((acc, p) => acc + Number(p.amount ?? 0), 0);
+      send(res, q.format, { artist: q.artist, total, data: payouts }, () => payouts, 'payouts', ['artist', 'nodeId', 'month', 'amount', 'currency', 'dueBy', 'closedAt', 'txId']);
+    }),
+  );
+
+  r.get(
+    '/api/v1/ledger/reports',
+    isPublic,
+    route(async (req, res) => {
+      const q = z.object({ node: text, day, format }).parse(req.query);
+      const report = (await evaluate(ctx, 'ReportContract:get', [q.node, q.day])) as { artistTotals?: Record<string, unknown>[] } | null;
+      if (!report) throw notFound('Report');
+      send(res, q.format, report, () => report.artistTotals ?? [], `report-${q.day}`);
+    }),
+  );
+
+  r.get(
+    '/api/v1/ledger/reports/rows',
+    auditor,
+    route(async (req, res) => {
+      const q = z.object({ node: text, day, format }).parse(req.query);
+      const rows = (await evaluate(ctx, 'ReportContract:getRows', [q.node, q.day])) as Record<string, unknown>[] | null;
+      if (!rows) throw notFound('Report rows');
+      send(res, q.format, { node: q.node, day: q.day, data: rows }, () => rows, `report-rows-${q.day}`, ['pseudonym', 'artist', 'seconds', 'plays']);
+    }),
+  );
+
+  r.get(
+    '/api/v1/ledger/disputes/:disputeId',
+    auditor,
+    route(async (req, res) => {
+      const id = text.parse(req.params.disputeId);
+      const fmt = format.parse(req.query.format);
+      const dispute = await evaluate(ctx, 'DisputeContract:get', [id]);
+      if (!dispute) throw notFound('Dispute');
+      const history = ((await evaluate(ctx, 'DisputeContract:history', [id])) ?? []) as Record<string, unknown>[];
+      send(res, fmt, { dispute, history }, () => history, `dispute-${id}`);
+    }),
+  );
+
+  r.get(
+    '/api/v1/ledger/recompute',
+    auditor,
+    route(async (req, res) => {
+      const q = z.object({ node: text, month, format }).parse(req.query);
+      const report = await recomputeMonth(embeddedOnly(ctx), q.node, q.month);
+      if (!report) throw notFound('Statement');
+      send(res, q.format, report, () => report.artists, `recompute-${q.month}`, ['artist', 'recorded', 'payoutRecord', 'recomputed', 'matches']);
+    }),
+  );
+
+  return r;
+}

@@ -1,0 +1,63 @@
+// Shared setup for the ledger tests: a fresh database on the test PostgreSQL, the
+// fixture contract built with tsc (decorator metadata), and the real chaincode when built.
+import { spawnSync } from 'node:child_process';
+import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
+import pg from 'pg';
+import { projectRoot } from '../../server/config/index.js';
+import { testDatabaseUrl } from '../helpers/node.js';
+import { defaultContractsPath } from '../../server/ledger/contracts.js';
+
+export const fixtureDir = path.join(projectRoot, 'test/ledger/fixtures');
+export const fixtureContractsPath = path.join(fixtureDir, 'dist/index.js');
+
+/** Builds the fixture contract with tsc when its output is missing or older than its source.
+ * Test files run in parallel: each builds into its own folder and renames the result into place. */
+export function buildFixture(): string {
+  const src = path.join(fixtureDir, 'src/index.ts');
+  if (!existsSync(fixtureContractsPath) || statSync(fixtureContractsPath).mtimeMs < statSync(src).mtimeMs) {
+    const out = path.join(fixtureDir, 'dist', `.build-${process.pid}-${randomBytes(3).toString('hex')}`);
+    const tsc = path.join(projectRoot, 'node_modules/typescript/bin/tsc');
+    const r = spawnSync(process.execPath, [tsc, '-p', path.join(fixtureDir, 'tsconfig.json'), '--outDir', out], { cwd: projectRoot, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`fixture build failed: ${r.stdout}${r.stderr}`);
+    renameSync(path.join(out, 'index.js'), fixtureContractsPath);
+    rmSync(out, { recursive: true, force: true });
+  }
+  return fixtureContractsPath;
+}
+
+/** Whether the real chaincode is built and loads (its contracts are then used too). */
+export function realChaincode(): string | undefined {
+  if (!existsSync(defaultContractsPath)) return undefined;
+  try {
+    const mod = createRequire(import.meta.url)(defaultContractsPath) as { contracts?: unknown[] };
+    return Array.isArray(mod.contracts) && mod.contracts.length ? defaultContractsPath : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function urlFor(name: string): string {
+  const u = new URL(testDatabaseUrl);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+async function admin(sql: string): Promise<void> {
+  const c = new pg.Client({ connectionString: testDatabaseUrl });
+  await c.connect();
+  try {
+    await c.query(sql);
+  } finally {
+    await c.end();
+  }
+}
+
+/** A new empty database; `drop` removes it. */
+export async function createDatabase(prefix = 'ledger'): Promise<{ name: string; url: string; drop(): Promise<void> }> {
+  const name = `t9_${prefix}_${randomBytes(4).toString('hex')}`;
+  await admin(`CREATE DATABASE "${name}"`);
+  return { name, url: urlFor(name), drop: () => admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).catch(() => {}) };
+}
