@@ -1,0 +1,224 @@
+// Listening benchmarks (npx tsx bench/listening/run.ts), printed, never asserted:
+//  1. segment-log events per second through the batched path against a plain Postgres COPY
+//     of the same rows (goal: >= 0.5x);
+//  2. requests per second and p99 latency of the metered segment endpoint (media's route with
+//     the listening hook) against nginx serving the same files (goal: >= 0.6x, p99 < 10 ms).
+// Bounded in count and time, loopback only. Env: BENCH_EVENTS, BENCH_REQUESTS, BENCH_CONCURRENCY.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { startTestNode, type TestNode } from '../../test/helpers/node.js';
+import { uploadTrack, setListening, lenientRules } from '../../test/listening/helpers.js';
+import { listeningService, type SegmentServed } from '../../server/listening/index.js';
+import { freePort } from '../../server/db/embedded.js';
+import { projectRoot } from '../../server/config/index.js';
+
+const events = Number(process.env.BENCH_EVENTS ?? 100_000);
+const requests = Number(process.env.BENCH_REQUESTS ?? 4000);
+const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 16);
+
+function rowsFor(trackId: string, n: number): SegmentServed[] {
+  const sessions = Array.from({ length: 50 }, () => randomUUID());
+  const at = new Date();
+  return Array.from({ length: n }, (_, i) => ({
+    trackId,
+    rendition: '128k',
+    segmentIndex: i % 500,
+    segmentStartSeconds: (i % 500) * 4,
+    segmentDurationSeconds: 4,
+    bytes: 65_000 + (i % 100),
+    userId: null,
+    sessionId: sessions[i % sessions.length],
+    ip: `10.0.${i % 250}.${i % 200}`,
+    userAgent: 'Mozilla/5.0 (X11; Linux x86_64) bench',
+    at,
+  }));
+}
+
+async function countRows(node: TestNode, trackId: string): Promise<number> {
+  const [rows] = await node.ctx.db.query('SELECT count(*) AS n FROM segment_serves WHERE track_id = :trackId', { replacements: { trackId } });
+  return Number((rows as { n: string }[])[0].n);
+}
+
+async function batchedIngest(node: TestNode, n: number): Promise<number> {
+  const svc = listeningService(node.ctx);
+  const trackId = `bench-batched-${randomUUID()}`;
+  const rows = rowsFor(trackId, n);
+  const t0 = performance.now();
+  for (let i = 0; i < rows.length; i++) {
+    svc.recordSegmentServed(rows[i]);
+    // Requests arrive between events: give the flushes the event loop now and then.
+    if (i % 500 === 499) await new Promise((r) => setImmediate(r));
+  }
+  await svc.segmentLog.flush();
+  const seconds = (performance.now() - t0) / 1000;
+  if ((await countRows(node, trackId)) !== n) throw new Error('batched ingest lost rows');
+  return n / seconds;
+}
+
+const csv = (v: unknown) => (v === null || v === undefined ? '' : `"${String(v).replace(/"/g, '""')}"`);
+
+async function copyIngest(node: TestNode, n: number): Promise<number> {
+  const trackId = `bench-copy-${randomUUID()}`;
+  const rows = rowsFor(trackId, n);
+  const client = new pg.Client({ connectionString: node.databaseUrl });
+  await client.connect();
+  try {
+    const t0 = performance.now();
+    const stream = client.query(
+      copyFrom(
+        'COPY segment_serves (session_id, user_id, track_id, rendition, segment_index, start_seconds, duration_seconds, bytes, ip, user_agent, served_at) FROM STDIN WITH (FORMAT csv)',
+      ),
+    );
+    const lines = function* () {
+      for (const e of rows) {
+        yield `${[e.sessionId, e.userId, e.trackId, e.rendition, e.segmentIndex, e.segmentStartSeconds, e.segmentDurationSeconds, e.bytes, e.ip, e.userAgent, e.at.toISOString()].map(csv).join(',')}\n`;
+      }
+    };
+    await pipeline(Readable.from(lines()), stream);
+    const seconds = (performance.now() - t0) / 1000;
+    if ((await countRows(node, trackId)) !== n) throw new Error('COPY lost rows');
+    return n / seconds;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Microseconds per recordSegmentServed call with flushing held off (what a segment request pays). */
+async function hookCost(node: TestNode): Promise<number> {
+  const svc = listeningService(node.ctx);
+  setListening(node, { ...lenientRules(), segmentLog: { flushRows: 100_000, flushIntervalMs: 60_000, maxBufferedRows: 1_000_000 } });
+  const rows = rowsFor(`bench-hook-${randomUUID()}`, 50_000);
+  const t0 = performance.now();
+  for (const e of rows) svc.recordSegmentServed(e);
+  const micros = ((performance.now() - t0) * 1000) / rows.length;
+  await svc.segmentLog.flush();
+  setListening(node, lenientRules());
+  return micros;
+}
+
+interface LoadResult {
+  requests: number;
+  errors: number;
+  seconds: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+function load(urls: string[], headers: Record<string, string>, c = concurrency, n = requests): Promise<LoadResult> {
+  const opts = { urls, headers, concurrency: c, requests: n, maxSeconds: 20 };
+  return new Promise((resolve, reject) => {
+    const child = spawn(path.join(projectRoot, 'node_modules/.bin/tsx'), [path.join(projectRoot, 'bench/listening/load.ts'), JSON.stringify(opts)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`load generator exited ${code}`))));
+  });
+}
+
+async function startNginx(streamingRoot: string): Promise<{ port: number; stop: () => Promise<void> }> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), '9ten-bench-nginx-'));
+  const port = await freePort();
+  const asRoot = process.getuid?.() === 0;
+  writeFileSync(
+    path.join(dir, 'nginx.conf'),
+    `${asRoot ? 'user root;\n' : ''}worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 100000;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  types { video/iso.segment m4s; application/vnd.apple.mpegurl m3u8; }
+  server {
+    listen 127.0.0.1:${port};
+    location /static/streaming/ { alias ${streamingRoot}/; }
+  }
+}
+`,
+  );
+  const child: ChildProcess = spawn('/usr/sbin/nginx', ['-c', path.join(dir, 'nginx.conf'), '-p', dir], { stdio: 'ignore' });
+  // Wait until it answers.
+  const until = Date.now() + 5000;
+  for (;;) {
+    try {
+      await fetch(`http://127.0.0.1:${port}/`);
+      break;
+    } catch {
+      if (Date.now() > until) throw new Error('nginx did not start');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return {
+    port,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+
+const node = await startTestNode({ name: 'benchlisten' });
+try {
+  setListening(node, lenientRules());
+  console.log(`segment log ingest: ${events} events each`);
+  await batchedIngest(node, 2000); // warm-up
+  await copyIngest(node, 2000);
+  const batched = await batchedIngest(node, events);
+  const copy = await copyIngest(node, events);
+  console.log(`  batched (unnest insert): ${Math.round(batched)} events/s`);
+  console.log(`  plain COPY:              ${Math.round(copy)} events/s`);
+  console.log(`  ratio: ${ratio(batched, copy)} (goal >= 0.5x)`);
+  console.log(`  hot-path cost of recording one event: ${(await hookCost(node)).toFixed(3)} µs (buffer push, no I/O)`);
+
+  const track = await uploadTrack(node, 20);
+  const listener = await node.user('listener');
+  const play = await node.api('POST', '/api/v1/plays', { token: listener.token, body: { trackId: track.trackId } });
+  const rendition = track.track.streaming.renditions[0];
+  const playlist = await (await fetch(rendition.playlistUrl)).text();
+  const segments = playlist.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => new URL(l, rendition.playlistUrl).pathname);
+  const storageRoot = (node.ctx.services.media as { storage: { root: string } }).storage.root;
+  const nginx = await startNginx(path.join(storageRoot, 'streaming'));
+  try {
+    console.log(`segment endpoint: ${requests} requests, ${concurrency} connections, ${segments.length} segments of ${rendition.name}`);
+    const nodeUrls = segments.map((p) => `${node.url}${p}`);
+    const nginxUrls = segments.map((p) => `http://127.0.0.1:${nginx.port}${p}`);
+    const session = { 'x-play-session': play.body.sessionId };
+    const metered = await load(nodeUrls, session);
+    const plain = await load(nginxUrls, {});
+    // Latency at light load (2 connections), where queueing on the shared cores matters less.
+    const meteredLight = await load(nodeUrls, session, 2, 1000);
+    const plainLight = await load(nginxUrls, {}, 2, 1000);
+    await listeningService(node.ctx).segmentLog.flush();
+    const fmt = (r: LoadResult) => `${Math.round(r.rps)} req/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, errors ${r.errors}`;
+    const [logged] = await node.ctx.db.query('SELECT count(*) AS n FROM segment_serves WHERE session_id = :s', { replacements: { s: play.body.sessionId } });
+    console.log(`  node (metered): ${fmt(metered)}`);
+    console.log(`  nginx:          ${fmt(plain)}`);
+    console.log(`  ratio: ${ratio(metered.rps, plain.rps)} (goal >= 0.6x); node p99 ${metered.p99.toFixed(2)} ms (goal < 10 ms)`);
+    console.log(`  light load (2 connections, 1000 requests): node ${fmt(meteredLight)}; nginx ${fmt(plainLight)}`);
+    console.log(`  segment serves logged for the session: ${(logged as { n: string }[])[0].n} (warm-ups included)`);
+  } finally {
+    await nginx.stop();
+  }
+} finally {
+  await node.stop();
+}

@@ -1,0 +1,62 @@
+// The `listening` config section: schema and defaults. The node's config schema
+// (server/config/schema.ts) can embed `listeningConfigSchema`; until it does, the
+// section is read defensively from the loaded config and defaults fill the gaps.
+import { z } from 'zod';
+import type { NodeContext } from '../context.js';
+
+export const listeningConfigSchema = z.object({
+  /** Seconds of served-and-played audio after which a listen counts. */
+  qualifySeconds: z.number().positive().max(3600).default(30),
+  segmentLog: z
+    .object({
+      /** The batched segment log flushes at least this often... */
+      flushIntervalMs: z.number().int().min(10).max(60_000).default(250),
+      /** ...or as soon as this many rows are waiting. */
+      flushRows: z.number().int().min(1).max(100_000).default(2000),
+      /** Rows kept in memory while the database is unreachable; beyond it the oldest are dropped (logged and counted). */
+      maxBufferedRows: z.number().int().min(1000).max(10_000_000).default(500_000),
+      /** Segment serves older than this are pruned by the daily report job (0: keep forever). Flags keep their own evidence. */
+      retentionDays: z.number().int().min(0).max(3650).default(90),
+    })
+    .prefault({}),
+  rules: z
+    .object({
+      /** Plays of one track by one listener per day; the ones above it are held. */
+      maxPlaysPerTrackPerDay: z.number().int().min(1).default(20),
+      /** Listening per day may exceed the wall-clock time the listener's sessions span by this much. */
+      wallClockToleranceSeconds: z.number().min(0).default(15),
+      /** Distinct accounts listening from one IP address per day. */
+      maxAccountsPerAddress: z.number().int().min(1).default(10),
+      /** Distinct accounts listening from one device (IP address and user agent) per day. */
+      maxAccountsPerDevice: z.number().int().min(1).default(3),
+      /** Very short plays by one listener within the window before a listen holds it. */
+      burstWindowSeconds: z.number().int().min(1).default(600),
+      burstMaxShortPlays: z.number().int().min(1).default(10),
+      shortPlaySeconds: z.number().min(0).default(45),
+    })
+    .prefault({}),
+  dailyReport: z
+    .object({
+      /** Check for finished, unreported days this often (worker role). */
+      tickSeconds: z.number().int().min(1).max(86_400).default(300),
+      enabled: z.boolean().default(true),
+    })
+    .prefault({}),
+});
+
+export type ListeningConfig = z.infer<typeof listeningConfigSchema>;
+
+const cache = new WeakMap<object, ListeningConfig>();
+const defaults = listeningConfigSchema.parse({});
+
+/** The listening settings of a node (re-read when the config object's section is replaced). */
+export function listeningConfig(ctx: NodeContext): ListeningConfig {
+  const raw = (ctx.config as unknown as { listening?: unknown }).listening;
+  if (raw === undefined || raw === null || typeof raw !== 'object') return defaults;
+  let parsed = cache.get(raw);
+  if (!parsed) {
+    parsed = listeningConfigSchema.parse(raw);
+    cache.set(raw, parsed);
+  }
+  return parsed;
+}

@@ -1,0 +1,171 @@
+// The segment-serve log: the streaming endpoints call `record` on their hot path (a
+// push onto an in-memory buffer); a timer flushes the buffer every flushIntervalMs,
+// or at once when flushRows are waiting, as one multi-row INSERT ... SELECT unnest(...).
+import type { Sequelize } from 'sequelize';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import type { Logger } from '../logger.js';
+
+export interface SegmentServed {
+  trackId: string;
+  rendition: string;
+  segmentIndex: number;
+  segmentStartSeconds: number;
+  segmentDurationSeconds: number;
+  bytes: number;
+  userId: string | null;
+  sessionId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  at: Date;
+}
+
+export interface SegmentLogOptions {
+  flushIntervalMs: number;
+  flushRows: number;
+  maxBufferedRows: number;
+}
+
+/** The most rows one INSERT carries. */
+const maxRowsPerWrite = 20_000;
+
+const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const insertSql = `
+  INSERT INTO segment_serves (session_id, user_id, track_id, rendition, segment_index, start_seconds,
+                              duration_seconds, bytes, ip, user_agent, served_at)
+  SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::int[], $6::float8[],
+                       $7::float8[], $8::bigint[], $9::text[], $10::text[], $11::timestamptz[])`;
+
+export class SegmentLog {
+  private buffer: SegmentServed[] = [];
+  private timer?: NodeJS.Timeout;
+  private flushing?: Promise<void>;
+  private stopped = false;
+  private kicked = false;
+  /** Rows being written right now: not in the buffer, not yet committed. */
+  private inFlight: SegmentServed[] = [];
+  private readonly logged: Counter;
+  private readonly dropped: Counter;
+  private readonly flushSeconds: Histogram;
+
+  constructor(
+    private readonly db: Sequelize,
+    private readonly logger: Logger,
+    private readonly options: () => SegmentLogOptions,
+    metrics: Registry,
+  ) {
+    this.logged = metricOnce(metrics, 'nineten_listening_segments_logged_total', () => new Counter({ name: 'nineten_listening_segments_logged_total', help: 'Segment serves written to the segment log', registers: [metrics] }));
+    this.dropped = metricOnce(metrics, 'nineten_listening_segments_dropped_total', () => new Counter({ name: 'nineten_listening_segments_dropped_total', help: 'Segment serves dropped because the buffer was full', registers: [metrics] }));
+    this.flushSeconds = metricOnce(metrics, 'nineten_listening_segment_flush_seconds', () => new Histogram({ name: 'nineten_listening_segment_flush_seconds', help: 'Duration of one batched segment-log write', buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1], registers: [metrics] }));
+  }
+
+  /** Hot path: never awaits, never throws. */
+  record(e: SegmentServed): void {
+    if (this.stopped) {
+      this.logger.warn({ trackId: e.trackId }, 'segment served after the log stopped; not recorded');
+      return;
+    }
+    this.buffer.push(e);
+    if (this.buffer.length >= this.options().flushRows) {
+      if (!this.kicked) {
+        this.kicked = true;
+        this.kick();
+      }
+    } else this.arm();
+  }
+
+  private kick(): void {
+    this.flush().catch(() => this.arm());
+  }
+
+  private arm(): void {
+    if (!this.timer && !this.stopped) this.timer = setTimeout(() => this.kick(), this.options().flushIntervalMs).unref();
+  }
+
+  /** Rows not yet written for a play session (the progress check reads them too). */
+  pendingFor(sessionId: string): SegmentServed[] {
+    const mine = (e: SegmentServed) => e.sessionId === sessionId;
+    return [...this.inFlight.filter(mine), ...this.buffer.filter(mine)];
+  }
+
+  get pendingCount(): number {
+    return this.buffer.length;
+  }
+
+  /** Writes everything buffered so far; resolves when it is in the database. */
+  async flush(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    // One write at a time keeps rows in order and bounds the connections used.
+    while (this.flushing) await this.flushing.catch(() => undefined);
+    this.kicked = false;
+    while (this.buffer.length) {
+      // Under load batches grow (rows arrive while a write is in flight), up to a bound.
+      const rows = this.buffer.length <= maxRowsPerWrite ? this.buffer : this.buffer.slice(0, maxRowsPerWrite);
+      this.buffer = rows === this.buffer ? [] : this.buffer.slice(maxRowsPerWrite);
+      this.inFlight = rows;
+      this.flushing = this.write(rows).finally(() => {
+        this.flushing = undefined;
+        this.inFlight = [];
+      });
+      await this.flushing;
+      if (this.buffer.length < maxRowsPerWrite) break;
+    }
+    if (this.buffer.length >= this.options().flushRows && !this.kicked) {
+      this.kicked = true;
+      this.kick();
+    } else if (this.buffer.length) this.arm();
+  }
+
+  private async write(rows: SegmentServed[]): Promise<void> {
+    const end = this.flushSeconds.startTimer();
+    const cols: unknown[][] = Array.from({ length: 11 }, () => new Array(rows.length));
+    rows.forEach((e, i) => {
+      cols[0][i] = e.sessionId && uuid.test(e.sessionId) ? e.sessionId : null;
+      cols[1][i] = e.userId && uuid.test(e.userId) ? e.userId : null;
+      cols[2][i] = String(e.trackId);
+      cols[3][i] = String(e.rendition);
+      cols[4][i] = Math.trunc(e.segmentIndex);
+      cols[5][i] = e.segmentStartSeconds;
+      cols[6][i] = e.segmentDurationSeconds;
+      cols[7][i] = Math.trunc(e.bytes);
+      cols[8][i] = e.ip ?? null;
+      cols[9][i] = e.userAgent ? e.userAgent.slice(0, 512) : null;
+      cols[10][i] = e.at.toISOString();
+    });
+    try {
+      await this.db.query(insertSql, { bind: cols });
+      this.logged.inc(rows.length);
+    } catch (err) {
+      // Keep the rows for the next flush (in order), up to the bound.
+      this.buffer = rows.concat(this.buffer);
+      const over = this.buffer.length - this.options().maxBufferedRows;
+      if (over > 0) {
+        this.buffer.splice(0, over);
+        this.dropped.inc(over);
+        this.logger.error({ dropped: over }, 'segment log buffer full: oldest rows dropped');
+      }
+      this.logger.error({ err, rows: rows.length }, 'segment log flush failed; will retry');
+      throw err;
+    } finally {
+      end();
+    }
+  }
+
+  /** Flushes what is left and stops accepting rows. */
+  async stop(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    try {
+      await this.flush();
+    } finally {
+      this.stopped = true;
+    }
+  }
+}
+
+function metricOnce<T>(registry: Registry, name: string, make: () => T): T {
+  return (registry.getSingleMetric(name) as T | undefined) ?? make();
+}
