@@ -1,7 +1,54 @@
-// money: see ../../docs and ARCHITECTURE. Filled in by its issue.
-import type { Capability } from '../context.js';
+// Money: the node's double-entry books, payment providers (admin credit, gift links,
+// signed webhooks), subscriptions, month close, payouts and withdrawals.
+import type { Capability, NodeContext } from '../context.js';
+import { MoneyService } from './service.js';
+import { moneyRoutes } from './routes.js';
+import { moneyOpenApi } from './openapi.js';
+import { monthOf, previousMonth } from './months.js';
+
+export { MoneyService, webhookSecret, type AllocationView } from './service.js';
+export { accounts, Books, type AccountRef, type PostedTransaction, type Health } from './books.js';
+export type { PaymentProvider, TopUpArgs } from './providers.js';
+export type { Subscription, SubscriptionStatus, SubscriptionChange } from './subscriptions.js';
+export type { QualifiedSecondsRow, QualifiedSecondsSource } from './integrations.js';
+export type { MonthCloseState, CloseHooks } from './month-close.js';
+export { signWebhook, signatureHeader, timestampHeader } from './webhook.js';
+
+export const moneyService = (ctx: NodeContext) => ctx.services.money as MoneyService;
+
+/** How often the worker looks for due renewals, closes and payouts. */
+const tickMs = 5 * 60_000;
+const ticks = new WeakMap<NodeContext, NodeJS.Timeout>();
 
 export const moneyCapability: Capability = {
   name: 'money',
-  init() {},
+  init(ctx) {
+    const money = new MoneyService(ctx);
+    ctx.services.money = money;
+    const tz = ctx.config.money.timeZone;
+    ctx.jobs.handle('money.renew-subscriptions', (p) => money.subscriptions.renewDue(p.at ? new Date(p.at) : new Date()));
+    ctx.jobs.handle('money.month-close', (p, job) => {
+      const month = p.month === 'previous' ? previousMonth(monthOf(new Date(), tz)) : p.month;
+      return money.closeMonth(month, { progress: (done, total) => job.updateProgress({ done, total }) });
+    });
+    ctx.jobs.handle('money.payout', (p) => money.payMonth(p.month));
+  },
+  routes: (ctx) => moneyRoutes(ctx, moneyService(ctx)),
+  openapi: moneyOpenApi,
+  start(ctx) {
+    if (ctx.config.role === 'web') return;
+    const log = ctx.logger.child({ component: 'money' });
+    // A tick rather than repeatable BullMQ jobs: nothing sits delayed in the queues, and
+    // job ids (per hour, per month) keep several workers from doing the same work twice.
+    const timer = setInterval(() => {
+      moneyService(ctx).tick().catch((err) => log.warn({ err }, 'money tick failed'));
+    }, tickMs);
+    timer.unref();
+    ticks.set(ctx, timer);
+  },
+  stop(ctx) {
+    const timer = ticks.get(ctx);
+    if (timer) clearInterval(timer);
+    ticks.delete(ctx);
+  },
 };

@@ -1,0 +1,151 @@
+// Money's HTTP surface: thin handlers that validate, call the service and shape the reply.
+import express, { Router, type Request } from 'express';
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { NodeContext } from '../context.js';
+import { badRequest, notFound, route, AppError } from '../http/errors.js';
+import { isPublic, requireRole, requireUser } from '../accounts/middleware.js';
+import { amountSchema } from './amounts.js';
+import { assertMonth, monthOf } from './months.js';
+import type { MoneyService } from './service.js';
+import { notSubscribed } from './subscriptions.js';
+
+const page = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+const currency = z.string().min(1).max(10).optional();
+const creditBody = z.object({
+  amount: amountSchema, currency, reference: z.string().max(200).optional(),
+  fee: z.number().int().nonnegative().optional(), rate: z.string().regex(/^\d+(\.\d+)?$/).max(40).optional(),
+}).strict();
+const giftBody = z.object({ amount: amountSchema, currency, message: z.string().max(500).optional(), fundFrom: z.enum(['wallet', 'node']).optional() }).strict();
+const topUpBody = z.object({ amount: amountSchema, currency }).strict();
+const withdrawalBody = z.object({ amount: amountSchema, currency, destination: z.string().max(500).optional() }).strict();
+const settleBody = z.object({ reference: z.string().min(1).max(200) }).strict();
+
+/** The optional `Idempotency-Key` header: the same key twice makes one movement. */
+function idempotencyKey(req: Request): string | undefined {
+  const k = req.get('idempotency-key');
+  if (k === undefined) return undefined;
+  if (!/^[\w:.-]{1,200}$/.test(k)) throw badRequest('invalid_idempotency_key', 'Idempotency-Key must be 1-200 letters, digits, _ : . or -');
+  return k;
+}
+
+export function moneyRoutes(ctx: NodeContext, money: MoneyService): Router {
+  const r = Router();
+  const tz = ctx.config.money.timeZone;
+
+  r.get('/api/v1/admin/money/health', requireRole('admin'), route(async (_req, res) => {
+    res.json(await money.health());
+  }));
+
+  r.get('/api/v1/me/wallet', requireUser, route(async (req, res) => {
+    const q = page.parse(req.query);
+    res.json(await money.wallet(req.user!.id, q.limit, q.offset));
+  }));
+
+  r.post('/api/v1/admin/wallets/:userId/credit', requireRole('admin'), route(async (req, res) => {
+    const body = creditBody.parse(req.body ?? {});
+    const target = await ctx.services.accounts.byId(req.params.userId);
+    if (!target) throw notFound('User');
+    const key = idempotencyKey(req);
+    const tx = await money.adminCredit.topUp({
+      userId: target.id, amount: body.amount, currency: body.currency, fee: body.fee, rate: body.rate, reference: body.reference,
+      idempotencyKey: `admin-credit:${key ?? randomUUID()}`, memo: { by: req.user!.id },
+    });
+    res.status(tx.replayed ? 200 : 201).json({ transaction: tx, balance: await money.books.balance(`wallet:${target.id}`) });
+  }));
+
+  r.post('/api/v1/me/top-ups', requireUser, route(async (req, res) => {
+    const body = topUpBody.parse(req.body ?? {});
+    res.status(201).json(await money.webhook.createIntent(req.user!.id, body.amount, body.currency));
+  }));
+
+  // The processor's notification. The signature covers the exact bytes, so this route
+  // reads its own raw body: send it as application/octet-stream, text/plain or
+  // application/webhook+json (the app's JSON parser only takes application/json).
+  r.post('/api/v1/payments/webhook', isPublic, express.raw({ type: '*/*', limit: '64kb' }), route(async (req, res) => {
+    const raw = Buffer.isBuffer(req.body) ? req.body : (req as Request & { rawBody?: Buffer }).rawBody;
+    if (!raw) throw new AppError(415, 'raw_body_required', 'Send the webhook as application/octet-stream, text/plain or application/webhook+json: the signature is checked over the raw body');
+    res.json(await money.webhook.handle(raw, req.headers));
+  }));
+
+  r.post('/api/v1/gift-links', requireUser, route(async (req, res) => {
+    const body = giftBody.parse(req.body ?? {});
+    const link = await money.giftLinks.create(req.user!, body, idempotencyKey(req));
+    res.status(link.replayed ? 200 : 201).json(link);
+  }));
+
+  r.get('/api/v1/gift-links/:code', isPublic, route(async (req, res) => {
+    const link = await money.giftLinks.byCode(req.params.code);
+    if (!link) throw notFound('Gift link');
+    res.json({ ...link, qr: await money.giftLinks.qr(link.code) });
+  }));
+
+  r.post('/api/v1/gift-links/:code/redeem', requireUser, route(async (req, res) => {
+    const { link, transaction } = await money.giftLinks.redeem(req.params.code, req.user!);
+    res.json({ link, transaction, balance: await money.books.balance(`wallet:${req.user!.id}`) });
+  }));
+
+  r.post('/api/v1/me/withdrawals', requireRole('artist'), route(async (req, res) => {
+    const body = withdrawalBody.parse(req.body ?? {});
+    const w = await money.withdrawals.request(req.user!.id, body, idempotencyKey(req));
+    res.status(w.replayed ? 200 : 201).json(w);
+  }));
+
+  r.get('/api/v1/admin/withdrawals', requireRole('admin'), route(async (req, res) => {
+    const q = page.extend({ status: z.enum(['requested', 'settled']).optional() }).parse(req.query);
+    res.json(await money.withdrawals.list(q.status, q.limit, q.offset));
+  }));
+
+  r.post('/api/v1/admin/withdrawals/:id/settle', requireRole('admin'), route(async (req, res) => {
+    const body = settleBody.parse(req.body ?? {});
+    res.json(await money.withdrawals.settle(req.params.id, body.reference, req.user!.id));
+  }));
+
+  r.get('/api/v1/me/subscription', requireUser, route(async (req, res) => {
+    const sub = await money.subscriptions.get(req.user!.id);
+    if (!sub) throw notSubscribed();
+    res.json({ ...sub, charges: await money.subscriptions.charges(req.user!.id) });
+  }));
+
+  r.post('/api/v1/me/subscription', requireUser, route(async (req, res) => {
+    const { subscription, changed } = await money.subscriptions.subscribe(req.user!.id);
+    res.status(changed ? 201 : 200).json(subscription);
+  }));
+
+  r.delete('/api/v1/me/subscription', requireUser, route(async (req, res) => {
+    res.json(await money.subscriptions.cancel(req.user!.id));
+  }));
+
+  r.get('/api/v1/me/subscription/allocation', requireUser, route(async (req, res) => {
+    const month = typeof req.query.month === 'string' ? assertMonth(req.query.month) : monthOf(new Date(), tz);
+    res.json(await money.allocation(req.user!.id, month));
+  }));
+
+  r.get('/api/v1/me/earnings', requireRole('artist'), route(async (req, res) => {
+    res.json(await money.earnings(req.user!.id));
+  }));
+
+  r.get('/api/v1/admin/money/statements/:month', requireRole('admin'), route(async (req, res) => {
+    res.json(await money.statement(assertMonth(req.params.month)));
+  }));
+
+  r.post('/api/v1/admin/money/months/:month/close', requireRole('admin'), route(async (req, res) => {
+    const month = assertMonth(req.params.month);
+    if (month >= monthOf(new Date(), tz)) throw new AppError(409, 'month_not_over', `Month ${month} is not over yet`);
+    const jobId = await ctx.jobs.enqueue('money.month-close', { month });
+    res.status(202).json({ month, jobId });
+  }));
+
+  r.post('/api/v1/admin/money/months/:month/payout', requireRole('admin'), route(async (req, res) => {
+    const month = assertMonth(req.params.month);
+    const state = await money.closeState(month);
+    if (state?.status !== 'closed') throw new AppError(409, 'month_not_closed', `Month ${month} is not closed yet`);
+    const jobId = await ctx.jobs.enqueue('money.payout', { month });
+    res.status(202).json({ month, jobId });
+  }));
+
+  return r;
+}
