@@ -1,0 +1,111 @@
+// Federation follows domain events: a capability records its change, commits, emits; this
+// bridge turns the event into an outgoing activity (queued, never sent from a route).
+import { selectOne } from '../db/index.js';
+import type { FederationService } from './service.js';
+import { isFederatedTrack, sendCreateTrack, sendCreatePlaylist } from './send/send-create.js';
+import { sendUpdateTrack, sendUpdatePlaylist } from './send/send-update.js';
+import { sendDeleteObject } from './send/send-delete.js';
+import type { PlaylistView } from './objects.js';
+
+async function alreadyCreated(svc: FederationService, objectUri: string): Promise<boolean> {
+  const row = await selectOne(
+    svc.rt.db,
+    `SELECT type FROM federation_outbox WHERE object_uri = :o AND type IN ('Create', 'Delete') ORDER BY created_at DESC LIMIT 1`,
+    { o: objectUri },
+  );
+  return (row as { type?: string } | undefined)?.type === 'Create';
+}
+
+async function playlistView(svc: FederationService, id: string): Promise<PlaylistView | undefined> {
+  const p = await svc.rt.media?.getPlaylist?.(id);
+  if (!p) return undefined;
+  const channelName = p.channel?.name ?? (p.channelId ? (await svc.rt.media?.getChannel?.(p.channelId))?.name : undefined);
+  if (!channelName) return undefined;
+  return { id: p.id, name: p.name, channelName, trackIds: p.trackIds ?? (p.tracks ?? []).map((t) => t.id) };
+}
+
+
+export function registerBridge(svc: FederationService): void {
+  const { events } = svc.rt.ctx;
+  const log = svc.rt.log;
+
+  events.on('track.published', async ({ trackId }) => {
+    const track = await svc.rt.media?.getTrack?.(trackId);
+    if (!track || !isFederatedTrack(track)) return;
+    if (await alreadyCreated(svc, svc.rt.trackUri(track.id))) await sendUpdateTrack(svc, track);
+    else await sendCreateTrack(svc, track);
+  });
+
+  events.on('track.updated', async ({ trackId }) => {
+    const track = await svc.rt.media?.getTrack?.(trackId);
+    if (!track) return;
+    const uri = svc.rt.trackUri(track.id);
+    const created = await alreadyCreated(svc, uri);
+    if (!isFederatedTrack(track)) {
+      // No longer public: take it back from the followers who have it.
+      if (created) await sendDeleteObject(svc, track.channel.id, uri, track.kind === 'video' ? 'Video' : 'Audio');
+      return;
+    }
+    // Not yet federated: media emits track.published when it becomes public.
+    if (created) await sendUpdateTrack(svc, track);
+  });
+
+  events.on('track.deleted', async ({ trackId, channelId, apId }) => {
+    const uri = apId || svc.rt.trackUri(trackId);
+    if (!(await alreadyCreated(svc, uri))) return;
+    await sendDeleteObject(svc, channelId, uri, 'Audio');
+  });
+
+  events.on('playlist.changed', async ({ playlistId }) => {
+    const p = await playlistView(svc, playlistId);
+    if (!p) return;
+    if (await alreadyCreated(svc, svc.rt.playlistUri(p.id))) await sendUpdatePlaylist(svc, p);
+    else await sendCreatePlaylist(svc, p);
+  });
+
+  events.on('playlist.deleted', async ({ playlistId, apId, channelId }) => {
+    const uri = apId || svc.rt.playlistUri(playlistId);
+    if (!(await alreadyCreated(svc, uri))) return;
+    await sendDeleteObject(svc, channelId, uri, 'Playlist');
+  });
+
+  // A qualified listen of a remote track goes to the track's home node.
+  events.on('listen.qualified', async ({ listenId }) => {
+    const listen = await svc.rt.listening?.getListen?.(listenId);
+    if (!listen?.userId) return;
+    const remote = (await svc.tracks.byId(listen.trackId)) ?? (await svc.tracks.byUri(listen.trackId));
+    if (!remote) return;
+    await svc.sendListen({
+      userId: listen.userId,
+      remoteTrackId: remote.id,
+      qualifiedSeconds: listen.qualifiedSeconds ?? listen.seconds ?? 0,
+      at: listen.qualifiedAt ?? listen.at,
+    });
+  });
+
+  // A listener's node subscription (money) is announced, as a Subscription to this node's
+  // instance actor, to the remote artists the listener follows: their share comes from it.
+  events.on('subscription.changed', async ({ subscriptionId }) => {
+    const sub = await svc.rt.money?.subscriptions?.byId(subscriptionId);
+    if (!sub) return;
+    const listener = await svc.actors.forUser(sub.userId);
+    const [rows] = await svc.rt.db.query(
+      `SELECT following_uri FROM federation_follows WHERE follower_uri = :u AND local_follower AND state = 'accepted'`,
+      { replacements: { u: listener.uri } },
+    );
+    const notify = (rows as { following_uri: string }[]).map((r) => r.following_uri);
+    const status = ({ active: 'active', past_due: 'past_due', canceled: 'cancelled', lapsed: 'lapsed' } as const)[sub.status as 'active'] ?? 'active';
+    await svc.sendSubscription({
+      userId: sub.userId,
+      object: svc.rt.instanceActorUri(),
+      notify,
+      subscriptionId,
+      status,
+      period: sub.currentMonth ?? undefined,
+      amount: sub.amount,
+      currency: sub.currency,
+    });
+  });
+
+  log.debug('federation bridge registered');
+}

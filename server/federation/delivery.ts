@@ -1,0 +1,265 @@
+// The outbox: an activity is recorded with its deliveries inside the caller's
+// transaction and queued (job `federation.deliver`, one per inbox) only after commit.
+// Delivery signs each POST, retries with exponential backoff, tracks inboxes that keep
+// failing (skipped for a while) and leaves dead letters for admins.
+import { randomUUID } from 'node:crypto';
+import type { Job } from 'bullmq';
+import type { Transaction } from 'sequelize';
+import { signRequest } from '@fedify/fedify/sig';
+import { execute, select, selectOne } from '../db/index.js';
+import type { JobPayloads } from '../jobs/index.js';
+import type { FederationRuntime } from './runtime.js';
+import type { LocalActors } from './actors.js';
+import type { Remote } from './remote.js';
+import type { Blocks } from './blocks.js';
+import { ACTIVITY_JSON, documentContext, hostOf } from './vocabulary.js';
+
+export interface QueueActivityInput {
+  actorUri: string;
+  /** The activity without `id` and `@context` (both are set here). */
+  activity: Record<string, unknown>;
+  /** What software that does not know 9ten's vocabulary receives instead (e.g. Create{Note}). */
+  fallback?: Record<string, unknown>;
+  /** Deliver to the accepted remote followers of this local actor. */
+  toFollowersOf?: string;
+  /** Deliver to these remote actors (their personal inboxes). */
+  toActors?: string[];
+  /** Listed in the actor's public outbox. */
+  public?: boolean;
+  objectUri?: string;
+}
+
+export interface DeadLetter {
+  id: string;
+  activityId: string;
+  activityType: string;
+  inbox: string;
+  state: string;
+  attempts: number;
+  lastStatus: number | null;
+  lastError: string | null;
+  updatedAt: string;
+}
+
+/** Software that understands 9ten's vocabulary (gets the full activity, not the fallback). */
+const VOCABULARY_AWARE = new Set(['9ten', 'funkwhale']);
+const DELIVERY_ATTEMPTS = 6;
+const FAILURES_BEFORE_SKIP = 5;
+
+export class Delivery {
+  constructor(
+    private readonly rt: FederationRuntime,
+    private readonly actors: LocalActors,
+    private readonly remote: Remote,
+    private readonly blocks: Blocks,
+  ) {}
+
+  /**
+   * Records the activity and its deliveries; queues them after `t` commits (or at once
+   * when there is no transaction). Explicit recipients must be resolvable remote actors.
+   */
+  async queue(input: QueueActivityInput, t?: Transaction): Promise<{ id: string; uri: string; inboxes: number }> {
+    const id = randomUUID();
+    const uri = this.rt.activityUri(id);
+    const body = { '@context': documentContext, id: uri, ...input.activity };
+    const fallback = input.fallback ? { '@context': documentContext, id: uri, ...input.fallback } : null;
+    // Resolve explicit recipients before writing (network, outside the transaction's locks).
+    const inboxes = new Set<string>();
+    for (const actorUri of input.toActors ?? []) {
+      if (this.rt.isLocal(actorUri) || (await this.blocks.isBlocked(actorUri))) continue;
+      try {
+        const a = await this.remote.actor(actorUri);
+        inboxes.add(a.inbox);
+      } catch (err) {
+        this.rt.log.warn({ err, actorUri }, 'recipient could not be resolved; not delivered');
+      }
+    }
+    if (input.toFollowersOf) {
+      const rows = await select<{ inbox: string; shared_inbox: string | null; uri: string }>(
+        this.rt.db,
+        `SELECT ra.inbox, ra.shared_inbox, ra.uri FROM federation_follows f
+         JOIN federation_remote_actors ra ON ra.uri = f.follower_uri
+         WHERE f.following_uri = :actor AND f.state = 'accepted' AND NOT f.local_follower`,
+        { actor: input.toFollowersOf },
+        t,
+      );
+      for (const r of rows) {
+        if (await this.blocks.isBlocked(r.uri)) continue;
+        inboxes.add(r.shared_inbox ?? r.inbox);
+      }
+    }
+    // Followers on one server share its inbox: one delivery per shared inbox.
+    const targets = [...inboxes];
+    const insert = async (tx?: Transaction) => {
+      await execute(
+        this.rt.db,
+        `INSERT INTO federation_outbox (id, uri, actor_uri, type, object_uri, body, fallback, public)
+         VALUES (:id, :uri, :actor, :type, :object, CAST(:body AS jsonb), CAST(:fallback AS jsonb), :public)`,
+        {
+          id, uri, actor: input.actorUri, type: String([input.activity.type].flat()[0]), object: input.objectUri ?? null,
+          body: JSON.stringify(body), fallback: fallback ? JSON.stringify(fallback) : null, public: input.public ?? false,
+        },
+        tx,
+      );
+      if (targets.length) {
+        await execute(
+          this.rt.db,
+          `INSERT INTO federation_deliveries (activity_id, inbox, state) SELECT :id, unnest(CAST(:inboxes AS text[])), 'pending' ON CONFLICT DO NOTHING`,
+          { id, inboxes: `{${targets.map((i) => `"${i.replace(/["\\]/g, '\\$&')}"`).join(',')}}` },
+          tx,
+        );
+      }
+    };
+    const enqueue = () => {
+      if (!targets.length) return;
+      const q = this.rt.ctx.jobs.queue('federation');
+      q.addBulk(
+        targets.map((inbox) => ({
+          name: 'federation.deliver',
+          data: { activityId: id, inbox, actorId: input.actorUri } satisfies JobPayloads['federation.deliver'],
+          opts: { attempts: DELIVERY_ATTEMPTS, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { count: 1000 }, removeOnFail: { count: 5000 } },
+        })),
+      ).catch((err) => this.rt.log.error({ err, activity: uri }, 'queueing deliveries failed'));
+    };
+    if (t) {
+      await insert(t);
+      t.afterCommit(enqueue);
+    } else {
+      await insert();
+      enqueue();
+    }
+    return { id, uri, inboxes: targets.length };
+  }
+
+  /** Activity bodies by id: one activity goes to many inboxes; read it once per process. */
+  private bodies = new Map<string, { body: Record<string, unknown>; fallback: Record<string, unknown> | null; actorUri: string }>();
+
+  private async activityBody(activityId: string) {
+    let cached = this.bodies.get(activityId);
+    if (!cached) {
+      const row = await selectOne<{ body: Record<string, unknown>; fallback: Record<string, unknown> | null; actor_uri: string }>(
+        this.rt.db,
+        'SELECT body, fallback, actor_uri FROM federation_outbox WHERE id = :id',
+        { id: activityId },
+      );
+      if (!row) return undefined;
+      cached = { body: row.body, fallback: row.fallback, actorUri: row.actor_uri };
+      this.bodies.set(activityId, cached);
+      if (this.bodies.size > 200) this.bodies.delete(this.bodies.keys().next().value!);
+    }
+    return cached;
+  }
+
+  /** Job handler: deliver one activity to one inbox. Throws to be retried. */
+  async deliver(payload: JobPayloads['federation.deliver'], job?: Job): Promise<string> {
+    // One read: the delivery's state, the inbox's health and what software its host runs.
+    const row = await selectOne<{ id: string; state: string; skip_until: Date | null; software: string | null }>(
+      this.rt.db,
+      `SELECT d.id, d.state, h.skip_until,
+         (SELECT ra.software FROM federation_remote_actors ra WHERE ra.host = :host AND ra.software IS NOT NULL LIMIT 1) AS software
+       FROM federation_deliveries d LEFT JOIN federation_inbox_health h ON h.inbox = d.inbox
+       WHERE d.activity_id = :a AND d.inbox = :inbox`,
+      { a: payload.activityId, inbox: payload.inbox, host: hostOf(payload.inbox) },
+    );
+    if (!row || row.state !== 'pending') return 'nothing to do';
+    const activity = await this.activityBody(payload.activityId);
+    if (!activity) return 'nothing to do';
+    const setState = (state: string, status: number | null, error: string | null) =>
+      execute(
+        this.rt.db,
+        `UPDATE federation_deliveries SET state = :state, attempts = attempts + 1, last_status = :status, last_error = :error, updated_at = now() WHERE id = :id`,
+        { id: row.id, state, status, error: error?.slice(0, 1000) ?? null },
+      );
+    if (await this.blocks.isBlocked(payload.inbox)) {
+      await setState('skipped', null, 'inbox host is blocked');
+      return 'blocked';
+    }
+    if (row.skip_until && new Date(row.skip_until).getTime() > Date.now()) {
+      await setState('skipped', null, `inbox keeps failing; skipped until ${new Date(row.skip_until).toISOString()}`);
+      return 'skipped';
+    }
+    const aware = row.software ? VOCABULARY_AWARE.has(row.software) : false;
+    const body = !aware && activity.fallback ? activity.fallback : activity.body;
+    let status: number | null = null;
+    let error: string | null = null;
+    try {
+      await this.remote.assertFetchable(payload.inbox);
+      const { privateKey, keyId } = await this.actors.signer(activity.actorUri);
+      const request = new Request(payload.inbox, {
+        method: 'POST',
+        headers: { 'content-type': ACTIVITY_JSON, accept: ACTIVITY_JSON, 'user-agent': `9ten/0.1 (+${this.rt.publicUrl})` },
+        body: JSON.stringify(body),
+      });
+      const signed = await signRequest(request, privateKey, keyId);
+      const res = await fetch(signed, { redirect: 'manual', signal: AbortSignal.timeout(15_000) });
+      status = res.status;
+      await res.arrayBuffer().catch(() => undefined);
+      if (res.ok) {
+        // One statement: mark delivered, and clear the inbox's failure streak if it had one.
+        await execute(
+          this.rt.db,
+          `WITH done AS (
+             UPDATE federation_deliveries SET state = 'delivered', attempts = attempts + 1, last_status = :s, last_error = NULL, updated_at = now() WHERE id = :id
+           )
+           UPDATE federation_inbox_health SET consecutive_failures = 0, last_success_at = now(), skip_until = NULL
+           WHERE inbox = :i AND (consecutive_failures > 0 OR skip_until IS NOT NULL)`,
+          { id: row.id, s: status, i: payload.inbox },
+        );
+        return 'delivered';
+      }
+      error = `HTTP ${res.status}`;
+    } catch (err) {
+      error = (err as Error).message ?? String(err);
+    }
+    await execute(
+      this.rt.db,
+      `INSERT INTO federation_inbox_health (inbox, consecutive_failures, last_failure_at) VALUES (:i, 1, now())
+       ON CONFLICT (inbox) DO UPDATE SET consecutive_failures = federation_inbox_health.consecutive_failures + 1, last_failure_at = now(),
+         skip_until = CASE WHEN federation_inbox_health.consecutive_failures + 1 >= :limit
+           THEN now() + make_interval(mins => LEAST(1440, power(2, federation_inbox_health.consecutive_failures + 1 - :limit)::int)) ELSE NULL END`,
+      { i: payload.inbox, limit: FAILURES_BEFORE_SKIP },
+    );
+    // A 4xx other than timeout/rate limit will not get better by retrying.
+    const permanent = status !== null && status >= 400 && status < 500 && status !== 408 && status !== 429;
+    const lastAttempt = !job || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    if (permanent || lastAttempt) {
+      await setState('dead', status, error);
+      this.rt.log.warn({ inbox: payload.inbox, status, error }, 'delivery failed for good (dead letter)');
+      return 'dead';
+    }
+    await execute(this.rt.db, 'UPDATE federation_deliveries SET attempts = attempts + 1, last_status = :s, last_error = :e, updated_at = now() WHERE id = :id', { id: row.id, s: status, e: error });
+    throw new Error(`delivery to ${payload.inbox} failed: ${error}`);
+  }
+
+  async deadLetters(limit = 100, offset = 0): Promise<{ total: number; data: DeadLetter[] }> {
+    const rows = await select<{ id: string; activity_id: string; type: string; inbox: string; state: string; attempts: number; last_status: number | null; last_error: string | null; updated_at: Date }>(
+      this.rt.db,
+      `SELECT d.id, d.activity_id, o.type, d.inbox, d.state, d.attempts, d.last_status, d.last_error, d.updated_at
+       FROM federation_deliveries d JOIN federation_outbox o ON o.id = d.activity_id
+       WHERE d.state IN ('dead', 'skipped') ORDER BY d.updated_at DESC LIMIT :limit OFFSET :offset`,
+      { limit, offset },
+    );
+    const total = await selectOne<{ n: string }>(this.rt.db, `SELECT count(*) AS n FROM federation_deliveries WHERE state IN ('dead', 'skipped')`);
+    return {
+      total: Number(total?.n ?? 0),
+      data: rows.map((r) => ({
+        id: String(r.id), activityId: r.activity_id, activityType: r.type, inbox: r.inbox, state: r.state, attempts: r.attempts,
+        lastStatus: r.last_status, lastError: r.last_error, updatedAt: new Date(r.updated_at).toISOString(),
+      })),
+    };
+  }
+
+  /** Puts a dead letter back in the queue (an admin decided the inbox is healthy again). */
+  async retry(deliveryId: string): Promise<boolean> {
+    const row = await selectOne<{ activity_id: string; inbox: string; actor_uri: string }>(
+      this.rt.db,
+      `UPDATE federation_deliveries d SET state = 'pending', updated_at = now() FROM federation_outbox o
+       WHERE d.id = :id AND o.id = d.activity_id AND d.state IN ('dead', 'skipped') RETURNING d.activity_id, d.inbox, o.actor_uri`,
+      { id: deliveryId },
+    );
+    if (!row) return false;
+    await execute(this.rt.db, 'UPDATE federation_inbox_health SET skip_until = NULL, consecutive_failures = 0 WHERE inbox = :i', { i: row.inbox });
+    await this.rt.ctx.jobs.enqueue('federation.deliver', { activityId: row.activity_id, inbox: row.inbox, actorId: row.actor_uri }, { attempts: DELIVERY_ATTEMPTS, backoff: { type: 'exponential', delay: 1000 } });
+    return true;
+  }
+}

@@ -1,0 +1,135 @@
+// The federation REST routes in the OpenAPI description (ActivityPub, WebFinger and
+// NodeInfo endpoints are described in docs/federation.md).
+import { bearer, json, problem, ref, type OpenApiFragment } from '../api/openapi-types.js';
+
+const tags = ['federation'];
+const adminTags = ['federation-admin'];
+const paging = [
+  { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
+  { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0, default: 0 } },
+];
+const idParam = (name = 'id', schema: unknown = { type: 'string', format: 'uuid' }) => ({ name, in: 'path', required: true, schema });
+
+export const federationOpenApi: OpenApiFragment = {
+  tags: [
+    { name: 'federation', description: 'Artists and tracks on other nodes; following across the fediverse' },
+    { name: 'federation-admin', description: 'Blocks, dead letters, key rotation (admins)' },
+  ],
+  paths: {
+    '/api/v1/federation/tracks': {
+      get: {
+        tags, summary: 'Tracks of remote artists this node follows (played from their home node)',
+        parameters: [...paging, { name: 'channel', in: 'query', schema: { type: 'string', format: 'uri' }, description: 'Only this remote actor' }],
+        responses: { 200: json('Remote tracks', { type: 'object', properties: { total: { type: 'integer' }, data: { type: 'array', items: ref('RemoteTrack') } } }), 400: problem('Bad query') },
+      },
+    },
+    '/api/v1/federation/tracks/{id}': {
+      get: { tags, summary: 'One remote track', parameters: [idParam()], responses: { 200: json('The track', ref('RemoteTrack')), 404: problem('Unknown') } },
+    },
+    '/api/v1/federation/tracks/{id}/hls/master.m3u8': {
+      get: {
+        tags, summary: "A remote track's HLS master playlist, served by this node", parameters: [idParam()],
+        responses: { 200: { description: 'HLS master playlist', content: { 'application/vnd.apple.mpegurl': {} } }, 404: problem('Unknown'), 502: problem('The home node failed') },
+      },
+    },
+    '/api/v1/federation/tracks/{id}/hls/{rendition}/{file}': {
+      get: {
+        tags, summary: "A remote track's rendition playlist, init section or segment: fetched from the home node, checked against its segment hashes, cached here",
+        parameters: [idParam(), idParam('rendition', { type: 'string' }), idParam('file', { type: 'string', example: 'seg-00001.m4s' })],
+        responses: {
+          200: { description: 'The playlist (application/vnd.apple.mpegurl) or media bytes; X-Cache says hit or miss', content: { 'application/octet-stream': {} } },
+          404: problem('Unknown'),
+          502: problem('The home node failed, published no hash, or sent bytes that do not match it'),
+        },
+      },
+    },
+    '/api/v1/federation/channels': {
+      get: { tags, summary: 'Remote artists (channels) someone here follows', parameters: paging, responses: { 200: json('Remote channels', { type: 'object', properties: { data: { type: 'array', items: { type: 'object' } } } }) } },
+    },
+    '/api/v1/federation/follows': {
+      get: { tags, summary: "The signed-in user's follows of remote actors", security: bearer, responses: { 200: json('Follows', { type: 'object', properties: { data: { type: 'array', items: ref('Follow') } } }), 401: problem('Not signed in') } },
+      post: {
+        tags, summary: 'Follow a remote artist or listener (name@host or actor URL)', security: bearer,
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['handle'], properties: { handle: { type: 'string', example: 'artist@music.example' } } } } } },
+        responses: { 201: json('Follow requested (state pending until the remote side accepts)', ref('Follow')), 400: problem('Bad input'), 401: problem('Not signed in'), 403: problem('Blocked'), 422: problem('Could not be resolved') },
+      },
+    },
+    '/api/v1/federation/follows/{id}': {
+      delete: { tags, summary: 'Unfollow (sends Undo)', security: bearer, parameters: [idParam()], responses: { 204: { description: 'Unfollowed' }, 401: problem('Not signed in'), 404: problem('Unknown') } },
+    },
+    '/api/v1/federation/likes': {
+      post: {
+        tags, summary: 'Like a track (sends Like to its owner)', security: bearer,
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['object'], properties: { object: { type: 'string', format: 'uri' } } } } } },
+        responses: { 201: json('Liked', { type: 'object', properties: { uri: { type: 'string' } } }), 400: problem('Bad input'), 401: problem('Not signed in') },
+      },
+    },
+    '/api/v1/federation/announces': {
+      post: {
+        tags, summary: 'Share a track with your followers (sends Announce)', security: bearer,
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['object'], properties: { object: { type: 'string', format: 'uri' } } } } } },
+        responses: { 201: json('Shared', { type: 'object', properties: { uri: { type: 'string' } } }), 400: problem('Bad input'), 401: problem('Not signed in') },
+      },
+    },
+    '/api/v1/federation/admin/blocks': {
+      get: { tags: adminTags, summary: 'Blocked domains and actors', security: bearer, responses: { 200: json('Blocks', { type: 'object', properties: { data: { type: 'array', items: ref('FederationBlock') } } }), 401: problem('Not signed in'), 403: problem('Not an admin') } },
+      post: {
+        tags: adminTags, summary: 'Block a domain or an actor (inbox refuses them, outbox skips them, follows end)', security: bearer,
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['kind', 'value'], properties: { kind: { enum: ['domain', 'actor'] }, value: { type: 'string' }, reason: { type: 'string' } } } } } },
+        responses: { 201: json('Blocked', ref('FederationBlock')), 400: problem('Bad input'), 401: problem('Not signed in'), 403: problem('Not an admin') },
+      },
+    },
+    '/api/v1/federation/admin/blocks/{id}': {
+      delete: { tags: adminTags, summary: 'Lift a block', security: bearer, parameters: [idParam()], responses: { 204: { description: 'Lifted' }, 403: problem('Not an admin'), 404: problem('Unknown') } },
+    },
+    '/api/v1/federation/admin/dead-letters': {
+      get: {
+        tags: adminTags, summary: 'Deliveries that failed for good or were skipped (failing or blocked inbox)', security: bearer, parameters: paging,
+        responses: { 200: json('Dead letters', { type: 'object', properties: { total: { type: 'integer' }, data: { type: 'array', items: ref('DeadLetter') } } }), 403: problem('Not an admin') },
+      },
+    },
+    '/api/v1/federation/admin/dead-letters/{id}/retry': {
+      post: { tags: adminTags, summary: 'Queue a dead letter again', security: bearer, parameters: [idParam('id', { type: 'integer' })], responses: { 202: json('Queued', { type: 'object' }), 403: problem('Not an admin'), 404: problem('Unknown') } },
+    },
+    '/api/v1/federation/admin/rotate-keys': {
+      post: {
+        tags: adminTags, summary: "Rotate a local actor's key pair (remote servers refetch the key)", security: bearer,
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['actor'], properties: { actor: { type: 'string', format: 'uri' } } } } } },
+        responses: { 200: json('New key', { type: 'object', properties: { actor: { type: 'string' }, keyId: { type: 'string' }, publicKeyPem: { type: 'string' }, rotatedAt: { type: 'string' } } }), 403: problem('Not an admin'), 404: problem('Unknown actor') },
+      },
+    },
+    '/api/v1/federation/admin/stats': {
+      get: { tags: adminTags, summary: 'Federation counters', security: bearer, responses: { 200: json('Counters', { type: 'object', additionalProperties: { type: 'integer' } }), 403: problem('Not an admin') } },
+    },
+    '/api/v1/federation/admin/received/{kind}': {
+      get: {
+        tags: adminTags, summary: 'Listens, subscriptions or stream events exchanged with other nodes', security: bearer,
+        parameters: [idParam('kind', { enum: ['listens', 'subscriptions', 'streams'] })],
+        responses: { 200: json('Rows', { type: 'object', properties: { data: { type: 'array', items: { type: 'object' } } } }), 400: problem('Unknown kind'), 403: problem('Not an admin') },
+      },
+    },
+  },
+  schemas: {
+    RemoteTrack: {
+      type: 'object',
+      properties: {
+        id: { type: 'string', format: 'uuid' }, uri: { type: 'string' }, actorUri: { type: 'string' }, host: { type: 'string' },
+        kind: { enum: ['audio', 'video'] }, title: { type: 'string' }, artist: { type: ['string', 'null'] }, album: { type: ['string', 'null'] },
+        position: { type: ['integer', 'null'] }, durationSeconds: { type: ['integer', 'null'] }, license: { type: ['string', 'null'] },
+        coverUrl: { type: ['string', 'null'] }, url: { type: ['string', 'null'] }, masterPlaylistUrl: { type: ['string', 'null'] },
+        renditions: { type: 'array', items: { type: 'object' } }, segmentHashes: { type: 'object' },
+        publishedAt: { type: ['string', 'null'] }, receivedAt: { type: 'string' },
+        localMasterPlaylistUrl: { type: 'string', description: 'Play through this node (cached, hash-checked); on GET /tracks/{id}' },
+      },
+    },
+    Follow: {
+      type: 'object',
+      properties: { id: { type: 'string' }, follower: { type: 'string' }, following: { type: 'string' }, state: { enum: ['pending', 'accepted', 'rejected'] }, createdAt: { type: 'string' }, actor: { type: ['object', 'null'] } },
+    },
+    FederationBlock: { type: 'object', properties: { id: { type: 'string' }, kind: { enum: ['domain', 'actor'] }, value: { type: 'string' }, reason: { type: ['string', 'null'] }, createdAt: { type: 'string' } } },
+    DeadLetter: {
+      type: 'object',
+      properties: { id: { type: 'string' }, activityId: { type: 'string' }, activityType: { type: 'string' }, inbox: { type: 'string' }, state: { enum: ['dead', 'skipped'] }, attempts: { type: 'integer' }, lastStatus: { type: ['integer', 'null'] }, lastError: { type: ['string', 'null'] }, updatedAt: { type: 'string' } },
+    },
+  },
+};

@@ -1,0 +1,17 @@
+// A remote actor rejected our Follow.
+import { selectOne } from '../../db/index.js';
+import type { FederationService } from '../service.js';
+import type { ProcessInput, ProcessResult } from './process.js';
+import { idOf } from '../vocabulary.js';
+
+export async function processReject(svc: FederationService, { activity, actorUri }: ProcessInput): Promise<ProcessResult> {
+  const follow = activity.object as unknown;
+  const follower = follow && typeof follow === 'object' ? idOf((follow as { actor?: unknown }).actor) : undefined;
+  const row = await selectOne(
+    svc.rt.db,
+    `UPDATE federation_follows SET state = 'rejected', updated_at = now()
+     WHERE following_uri = :actor AND local_follower AND (activity_uri = :fid OR follower_uri = :follower) RETURNING id`,
+    { actor: actorUri, fid: idOf(follow) ?? '', follower: follower ?? '' },
+  );
+  return row ? 'processed' : 'ignored';
+}

@@ -1,0 +1,25 @@
+// A followed channel on another node started or ended a live stream: store it.
+import { select } from '../../db/index.js';
+import type { FederationService } from '../service.js';
+import type { ProcessInput, ProcessResult } from './process.js';
+import { hostOf, idOf } from '../vocabulary.js';
+import { sanitizeText } from '../sanitize.js';
+
+export async function processStream(svc: FederationService, { activity, actorUri }: ProcessInput): Promise<ProcessResult> {
+  const object = activity.object as unknown;
+  const streamUri = idOf(object);
+  if (!streamUri || hostOf(streamUri) !== hostOf(actorUri)) return 'ignored';
+  const o = (object && typeof object === 'object' ? object : {}) as Record<string, unknown>;
+  const url = typeof o.url === 'string' && /^https?:\/\//.test(o.url) ? o.url.slice(0, 2048) : null;
+  const rows = await select(
+    svc.rt.db,
+    `INSERT INTO federation_streams (activity_uri, actor_uri, stream_uri, state, name, url, at, direction)
+     VALUES (:id, :actor, :stream, :state, :name, :url, :at, 'in') ON CONFLICT DO NOTHING RETURNING activity_uri`,
+    {
+      id: activity.id, actor: actorUri, stream: streamUri, state: activity.streamState,
+      name: typeof o.name === 'string' ? sanitizeText(o.name, 300) : null, url,
+      at: String(activity.published ?? new Date().toISOString()),
+    },
+  );
+  return rows.length ? 'processed' : 'ignored';
+}

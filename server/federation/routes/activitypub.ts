@@ -1,0 +1,192 @@
+// The ActivityPub surface: actors, their paged collections (outbox, followers, following,
+// liked), track / playlist / activity objects, and the inboxes (personal and shared).
+import express, { Router, type Request, type Response } from 'express';
+import { isPublic } from '../../accounts/middleware.js';
+import { route } from '../../http/errors.js';
+import { select, selectOne } from '../../db/index.js';
+import type { FederationService } from '../service.js';
+import type { LocalActor } from '../actors.js';
+import { ACTIVITY_JSON, documentContext } from '../vocabulary.js';
+import { trackObject, playlistObject } from '../objects.js';
+import { isFederatedTrack } from '../send/send-create.js';
+
+const PAGE_SIZE = 20;
+
+function sendAp(res: Response, doc: unknown, maxAge = 60) {
+  res.status(200).type(ACTIVITY_JSON).set('Cache-Control', `public, max-age=${maxAge}`).set('Vary', 'Accept').send(JSON.stringify(doc));
+}
+function notFound(res: Response, what = 'Not found') {
+  res.status(404).type('application/problem+json').send(JSON.stringify({ type: 'urn:9ten:problem:not_found', title: 'Not Found', status: 404, code: 'not_found', detail: what }));
+}
+
+/** One page of an ordered collection (page >= 1), or the collection itself with `first`. */
+async function collection(
+  res: Response,
+  req: Request,
+  id: string,
+  count: () => Promise<number>,
+  page: (limit: number, offset: number) => Promise<unknown[]>,
+) {
+  const total = await count();
+  const p = Number(req.query.page);
+  if (!req.query.page || !Number.isInteger(p) || p < 1) {
+    return sendAp(res, { '@context': documentContext, id, type: 'OrderedCollection', totalItems: total, first: `${id}?page=1`, last: `${id}?page=${Math.max(1, Math.ceil(total / PAGE_SIZE))}` });
+  }
+  const items = await page(PAGE_SIZE, (p - 1) * PAGE_SIZE);
+  sendAp(res, {
+    '@context': documentContext,
+    id: `${id}?page=${p}`,
+    type: 'OrderedCollectionPage',
+    partOf: id,
+    totalItems: total,
+    orderedItems: items,
+    ...(p * PAGE_SIZE < total ? { next: `${id}?page=${p + 1}` } : {}),
+    ...(p > 1 ? { prev: `${id}?page=${p - 1}` } : {}),
+  });
+}
+
+export function activityPubRoutes(svc: FederationService): Router {
+  const r = Router();
+  const rt = svc.rt;
+
+  async function actorFrom(req: Request): Promise<LocalActor | undefined> {
+    const kind = req.params.kind as string | undefined;
+    if (!kind) return svc.actors.ensureInstance();
+    const name = String(req.params.name);
+    if (kind === 'users') {
+      const user = await rt.ctx.services.accounts.byUsername(name);
+      if (!user || user.disabled) return undefined;
+      return svc.actors.ensure('user', user.username, user.id);
+    }
+    if (kind === 'channels') return svc.actors.forChannel(name);
+    return undefined;
+  }
+
+  const actorPaths = ['/ap/actor', '/ap/:kind(users|channels)/:name'];
+
+  for (const base of actorPaths) {
+    r.get(
+      base,
+      isPublic,
+      route(async (req, res) => {
+        const actor = await actorFrom(req);
+        if (!actor) return notFound(res, 'No such actor');
+        sendAp(res, await svc.actors.document(actor), 300);
+      }),
+    );
+    r.get(
+      `${base}/followers`,
+      isPublic,
+      route(async (req, res) => {
+        const actor = await actorFrom(req);
+        if (!actor) return notFound(res);
+        const where = `following_uri = :a AND state = 'accepted'`;
+        await collection(
+          res, req, `${actor.uri}/followers`,
+          async () => Number((await selectOne<{ n: string }>(rt.db, `SELECT count(*) AS n FROM federation_follows WHERE ${where}`, { a: actor.uri }))?.n ?? 0),
+          async (limit, offset) => (await select<{ follower_uri: string }>(rt.db, `SELECT follower_uri FROM federation_follows WHERE ${where} ORDER BY created_at DESC, id LIMIT :limit OFFSET :offset`, { a: actor.uri, limit, offset })).map((x) => x.follower_uri),
+        );
+      }),
+    );
+    r.get(
+      `${base}/following`,
+      isPublic,
+      route(async (req, res) => {
+        const actor = await actorFrom(req);
+        if (!actor) return notFound(res);
+        const where = `follower_uri = :a AND state = 'accepted'`;
+        await collection(
+          res, req, `${actor.uri}/following`,
+          async () => Number((await selectOne<{ n: string }>(rt.db, `SELECT count(*) AS n FROM federation_follows WHERE ${where}`, { a: actor.uri }))?.n ?? 0),
+          async (limit, offset) => (await select<{ following_uri: string }>(rt.db, `SELECT following_uri FROM federation_follows WHERE ${where} ORDER BY created_at DESC, id LIMIT :limit OFFSET :offset`, { a: actor.uri, limit, offset })).map((x) => x.following_uri),
+        );
+      }),
+    );
+    r.get(
+      `${base}/liked`,
+      isPublic,
+      route(async (req, res) => {
+        const actor = await actorFrom(req);
+        if (!actor) return notFound(res);
+        const where = `actor_uri = :a AND type = 'Like' AND local_actor`;
+        await collection(
+          res, req, `${actor.uri}/liked`,
+          async () => Number((await selectOne<{ n: string }>(rt.db, `SELECT count(*) AS n FROM federation_reactions WHERE ${where}`, { a: actor.uri }))?.n ?? 0),
+          async (limit, offset) => (await select<{ object_uri: string }>(rt.db, `SELECT object_uri FROM federation_reactions WHERE ${where} ORDER BY created_at DESC LIMIT :limit OFFSET :offset`, { a: actor.uri, limit, offset })).map((x) => x.object_uri),
+        );
+      }),
+    );
+    r.get(
+      `${base}/outbox`,
+      isPublic,
+      route(async (req, res) => {
+        const actor = await actorFrom(req);
+        if (!actor) return notFound(res);
+        // Deleted objects leave their Create out of the outbox.
+        const where = `o.actor_uri = :a AND o.public AND NOT EXISTS (
+          SELECT 1 FROM federation_outbox d WHERE d.actor_uri = o.actor_uri AND d.type = 'Delete' AND d.object_uri = o.object_uri AND o.type <> 'Delete')`;
+        await collection(
+          res, req, `${actor.uri}/outbox`,
+          async () => Number((await selectOne<{ n: string }>(rt.db, `SELECT count(*) AS n FROM federation_outbox o WHERE ${where}`, { a: actor.uri }))?.n ?? 0),
+          async (limit, offset) =>
+            (await select<{ body: Record<string, unknown> }>(rt.db, `SELECT o.body FROM federation_outbox o WHERE ${where} ORDER BY o.created_at DESC LIMIT :limit OFFSET :offset`, { a: actor.uri, limit, offset })).map(
+              ({ body }) => {
+                const { '@context': _ctx, ...rest } = body;
+                return rest;
+              },
+            ),
+        );
+      }),
+    );
+  }
+
+  r.get(
+    '/ap/tracks/:id',
+    isPublic,
+    route(async (req, res) => {
+      const track = await rt.media?.getTrack?.(String(req.params.id)).catch(() => undefined);
+      if (!track || !isFederatedTrack(track)) return notFound(res, 'No such track');
+      sendAp(res, { '@context': documentContext, ...trackObject(rt, track) });
+    }),
+  );
+
+  r.get(
+    '/ap/playlists/:id',
+    isPublic,
+    route(async (req, res) => {
+      const p = await rt.media?.getPlaylist?.(String(req.params.id)).catch(() => undefined);
+      if (!p) return notFound(res, 'No such playlist');
+      const channelName = p.channel?.name ?? (p.channelId ? (await rt.media?.getChannel?.(p.channelId))?.name : undefined);
+      if (!channelName) return notFound(res, 'No such playlist');
+      sendAp(res, { '@context': documentContext, ...playlistObject(rt, { id: p.id, name: p.name, channelName, trackIds: p.trackIds ?? (p.tracks ?? []).map((t) => t.id) }) });
+    }),
+  );
+
+  r.get(
+    '/ap/activities/:id',
+    isPublic,
+    route(async (req, res) => {
+      const id = String(req.params.id);
+      if (!/^[0-9a-f-]{36}$/i.test(id)) return notFound(res);
+      const row = await selectOne<{ body: unknown }>(rt.db, 'SELECT body FROM federation_outbox WHERE id = CAST(:id AS uuid) AND public', { id });
+      if (!row) return notFound(res, 'No such activity');
+      sendAp(res, row.body);
+    }),
+  );
+
+  // Inboxes: the raw body is capped at config.federation.maxInboxBytes (413 beyond).
+  const raw = express.raw({ type: () => true, limit: rt.config.federation.maxInboxBytes });
+  const inboxHandler = route(async (req, res) => {
+    if (!Buffer.isBuffer(req.body)) {
+      res.status(415).type('application/problem+json').send(JSON.stringify({ type: 'urn:9ten:problem:unsupported_media_type', title: 'Unsupported Media Type', status: 415, code: 'unsupported_media_type', detail: 'Post activities as application/activity+json' }));
+      return;
+    }
+    if (req.params.kind) {
+      const actor = await actorFrom(req);
+      if (!actor) return notFound(res, 'No such actor');
+    }
+    await svc.inbox.answer(req, res, req.body);
+  });
+  for (const path of ['/ap/inbox', '/ap/actor/inbox', '/ap/:kind(users|channels)/:name/inbox']) r.post(path, isPublic, raw, inboxHandler);
+  return r;
+}

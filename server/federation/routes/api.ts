@@ -1,0 +1,182 @@
+// REST for people: listing remote tracks and channels, following remote artists, likes
+// and shares; for admins: blocks, dead letters, key rotation and what arrived.
+import { Router } from 'express';
+import { z } from 'zod';
+import { isPublic, requireRole, requireUser } from '../../accounts/middleware.js';
+import { route, notFound } from '../../http/errors.js';
+import type { FederationService } from '../service.js';
+import { hlsContentType } from '../remote-cache.js';
+
+const paging = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+});
+const uuid = z.string().uuid();
+const iri = z.string().url().max(2048).refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL');
+
+export function apiRoutes(svc: FederationService): Router {
+  const r = Router();
+
+  r.get(
+    '/api/v1/federation/tracks',
+    isPublic,
+    route(async (req, res) => {
+      const q = paging.extend({ channel: iri.optional() }).parse(req.query);
+      res.json(await svc.tracks.list({ actorUri: q.channel, limit: q.limit, offset: q.offset }));
+    }),
+  );
+  r.get(
+    '/api/v1/federation/tracks/:id',
+    isPublic,
+    route(async (req, res) => {
+      const track = await svc.tracks.byId(String(req.params.id));
+      if (!track) throw notFound('Remote track');
+      res.json({ ...track, localMasterPlaylistUrl: `${svc.rt.publicUrl}/api/v1/federation/tracks/${track.id}/hls/master.m3u8` });
+    }),
+  );
+
+  // Playing a remote track through this node: HLS from the home node, segments checked
+  // against the home node's hashes and cached here.
+  r.get(
+    '/api/v1/federation/tracks/:id/hls/master.m3u8',
+    isPublic,
+    route(async (req, res) => {
+      const text = await svc.cache.master(String(req.params.id));
+      res.type(hlsContentType('master.m3u8')).set('Cache-Control', 'public, max-age=300').send(text);
+    }),
+  );
+  r.get(
+    '/api/v1/federation/tracks/:id/hls/:rendition/:file',
+    isPublic,
+    route(async (req, res) => {
+      const id = String(req.params.id);
+      const rendition = String(req.params.rendition);
+      const file = String(req.params.file);
+      if (file === 'playlist.m3u8') {
+        res.type(hlsContentType(file)).set('Cache-Control', 'public, max-age=300').send(await svc.cache.playlist(id, rendition));
+        return;
+      }
+      const { body, cached } = await svc.cache.file(id, rendition, file);
+      res.type(hlsContentType(file)).set('Cache-Control', 'public, max-age=86400, immutable').set('X-Cache', cached ? 'hit' : 'miss').send(body);
+    }),
+  );
+  r.get(
+    '/api/v1/federation/channels',
+    isPublic,
+    route(async (req, res) => {
+      const q = paging.parse(req.query);
+      res.json({ data: await svc.remoteChannels(q.limit, q.offset) });
+    }),
+  );
+
+  r.get(
+    '/api/v1/federation/follows',
+    requireUser,
+    route(async (req, res) => {
+      res.json({ data: await svc.followsOf(req.user!.id) });
+    }),
+  );
+  r.post(
+    '/api/v1/federation/follows',
+    requireUser,
+    route(async (req, res) => {
+      const body = z.object({ handle: z.string().min(3).max(2048) }).parse(req.body ?? {});
+      res.status(201).json(await svc.follow(req.user!.id, body.handle));
+    }),
+  );
+  r.delete(
+    '/api/v1/federation/follows/:id',
+    requireUser,
+    route(async (req, res) => {
+      await svc.unfollow(req.user!.id, uuid.parse(req.params.id));
+      res.status(204).end();
+    }),
+  );
+  r.post(
+    '/api/v1/federation/likes',
+    requireUser,
+    route(async (req, res) => {
+      const body = z.object({ object: iri }).parse(req.body ?? {});
+      res.status(201).json(await svc.like(req.user!.id, body.object));
+    }),
+  );
+  r.post(
+    '/api/v1/federation/announces',
+    requireUser,
+    route(async (req, res) => {
+      const body = z.object({ object: iri }).parse(req.body ?? {});
+      res.status(201).json(await svc.announce(req.user!.id, body.object));
+    }),
+  );
+
+  // --- admin ---
+  r.get(
+    '/api/v1/federation/admin/blocks',
+    requireRole('admin'),
+    route(async (_req, res) => {
+      res.json({ data: await svc.blocks.list() });
+    }),
+  );
+  r.post(
+    '/api/v1/federation/admin/blocks',
+    requireRole('admin'),
+    route(async (req, res) => {
+      const body = z
+        .object({ kind: z.enum(['domain', 'actor']), value: z.string().min(1).max(2048), reason: z.string().max(1000).optional() })
+        .refine((b) => (b.kind === 'domain' ? /^[a-z0-9.-]+(:\d+)?$/i.test(b.value) : /^https?:\/\//.test(b.value)), 'a domain looks like example.org; an actor is its URL')
+        .parse(req.body ?? {});
+      res.status(201).json(await svc.blocks.add(body.kind, body.value, body.reason));
+    }),
+  );
+  r.delete(
+    '/api/v1/federation/admin/blocks/:id',
+    requireRole('admin'),
+    route(async (req, res) => {
+      if (!(await svc.blocks.remove(uuid.parse(req.params.id)))) throw notFound('Block');
+      res.status(204).end();
+    }),
+  );
+  r.get(
+    '/api/v1/federation/admin/dead-letters',
+    requireRole('admin'),
+    route(async (req, res) => {
+      const q = paging.parse(req.query);
+      res.json(await svc.delivery.deadLetters(q.limit, q.offset));
+    }),
+  );
+  r.post(
+    '/api/v1/federation/admin/dead-letters/:id/retry',
+    requireRole('admin'),
+    route(async (req, res) => {
+      const id = z.coerce.number().int().positive().parse(req.params.id);
+      if (!(await svc.delivery.retry(String(id)))) throw notFound('Dead letter');
+      res.status(202).json({ queued: true });
+    }),
+  );
+  r.post(
+    '/api/v1/federation/admin/rotate-keys',
+    requireRole('admin'),
+    route(async (req, res) => {
+      const body = z.object({ actor: iri }).parse(req.body ?? {});
+      const actor = await svc.rotateKeys(body.actor);
+      res.json({ actor: actor.uri, keyId: `${actor.uri}#main-key`, publicKeyPem: actor.publicKeyPem, rotatedAt: actor.keyRotatedAt });
+    }),
+  );
+  r.get(
+    '/api/v1/federation/admin/stats',
+    requireRole('admin'),
+    route(async (_req, res) => {
+      res.json(await svc.stats());
+    }),
+  );
+  r.get(
+    '/api/v1/federation/admin/received/:kind',
+    requireRole('admin'),
+    route(async (req, res) => {
+      const kind = z.enum(['listens', 'subscriptions', 'streams']).parse(req.params.kind);
+      const data = kind === 'listens' ? await svc.receivedListens() : kind === 'subscriptions' ? await svc.subscriptions() : await svc.streams();
+      res.json({ data });
+    }),
+  );
+  return r;
+}

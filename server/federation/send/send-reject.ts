@@ -1,0 +1,15 @@
+// Reject a remote actor's Follow (the local account is disabled or the follow is refused).
+import type { Transaction } from 'sequelize';
+import type { FederationService } from '../service.js';
+import type { IncomingActivity } from '../validate.js';
+
+export async function sendReject(svc: FederationService, localActorUri: string, follow: IncomingActivity, followerUri: string, t?: Transaction) {
+  return svc.delivery.queue(
+    {
+      actorUri: localActorUri,
+      activity: { type: 'Reject', actor: localActorUri, object: { id: follow.id, type: 'Follow', actor: followerUri, object: localActorUri }, to: [followerUri] },
+      toActors: [followerUri],
+    },
+    t,
+  );
+}

@@ -1,0 +1,33 @@
+// A track or playlist changed: Update to the channel's followers.
+import type { FederationService } from '../service.js';
+import type { TrackView } from '../runtime.js';
+import { trackNote, trackObject, playlistObject, type PlaylistView } from '../objects.js';
+import { AS_PUBLIC } from '../vocabulary.js';
+
+export async function sendUpdateTrack(svc: FederationService, track: TrackView) {
+  const channel = await svc.actors.forChannel(track.channel.id);
+  if (!channel) return undefined;
+  const object = trackObject(svc.rt, track);
+  const address = { to: [AS_PUBLIC], cc: [`${channel.uri}/followers`] };
+  return svc.delivery.queue({
+    actorUri: channel.uri,
+    activity: { type: 'Update', actor: channel.uri, object, ...address },
+    fallback: { type: 'Update', actor: channel.uri, object: trackNote(svc.rt, track), ...address },
+    toFollowersOf: channel.uri,
+    public: true,
+    objectUri: object.id as string,
+  });
+}
+
+export async function sendUpdatePlaylist(svc: FederationService, playlist: PlaylistView) {
+  const channel = await svc.actors.forChannel(playlist.channelName);
+  if (!channel) return undefined;
+  const object = playlistObject(svc.rt, playlist);
+  return svc.delivery.queue({
+    actorUri: channel.uri,
+    activity: { type: 'Update', actor: channel.uri, object, to: [AS_PUBLIC], cc: [`${channel.uri}/followers`] },
+    toFollowersOf: channel.uri,
+    public: true,
+    objectUri: object.id as string,
+  });
+}

@@ -1,0 +1,228 @@
+// The federation service: what routes, the domain-event bridge and other capabilities call.
+import { select, selectOne } from '../db/index.js';
+import { AppError, badRequest, notFound } from '../http/errors.js';
+import type { FederationRuntime } from './runtime.js';
+import { LocalActors } from './actors.js';
+import { Remote, RemoteAddressError } from './remote.js';
+import { Blocks } from './blocks.js';
+import { Delivery } from './delivery.js';
+import { Inbox } from './inbox.js';
+import { RemoteTracks } from './remote-tracks.js';
+import { RemoteCache } from './remote-cache.js';
+import { sendFollow } from './send/send-follow.js';
+import { sendUndoFollow, sendUndoReaction } from './send/send-undo.js';
+import { sendLike } from './send/send-like.js';
+import { sendAnnounce } from './send/send-announce.js';
+import { sendListen, type ListenInput } from './send/send-listen.js';
+import { sendStream, type StreamInput } from './send/send-stream.js';
+import { sendSubscription, type SubscriptionInput } from './send/send-subscription.js';
+import { hostOf, idOf, typesOf } from './vocabulary.js';
+
+export type { ListenInput, StreamInput, SubscriptionInput };
+
+export interface FollowView {
+  id: string;
+  follower: string;
+  following: string;
+  state: string;
+  createdAt: string;
+  actor?: { name: string | null; preferredUsername: string | null; host: string; type: string } | null;
+}
+
+export class FederationService {
+  readonly actors: LocalActors;
+  readonly remote: Remote;
+  readonly blocks: Blocks;
+  readonly delivery: Delivery;
+  readonly inbox: Inbox;
+  readonly tracks: RemoteTracks;
+  readonly cache: RemoteCache;
+
+  constructor(readonly rt: FederationRuntime) {
+    this.actors = new LocalActors(rt);
+    this.remote = new Remote(rt, this.actors);
+    this.blocks = new Blocks(rt);
+    this.delivery = new Delivery(rt, this.actors, this.remote, this.blocks);
+    this.inbox = new Inbox(rt, this.remote, this.blocks);
+    this.tracks = new RemoteTracks(rt, this.remote);
+    this.cache = new RemoteCache(rt, this.remote, this.tracks);
+    this.tracks.onRemoved((id) => this.cache.evict(id));
+  }
+
+  /** The actor that owns an object: local tracks belong to their channel; remote ones from our cache or their document. */
+  async ownerOf(objectUri: string): Promise<string | undefined> {
+    const remoteTrack = await this.tracks.byUri(objectUri);
+    if (remoteTrack) return remoteTrack.actorUri;
+    const prefix = `${this.rt.publicUrl}/ap/tracks/`;
+    if (objectUri.startsWith(prefix)) {
+      const track = await this.rt.media?.getTrack?.(decodeURIComponent(objectUri.slice(prefix.length))).catch(() => undefined);
+      return track ? this.rt.channelActorUri(track.channel.name) : undefined;
+    }
+    if (this.rt.isLocal(objectUri)) return undefined;
+    try {
+      const doc = await this.remote.fetchDocument(objectUri);
+      const owner = idOf(doc.attributedTo) ?? idOf(doc.actor);
+      return owner && hostOf(owner) === hostOf(objectUri) ? owner : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Lists a followed actor's existing tracks from the first page of its outbox. */
+  async backfill(actorUri: string): Promise<number> {
+    const actor = await this.remote.actor(actorUri);
+    if (!actor.outbox) return 0;
+    let doc = await this.remote.fetchDocument(actor.outbox);
+    const first = doc.first;
+    if (first && !Array.isArray(doc.orderedItems)) doc = typeof first === 'string' ? await this.remote.fetchDocument(first) : (first as Record<string, unknown>);
+    const items = (Array.isArray(doc.orderedItems) ? doc.orderedItems : Array.isArray(doc.items) ? doc.items : []).slice(0, 100);
+    let n = 0;
+    for (const item of items) {
+      if (!item || typeof item !== 'object') continue;
+      const a = item as Record<string, unknown>;
+      if (!typesOf(a.type).includes('Create') || idOf(a.actor) !== actorUri) continue;
+      const obj = a.object;
+      if (!obj || typeof obj !== 'object') continue;
+      if (await this.tracks.upsert(actorUri, obj as Record<string, unknown>)) n++;
+    }
+    return n;
+  }
+
+  // --- follows (signed-in users) ---
+
+  async follow(userId: string, handle: string): Promise<FollowView> {
+    let actorUri: string;
+    try {
+      actorUri = await this.remote.resolveHandle(handle);
+    } catch (err) {
+      if (err instanceof RemoteAddressError) throw new AppError(422, 'private_address', err.message);
+      throw new AppError(422, 'unresolvable', `Could not find ${handle}: ${(err as Error).message}`);
+    }
+    if (this.rt.isLocal(actorUri)) throw badRequest('local_actor', 'That account is on this node; follow it here');
+    if (await this.blocks.isBlocked(actorUri)) throw new AppError(403, 'blocked', 'That server or actor is blocked by this node');
+    const local = await this.actors.forUser(userId);
+    try {
+      const { followId } = await sendFollow(this, local.uri, actorUri);
+      return (await this.followById(followId))!;
+    } catch (err) {
+      if (err instanceof AppError) throw err;
+      throw new AppError(422, 'unresolvable', `Could not fetch ${actorUri}: ${(err as Error).message}`);
+    }
+  }
+
+  async unfollow(userId: string, followId: string): Promise<void> {
+    const local = await this.actors.forUser(userId);
+    if (!/^[0-9a-f-]{36}$/i.test(followId) || !(await sendUndoFollow(this, local.uri, followId))) throw notFound('Follow');
+  }
+
+  private async followById(id: string): Promise<FollowView | undefined> {
+    return (await this.followsWhere('f.id = :id', { id }))[0];
+  }
+
+  private async followsWhere(where: string, params: Record<string, unknown>): Promise<FollowView[]> {
+    const rows = await select<{ id: string; follower_uri: string; following_uri: string; state: string; created_at: Date; name: string | null; preferred_username: string | null; host: string | null; type: string | null }>(
+      this.rt.db,
+      `SELECT f.*, ra.name, ra.preferred_username, ra.host, ra.type FROM federation_follows f
+       LEFT JOIN federation_remote_actors ra ON ra.uri = f.following_uri WHERE ${where} ORDER BY f.created_at DESC LIMIT 500`,
+      params,
+    );
+    return rows.map((r) => ({
+      id: r.id, follower: r.follower_uri, following: r.following_uri, state: r.state, createdAt: new Date(r.created_at).toISOString(),
+      actor: r.host ? { name: r.name, preferredUsername: r.preferred_username, host: r.host, type: r.type! } : null,
+    }));
+  }
+
+  async followsOf(userId: string): Promise<FollowView[]> {
+    const local = await this.actors.forUser(userId);
+    return this.followsWhere('f.follower_uri = :u', { u: local.uri });
+  }
+
+  /** Remote actors someone here follows (artists' channels on other nodes), with their track counts. */
+  async remoteChannels(limit: number, offset: number) {
+    const rows = await select<{ uri: string; host: string; type: string; preferred_username: string | null; name: string | null; summary: string | null; icon_url: string | null; software: string | null; tracks: string; followers_here: string }>(
+      this.rt.db,
+      `SELECT ra.uri, ra.host, ra.type, ra.preferred_username, ra.name, ra.summary, ra.icon_url, ra.software,
+         (SELECT count(*) FROM federation_remote_tracks t WHERE t.actor_uri = ra.uri) AS tracks,
+         (SELECT count(*) FROM federation_follows f WHERE f.following_uri = ra.uri AND f.local_follower AND f.state = 'accepted') AS followers_here
+       FROM federation_remote_actors ra
+       WHERE EXISTS (SELECT 1 FROM federation_follows f WHERE f.following_uri = ra.uri AND f.local_follower AND f.state = 'accepted')
+       ORDER BY ra.name NULLS LAST, ra.uri LIMIT :limit OFFSET :offset`,
+      { limit, offset },
+    );
+    return rows.map((r) => ({
+      uri: r.uri, host: r.host, type: r.type, handle: r.preferred_username ? `${r.preferred_username}@${r.host}` : null, name: r.name, summary: r.summary,
+      iconUrl: r.icon_url, software: r.software, tracks: Number(r.tracks), followersHere: Number(r.followers_here),
+    }));
+  }
+
+  // --- activities other capabilities send ---
+
+  sendListen(input: ListenInput) {
+    return sendListen(this, input);
+  }
+
+  /** Live streaming calls this when a stream starts or ends. */
+  sendStream(input: StreamInput) {
+    return sendStream(this, input);
+  }
+
+  /** Money (or the bridge) calls this when a subscription changes. */
+  sendSubscription(input: SubscriptionInput) {
+    return sendSubscription(this, input);
+  }
+
+  async like(userId: string, objectUri: string) {
+    const local = await this.actors.forUser(userId);
+    return sendLike(this, local.uri, objectUri);
+  }
+
+  async unlike(userId: string, objectUri: string) {
+    const local = await this.actors.forUser(userId);
+    return sendUndoReaction(this, local.uri, 'Like', objectUri);
+  }
+
+  async announce(userId: string, objectUri: string) {
+    const local = await this.actors.forUser(userId);
+    return sendAnnounce(this, local.uri, objectUri);
+  }
+
+  // --- what arrived (for other capabilities and admins) ---
+
+  async receivedListens(trackId?: string) {
+    return select<{ activity_uri: string; actor_uri: string; track_id: string; seconds: number; listened_at: Date }>(
+      this.rt.db,
+      `SELECT * FROM federation_listens ${trackId ? 'WHERE track_id = :t' : ''} ORDER BY listened_at DESC LIMIT 1000`,
+      { t: trackId },
+    );
+  }
+
+  async subscriptions(direction?: 'in' | 'out') {
+    return select(this.rt.db, `SELECT * FROM federation_subscriptions ${direction ? 'WHERE direction = :d' : ''} ORDER BY received_at DESC LIMIT 1000`, { d: direction });
+  }
+
+  async streams(direction?: 'in' | 'out') {
+    return select(this.rt.db, `SELECT * FROM federation_streams ${direction ? 'WHERE direction = :d' : ''} ORDER BY received_at DESC LIMIT 1000`, { d: direction });
+  }
+
+  async rotateKeys(actorUri: string) {
+    const actor = await this.actors.resolveUri(actorUri);
+    if (!actor) throw notFound('Actor');
+    const rotated = await this.actors.rotateKeys(actor.uri);
+    if (actor.kind === 'instance') this.remote.resetLoader();
+    return rotated;
+  }
+
+  async stats() {
+    const r = await selectOne<Record<string, string>>(
+      this.rt.db,
+      `SELECT (SELECT count(*) FROM federation_remote_actors) AS remote_actors,
+              (SELECT count(*) FROM federation_follows WHERE NOT local_follower AND state = 'accepted') AS remote_followers,
+              (SELECT count(*) FROM federation_follows WHERE local_follower AND state = 'accepted') AS following,
+              (SELECT count(*) FROM federation_remote_tracks) AS remote_tracks,
+              (SELECT count(*) FROM federation_deliveries WHERE state = 'pending') AS pending_deliveries,
+              (SELECT count(*) FROM federation_deliveries WHERE state IN ('dead', 'skipped')) AS dead_letters,
+              (SELECT count(*) FROM federation_inbox_items) AS inbox_items`,
+    );
+    return Object.fromEntries(Object.entries(r ?? {}).map(([k, v]) => [k, Number(v)]));
+  }
+}

@@ -1,0 +1,96 @@
+// Incoming activities are checked against these schemas before anything is stored.
+// Custom types travel multi-typed (["Subscription", "Join"]); the 9ten type wins.
+import { z } from 'zod';
+import { hostOf, idOf, typesOf } from './vocabulary.js';
+
+const iri = z.string().max(2048).url().refine((u) => /^https?:\/\//.test(u), 'must be an http(s) IRI');
+const ref = z.union([iri, z.object({ id: iri }).passthrough()]);
+const typeField = z.union([z.string().min(1).max(100), z.array(z.string().min(1).max(100)).min(1).max(8)]);
+const audience = z.union([iri, z.array(z.union([iri, z.object({ id: iri }).passthrough()])).max(1000)]).optional();
+
+export const baseActivitySchema = z
+  .object({
+    '@context': z.unknown().optional(),
+    id: iri,
+    type: typeField,
+    actor: ref,
+    to: audience,
+    cc: audience,
+    published: z.string().max(64).optional(),
+  })
+  .passthrough();
+
+export type IncomingActivity = z.infer<typeof baseActivitySchema> & Record<string, unknown>;
+
+export const activityTypes = ['Follow', 'Accept', 'Reject', 'Undo', 'Create', 'Update', 'Delete', 'Like', 'Announce', 'Listen', 'Stream', 'Subscription'] as const;
+export type ActivityType = (typeof activityTypes)[number];
+
+/** The type 9ten processes: a 9ten custom type first, then the first known core type. */
+export function primaryType(type: unknown): ActivityType | undefined {
+  const types = typesOf(type).map((t) => t.replace(/^(nt|https:\/\/9ten\.org\/ns#):?/, ''));
+  if (types.includes('Stream')) return 'Stream';
+  if (types.includes('Subscription')) return 'Subscription';
+  return types.find((t): t is ActivityType => (activityTypes as readonly string[]).includes(t));
+}
+
+const objectWithId = z.object({ id: iri, type: typeField }).passthrough();
+
+const dateTime = z.string().max(64).refine((s) => !Number.isNaN(Date.parse(s)), 'must be a date-time');
+
+const schemas: Record<ActivityType, z.ZodTypeAny> = {
+  Follow: z.object({ object: ref }).passthrough(),
+  Accept: z.object({ object: ref }).passthrough(),
+  Reject: z.object({ object: ref }).passthrough(),
+  Undo: z.object({ object: ref }).passthrough(),
+  Create: z.object({ object: objectWithId }).passthrough(),
+  Update: z.object({ object: objectWithId }).passthrough(),
+  Delete: z.object({ object: ref }).passthrough(),
+  Like: z.object({ object: ref }).passthrough(),
+  Announce: z.object({ object: ref }).passthrough(),
+  Listen: z
+    .object({
+      object: ref,
+      qualifiedSeconds: z.number().int().min(0).max(86_400),
+      endTime: dateTime.optional(),
+      published: dateTime.optional(),
+    })
+    .passthrough(),
+  Stream: z
+    .object({
+      object: z.union([iri, objectWithId]),
+      streamState: z.enum(['started', 'ended']),
+      published: dateTime.optional(),
+    })
+    .passthrough(),
+  Subscription: z
+    .object({
+      object: ref,
+      subscriptionStatus: z.enum(['active', 'renewed', 'past_due', 'cancelled', 'lapsed', 'ended']).default('active'),
+      period: z.string().max(64).optional(),
+      amount: z.number().int().min(0).max(1e12).optional(),
+      currency: z.string().regex(/^[A-Z]{3,5}$/).optional(),
+    })
+    .passthrough(),
+};
+
+export type ValidationResult =
+  | { ok: true; type: ActivityType; activity: IncomingActivity; actorUri: string }
+  | { ok: false; status: number; code: string; message: string };
+
+/** Checks shape, type and origin (an actor only creates, updates or deletes its own server's objects). */
+export function validateActivity(json: unknown): ValidationResult {
+  const base = baseActivitySchema.safeParse(json);
+  if (!base.success) return { ok: false, status: 400, code: 'invalid_activity', message: base.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ').slice(0, 500) };
+  const type = primaryType(base.data.type);
+  if (!type) return { ok: false, status: 400, code: 'unsupported_type', message: `Activity type ${JSON.stringify(base.data.type).slice(0, 100)} is not supported` };
+  const specific = schemas[type].safeParse(base.data);
+  if (!specific.success) return { ok: false, status: 400, code: 'invalid_activity', message: specific.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ').slice(0, 500) };
+  const activity = specific.data as IncomingActivity;
+  const actorUri = idOf(activity.actor)!;
+  if (hostOf(activity.id) !== hostOf(actorUri)) return { ok: false, status: 403, code: 'origin_mismatch', message: 'The activity id is not on the actor\'s server' };
+  if (type === 'Create' || type === 'Update' || type === 'Delete') {
+    const objectId = idOf(activity.object);
+    if (!objectId || hostOf(objectId) !== hostOf(actorUri)) return { ok: false, status: 403, code: 'origin_mismatch', message: 'Actors may only create, update or delete objects of their own server' };
+  }
+  return { ok: true, type, activity, actorUri };
+}

@@ -1,0 +1,58 @@
+// Shared steps for the federation tests: several real nodes on loopback, waiting for
+// what crossed, and signing raw inbox posts as a real actor of another node.
+import { signRequest } from '@fedify/fedify/sig';
+import { startTestNode, type TestNode, type TestNodeOptions } from '../helpers/node.js';
+import { federationService } from '../../server/federation/index.js';
+
+export async function startNodes(names: string[], options: Omit<TestNodeOptions, 'name'> = {}): Promise<TestNode[]> {
+  const nodes: TestNode[] = [];
+  for (const name of names) nodes.push(await startTestNode({ ...options, name }));
+  return nodes;
+}
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 20_000, everyMs = 100): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v as T;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export const hostOf = (node: TestNode) => new URL(node.ctx.config.publicUrl).host;
+
+export interface SignedPostOptions {
+  /** Sign this body but send another (digest mismatch). */
+  sendBody?: string;
+  /** Override the Date header before signing (replay outside the window). */
+  date?: Date;
+  contentType?: string;
+}
+
+/** Builds a signed POST exactly as a remote server would, signed by a real local actor of `signer`. */
+export async function signedRequest(signer: TestNode, actorUri: string, inbox: string, body: string, opts: SignedPostOptions = {}): Promise<Request> {
+  const { privateKey, keyId } = await federationService(signer.ctx).actors.signer(actorUri);
+  const headers: Record<string, string> = { 'content-type': opts.contentType ?? 'application/activity+json' };
+  if (opts.date) headers.date = opts.date.toUTCString();
+  const req = new Request(inbox, { method: 'POST', headers, body });
+  const signed = await signRequest(req, privateKey, keyId);
+  if (opts.sendBody === undefined) return signed;
+  return new Request(inbox, { method: 'POST', headers: signed.headers, body: opts.sendBody });
+}
+
+export async function post(req: Request): Promise<{ status: number; text: string }> {
+  const res = await fetch(req);
+  return { status: res.status, text: await res.text() };
+}
+
+/** Counts rows of a table on a node (what changed, or did not). */
+export async function count(node: TestNode, table: string, where = 'true'): Promise<number> {
+  const [rows] = await node.ctx.db.query(`SELECT count(*) AS n FROM ${table} WHERE ${where}`);
+  return Number((rows as { n: string }[])[0].n);
+}
