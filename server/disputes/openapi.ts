@@ -1,0 +1,150 @@
+import { bearer, json, problem, ref, type OpenApiFragment } from '../api/openapi-types.js';
+
+const decision = { type: ['string', 'null'], enum: ['release', 'void', null] };
+const subject = {
+  type: 'object',
+  properties: { type: { type: 'string', enum: ['reportRow', 'payout'] }, ref: { type: 'string', description: '`<month>:<artist actor URI or listener pseudonym>`' } },
+};
+const id = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
+
+const summary = {
+  type: 'object',
+  properties: {
+    id: { type: 'string', format: 'uuid', description: 'The dispute id (the same on the ledger and on every node)' },
+    role: { type: 'string', enum: ['reporting', 'reviewer'], description: "This node's part: its own figures, or a review for another node" },
+    reportingNode: { type: 'string', format: 'uri' },
+    month: { type: 'string' },
+    subject,
+    artist: { type: ['string', 'null'] },
+    amount: { type: 'integer', description: 'Held money at stake, in minor units' },
+    currency: { type: 'string' },
+    openedBy: { type: 'string', enum: ['auto', 'artist', 'listener', 'admin', 'remote'] },
+    status: { type: 'string', enum: ['opening', 'open', 'decided', 'applied', 'refused'] },
+    decision,
+    deadline: { type: ['string', 'null'], format: 'date-time', description: "This node's voting deadline (or the dispute's)" },
+    reviewers: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          nodeId: { type: 'string', format: 'uri' },
+          role: { type: 'string', enum: ['reporting', 'cluster', 'other'] },
+          deadline: { type: 'string', format: 'date-time' },
+          voted: { type: 'boolean' },
+          decision,
+        },
+      },
+    },
+    createdAt: { type: 'string', format: 'date-time' },
+    updatedAt: { type: 'string', format: 'date-time' },
+    appliedAt: { type: ['string', 'null'], format: 'date-time' },
+    error: { type: ['string', 'null'] },
+  },
+};
+
+export const disputesOpenApi: OpenApiFragment = {
+  tags: [{ name: 'disputes', description: 'Three-node review ("three eyes") of held listening and contested payouts' }],
+  schemas: {
+    DisputeSummary: summary,
+    Dispute: {
+      allOf: [
+        ref('DisputeSummary'),
+        {
+          type: 'object',
+          properties: {
+            evidenceHash: { type: 'string', description: 'SHA-256 of the canonical JSON evidence, as recorded on the ledger' },
+            evidence: { type: 'object', description: 'Anonymized evidence: per-month pseudonyms, held amounts, segment-served counts, timings, anomaly rules (admins, auditors and reviewers only)' },
+            myReview: { type: ['object', 'null'], description: "This node's reviewer seat and vote" },
+            holds: { type: 'array', items: { type: 'object', properties: { amount: { type: 'integer' }, status: { type: 'string', enum: ['held', 'released', 'refunded'] } } } },
+            history: { type: 'array', description: 'Every step on the ledger (opened, assigned, voted, replaced, decided, applied)', items: { type: 'object' } },
+          },
+        },
+      ],
+    },
+    OpenDispute: {
+      type: 'object',
+      required: ['month'],
+      properties: {
+        month: { type: 'string', pattern: '^\\d{4}-\\d{2}$' },
+        as: { type: 'string', enum: ['artist', 'listener', 'admin'], description: 'Default: by role (artist: contest a payout; listener: where my money went)' },
+        artist: { type: 'string', format: 'uri', description: "The artist's actor URI (admins; artists with several channels)" },
+        listenerId: { type: 'string', format: 'uuid', description: 'Admins: a dispute about one listener\'s held shares' },
+        subject: { type: 'string', enum: ['reportRow', 'payout'], description: 'Admins only' },
+        reason: { type: 'string', maxLength: 4096, description: 'Shown to the reviewer nodes with the evidence: no personal data' },
+      },
+    },
+    DisputeVote: {
+      type: 'object',
+      required: ['decision', 'reason'],
+      properties: { decision: { type: 'string', enum: ['release', 'void'] }, reason: { type: 'string', minLength: 3, maxLength: 4096 } },
+    },
+  },
+  paths: {
+    '/api/v1/disputes': {
+      post: {
+        tags: ['disputes'],
+        summary: 'Open a dispute (artist: contest a payout; listener: where my money went; admin: any held listening)',
+        security: bearer,
+        requestBody: { required: true, content: { 'application/json': { schema: ref('OpenDispute') } } },
+        responses: {
+          201: json('The dispute, recorded locally and queued for the ledger', ref('Dispute')),
+          400: problem('Invalid input'),
+          401: problem('Not signed in'),
+          403: problem('The role cannot open that kind of dispute'),
+          409: problem('Nothing to contest, or already under review'),
+        },
+      },
+    },
+    '/api/v1/disputes/{id}': {
+      get: {
+        tags: ['disputes'],
+        summary: 'A dispute: status and outcome for its parties; evidence and ledger history for admins and auditors',
+        security: bearer,
+        parameters: [id],
+        responses: { 200: json('The dispute', ref('Dispute')), 401: problem('Not signed in'), 404: problem('No such dispute, or not yours') },
+      },
+    },
+    '/api/v1/me/disputes': {
+      get: {
+        tags: ['disputes'],
+        summary: 'Disputes I opened or that concern my listening or payouts',
+        security: bearer,
+        responses: { 200: json('Disputes', { type: 'object', properties: { items: { type: 'array', items: ref('DisputeSummary') } } }), 401: problem('Not signed in') },
+      },
+    },
+    '/api/v1/admin/disputes/reviews': {
+      get: {
+        tags: ['disputes'],
+        summary: "The review queue: disputes where this node is an assigned reviewer, with evidence and deadline",
+        security: bearer,
+        parameters: [
+          { name: 'state', in: 'query', schema: { type: 'string', enum: ['pending', 'all'], default: 'pending' } },
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
+          { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0, default: 0 } },
+        ],
+        responses: {
+          200: json('Review queue', { type: 'object', properties: { total: { type: 'integer' }, items: { type: 'array', items: ref('DisputeSummary') } } }),
+          401: problem('Not signed in'),
+          403: problem('Admins only'),
+        },
+      },
+    },
+    '/api/v1/admin/disputes/{id}/vote': {
+      post: {
+        tags: ['disputes'],
+        summary: "Cast this node's vote (once), recorded on the ledger under the node's identity",
+        security: bearer,
+        parameters: [id],
+        requestBody: { required: true, content: { 'application/json': { schema: ref('DisputeVote') } } },
+        responses: {
+          200: json('Vote recorded on the ledger', { type: 'object', properties: { status: { type: 'string', enum: ['recorded'] }, dispute: ref('Dispute') } }),
+          202: json('Vote queued; the ledger has not answered yet', { type: 'object', properties: { status: { type: 'string', enum: ['pending'] }, dispute: ref('Dispute') } }),
+          400: problem('Invalid input'),
+          403: problem('Not an admin, or this node is not an assigned reviewer'),
+          404: problem('No such dispute here'),
+          409: problem('Already voted, already decided, or refused by the ledger'),
+        },
+      },
+    },
+  },
+};

@@ -1,0 +1,144 @@
+// Shared setup for the dispute tests: real nodes on loopback sharing one embedded ledger
+// database (as nodes share a Fabric channel), each with its own organisation (MSP id) and
+// cluster; held listening made through listening's real entry points; month close.
+import assert from 'node:assert/strict';
+import { startTestNode, type TestNode } from '../helpers/node.js';
+import { createDatabase } from '../ledger/helpers.js';
+import { capabilities } from '../../server/capabilities.js';
+import { createLedgerCapability, ledgerService } from '../../server/ledger/index.js';
+import { moneyService } from '../../server/money/index.js';
+import { listeningService } from '../../server/listening/index.js';
+import { disputesService } from '../../server/disputes/index.js';
+import { select, selectOne } from '../../server/db/index.js';
+import { createSession, serve, progress, setListening, lenientRules } from '../listening/helpers.js';
+
+export interface Net {
+  nodes: TestNode[];
+  ledgerDb: { url: string; drop(): Promise<void> };
+  stop(): Promise<void>;
+}
+
+export interface NodeSpec {
+  name: string;
+  cluster: string;
+  organisation: string;
+}
+
+/** Starts the nodes against one shared ledger and waits until each has joined the registry. */
+export async function startNet(specs: NodeSpec[]): Promise<Net> {
+  const ledgerDb = await createDatabase('disputes_ledger');
+  const nodes: TestNode[] = [];
+  // One at a time: the machine is small and the ledger schema is created by the first.
+  for (const s of specs) {
+    const caps = capabilities.map((c) => (c.name === 'ledger' ? createLedgerCapability({ config: { databaseUrl: ledgerDb.url, mspId: s.organisation } }) : c));
+    nodes.push(
+      await startTestNode({
+        name: s.name,
+        capabilities: caps,
+        overrides: { federation: { cluster: s.cluster, organisation: s.organisation }, auth: { tokenTtlSeconds: 90 * 86_400 } },
+      }),
+    );
+  }
+  for (const n of nodes) await n.waitJobs();
+  const registered = (await ledgerService(nodes[0].ctx).evaluate('NodeRegistryContract:list', [])) as { nodeId: string }[];
+  for (const n of nodes) assert.ok(registered.some((r) => r.nodeId === nodeId(n)), `${n.name} joined the registry`);
+  return {
+    nodes,
+    ledgerDb,
+    async stop() {
+      for (const n of nodes) await n.stop().catch(() => {});
+      await ledgerDb.drop();
+    },
+  };
+}
+
+export const nodeId = (n: TestNode) => `${n.url}/ap/actor`;
+export const disputes = (n: TestNode) => disputesService(n.ctx);
+
+export const thisMonth = () => new Date().toISOString().slice(0, 7);
+
+/**
+ * Makes held listening on `node` for `artistUserId`'s channel: each listener subscribes,
+ * plays one track fully twice in a day (the second play is held by the plays-per-track
+ * rule) and another track once (counted). Then the month is closed.
+ */
+export async function heldListening(node: TestNode, opts: { channelName: string; artistUserId: string; listeners: { id: string; token: string }[] }): Promise<void> {
+  setListening(node, lenientRules({ maxPlaysPerTrackPerDay: 1 }));
+  const money = moneyService(node.ctx);
+  const trackA = `track-a-${opts.channelName}`;
+  const trackB = `track-b-${opts.channelName}`;
+  for (const l of opts.listeners) {
+    await money.adminCredit.topUp({ userId: l.id, amount: 1000, idempotencyKey: `disputes-test:${l.id}` });
+    await money.subscriptions.subscribe(l.id);
+    const plays = [trackA, trackA, trackB];
+    for (const [i, trackId] of plays.entries()) {
+      const { sessionId } = await createSession(node, { userId: l.id, trackId, channelName: opts.channelName, channelId: opts.channelName, ownerId: opts.artistUserId, startedSecondsAgo: 300 - i * 60 });
+      serve(node, sessionId, trackId, 0, 10);
+      const r = await progress(node, l.token, sessionId, 40, 40, 'ended');
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.body.qualified, true);
+      assert.equal(r.body.listen.status, i === 1 ? 'held' : 'counted', `play ${i}`);
+    }
+  }
+}
+
+/** Closes the current month on `node` with listening's figures (channel owners as artists). */
+export async function closeMonth(node: TestNode, owners: Record<string, string>): Promise<void> {
+  const money = moneyService(node.ctx);
+  const listening = listeningService(node.ctx);
+  // Listening's rows carry the channel; money wants the artist's local user id.
+  money.setQualifiedSecondsSource({
+    async qualifiedSeconds(month) {
+      return (await listening.qualifiedSeconds(month)).map((r) => ({ userId: r.userId, artist: r.artist, artistUserId: owners[r.artist] ?? null, seconds: r.seconds, held: r.held }));
+    },
+  });
+  const state = await money.closeMonth(thisMonth(), { allowCurrentMonth: true });
+  assert.equal(state.status, 'closed', JSON.stringify(state));
+}
+
+/** The books of a node sum to zero. */
+export async function assertBalanced(node: TestNode): Promise<void> {
+  const h = await moneyService(node.ctx).health();
+  assert.equal(h.sum, 0, `${node.name}: all accounts sum to zero`);
+  assert.equal(h.balanced, true, `${node.name}: books balanced`);
+}
+
+export async function walletOf(node: TestNode, userId: string): Promise<number> {
+  return moneyService(node.ctx).books.balance(`wallet:${userId}`);
+}
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+/**
+ * Waits until `reviewer` knows the dispute from the Flag `reporting` delivered. While
+ * federation's inbox does not yet route Flag activities to disputes (see docs/disputes.md),
+ * the Flag that `reporting` really signed and delivered is taken from its outbox and handed
+ * to `reviewer`'s receiveFlag with the reporting node's actor, as federation's processor would.
+ */
+export async function flagArrives(reporting: TestNode, reviewer: TestNode, disputeId: string): Promise<{ viaInbox: boolean }> {
+  const known = () => selectOne(reviewer.ctx.db, 'SELECT id FROM disputes WHERE id = :id', { id: disputeId });
+  const sent = await waitFor('the Flag to be delivered', async () => {
+    const [row] = await select<{ body: Record<string, unknown>; state: string }>(
+      reporting.ctx.db,
+      `SELECT o.body, d.state FROM federation_outbox o JOIN federation_deliveries d ON d.activity_id = o.id
+        WHERE o.type = 'Flag' AND o.body->'disputeRef'->>'disputeId' = :id AND o.body->'to' ? :to AND d.state <> 'pending'`,
+      { id: disputeId, to: nodeId(reviewer) },
+    );
+    return row;
+  });
+  if (sent.state === 'delivered' || sent.state === 'done') {
+    const row = await waitFor('the reviewer to record the Flag', known, 10_000).catch(() => undefined);
+    if (row) return { viaInbox: true };
+  }
+  await disputes(reviewer).receiveFlag(sent.body, nodeId(reporting));
+  assert.ok(await known());
+  return { viaInbox: false };
+}
