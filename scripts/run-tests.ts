@@ -65,7 +65,9 @@ logger.info({ files: files.length, databaseUrl: databaseUrl.replace(/:[^:@/]+@/,
 const concurrency = process.env.TEST_CONCURRENCY ?? '2';
 const child = spawn(
   process.execPath,
-  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files],
+  // A hung test fails after 5 minutes instead of stalling CI; --test-force-exit ends a file
+  // whose tests are done even if a library left a handle open.
+  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=300000', '--test-force-exit', '--test-reporter=spec', ...files],
   { cwd: projectRoot, stdio: 'inherit', env: { ...process.env, TEST_DATABASE_URL: databaseUrl, REDIS_URL: redisUrl } },
 );
 const code: number = await new Promise((resolve) => child.on('exit', (c) => resolve(c ?? 1)));

@@ -24,7 +24,16 @@ export function buildApp(ctx: NodeContext, caps: Capability[]): Express {
   app.use(httpMetrics(ctx.metrics));
   app.use(pinoHttp({ logger: ctx.logger.child({ component: 'http' }), autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' } }));
   // JSON bodies only for plain application/json: federation reads its own raw bodies.
-  app.use(express.json({ limit: ctx.config.uploads.maxBodyBytes, type: ['application/json'] }));
+  // The raw bytes are kept for signature checks (payment webhooks sign the exact body).
+  app.use(
+    express.json({
+      limit: ctx.config.uploads.maxBodyBytes,
+      type: ['application/json'],
+      verify: (req, _res, buf) => {
+        (req as unknown as { rawBody?: Buffer }).rawBody = buf;
+      },
+    }),
+  );
   app.use(authenticate(ctx.services.accounts));
   const openapi = openApiFor(ctx, caps);
   app.use(systemRoutes(ctx, () => openapi));

@@ -107,15 +107,8 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       });
       const addr = server.address() as import('node:net').AddressInfo;
       url = `http://127.0.0.1:${addr.port}`;
-      const s = server;
-      runtime.onStop(
-        () =>
-          new Promise<void>((resolve) => {
-            s.close(() => resolve());
-            s.closeAllConnections();
-          }),
-      );
       ctx.httpServer = server;
+      trackUpgradedSockets(server);
       logger.info({ url, publicUrl: config.publicUrl }, 'web role listening');
     }
     if (config.role !== 'web') {
@@ -126,9 +119,33 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       if (cap.start) await cap.start(ctx);
       if (cap.stop) runtime.onStop(async () => cap.stop!(ctx));
     }
+    // Registered last so it runs first: no request arrives while capabilities stop.
+    if (server) runtime.onStop(() => closeServer(server!));
     return { ctx, server, url, stop: runtime.stop };
   } catch (err) {
+    if (ctx.httpServer) await closeServer(ctx.httpServer);
     await runtime.stop();
     throw err;
   }
+}
+
+const upgraded = new WeakMap<http.Server, Set<import('node:stream').Duplex>>();
+
+/** WebSocket (upgraded) connections are not closed by closeAllConnections(); remember them. */
+function trackUpgradedSockets(server: http.Server): void {
+  const sockets = new Set<import('node:stream').Duplex>();
+  upgraded.set(server, sockets);
+  server.on('upgrade', (_req, socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+}
+
+function closeServer(server: http.Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (!server.listening) return resolve();
+    server.close(() => resolve());
+    server.closeAllConnections();
+    for (const socket of upgraded.get(server) ?? []) socket.destroy();
+  });
 }

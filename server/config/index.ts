@@ -77,9 +77,12 @@ export function fromEnvironment(env: NodeJS.ProcessEnv, problems: string[] = [])
     fed.allowPrivateAddresses = bool('FEDERATION_ALLOW_PRIVATE_ADDRESSES', env.FEDERATION_ALLOW_PRIVATE_ADDRESSES, problems);
   }
   if (env.CLUSTER) fed.cluster = env.CLUSTER;
+  if (env.MEDIA_SEED) out.media = { seed: bool('MEDIA_SEED', env.MEDIA_SEED, problems) };
   if (env.CURRENCY) money.currency = env.CURRENCY;
   if (env.TIME_ZONE) money.timeZone = env.TIME_ZONE;
   if (env.LEDGER_ENGINE) ledger.engine = env.LEDGER_ENGINE;
+  if (env.LEDGER_DATABASE_URL) ledger.databaseUrl = env.LEDGER_DATABASE_URL;
+  if (env.PAYMENT_WEBHOOK_SECRET) money.webhookSecret = env.PAYMENT_WEBHOOK_SECRET;
   if (Object.keys(fed).length) out.federation = fed;
   if (Object.keys(money).length) out.money = money;
   if (Object.keys(ledger).length) out.ledger = ledger;

@@ -1,5 +1,7 @@
 // The node's configuration: one typed schema, validated once at start.
 import { z } from 'zod';
+import { listeningConfigSchema } from '../listening/config.js';
+import { disputesConfigSchema } from '../disputes/config.js';
 
 const url = z.string().url();
 
@@ -26,6 +28,8 @@ export const configSchema = z.object({
     segmentSeconds: z.number().int().min(1).max(10),
     transcodeConcurrency: z.number().int().min(1).max(16),
     waveformPeaks: z.number().int().min(50).max(10000),
+    /** Seed every rendition over WebTorrent from the worker (env MEDIA_SEED=false turns it off). */
+    seed: z.boolean().default(true),
   }),
   auth: z.object({
     tokenTtlSeconds: z.number().int().positive(),
@@ -38,6 +42,7 @@ export const configSchema = z.object({
     deliveryConcurrency: z.number().int().min(1).max(1000),
     maxInboxBytes: z.number().int().positive(),
     signatureWindowSeconds: z.number().int().positive(),
+    inboxRateLimitPerMinute: z.number().int().positive().default(1200),
   }),
   money: z.object({
     currency: z.string().regex(/^[A-Z]{3,5}$/, 'must be an upper-case currency code such as USD'),
@@ -47,9 +52,17 @@ export const configSchema = z.object({
     payoutDay: z.number().int().min(1).max(28),
     timeZone: z.string().min(1),
     graceDays: z.number().int().min(0).max(28),
+    /** Shared secret of the payment processor's signed webhook (env PAYMENT_WEBHOOK_SECRET); null disables the webhook. */
+    webhookSecret: z.string().min(16, 'must be at least 16 characters').nullable().default(null),
   }).refine((m) => m.nodeFeeAmount <= m.subscriptionAmount, 'nodeFeeAmount cannot exceed subscriptionAmount'),
   ledger: z.object({
     engine: z.enum(['embedded', 'fabric']),
+    /** The embedded ledger's own database; null: the node's database. Nodes sharing one share a ledger. */
+    databaseUrl: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').nullable().default(null),
+    /** The MSP id this node signs ledger transactions with (default: federation.organisation). */
+    mspId: z.string().min(1).optional(),
+    channel: z.string().min(1).default('9ten'),
+    mvccRetries: z.number().int().min(0).max(20).default(5),
     fabric: z.object({
       endpoint: z.string().min(1),
       tlsRootCertPath: z.string().nullable().optional(),
@@ -61,6 +74,8 @@ export const configSchema = z.object({
       chaincode: z.string().min(1),
     }).nullable(),
   }),
+  listening: listeningConfigSchema.prefault({}),
+  disputes: disputesConfigSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;
