@@ -1,4 +1,5 @@
 // A tiny element builder, so pages read as markup without a framework.
+import { problemMessage } from './lib/problem.js';
 
 type Child = Node | string | number | null | undefined | false;
 type Attrs = Record<string, unknown>;
@@ -59,4 +60,11 @@ export function messageBox(): HTMLParagraphElement & { show(text: string, kind?:
   return p;
 }
 
-export const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+/** A message for people: the node's problem+json errors get a clear text per status (401, 403, …). */
+export const errorText = (err: unknown): string => {
+  if (err instanceof Error && typeof (err as { status?: unknown }).status === 'number') {
+    const e = err as Error & { status: number; code?: string };
+    return problemMessage({ status: e.status, code: e.code, detail: e.message });
+  }
+  return err instanceof Error ? err.message : String(err);
+};

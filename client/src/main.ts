@@ -10,14 +10,21 @@ import { profilePage } from './pages/profile.js';
 import { studioPage } from './pages/studio.js';
 import { trackPage } from './pages/track.js';
 import { uploadPage } from './pages/upload.js';
+import type { PageContext } from './router.js';
 import { navigate, notFound, onRender, route, startRouter } from './router.js';
 
 function renderNav(): void {
   const nav = document.getElementById('nav')!;
   const s = session();
-  const link = (href: string, text: string) => h('a', { href, 'aria-current': location.pathname === href ? 'page' : undefined }, text);
+  const here = location.pathname;
+  const link = (href: string, text: string) =>
+    h('a', { href, 'aria-current': here === href || (href !== '/' && here.startsWith(`${href}/`)) ? 'page' : undefined }, text);
   const items: (HTMLElement | null)[] = [link('/', 'Library')];
-  if (s && (s.user.role === 'artist' || s.user.role === 'admin')) items.push(link('/studio', 'Studio'), link('/upload', 'Upload'));
+  const role = s?.user.role;
+  if (role === 'artist' || role === 'admin') items.push(link('/studio', 'Studio'), link('/upload', 'Upload'), link('/earnings', 'Earnings'));
+  if (s) items.push(link('/me', 'Account'), link('/following', 'Following'), link('/disputes', 'Disputes'));
+  if (role === 'admin') items.push(link('/admin', 'Admin'));
+  if (role === 'auditor' || role === 'admin') items.push(link('/audit', 'Audit'));
   if (s) {
     const out = h('button', { type: 'button', class: 'link' }, 'Log out');
     out.addEventListener('click', async () => {
@@ -40,6 +47,25 @@ route('/tracks/:id', trackPage);
 route('/tracks/:id/edit', editTrackPage);
 route('/channels/:name', channelPage);
 route('/@:name', profilePage);
+// The account, money, admin and audit pages load on first use (separate chunks).
+const lazy = <M>(load: () => Promise<M>, pick: (m: M) => (ctx: PageContext) => void | Promise<void>) => async (ctx: PageContext) => pick(await load())(ctx);
+const me = () => import('./pages/me.js');
+const following = () => import('./pages/following.js');
+const disputes = () => import('./pages/disputes.js');
+const admin = () => import('./pages/admin.js');
+route('/me', lazy(me, (m) => m.mePage));
+route('/gift/:code', lazy(() => import('./pages/gift.js'), (m) => m.giftPage));
+route('/following', lazy(following, (m) => m.followingPage));
+route('/remote/:id', lazy(following, (m) => m.remoteTrackPage));
+route('/disputes', lazy(disputes, (m) => m.disputesPage));
+route('/disputes/:id', lazy(disputes, (m) => m.disputePage));
+route('/earnings', lazy(() => import('./pages/earnings.js'), (m) => m.earningsPage));
+route('/admin', lazy(admin, (m) => m.adminUsersPage));
+route('/admin/money', lazy(admin, (m) => m.adminMoneyPage));
+route('/admin/listening', lazy(admin, (m) => m.adminListeningPage));
+route('/admin/disputes', lazy(admin, (m) => m.adminDisputesPage));
+route('/admin/federation', lazy(admin, (m) => m.adminFederationPage));
+route('/audit', lazy(() => import('./pages/audit.js'), (m) => m.auditPage));
 notFound(({ main }) => {
   main.append(h('h1', null, 'Page not found'), h('p', null, h('a', { href: '/' }, 'Back to the library')));
 });

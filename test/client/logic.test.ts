@@ -1,4 +1,5 @@
-// Pure logic of the web client (runs in node): chunk planning, loudness gain, waveform bars, formatting.
+// Pure logic of the web client (runs in node): chunk planning, loudness gain, waveform bars,
+// formatting of money and time, chart geometry, error messages.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { contentRange, nextChunk, planChunks, resumeKey, uploadFraction } from '../../client/src/lib/chunks.js';
@@ -6,6 +7,9 @@ import { normalisationGain, splitGain } from '../../client/src/lib/loudness.js';
 import { barHeights, playedBars, seekTime } from '../../client/src/lib/waveform.js';
 import { formatBytes, formatDuration } from '../../client/src/lib/format.js';
 import { PlayedTracker } from '../../client/src/lib/played.js';
+import { actorLabel, formatListening, formatMinor, formatMoney, monthName, monthOf, parseMinor, percentages, previousMonth, subscriptionStateText } from '../../client/src/lib/money.js';
+import { barLayout, daysBetween, niceMax, stackedLayout, ticks } from '../../client/src/lib/chart.js';
+import { problemMessage } from '../../client/src/lib/problem.js';
 
 test('chunk plan covers the file exactly once, in order, with inclusive Content-Range ends', () => {
   for (const [size, chunk] of [[0, 5], [1, 5], [10, 5], [11, 5], [12_345_678, 5 * 1024 * 1024]]) {
@@ -91,4 +95,92 @@ test('durations and sizes read naturally', () => {
   assert.equal(formatDuration(null), '–:––');
   assert.equal(formatBytes(512), '512 B');
   assert.equal(formatBytes(1_500_000), '1.5 MB');
+});
+
+test('money formatting uses integer minor units: symbols, negatives, parsing back', () => {
+  assert.equal(formatMinor(0), '0.00');
+  assert.equal(formatMinor(5), '0.05');
+  assert.equal(formatMinor(-5), '-0.05');
+  assert.equal(formatMinor(123456789), '1,234,567.89');
+  assert.equal(formatMoney(900, 'USD'), '$9.00');
+  assert.equal(formatMoney(-1000, 'usd'), '-$10.00');
+  assert.equal(formatMoney(250, 'EUR'), '€2.50');
+  assert.equal(formatMoney(250, 'XYZ'), '2.50 XYZ');
+  assert.equal(parseMinor('12.5'), 1250);
+  assert.equal(parseMinor('12,05'), 1205);
+  assert.equal(parseMinor(' 20 '), 2000);
+  assert.equal(parseMinor('0.07'), 7);
+  for (const bad of ['', '-1', '1.234', 'abc', '1e3', '.5']) assert.equal(parseMinor(bad), null, bad);
+  for (const cents of [0, 1, 99, 100, 1001, 987654321]) assert.equal(parseMinor(formatMinor(cents).replace(/,/g, '')), cents);
+});
+
+test('listening time, months and actor labels read well', () => {
+  assert.equal(formatListening(0), '0 s');
+  assert.equal(formatListening(59.6), '1 min');
+  assert.equal(formatListening(125), '2 min 5 s');
+  assert.equal(formatListening(3725), '1 h 2 min');
+  assert.equal(previousMonth('2026-01'), '2025-12');
+  assert.equal(previousMonth('2026-11'), '2026-10');
+  assert.equal(monthOf(new Date('2026-03-31T23:59:59Z')), '2026-03');
+  assert.equal(monthName('2026-11'), 'November 2026');
+  assert.equal(monthName('bad'), 'bad');
+  assert.equal(actorLabel('https://a.example/ap/channels/tone_collective'), 'tone_collective@a.example');
+  assert.equal(actorLabel('http://127.0.0.1:9010/@sam'), 'sam@127.0.0.1:9010');
+  assert.equal(actorLabel('not a url'), 'not a url');
+});
+
+test('shares in percent add up to exactly 100 with largest remainders', () => {
+  assert.deepEqual(percentages([1, 1, 1]), [33.4, 33.3, 33.3]);
+  assert.deepEqual(percentages([0, 0]), [0, 0]);
+  assert.deepEqual(percentages([5, 0, -3]), [100, 0, 0]);
+  for (const values of [[7, 3, 1], [1, 2, 3, 4, 5, 6, 7], [999, 1], [450, 450, 100]]) {
+    const p = percentages(values);
+    assert.equal(Math.round(p.reduce((a, v) => a + v, 0) * 10), 1000, values.join(','));
+  }
+});
+
+test('subscription states are explained, including past due and lapsed', () => {
+  const base = { cancelAtPeriodEnd: false, currentMonth: '2026-11', pastDueMonth: null, graceEndsAt: null };
+  assert.equal(subscriptionStateText(null), 'You are not subscribed.');
+  assert.match(subscriptionStateText({ ...base, status: 'active' }), /^Active \(paid for November 2026\); renews/);
+  assert.match(subscriptionStateText({ ...base, status: 'active', cancelAtPeriodEnd: true }), /until the end of November 2026; it will not renew/);
+  assert.match(subscriptionStateText({ ...base, status: 'past_due', pastDueMonth: '2026-12', graceEndsAt: '2026-12-04T00:00:00Z' }), /^Past due: December 2026 could not be paid.*before 2026-12-04/);
+  assert.match(subscriptionStateText({ ...base, status: 'lapsed' }), /^Lapsed/);
+  assert.match(subscriptionStateText({ ...base, status: 'canceled' }), /^Canceled/);
+});
+
+test('problem+json errors become clear messages per status', () => {
+  assert.match(problemMessage({ status: 401, detail: 'Authentication required' }), /not signed in/);
+  assert.equal(problemMessage({ status: 403, detail: 'This needs the role admin' }), 'Your account may not do this: This needs the role admin');
+  assert.equal(problemMessage({ status: 409, code: 'insufficient_funds', detail: 'Not enough money in your wallet' }), 'Not enough money in your wallet');
+  assert.equal(problemMessage({ status: 422, code: 'x' }), 'Request failed (422, x).');
+  assert.match(problemMessage({ status: 503, detail: 'ledger down' }), /^The node had a problem \(503\): ledger down/);
+  assert.match(problemMessage({ status: 501, detail: 'fabric engine' }), /^This node does not offer this: fabric engine/);
+});
+
+test('chart geometry: nice axis tops, bars inside the plot, stacks summed, every day listed', () => {
+  assert.equal(niceMax(0), 1);
+  assert.equal(niceMax(7), 10);
+  assert.equal(niceMax(180), 200);
+  assert.equal(niceMax(2100), 2500);
+  assert.equal(niceMax(40_001), 50_000);
+  assert.deepEqual(ticks(200), [0, 40, 80, 120, 160, 200]);
+  assert.deepEqual(ticks(100, 4), [0, 25, 50, 75, 100]);
+  const { bars, top } = barLayout([{ label: 'a', value: 50 }, { label: 'b', value: 100 }, { label: 'c', value: 0 }], 300, 100);
+  assert.equal(top, 100);
+  assert.deepEqual(bars.map((b) => b.height), [50, 100, 0]);
+  for (const b of bars) {
+    assert.ok(b.x >= 0 && b.x + b.width <= 300 && b.y >= 0 && b.y + b.height <= 100);
+    assert.equal(b.y + b.height, 100, 'bars stand on the baseline');
+  }
+  assert.ok(bars[0].x + bars[0].width < bars[1].x, 'bars do not overlap');
+  assert.equal(barLayout([{ label: 'one', value: 1 }], 100, 100).top, 5, 'small counts still get whole-number ticks');
+  const stacked = stackedLayout([{ label: 'd1', values: [3, 2] }, { label: 'd2', values: [0, 10] }], 200, 100);
+  assert.equal(stacked.top, 10);
+  const d1 = stacked.bars.filter((b) => b.label === 'd1');
+  assert.deepEqual(d1.map((b) => [b.series, b.height]), [[0, 30], [1, 20]]);
+  assert.equal(d1[1].y + d1[1].height, d1[0].y, 'the second series sits on the first');
+  assert.equal(stacked.bars.filter((b) => b.label === 'd2').length, 1, 'empty values draw nothing');
+  assert.deepEqual(daysBetween('2026-02-27', '2026-03-02'), ['2026-02-27', '2026-02-28', '2026-03-01', '2026-03-02']);
+  assert.deepEqual(daysBetween('2026-03-02', '2026-03-01'), []);
 });

@@ -1,0 +1,115 @@
+// Following artists on other nodes: follow by handle, the follows, and their tracks, played
+// through this node (segments fetched from the home node and checked against its hashes).
+import { api } from '../api.js';
+import { field, h } from '../dom.js';
+import { formatDuration } from '../lib/format.js';
+import { actorLabel } from '../lib/money.js';
+import { createPlayer } from '../player.js';
+import type { PageContext } from '../router.js';
+import type { Track } from '../types.js';
+import { failure, gate, inlineForm, section, table } from '../ui.js';
+
+interface Follow {
+  id: string;
+  following: string;
+  state: 'pending' | 'accepted' | 'rejected';
+  createdAt: string;
+  actor: { name?: string; preferredUsername?: string } | null;
+}
+interface RemoteTrack {
+  id: string;
+  uri: string;
+  actorUri: string;
+  host: string;
+  kind: 'audio' | 'video';
+  title: string;
+  artist: string | null;
+  album: string | null;
+  durationSeconds: number | null;
+  license: string | null;
+  coverUrl: string | null;
+  url: string | null;
+  localMasterPlaylistUrl?: string;
+}
+
+export async function followingPage({ main, signal }: PageContext): Promise<void> {
+  if (!gate(main, 'Following', 'any')) return;
+  main.append(h('h1', null, 'Following'));
+  const handle = h('input', { name: 'handle', required: true, placeholder: 'artist@music.example', autocomplete: 'off', spellcheck: 'false' });
+  const follows = section('Artists I follow on other nodes');
+  const tracks = section('Their tracks');
+  main.append(
+    section('Follow an artist on another node', inlineForm('Follow', [field('Handle or actor URL', handle, 'name@host, or the address of their profile')], 'Follow', async () => {
+      const f = await api<Follow>('POST', '/api/v1/federation/follows', { body: { handle: handle.value.trim() } });
+      handle.value = '';
+      await loadFollows();
+      return f.state === 'accepted' ? 'Following.' : 'Follow requested; it shows as accepted once their node answers.';
+    })),
+    follows,
+    tracks,
+  );
+  const loadFollows = async () => {
+    follows.querySelectorAll(':scope > :not(h2)').forEach((n) => n.remove());
+    try {
+      const { data } = await api<{ data: Follow[] }>('GET', '/api/v1/federation/follows', { signal });
+      follows.append(
+        table('Follows', ['Artist', 'State', ''], data.map((f) => {
+          const un = h('button', { type: 'button', class: 'link', 'aria-label': `Unfollow ${actorLabel(f.following)}` }, 'Unfollow');
+          un.addEventListener('click', async () => {
+            un.disabled = true;
+            try {
+              await api('DELETE', `/api/v1/federation/follows/${f.id}`);
+              await loadFollows();
+            } catch (err) {
+              un.after(failure('Could not unfollow', err));
+            }
+          });
+          return [f.actor?.name ?? actorLabel(f.following), f.state, un];
+        }), 'You follow nobody on other nodes yet.'),
+      );
+    } catch (err) {
+      follows.append(failure('Could not load your follows', err));
+    }
+  };
+  const loadTracks = async () => {
+    try {
+      const page = await api<{ total: number; data: RemoteTrack[] }>('GET', '/api/v1/federation/tracks?limit=100', { signal });
+      tracks.append(
+        table('Remote tracks', ['Title', 'Artist', 'Node', { text: 'Duration', num: true }],
+          page.data.map((t) => [h('a', { href: `/remote/${t.id}` }, t.title), t.artist ?? actorLabel(t.actorUri), t.host, formatDuration(t.durationSeconds)]),
+          'No tracks from followed artists yet.'),
+      );
+    } catch (err) {
+      tracks.append(failure('Could not load remote tracks', err));
+    }
+  };
+  await Promise.all([loadFollows(), loadTracks()]);
+}
+
+/** A remote track's page with the player (streamed through this node). */
+export async function remoteTrackPage({ main, params, signal }: PageContext): Promise<void> {
+  let t: RemoteTrack;
+  try {
+    t = await api<RemoteTrack>('GET', `/api/v1/federation/tracks/${encodeURIComponent(params.id)}`, { signal });
+  } catch (err) {
+    main.append(h('h1', null, 'Remote track'), failure('Could not load this track', err));
+    return;
+  }
+  main.append(
+    h('div', { class: 'track-header' },
+      t.coverUrl ? h('img', { class: 'cover', src: t.coverUrl, alt: '' }) : h('div', { class: 'cover placeholder', 'aria-hidden': 'true' }, '♪'),
+      h('div', null,
+        h('h1', null, t.title),
+        h('p', { class: 'byline' }, t.artist ?? actorLabel(t.actorUri), ' · from ', t.url ? h('a', { href: t.url, rel: 'noopener' }, t.host) : t.host),
+        h('dl', { class: 'facts' }, h('dt', null, 'Album'), h('dd', null, t.album ?? '–'), h('dt', null, 'Duration'), h('dd', null, formatDuration(t.durationSeconds)), h('dt', null, 'License'), h('dd', null, t.license ?? '–')),
+      ),
+    ),
+  );
+  const asTrack: Track = {
+    id: t.id, kind: t.kind, channel: { id: t.actorUri, name: t.host, displayName: t.artist ?? t.host }, title: t.title, artist: t.artist, album: t.album,
+    trackNumber: null, genre: null, license: t.license, visibility: 'public', status: 'ready', progress: 100, failureReason: null,
+    durationSeconds: t.durationSeconds, loudness: null, waveformUrl: null, coverUrl: t.coverUrl,
+    streaming: { masterPlaylistUrl: t.localMasterPlaylistUrl ?? `/api/v1/federation/tracks/${t.id}/hls/master.m3u8`, renditions: [] },
+  };
+  main.append(createPlayer(asTrack, signal));
+}

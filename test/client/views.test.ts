@@ -1,0 +1,159 @@
+// The account, money, admin and audit views in a real browser against a real node: an admin
+// credits a listener's wallet from the users page, sees the books balanced and makes a gift
+// link with its QR code; the listener redeems the gift, subscribes and sees the state and the
+// wallet drop by the subscription; an auditor verifies the ledger's hash chain. Only the accounts themselves are made through the node's API (an
+// admin and an auditor cannot sign themselves up).
+// Uses Debian's chromium through playwright-core (no browser download).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { build } from 'vite';
+import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { projectRoot } from '../../server/config/index.js';
+import { startTestNode, type TestNode } from '../helpers/node.js';
+
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const skip = existsSync(chromiumPath)
+  ? false
+  : `no Chromium at ${chromiumPath}: install Debian's chromium (apt-get install chromium; CI does) or set CHROMIUM_PATH`;
+const screenshots = process.env.CLIENT_TEST_SCREENSHOTS;
+
+let node: TestNode;
+let browser: BrowserContext;
+let page: Page;
+let userDataDir: string;
+const pageErrors: string[] = [];
+
+before(async () => {
+  if (skip) return;
+  await build({ configFile: path.join(projectRoot, 'client/vite.config.ts'), logLevel: 'warn', build: { sourcemap: false } });
+  node = await startTestNode();
+  userDataDir = mkdtempSync(path.join(os.tmpdir(), '9ten-chromium-'));
+  browser = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: chromiumPath,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1100, height: 800 },
+    baseURL: node.url,
+  });
+  page = browser.pages()[0] ?? (await browser.newPage());
+  page.setDefaultTimeout(20_000);
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && !/status of 404/.test(msg.text())) pageErrors.push(msg.text());
+  });
+});
+
+after(async () => {
+  await browser?.close().catch(() => {});
+  await node?.stop();
+  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+});
+
+/** Waits for `target`; fails at once with the page's message when the page shows an error instead. */
+async function reach(target: Locator, timeout = 20_000): Promise<void> {
+  const error = page.locator('.message.error, [role="alert"]').first();
+  await Promise.race([
+    target.waitFor({ timeout }),
+    error.waitFor({ timeout: timeout + 1000 }).then(async () => {
+      throw new Error(`the page shows an error: ${await error.textContent()}`);
+    }),
+  ]);
+}
+
+async function shot(name: string): Promise<void> {
+  if (screenshots) await page.screenshot({ path: path.join(screenshots, `views-${name}.png`), fullPage: true });
+}
+
+async function logIn(username: string, password: string, next: string): Promise<void> {
+  await page.goto(`/login?next=${encodeURIComponent(next)}`);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.waitForURL((u) => u.pathname === next);
+}
+
+async function logOut(): Promise<void> {
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.waitForURL((u) => u.pathname === '/');
+}
+
+const balanceOf = async (): Promise<number> => Number(await page.locator('#wallet-balance').getAttribute('data-amount'));
+
+test('admin credits a wallet and makes a gift link, the listener redeems it and subscribes, the books balance, the chain verifies', { skip, timeout: 90_000 }, async () => {
+  const admin = await node.user('admin');
+  const listener = await node.user('listener');
+  const auditor = await node.user('auditor');
+
+  // The admin finds the listener among the users and credits their wallet.
+  await logIn(admin.user.username, admin.password, '/admin');
+  const users = page.getByRole('table', { name: /^Users/ });
+  await reach(users);
+  for (const u of [admin, listener, auditor]) await users.getByText(u.user.username, { exact: true }).waitFor();
+  assert.equal(await page.getByLabel(`Role of ${listener.user.username}`).inputValue(), 'listener');
+  await page.getByLabel('User', { exact: true }).selectOption({ label: `${listener.user.username} (listener)` });
+  await page.getByLabel('Amount').fill('20.00');
+  await page.getByRole('button', { name: 'Credit wallet' }).click();
+  await reach(page.getByText(`Credited $20.00 to ${listener.user.username} (listener); their balance is $20.00.`));
+  await shot('admin-users');
+
+  // Money health: balanced after the credit.
+  await page.getByRole('navigation', { name: 'Administration' }).getByRole('link', { name: 'Money' }).click();
+  const health = page.locator('#money-health');
+  await reach(health);
+  assert.equal(await health.getAttribute('data-balanced'), 'true', await health.textContent() ?? '');
+  await page.getByRole('heading', { name: /^Statement:/ }).waitFor();
+
+  // A gift link, shown with its QR code.
+  await page.getByLabel('Amount').fill('5');
+  await page.getByLabel('Message (optional)').fill('Welcome!');
+  await page.getByRole('button', { name: 'Create gift link' }).click();
+  const qr = page.getByRole('img', { name: /^QR code for the gift link / });
+  await reach(qr);
+  assert.ok(await qr.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 50), 'the QR code image is drawn');
+  const giftUrl = new URL((await page.locator('figure.qr figcaption a').getAttribute('href'))!);
+  assert.match(giftUrl.pathname, /^\/gift\/[\w-]+$/);
+  await shot('admin-money');
+  await logOut();
+
+  // The listener opens the gift link (preview, then redeem), then sees the credit and the
+  // gift, subscribes, and the wallet drops by one month's subscription.
+  await logIn(listener.user.username, listener.password, giftUrl.pathname);
+  await reach(page.getByText('$5.00', { exact: true }));
+  await page.getByText('Welcome!').waitFor();
+  await page.getByRole('button', { name: 'Redeem into my wallet' }).click();
+  await reach(page.getByText('Added $5.00. Your balance is $25.00.'));
+  await page.getByRole('link', { name: 'Open my wallet' }).click();
+  await reach(page.locator('#wallet-balance'));
+  assert.equal(await page.locator('#subscription-state').getAttribute('data-state'), 'none');
+  const before = await balanceOf();
+  assert.equal(before, 2500);
+  await page.getByRole('button', { name: 'Subscribe' }).click();
+  await reach(page.locator('#subscription-state[data-state="active"]'));
+  await page.getByText('Subscribed. Thank you!').waitFor();
+  assert.equal(await page.locator('#subscription-state').textContent(), 'active');
+  assert.equal(before - (await balanceOf()), 1000, 'the wallet dropped by the subscription');
+  assert.match((await page.locator('#wallet-balance').textContent()) ?? '', /^\$15\.00$/);
+  await page.getByRole('table', { name: 'Wallet entries, newest first' }).getByText('Subscription').waitFor();
+  await page.getByRole('button', { name: 'Cancel renewal' }).waitFor();
+  await shot('listener-account');
+  await logOut();
+
+  // The auditor verifies the ledger's chain.
+  await logIn(auditor.user.username, auditor.password, '/audit');
+  await page.getByRole('heading', { name: 'Verify the chain' }).waitFor();
+  await page.getByRole('button', { name: 'Verify', exact: true }).click();
+  const result = page.locator('#verify-result');
+  await reach(result);
+  assert.equal(await result.getAttribute('data-ok'), 'true', (await result.textContent()) ?? '');
+  assert.match((await result.textContent()) ?? '', /^Chain verified: \d+ blocks/);
+  await shot('auditor-verify');
+
+  // Views follow the role: the auditor has no admin page.
+  await page.goto('/admin');
+  await page.getByText('This page is for the admin role. Your account is an auditor account.').waitFor();
+  assert.equal(await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' }).count(), 0);
+  assert.deepEqual(pageErrors, []);
+});
