@@ -1,4 +1,4 @@
-// Media: channels, resumable uploads, probe and HLS transcode (fluent-ffmpeg), loudness
+// Media: channels, resumable uploads, probe and HLS transcode (parallel ffmpeg), loudness
 // and waveform, per-segment hashes, torrents with web seed and the node's tracker,
 // streaming endpoints with access rules.
 import type { Capability, NodeContext } from '../context.js';
@@ -10,6 +10,7 @@ import { mediaRoutes } from './routes.js';
 import { mediaOpenApi } from './openapi.js';
 
 export { MediaService, licenses, visibilities } from './service.js';
+export type { PlaylistView, ListPlaylistsQuery } from './playlists.js';
 export type { Channel, TrackView, SegmentServed, ListTracksQuery, RenditionView, License, Visibility, TrackStatus, TrackKind } from './service.js';
 export { ffmpegPath, ffprobePath } from './ffmpeg.js';
 

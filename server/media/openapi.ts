@@ -21,6 +21,7 @@ export const mediaOpenApi: OpenApiFragment = {
   tags: [
     { name: 'channels', description: "Artists' channels (their profiles)" },
     { name: 'uploads', description: 'Resumable chunked uploads of audio and video' },
+    { name: 'playlists', description: 'Ordered lists of tracks; channel playlists are federated' },
     {
       name: 'tracks',
       description:
@@ -166,6 +167,15 @@ export const mediaOpenApi: OpenApiFragment = {
         responses: { 200: json('The track', ref('Track')), 403: problem('Not the owner'), 404: problem('No such track'), 413: problem('Image too large'), 415: problem('Not a JPEG, PNG or WebP image') },
       },
     },
+    '/api/v1/tracks/{id}/retranscode': {
+      post: {
+        tags: ['tracks'],
+        summary: 'Transcode a ready or failed track again from its stored original (owner or admin); the track is `processing` until done',
+        security: bearer,
+        parameters: [idParam('id', 'Track id')],
+        responses: { 202: json('The track, now processing', ref('Track')), 401: problem('Not signed in'), 403: problem('Not the owner'), 404: problem('No such track'), 409: problem('Already processing, or the original is gone') },
+      },
+    },
     '/api/v1/tracks/{id}/waveform': {
       get: {
         tags: ['tracks'],
@@ -174,8 +184,91 @@ export const mediaOpenApi: OpenApiFragment = {
         responses: { 200: json('Peaks', { type: 'object', properties: { peaks: { type: 'array', items: { type: 'number' } }, durationSeconds: { type: 'number' } } }), 404: problem('No such track or not ready') },
       },
     },
+    '/api/v1/playlists': {
+      post: {
+        tags: ['playlists'],
+        summary: "Create a playlist (signed-in user; optionally published by one of the user's channels)",
+        security: bearer,
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['title'],
+                additionalProperties: false,
+                properties: {
+                  title: { type: 'string', minLength: 1, maxLength: 200 },
+                  description: { type: 'string', maxLength: 5000 },
+                  visibility: { enum: ['public', 'unlisted', 'private'], default: 'public' },
+                  channelId: { type: ['string', 'null'], format: 'uuid', description: 'A channel the user owns: the playlist is published (and federated) by it' },
+                },
+              },
+            },
+          },
+        },
+        responses: { 201: json('The playlist', ref('Playlist')), 400: problem('Invalid input or unknown channel'), 401: problem('Not signed in'), 403: problem('Not your channel') },
+      },
+      get: {
+        tags: ['playlists'],
+        summary: 'Public playlists, optionally of one channel',
+        parameters: [{ name: 'channel', in: 'query', description: 'Channel name or id', schema: { type: 'string' } }, ...pageParams],
+        responses: { 200: json('Playlists', list('Playlist')) },
+      },
+    },
+    '/api/v1/me/playlists': {
+      get: { tags: ['playlists'], summary: "The signed-in user's playlists (every visibility)", security: bearer, parameters: pageParams, responses: { 200: json('Playlists', list('Playlist')), 401: problem('Not signed in') } },
+    },
+    '/api/v1/playlists/{id}': {
+      get: {
+        tags: ['playlists'],
+        summary: 'A playlist with the ready tracks the viewer may see, in order (private: owner and admins only)',
+        parameters: [idParam('id', 'Playlist id')],
+        responses: { 200: json('The playlist', ref('Playlist')), 404: problem('No such playlist (or not yours to see)') },
+      },
+      patch: {
+        tags: ['playlists'],
+        summary: 'Edit title, description, visibility, or set the tracks in order (owner or admin)',
+        security: bearer,
+        parameters: [idParam('id', 'Playlist id')],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                additionalProperties: false,
+                properties: {
+                  title: { type: 'string', minLength: 1, maxLength: 200 },
+                  description: { type: 'string', maxLength: 5000 },
+                  visibility: { enum: ['public', 'unlisted', 'private'] },
+                  trackIds: { type: 'array', maxItems: 1000, items: { type: 'string', format: 'uuid' }, description: 'The whole track list, in order; each must be ready and visible to the editor' },
+                },
+              },
+            },
+          },
+        },
+        responses: { 200: json('The playlist', ref('Playlist')), 400: problem('Invalid input or unusable tracks'), 403: problem('Not the owner'), 404: problem('No such playlist') },
+      },
+      delete: { tags: ['playlists'], summary: 'Delete a playlist (owner or admin)', security: bearer, parameters: [idParam('id', 'Playlist id')], responses: { 204: { description: 'Deleted' }, 403: problem('Not the owner'), 404: problem('No such playlist') } },
+    },
   },
   schemas: {
+    Playlist: {
+      type: 'object',
+      required: ['id', 'title', 'description', 'visibility', 'channel', 'owner', 'tracks', 'createdAt', 'updatedAt'],
+      properties: {
+        id: { type: 'string', format: 'uuid' },
+        title: { type: 'string' },
+        description: { type: 'string' },
+        visibility: { enum: ['public', 'unlisted', 'private'] },
+        channel: { type: ['object', 'null'], properties: { id: { type: 'string' }, name: { type: 'string' }, displayName: { type: 'string' } } },
+        owner: { type: 'object', properties: { id: { type: 'string' }, username: { type: 'string' } } },
+        tracks: { type: 'array', items: ref('Track') },
+        createdAt: { type: 'string', format: 'date-time' },
+        updatedAt: { type: 'string', format: 'date-time' },
+      },
+    },
     Channel: {
       type: 'object',
       required: ['id', 'name', 'displayName', 'description', 'ownerId', 'createdAt'],

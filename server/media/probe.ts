@@ -1,6 +1,7 @@
 // Probes an uploaded file and decides, from its content (never its name), whether it is
 // audio or video the node accepts.
-import { ffmpeg } from './ffmpeg.js';
+import { execFile } from 'node:child_process';
+import { ffprobePath } from './ffmpeg.js';
 import type { FfprobeData, FfprobeStream } from 'fluent-ffmpeg';
 
 export interface ProbedMedia {
@@ -30,9 +31,26 @@ export class MediaRejected extends Error {
 const audioCodecs = new Set(['mp3', 'flac', 'opus', 'vorbis', 'aac', 'alac', 'pcm_s16le', 'pcm_s24le', 'pcm_s32le', 'pcm_f32le', 'pcm_u8', 'pcm_s16be', 'pcm_s24be']);
 const videoCodecs = new Set(['h264', 'hevc', 'vp8', 'vp9', 'av1', 'mpeg4']);
 
+/** ffprobe's JSON for a file; errors carry ffprobe's own error line (no banner, no path). */
 export function ffprobe(file: string): Promise<FfprobeData> {
   return new Promise((resolve, reject) => {
-    ffmpeg.ffprobe(file, (err: Error | null, data: FfprobeData) => (err ? reject(err) : resolve(data)));
+    execFile(
+      ffprobePath,
+      ['-hide_banner', '-loglevel', 'error', '-print_format', 'json', '-show_format', '-show_streams', file],
+      { maxBuffer: 16 * 1024 * 1024, timeout: 60_000 },
+      (err, stdout, stderr) => {
+        if (err) {
+          const line = String(stderr).split('\n').map((l) => l.trim()).filter(Boolean).pop() ?? err.message.split('\n')[0];
+          return reject(new Error(line.split(file).join('the file').replace(/\[[^\]]*@ 0x[0-9a-f]+\]\s*/g, '')));
+        }
+        try {
+          const data = JSON.parse(String(stdout)) as Partial<FfprobeData>;
+          resolve({ streams: data.streams ?? [], format: data.format ?? {}, chapters: [] } as FfprobeData);
+        } catch {
+          reject(new Error('ffprobe gave no readable answer'));
+        }
+      },
+    );
   });
 }
 
@@ -63,8 +81,8 @@ export async function probeMedia(file: string): Promise<ProbedMedia> {
   try {
     data = await ffprobe(file);
   } catch (err) {
-    const last = String((err as Error).message).trim().split('\n').filter(Boolean).pop() ?? '';
-    throw new MediaRejected('unreadable_media', `The file could not be read as audio or video (corrupt, truncated or not a media file)${last ? `: ${last.replace(/^.*?: /, '')}` : ''}`);
+    const last = String((err as Error).message).trim().replace(/^the file:\s*/, '').replace(/[.\s]+$/, '');
+    throw new MediaRejected('unreadable_media', `The file could not be read as audio or video (corrupt, truncated or not a media file)${last ? `: ${last}` : ''}`);
   }
   const formatName = data.format.format_name ?? '';
   const video = data.streams.find((s) => s.codec_type === 'video' && !isCoverArt(s));

@@ -8,6 +8,9 @@ import type { NodeContext } from '../context.js';
 import { AppError, badRequest, notFound, route } from '../http/errors.js';
 import { isPublic, requireRole, requireUser } from '../accounts/middleware.js';
 import type { MediaService, TrackRow } from './service.js';
+import type { PlaylistView } from './playlists.js';
+import type { KnownFile, StreamEntry } from './stream-cache.js';
+import { isUuid } from './storage.js';
 import type { Uploads } from './uploads.js';
 import { imageTypeOf, maxCoverBytes } from './uploads.js';
 import type { TranscodeJobs } from './transcode-job.js';
@@ -30,7 +33,11 @@ const corsHeaders = {
   'Access-Control-Expose-Headers': 'Content-Length, Content-Range, Accept-Ranges, ETag, Content-Type, Last-Modified',
 };
 
-const cors = (res: Response) => res.set(corsHeaders);
+const corsEntries = Object.entries(corsHeaders);
+const cors = (res: Response) => {
+  for (const [k, v] of corsEntries) res.setHeader(k, v);
+  return res;
+};
 
 /** Content type of a streaming file, by name and the track's kind. */
 export function streamingContentType(file: string, kind: 'audio' | 'video'): string | undefined {
@@ -185,6 +192,14 @@ export function mediaRoutes(ctx: NodeContext, deps: MediaRouteDeps): Router {
       res.status(204).end();
     }),
   );
+  r.post(
+    '/api/v1/tracks/:id/retranscode',
+    requireUser,
+    route(async (req, res) => {
+      const row = await jobs.retranscode(req.user!, req.params.id);
+      res.status(202).json(media.apiTrack(media.view(row)));
+    }),
+  );
   r.get(
     '/api/v1/tracks/:id/waveform',
     isPublic,
@@ -194,6 +209,62 @@ export function mediaRoutes(ctx: NodeContext, deps: MediaRouteDeps): Router {
       const text = await readFile(path.join(media.storage.streamingDir(row.id), 'waveform.json'), 'utf8').catch(() => undefined);
       if (!text) throw notFound('Waveform');
       res.set('Cache-Control', `${row.visibility === 'private' ? 'private' : 'public'}, max-age=3600`).type('application/json').send(text);
+    }),
+  );
+
+  // --- playlists -----------------------------------------------------------------------
+  const playlistJson = (p: PlaylistView) => {
+    const { name: _n, tracks, ...rest } = p;
+    return { ...rest, tracks: tracks.map((t) => media.apiTrack(t)) };
+  };
+  const playlistQuery = page.extend({ channel: z.string().max(100).optional() });
+  r.post(
+    '/api/v1/playlists',
+    requireUser,
+    route(async (req, res) => {
+      res.status(201).json(playlistJson(await media.playlists.create(req.user!, req.body ?? {})));
+    }),
+  );
+  r.get(
+    '/api/v1/playlists',
+    isPublic,
+    route(async (req, res) => {
+      const q = playlistQuery.parse(req.query);
+      const list = await media.listPlaylists({ ...q, viewer: req.user ?? null });
+      res.json({ total: list.total, data: list.data.map(playlistJson) });
+    }),
+  );
+  r.get(
+    '/api/v1/me/playlists',
+    requireUser,
+    route(async (req, res) => {
+      const q = page.parse(req.query);
+      const list = await media.listPlaylists({ ...q, ownerId: req.user!.id, viewer: req.user! });
+      res.json({ total: list.total, data: list.data.map(playlistJson) });
+    }),
+  );
+  r.get(
+    '/api/v1/playlists/:id',
+    isPublic,
+    route(async (req, res) => {
+      const p = await media.getPlaylist(req.params.id, req.user ?? null);
+      if (!p) throw notFound('Playlist');
+      res.set('Cache-Control', 'no-cache').json(playlistJson(p));
+    }),
+  );
+  r.patch(
+    '/api/v1/playlists/:id',
+    requireUser,
+    route(async (req, res) => {
+      res.json(playlistJson(await media.playlists.update(req.user!, req.params.id, req.body ?? {})));
+    }),
+  );
+  r.delete(
+    '/api/v1/playlists/:id',
+    requireUser,
+    route(async (req, res) => {
+      await media.playlists.delete(req.user!, req.params.id);
+      res.status(204).end();
     }),
   );
 
@@ -211,47 +282,122 @@ export function mediaRoutes(ctx: NodeContext, deps: MediaRouteDeps): Router {
     });
   };
 
-  r.get(
-    '/static/streaming/:trackId/*',
-    isPublic,
-    route(async (req, res, next) => {
-      cors(res);
-      const trackId = req.params.trackId;
-      const rel = (req.params as Record<string, string>)[0] ?? '';
-      const row = await visibleTrack(req, trackId, true);
-      if (row.status !== 'ready') throw notFound('Track');
-      const file = media.storage.streamingFile(row.id, rel);
-      if (!file) throw badRequest('invalid_path', 'Not a file of this track');
-      const type = streamingContentType(rel, row.kind);
-      if (!type) throw notFound('File');
-      const seg = /^([A-Za-z0-9_-]+)\/seg-(\d+)\.m4s$/.exec(rel);
-      if (seg && req.method === 'GET') {
-        const rendition = seg[1];
-        const index = Number(seg[2]);
-        const timeline = await media.timeline(row.id);
-        const slot = timeline?.[rendition]?.[index];
-        const userId = req.user?.id ?? null;
-        const session = req.get('x-play-session') ?? (typeof req.query.session === 'string' ? req.query.session : null);
-        res.on('finish', () => {
-          if (res.statusCode !== 200 && res.statusCode !== 206) return;
-          media.emitSegmentServed({
-            trackId: row.id,
-            rendition,
-            segmentIndex: index,
-            segmentStartSeconds: slot?.[0] ?? index * ctx.config.media.segmentSeconds,
-            segmentDurationSeconds: slot?.[1] ?? ctx.config.media.segmentSeconds,
-            bytes: Number(res.getHeader('content-length') ?? 0),
-            userId,
-            sessionId: session ? session.slice(0, 200) : null,
-            ip: req.ip ?? req.socket.remoteAddress ?? '',
-            userAgent: req.get('user-agent') ?? null,
-            at: new Date(),
-          });
-        });
+  // Segments and init files of ready tracks are answered from the cached file table (size
+  // and strong ETag from segment-hashes.json) and the segment byte LRU: no database query,
+  // no stat, and for hot segments no read. Everything else goes through sendFile.
+  const sendKnown = (req: Request, res: Response, next: NextFunction, trackId: string, rel: string, file: string, known: KnownFile) => {
+    res.setHeader('ETag', known.etag);
+    res.setHeader('Accept-Ranges', 'bytes');
+    const inm = req.headers['if-none-match'];
+    if (inm && (inm === known.etag || inm.split(',').some((t) => t.trim().replace(/^W\//, '') === known.etag || t.trim() === '*'))) {
+      res.statusCode = 304;
+      res.end();
+      return;
+    }
+    const size = known.bytes;
+    let start = 0;
+    let end = size - 1;
+    const range = req.headers.range;
+    const ifRange = req.headers['if-range'];
+    if (range && (!ifRange || ifRange === known.etag)) {
+      const m = /^bytes=(\d*)-(\d*)$/.exec(range.trim());
+      if (m && (m[1] || m[2])) {
+        if (m[1]) {
+          start = Number(m[1]);
+          end = m[2] ? Math.min(Number(m[2]), size - 1) : size - 1;
+        } else {
+          start = Math.max(0, size - Number(m[2]));
+        }
+        if (start > end || start >= size) {
+          res.statusCode = 416;
+          res.setHeader('Content-Range', `bytes */${size}`);
+          res.end();
+          return;
+        }
+        res.statusCode = 206;
+        res.setHeader('Content-Range', `bytes ${start}-${end}/${size}`);
       }
-      sendFileOr404(res, next, file, { 'Content-Type': type, 'Cache-Control': cacheControlFor(rel, row.visibility) });
-    }),
-  );
+      // Multiple ranges or a malformed header: the whole file (allowed by RFC 9110).
+    }
+    res.setHeader('Content-Length', String(end - start + 1));
+    const key = `${trackId}/${rel}/${known.etag}`;
+    const send = (buf: Buffer) => {
+      if (req.method === 'HEAD') res.end();
+      else res.end(start === 0 && end === buf.length - 1 ? buf : buf.subarray(start, end + 1));
+    };
+    const hit = media.segmentBytes.get(key);
+    if (hit) return send(hit);
+    readFile(file).then(
+      (buf) => {
+        if (buf.length !== size) {
+          // The files changed under the cache (a retranscode elsewhere): the slow way.
+          media.forgetTimeline(trackId);
+          res.statusCode = 200;
+          res.removeHeader('Content-Range');
+          res.removeHeader('Content-Length');
+          res.removeHeader('ETag');
+          return sendFileOr404(res, next, file, {});
+        }
+        media.segmentBytes.set(key, buf);
+        send(buf);
+      },
+      (err: NodeJS.ErrnoException) => {
+        res.statusCode = 200;
+        res.removeHeader('Content-Range');
+        next(err.code === 'ENOENT' ? notFound('File') : err);
+      },
+    );
+  };
+
+  const serveStreaming = (req: Request, res: Response, next: NextFunction, entry: StreamEntry, trackId: string) => {
+    cors(res);
+    const row = entry.row;
+    if (!row || !media.canView(row, req.user) || row.status !== 'ready') return next(notFound('Track'));
+    const rel = (req.params as Record<string, string>)[0] ?? '';
+    const file = media.storage.streamingFile(row.id, rel);
+    if (!file) return next(badRequest('invalid_path', 'Not a file of this track'));
+    const type = streamingContentType(rel, row.kind);
+    if (!type) return next(notFound('File'));
+    res.setHeader('Content-Type', type);
+    res.setHeader('Cache-Control', cacheControlFor(rel, row.visibility));
+    const seg = req.method === 'GET' ? /^([A-Za-z0-9_-]+)\/seg-(\d+)\.m4s$/.exec(rel) : null;
+    if (seg) {
+      const rendition = seg[1];
+      const index = Number(seg[2]);
+      const slot = entry.timeline?.[rendition]?.[index];
+      const userId = req.user?.id ?? null;
+      const header = req.headers['x-play-session'];
+      const session = (typeof header === 'string' ? header : null) ?? (typeof req.query.session === 'string' ? req.query.session : null);
+      res.on('finish', () => {
+        if (res.statusCode !== 200 && res.statusCode !== 206) return;
+        media.emitSegmentServed({
+          trackId: row.id,
+          rendition,
+          segmentIndex: index,
+          segmentStartSeconds: slot?.[0] ?? index * ctx.config.media.segmentSeconds,
+          segmentDurationSeconds: slot?.[1] ?? ctx.config.media.segmentSeconds,
+          bytes: Number(res.getHeader('content-length') ?? 0),
+          userId,
+          sessionId: session ? session.slice(0, 200) : null,
+          ip: req.ip ?? req.socket.remoteAddress ?? '',
+          userAgent: req.headers['user-agent'] ?? null,
+          at: new Date(),
+        });
+      });
+    }
+    const known = entry.files.get(rel);
+    if (known) return sendKnown(req, res, next, row.id, rel, file, known);
+    sendFileOr404(res, next, file, { 'Content-Type': type, 'Cache-Control': cacheControlFor(rel, row.visibility) });
+  };
+
+  r.get('/static/streaming/:trackId/*', isPublic, (req, res, next) => {
+    const trackId = req.params.trackId;
+    if (!isUuid(trackId)) return next(notFound('Track'));
+    // Synchronous when the track is cached (the common case): no promise per request.
+    const cached = media.peekStreamEntry(trackId);
+    if (cached) return serveStreaming(req, res, next, cached, trackId);
+    media.streamEntry(trackId).then((entry) => serveStreaming(req, res, next, entry, trackId), next);
+  });
 
   r.get(
     '/static/download/:trackId',

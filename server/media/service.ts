@@ -10,6 +10,8 @@ import type { NodeContext } from '../context.js';
 import type { Logger } from '../logger.js';
 import { MediaStorage, isUuid } from './storage.js';
 import type { Loudness, Rendition } from './transcode.js';
+import { BufferLru, StreamCache, loadFileTable, type StreamEntry } from './stream-cache.js';
+import { Playlists, type ListPlaylistsQuery, type PlaylistView } from './playlists.js';
 
 export const licenses = [
   'cc0-1.0',
@@ -191,12 +193,30 @@ export class MediaService {
   private readonly log: Logger;
   private segmentListeners: ((e: SegmentServed) => void)[] = [];
   private channelListeners: ((c: Channel) => void | Promise<void>)[] = [];
-  private timelines = new Map<string, SegmentTimeline>();
+  readonly playlists: Playlists;
 
   constructor(private readonly ctx: NodeContext) {
     this.db = ctx.db;
     this.log = ctx.logger.child({ component: 'media' });
     this.storage = new MediaStorage(ctx.config.dataDir);
+    this.playlists = new Playlists(ctx, this);
+  }
+
+  // --- playlists (federation reads these two) ----------------------------------------------
+
+  /** A playlist with the ready tracks `viewer` may see (anonymous when omitted: public and unlisted tracks), whatever its own visibility unless a viewer is given. */
+  getPlaylist(id: string, viewer?: User | null): Promise<PlaylistView | undefined> {
+    return this.playlists.get(id, viewer);
+  }
+
+  /** Public playlists, a channel's (`channel`), or a user's (`ownerId`; all of them when the viewer is that user or an admin). */
+  listPlaylists(q: ListPlaylistsQuery = {}): Promise<{ total: number; data: PlaylistView[] }> {
+    return this.playlists.list(q);
+  }
+
+  private async emitPlaylistsOf(trackId: string, t: { afterCommit(fn: () => void): void }): Promise<void> {
+    const ids = await this.playlists.containing(trackId);
+    if (ids.length) t.afterCommit(() => ids.forEach((playlistId) => this.ctx.events.emit('playlist.changed', { playlistId })));
   }
 
   get publicUrl(): string {
@@ -406,6 +426,7 @@ export class MediaService {
         t,
       );
       publishes = !!pub;
+      if (patch.visibility !== undefined && patch.visibility !== row.visibility) await this.emitPlaylistsOf(id, t);
       t.afterCommit(() => {
         this.forgetTimeline(id);
         this.ctx.events.emit('track.updated', { trackId: id });
@@ -439,6 +460,7 @@ export class MediaService {
     if (!row || (user && !this.canView(row, user))) throw notFound('Track');
     if (user && !this.canEdit(row, user)) throw forbidden('Only the owner or an admin can delete this track');
     await this.db.transaction(async (t) => {
+      await this.emitPlaylistsOf(id, t);
       await execute(this.db, 'DELETE FROM media_uploads WHERE track_id = :id', { id }, t);
       await execute(this.db, 'DELETE FROM media_tracks WHERE id = :id', { id }, t);
       t.afterCommit(() => this.ctx.events.emit('track.deleted', { trackId: id, channelId: row.channel_id, apId: `${this.publicUrl}/ap/tracks/${id}` }));
@@ -448,35 +470,42 @@ export class MediaService {
     await this.storage.removeTrackFiles(id, row.original_file, row.cover_file);
   }
 
-  // --- segment timeline ----------------------------------------------------------------
+  // --- hot path: what the streaming routes need per track, cached a few seconds ----------
+
+  /** Segment bytes of hot tracks (64 MiB); keys are `<trackId>/<rel>/<etag>`. */
+  readonly segmentBytes = new BufferLru();
+
+  private readonly streamCache = new StreamCache(async (id) => {
+    const row = await this.trackRow(id);
+    const timeline = (row as (TrackRow & { segment_timeline?: SegmentTimeline | null }) | undefined)?.segment_timeline ?? undefined;
+    const files = row?.status === 'ready' ? await loadFileTable(this.storage.streamingDir(id), row.renditions.map((r) => r.name)) : new Map();
+    return { row, timeline, files };
+  });
+
+  /** The cached streaming view of a track (row, timeline, file table); `peek` first for the synchronous path. */
+  streamEntry(id: string): Promise<StreamEntry> {
+    return this.streamCache.get(id);
+  }
+
+  peekStreamEntry(id: string): StreamEntry | undefined {
+    return this.streamCache.peek(id);
+  }
 
   async timeline(trackId: string): Promise<SegmentTimeline | undefined> {
-    const cached = this.timelines.get(trackId);
-    if (cached) return cached;
-    const row = await selectOne<{ segment_timeline: SegmentTimeline | null }>(this.db, 'SELECT segment_timeline FROM media_tracks WHERE id = :id', { id: trackId });
-    if (!row?.segment_timeline) return undefined;
-    if (this.timelines.size > 5000) this.timelines.delete(this.timelines.keys().next().value!);
-    this.timelines.set(trackId, row.segment_timeline);
-    return row.segment_timeline;
+    if (!isUuid(trackId)) return undefined;
+    return (await this.streamCache.get(trackId)).timeline;
   }
-
-  forgetTimeline(trackId: string): void {
-    this.timelines.delete(trackId);
-    this.streamRows.delete(trackId);
-  }
-
-  // --- hot path: the streaming routes read a track row at most every few seconds ------------
-
-  private streamRows = new Map<string, { row: TrackRow | undefined; until: number }>();
 
   /** The track row for serving files, cached for 5 s (this process forgets it on every change). */
   async streamingRow(id: string): Promise<TrackRow | undefined> {
-    const hit = this.streamRows.get(id);
-    if (hit && hit.until > Date.now()) return hit.row;
-    const row = await this.trackRow(id);
-    if (this.streamRows.size > 5000) this.streamRows.clear();
-    if (isUuid(id)) this.streamRows.set(id, { row, until: Date.now() + 5000 });
-    return row;
+    if (!isUuid(id)) return undefined;
+    return (await this.streamCache.get(id)).row;
+  }
+
+  /** Forgets what the hot path cached about a track (call after every change, after commit). */
+  forgetTimeline(trackId: string): void {
+    this.streamCache.forget(trackId);
+    this.segmentBytes.dropPrefix(`${trackId}/`);
   }
 }
 

@@ -1,13 +1,16 @@
 // The `media.transcode` job: probe, transcode into a work folder, hash, make torrents,
 // move into place, mark ready. A failure marks the track failed with the reason and
 // removes every partial file; it never takes the process down.
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { selectOne, execute } from '../db/index.js';
 import type { NodeContext } from '../context.js';
+import type { User } from '../accounts/service.js';
+import { conflict, forbidden, notFound } from '../http/errors.js';
 import type { MediaService, SegmentTimeline, StoredRendition, TrackRow } from './service.js';
-import { probeMedia } from './probe.js';
-import { transcode, type TranscodeRun } from './transcode.js';
+import { MediaRejected, probeMedia } from './probe.js';
+import { FfmpegError, transcode, type TranscodeRun } from './transcode.js';
 import { createRenditionTorrent, type Seeder } from './torrents.js';
 
 export class TranscodeJobs {
@@ -151,6 +154,32 @@ export class TranscodeJobs {
     }
   }
 
+  /**
+   * Transcodes a ready or failed track again from its stored original (owner or admin).
+   * Listeners lose the track until it is ready again; the job announces it as usual.
+   */
+  async retranscode(user: User, trackId: string): Promise<TrackRow> {
+    const row = await this.media.trackRow(trackId);
+    if (!row || !this.media.canView(row, user)) throw notFound('Track');
+    if (!this.media.canEdit(row, user)) throw forbidden('Only the owner or an admin can transcode this track again');
+    if (row.status === 'processing') throw conflict('track_processing', 'The track is being transcoded already');
+    const original = path.join(this.media.storage.root, 'originals', path.basename(row.original_file));
+    if (!existsSync(original)) throw conflict('original_missing', 'The original file of this track is no longer stored');
+    await this.ctx.db.transaction(async (t) => {
+      const updated = await selectOne(
+        this.ctx.db,
+        `UPDATE media_tracks SET status = 'processing', progress = 0, failure_reason = NULL, updated_at = now() WHERE id = :id AND status IN ('ready', 'failed') RETURNING id`,
+        { id: trackId },
+        t,
+      );
+      if (!updated) throw conflict('track_processing', 'The track is being transcoded already');
+      this.ctx.jobs.enqueueAfterCommit(t, 'media.transcode', { trackId }, { attempts: 1 });
+      t.afterCommit(() => this.media.forgetTimeline(trackId));
+    });
+    await this.seeder?.unseedTrack(trackId).catch((err) => this.log.warn({ err, trackId }, 'could not stop seeding'));
+    return (await this.media.trackRow(trackId))!;
+  }
+
   /** Queues again the tracks left `processing` (e.g. by a shutdown mid-transcode). */
   async requeueUnfinished(): Promise<number> {
     const [rows] = await this.ctx.db.query(`SELECT id FROM media_tracks WHERE status = 'processing' ORDER BY created_at`);
@@ -178,11 +207,15 @@ export class TranscodeJobs {
   }
 }
 
-/** A reason an artist can read: no server paths, no memory addresses. */
-function failureReason(err: unknown): string {
+/** A reason an artist can read: one sentence, no server paths, no memory addresses, no ffmpeg banner. */
+export function failureReason(err: unknown): string {
+  if (err instanceof FfmpegError) return `The media could not be transcoded: ${err.reason}`.slice(0, 500);
+  if (err instanceof MediaRejected) return err.message.slice(0, 500);
   const msg = (err instanceof Error ? err.message : String(err))
-    .replace(/\/[^\s'"]*\/(originals|work|streaming)\/[^\s'"]*/g, '<file>')
+    .split('\n')[0]
+    .replace(/\/[^\s'"]*\/(originals|work|streaming)\/[^\s'"]*/g, 'the file')
+    .replace(/(^|\s)(\/[^\s:'"]+)+/g, '$1')
     .replace(/ @ 0x[0-9a-f]+\]/g, ']')
-    .replace(/^ffmpeg failed: ffmpeg exited with code \d+: /, 'The media could not be transcoded: ');
-  return msg.slice(0, 500);
+    .trim();
+  return `The media could not be transcoded: ${msg || 'unknown error'}`.slice(0, 500);
 }

@@ -1,12 +1,13 @@
-// The transcode itself: the whole HLS ladder in ONE ffmpeg run (one decode, several
-// fMP4 HLS outputs), and, beside it on another core, one analysis run for loudness
-// (EBU R128) and the waveform. Then per-segment hashes and the master playlist.
+// The transcode itself: the HLS ladder split over parallel ffmpeg processes (one per core,
+// balanced by cost, each decoding the source), the loudness (EBU R128) and waveform
+// analysis folded into the lightest one. Then per-segment hashes and the master playlist.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readFile, writeFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { FfmpegCommand } from 'fluent-ffmpeg';
-import { ffmpeg } from './ffmpeg.js';
+import { spawn } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { ffmpegPath } from './ffmpeg.js';
 import type { ProbedMedia } from './probe.js';
 
 export interface SegmentInfo {
@@ -126,41 +127,157 @@ interface Running {
   kill(): void;
 }
 
-function runCommand(cmd: FfmpegCommand, onStderr?: (line: string) => void, onProgressSeconds?: (s: number) => void): { done: Promise<void>; handle: Running } {
-  let settled = false;
+/** One ffmpeg process of a transcode: its full argument list and what it writes. */
+export interface LadderProcess {
+  /** Indexes into `planLadder()` of the renditions this process encodes. */
+  renditions: number[];
+  /** Whether this process also measures loudness and writes the waveform samples. */
+  analysis: boolean;
+  args: string[];
+}
+
+/** Rough CPU cost of one output, in "one fast-coder AAC encode" units (measured, see docs/decisions/0100). */
+const aacCost = (kbps: number) => (kbps >= 128 ? 1 : 1.6);
+const analysisCost = 0.5;
+
+/** Filter and outputs of the loudness + waveform analysis (ebur128 summary on stderr, raw s16le samples to `waveRaw`). */
+function analysisArgs(probe: ProbedMedia, waveRaw: string): { filter: string; outputs: string[] } {
+  return {
+    filter: `[0:a:0]asplit=2[l][w];[l]ebur128=peak=true:framelog=verbose[lo];[w]aresample=${waveformRate(probe.durationSeconds)},aformat=sample_fmts=s16:channel_layouts=stereo[wo]`,
+    outputs: ['-map', '[lo]', '-f', 'null', '-', '-map', '[wo]', '-f', 's16le', waveRaw],
+  };
+}
+
+/**
+ * The transcode as parallel ffmpeg processes (the job and the bench run exactly these).
+ * ffmpeg 5.1 runs all encoders of one invocation on one thread, so an audio ladder is split
+ * into at most `parallelism` processes of balanced cost, each decoding the source (cheap
+ * for audio), with the loudness/waveform analysis folded into the lightest one. Video
+ * stays one process (x264 is threaded; a second video decode is not cheap) with the
+ * analysis beside it. `bare` gives the commands an operator would type (no progress pipe,
+ * errors only): the bench's parallel baseline.
+ */
+export function ladderProcesses(input: string, outDir: string, probe: ProbedMedia, s: LadderSettings, parallelism = availableParallelism(), bare = false): LadderProcess[] {
+  const { outputs, complexFilter } = ladderArgs(input, outDir, probe, s);
+  const waveRaw = path.join(outDir, 'waveform.raw');
+  const withAnalysis = probe.audioCodec !== null;
+  const head = ['-hide_banner', '-nostdin', '-y', ...(bare ? ['-loglevel', 'error'] : ['-loglevel', 'level+info', '-nostats', '-progress', 'pipe:1']), '-i', input];
+  const outArgs = (i: number) => [...outputs[i].options, path.join(outputs[i].dir, 'playlist.m3u8')];
+  const an = analysisArgs(probe, waveRaw);
+  if (probe.kind === 'video') {
+    const procs: LadderProcess[] = [{ renditions: outputs.map((_, i) => i), analysis: false, args: [...head, '-filter_complex', complexFilter!, ...outputs.flatMap((_, i) => outArgs(i))] }];
+    if (withAnalysis) procs.push({ renditions: [], analysis: true, args: [...head, '-filter_complex', an.filter, ...an.outputs] });
+    return procs;
+  }
+  const plan = planLadder(probe, s);
+  const groups = Array.from({ length: Math.max(1, Math.min(parallelism, plan.length)) }, () => ({ cost: 0, renditions: [] as number[], analysis: false }));
+  const lightest = () => groups.reduce((a, b) => (b.cost < a.cost ? b : a));
+  // Longest processing time first: the costliest output goes to the least loaded process.
+  const order = plan.map((r, i) => ({ i, cost: aacCost(r.bitrateKbps!) })).sort((a, b) => b.cost - a.cost || a.i - b.i);
+  for (const o of order) {
+    const g = lightest();
+    g.renditions.push(o.i);
+    g.cost += o.cost;
+  }
+  if (withAnalysis) {
+    const g = lightest();
+    g.analysis = true;
+    g.cost += analysisCost;
+  }
+  return groups
+    .filter((g) => g.renditions.length || g.analysis)
+    .map((g) => {
+      g.renditions.sort((a, b) => a - b);
+      return {
+        renditions: g.renditions,
+        analysis: g.analysis,
+        args: [...head, ...(g.analysis ? ['-filter_complex', an.filter] : []), ...g.renditions.flatMap(outArgs), ...(g.analysis ? an.outputs : [])],
+      };
+    });
+}
+
+const plainReasons: [RegExp, string][] = [
+  [/Invalid data found when processing input/i, 'The file is corrupt or not in a format ffmpeg can read.'],
+  [/Cannot determine format of input stream|after EOF|could not find codec parameters/i, 'No decodable audio or video was found; the file may be corrupt or truncated.'],
+  [/No such file or directory/i, 'The stored original file is missing.'],
+  [/No space left on device/i, 'The server ran out of disk space.'],
+];
+
+/** A readable reason from ffmpeg's error lines: one sentence, no paths, no addresses, no banner. */
+export function ffmpegReason(lines: string[], exitCode: number | null, signal: string | null): string {
+  const clean = (l: string) =>
+    l
+      .replace(/\[[^\]]*@ 0x[0-9a-f]+\]\s*/g, '')
+      .replace(/\[(error|fatal|panic|warning|info)\]\s*/g, '')
+      .replace(/(^|\s)(\/[^\s:'"]+)+:?/g, '$1')
+      .replace(/^\s*:\s*/, '')
+      .trim();
+  const useful = (l: string) => !!l && !/^(size=|frame=|lib\w+\s+\d|ffmpeg version|built with|configuration:|Input #|Output #|Stream #|Duration:|Metadata:|Conversion failed|\w+=)/.test(l);
+  let picked = lines.filter((l) => /\[(error|fatal|panic)\]/.test(l)).map(clean).filter(useful);
+  if (!picked.length) picked = lines.filter((l) => !/\[(info|warning|verbose|debug)\]/.test(l)).map(clean).filter(useful);
+  // ffmpeg ends with generic lines ("Error marking filters as finished"); the cause comes before.
+  const generic = /^(Error marking filters|Error while (filtering|decoding|processing|opening)|Task finished|Terminating|Finishing stream|Nothing was written)/i;
+  const specific = picked.filter((l) => !generic.test(l));
+  const last = [...new Set(specific.length ? specific : picked)].pop();
+  if (last) {
+    for (const [re, text] of plainReasons) if (re.test(last)) return text;
+    return `${last.charAt(0).toUpperCase()}${last.slice(1).replace(/[.\s]+$/, '')}.`;
+  }
+  return signal ? `ffmpeg was stopped (${signal}).` : `ffmpeg exited with code ${exitCode}.`;
+}
+
+/** Thrown when an ffmpeg process fails; `reason` is fit for artists. */
+export class FfmpegError extends Error {
+  constructor(public readonly reason: string) {
+    super(`ffmpeg failed: ${reason}`);
+    this.name = 'FfmpegError';
+  }
+}
+
+/** Runs one ffmpeg process; `onSeconds` gets the encoded position from `-progress pipe:1`. */
+function runFfmpeg(args: string[], onStderr?: (line: string) => void, onSeconds?: (s: number) => void): { done: Promise<void>; handle: Running } {
+  const child = spawn(ffmpegPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let exited = false;
+  const lastLines: string[] = [];
+  const lines = (stream: NodeJS.ReadableStream, each: (line: string) => void) => {
+    let buf = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (d: string) => {
+      buf += d;
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        each(buf.slice(0, nl).replace(/\r$/, ''));
+        buf = buf.slice(nl + 1);
+      }
+    });
+    stream.on('end', () => buf && each(buf));
+  };
+  lines(child.stderr!, (l) => {
+    onStderr?.(l);
+    lastLines.push(l);
+    if (lastLines.length > 30) lastLines.shift();
+  });
+  lines(child.stdout!, (l) => {
+    if (!onSeconds || !l.startsWith('out_time_us=')) return;
+    const us = Number(l.slice(12));
+    if (Number.isFinite(us) && us >= 0) onSeconds(us / 1e6);
+  });
   const done = new Promise<void>((resolve, reject) => {
-    const lastLines: string[] = [];
-    cmd.on('stderr', (line: string) => {
-      onStderr?.(line);
-      lastLines.push(line);
-      if (lastLines.length > 8) lastLines.shift();
+    child.on('error', (err) => {
+      exited = true;
+      reject(new FfmpegError(`ffmpeg could not be started (${(err as NodeJS.ErrnoException).code ?? err.message})`));
     });
-    if (onProgressSeconds) {
-      cmd.on('progress', (p: { timemark?: string }) => {
-        const m = /^(\d+):(\d+):(\d+(?:\.\d+)?)$/.exec(p.timemark ?? '');
-        if (m) onProgressSeconds(Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]));
-      });
-    }
-    cmd.on('end', () => {
-      settled = true;
-      resolve();
+    child.on('close', (code, signal) => {
+      exited = true;
+      if (code === 0) resolve();
+      else reject(new FfmpegError(ffmpegReason(lastLines, code, signal)));
     });
-    cmd.on('error', (err: Error) => {
-      settled = true;
-      const first = err.message.split('\n')[0];
-      const detail = [...new Set(lastLines.map((l) => l.trim()))]
-        .filter((l) => l && !/^(size=|frame=|lib\w+\s+\d)/.test(l) && !first.includes(l))
-        .slice(-2)
-        .join(' | ');
-      reject(new Error(`ffmpeg failed: ${first}${detail ? ` (${detail})` : ''}`));
-    });
-    cmd.run();
   });
   return {
     done,
     handle: {
       kill: () => {
-        if (!settled) cmd.kill('SIGKILL');
+        if (!exited) child.kill('SIGKILL');
       },
     },
   };
@@ -255,44 +372,55 @@ export function transcode(input: string, workDir: string, probe: ProbedMedia, s:
   const handles: Running[] = [];
   let killed = false;
   const done = (async (): Promise<TranscodeOutput> => {
-    const { outputs, complexFilter } = ladderArgs(input, workDir, probe, s);
+    const { outputs } = ladderArgs(input, workDir, probe, s);
     for (const o of outputs) await mkdir(o.dir, { recursive: true });
-    const ladder = ffmpeg(input).inputOptions(['-nostdin', '-hide_banner']);
-    if (complexFilter) ladder.complexFilter(complexFilter);
-    for (const o of outputs) ladder.output(path.join(o.dir, 'playlist.m3u8')).outputOptions(o.options);
-    const ladderRun = runCommand(ladder, undefined, (secs) => onProgress(Math.min(1, secs / Math.max(0.001, probe.durationSeconds))));
-    handles.push(ladderRun.handle);
-
-    // Loudness and waveform from one more decode, in parallel (a second core), so the
-    // ladder itself runs at bare-ffmpeg speed.
     const waveRaw = path.join(workDir, 'waveform.raw');
-    const stderr: string[] = [];
-    let analysis: Promise<void> = Promise.resolve();
-    if (probe.audioCodec) {
-      const a = ffmpeg(input)
-        .inputOptions(['-nostdin', '-hide_banner'])
-        .complexFilter(`[0:a:0]asplit=2[l][w];[l]ebur128=peak=true[lo];[w]aresample=${waveformRate(probe.durationSeconds)},aformat=sample_fmts=s16:channel_layouts=stereo[wo]`)
-        .output('-')
-        .outputOptions(['-map', '[lo]', '-f', 'null'])
-        .output(waveRaw)
-        .outputOptions(['-map', '[wo]', '-f', 's16le']);
-      const run = runCommand(a, (l) => {
-        if (stderr.length < 5000) stderr.push(l);
-      });
+    const procs = ladderProcesses(input, workDir, probe, s);
+    // Progress: the slowest encoding process (the analysis-only one does not count).
+    const positions = procs.map(() => 0);
+    const report = () => {
+      const at = Math.min(...procs.map((p, i) => (p.renditions.length ? positions[i] : Infinity)));
+      if (Number.isFinite(at)) onProgress(Math.min(1, at / Math.max(0.001, probe.durationSeconds)));
+    };
+    const summary: string[] = [];
+    const runs = procs.map((p, i) => {
+      let inSummary = false;
+      const run = runFfmpeg(
+        p.args,
+        p.analysis
+          ? (l) => {
+              // The ebur128 summary of the final graph comes last (a graph configured early prints an empty one).
+              if (l.includes('Summary:')) {
+                inSummary = true;
+                summary.length = 0;
+              }
+              if (inSummary && summary.length < 200) summary.push(l);
+            }
+          : undefined,
+        p.renditions.length
+          ? (secs) => {
+              positions[i] = secs;
+              report();
+            }
+          : undefined,
+      );
       handles.push(run.handle);
-      analysis = run.done;
-    }
+      return run.done;
+    });
     if (killed) for (const h of handles) h.kill();
-    // One failing stops the other; then wait for both, so a failure of one never leaves the other writing into a removed folder.
+    // One failing stops the others; then wait for all, so a failure of one never leaves another writing into a removed folder.
     const stopAll = () => handles.forEach((h) => h.kill());
     let firstError: unknown;
-    const stopOnFailure = (p: Promise<void>) =>
-      p.catch((e: unknown) => {
-        firstError ??= e; // the cause, not the other run's "killed"
-        stopAll();
-      });
-    await Promise.all([stopOnFailure(ladderRun.done), stopOnFailure(analysis)]);
+    await Promise.all(
+      runs.map((p) =>
+        p.catch((e: unknown) => {
+          firstError ??= killed ? new Error('transcode stopped') : e; // the cause, not the others' "killed"
+          stopAll();
+        }),
+      ),
+    );
     if (firstError) throw firstError;
+    const stderr = summary;
 
     const loudness: Loudness = probe.audioCodec ? parseEbur128Summary(stderr) : { integratedLufs: null, truePeakDbtp: null, lra: null };
     const peaks = probe.audioCodec ? await peaksFromRaw(waveRaw, s.waveformPeaks) : [];

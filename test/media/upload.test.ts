@@ -285,3 +285,29 @@ test('a failing transcode marks the track failed with its reason, cleans up, and
   const next = await upload(node, artist.token, artist.channel.id, await makeAudio(dir, { format: 'mp3', seconds: 3, name: 'after.mp3' }));
   assert.equal((await waitTrack(node, artist.token, next.body.trackId)).status, 'ready');
 });
+
+test('retranscode: owner or admin only; a broken original fails with one readable sentence, a restored one is ready again', async () => {
+  const file = await makeAudio(dir, { format: 'mp3', seconds: 3, name: 'again.mp3' });
+  const res = await upload(node, artist.token, artist.channel.id, file);
+  const track = await waitTrack(node, artist.token, res.body.trackId);
+  assert.equal(track.status, 'ready');
+  assert.equal((await node.api('POST', `/api/v1/tracks/${track.id}/retranscode`)).status, 401);
+  assert.equal((await node.api('POST', `/api/v1/tracks/${track.id}/retranscode`, { token: other.token })).status, 403);
+  const stored = path.join(node.dataDir, 'media/originals', `${track.id}.mp3`);
+  const good = readFileSync(stored);
+  writeFileSync(stored, randomBytes(20_000));
+  const started = await node.api('POST', `/api/v1/tracks/${track.id}/retranscode`, { token: artist.token });
+  assert.equal(started.status, 202, started.text);
+  assert.equal(started.body.status, 'processing');
+  const failed = await waitTrack(node, artist.token, track.id);
+  assert.equal(failed.status, 'failed');
+  assert.match(failed.failureReason, /^The media could not be transcoded: [A-Z][^\n]*\.$/);
+  assert.doesNotMatch(failed.failureReason, /lib\w+\s+\d+\.|ffmpeg version|@ 0x|\/media\//, `no banner, addresses or paths: ${failed.failureReason}`);
+  writeFileSync(stored, good);
+  assert.equal((await node.api('POST', `/api/v1/tracks/${track.id}/retranscode`, { token: artist.token })).status, 202);
+  const again = await waitTrack(node, artist.token, track.id);
+  assert.equal(again.status, 'ready', again.failureReason);
+  assert.equal(again.failureReason, null);
+  const seg = await fetch(again.streaming.renditions[0].playlistUrl.replace(/playlist\.m3u8$/, 'seg-00000.m4s'));
+  assert.equal(seg.status, 200);
+});
