@@ -4,8 +4,8 @@ import { selectOne } from '../db/index.js';
 import type { FederationService } from './service.js';
 import { isFederatedTrack, sendCreateTrack, sendCreatePlaylist } from './send/send-create.js';
 import { sendUpdateTrack, sendUpdatePlaylist } from './send/send-update.js';
-import { sendDeleteObject } from './send/send-delete.js';
-import type { PlaylistView } from './objects.js';
+import { sendDeleteObject, sendDeleteFromCreator } from './send/send-delete.js';
+import { playlistViewOf, type PlaylistView } from './objects.js';
 
 async function alreadyCreated(svc: FederationService, objectUri: string): Promise<boolean> {
   const row = await selectOne(
@@ -17,11 +17,9 @@ async function alreadyCreated(svc: FederationService, objectUri: string): Promis
 }
 
 async function playlistView(svc: FederationService, id: string): Promise<PlaylistView | undefined> {
+  // Read as an anonymous viewer: a private playlist is not there, and only what anyone may see is in it.
   const p = await svc.rt.media?.getPlaylist?.(id);
-  if (!p) return undefined;
-  const channelName = p.channel?.name ?? (p.channelId ? (await svc.rt.media?.getChannel?.(p.channelId))?.name : undefined);
-  if (!channelName) return undefined;
-  return { id: p.id, name: p.name, channelName, trackIds: p.trackIds ?? (p.tracks ?? []).map((t) => t.id) };
+  return p ? playlistViewOf(svc.rt, p) : undefined;
 }
 
 
@@ -56,23 +54,31 @@ export function registerBridge(svc: FederationService): void {
     await sendDeleteObject(svc, channelId, uri, 'Audio');
   });
 
+  // Public playlists (of a channel, or of a listener) go to the publishing actor's followers:
+  // Create, then Update on each change; made private or unlisted, or deleted: Delete.
   events.on('playlist.changed', async ({ playlistId }) => {
+    const uri = svc.rt.playlistUri(playlistId);
     const p = await playlistView(svc, playlistId);
-    if (!p) return;
-    if (await alreadyCreated(svc, svc.rt.playlistUri(p.id))) await sendUpdatePlaylist(svc, p);
+    const created = await alreadyCreated(svc, uri);
+    if (!p || !p.public) {
+      if (created) await sendDeleteFromCreator(svc, uri, 'Playlist');
+      return;
+    }
+    if (created) await sendUpdatePlaylist(svc, p);
     else await sendCreatePlaylist(svc, p);
   });
 
-  events.on('playlist.deleted', async ({ playlistId, apId, channelId }) => {
+  events.on('playlist.deleted', async ({ playlistId, apId }) => {
     const uri = apId || svc.rt.playlistUri(playlistId);
     if (!(await alreadyCreated(svc, uri))) return;
-    await sendDeleteObject(svc, channelId, uri, 'Playlist');
+    await sendDeleteFromCreator(svc, uri, 'Playlist');
   });
 
-  // A qualified listen of a remote track goes to the track's home node.
+  // A qualified listen of a remote track goes to the track's home node. Held listening is
+  // not announced; listening emits the event again when a dispute counts it.
   events.on('listen.qualified', async ({ listenId }) => {
     const listen = await svc.rt.listening?.getListen?.(listenId);
-    if (!listen?.userId) return;
+    if (!listen?.userId || (listen.status && listen.status !== 'counted')) return;
     const remote = (await svc.tracks.byId(listen.trackId)) ?? (await svc.tracks.byUri(listen.trackId));
     if (!remote) return;
     await svc.sendListen({

@@ -13,7 +13,7 @@ import type { Blocks } from './blocks.js';
 import { validateActivity } from './validate.js';
 import { hostOf, idOf } from './vocabulary.js';
 
-/** Requests per minute one remote host may post to this node's inboxes. */
+/** Requests per minute one remote host may post to this node's inboxes, when the config does not say (`federation.inboxRateLimitPerMinute`). */
 export const INBOX_RATE_LIMIT_PER_MINUTE = 1200;
 
 export interface InboxOutcome {
@@ -57,8 +57,8 @@ function keyIdFrom(headers: ExpressRequest['headers']): string | undefined {
 
 export class Inbox {
   private readonly keyCache: KeyCache;
-  /** Posts per minute one remote host may make (a knob for operators and tests). */
-  rateLimitPerMinute = INBOX_RATE_LIMIT_PER_MINUTE;
+  /** Posts per minute one remote host may make (`federation.inboxRateLimitPerMinute`; tests may change it). */
+  rateLimitPerMinute: number;
 
   constructor(
     private readonly rt: FederationRuntime,
@@ -66,6 +66,7 @@ export class Inbox {
     private readonly blocks: Blocks,
   ) {
     this.keyCache = keyCacheOn(rt, remote);
+    this.rateLimitPerMinute = rt.ctx.config.federation.inboxRateLimitPerMinute ?? INBOX_RATE_LIMIT_PER_MINUTE;
   }
 
   private async rateLimited(key: string): Promise<boolean> {

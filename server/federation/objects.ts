@@ -1,7 +1,7 @@
 // ActivityPub documents for 9ten's objects: AudioTrack / VideoTrack (an AS2 Audio /
 // Video with 9ten terms), the Note that software without our vocabulary sees instead,
 // and Playlist (an ordered collection of tracks).
-import type { FederationRuntime, TrackView } from './runtime.js';
+import type { FederationRuntime, MediaPlaylist, TrackView } from './runtime.js';
 import { AS_PUBLIC, isoDuration } from './vocabulary.js';
 import { escapeHtml } from './sanitize.js';
 
@@ -92,19 +92,37 @@ export function trackNote(rt: FederationRuntime, track: TrackView): Record<strin
 export interface PlaylistView {
   id: string;
   name: string;
-  channelName: string;
+  /** The actor that publishes it: the playlist's channel, or its owner (a listener). */
+  actorUri: string;
+  /** The owning actor's local reference: channel id, or user id. */
+  owner: { kind: 'channel' | 'user'; id: string };
+  summary?: string | null;
+  /** Whether it is public (only public playlists are federated). */
+  public: boolean;
   trackIds: string[];
 }
 
+/** media's playlist as federation publishes it (public tracks only), or undefined. */
+export function playlistViewOf(rt: FederationRuntime, p: MediaPlaylist): PlaylistView | undefined {
+  const channelName = p.channel?.name;
+  const owner: PlaylistView['owner'] | undefined = channelName
+    ? { kind: 'channel', id: p.channel?.id ?? p.channelId ?? channelName }
+    : p.owner ? { kind: 'user', id: p.owner.id } : undefined;
+  if (!owner) return undefined;
+  const actorUri = channelName ? rt.channelActorUri(channelName) : rt.userActorUri(p.owner!.username);
+  const trackIds = p.trackIds ?? (p.tracks ?? []).filter((t) => (t.visibility ?? 'public') === 'public').map((t) => t.id);
+  return { id: p.id, name: p.name, actorUri, owner, summary: p.description ?? null, public: (p.visibility ?? 'public') === 'public', trackIds };
+}
+
 export function playlistObject(rt: FederationRuntime, playlist: PlaylistView): Record<string, unknown> {
-  const channelUri = rt.channelActorUri(playlist.channelName);
   return {
     id: rt.playlistUri(playlist.id),
     type: ['Playlist', 'OrderedCollection'],
     name: playlist.name,
-    attributedTo: channelUri,
+    ...(playlist.summary ? { summary: playlist.summary } : {}),
+    attributedTo: playlist.actorUri,
     totalItems: playlist.trackIds.length,
     orderedItems: playlist.trackIds.map((id) => rt.trackUri(id)),
-    ...addressing(channelUri),
+    ...addressing(playlist.actorUri),
   };
 }

@@ -23,6 +23,35 @@ export const federationOpenApi: OpenApiFragment = {
         responses: { 200: json('Remote tracks', { type: 'object', properties: { total: { type: 'integer' }, data: { type: 'array', items: ref('RemoteTrack') } } }), 400: problem('Bad query') },
       },
     },
+    '/api/v1/federation/playlists': {
+      get: {
+        tags, summary: 'Playlists of remote actors this node follows (their items as track URIs, with the local remote-track id when listed here)',
+        parameters: [...paging, { name: 'actor', in: 'query', schema: { type: 'string', format: 'uri' }, description: 'Only this remote actor' }],
+        responses: {
+          200: json('Remote playlists', {
+            type: 'object',
+            properties: {
+              total: { type: 'integer' },
+              data: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    uri: { type: 'string', format: 'uri' },
+                    actorUri: { type: 'string', format: 'uri' },
+                    name: { type: 'string' },
+                    summary: { type: 'string', nullable: true },
+                    items: { type: 'array', items: { type: 'object', properties: { uri: { type: 'string', format: 'uri' }, trackId: { type: 'string', format: 'uuid', nullable: true } } } },
+                    updatedAt: { type: 'string', format: 'date-time' },
+                  },
+                },
+              },
+            },
+          }),
+          400: problem('Bad query'),
+        },
+      },
+    },
     '/api/v1/federation/tracks/{id}': {
       get: { tags, summary: 'One remote track', parameters: [idParam()], responses: { 200: json('The track', ref('RemoteTrack')), 404: problem('Unknown') } },
     },

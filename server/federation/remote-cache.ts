@@ -139,6 +139,31 @@ export class RemoteCache {
     return { body, cached: false };
   }
 
+  /**
+   * Where a segment sits on the track's timeline, read from the rendition playlist
+   * (cumulative #EXTINF durations), for the listening capability's segment-serve log.
+   */
+  async segmentTiming(id: string, rendition: string, name: string): Promise<{ index: number; start: number; duration: number } | null> {
+    const text = await this.playlist(id, rendition);
+    let start = 0;
+    let index = 0;
+    let duration: number | null = null;
+    for (const line of text.split(/\r?\n/)) {
+      const inf = /^#EXTINF:([0-9.]+)/.exec(line);
+      if (inf) {
+        duration = Number(inf[1]);
+        continue;
+      }
+      if (!line || line.startsWith('#')) continue;
+      const d = duration !== null && Number.isFinite(duration) ? duration : 0;
+      if (line === name) return { index, start, duration: d };
+      start += d;
+      index += 1;
+      duration = null;
+    }
+    return null;
+  }
+
   async evict(id: string): Promise<void> {
     await rm(this.dirOf(id), { recursive: true, force: true });
   }

@@ -229,6 +229,32 @@ export class RemoteTracks {
     );
   }
 
+  /** Remote playlists stored here, newest change first; each item with this node's remote track id when it is listed here. */
+  async listPlaylists(opts: { actorUri?: string; limit: number; offset: number }) {
+    const where = opts.actorUri ? 'WHERE actor_uri = :actor' : '';
+    const rows = await select<{ uri: string; actor_uri: string; name: string; items: string[]; raw: Record<string, unknown>; updated_at: Date; total: string }>(
+      this.rt.db,
+      `SELECT uri, actor_uri, name, items, raw, updated_at, count(*) OVER () AS total FROM federation_remote_playlists ${where}
+        ORDER BY updated_at DESC, uri LIMIT :limit OFFSET :offset`,
+      { actor: opts.actorUri ?? null, limit: opts.limit, offset: opts.offset },
+    );
+    const uris = [...new Set(rows.flatMap((r) => r.items))];
+    const known = uris.length
+      ? new Map((await select<{ uri: string; id: string }>(this.rt.db, 'SELECT uri, id FROM federation_remote_tracks WHERE uri IN (:uris)', { uris })).map((t) => [t.uri, t.id]))
+      : new Map<string, string>();
+    return {
+      total: Number(rows[0]?.total ?? 0),
+      data: rows.map((r) => ({
+        uri: r.uri,
+        actorUri: r.actor_uri,
+        name: r.name,
+        summary: typeof r.raw.summary === 'string' ? sanitizeText(r.raw.summary, 5000) : null,
+        items: r.items.map((uri) => ({ uri, trackId: known.get(uri) ?? null })),
+        updatedAt: new Date(r.updated_at).toISOString(),
+      })),
+    };
+  }
+
   async removePlaylist(uri: string, actorUri: string): Promise<boolean> {
     const rows = await select(this.rt.db, 'DELETE FROM federation_remote_playlists WHERE uri = :uri AND actor_uri = :a RETURNING uri', { uri, a: actorUri });
     return rows.length > 0;

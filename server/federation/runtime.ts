@@ -45,12 +45,29 @@ export interface MediaLike {
   listChannels?(...args: unknown[]): Promise<unknown>;
   listTracks?(...args: unknown[]): Promise<unknown>;
   onChannelCreated?(listener: (channel: ChannelView) => unknown): void;
-  getPlaylist?(id: string): Promise<{ id: string; name: string; channelId?: string; channel?: { name: string }; trackIds?: string[]; tracks?: { id: string }[] } | undefined | null>;
+  getPlaylist?(id: string): Promise<MediaPlaylist | undefined | null>;
+}
+
+/** A playlist as media returns it to an anonymous viewer (only what anyone may see). */
+export interface MediaPlaylist {
+  id: string;
+  name: string;
+  description?: string | null;
+  visibility?: string;
+  channelId?: string;
+  channel?: { id?: string; name: string } | null;
+  owner?: { id: string; username: string } | null;
+  trackIds?: string[];
+  tracks?: { id: string; visibility?: string }[];
 }
 
 export interface ListeningLike {
+  recordSegmentServed?(e: {
+    trackId: string; rendition: string; segmentIndex: number; segmentStartSeconds: number; segmentDurationSeconds: number;
+    bytes: number; userId: string | null; sessionId: string | null; ip: string | null; userAgent: string | null; at: Date;
+  }): void;
   recordRemoteListen?(input: { activityId: string; actorUri: string; trackId: string; seconds: number; at: string }): Promise<unknown>;
-  getListen?(id: string): Promise<{ id: string; trackId: string; userId?: string | null; seconds?: number; qualifiedSeconds?: number; at?: string; qualifiedAt?: string } | undefined | null>;
+  getListen?(id: string): Promise<{ id: string; trackId: string; userId?: string | null; status?: string; seconds?: number; qualifiedSeconds?: number; at?: string; qualifiedAt?: string } | undefined | null>;
 }
 
 /** Money's subscription as federation reads it (money owns the full type). */

@@ -49,6 +49,52 @@ export class FederationService {
     this.tracks.onRemoved((id) => this.cache.evict(id));
   }
 
+  /**
+   * A remote track as the listening capability plays it (a play session on this node): the
+   * artist is the remote channel's actor URI; no local owner.
+   */
+  async trackForListening(id: string): Promise<{
+    id: string; artistUri: string; durationSeconds: number | null; status: string; visibility: string;
+    channel: { id: string; name: string; ownerId: null };
+  } | undefined> {
+    const track = await this.tracks.byId(id);
+    if (!track) return undefined;
+    return {
+      id: track.id,
+      artistUri: track.actorUri,
+      durationSeconds: track.durationSeconds,
+      status: 'ready',
+      visibility: 'public',
+      channel: { id: track.actorUri, name: track.actorUri, ownerId: null },
+    };
+  }
+
+  /** A segment of a remote track served from this node's cache: logged by listening (never throws). */
+  async recordRemoteSegmentServed(e: { trackId: string; rendition: string; file: string; bytes: number; userId: string | null; sessionId: string | null; ip: string | null; userAgent: string | null }): Promise<void> {
+    const listening = this.rt.listening;
+    if (!listening?.recordSegmentServed || !/\.(m4s|ts|aac|mp3|mp4)$/.test(e.file) || e.file.startsWith('init')) return;
+    try {
+      const at = new Date();
+      const timing = await this.cache.segmentTiming(e.trackId, e.rendition, e.file);
+      if (!timing) return;
+      listening.recordSegmentServed({
+        trackId: e.trackId,
+        rendition: e.rendition,
+        segmentIndex: timing.index,
+        segmentStartSeconds: timing.start,
+        segmentDurationSeconds: timing.duration,
+        bytes: e.bytes,
+        userId: e.userId,
+        sessionId: e.sessionId,
+        ip: e.ip,
+        userAgent: e.userAgent,
+        at,
+      });
+    } catch (err) {
+      this.rt.log.warn({ err, trackId: e.trackId, file: e.file }, 'a remote segment serve could not be logged');
+    }
+  }
+
   /** The actor that owns an object: local tracks belong to their channel; remote ones from our cache or their document. */
   async ownerOf(objectUri: string): Promise<string | undefined> {
     const remoteTrack = await this.tracks.byUri(objectUri);

@@ -22,7 +22,7 @@ export const baseActivitySchema = z
 
 export type IncomingActivity = z.infer<typeof baseActivitySchema> & Record<string, unknown>;
 
-export const activityTypes = ['Follow', 'Accept', 'Reject', 'Undo', 'Create', 'Update', 'Delete', 'Like', 'Announce', 'Listen', 'Stream', 'Subscription'] as const;
+export const activityTypes = ['Follow', 'Accept', 'Reject', 'Undo', 'Create', 'Update', 'Delete', 'Like', 'Announce', 'Listen', 'Stream', 'Subscription', 'Flag'] as const;
 export type ActivityType = (typeof activityTypes)[number];
 
 /** The type 9ten processes: a 9ten custom type first, then the first known core type. */
@@ -62,6 +62,8 @@ const schemas: Record<ActivityType, z.ZodTypeAny> = {
       published: dateTime.optional(),
     })
     .passthrough(),
+  // A report (AS2 Flag): 9ten's dispute review requests carry a `disputeRef` (checked by disputes).
+  Flag: z.object({ object: z.union([ref, z.array(ref).min(1).max(100)]) }).passthrough(),
   Subscription: z
     .object({
       object: ref,

@@ -1,6 +1,7 @@
 // The `listening` config section: schema and defaults. The node's config schema
-// (server/config/schema.ts) can embed `listeningConfigSchema`; until it does, the
-// section is read defensively from the loaded config and defaults fill the gaps.
+// (server/config/schema.ts) embeds `listeningConfigSchema`, so a loaded config is already
+// complete; `listeningConfig(ctx)` still parses a section that was replaced at run time
+// (operators' tooling and tests swap in partial settings), once per object.
 import { z } from 'zod';
 import type { NodeContext } from '../context.js';
 
@@ -51,7 +52,7 @@ const defaults = listeningConfigSchema.parse({});
 
 /** The listening settings of a node (re-read when the config object's section is replaced). */
 export function listeningConfig(ctx: NodeContext): ListeningConfig {
-  const raw = (ctx.config as unknown as { listening?: unknown }).listening;
+  const raw: unknown = ctx.config.listening;
   if (raw === undefined || raw === null || typeof raw !== 'object') return defaults;
   let parsed = cache.get(raw);
   if (!parsed) {

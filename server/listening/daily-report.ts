@@ -1,5 +1,5 @@
-// The daily listening report: once a day has ended in the node's time zone, its counted
-// listening per pseudonymous listener and artist goes to the shared ledger
+// The daily listening report: once a day has ended in the node's time zone, its qualified
+// listening (counted and held) per pseudonymous listener and artist goes to the shared ledger
 // (ReportContract:submit; per-listener rows in the transient map, their hash public).
 // Every unreported day up to yesterday is reported, in order; a day is never reported twice
 // (the daily_reports row and the ledger outbox row commit together).
@@ -40,12 +40,16 @@ export function reportNodeId(ctx: NodeContext): string {
   return ledger?.identity?.nodeId ?? ledger?.nodeId ?? `${ctx.config.publicUrl}/ap/actor`;
 }
 
-/** The rows of a day: counted listening per listener pseudonym and artist. */
+/**
+ * The rows of a day: qualified listening per listener pseudonym and artist, counted and held
+ * together (the chaincode's month close sets the held part aside from the `held` money passes;
+ * held seconds must be part of the reported listening). Rejected listening is left out.
+ */
 export async function reportRows(ctx: NodeContext, pseudonyms: Pseudonyms, day: string, t?: Transaction): Promise<ReportRow[]> {
   const sums = await select<{ user_id: string; artist_uri: string; seconds: string; plays: string }>(
     ctx.db,
     `SELECT user_id, artist_uri, sum(qualified_seconds) AS seconds, count(*) AS plays
-       FROM listens WHERE day = :day AND status = 'counted' GROUP BY user_id, artist_uri`,
+       FROM listens WHERE day = :day AND status IN ('counted', 'held') GROUP BY user_id, artist_uri`,
     { day },
     t,
   );
@@ -107,8 +111,8 @@ export async function reportDueDays(ctx: NodeContext, pseudonyms: Pseudonyms, up
 }
 
 /**
- * Re-reports a day that was already reported, when its counted listening changed (held
- * listening released by a dispute): a new version that names the current one. Runs in the
+ * Re-reports a day that was already reported, when its reported listening changed (held
+ * listening rejected by a dispute): a new version that names the current one. Runs in the
  * caller's transaction; returns the new version, or null when the day is not reported yet or
  * its rows did not change.
  */

@@ -67,7 +67,7 @@ export const listeningOpenApi: OpenApiFragment = {
         tags: ['listening'],
         summary: 'Start a play session for a track; send its id as X-Play-Session on segment requests',
         security: bearer,
-        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['trackId'], properties: { trackId: { type: 'string' } } } } } },
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['trackId'], properties: { trackId: { type: 'string', description: "A local track's id, or the local id of a remote track (GET /api/v1/federation/tracks) played through this node" } } } } } },
         responses: {
           201: json('The play session', { type: 'object', properties: { sessionId: { type: 'string', format: 'uuid' }, trackId: { type: 'string' }, header: { const: 'X-Play-Session' } } }),
           400: problem('Invalid input'),

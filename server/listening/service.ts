@@ -10,7 +10,7 @@ import { intersect, measure, union, type Interval } from './intervals.js';
 import { Pseudonyms, monthPattern } from './pseudonyms.js';
 import { SegmentLog, type SegmentServed } from './segment-log.js';
 import { checkListen, servedEvidence, type RuleFinding } from './anomaly-rules.js';
-import { channelActorUri, mediaPort, type TrackForListening } from './media-port.js';
+import { channelActorUri, mediaPort, remoteTrackPort, type TrackForListening } from './media-port.js';
 import { correctDay } from './daily-report.js';
 
 export type { SegmentServed } from './segment-log.js';
@@ -170,13 +170,24 @@ export class ListeningService {
     return track;
   }
 
+  /** A track this node can play: its own (media) or a remote one through its cache (federation). */
+  private async playable(trackId: string): Promise<{ track: TrackForListening; artist: string }> {
+    const media = mediaPort(this.ctx);
+    const local = media ? await media.getTrack(trackId) : undefined;
+    if (local) return { track: local, artist: this.artistUriOf(local) };
+    const remote = await remoteTrackPort(this.ctx)?.trackForListening(trackId);
+    if (remote) return { track: remote, artist: remote.artistUri };
+    if (!media) throw new AppError(503, 'media_unavailable', 'The media capability is not available on this node');
+    throw notFound('Track');
+  }
+
   artistUriOf(track: TrackForListening): string {
     return channelActorUri(this.ctx.config.publicUrl, track.channel.name);
   }
 
   /** Starts a play session; the player sends its id as `X-Play-Session` on segment requests. */
   async startPlay(user: { id: string; role: string }, trackId: string, client: { ip: string | null; userAgent: string | null }): Promise<{ sessionId: string; trackId: string }> {
-    const track = await this.track(trackId);
+    const { track, artist } = await this.playable(trackId);
     const own = user.role === 'admin' || track.channel.ownerId === user.id;
     if (track.visibility === 'private' && !own) throw notFound('Track');
     if (track.status !== 'ready') throw conflict('track_not_playable', `The track is ${track.status}`);
@@ -190,7 +201,7 @@ export class ListeningService {
         trackId: String(track.id),
         channelId: String(track.channel.id),
         ownerId: track.channel.ownerId ?? null,
-        artist: this.artistUriOf(track),
+        artist,
         duration: track.durationSeconds ?? null,
         ip: client.ip,
         ua: client.userAgent?.slice(0, 512) ?? null,
@@ -342,12 +353,14 @@ export class ListeningService {
   }
 
   /**
-   * A dispute's outcome for held listening: count it after all, or reject it for good. A
-   * listen counted after its day was reported corrects that day's report (a new version).
+   * A dispute's outcome for held listening: count it after all, or reject it for good. Held
+   * listening is part of the daily report already, so counting it changes no reported figure;
+   * a listen rejected after its day was reported corrects that day's report (a new version
+   * without it).
    */
   async resolveHeldListen(listenId: string, decision: 'counted' | 'rejected', reason = `held listening ${decision} by dispute`): Promise<Listen> {
     if (!uuidPattern.test(listenId)) throw notFound('Listen');
-    return this.ctx.db.transaction(async (t) => {
+    const listen = await this.ctx.db.transaction(async (t) => {
       const row = await selectOne<ListenRow>(
         this.ctx.db,
         "UPDATE listens SET status = :decision, updated_at = now() WHERE id = :id AND status = 'held' RETURNING *",
@@ -355,9 +368,12 @@ export class ListeningService {
         t,
       );
       if (!row) throw conflict('not_held', 'That listen is not held');
-      if (decision === 'counted') await correctDay(this.ctx, this.pseudonyms, dayString(row.day), reason, t);
+      if (decision === 'rejected') await correctDay(this.ctx, this.pseudonyms, dayString(row.day), reason, t);
       return toListen(row);
     });
+    // Counted at last: what follows qualified listens (a Listen to a remote track's home node) runs now.
+    if (decision === 'counted') this.ctx.events.emit('listen.qualified', { listenId });
+    return listen;
   }
 
   /** A listener's held listens for an artist in a month, with what was served (for a dispute's evidence). */

@@ -127,13 +127,15 @@ test('fuzz: 1,000 malformed activities, no 5xx, the node stays up', async () => 
 
 test('posts beyond the per-host rate limit get 429 and change nothing', async () => {
   const inboxSvc = federationService(a.ctx).inbox;
+  assert.equal(inboxSvc.rateLimitPerMinute, a.ctx.config.federation.inboxRateLimitPerMinute, 'the limit comes from the config');
+  const configured = inboxSvc.rateLimitPerMinute;
   const before = await count(a, 'federation_inbox_items');
   inboxSvc.rateLimitPerMinute = 0;
   try {
     const res = await post(await signedRequest(b, bea, inbox, follow(`${b.ctx.config.publicUrl}/ap/activities/limited`)));
     assert.equal(res.status, 429);
   } finally {
-    inboxSvc.rateLimitPerMinute = 1200;
+    inboxSvc.rateLimitPerMinute = configured;
   }
   assert.equal(await count(a, 'federation_inbox_items'), before);
 });
@@ -143,4 +145,40 @@ test('after a key rotation the receiving node refetches the key and accepts the 
   await federationService(b.ctx).rotateKeys(bea);
   const res = await post(await signedRequest(b, bea, inbox, JSON.stringify({ id: `${b.ctx.config.publicUrl}/ap/activities/rotated`, type: 'Like', actor: bea, object: `${a.ctx.config.publicUrl}/ap/tracks/none` })));
   assert.equal(res.status, 202, res.text);
+});
+
+test('a Listen without valid qualifiedSeconds is refused; Flags are accepted and end ignored (not retried) when they are not for this node', async () => {
+  const base = `${b.ctx.config.publicUrl}/ap/activities`;
+  const trackUri = `${a.ctx.config.publicUrl}/ap/tracks/none`;
+  for (const [i, qs] of [undefined, 'NaN', -1, 1.5].entries()) {
+    const body = JSON.stringify({ id: `${base}/listen-bad-${i}`, type: 'Listen', actor: bea, object: trackUri, ...(qs === undefined ? {} : { qualifiedSeconds: qs }) });
+    assert.equal((await post(await signedRequest(b, bea, inbox, body))).status, 400, `qualifiedSeconds ${String(qs)}`);
+  }
+  // A moderation report (no disputeRef) and a dispute Flag whose dispute the ledger does not know.
+  const report = JSON.stringify({ id: `${base}/flag-report`, type: 'Flag', actor: bea, object: [target], content: 'spam' });
+  assert.equal((await post(await signedRequest(b, bea, inbox, report))).status, 202);
+  const dispute = JSON.stringify({
+    id: `${base}/flag-dispute`,
+    type: 'Flag',
+    actor: bea,
+    object: `${b.ctx.config.publicUrl}/ap/disputes/00000000-0000-4000-8000-000000000000`,
+    disputeRef: {
+      id: `${b.ctx.config.publicUrl}/ap/disputes/00000000-0000-4000-8000-000000000000`,
+      disputeId: '00000000-0000-4000-8000-000000000000',
+      month: '2026-01',
+      subject: { type: 'payout', ref: 'x' },
+      amount: 1,
+      currency: 'USD',
+      evidenceHash: '0'.repeat(64),
+      evidence: {},
+    },
+  });
+  assert.equal((await post(await signedRequest(b, bea, inbox, dispute))).status, 202);
+  await a.waitJobs();
+  const [rows] = await a.ctx.db.query(`SELECT body->>'id' AS id, state FROM federation_inbox_items WHERE body->>'type' = 'Flag' ORDER BY body->>'id'`);
+  assert.deepEqual(rows, [
+    { id: `${base}/flag-dispute`, state: 'ignored' },
+    { id: `${base}/flag-report`, state: 'ignored' },
+  ]);
+  assert.equal(await count(a, 'disputes'), 0);
 });

@@ -1,5 +1,6 @@
-// Daily reports: per pseudonymous listener and artist, counted listening only, hashed as
-// the chaincode hashes; every unreported day up to yesterday in order; never twice.
+// Daily reports: per pseudonymous listener and artist, counted and held listening (rejected
+// left out), hashed as the chaincode hashes; every unreported day up to yesterday in order;
+// never twice; a rejection after the day was reported corrects it, a release does not.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -97,7 +98,7 @@ test('reports per pseudonym and artist, catches up missed days in order, never t
   const expected3 = [
     { pseudonym: pa, artist: artist('alpha'), seconds: 75, plays: 2 },
     { pseudonym: pb, artist: artist('alpha'), seconds: 31, plays: 1 },
-    { pseudonym: pb, artist: artist('beta'), seconds: 50, plays: 1 },
+    { pseudonym: pb, artist: artist('beta'), seconds: 110, plays: 2 }, // 50 counted + 60 held
   ].sort((a, b) => (a.pseudonym < b.pseudonym ? -1 : 1) || (a.artist < b.artist ? -1 : 1));
   const r3 = reports[0];
   assert.deepEqual(
@@ -107,10 +108,22 @@ test('reports per pseudonym and artist, catches up missed days in order, never t
   assert.equal(r3.hash, canonicalHash(expected3));
   assert.deepEqual(r3.artistTotals, [
     { artist: artist('alpha'), seconds: 106, plays: 3 },
-    { artist: artist('beta'), seconds: 50, plays: 1 },
+    { artist: artist('beta'), seconds: 110, plays: 2 },
   ]);
   assert.ok(!JSON.stringify(reports).includes(ann.user.id) && !JSON.stringify(reports).includes(bob.user.id), 'no raw account ids');
-  assert.deepEqual(reports[1].rows, [], 'the swept listens of D-2 are held, not reported');
+  const farmRows = await Promise.all(
+    (await select<{ user_id: string }>(node.ctx.db, 'SELECT user_id FROM listens WHERE id IN (:ids)', { ids: farm })).map(async (l) => ({
+      pseudonym: await svc.pseudonym(l.user_id, d2.slice(0, 7)),
+      artist: artist('alpha'),
+      seconds: 33,
+      plays: 1,
+    })),
+  );
+  assert.deepEqual(
+    [...reports[1].rows].sort((a, b) => (a.pseudonym < b.pseudonym ? -1 : 1)),
+    farmRows.sort((a, b) => (a.pseudonym < b.pseudonym ? -1 : 1)),
+    'the swept listens of D-2 are held and still reported (the month close sets their money aside)',
+  );
   const swept = await select<{ status: string; held_reason: string; rule: string; evidence: { sweptAtDayEnd: boolean; distinctAccounts: number; session: { segmentsServed: number } } }>(
     node.ctx.db,
     'SELECT l.status, l.held_reason, f.rule, f.evidence FROM listens l JOIN listening_flags f ON f.listen_id = l.id WHERE l.id IN (:ids)',
@@ -123,7 +136,7 @@ test('reports per pseudonym and artist, catches up missed days in order, never t
     assert.equal(f.evidence.distinctAccounts, 3);
     assert.equal(f.evidence.session.segmentsServed, 10);
   }
-  assert.equal(reports[1].hash, createHash('sha256').update('[]').digest('hex'));
+  assert.equal(reports[1].hash, canonicalHash(farmRows));
   assert.deepEqual(reports[2].rows, [{ pseudonym: await svc.pseudonym(ann.user.id, d1.slice(0, 7)), artist: artist('beta'), seconds: 32, plays: 1 }]);
   assert.ok(!reports.some((r) => r.day === today));
 
@@ -139,24 +152,35 @@ test('reports per pseudonym and artist, catches up missed days in order, never t
   assert.deepEqual(JSON.parse(outbox[0].transient.rows), r3.rows);
   assert.deepEqual(outbox.map((o) => [o.status, o.last_error]), outbox.map(() => ['done', null]));
 
-  // A dispute releases bob's held listen of D-3: D-3's report is corrected (version 2).
+  // A dispute releases bob's held listen of D-3: it was reported already, nothing changes.
   await svc.resolveHeldListen(held.id, 'counted', 'dispute 42 decided: count it');
   await node.waitJobs();
-  const [corrected] = (await storedReports(node.ctx)).filter((r) => r.day === d3);
+  const submits = async () => Number((await selectOne<{ n: string }>(node.ctx.db, "SELECT count(*) AS n FROM ledger_outbox WHERE fn = 'ReportContract:submit'"))!.n);
+  assert.equal(await submits(), 3, 'no correction for a release');
+  assert.equal((await storedReports(node.ctx)).find((r) => r.day === d3)!.version, 1);
+
+  // A dispute rejects one of the swept listens of D-2: D-2's report is corrected (version 2).
+  await svc.resolveHeldListen(farm[0], 'rejected', 'dispute 43 decided: a farm');
+  await node.waitJobs();
+  const [corrected] = (await storedReports(node.ctx)).filter((r) => r.day === d2);
   assert.equal(corrected.version, 2);
-  assert.deepEqual(corrected.rows.find((r) => r.pseudonym === pb && r.artist === artist('beta')), { pseudonym: pb, artist: artist('beta'), seconds: 110, plays: 2 });
+  assert.equal(corrected.rows.length, 2);
   assert.equal(corrected.hash, canonicalHash(corrected.rows));
   const [correction] = await select<{ args: string[]; status: string; last_error: string | null }>(
     node.ctx.db,
     "SELECT args, status, last_error FROM ledger_outbox WHERE fn = 'ReportContract:submit' ORDER BY id DESC LIMIT 1",
   );
   const body = JSON.parse(correction.args[0]);
-  assert.equal(body.correctionOf, `${first.nodeId}#${d3}#1`);
-  assert.equal(body.reason, 'dispute 42 decided: count it');
-  assert.deepEqual([correction.status, correction.last_error], ['done', null]);
-  // The month figures and the reports agree again.
-  const month = (await svc.qualifiedSeconds(month3)).filter((r) => !r.held && [ann.user.id, bob.user.id].includes(r.userId));
+  assert.equal(body.correctionOf, `${first.nodeId}#${d2}#1`);
+  assert.equal(body.reason, 'dispute 43 decided: a farm');
+  assert.deepEqual(body.artistTotals, [{ artist: artist('alpha'), seconds: 66, plays: 2 }]);
+  assert.deepEqual([correction.status, correction.last_error], ['done', null], 'the chaincode accepted the correction');
+  // Rejecting it again is refused; the reports do not change.
+  await assert.rejects(svc.resolveHeldListen(farm[0], 'rejected'), { code: 'not_held' });
+  // The month figures (counted + held) and the reports agree.
+  const month = (await svc.qualifiedSeconds(month3)).filter((r) => [ann.user.id, bob.user.id].includes(r.userId));
   const reportedSeconds = (await storedReports(node.ctx)).filter((r) => r.day.startsWith(month3)).flatMap((r) => r.rows).filter((r) => [pa, pb].includes(r.pseudonym)).reduce((a, r) => a + r.seconds, 0);
   const todays = today.startsWith(month3) ? 45 : 0; // bob's listen of today is not reported yet
   assert.equal(month.reduce((a, r) => a + r.seconds, 0), reportedSeconds + todays);
+  assert.ok(month.some((r) => r.held === false && r.userId === bob.user.id), 'released listening is counted in the month figures');
 });

@@ -15,6 +15,7 @@ import { processAnnounce } from './process-announce.js';
 import { processListen } from './process-listen.js';
 import { processStream } from './process-stream.js';
 import { processSubscription } from './process-subscription.js';
+import { processFlag } from './process-flag.js';
 
 export interface ProcessInput {
   activity: IncomingActivity;
@@ -36,6 +37,7 @@ export const processors: Record<ActivityType, Processor> = {
   Listen: processListen,
   Stream: processStream,
   Subscription: processSubscription,
+  Flag: processFlag,
 };
 
 /** Job handler for `federation.process`. Throws (to be retried) only on unexpected failures. */

@@ -7,7 +7,7 @@ import { select, selectOne } from '../../db/index.js';
 import type { FederationService } from '../service.js';
 import type { LocalActor } from '../actors.js';
 import { ACTIVITY_JSON, documentContext } from '../vocabulary.js';
-import { trackObject, playlistObject } from '../objects.js';
+import { trackObject, playlistObject, playlistViewOf } from '../objects.js';
 import { isFederatedTrack } from '../send/send-create.js';
 
 const PAGE_SIZE = 20;
@@ -155,10 +155,9 @@ export function activityPubRoutes(svc: FederationService): Router {
     isPublic,
     route(async (req, res) => {
       const p = await rt.media?.getPlaylist?.(String(req.params.id)).catch(() => undefined);
-      if (!p) return notFound(res, 'No such playlist');
-      const channelName = p.channel?.name ?? (p.channelId ? (await rt.media?.getChannel?.(p.channelId))?.name : undefined);
-      if (!channelName) return notFound(res, 'No such playlist');
-      sendAp(res, { '@context': documentContext, ...playlistObject(rt, { id: p.id, name: p.name, channelName, trackIds: p.trackIds ?? (p.tracks ?? []).map((t) => t.id) }) });
+      const view = p ? playlistViewOf(rt, p) : undefined;
+      if (!view?.public) return notFound(res, 'No such playlist');
+      sendAp(res, { '@context': documentContext, ...playlistObject(rt, view) });
     }),
   );
 

@@ -57,7 +57,31 @@ export function apiRoutes(svc: FederationService): Router {
         return;
       }
       const { body, cached } = await svc.cache.file(id, rendition, file);
+      // Listening counts what this node serves, remote tracks included (user-centric payouts).
+      const session = req.get('x-play-session') ?? (typeof req.query.session === 'string' ? req.query.session : null);
+      const userId = req.user?.id ?? null;
+      res.on('finish', () => {
+        if (res.statusCode !== 200) return;
+        void svc.recordRemoteSegmentServed({
+          trackId: id,
+          rendition,
+          file,
+          bytes: body.length,
+          userId,
+          sessionId: session ? session.slice(0, 200) : null,
+          ip: req.ip ?? req.socket.remoteAddress ?? null,
+          userAgent: req.get('user-agent') ?? null,
+        });
+      });
       res.type(hlsContentType(file)).set('Cache-Control', 'public, max-age=86400, immutable').set('X-Cache', cached ? 'hit' : 'miss').send(body);
+    }),
+  );
+  r.get(
+    '/api/v1/federation/playlists',
+    isPublic,
+    route(async (req, res) => {
+      const q = paging.extend({ actor: iri.optional() }).parse(req.query);
+      res.json(await svc.tracks.listPlaylists({ actorUri: q.actor, limit: q.limit, offset: q.offset }));
     }),
   );
   r.get(

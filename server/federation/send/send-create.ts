@@ -26,14 +26,19 @@ export async function sendCreateTrack(svc: FederationService, track: TrackView) 
   });
 }
 
+/** The local actor that publishes a playlist: its channel, or its owner (a listener). */
+export async function playlistActor(svc: FederationService, playlist: PlaylistView) {
+  return playlist.owner.kind === 'channel' ? svc.actors.forChannel(playlist.owner.id) : svc.actors.forUser(playlist.owner.id);
+}
+
 export async function sendCreatePlaylist(svc: FederationService, playlist: PlaylistView) {
-  const channel = await svc.actors.forChannel(playlist.channelName);
-  if (!channel) return undefined;
-  const object = playlistObject(svc.rt, playlist);
+  const actor = await playlistActor(svc, playlist);
+  if (!actor) return undefined;
+  const object = playlistObject(svc.rt, { ...playlist, actorUri: actor.uri });
   return svc.delivery.queue({
-    actorUri: channel.uri,
-    activity: { type: 'Create', actor: channel.uri, object, to: [AS_PUBLIC], cc: [`${channel.uri}/followers`] },
-    toFollowersOf: channel.uri,
+    actorUri: actor.uri,
+    activity: { type: 'Create', actor: actor.uri, object, to: [AS_PUBLIC], cc: [`${actor.uri}/followers`] },
+    toFollowersOf: actor.uri,
     public: true,
     objectUri: object.id as string,
   });

@@ -3,6 +3,7 @@ import type { FederationService } from '../service.js';
 import type { TrackView } from '../runtime.js';
 import { trackNote, trackObject, playlistObject, type PlaylistView } from '../objects.js';
 import { AS_PUBLIC } from '../vocabulary.js';
+import { playlistActor } from './send-create.js';
 
 export async function sendUpdateTrack(svc: FederationService, track: TrackView) {
   const channel = await svc.actors.forChannel(track.channel.id);
@@ -20,13 +21,13 @@ export async function sendUpdateTrack(svc: FederationService, track: TrackView) 
 }
 
 export async function sendUpdatePlaylist(svc: FederationService, playlist: PlaylistView) {
-  const channel = await svc.actors.forChannel(playlist.channelName);
-  if (!channel) return undefined;
-  const object = playlistObject(svc.rt, playlist);
+  const actor = await playlistActor(svc, playlist);
+  if (!actor) return undefined;
+  const object = playlistObject(svc.rt, { ...playlist, actorUri: actor.uri });
   return svc.delivery.queue({
-    actorUri: channel.uri,
-    activity: { type: 'Update', actor: channel.uri, object, to: [AS_PUBLIC], cc: [`${channel.uri}/followers`] },
-    toFollowersOf: channel.uri,
+    actorUri: actor.uri,
+    activity: { type: 'Update', actor: actor.uri, object, to: [AS_PUBLIC], cc: [`${actor.uri}/followers`] },
+    toFollowersOf: actor.uri,
     public: true,
     objectUri: object.id as string,
   });
