@@ -22,7 +22,15 @@ export function buildApp(ctx: NodeContext, caps: Capability[]): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', ctx.config.trustProxy);
   app.use(httpMetrics(ctx.metrics));
-  app.use(pinoHttp({ logger: ctx.logger.child({ component: 'http' }), autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' } }));
+  app.use(
+    pinoHttp({
+      logger: ctx.logger.child({ component: 'http' }),
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
+      // A listener's play is dozens of segment GETs: successful ones log at debug, not info.
+      customLogLevel: (req, res, err) =>
+        err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : req.method === 'GET' && req.url?.startsWith('/static/') ? 'debug' : 'info',
+    }),
+  );
   // JSON bodies only for plain application/json: federation reads its own raw bodies.
   // The raw bytes are kept for signature checks (payment webhooks sign the exact body).
   app.use(
