@@ -3,7 +3,7 @@
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
 
 import { callerMsp, checkMonth, getJson, int, KEY, listJson, oneOf, ok, parseJsonArg, putJson, str, txTime } from './lib/ledger.js';
-import { allNodes, NodeRecord, requireNode } from './lib/registry.js';
+import { allNodes, NodeRecord, requireNode, requireNodeCaller } from './lib/registry.js';
 import { compareKeys, sha256Hex } from './vendor/money/index.js';
 
 const DAY_MS = 86_400_000;
@@ -30,6 +30,8 @@ export interface DisputeRecord {
   amount: number;
   evidenceHash: string;
   deadlineDays: number;
+  /** Set when the dispute was opened with `deadlineSeconds` (it then wins over deadlineDays). */
+  deadlineSeconds?: number;
   deadline: string;
   status: 'open' | 'decided';
   decision: Decision | null;
@@ -39,14 +41,25 @@ export interface DisputeRecord {
   openedAt: string;
   openedBy: string;
   decidedAt: string | null;
+  /** The reporting node's account of applying the decision to its books (recordApplied), once. */
+  applied?: AppliedRecord;
   steps: number;
+  txId: string;
+}
+
+export interface AppliedRecord {
+  nodeId: string;
+  decision: Decision;
+  amount: number;
+  holds: number;
+  at: string;
   txId: string;
 }
 
 export interface DisputeStep {
   disputeId: string;
   seq: number;
-  step: 'opened' | 'assigned' | 'voted' | 'replaced' | 'decided';
+  step: 'opened' | 'assigned' | 'voted' | 'replaced' | 'decided' | 'applied';
   at: string;
   txId: string;
   detail: Record<string, unknown>;
@@ -71,6 +84,11 @@ async function addStep(ctx: Context, dispute: DisputeRecord, step: DisputeStep['
   await putJson(ctx, KEY.disputeEvent, [dispute.disputeId, String(dispute.steps).padStart(6, '0')], record);
 }
 
+/** A reviewer's time to vote, in ms: deadlineSeconds when the dispute was opened with it, else deadlineDays. */
+function deadlineSpan(d: { deadlineDays: number; deadlineSeconds?: number }): number {
+  return d.deadlineSeconds !== undefined ? d.deadlineSeconds * 1000 : d.deadlineDays * DAY_MS;
+}
+
 async function requireDispute(ctx: Context, disputeId: string, what: string): Promise<DisputeRecord> {
   const dispute = await getJson<DisputeRecord>(ctx, KEY.dispute, [disputeId]);
   if (!dispute) throw new Error(`${what}: dispute "${disputeId}" does not exist`);
@@ -84,7 +102,7 @@ export class DisputeContract extends Contract {
   }
 
   /**
-   * open({disputeId, nodeId, month, subject:{type, ref}, amount, evidenceHash, deadlineDays?}):
+   * open({disputeId, nodeId, month, subject:{type, ref}, amount, evidenceHash, deadlineDays?, deadlineSeconds?}):
    * assigns the reporting node, the first other node of its cluster and the first node of another
    * cluster in the dispute's order. The caller must be an organisation of a registered node.
    */
@@ -101,6 +119,7 @@ export class DisputeContract extends Contract {
     const amount = int(input, 'amount', what, 0);
     const evidenceHash = str(input, 'evidenceHash', what, 256);
     const deadlineDays = input.deadlineDays === undefined ? DEFAULT_DEADLINE_DAYS : int(input, 'deadlineDays', what, 1);
+    const deadlineSeconds = input.deadlineSeconds === undefined ? undefined : int(input, 'deadlineSeconds', what, 1);
 
     if (await getJson<DisputeRecord>(ctx, KEY.dispute, [disputeId])) throw new Error(`${what}: dispute "${disputeId}" already exists`);
     const reporting = await requireNode(ctx, nodeId, what);
@@ -114,7 +133,7 @@ export class DisputeContract extends Contract {
     if (otherCluster.length === 0) throw new Error(`${what}: too few nodes: no node outside cluster "${reporting.cluster}" to review`);
 
     const { ms, iso } = txTime(ctx);
-    const deadline = new Date(ms + deadlineDays * DAY_MS).toISOString();
+    const deadline = new Date(ms + deadlineSpan({ deadlineDays, deadlineSeconds })).toISOString();
     const assign = (n: NodeRecord, role: ReviewerRole): ReviewerRecord => ({ nodeId: n.nodeId, role, organisation: n.organisation, assignedAt: iso, deadline, vote: null });
     const dispute: DisputeRecord = {
       disputeId,
@@ -125,6 +144,7 @@ export class DisputeContract extends Contract {
       amount,
       evidenceHash,
       deadlineDays,
+      ...(deadlineSeconds === undefined ? {} : { deadlineSeconds }),
       deadline,
       status: 'open',
       decision: null,
@@ -214,13 +234,47 @@ export class DisputeContract extends Contract {
     const role: ReviewerRole = seat.role === 'other' ? 'other' : 'cluster';
     const next = candidates(role, reporting, reviewerOrder(disputeId, nodes)).find((n) => !used.has(n.nodeId));
     if (!next) throw new Error(`${what}: no unused node left to replace "${reviewerId}" (${role === 'other' ? 'outside' : 'inside'} cluster "${reporting.cluster}")`);
-    const deadline = new Date(ms + dispute.deadlineDays * DAY_MS).toISOString();
+    const deadline = new Date(ms + deadlineSpan(dispute)).toISOString();
     dispute.reviewers[index] = { nodeId: next.nodeId, role: seat.role, organisation: next.organisation, assignedAt: iso, deadline, vote: null };
     dispute.replaced.push(reviewerId);
     await addStep(ctx, dispute, 'replaced', iso, { reviewer: reviewerId, by: next.nodeId, role: seat.role, requestedBy: msp });
     await addStep(ctx, dispute, 'assigned', iso, { reviewer: next.nodeId, role: seat.role, deadline });
     await putJson(ctx, KEY.dispute, [disputeId], dispute);
     ctx.stub.setEvent('DisputeReviewerReplaced', Buffer.from(ok({ disputeId, replaced: reviewerId, by: next.nodeId })));
+    return ok(dispute);
+  }
+
+  /**
+   * recordApplied({disputeId, nodeId, decision, amount, holds}): the reporting node records that it
+   * applied the decision to its books (`amount` minor units over `holds` held shares). Only the
+   * reporting node's organisation, only once the dispute is decided, with the decision taken, and
+   * once: the same record again returns the stored dispute and writes nothing; another is refused.
+   */
+  @Transaction()
+  @Returns('string')
+  public async recordApplied(ctx: Context, appliedJson: string): Promise<string> {
+    const what = 'recordApplied';
+    const input = parseJsonArg(appliedJson, what);
+    const disputeId = str(input, 'disputeId', what, 256);
+    const nodeId = str(input, 'nodeId', what);
+    const decision = oneOf(input, 'decision', what, ['release', 'void'] as const);
+    const amount = int(input, 'amount', what, 0);
+    const holds = int(input, 'holds', what, 0);
+    const dispute = await requireDispute(ctx, disputeId, what);
+    if (nodeId !== dispute.nodeId) throw new Error(`${what}: only the reporting node "${dispute.nodeId}" records how dispute "${disputeId}" was applied`);
+    await requireNodeCaller(ctx, nodeId, what);
+    if (dispute.status !== 'decided') throw new Error(`${what}: dispute "${disputeId}" is not decided yet`);
+    if (decision !== dispute.decision) throw new Error(`${what}: dispute "${disputeId}" was decided "${dispute.decision}", not "${decision}"`);
+    if (dispute.applied) {
+      const a = dispute.applied;
+      if (a.decision === decision && a.amount === amount && a.holds === holds) return ok(dispute);
+      throw new Error(`${what}: dispute "${disputeId}" was already recorded as applied (${a.amount} over ${a.holds} holds)`);
+    }
+    const { iso } = txTime(ctx);
+    dispute.applied = { nodeId, decision, amount, holds, at: iso, txId: ctx.stub.getTxID() };
+    await addStep(ctx, dispute, 'applied', iso, { nodeId, decision, amount, holds });
+    await putJson(ctx, KEY.dispute, [disputeId], dispute);
+    ctx.stub.setEvent('DisputeApplied', Buffer.from(ok({ disputeId, nodeId, decision, amount, holds })));
     return ok(dispute);
   }
 
@@ -231,7 +285,7 @@ export class DisputeContract extends Contract {
     return ok(await getJson<DisputeRecord>(ctx, KEY.dispute, [disputeId]));
   }
 
-  /** history(disputeId): every step (opened, assigned, voted, replaced, decided) in order. */
+  /** history(disputeId): every step (opened, assigned, voted, replaced, decided, applied) in order. */
   @Transaction(false)
   @Returns('string')
   public async history(ctx: Context, disputeId: string): Promise<string> {

@@ -10,8 +10,10 @@ import {
   getJson,
   getPrivateJson,
   int,
+  key,
   KEY,
   listJson,
+  listPrivateJson,
   nextMonth,
   ok,
   oneOf,
@@ -26,7 +28,7 @@ import {
 import { requireNodeCaller } from './lib/registry.js';
 import { checkTotals, ReportRecord, versionAttr } from './report-contract.js';
 import { SubscriptionRecord } from './subscription-contract.js';
-import { canonicalJson, compareKeys, reportRowsHash, sha256Hex, splitSubscription, type ReportRow } from './vendor/money/index.js';
+import { canonicalArrayHash, canonicalJson, compareKeys, reportRowsHash, sha256Hex, splitSubscription, type ReportRow } from './vendor/money/index.js';
 
 export type NoListeningPolicy = 'rollover' | 'node' | 'refund';
 
@@ -110,6 +112,25 @@ function parseHeld(raw: unknown, what: string): HeldInput[] {
   });
 }
 
+/** The transient `nextPseudonyms` map: {"<pseudonym of the month>": "<same listener's pseudonym of the next month>"}. */
+function nextPseudonyms(ctx: Context, what: string): Map<string, string> {
+  const raw = ctx.stub.getTransient().get('nextPseudonyms');
+  if (!raw || raw.length === 0) throw new Error(`${what}: credit rolls over, so the transient map must carry "nextPseudonyms" (this month's pseudonym -> next month's)`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(raw).toString('utf8'));
+  } catch {
+    throw new Error(`${what}: transient "nextPseudonyms" is not valid JSON`);
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`${what}: transient "nextPseudonyms" must be a JSON object`);
+  const out = new Map<string, string>();
+  for (const [from, to] of Object.entries(parsed as Record<string, unknown>)) {
+    if (typeof to !== 'string' || to.length === 0 || to.length > 512 || to.includes('\u0000')) throw new Error(`${what}: transient "nextPseudonyms" values must be pseudonyms`);
+    out.set(from, to);
+  }
+  return out;
+}
+
 function addTo(map: Map<string, number>, k: string, amount: number): void {
   map.set(k, (map.get(k) ?? 0) + amount);
 }
@@ -169,10 +190,15 @@ export class MonthCloseContract extends Contract {
         if (!missing.has(day)) throw new Error(`${what}: no report for ${day}; submit it or list it in missingDays`);
         continue;
       }
-      const rows = await getPrivateJson<ReportRow[]>(ctx, collection, PRIVATE_KEY.reportRows, [nodeId, day, versionAttr(report.version)]);
-      if (!rows) throw new Error(`${what}: the private rows of ${day} are not available in collection ${collection}`);
+      const raw = await ctx.stub.getPrivateData(collection, key(ctx, PRIVATE_KEY.reportRows, [nodeId, day, versionAttr(report.version)]));
+      if (!raw || raw.length === 0) throw new Error(`${what}: the private rows of ${day} are not available in collection ${collection}`);
+      const rows = JSON.parse(Buffer.from(raw).toString('utf8')) as ReportRow[];
       checkTotals(rows, report.artistTotals, `${what}: reconciliation of ${day}`);
-      if (reportRowsHash(rows) !== report.hash) throw new Error(`${what}: reconciliation of ${day}: private rows do not match the report hash`);
+      // Submit stores the rows in their canonical form, so the stored bytes hash to the report's
+      // hash directly (one native pass, no re-serialisation); anything else is re-canonicalised.
+      if (sha256Hex(raw) !== report.hash && reportRowsHash(rows) !== report.hash) {
+        throw new Error(`${what}: reconciliation of ${day}: private rows do not match the report hash`);
+      }
       for (const r of rows) {
         const perArtist = listening.get(r.pseudonym) ?? new Map<string, number>();
         addTo(perArtist, r.artist, r.seconds);
@@ -197,7 +223,7 @@ export class MonthCloseContract extends Contract {
 
     // 3. Subscriptions and carried-in credits.
     const subs = (await listJson<SubscriptionRecord>(ctx, KEY.subscription, [nodeId, month])).filter((s) => s.status === 'active');
-    const credits = await listJson<CreditRecord>(ctx, KEY.credit, [nodeId, month]);
+    const credits = await listPrivateJson<CreditRecord>(ctx, collection, PRIVATE_KEY.credit, [nodeId, month]);
     const currencies = new Set([...subs.map((s) => s.currency), ...credits.map((c) => c.currency)]);
     if (currencies.size > 1) throw new Error(`${what}: subscriptions of ${month} mix currencies (${[...currencies].sort().join(', ')})`);
     const currency = currencies.size ? [...currencies][0] : null;
@@ -256,6 +282,8 @@ export class MonthCloseContract extends Contract {
     }
 
     const payoutList = sortedEntries(payouts, (v) => v > 0);
+    // Each detail is serialised once: the same canonical text is stored and hashed.
+    const detailTexts = perSubscription.map((d) => canonicalJson(d));
     const statement: StatementRecord = {
       nodeId,
       month,
@@ -276,7 +304,7 @@ export class MonthCloseContract extends Contract {
       days,
       missingDays,
       collection,
-      hash: sha256Hex(canonicalJson(perSubscription)),
+      hash: canonicalArrayHash(detailTexts),
       closedAt: now,
       txId,
     };
@@ -285,13 +313,26 @@ export class MonthCloseContract extends Contract {
       throw new Error(`${what}: internal error: split does not balance (${accounted} != ${statement.grossTotal + statement.creditsIn})`);
     }
 
-    // 5. Write (each key once, in a fixed order).
-    for (const detail of perSubscription) {
-      await putPrivateJson(ctx, collection, PRIVATE_KEY.closeDetail, [nodeId, month, detail.pseudonym], detail);
-      if (detail.rolledOver > 0) {
-        const credit: CreditRecord = { nodeId, month: next, pseudonym: detail.pseudonym, amount: detail.rolledOver, currency: currency ?? '', fromMonth: month, txId };
-        await putJson(ctx, KEY.credit, [nodeId, next, detail.pseudonym], credit);
+    // Rolled-over credit moves to the same listener's pseudonym of the next month (pseudonyms
+    // change monthly): the node passes that mapping privately, in the transient map.
+    const creditsOut = new Map<string, number>();
+    if (totals.rolledOver > 0) {
+      const mapping = nextPseudonyms(ctx, what);
+      for (const detail of perSubscription) {
+        if (detail.rolledOver <= 0) continue;
+        const to = mapping.get(detail.pseudonym);
+        if (!to) throw new Error(`${what}: a rolled-over pseudonym has no next-month pseudonym in the transient "nextPseudonyms" map`);
+        addTo(creditsOut, to, detail.rolledOver);
       }
+    }
+
+    // 5. Write (each key once, in a fixed order).
+    for (let i = 0; i < perSubscription.length; i++) {
+      await ctx.stub.putPrivateData(collection, key(ctx, PRIVATE_KEY.closeDetail, [nodeId, month, perSubscription[i].pseudonym]), Buffer.from(detailTexts[i], 'utf8'));
+    }
+    for (const [pseudonym, amount] of [...creditsOut].sort(([a], [b]) => compareKeys(a, b))) {
+      const credit: CreditRecord = { nodeId, month: next, pseudonym, amount, currency: currency ?? '', fromMonth: month, txId };
+      await putPrivateJson(ctx, collection, PRIVATE_KEY.credit, [nodeId, next, pseudonym], credit);
     }
     for (const p of payoutList) {
       const payout: PayoutRecord = { artist: p.artist, nodeId, month, amount: p.amount, currency, dueBy: `${month}-25`, closedAt: now, txId };

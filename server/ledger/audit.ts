@@ -3,7 +3,7 @@
 // ledger's own data (reports, private rows, subscriptions, credits and the close
 // transaction's arguments) with the shared money split.
 import type pg from 'pg';
-import { canonicalJson, compareKeys, reportRowsHash, sha256Hex, splitSubscription, type ReportRow } from '../../shared/money/index.js';
+import { canonicalHash, compareKeys, reportRowsHash, splitSubscription, type ReportRow } from '../../shared/money/index.js';
 import type { EmbeddedLedger } from './embedded.js';
 import { PUBLIC } from './stub.js';
 
@@ -137,7 +137,8 @@ export async function recomputeMonth(ledger: EmbeddedLedger, nodeId: string, mon
     }
   }
   const subs = (await stateList<{ pseudonym: string; amount: number; status: string }>(pool, PUBLIC, compositeKey('subscription', [nodeId, month]))).filter((s) => s.status === 'active');
-  const credits = await stateList<{ pseudonym: string; amount: number }>(pool, PUBLIC, compositeKey('credit', [nodeId, month]));
+  // Rolled-over credits are private (keyed by this month's pseudonym, they would link two months).
+  const credits = await stateList<{ pseudonym: string; amount: number }>(pool, `private:${statement.collection}`, compositeKey('credit', [nodeId, month]));
   const subBy = new Map(subs.map((s) => [s.pseudonym, s]));
   const creditBy = new Map<string, number>();
   for (const c of credits) creditBy.set(c.pseudonym, (creditBy.get(c.pseudonym) ?? 0) + c.amount);
@@ -182,7 +183,7 @@ export async function recomputeMonth(ledger: EmbeddedLedger, nodeId: string, mon
     const c = recomputed.get(artist) ?? 0;
     artists.push({ artist, recorded: r, payoutRecord: payout?.amount ?? null, recomputed: c, matches: r === c && (payout?.amount ?? 0) === c });
   }
-  const detailHash = sha256Hex(canonicalJson(details));
+  const detailHash = canonicalHash(details);
   const hashMatches = detailHash === statement.hash;
   return {
     nodeId,

@@ -41,7 +41,7 @@ export interface ListeningLike {
 export interface LedgerLike {
   readonly nodeId?: string;
   enqueueSubmit?(t: Transaction, fn: string, args: string[]): Promise<unknown> | unknown;
-  submit?(fn: string, args: string[]): Promise<{ result: unknown }>;
+  submit?(fn: string, args: string[], opts?: { transient?: Record<string, string> }): Promise<{ result: unknown }>;
   evaluate?(fn: string, args: string[]): Promise<unknown>;
 }
 

@@ -113,6 +113,8 @@ export async function closeMonth(d: CloseDeps, month: string, hooks: CloseHooks 
     await d.db.transaction(async (t) => {
       const locked = await selectOne<CloseRow>(d.db, 'SELECT * FROM month_closes WHERE month = :month FOR UPDATE', { month }, t);
       if (locked!.steps.collect) return;
+      // Waits for charges in flight (they hold the pool lock); later ones see month_closes and are refused.
+      await d.books.lock([accounts.pool(month)], t);
       const merged = new Map<string, { userId: string; artist: string; artistUserId: string | null; seconds: number; held: boolean }>();
       const tracks = new Map<string, { userId: string; artist: string; held: boolean; trackId: string; seconds: number }>();
       for (const r of rows) {

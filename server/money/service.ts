@@ -14,7 +14,7 @@ import { closeMonth, closeState, type CloseDeps, type CloseHooks, type MonthClos
 import { payMonth, resolveHold, toPayout, type Payout } from './payouts.js';
 import { FallbackPseudonyms } from './pseudonym.js';
 import { ledgerOf, listeningOf, listeningSource, type LedgerStatement, type QualifiedSecondsSource } from './integrations.js';
-import { assertMonth, dayOf, monthOf, previousMonth } from './months.js';
+import { assertMonth, dayOf, monthOf, nextMonth as nextMonthOf, previousMonth } from './months.js';
 import type { Logger } from '../logger.js';
 
 /** The webhook secret: PAYMENT_WEBHOOK_SECRET (or money.webhookSecret when the config schema has it). */
@@ -143,12 +143,18 @@ export class MoneyService {
     const days = new Date(Date.UTC(y, m, 0)).getUTCDate();
     const missingDays = Array.from({ length: days }, (_, i) => `${month}-${String(i + 1).padStart(2, '0')}`).filter((d) => !reported.has(d));
     const input = { nodeId: this.nodeId, month, nodeFee: this.ctx.config.money.nodeFeeAmount, policy: this.ctx.config.money.noListeningPolicy, held, missingDays };
-    const { result } = await ledger.submit!('MonthCloseContract:close', [JSON.stringify(input)]);
+    // Rolled-over credit must reach the same listener next month under next month's pseudonym:
+    // the mapping travels privately (transient map), never in the public arguments.
+    const next = nextMonthOf(month);
+    const units = await select<{ user_id: string }>(db, 'SELECT user_id FROM money_close_units WHERE month = :month ORDER BY user_id', { month });
+    const nextPseudonyms: Record<string, string> = {};
+    for (const u of units) nextPseudonyms[await this.pseudonym(u.user_id, month)] = await this.pseudonym(u.user_id, next);
+    const { result } = await ledger.submit!('MonthCloseContract:close', [JSON.stringify(input)], { transient: { nextPseudonyms: JSON.stringify(nextPseudonyms) } });
     const statement = (typeof result === 'string' ? JSON.parse(result) : result) as LedgerStatement;
 
     const books = await select<{ artist: string; amount: string }>(db, 'SELECT artist, amount FROM money_payouts WHERE month = :month', { month });
-    const units = await select<{ outcome: string | null; unallocated: string }>(db, 'SELECT outcome, unallocated FROM money_close_units WHERE month = :month', { month });
-    const sumOutcome = (o: string) => units.filter((u) => u.outcome === o).reduce((a, u) => a + Number(u.unallocated), 0);
+    const outcomes = await select<{ outcome: string | null; unallocated: string }>(db, 'SELECT outcome, unallocated FROM money_close_units WHERE month = :month', { month });
+    const sumOutcome = (o: string) => outcomes.filter((u) => u.outcome === o).reduce((a, u) => a + Number(u.unallocated), 0);
     const fee = await selectOne<{ amount: string }>(db, "SELECT coalesce(sum(amount), 0) AS amount FROM money_transactions WHERE kind = 'close.node-fee' AND memo->>'month' = :month", { month });
     const heldTotal = await selectOne<{ amount: string }>(db, 'SELECT coalesce(sum(held_amount), 0) AS amount FROM money_allocations WHERE month = :month', { month });
     const problems: string[] = [];

@@ -107,6 +107,10 @@ export class Subscriptions {
 
   /** Charges the month once (idempotent per subscription and month); the caller has checked the balance. */
   private async charge(t: Transaction, row: SubRow, month: string, kind: 'new' | 'renewal'): Promise<void> {
+    // The callers hold the month's pool lock (canPay); month close takes the same lock before it
+    // snapshots the charges, so a charge is either in that snapshot or sees the close here.
+    const closing = await selectOne<{ status: string }>(this.d.db, 'SELECT status FROM month_closes WHERE month = :month', { month }, t);
+    if (closing) throw new AppError(409, 'month_closed', `Month ${month} is ${closing.status === 'closed' ? 'closed' : 'being closed'}; it takes no more charges`);
     const amount = Number(row.amount);
     const moved = await this.d.books.move(
       {

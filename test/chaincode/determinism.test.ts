@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { artistTotals, chaincode, monthDays, World, type Row } from './world.js';
+import { artistTotals, chaincode, monthDays, nextPseudonyms, World, type Row } from './world.js';
 
 const ORG = 'Org1MSP';
 const N1 = 'https://one.example/actor';
@@ -52,7 +52,7 @@ async function run(shuffle: boolean): Promise<World> {
     { pseudonym: 'pa', artist: artists[1], seconds: 20 },
     { pseudonym: 'pm', artist: artists[4], seconds: 31 },
   ];
-  await w.submit(ORG, 'MonthCloseContract:close', s({ nodeId: N1, month: MONTH, nodeFee: 100, policy: 'rollover', held, missingDays }));
+  await w.submit(ORG, 'MonthCloseContract:close', s({ nodeId: N1, month: MONTH, nodeFee: 100, policy: 'rollover', held, missingDays }), nextPseudonyms(s(['pz', 'pa', 'pm', 'p-idle'])));
   return w;
 }
 

@@ -148,3 +148,49 @@ test('a reviewer who missed the deadline is replaced by the next node in the sam
   const steps = (await w.invoke('Org1MSP', 'DisputeContract:history', ['d-late'])).map((s: { step: string }) => s.step);
   assert.deepEqual(steps, ['opened', 'assigned', 'assigned', 'assigned', 'voted', 'replaced', 'assigned', 'replaced', 'assigned', 'replaced', 'assigned', 'voted', 'decided']);
 });
+
+test('recordApplied: only the reporting node\'s organisation, only when decided, with the decision taken, once; adds an applied step', async () => {
+  const w = await setup();
+  const dispute = await w.submit('Org1MSP', 'DisputeContract:open', openInput('d-apply'));
+  const [reporting, cluster] = dispute.reviewers.map((r: { nodeId: string }) => r.nodeId);
+  const applied = { disputeId: 'd-apply', nodeId: node('one'), decision: 'void', amount: 120, holds: 2 };
+  await assert.rejects(w.submit('Org1MSP', 'DisputeContract:recordApplied', applied), /is not decided yet/);
+  await w.submit(orgOf(reporting), 'DisputeContract:vote', { disputeId: 'd-apply', reviewer: reporting, decision: 'void', reason: '' });
+  await w.submit(orgOf(cluster), 'DisputeContract:vote', { disputeId: 'd-apply', reviewer: cluster, decision: 'void', reason: '' });
+
+  await assert.rejects(w.submit('Org2MSP', 'DisputeContract:recordApplied', applied), /caller organisation "Org2MSP" does not match node/);
+  await assert.rejects(w.submit('Org2MSP', 'DisputeContract:recordApplied', { ...applied, nodeId: node('two') }), /only the reporting node/);
+  await assert.rejects(w.submit('Org1MSP', 'DisputeContract:recordApplied', { ...applied, decision: 'release' }), /was decided "void", not "release"/);
+  await assert.rejects(w.submit('Org1MSP', 'DisputeContract:recordApplied', { ...applied, amount: -1 }), /"amount"/);
+  await assert.rejects(w.submit('Org1MSP', 'DisputeContract:recordApplied', { ...applied, disputeId: 'nope' }), /does not exist/);
+
+  const recorded = await w.submit('Org1MSP', 'DisputeContract:recordApplied', applied);
+  assert.equal(recorded.applied.amount, 120);
+  assert.equal(recorded.applied.holds, 2);
+  assert.equal(recorded.applied.decision, 'void');
+  assert.equal(w.events.at(-1)!.name, 'DisputeApplied');
+  const writes = w.writes.length;
+  // the same record again (a retried submission) writes nothing; a different one is refused
+  assert.deepEqual(await w.submit('Org1MSP', 'DisputeContract:recordApplied', applied), recorded);
+  assert.equal(w.writes.length, writes);
+  await assert.rejects(w.submit('Org1MSP', 'DisputeContract:recordApplied', { ...applied, amount: 90 }), /already recorded as applied/);
+  const history = await w.invoke('Org3MSP', 'DisputeContract:history', ['d-apply']);
+  assert.deepEqual(history.map((s: { step: string }) => s.step), ['opened', 'assigned', 'assigned', 'assigned', 'voted', 'voted', 'decided', 'applied']);
+  assert.deepEqual(history.at(-1).detail, { nodeId: node('one'), decision: 'void', amount: 120, holds: 2 });
+});
+
+test('open with deadlineSeconds: reviewers get that many seconds, and so does a replacement', async () => {
+  const w = await setup();
+  const dispute = await w.submit('Org1MSP', 'DisputeContract:open', { ...openInput('d-quick'), deadlineSeconds: 90 });
+  assert.equal(dispute.deadlineSeconds, 90);
+  assert.equal(dispute.deadline, new Date(w.now + 90_000).toISOString());
+  const other = dispute.reviewers[2].nodeId;
+  await assert.rejects(w.submit('Org1MSP', 'DisputeContract:open', { ...openInput('d-bad'), deadlineSeconds: 0 }), /"deadlineSeconds"/);
+  w.now += 91_000;
+  const replaced = await w.submit('Org1MSP', 'DisputeContract:replaceReviewer', { disputeId: 'd-quick', reviewer: other });
+  assert.equal(replaced.reviewers[2].deadline, new Date(w.now + 90_000).toISOString());
+  // without it, deadlineDays as before
+  const plain = await w.submit('Org1MSP', 'DisputeContract:open', openInput('d-days'));
+  assert.equal(plain.deadlineSeconds, undefined);
+  assert.equal(plain.deadline, new Date(w.now + 7 * 86_400_000).toISOString());
+});

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import fc from 'fast-check';
 
-import { allocate, canonicalJson, reportRowsHash, splitSubscription, topArtists } from '../../shared/money/index.js';
+import { allocate, canonicalArrayHash, canonicalHash, canonicalJson, reportRowsHash, splitSubscription, topArtists, writeCanonicalJson } from '../../shared/money/index.js';
 
 const RUNS = { numRuns: 300 };
 
@@ -171,4 +171,30 @@ test('canonicalJson sorts keys at every depth; the report hash ignores row order
   const canonical =
     '[{"artist":"a1","plays":2,"pseudonym":"p1","seconds":31},{"artist":"a2","plays":1,"pseudonym":"p1","seconds":30},{"artist":"a1","plays":1,"pseudonym":"p2","seconds":40}]';
   assert.equal(hash, createHash('sha256').update(canonical).digest('hex'));
+});
+
+test('streamed hashing: canonicalHash, canonicalArrayHash and writeCanonicalJson give the bytes and digest of canonicalJson', () => {
+  const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+  fc.assert(
+    fc.property(fc.array(fc.jsonValue(), { maxLength: 40 }), (items) => {
+      const whole = canonicalJson(items);
+      const pieces: string[] = [];
+      writeCanonicalJson(items, (p) => pieces.push(p));
+      assert.equal(pieces.join(''), whole);
+      assert.equal(canonicalHash(items), sha(whole));
+      assert.equal(canonicalArrayHash(items.map((i) => canonicalJson(i))), sha(whole));
+    }),
+    { numRuns: 200 },
+  );
+  // Large enough to be written in several 64 KiB pieces, with a unicode key to sort.
+  const big = Array.from({ length: 5000 }, (_, i) => ({ pseudonym: `p${i}`, 'é': i, artists: [{ artist: `a${i % 7}`, amount: i }], note: undefined }));
+  const pieces: string[] = [];
+  writeCanonicalJson(big, (p) => pieces.push(p));
+  assert.ok(pieces.length > 1);
+  assert.equal(pieces.join(''), canonicalJson(big));
+  assert.equal(canonicalHash(big), sha(canonicalJson(big)));
+  assert.equal(canonicalArrayHash([]), sha('[]'));
+  // The report hash is unchanged by streaming it.
+  const rows = [{ pseudonym: 'b', artist: 'x', seconds: 3, plays: 1 }, { pseudonym: 'a', artist: 'y', seconds: 5, plays: 2 }];
+  assert.equal(reportRowsHash(rows), sha('[{"artist":"y","plays":2,"pseudonym":"a","seconds":5},{"artist":"x","plays":1,"pseudonym":"b","seconds":3}]'));
 });

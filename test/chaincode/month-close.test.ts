@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { chaincode, monthDays, ORG1, ORG2, submitDay, World, type Row } from './world.js';
+import { chaincode, monthDays, nextPseudonyms, ORG1, ORG2, submitDay, World, type Row } from './world.js';
 
 const N1 = 'https://one.example/actor';
 const MONTH = '2026-10';
@@ -24,8 +24,11 @@ async function report(w: World, byDay: Record<string, Row[]>, month = MONTH): Pr
   return monthDays(month).filter((d) => !(d in byDay));
 }
 
-function close(w: World, extra: Record<string, unknown>, month = MONTH) {
-  return w.submit(ORG1, 'MonthCloseContract:close', { nodeId: N1, month, nodeFee: 100, policy: 'rollover', ...extra });
+/** The test pseudonyms, each mapped to `<p>~next` for a rolled-over credit. */
+const TEST_PSEUDONYMS = ['p1', 'p2', 'p3', 'p4', 'p5', 'p9', 'pa', 'pb', 'pc', 'pd'];
+
+function close(w: World, extra: Record<string, unknown>, month = MONTH, transient = nextPseudonyms(TEST_PSEUDONYMS)) {
+  return w.submit(ORG1, 'MonthCloseContract:close', { nodeId: N1, month, nodeFee: 100, policy: 'rollover', ...extra }, transient);
 }
 
 const detail = (w: World, pseudonym: string, month = MONTH) => w.invoke(ORG1, 'MonthCloseContract:getSubscriptionDetail', [N1, month, pseudonym]);
@@ -103,24 +106,32 @@ test('closing a closed month returns the identical statement and writes nothing;
   await assert.rejects(w.submit(ORG1, 'SubscriptionContract:cancel', { nodeId: N1, month: MONTH, pseudonym: 'p1' }), /already closed/);
 });
 
-test('no listening, policy rollover: the pool becomes a credit that next month pays to the same pseudonym\'s artists', async () => {
+test('no listening, policy rollover: the credit moves to the same listener\'s next-month pseudonym, privately, and next month pays it', async () => {
   const w = await setup();
   await subscribe(w, 'p3');
   await subscribe(w, 'p4');
   const missingDays = await report(w, { '2026-10-02': [{ pseudonym: 'p4', artist: art(2), seconds: 60, plays: 1 }] });
-  const oct = await close(w, { missingDays, policy: 'rollover' });
+  // Pseudonyms change every month: without the private mapping the credit has nowhere to go.
+  await assert.rejects(close(w, { missingDays, policy: 'rollover' }, MONTH, {}), /transient map must carry "nextPseudonyms"/);
+  await assert.rejects(close(w, { missingDays, policy: 'rollover' }, MONTH, nextPseudonyms(['p4'])), /no next-month pseudonym/);
+  const oct = await close(w, { missingDays, policy: 'rollover' }, MONTH, nextPseudonyms(['p3', 'p4'], (p) => `nov-${p}`));
   assert.equal(oct.rolledOver, 900);
   assert.equal(oct.payoutTotal, 900);
   assert.equal((await detail(w, 'p3')).rolledOver, 900);
-  const credit = JSON.parse(Buffer.from(w.state.get(w.context(ORG1).stub.createCompositeKey('credit', [N1, '2026-11', 'p3']))!).toString());
-  assert.deepEqual({ amount: credit.amount, fromMonth: credit.fromMonth }, { amount: 900, fromMonth: MONTH });
+  const { stub } = w.context(ORG1);
+  const creditKey = stub.createCompositeKey('credit', [N1, '2026-11', 'nov-p3']);
+  const credit = JSON.parse(Buffer.from(w.privateState.get('reportRows_Org1MSP')!.get(creditKey)!).toString());
+  assert.deepEqual({ pseudonym: credit.pseudonym, amount: credit.amount, fromMonth: credit.fromMonth }, { pseudonym: 'nov-p3', amount: 900, fromMonth: MONTH });
+  assert.ok(![...w.state.keys()].some((k) => k.includes('nov-p3')), 'the next-month pseudonym of a rolled-over credit is not public');
+  assert.ok(![...w.state.values()].some((v) => Buffer.from(v).toString().includes('nov-p3')));
+  assert.ok(!JSON.stringify(w.writes.filter((x) => !x.collection)).includes('nov-p3'));
 
-  await subscribe(w, 'p3', '2026-11');
-  const novMissing = await report(w, { '2026-11-03': [{ pseudonym: 'p3', artist: art(5), seconds: 40, plays: 1 }] }, '2026-11');
+  await subscribe(w, 'nov-p3', '2026-11');
+  const novMissing = await report(w, { '2026-11-03': [{ pseudonym: 'nov-p3', artist: art(5), seconds: 40, plays: 1 }] }, '2026-11');
   const nov = await close(w, { missingDays: novMissing }, '2026-11');
   assert.equal(nov.creditsIn, 900);
   assert.deepEqual(nov.payouts, [{ artist: art(5), amount: 1800 }]);
-  assert.equal((await detail(w, 'p3', '2026-11')).creditIn, 900);
+  assert.equal((await detail(w, 'nov-p3', '2026-11')).creditIn, 900);
 });
 
 test('no listening, policy node or refund: the pool goes to the node or back to the listener', async () => {
@@ -178,11 +189,16 @@ test('reconciliation: an unlisted missing day, tampered private rows and cancell
   const original = collection.get(rowsKey)!;
   collection.set(rowsKey, Buffer.from(JSON.stringify([{ ...rows[0], seconds: 9000 }, rows[1]])));
   await assert.rejects(close(w, { missingDays }), /reconciliation of 2026-10-09: rows of artist ".*a01" sum to 9000s/);
+  // same per-artist totals, but the listening moved to another listener: the stored hash catches it
+  collection.set(rowsKey, Buffer.from(JSON.stringify([{ ...rows[0], pseudonym: 'p2' }, { ...rows[1], pseudonym: 'p1' }])));
+  await assert.rejects(close(w, { missingDays }), /reconciliation of 2026-10-09: private rows do not match the report hash/);
   collection.delete(rowsKey);
   await assert.rejects(close(w, { missingDays }), /private rows of 2026-10-09 are not available/);
   collection.set(rowsKey, original);
   assert.equal(await w.invoke(ORG1, 'MonthCloseContract:getStatement', [N1, MONTH]), null, 'refused closes wrote nothing');
 
+  // the same rows stored in another (non-canonical) form still reconcile, by re-canonicalising
+  collection.set(rowsKey, Buffer.from(JSON.stringify([{ seconds: 90, pseudonym: 'p2', plays: 1, artist: art(2) }, { ...rows[0] }], null, 1)));
   const statement = await close(w, { missingDays });
   assert.equal(statement.subscriptions, 1, 'the cancelled subscription takes no part');
   assert.deepEqual(statement.payouts, [{ artist: art(1), amount: 900 }]);

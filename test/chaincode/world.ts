@@ -176,6 +176,14 @@ export function artistTotals(rows: Row[]): { artist: string; seconds: number; pl
   return [...m.values()];
 }
 
+/**
+ * The transient map a close needs when credit rolls over: each pseudonym of the month mapped to
+ * the same listener's pseudonym of the next month (here `<pseudonym>~next`, or as given).
+ */
+export function nextPseudonyms(pseudonyms: string[], to: (p: string) => string = (p) => `${p}~next`): Record<string, string> {
+  return { nextPseudonyms: JSON.stringify(Object.fromEntries(pseudonyms.map((p) => [p, to(p)]))) };
+}
+
 /** Submits the day's report from `msp` with correct totals and hash (overridable). */
 export async function submitDay(world: World, msp: string, nodeId: string, day: string, rows: Row[], extra: Record<string, unknown> = {}): Promise<Any> {
   return world.submit(

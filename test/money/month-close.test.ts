@@ -253,3 +253,16 @@ test('two closes of one month running at the same time pay once', async () => {
   assert.equal(await balanceOf(node, accounts.payoutDue(month).key), 0);
   await assertBooksBalanced(node);
 });
+
+test('a charge for a month already closed (or being closed) is refused; the wallet keeps its money', async () => {
+  const month = '2022-11';
+  await subscribed(month);
+  assert.equal((await money(node).closeMonth(month)).status, 'closed');
+  const late = await node.user('listener');
+  await credit(node, late.user.id, 1000);
+  await assert.rejects(money(node).subscriptions.subscribe(late.user.id, new Date(`${month}-28T12:00:00Z`)), { code: 'month_closed' });
+  assert.equal(await balanceOf(node, accounts.wallet(late.user.id).key), 1000);
+  assert.equal((await select(node.ctx.db, 'SELECT 1 FROM money_subscription_charges WHERE user_id = :u', { u: late.user.id })).length, 0);
+  assert.equal(await balanceOf(node, accounts.pool(month).key), 0, 'the closed month\'s pool stays empty');
+  await assertBooksBalanced(node);
+});

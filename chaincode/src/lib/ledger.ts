@@ -9,7 +9,6 @@ export const KEY = {
   node: 'node',
   clusterIndex: 'cluster~node',
   subscription: 'subscription',
-  credit: 'credit',
   report: 'report',
   reportVersion: 'reportVersion',
   statement: 'statement',
@@ -22,6 +21,8 @@ export const KEY = {
 export const PRIVATE_KEY = {
   reportRows: 'reportRows',
   closeDetail: 'closeDetail',
+  /** A rolled-over credit, keyed by the receiving month's pseudonym (never public: it links two months). */
+  credit: 'credit',
 } as const;
 
 /**
@@ -101,6 +102,12 @@ async function drain(source: Promise<unknown> | unknown): Promise<KV[]> {
 /** All public values whose composite key starts with objectType + attributes, in key order. */
 export async function listJson<T>(ctx: Context, objectType: string, attributes: string[]): Promise<T[]> {
   const rows = await drain(ctx.stub.getStateByPartialCompositeKey(objectType, attributes));
+  return rows.map((r) => decode<T>(r.value)).filter((v): v is T => v !== null);
+}
+
+/** All private values of a collection whose composite key starts with objectType + attributes, in key order. */
+export async function listPrivateJson<T>(ctx: Context, collection: string, objectType: string, attributes: string[]): Promise<T[]> {
+  const rows = await drain(ctx.stub.getPrivateDataByPartialCompositeKey(collection, objectType, attributes));
   return rows.map((r) => decode<T>(r.value)).filter((v): v is T => v !== null);
 }
 

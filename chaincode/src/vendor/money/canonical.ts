@@ -37,6 +37,78 @@ export function sha256Hex(text: string | Uint8Array): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
+/**
+ * Writes canonicalJson(value) in pieces to `write` (never one giant string: months of a million
+ * subscriptions do not fit one JavaScript string). Pieces are batched to about 64 KiB.
+ */
+export function writeCanonicalJson(value: unknown, write: (piece: string) => void): void {
+  let buffer = '';
+  const emit = (piece: string) => {
+    buffer += piece;
+    if (buffer.length >= 65_536) {
+      write(buffer);
+      buffer = '';
+    }
+  };
+  const walk = (v: unknown): void => {
+    if (v !== null && typeof v === 'object') {
+      if (Array.isArray(v)) {
+        emit('[');
+        for (let i = 0; i < v.length; i++) {
+          if (i > 0) emit(',');
+          if (v[i] === undefined) emit('null');
+          else walk(v[i]);
+        }
+        emit(']');
+        return;
+      }
+      const obj = v as Record<string, unknown>;
+      let first = true;
+      emit('{');
+      for (const key of Object.keys(obj).sort(compareKeys)) {
+        if (obj[key] === undefined) continue;
+        if (!first) emit(',');
+        first = false;
+        emit(JSON.stringify(key));
+        emit(':');
+        walk(obj[key]);
+      }
+      emit('}');
+      return;
+    }
+    emit(canonicalJson(v));
+  };
+  walk(value);
+  if (buffer) write(buffer);
+}
+
+/**
+ * sha256 hex of a JSON array given as its items' canonical JSON texts, in order: the same digest
+ * as canonicalHash(items) when each text is canonicalJson(item). Lets a caller serialise each item
+ * once and use the text both for storage and for the hash.
+ */
+export function canonicalArrayHash(itemTexts: readonly string[]): string {
+  const hash = createHash('sha256');
+  let buffer = '[';
+  for (let i = 0; i < itemTexts.length; i++) {
+    if (i > 0) buffer += ',';
+    buffer += itemTexts[i];
+    if (buffer.length >= 65_536) {
+      hash.update(buffer);
+      buffer = '';
+    }
+  }
+  hash.update(buffer + ']');
+  return hash.digest('hex');
+}
+
+/** sha256 hex of canonicalJson(value), streamed: the same digest as sha256Hex(canonicalJson(value)). */
+export function canonicalHash(value: unknown): string {
+  const hash = createHash('sha256');
+  writeCanonicalJson(value, (piece) => hash.update(piece));
+  return hash.digest('hex');
+}
+
 /** One per-listener row of a daily listening report (private to the reporting node). */
 export interface ReportRow {
   pseudonym: string;
@@ -51,13 +123,16 @@ export interface ReportRow {
  * [{"artist":"…","plays":1,"pseudonym":"…","seconds":42},…]
  */
 export function canonicalReportRows(rows: readonly ReportRow[]): string {
-  const normalised = rows
-    .map((r) => ({ artist: r.artist, plays: r.plays, pseudonym: r.pseudonym, seconds: r.seconds }))
-    .sort((a, b) => compareKeys(a.pseudonym, b.pseudonym) || compareKeys(a.artist, b.artist));
-  return canonicalJson(normalised);
+  return canonicalJson(normaliseRows(rows));
 }
 
-/** sha256 hex (lowercase) of the UTF-8 canonical rows: the `hash` a daily report must carry. */
+function normaliseRows(rows: readonly ReportRow[]) {
+  return rows
+    .map((r) => ({ artist: r.artist, plays: r.plays, pseudonym: r.pseudonym, seconds: r.seconds }))
+    .sort((a, b) => compareKeys(a.pseudonym, b.pseudonym) || compareKeys(a.artist, b.artist));
+}
+
+/** sha256 hex (lowercase) of the UTF-8 canonical rows: the `hash` a daily report must carry (streamed). */
 export function reportRowsHash(rows: readonly ReportRow[]): string {
-  return sha256Hex(canonicalReportRows(rows));
+  return canonicalHash(normaliseRows(rows));
 }
