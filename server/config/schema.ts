@@ -5,6 +5,17 @@ import { disputesConfigSchema } from '../disputes/config.js';
 
 const url = z.string().url();
 
+export const fabricConfigSchema = z.object({
+  endpoint: z.string().min(1),
+  tlsRootCertPath: z.string().nullable().optional(),
+  hostAlias: z.string().optional(),
+  mspId: z.string().min(1),
+  certPath: z.string().min(1),
+  keyPath: z.string().min(1),
+  channel: z.string().min(1),
+  chaincode: z.string().min(1),
+});
+
 export const configSchema = z.object({
   port: z.number().int().min(0).max(65535),
   host: z.string().min(1),
@@ -63,16 +74,7 @@ export const configSchema = z.object({
     mspId: z.string().min(1).optional(),
     channel: z.string().min(1).default('9ten'),
     mvccRetries: z.number().int().min(0).max(20).default(5),
-    fabric: z.object({
-      endpoint: z.string().min(1),
-      tlsRootCertPath: z.string().nullable().optional(),
-      hostAlias: z.string().optional(),
-      mspId: z.string().min(1),
-      certPath: z.string().min(1),
-      keyPath: z.string().min(1),
-      channel: z.string().min(1),
-      chaincode: z.string().min(1),
-    }).nullable(),
+    fabric: fabricConfigSchema.nullable(),
   }),
   listening: listeningConfigSchema.prefault({}),
   disputes: disputesConfigSchema.prefault({}),

@@ -6,6 +6,7 @@ import type { Transaction } from 'sequelize';
 import type { NodeContext } from '../context.js';
 import { select } from '../db/index.js';
 import { AppError } from '../http/errors.js';
+import type { HeldListenEvidence } from '../listening/index.js';
 
 // ---------- ledger ----------
 
@@ -156,17 +157,7 @@ export function moneyPort(ctx: NodeContext): MoneyPort {
 
 // ---------- listening ----------
 
-export interface HeldListenEvidence {
-  listenId: string;
-  day: string;
-  qualifiedSeconds: number;
-  playedSeconds: number;
-  rules: string[];
-  segmentsServed: number;
-  firstServedAt: string | null;
-  lastServedAt: string | null;
-  sessionStartedAt: string;
-}
+export type { HeldListenEvidence };
 
 export interface ListeningPort {
   pseudonym(userId: string, month: string): Promise<string>;

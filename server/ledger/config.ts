@@ -3,6 +3,7 @@
 // carries them (see docs/ledger.md), with environment variables as a fallback.
 import { z } from 'zod';
 import type { Config } from '../config/index.js';
+import { fabricConfigSchema } from '../config/schema.js';
 
 export const ledgerConfigSchema = z.object({
   engine: z.enum(['embedded', 'fabric']),
@@ -14,18 +15,7 @@ export const ledgerConfigSchema = z.object({
   channel: z.string().min(1),
   /** Attempts for an MVCC conflict in a direct `submit` before giving up. */
   mvccRetries: z.number().int().min(0).max(20),
-  fabric: z
-    .object({
-      endpoint: z.string().min(1),
-      tlsRootCertPath: z.string().nullable().optional(),
-      hostAlias: z.string().optional(),
-      mspId: z.string().min(1),
-      certPath: z.string().min(1),
-      keyPath: z.string().min(1),
-      channel: z.string().min(1),
-      chaincode: z.string().min(1),
-    })
-    .nullable(),
+  fabric: fabricConfigSchema.nullable(),
 });
 
 export type LedgerConfig = z.infer<typeof ledgerConfigSchema>;

@@ -10,7 +10,7 @@ import { reportDueDays } from './daily-report.js';
 import { listeningConfig } from './config.js';
 import { mediaPort } from './media-port.js';
 
-export { ListeningService, type Listen, type QualifiedSecondsRow, type RemoteListen, type SegmentServed, type ProgressResult } from './service.js';
+export { ListeningService, type Listen, type QualifiedSecondsRow, type RemoteListen, type SegmentServed, type ProgressResult, type HeldListenEvidence } from './service.js';
 export { listeningConfigSchema, type ListeningConfig } from './config.js';
 export { reportRows, artistTotalsOf, storedReports, type DailyReport } from './daily-report.js';
 

@@ -4,20 +4,11 @@
 import type { Sequelize } from 'sequelize';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { Logger } from '../logger.js';
+import type { SegmentServed as MediaSegmentServed } from '../media/index.js';
 
-export interface SegmentServed {
-  trackId: string;
-  rendition: string;
-  segmentIndex: number;
-  segmentStartSeconds: number;
-  segmentDurationSeconds: number;
-  bytes: number;
-  userId: string | null;
-  sessionId: string | null;
-  ip: string | null;
-  userAgent: string | null;
-  at: Date;
-}
+/** What media reports for each segment it really served; remote-track segments served from
+ * federation's cache have no client address when they come from a background fetch. */
+export type SegmentServed = Omit<MediaSegmentServed, 'ip'> & { ip: string | null };
 
 export interface SegmentLogOptions {
   flushIntervalMs: number;
