@@ -60,6 +60,16 @@ if (existsSync(path.join(projectRoot, 'chaincode/tsconfig.json'))) {
   }
 }
 
+// The web client is built once here: browser test files running in parallel must not
+// rebuild client/dist under each other or under a node that is serving it.
+{
+  const build = spawnSync(process.execPath, [path.join(projectRoot, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'client/vite.config.ts', '--logLevel', 'warn'], { cwd: projectRoot, stdio: 'inherit' });
+  if (build.status !== 0) {
+    logger.error('client build failed');
+    process.exit(1);
+  }
+}
+
 const files = testFiles(path.join(projectRoot, 'test'), filter);
 logger.info({ files: files.length, databaseUrl: databaseUrl.replace(/:[^:@/]+@/, ':***@'), redisUrl }, 'running tests');
 const concurrency = process.env.TEST_CONCURRENCY ?? '2';

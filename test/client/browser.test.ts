@@ -6,80 +6,43 @@
 // Uses Debian's chromium through playwright-core (no browser download).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import os from 'node:os';
 import path from 'node:path';
-import { build } from 'vite';
-import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { projectRoot } from '../../server/config/index.js';
+import { ensureClientBuilt, openBrowser, skipWithoutChromium, type BrowserSession } from './browser-support.js';
 import { startTestNode, type TestNode } from '../helpers/node.js';
 import { makeAudio, makeCorrupt, makeImage, mediaDir, removeMediaDir } from '../helpers/media.js';
 import { normalisationGain, splitGain } from '../../client/src/lib/loudness.js';
 
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const skip = existsSync(chromiumPath)
-  ? false
-  : `no Chromium at ${chromiumPath}: install Debian's chromium (apt-get install chromium; CI does) or set CHROMIUM_PATH`;
-/** Set CLIENT_TEST_SCREENSHOTS=<folder> to keep screenshots of the pages while developing. */
-const screenshots = process.env.CLIENT_TEST_SCREENSHOTS;
+const skip = skipWithoutChromium;
 
 let node: TestNode;
+let session: BrowserSession;
 let browser: BrowserContext;
 let page: Page;
-let userDataDir: string;
+let pageErrors: string[];
 let media: string;
-const pageErrors: string[] = [];
 
 before(async () => {
   if (skip) return;
-  // Build first: the node serves client/dist only when it exists at start.
-  await build({ configFile: path.join(projectRoot, 'client/vite.config.ts'), logLevel: 'warn', build: { sourcemap: false } });
+  // Built before the node starts: the node serves client/dist only when it exists at start.
+  await ensureClientBuilt();
   // Small chunks so the upload takes several PUTs and the bar has steps to show.
   node = await startTestNode({ overrides: { uploads: { chunkBytes: 256 * 1024 } } });
   media = mediaDir('client');
-  userDataDir = mkdtempSync(path.join(os.tmpdir(), '9ten-chromium-'));
-  browser = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: chromiumPath,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--autoplay-policy=no-user-gesture-required',
-    ],
-    viewport: { width: 1100, height: 800 },
-    baseURL: node.url,
-  });
-  page = browser.pages()[0] ?? (await browser.newPage());
-  page.setDefaultTimeout(20_000);
-  page.on('pageerror', (err) => pageErrors.push(err.message));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' && !/status of 404/.test(msg.text())) pageErrors.push(msg.text());
-  });
+  session = await openBrowser(node.url, ['--autoplay-policy=no-user-gesture-required']);
+  ({ browser, page, pageErrors } = session);
 });
 
 after(async () => {
-  await browser?.close().catch(() => {});
+  await session?.close();
   await node?.stop();
-  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
   if (media) removeMediaDir(media);
 });
 
-/** Waits for `target`; fails at once with the page's message when the page shows an error instead. */
-async function reach(target: Locator, timeout = 20_000): Promise<void> {
-  const error = page.locator('.message.error, [role="alert"]').first();
-  await Promise.race([
-    target.waitFor({ timeout }),
-    error.waitFor({ timeout: timeout + 1000 }).then(async () => {
-      throw new Error(`the page shows an error: ${await error.textContent()}`);
-    }),
-  ]);
-}
+const reach = (target: Locator, timeout?: number) => session.reach(target, timeout);
 
 async function waitFor(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
   for (const until = Date.now() + timeoutMs; !check(); ) {
@@ -88,9 +51,7 @@ async function waitFor(check: () => boolean, what: string, timeoutMs = 5000): Pr
   }
 }
 
-async function shot(name: string): Promise<void> {
-  if (screenshots) await page.screenshot({ path: path.join(screenshots, `${name}.png`), fullPage: true });
-}
+const shot = (name: string) => session.shot(name);
 
 test('artist signs up, uploads a track with a progress bar, and plays it to the end', { skip, timeout: 120_000 }, async (t) => {
   const tone = await makeAudio(media, { format: 'wav', seconds: 6, name: 'morning-tone.wav', tags: { title: 'Morning Tone' } });

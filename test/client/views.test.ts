@@ -6,66 +6,32 @@
 // Uses Debian's chromium through playwright-core (no browser download).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { build } from 'vite';
-import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
-import { projectRoot } from '../../server/config/index.js';
+import type { Locator, Page } from 'playwright-core';
+import { ensureClientBuilt, openBrowser, skipWithoutChromium, type BrowserSession } from './browser-support.js';
 import { startTestNode, type TestNode } from '../helpers/node.js';
 
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const skip = existsSync(chromiumPath)
-  ? false
-  : `no Chromium at ${chromiumPath}: install Debian's chromium (apt-get install chromium; CI does) or set CHROMIUM_PATH`;
-const screenshots = process.env.CLIENT_TEST_SCREENSHOTS;
+const skip = skipWithoutChromium;
 
 let node: TestNode;
-let browser: BrowserContext;
+let session: BrowserSession;
 let page: Page;
-let userDataDir: string;
-const pageErrors: string[] = [];
+let pageErrors: string[];
 
 before(async () => {
   if (skip) return;
-  await build({ configFile: path.join(projectRoot, 'client/vite.config.ts'), logLevel: 'warn', build: { sourcemap: false } });
+  await ensureClientBuilt();
   node = await startTestNode();
-  userDataDir = mkdtempSync(path.join(os.tmpdir(), '9ten-chromium-'));
-  browser = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: chromiumPath,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1100, height: 800 },
-    baseURL: node.url,
-  });
-  page = browser.pages()[0] ?? (await browser.newPage());
-  page.setDefaultTimeout(20_000);
-  page.on('pageerror', (err) => pageErrors.push(err.message));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' && !/status of 404/.test(msg.text())) pageErrors.push(msg.text());
-  });
+  session = await openBrowser(node.url);
+  ({ page, pageErrors } = session);
 });
 
 after(async () => {
-  await browser?.close().catch(() => {});
+  await session?.close();
   await node?.stop();
-  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
 });
 
-/** Waits for `target`; fails at once with the page's message when the page shows an error instead. */
-async function reach(target: Locator, timeout = 20_000): Promise<void> {
-  const error = page.locator('.message.error, [role="alert"]').first();
-  await Promise.race([
-    target.waitFor({ timeout }),
-    error.waitFor({ timeout: timeout + 1000 }).then(async () => {
-      throw new Error(`the page shows an error: ${await error.textContent()}`);
-    }),
-  ]);
-}
-
-async function shot(name: string): Promise<void> {
-  if (screenshots) await page.screenshot({ path: path.join(screenshots, `views-${name}.png`), fullPage: true });
-}
+const reach = (target: Locator, timeout?: number) => session.reach(target, timeout);
+const shot = (name: string) => session.shot(`views-${name}`);
 
 async function logIn(username: string, password: string, next: string): Promise<void> {
   await page.goto(`/login?next=${encodeURIComponent(next)}`);

@@ -1,0 +1,84 @@
+// Shared by the browser tests: Debian's Chromium through playwright-core (no browser
+// download), a client build, and small page helpers.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { build } from 'vite';
+import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { projectRoot } from '../../server/config/index.js';
+
+export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** The reason the browser tests are skipped, or false when Chromium is there. */
+export const skipWithoutChromium: string | false = existsSync(chromiumPath)
+  ? false
+  : `no Chromium at ${chromiumPath}: install Debian's chromium (apt-get install chromium; CI does) or set CHROMIUM_PATH`;
+
+/** Set CLIENT_TEST_SCREENSHOTS=<folder> to keep screenshots of the pages while developing. */
+const screenshots = process.env.CLIENT_TEST_SCREENSHOTS;
+
+/** The test runner builds the client once before the suite (so parallel test files never
+ * rebuild it under each other); a single file run directly builds it when it is missing. */
+export async function ensureClientBuilt(): Promise<void> {
+  if (existsSync(path.join(projectRoot, 'client/dist/index.html'))) return;
+  await build({ configFile: path.join(projectRoot, 'client/vite.config.ts'), logLevel: 'warn', build: { sourcemap: false } });
+}
+
+export interface BrowserSession {
+  browser: BrowserContext;
+  page: Page;
+  /** Uncaught page errors and console errors (404s aside) seen so far. */
+  pageErrors: string[];
+  /** Waits for `target`; fails at once with the page's message when the page shows an error instead. */
+  reach(target: Locator, timeout?: number): Promise<void>;
+  shot(name: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function openBrowser(baseURL: string, extraArgs: string[] = []): Promise<BrowserSession> {
+  const userDataDir = mkdtempSync(path.join(os.tmpdir(), '9ten-chromium-'));
+  const browser = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: chromiumPath,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      ...extraArgs,
+    ],
+    viewport: { width: 1100, height: 800 },
+    baseURL,
+  });
+  const page = browser.pages()[0] ?? (await browser.newPage());
+  page.setDefaultTimeout(20_000);
+  const pageErrors: string[] = [];
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && !/status of 404/.test(msg.text())) pageErrors.push(msg.text());
+  });
+  return {
+    browser,
+    page,
+    pageErrors,
+    async reach(target, timeout = 20_000) {
+      const error = page.locator('.message.error, [role="alert"]').first();
+      await Promise.race([
+        target.waitFor({ timeout }),
+        error.waitFor({ timeout: timeout + 1000 }).then(async () => {
+          throw new Error(`the page shows an error: ${await error.textContent()}`);
+        }),
+      ]);
+    },
+    async shot(name) {
+      if (screenshots) await page.screenshot({ path: path.join(screenshots, `${name}.png`), fullPage: true });
+    },
+    async close() {
+      await browser.close().catch(() => {});
+      rmSync(userDataDir, { recursive: true, force: true });
+    },
+  };
+}
