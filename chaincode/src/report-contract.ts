@@ -21,13 +21,9 @@ import {
 } from './lib/ledger.js';
 import { requireNode, requireNodeCaller } from './lib/registry.js';
 import { monthClosed } from './subscription-contract.js';
-import { compareKeys, reportRowsHash, type ReportRow } from './vendor/money/index.js';
+import { artistTotalsOf, compareKeys, reportRowsHash, type ArtistTotal, type ReportRow } from './vendor/money/index.js';
 
-export interface ArtistTotal {
-  artist: string;
-  seconds: number;
-  plays: number;
-}
+export type { ArtistTotal };
 
 export interface ReportRecord {
   nodeId: string;
@@ -83,17 +79,8 @@ export function parseRows(raw: unknown, what: string): ReportRow[] {
   });
 }
 
-/** Per-artist sums of rows, sorted by artist. */
-export function totalsOf(rows: readonly ReportRow[]): ArtistTotal[] {
-  const sums = new Map<string, ArtistTotal>();
-  for (const r of rows) {
-    const t = sums.get(r.artist) ?? { artist: r.artist, seconds: 0, plays: 0 };
-    t.seconds += r.seconds;
-    t.plays += r.plays;
-    sums.set(r.artist, t);
-  }
-  return [...sums.values()].sort((a, b) => compareKeys(a.artist, b.artist));
-}
+/** Per-artist sums of rows, sorted by artist (the shared definition). */
+export const totalsOf = artistTotalsOf;
 
 /** Throws unless `totals` are exactly the per-artist sums of `rows` (any order, no duplicates). */
 export function checkTotals(rows: readonly ReportRow[], totals: readonly ArtistTotal[], where: string): void {

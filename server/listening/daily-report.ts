@@ -6,7 +6,9 @@
 import type { Transaction } from 'sequelize';
 import type { NodeContext } from '../context.js';
 import { execute, select, selectOne } from '../db/index.js';
-import { reportRowsHash, compareKeys, type ReportRow } from '../../shared/money/index.js';
+import { artistTotalsOf, reportRowsHash, compareKeys, type ReportRow } from '../../shared/money/index.js';
+
+export { artistTotalsOf };
 import type { Pseudonyms } from './pseudonyms.js';
 import { sweepDay } from './day-sweep.js';
 
@@ -61,16 +63,6 @@ export async function reportRows(ctx: NodeContext, pseudonyms: Pseudonyms, day: 
   return rows.sort((a, b) => compareKeys(a.pseudonym, b.pseudonym) || compareKeys(a.artist, b.artist));
 }
 
-export function artistTotalsOf(rows: readonly ReportRow[]): DailyReport['artistTotals'] {
-  const sums = new Map<string, { artist: string; seconds: number; plays: number }>();
-  for (const r of rows) {
-    const t = sums.get(r.artist) ?? { artist: r.artist, seconds: 0, plays: 0 };
-    t.seconds += r.seconds;
-    t.plays += r.plays;
-    sums.set(r.artist, t);
-  }
-  return [...sums.values()].sort((a, b) => compareKeys(a.artist, b.artist));
-}
 
 /**
  * Reports every finished, unreported day up to `upTo` (default and at most: yesterday in the

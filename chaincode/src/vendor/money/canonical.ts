@@ -117,6 +117,26 @@ export interface ReportRow {
   plays: number;
 }
 
+/** A report's public per-artist total: the sum of its rows for that artist. */
+export interface ArtistTotal {
+  artist: string;
+  seconds: number;
+  plays: number;
+}
+
+/** Per-artist sums of a day's rows, sorted by artist (code-unit order): the public totals a
+ * node submits and the chaincode checks, so both sides compute them with this one function. */
+export function artistTotalsOf(rows: readonly ReportRow[]): ArtistTotal[] {
+  const sums = new Map<string, ArtistTotal>();
+  for (const r of rows) {
+    const t = sums.get(r.artist) ?? { artist: r.artist, seconds: 0, plays: 0 };
+    t.seconds += r.seconds;
+    t.plays += r.plays;
+    sums.set(r.artist, t);
+  }
+  return [...sums.values()].sort((a, b) => compareKeys(a.artist, b.artist));
+}
+
 /**
  * The canonical form of a day's per-listener rows: only the four fields, rows sorted by pseudonym
  * then artist (code-unit order), each object with sorted keys, no whitespace:
