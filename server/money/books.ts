@@ -32,13 +32,11 @@ export const accounts = {
   externalOut: (what: string): AccountRef => ({ key: `external:out:${what}`, kind: 'external' }),
 };
 
-export interface Movement {
+/** What every movement carries besides its amounts. */
+interface MovementFields {
   /** Idempotency key: the same key twice moves money once. */
   key: string;
   kind: string;
-  from: AccountRef;
-  to: AccountRef;
-  amount: number;
   provider?: string;
   fee?: number;
   rate?: string;
@@ -47,18 +45,15 @@ export interface Movement {
   corrects?: string;
 }
 
-export interface Posting {
-  /** Idempotency key: the same key twice moves money once. */
-  key: string;
-  kind: string;
+export interface Movement extends MovementFields {
+  from: AccountRef;
+  to: AccountRef;
+  amount: number;
+}
+
+export interface Posting extends MovementFields {
   /** Signed amounts per account; must sum to zero. Positive = into the account. */
   legs: { account: AccountRef; amount: number }[];
-  provider?: string;
-  fee?: number;
-  rate?: string;
-  reference?: string;
-  memo?: Record<string, unknown>;
-  corrects?: string;
 }
 
 export interface PostedTransaction {
