@@ -26,9 +26,10 @@ import {
   txTime,
 } from './lib/ledger.js';
 import { requireNodeCaller } from './lib/registry.js';
-import { checkTotals, ReportRecord, versionAttr } from './report-contract.js';
+import { MonthListening } from './lib/month-listening.js';
+import { ReportRecord, versionAttr } from './report-contract.js';
 import { SubscriptionRecord } from './subscription-contract.js';
-import { canonicalArrayHash, canonicalJson, compareKeys, reportRowsHash, sha256Hex, splitSubscription, type ReportRow } from './vendor/money/index.js';
+import { CanonicalArrayChunker, compareKeys, reportRowsHash, sha256Hex, splitSubscription, type ReportRow } from './vendor/money/index.js';
 
 export type NoListeningPolicy = 'rollover' | 'node' | 'refund';
 
@@ -131,6 +132,70 @@ function nextPseudonyms(ctx: Context, what: string): Map<string, string> {
   return out;
 }
 
+const PREFETCH_DAYS = 3;
+/** Subscriptions per stored chunk of close detail. */
+export const DETAIL_CHUNK = 1000;
+
+export function chunkAttr(index: number): string {
+  return `c${String(index).padStart(6, '0')}`;
+}
+
+/**
+ * canonicalJson for SubscriptionDetail, written out by hand (keys in code-unit order) because a
+ * month close serialises one per subscription; the strings that repeat (node, month, artists) are
+ * escaped once. test/chaincode checks it against canonicalJson.
+ */
+export function detailSerializer(nodeId: string, month: string): (d: SubscriptionDetail) => string {
+  const quoted = new Map<string, string>();
+  const q = (text: string) => {
+    let out = quoted.get(text);
+    if (out === undefined) {
+      out = JSON.stringify(text);
+      if (quoted.size < 100_000) quoted.set(text, out);
+    }
+    return out;
+  };
+  const shares = (list: SubscriptionDetail['artists']) => {
+    let out = '[';
+    for (let i = 0; i < list.length; i++) {
+      const a = list[i];
+      if (i > 0) out += ',';
+      out += `{"amount":${jsonInt(a.amount)},"artist":${q(a.artist)},"seconds":${jsonInt(a.seconds)}}`;
+    }
+    return `${out}]`;
+  };
+  return (d) => {
+    if (d.nodeId !== nodeId || d.month !== month) throw new Error('detailSerializer: detail of another node or month');
+    return (
+      `{"amount":${jsonInt(d.amount)},"artists":${shares(d.artists)},"creditIn":${jsonInt(d.creditIn)},"held":${jsonInt(d.held)},` +
+      `"heldArtists":${shares(d.heldArtists)},"month":${q(month)},"nodeFee":${jsonInt(d.nodeFee)},"nodeId":${q(nodeId)},` +
+      `"pseudonym":${JSON.stringify(d.pseudonym)},"refunded":${jsonInt(d.refunded)},"rolledOver":${jsonInt(d.rolledOver)},` +
+      `"subscribed":${d.subscribed ? 'true' : 'false'},"toNode":${jsonInt(d.toNode)}}`
+    );
+  };
+}
+
+/** A safe integer as JSON (every amount and count in a detail is one). */
+function jsonInt(n: number): string {
+  if (!Number.isSafeInteger(n)) throw new Error(`detailSerializer: ${n} is not a safe integer`);
+  return String(n);
+}
+
+/**
+ * The month's active subscriptions as the split needs them (pseudonym -> amount, and their
+ * currencies): a large month has a million records, and only this much of them is kept.
+ */
+async function activeSubscriptions(ctx: Context, nodeId: string, month: string): Promise<{ amounts: Map<string, number>; currencies: Set<string> }> {
+  const amounts = new Map<string, number>();
+  const currencies = new Set<string>();
+  for (const s of await listJson<SubscriptionRecord>(ctx, KEY.subscription, [nodeId, month])) {
+    if (s.status !== 'active') continue;
+    amounts.set(s.pseudonym, s.amount);
+    currencies.add(s.currency);
+  }
+  return { amounts, currencies };
+}
+
 function addTo(map: Map<string, number>, k: string, amount: number): void {
   map.set(k, (map.get(k) ?? 0) + amount);
 }
@@ -180,29 +245,44 @@ export class MonthCloseContract extends Contract {
     );
     const collection = rowsCollection(node.organisation);
 
+    // Subscriptions and credits are read while the days are reconciled (step 3 uses them).
+    const subsRead = activeSubscriptions(ctx, nodeId, month);
+    const creditsRead = listPrivateJson<CreditRecord>(ctx, collection, PRIVATE_KEY.credit, [nodeId, month]);
+    // A refusal before step 3 must not leave these reads unobserved.
+    subsRead.catch(() => {});
+    creditsRead.catch(() => {});
+
     // 1. Reconcile the daily reports.
     const reports = new Map((await listJson<ReportRecord>(ctx, KEY.report, [nodeId, month])).map((r) => [r.day, r]));
-    const listening = new Map<string, Map<string, number>>(); // pseudonym -> artist -> seconds
+    const listening = new MonthListening();
     const days: StatementRecord['days'] = [];
+    // The private rows of the next few days are requested while one day is checked, so the
+    // state reads overlap the work (a peer's shim queues them; the results are the same).
+    const rowKey = (report: ReportRecord) => key(ctx, PRIVATE_KEY.reportRows, [nodeId, report.day, versionAttr(report.version)]);
+    const reported = daysOf(month).filter((d) => reports.has(d));
+    const fetches = new Map<string, Promise<Uint8Array>>();
+    const fetchAhead = (from: number) => {
+      for (let i = from; i < Math.min(from + PREFETCH_DAYS, reported.length); i++) {
+        if (!fetches.has(reported[i])) fetches.set(reported[i], ctx.stub.getPrivateData(collection, rowKey(reports.get(reported[i])!)));
+      }
+    };
     for (const day of daysOf(month)) {
       const report = reports.get(day);
       if (!report) {
         if (!missing.has(day)) throw new Error(`${what}: no report for ${day}; submit it or list it in missingDays`);
         continue;
       }
-      const raw = await ctx.stub.getPrivateData(collection, key(ctx, PRIVATE_KEY.reportRows, [nodeId, day, versionAttr(report.version)]));
+      fetchAhead(reported.indexOf(day));
+      const raw = await fetches.get(day)!;
+      fetches.delete(day);
       if (!raw || raw.length === 0) throw new Error(`${what}: the private rows of ${day} are not available in collection ${collection}`);
-      const rows = JSON.parse(Buffer.from(raw).toString('utf8')) as ReportRow[];
-      checkTotals(rows, report.artistTotals, `${what}: reconciliation of ${day}`);
+      const bytes = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+      const rows = JSON.parse(bytes.toString('utf8')) as ReportRow[];
+      listening.addDay(rows, report.artistTotals, `${what}: reconciliation of ${day}`);
       // Submit stores the rows in their canonical form, so the stored bytes hash to the report's
       // hash directly (one native pass, no re-serialisation); anything else is re-canonicalised.
-      if (sha256Hex(raw) !== report.hash && reportRowsHash(rows) !== report.hash) {
+      if (sha256Hex(bytes) !== report.hash && reportRowsHash(rows) !== report.hash) {
         throw new Error(`${what}: reconciliation of ${day}: private rows do not match the report hash`);
-      }
-      for (const r of rows) {
-        const perArtist = listening.get(r.pseudonym) ?? new Map<string, number>();
-        addTo(perArtist, r.artist, r.seconds);
-        listening.set(r.pseudonym, perArtist);
       }
       days.push({ day, version: report.version, hash: report.hash });
     }
@@ -214,7 +294,7 @@ export class MonthCloseContract extends Contract {
     for (const h of held) {
       const pairKey = `${h.pseudonym}\u0000${h.artist}`;
       addTo(heldSum, pairKey, h.seconds);
-      const listened = listening.get(h.pseudonym)?.get(h.artist) ?? 0;
+      const listened = listening.secondsOf(h.pseudonym, h.artist);
       if ((heldSum.get(pairKey) ?? 0) > listened) {
         throw new Error(`${what}: held seconds for artist "${h.artist}" exceed that listener's ${listened} qualified seconds in ${month}`);
       }
@@ -222,12 +302,12 @@ export class MonthCloseContract extends Contract {
     }
 
     // 3. Subscriptions and carried-in credits.
-    const subs = (await listJson<SubscriptionRecord>(ctx, KEY.subscription, [nodeId, month])).filter((s) => s.status === 'active');
-    const credits = await listPrivateJson<CreditRecord>(ctx, collection, PRIVATE_KEY.credit, [nodeId, month]);
-    const currencies = new Set([...subs.map((s) => s.currency), ...credits.map((c) => c.currency)]);
+    const subs = await subsRead;
+    const credits = await creditsRead;
+    const currencies = new Set([...subs.currencies, ...credits.map((c) => c.currency)]);
     if (currencies.size > 1) throw new Error(`${what}: subscriptions of ${month} mix currencies (${[...currencies].sort().join(', ')})`);
     const currency = currencies.size ? [...currencies][0] : null;
-    const subBy = new Map(subs.map((s) => [s.pseudonym, s]));
+    const subBy = subs.amounts;
     const creditBy = new Map<string, number>();
     for (const c of credits) addTo(creditBy, c.pseudonym, c.amount);
     const pseudonyms = [...new Set([...subBy.keys(), ...creditBy.keys()])].sort(compareKeys);
@@ -236,26 +316,31 @@ export class MonthCloseContract extends Contract {
     const next = nextMonth(month);
     const now = txTime(ctx).iso;
     const txId = ctx.stub.getTxID();
-    const perSubscription: SubscriptionDetail[] = [];
+    // Each detail is serialised and encoded once, as it is made: the same canonical bytes are
+    // stored (in chunks) and hashed, and only what later steps need is kept.
+    const json = detailSerializer(nodeId, month);
+    const details = new CanonicalArrayChunker(DETAIL_CHUNK);
+    const firstPseudonyms: string[] = [];
+    let detailCount = 0;
+    const rolledOverBy: [string, number][] = [];
     const payouts = new Map<string, number>();
     const heldByArtist = new Map<string, number>();
     const totals = { gross: 0, creditsIn: 0, nodeFee: 0, rolledOver: 0, toNode: 0, refunded: 0, held: 0 };
     for (const pseudonym of pseudonyms) {
-      const sub = subBy.get(pseudonym);
+      const amount = subBy.get(pseudonym);
       const creditIn = creditBy.get(pseudonym) ?? 0;
-      const perArtist = listening.get(pseudonym) ?? new Map<string, number>();
       const split = splitSubscription({
-        amount: sub?.amount ?? 0,
-        nodeFee: sub ? nodeFee : 0,
+        amount: amount ?? 0,
+        nodeFee: amount !== undefined ? nodeFee : 0,
         credit: creditIn,
-        artistSeconds: [...perArtist].map(([artist, seconds]) => ({ artist, seconds })),
+        artistSeconds: listening.artistSeconds(pseudonym),
         held: heldBy.get(pseudonym) ?? [],
       });
       const detail: SubscriptionDetail = {
         nodeId,
         month,
         pseudonym,
-        subscribed: Boolean(sub),
+        subscribed: amount !== undefined,
         amount: split.amount,
         creditIn,
         nodeFee: split.nodeFee,
@@ -266,7 +351,9 @@ export class MonthCloseContract extends Contract {
         toNode: policy === 'node' ? split.unallocated : 0,
         refunded: policy === 'refund' ? split.unallocated : 0,
       };
-      perSubscription.push(detail);
+      if (detailCount++ % DETAIL_CHUNK === 0) firstPseudonyms.push(pseudonym);
+      details.add(json(detail));
+      if (detail.rolledOver > 0) rolledOverBy.push([pseudonym, detail.rolledOver]);
       for (const a of split.artists) addTo(payouts, a.artist, a.amount);
       for (const h of split.held) addTo(heldByArtist, h.artist, h.amount);
       totals.gross += split.amount;
@@ -282,15 +369,14 @@ export class MonthCloseContract extends Contract {
     }
 
     const payoutList = sortedEntries(payouts, (v) => v > 0);
-    // Each detail is serialised once: the same canonical text is stored and hashed.
-    const detailTexts = perSubscription.map((d) => canonicalJson(d));
+    const stored = details.finish();
     const statement: StatementRecord = {
       nodeId,
       month,
       currency,
       policy,
       nodeFee,
-      subscriptions: subs.length,
+      subscriptions: subs.amounts.size,
       grossTotal: totals.gross,
       creditsIn: totals.creditsIn,
       nodeFeeTotal: totals.nodeFee,
@@ -304,7 +390,7 @@ export class MonthCloseContract extends Contract {
       days,
       missingDays,
       collection,
-      hash: canonicalArrayHash(detailTexts),
+      hash: stored.hash,
       closedAt: now,
       txId,
     };
@@ -318,18 +404,18 @@ export class MonthCloseContract extends Contract {
     const creditsOut = new Map<string, number>();
     if (totals.rolledOver > 0) {
       const mapping = nextPseudonyms(ctx, what);
-      for (const detail of perSubscription) {
-        if (detail.rolledOver <= 0) continue;
-        const to = mapping.get(detail.pseudonym);
+      for (const [pseudonym, amount] of rolledOverBy) {
+        const to = mapping.get(pseudonym);
         if (!to) throw new Error(`${what}: a rolled-over pseudonym has no next-month pseudonym in the transient "nextPseudonyms" map`);
-        addTo(creditsOut, to, detail.rolledOver);
+        addTo(creditsOut, to, amount);
       }
     }
 
     // 5. Write (each key once, in a fixed order).
-    for (let i = 0; i < perSubscription.length; i++) {
-      await ctx.stub.putPrivateData(collection, key(ctx, PRIVATE_KEY.closeDetail, [nodeId, month, perSubscription[i].pseudonym]), Buffer.from(detailTexts[i], 'utf8'));
+    for (let c = 0; c < stored.chunks.length; c++) {
+      await ctx.stub.putPrivateData(collection, key(ctx, PRIVATE_KEY.closeDetails, [nodeId, month, chunkAttr(c)]), stored.chunks[c]);
     }
+    await putPrivateJson(ctx, collection, PRIVATE_KEY.closeDetailIndex, [nodeId, month], { chunkSize: DETAIL_CHUNK, firstPseudonyms });
     for (const [pseudonym, amount] of [...creditsOut].sort(([a], [b]) => compareKeys(a, b))) {
       const credit: CreditRecord = { nodeId, month: next, pseudonym, amount, currency: currency ?? '', fromMonth: month, txId };
       await putPrivateJson(ctx, collection, PRIVATE_KEY.credit, [nodeId, next, pseudonym], credit);
@@ -364,7 +450,19 @@ export class MonthCloseContract extends Contract {
   public async getSubscriptionDetail(ctx: Context, nodeId: string, month: string, pseudonym: string): Promise<string> {
     checkMonth(month, 'getSubscriptionDetail');
     const node = await requireNodeCaller(ctx, nodeId, 'getSubscriptionDetail');
-    return ok(await getPrivateJson<SubscriptionDetail>(ctx, rowsCollection(node.organisation), PRIVATE_KEY.closeDetail, [nodeId, month, pseudonym]));
+    const collection = rowsCollection(node.organisation);
+    const index = await getPrivateJson<{ firstPseudonyms: string[] }>(ctx, collection, PRIVATE_KEY.closeDetailIndex, [nodeId, month]);
+    if (!index) return ok(null);
+    // The chunk is the last one whose first pseudonym is not after this one.
+    let lo = 0;
+    let hi = index.firstPseudonyms.length - 1;
+    if (hi < 0 || compareKeys(pseudonym, index.firstPseudonyms[0]) < 0) return ok(null);
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (compareKeys(index.firstPseudonyms[mid], pseudonym) <= 0) lo = mid;
+      else hi = mid - 1;
+    }
+    const chunk = await getPrivateJson<SubscriptionDetail[]>(ctx, collection, PRIVATE_KEY.closeDetails, [nodeId, month, chunkAttr(lo)]);
+    return ok(chunk?.find((d) => d.pseudonym === pseudonym) ?? null);
   }
 }
-

@@ -19,6 +19,7 @@ import {
   str,
   txTime,
 } from './lib/ledger.js';
+import { MonthListening } from './lib/month-listening.js';
 import { requireNode, requireNodeCaller } from './lib/registry.js';
 import { monthClosed } from './subscription-contract.js';
 import { artistTotalsOf, compareKeys, reportRowsHash, type ArtistTotal, type ReportRow } from './vendor/money/index.js';
@@ -82,23 +83,12 @@ export function parseRows(raw: unknown, what: string): ReportRow[] {
 /** Per-artist sums of rows, sorted by artist (the shared definition). */
 export const totalsOf = artistTotalsOf;
 
-/** Throws unless `totals` are exactly the per-artist sums of `rows` (any order, no duplicates). */
+/**
+ * Throws unless `totals` are exactly the per-artist sums of `rows` (any order, no duplicates): the
+ * one check, shared with the month close, which runs it while filing a month's rows.
+ */
 export function checkTotals(rows: readonly ReportRow[], totals: readonly ArtistTotal[], where: string): void {
-  const expected = totalsOf(rows);
-  const given = [...totals].sort((a, b) => compareKeys(a.artist, b.artist));
-  for (let i = 1; i < given.length; i++) {
-    if (given[i].artist === given[i - 1].artist) throw new Error(`${where}: artist "${given[i].artist}" appears twice in artistTotals`);
-  }
-  const byArtist = new Map(given.map((t) => [t.artist, t]));
-  for (const e of expected) {
-    const g = byArtist.get(e.artist);
-    if (!g) throw new Error(`${where}: rows list artist "${e.artist}" but artistTotals do not`);
-    if (g.seconds !== e.seconds || g.plays !== e.plays) {
-      throw new Error(`${where}: rows of artist "${e.artist}" sum to ${e.seconds}s/${e.plays} plays, artistTotals say ${g.seconds}s/${g.plays} plays`);
-    }
-    byArtist.delete(e.artist);
-  }
-  for (const extra of byArtist.keys()) throw new Error(`${where}: artistTotals list artist "${extra}" that no row has`);
+  new MonthListening().addDay(rows, totals, where);
 }
 
 @Info({ title: 'ReportContract', description: 'Daily listening reports: public per-artist totals, private per-listener rows' })

@@ -26,6 +26,14 @@ export const ledgerSchemaSql = `
     prev_hash text NOT NULL,
     hash text NOT NULL
   );
+  -- Values are large JSON (a day's private rows, chunks of close detail): lz4 compresses and
+  -- decompresses several times faster than the default pglz. Builds without lz4 keep pglz.
+  DO $$ BEGIN
+    IF (SELECT attcompression FROM pg_attribute WHERE attrelid = 'ledger_state'::regclass AND attname = 'value') <> 'l' THEN
+      ALTER TABLE ledger_state ALTER COLUMN value SET COMPRESSION lz4;
+    END IF;
+  EXCEPTION WHEN feature_not_supported OR invalid_parameter_value THEN NULL;
+  END $$;
   CREATE INDEX IF NOT EXISTS ledger_transactions_fn ON ledger_transactions (fn, block_number);
   CREATE INDEX IF NOT EXISTS ledger_transactions_creator ON ledger_transactions (creator_id, block_number);
 `;

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import fc from 'fast-check';
 
-import { allocate, canonicalArrayHash, canonicalHash, canonicalJson, reportRowsHash, splitSubscription, topArtists, writeCanonicalJson } from '../../shared/money/index.js';
+import { allocate, canonicalArrayChunks, canonicalHash, canonicalJson, reportRowsHash, splitSubscription, topArtists, writeCanonicalJson } from '../../shared/money/index.js';
 
 const RUNS = { numRuns: 300 };
 
@@ -70,6 +70,39 @@ test('allocate: exact with totals and weights whose products exceed 2^53 (BigInt
     ),
     { numRuns: 100 },
   );
+});
+
+/** Largest remainder written out plainly in BigInt, to check allocate's Number fast path against. */
+function referenceAllocate(total: number, weights: { key: string; weight: number }[]): { key: string; amount: number }[] {
+  const sum = weights.reduce((acc, w) => acc + BigInt(w.weight), 0n);
+  const parts = weights.map((w) => ({ key: w.key, floor: (BigInt(total) * BigInt(w.weight)) / sum, rem: (BigInt(total) * BigInt(w.weight)) % sum }));
+  let left = BigInt(total) - parts.reduce((acc, p) => acc + p.floor, 0n);
+  for (const p of [...parts].sort((a, b) => (a.rem === b.rem ? (a.key < b.key ? -1 : a.key > b.key ? 1 : 0) : a.rem > b.rem ? -1 : 1))) {
+    if (left === 0n) break;
+    p.floor += 1n;
+    left -= 1n;
+  }
+  return parts.map((p) => ({ key: p.key, amount: Number(p.floor) }));
+}
+
+test('allocate: the Number fast path (totals and weights below 2^26) gives exactly the BigInt parts, on both sides of the switch', () => {
+  fc.assert(
+    fc.property(totalArb, weightsArb, (total, weights) => {
+      assert.deepEqual(allocate(total, weights), referenceAllocate(total, weights));
+    }),
+    RUNS,
+  );
+  // totals and weights on either side of 2^26, where allocate switches between Number and BigInt
+  for (const total of [2 ** 26 - 1, 2 ** 26, 2 ** 26 + 1]) {
+    for (const weights of [
+      [{ key: 'a', weight: 2 ** 26 - 1 }, { key: 'b', weight: 3 }],
+      [{ key: 'a', weight: 2 ** 25 }, { key: 'b', weight: 2 ** 25 - 1 }, { key: 'c', weight: 1 }],
+      [{ key: 'a', weight: 2 ** 26 }, { key: 'b', weight: 7 }],
+    ]) {
+      assert.deepEqual(allocate(total, weights), referenceAllocate(total, weights), `${total} ${JSON.stringify(weights)}`);
+    }
+  }
+  assert.deepEqual(allocate(0, [{ key: 'a', weight: 0 }]), [{ key: 'a', amount: 0 }]);
 });
 
 test('allocate: ties on the remainder go to the smaller key, known values', () => {
@@ -173,7 +206,7 @@ test('canonicalJson sorts keys at every depth; the report hash ignores row order
   assert.equal(hash, createHash('sha256').update(canonical).digest('hex'));
 });
 
-test('streamed hashing: canonicalHash, canonicalArrayHash and writeCanonicalJson give the bytes and digest of canonicalJson', () => {
+test('streamed hashing: canonicalHash, canonicalArrayChunks and writeCanonicalJson give the bytes and digest of canonicalJson', () => {
   const sha = (s: string) => createHash('sha256').update(s).digest('hex');
   fc.assert(
     fc.property(fc.array(fc.jsonValue(), { maxLength: 40 }), (items) => {
@@ -182,7 +215,7 @@ test('streamed hashing: canonicalHash, canonicalArrayHash and writeCanonicalJson
       writeCanonicalJson(items, (p) => pieces.push(p));
       assert.equal(pieces.join(''), whole);
       assert.equal(canonicalHash(items), sha(whole));
-      assert.equal(canonicalArrayHash(items.map((i) => canonicalJson(i))), sha(whole));
+      assert.equal(canonicalArrayChunks(items.map((i) => canonicalJson(i)), 7).hash, sha(whole));
     }),
     { numRuns: 200 },
   );
@@ -193,7 +226,17 @@ test('streamed hashing: canonicalHash, canonicalArrayHash and writeCanonicalJson
   assert.ok(pieces.length > 1);
   assert.equal(pieces.join(''), canonicalJson(big));
   assert.equal(canonicalHash(big), sha(canonicalJson(big)));
-  assert.equal(canonicalArrayHash([]), sha('[]'));
+  assert.equal(canonicalArrayChunks([], 1).hash, sha('[]'));
+  // Stored in chunks: every chunk is a JSON array of its items, the hash is the whole array's.
+  const texts = big.map((b) => canonicalJson(b));
+  for (const size of [1, 7, 1000, 5000, 9999]) {
+    const { chunks, hash } = canonicalArrayChunks(texts, size);
+    assert.equal(chunks.length, Math.ceil(texts.length / size));
+    assert.equal(hash, sha(canonicalJson(big)));
+    assert.deepEqual(chunks.flatMap((c) => JSON.parse(c.toString('utf8'))), JSON.parse(canonicalJson(big)));
+  }
+  assert.deepEqual(canonicalArrayChunks([], 10), { chunks: [], hash: sha('[]') });
+  assert.throws(() => canonicalArrayChunks(texts, 0), /chunkSize must be a positive integer/);
   // The report hash is unchanged by streaming it.
   const rows = [{ pseudonym: 'b', artist: 'x', seconds: 3, plays: 1 }, { pseudonym: 'a', artist: 'y', seconds: 5, plays: 2 }];
   assert.equal(reportRowsHash(rows), sha('[{"artist":"y","plays":2,"pseudonym":"a","seconds":5},{"artist":"x","plays":1,"pseudonym":"b","seconds":3}]'));

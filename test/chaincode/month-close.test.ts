@@ -1,5 +1,6 @@
 // MonthCloseContract: reconciliation, the top-9 split, no-listening policies, held seconds, idempotency.
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
 import { test } from 'node:test';
 
 import { chaincode, monthDays, nextPseudonyms, ORG1, ORG2, submitDay, World, type Row } from './world.js';
@@ -241,4 +242,46 @@ test('property: for random months the statement balances and matches an independ
     ),
     { numRuns: 15 },
   );
+});
+
+test('detail of 2,050 subscriptions is stored in chunks; each listener\'s detail is found across chunk boundaries, hashed as one array', async () => {
+  const { DETAIL_CHUNK, detailSerializer } = createRequire(import.meta.url)('../../chaincode/dist/month-close-contract.js') as typeof import('../../chaincode/dist/month-close-contract.js');
+  const { canonicalJson, sha256Hex } = await import('../../shared/money/index.js');
+  const w = await setup();
+  const pseudonyms = Array.from({ length: 2050 }, (_, i) => `q${String(i).padStart(5, '0')}`);
+  for (const p of pseudonyms) await subscribe(w, p);
+  const rows: Row[] = pseudonyms.filter((_, i) => i % 3 !== 0).map((p, i) => ({ pseudonym: p, artist: art((i % 11) + 1), seconds: 40 + i, plays: 1 }));
+  const missingDays = await report(w, { '2026-10-05': rows });
+  const statement = await close(w, { missingDays }, MONTH, nextPseudonyms(pseudonyms));
+  assert.equal(statement.subscriptions, 2050);
+  const chunks = [...w.privateState.get('reportRows_Org1MSP')!.entries()].filter(([k]) => k.includes('closeDetails')).sort(([a], [b]) => (a < b ? -1 : 1));
+  assert.equal(chunks.length, Math.ceil(2050 / DETAIL_CHUNK), 'one private write per chunk, not per subscription');
+  const all = chunks.flatMap(([, v]) => JSON.parse(Buffer.from(v).toString('utf8')));
+  assert.deepEqual(all.map((d: { pseudonym: string }) => d.pseudonym), pseudonyms);
+  assert.equal(statement.hash, sha256Hex(canonicalJson(all)), 'the statement hash is the whole array\'s, whatever the chunking');
+  for (const i of [0, 1, DETAIL_CHUNK - 1, DETAIL_CHUNK, DETAIL_CHUNK + 1, 2 * DETAIL_CHUNK, 2049]) {
+    const d = await detail(w, pseudonyms[i]);
+    assert.equal(d.pseudonym, pseudonyms[i]);
+    assert.deepEqual(d, all[i]);
+    assert.equal(d.rolledOver > 0, i % 3 === 0, 'listeners without listening roll over, the others are paid');
+  }
+  for (const absent of ['a', 'q00000x', 'q99999', 'zz']) assert.equal(await detail(w, absent), null, absent);
+
+  // The hand-written serializer is canonicalJson for every detail shape the close produces.
+  const json = detailSerializer(N1, MONTH);
+  for (const d of all) assert.equal(json(d), canonicalJson(d));
+  const { default: fc } = await import('fast-check');
+  const share = fc.record({ artist: fc.string({ minLength: 1, maxLength: 12 }), seconds: fc.nat(), amount: fc.nat() });
+  fc.assert(
+    fc.property(
+      fc.record({
+        nodeId: fc.constant(N1), month: fc.constant(MONTH), pseudonym: fc.string({ maxLength: 20 }), subscribed: fc.boolean(),
+        amount: fc.nat(), creditIn: fc.nat(), nodeFee: fc.nat(), artists: fc.array(share, { maxLength: 9 }), held: fc.nat(),
+        heldArtists: fc.array(share, { maxLength: 3 }), rolledOver: fc.nat(), toNode: fc.nat(), refunded: fc.nat(),
+      }),
+      (d) => assert.equal(json(d), canonicalJson(d)),
+    ),
+    { numRuns: 300 },
+  );
+  assert.throws(() => json({ ...all[0], month: '2026-11' }), /another node or month/);
 });

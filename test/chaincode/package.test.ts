@@ -15,7 +15,7 @@ const require = createRequire(import.meta.url);
 
 export const FUNCTIONS: Record<string, Record<string, 'SUBMIT' | 'EVALUATE'>> = {
   NodeRegistryContract: { join: 'SUBMIT', get: 'EVALUATE', list: 'EVALUATE', listByCluster: 'EVALUATE' },
-  SubscriptionContract: { record: 'SUBMIT', cancel: 'SUBMIT', listForMonth: 'EVALUATE' },
+  SubscriptionContract: { record: 'SUBMIT', cancel: 'SUBMIT', listForMonth: 'EVALUATE', listCredits: 'EVALUATE' },
   ReportContract: { submit: 'SUBMIT', get: 'EVALUATE', listForMonth: 'EVALUATE', getRows: 'EVALUATE' },
   MonthCloseContract: { close: 'SUBMIT', getStatement: 'EVALUATE', payoutsForArtist: 'EVALUATE', getSubscriptionDetail: 'EVALUATE' },
   DisputeContract: { open: 'SUBMIT', vote: 'SUBMIT', replaceReviewer: 'SUBMIT', recordApplied: 'SUBMIT', get: 'EVALUATE', history: 'EVALUATE' },

@@ -116,6 +116,56 @@ test('a range read that gains a key before commit is a phantom conflict', async 
   await assert.rejects(ledger.commit({ ...sim, readOnly: false }), (e: LedgerError) => e.code === 'mvcc_conflict');
 });
 
+test('values that are not UTF-8 text (invalid bytes, NUL) read back byte for byte, alone and in ranges', async () => {
+  // The engine reads values as text when they are; these must fall back to bytea unchanged.
+  const c = new pg.Client({ connectionString: db.url });
+  await c.connect();
+  try {
+    await c.query(
+      `INSERT INTO ledger_state (collection, key, value, version) VALUES ('', 'bin1', '\\xff00fe'::bytea, 1), ('', 'bin2', '\\x00'::bytea, 1), ('', 'bin3', convert_to('héllo', 'UTF8'), 1)`,
+    );
+  } finally {
+    await c.end();
+  }
+  assert.equal(await ledger.evaluate('FixtureContract:getHex', ['bin1']), 'ff00fe');
+  assert.equal(await ledger.evaluate('FixtureContract:getHex', ['bin2']), '00');
+  assert.equal(await ledger.evaluate('FixtureContract:getHex', ['bin3']), Buffer.from('héllo').toString('hex'));
+  assert.deepEqual(await ledger.evaluate('FixtureContract:rangeHex', ['bin', 'bio']), ['bin1=ff00fe', 'bin2=00', `bin3=${Buffer.from('héllo').toString('hex')}`]);
+});
+
+test('one transaction writing 25,000 keys (more than one write batch) commits every value exactly', async () => {
+  const r = await ledger.submit('FixtureContract:putMany', ['many~', '25000', '37']);
+  const rows = await ledger.pool.query<{ n: string; bad: string; version: string }>(
+    `SELECT count(*) AS n, count(*) FILTER (WHERE length(value) <> 37 OR get_byte(value, 36) <> (substring(convert_from(key, 'UTF8') FROM 6)::int % 251)) AS bad, min(version) AS version
+       FROM ledger_state WHERE collection = '' AND key >= 'many~' AND key < 'many~~'`,
+  );
+  assert.equal(Number(rows.rows[0].n), 25000);
+  assert.equal(Number(rows.rows[0].bad), 0, 'every value landed under its own key');
+  assert.equal(Number(rows.rows[0].version), r.blockNumber);
+  // (bytes 0x0a and 0x8d: hex with letters, so the result is not read back as a JSON number)
+  assert.equal(await ledger.evaluate('FixtureContract:getHex', ['many~000010']), Buffer.alloc(37, 10).toString('hex'));
+  assert.equal(await ledger.evaluate('FixtureContract:getHex', ['many~024990']), Buffer.alloc(37, 24990 % 251).toString('hex'));
+});
+
+test('one transaction writing 40 MB of values (more than one write statement by size) commits every value exactly', async () => {
+  await ledger.submit('FixtureContract:putMany', ['big~', '40', '1000000']);
+  const r = await ledger.pool.query<{ n: string; bad: string }>(
+    `SELECT count(*) AS n, count(*) FILTER (WHERE length(value) <> 1000000 OR get_byte(value, 999999) <> substring(convert_from(key, 'UTF8') FROM 5)::int) AS bad
+       FROM ledger_state WHERE collection = '' AND key >= 'big~' AND key < 'big~~'`,
+  );
+  assert.deepEqual([Number(r.rows[0].n), Number(r.rows[0].bad)], [40, 0]);
+});
+
+test('a range read whose keys stay but one version changes is a conflict too', async () => {
+  await ledger.submit('FixtureContract:putItem', ['cy', 'a', '{"n":1}']);
+  await ledger.submit('FixtureContract:putItem', ['cy', 'b', '{"n":2}']);
+  const sim = await ledger.simulate('FixtureContract:listItems', ['cy']);
+  await ledger.submit('FixtureContract:putItem', ['cy', 'b', '{"n":2}']); // same value, new version
+  await assert.rejects(ledger.commit({ ...sim, readOnly: false }), (e: LedgerError) => e.code === 'mvcc_conflict');
+  const fresh = await ledger.simulate('FixtureContract:listItems', ['cy']);
+  await ledger.commit({ ...fresh, readOnly: false });
+});
+
 test('replaying a committed tx id is refused at commit; submit with a known id returns the recorded result', async () => {
   const first = await ledger.submit('FixtureContract:put', ['replay', 'once']);
   const sim = await ledger.simulate('FixtureContract:put', ['replay', 'twice'], { txId: first.txId });

@@ -20,7 +20,10 @@ export const KEY = {
 /** Private-data object types (inside the node organisation's collection). */
 export const PRIVATE_KEY = {
   reportRows: 'reportRows',
-  closeDetail: 'closeDetail',
+  /** A month close's per-subscription detail, in chunks of consecutive pseudonyms (one write per chunk, not per subscription). */
+  closeDetails: 'closeDetails',
+  /** The first pseudonym of each closeDetails chunk, to find a listener's chunk. */
+  closeDetailIndex: 'closeDetailIndex',
   /** A rolled-over credit, keyed by the receiving month's pseudonym (never public: it links two months). */
   credit: 'credit',
 } as const;

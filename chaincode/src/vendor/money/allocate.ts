@@ -51,6 +51,17 @@ export function allocate(total: number, weights: readonly Weight[]): Share[] {
   if (!Number.isSafeInteger(total) || total < 0) {
     throw new Error(`allocate: total must be a non-negative safe integer, got ${total}`);
   }
+  if (total < SMALL && weights.every((w) => typeof w.weight === 'number' && Number.isSafeInteger(w.weight) && w.weight >= 0 && w.weight < SMALL)) {
+    // Every product total*w and the sum stay below 2^52: Number arithmetic is exact and gives the
+    // same parts as BigInt (a month close runs this once per subscription).
+    checkKeys(weights);
+    const sum = weights.reduce((acc, w) => acc + (w.weight as number), 0);
+    if (sum === 0) {
+      if (total === 0) return weights.map((w) => ({ key: w.key, amount: 0 }));
+      throw new Error('allocate: weights sum to zero, nothing to split by');
+    }
+    if (total === 0 || sum < SMALL) return allocateSafe(total, sum, weights as { key: string; weight: number }[]);
+  }
   const seen = new Set<string>();
   const rows = weights.map((w, index) => {
     if (typeof w.key !== 'string') throw new Error('allocate: every weight needs a string key');
@@ -79,6 +90,34 @@ export function allocate(total: number, weights: readonly Weight[]): Share[] {
     left -= 1n;
   }
   return rows.map((r) => ({ key: r.key, amount: Number(r.floor) }));
+}
+
+/** 2^26: totals and weights below it keep every product and sum below 2^52, exact as Numbers. */
+const SMALL = 2 ** 26;
+
+function checkKeys(weights: readonly Weight[]): void {
+  const seen = new Set<string>();
+  for (const w of weights) {
+    if (typeof w.key !== 'string') throw new Error('allocate: every weight needs a string key');
+    if (seen.has(w.key)) throw new Error(`allocate: duplicate key "${w.key}"`);
+    seen.add(w.key);
+  }
+}
+
+function allocateSafe(total: number, sum: number, weights: { key: string; weight: number }[]): Share[] {
+  const rows = weights.map((w) => {
+    const product = total * w.weight;
+    const remainder = product % sum;
+    return { key: w.key, floor: (product - remainder) / sum, remainder };
+  });
+  let left = total - rows.reduce((acc, r) => acc + r.floor, 0);
+  const byRemainder = [...rows].sort((a, b) => (a.remainder === b.remainder ? compareKeys(a.key, b.key) : b.remainder - a.remainder));
+  for (const r of byRemainder) {
+    if (left === 0) break;
+    r.floor += 1;
+    left -= 1;
+  }
+  return rows.map((r) => ({ key: r.key, amount: r.floor }));
 }
 
 function checkSeconds(seconds: number, artist: string): void {

@@ -4,12 +4,32 @@ import { createHash } from 'node:crypto';
 
 import { compareKeys } from './allocate.js';
 
-/**
- * JSON with object keys sorted (code-unit order) at every depth, no whitespace. Arrays keep their
- * order; undefined properties are left out (as JSON.stringify does). Refuses what JSON cannot carry
- * exactly: non-finite numbers, bigints, functions.
- */
-export function canonicalJson(value: unknown): string {
+// Objects of one shape (the same keys in the same insertion order) recur by the hundred thousand
+// in a month close; their sorted key order is computed once per shape. Bounded, so arbitrary input
+// cannot grow it without limit; the output never depends on it.
+interface Shape {
+  /** The keys in code-unit order. */
+  keys: string[];
+  /** `"key":` for each of them, serialised once. */
+  heads: string[];
+}
+const shapes = new Map<string, Shape>();
+const SHAPE_CACHE_LIMIT = 1024;
+
+function shapeOf(obj: object): Shape {
+  const keys = Object.keys(obj);
+  const id = keys.join('\u0000');
+  let shape = shapes.get(id);
+  if (!shape) {
+    const sorted = keys.sort(compareKeys);
+    shape = { keys: sorted, heads: sorted.map((k) => `${JSON.stringify(k)}:`) };
+    if (shapes.size >= SHAPE_CACHE_LIMIT) shapes.clear();
+    shapes.set(id, shape);
+  }
+  return shape;
+}
+
+function appendCanonical(value: unknown): string {
   if (value === null) return 'null';
   switch (typeof value) {
     case 'string':
@@ -19,18 +39,37 @@ export function canonicalJson(value: unknown): string {
       if (!Number.isFinite(value)) throw new Error(`canonicalJson: non-finite number ${value}`);
       return JSON.stringify(value);
     case 'object': {
-      if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
-      const obj = value as Record<string, unknown>;
-      const parts: string[] = [];
-      for (const key of Object.keys(obj).sort(compareKeys)) {
-        if (obj[key] === undefined) continue;
-        parts.push(`${JSON.stringify(key)}:${canonicalJson(obj[key])}`);
+      if (Array.isArray(value)) {
+        let out = '[';
+        for (let i = 0; i < value.length; i++) {
+          if (i > 0) out += ',';
+          out += value[i] === undefined ? 'null' : appendCanonical(value[i]);
+        }
+        return out + ']';
       }
-      return `{${parts.join(',')}}`;
+      const obj = value as Record<string, unknown>;
+      const { keys, heads } = shapeOf(obj);
+      let out = '{';
+      for (let i = 0; i < keys.length; i++) {
+        const v = obj[keys[i]];
+        if (v === undefined) continue;
+        if (out.length > 1) out += ',';
+        out += heads[i] + appendCanonical(v);
+      }
+      return out + '}';
     }
     default:
       throw new Error(`canonicalJson: cannot serialize a ${typeof value}`);
   }
+}
+
+/**
+ * JSON with object keys sorted (code-unit order) at every depth, no whitespace. Arrays keep their
+ * order; undefined properties are left out (as JSON.stringify does). Refuses what JSON cannot carry
+ * exactly: non-finite numbers, bigints, functions.
+ */
+export function canonicalJson(value: unknown): string {
+  return appendCanonical(value);
 }
 
 export function sha256Hex(text: string | Uint8Array): string {
@@ -65,7 +104,7 @@ export function writeCanonicalJson(value: unknown, write: (piece: string) => voi
       const obj = v as Record<string, unknown>;
       let first = true;
       emit('{');
-      for (const key of Object.keys(obj).sort(compareKeys)) {
+      for (const key of shapeOf(obj).keys) {
         if (obj[key] === undefined) continue;
         if (!first) emit(',');
         first = false;
@@ -83,23 +122,49 @@ export function writeCanonicalJson(value: unknown, write: (piece: string) => voi
 }
 
 /**
- * sha256 hex of a JSON array given as its items' canonical JSON texts, in order: the same digest
- * as canonicalHash(items) when each text is canonicalJson(item). Lets a caller serialise each item
- * once and use the text both for storage and for the hash.
+ * Builds a JSON array from its items' canonical JSON texts, added one by one, as stored chunks of
+ * `chunkSize` items (each chunk itself a JSON array, UTF-8) and the sha256 hex of the whole array:
+ * the same digest as canonicalHash(items) when each text is canonicalJson(item), whatever the
+ * chunk size. Each text is encoded once and its bytes serve both the chunk and the hash, and no
+ * more than one chunk of text is held at a time.
  */
-export function canonicalArrayHash(itemTexts: readonly string[]): string {
-  const hash = createHash('sha256');
-  let buffer = '[';
-  for (let i = 0; i < itemTexts.length; i++) {
-    if (i > 0) buffer += ',';
-    buffer += itemTexts[i];
-    if (buffer.length >= 65_536) {
-      hash.update(buffer);
-      buffer = '';
-    }
+export class CanonicalArrayChunker {
+  readonly chunks: Buffer[] = [];
+  private readonly hash = createHash('sha256').update('[');
+  private text = '';
+  private inChunk = 0;
+
+  constructor(private readonly chunkSize: number) {
+    if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) throw new Error(`canonicalArrayChunks: chunkSize must be a positive integer, got ${chunkSize}`);
   }
-  hash.update(buffer + ']');
-  return hash.digest('hex');
+
+  add(itemText: string): void {
+    this.text = this.inChunk === 0 ? itemText : `${this.text},${itemText}`;
+    if (++this.inChunk === this.chunkSize) this.flush();
+  }
+
+  /** The chunks and the whole array's hash; adds nothing after. */
+  finish(): { chunks: Buffer[]; hash: string } {
+    this.flush();
+    return { chunks: this.chunks, hash: this.hash.update(']').digest('hex') };
+  }
+
+  private flush(): void {
+    if (this.inChunk === 0) return;
+    const chunk = Buffer.from(`[${this.text}]`, 'utf8');
+    if (this.chunks.length > 0) this.hash.update(',');
+    this.hash.update(chunk.subarray(1, chunk.length - 1));
+    this.chunks.push(chunk);
+    this.text = '';
+    this.inChunk = 0;
+  }
+}
+
+/** CanonicalArrayChunker over a list of texts at once. */
+export function canonicalArrayChunks(itemTexts: readonly string[], chunkSize: number): { chunks: Buffer[]; hash: string } {
+  const chunker = new CanonicalArrayChunker(chunkSize);
+  for (const text of itemTexts) chunker.add(text);
+  return chunker.finish();
 }
 
 /** sha256 hex of canonicalJson(value), streamed: the same digest as sha256Hex(canonicalJson(value)). */

@@ -12,4 +12,4 @@ export {
   type SubscriptionSplit,
   type Weight,
 } from './allocate.js';
-export { artistTotalsOf, canonicalArrayHash, canonicalHash, canonicalJson, canonicalReportRows, reportRowsHash, sha256Hex, writeCanonicalJson, type ArtistTotal, type ReportRow } from './canonical.js';
+export { artistTotalsOf, CanonicalArrayChunker, canonicalArrayChunks, canonicalHash, canonicalJson, canonicalReportRows, reportRowsHash, sha256Hex, writeCanonicalJson, type ArtistTotal, type ReportRow } from './canonical.js';
