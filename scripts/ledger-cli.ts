@@ -1,30 +1,36 @@
-// `npm run ledger -- <command>`: the auditors' and operators' view of the embedded ledger,
-// read straight from the ledger database. Commands:
-//   verify                                  recompute the hash chain; exit 1 at the first broken link
-//   transactions [--fn F] [--creator N] [--page P] [--limit L] [--format json|csv]
+// `npm run ledger -- <command>`: the auditors' and operators' view of the ledger: with the
+// embedded engine read straight from the ledger database, with the fabric engine from the
+// organisation's peer (its blocks through qscc, its state through the chaincode). Commands:
+//   verify                                  recompute the hash chain; exit 1 at the first broken block
+//   transactions [--fn F] [--creator N] [--from-block B] [--page P] [--limit L] [--format json|csv]
 //   tx <txId>                               one transaction with its read/write set
 //   statement <nodeId> <month> [--format json|csv]
 //   payouts <artistActorUri> [--format json|csv]
 //   dispute <disputeId>                     the dispute and its history
 //   recompute <nodeId> <month>              recompute a month's payouts from the ledger; exit 1 on mismatch
 //   outbox                                  this node's pending/rejected outbox rows (node database)
-// Options: --ledger-db URL (else LEDGER_DATABASE_URL, else the node's DATABASE_URL / config),
-//          --msp ID (identity for reads of private data; default: the node's organisation).
+// Options: --engine embedded|fabric (default: the node's ledger.engine / LEDGER_ENGINE);
+//          embedded: --ledger-db URL (else LEDGER_DATABASE_URL, else the node's DATABASE_URL / config),
+//                    --msp ID (identity for reads of private data; default: the node's organisation);
+//          fabric: the peer, client certificate and channel of `ledger.fabric` in the node's config.
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { loadConfig } from '../server/config/index.js';
 import { ledgerConfigOf } from '../server/ledger/config.js';
 import { EmbeddedLedger, ledgerPool } from '../server/ledger/embedded.js';
+import { FabricLedger } from '../server/ledger/fabric.js';
 import { loadContracts } from '../server/ledger/contracts.js';
-import { getTransactionDetail, listTransactions, recomputeMonth, toCsv } from '../server/ledger/audit.js';
+import { recomputeMonth, toCsv, transactionLogOf } from '../server/ledger/audit.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
+    engine: { type: 'string' },
     'ledger-db': { type: 'string' },
     msp: { type: 'string' },
     fn: { type: 'string' },
     creator: { type: 'string' },
+    'from-block': { type: 'string' },
     page: { type: 'string', default: '1' },
     limit: { type: 'string', default: '100' },
     format: { type: 'string', default: 'json' },
@@ -34,25 +40,41 @@ const { values, positionals } = parseArgs({
 
 const [command, ...rest] = positionals;
 const usage = () => {
-  process.stderr.write('usage: npm run ledger -- <verify|transactions|tx|statement|payouts|dispute|recompute|outbox> [args] [--ledger-db URL] [--format json|csv]\n');
+  process.stderr.write('usage: npm run ledger -- <verify|transactions|tx|statement|payouts|dispute|recompute|outbox> [args] [--engine embedded|fabric] [--ledger-db URL] [--format json|csv]\n');
   process.exit(2);
 };
 if (!command || values.help) usage();
 
 const config = loadConfig();
 const ledgerConfig = ledgerConfigOf(config);
-const url = values['ledger-db'] ?? ledgerConfig.databaseUrl ?? config.databaseUrl;
-if (!url) {
-  process.stderr.write('No ledger database: pass --ledger-db postgres://..., or set LEDGER_DATABASE_URL or DATABASE_URL.\n');
+const engine = values.engine ?? ledgerConfig.engine;
+const fail = (message: string): never => {
+  process.stderr.write(`${message}\n`);
   process.exit(2);
+};
+if (engine !== 'embedded' && engine !== 'fabric') fail(`--engine must be embedded or fabric, not "${engine}"`);
+const url = values['ledger-db'] ?? ledgerConfig.databaseUrl ?? config.databaseUrl;
+
+function openLedger(): EmbeddedLedger | FabricLedger {
+  if (engine === 'fabric') {
+    if (!ledgerConfig.fabric) return fail('The fabric engine needs ledger.fabric (peer endpoint, TLS root certificate, MSP id, client certificate and key, channel, chaincode) in the config named by NINETEN_CONFIG.');
+    if (values.msp && values.msp !== ledgerConfig.fabric.mspId) return fail(`With the fabric engine the MSP id is the client certificate's (${ledgerConfig.fabric.mspId}); --msp cannot change it.`);
+    return new FabricLedger(ledgerConfig.fabric);
+  }
+  if (!url) return fail('No ledger database: pass --ledger-db postgres://..., or set LEDGER_DATABASE_URL or DATABASE_URL.');
+  return new EmbeddedLedger({
+    pool: ledgerPool(url, 2),
+    contracts: () => loadContracts(),
+    identity: { mspId: values.msp ?? ledgerConfig.mspId, nodeId: `${config.publicUrl}/ap/actor` },
+    channel: ledgerConfig.channel,
+  });
 }
-const pool = ledgerPool(url, 2);
-const ledger = new EmbeddedLedger({
-  pool,
-  contracts: () => loadContracts(),
-  identity: { mspId: values.msp ?? ledgerConfig.mspId, nodeId: `${config.publicUrl}/ap/actor` },
-  channel: ledgerConfig.channel,
-});
+let ledger: EmbeddedLedger | FabricLedger;
+try {
+  ledger = openLedger();
+} catch (err) {
+  ledger = fail(`Cannot open the ledger: ${(err as Error).message}`); // e.g. a certificate path that does not exist
+}
 
 const out = (v: unknown) => process.stdout.write(JSON.stringify(v, null, 2) + '\n');
 const csvOrJson = (json: unknown, rows: Record<string, unknown>[], columns?: string[]) =>
@@ -65,7 +87,7 @@ let exitCode = 0;
 try {
   switch (command) {
     case 'verify': {
-      const r = await ledger.verify();
+      const r = await transactionLogOf(ledger).verify();
       out(r);
       if (!r.ok) {
         process.stderr.write(`chain broken at block ${r.brokenAt} (tx ${r.txId}): ${r.reason}\n`);
@@ -75,13 +97,16 @@ try {
     }
     case 'transactions': {
       const limit = Number(values.limit);
-      const r = await listTransactions(pool, { fn: values.fn, creator: values.creator, limit, offset: (Number(values.page) - 1) * limit });
-      csvOrJson(r, r.data as unknown as Record<string, unknown>[], ['blockNumber', 'txId', 'fn', 'creatorMsp', 'creatorId', 'timestamp', 'args', 'hash', 'prevHash']);
+      const fromBlock = values['from-block'] === undefined ? undefined : Number(values['from-block']);
+      if (fromBlock !== undefined && !(Number.isInteger(fromBlock) && fromBlock >= 0)) fail('--from-block must be a block number (0 or more)');
+      const r = await transactionLogOf(ledger).list({ fn: values.fn, creator: values.creator, fromBlock, limit, offset: (Number(values.page) - 1) * limit });
+      const columns = ['blockNumber', 'txId', 'fn', 'creatorMsp', 'creatorId', 'timestamp', 'args', 'hash', 'prevHash'];
+      csvOrJson(r, r.data as unknown as Record<string, unknown>[], engine === 'fabric' ? [...columns, 'validationCode'] : columns);
       break;
     }
     case 'tx': {
       need(1);
-      const tx = await getTransactionDetail(pool, rest[0]);
+      const tx = await transactionLogOf(ledger).get(rest[0]);
       if (!tx) throw new Error(`no transaction ${rest[0]}`);
       out(tx);
       break;
@@ -113,7 +138,9 @@ try {
       break;
     }
     case 'outbox': {
-      const db = new pg.Client({ connectionString: config.databaseUrl ?? url });
+      const nodeDb = config.databaseUrl ?? url;
+      if (!nodeDb) throw new Error('No node database: set DATABASE_URL.');
+      const db = new pg.Client({ connectionString: nodeDb });
       await db.connect();
       try {
         const r = await db.query("SELECT id, fn, status, attempts, created_at, submitted_at, tx_id, last_error FROM ledger_outbox WHERE status <> 'done' ORDER BY id");
@@ -130,6 +157,6 @@ try {
   process.stderr.write(`${(err as Error).message}\n`);
   exitCode = 1;
 } finally {
-  await pool.end();
+  await ledger.close();
 }
 process.exit(exitCode);

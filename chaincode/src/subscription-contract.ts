@@ -1,8 +1,9 @@
 // SubscriptionContract: a listener's paid month at a node (pseudonymous), recorded before month close.
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
 
-import { checkMonth, exists, getJson, int, KEY, listJson, oneOf, ok, parseJsonArg, putJson, str, txTime } from './lib/ledger.js';
+import { checkMonth, exists, getJson, int, KEY, listJson, listPrivateJson, oneOf, ok, parseJsonArg, PRIVATE_KEY, putJson, rowsCollection, str, txTime } from './lib/ledger.js';
 import { requireNode, requireNodeCaller } from './lib/registry.js';
+import type { CreditRecord } from './month-close-contract.js';
 
 export interface SubscriptionRecord {
   nodeId: string;
@@ -99,5 +100,18 @@ export class SubscriptionContract extends Contract {
     await requireNode(ctx, nodeId, 'listForMonth');
     checkMonth(month, 'listForMonth');
     return ok(await listJson<SubscriptionRecord>(ctx, KEY.subscription, [nodeId, month]));
+  }
+
+  /**
+   * listCredits(nodeId, month): the credits rolled over into the month (written by the previous
+   * month's close, keyed by this month's pseudonyms), so an auditor can recompute the month.
+   * Private data: the node's own organisation only.
+   */
+  @Transaction(false)
+  @Returns('string')
+  public async listCredits(ctx: Context, nodeId: string, month: string): Promise<string> {
+    checkMonth(month, 'listCredits');
+    const node = await requireNodeCaller(ctx, nodeId, 'listCredits');
+    return ok(await listPrivateJson<CreditRecord>(ctx, rowsCollection(node.organisation), PRIVATE_KEY.credit, [nodeId, month]));
   }
 }

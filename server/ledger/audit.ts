@@ -1,10 +1,15 @@
 // What auditors read: the transaction log (paged, filtered), the chain check, public
 // records by key, and the independent recomputation of a month's payouts from the
 // ledger's own data (reports, private rows, subscriptions, credits and the close
-// transaction's arguments) with the shared money split.
+// transaction's arguments) with the shared money split. Each engine supplies the data:
+// the embedded engine from its tables, the fabric engine from the chaincode's read
+// functions and the peer's blocks (fabric-blocks.ts, fabric-recompute-source.ts).
 import type pg from 'pg';
 import { canonicalHash, compareKeys, reportRowsHash, splitSubscription, type ReportRow } from '../../shared/money/index.js';
 import type { EmbeddedLedger } from './embedded.js';
+import type { FabricLedger } from './fabric.js';
+import type { VerifyReport } from './chain.js';
+import { chaincodeRecomputeSource } from './fabric-recompute-source.js';
 import { PUBLIC } from './stub.js';
 
 export interface TxSummary {
@@ -17,6 +22,34 @@ export interface TxSummary {
   timestamp: string;
   hash: string;
   prevHash: string;
+  /** Fabric's validation code (VALID, MVCC_READ_CONFLICT, ...): a peer's blocks also hold the transactions that failed validation. Fabric engine only. */
+  validationCode?: string;
+}
+
+export interface TxDetail extends TxSummary {
+  channel: string;
+  argsHash: string;
+  rwset: unknown;
+  events: { name: string; payload: string }[];
+  result: string;
+}
+
+/** The transaction log as auditors read it, whichever engine keeps it. */
+export interface TransactionLog {
+  list(f: TxFilter): Promise<{ total: number; data: TxSummary[] }>;
+  get(txId: string): Promise<TxDetail | undefined>;
+  /** Recomputes every block's hashes and links, in order; reports the first broken block. */
+  verify(): Promise<VerifyReport>;
+}
+
+/** The embedded engine's log is its `ledger_transactions` table; a Fabric peer's is its blocks. */
+export function transactionLogOf(ledger: EmbeddedLedger | FabricLedger): TransactionLog {
+  if (ledger.engine === 'fabric') return ledger.blocks;
+  return {
+    list: (f) => listTransactions(ledger.pool, f),
+    get: (txId) => getTransactionDetail(ledger.pool, txId),
+    verify: () => ledger.verify(),
+  };
 }
 
 export interface TxFilter {
@@ -53,7 +86,7 @@ function summary(r: Record<string, any>): TxSummary {
   };
 }
 
-export async function getTransactionDetail(pool: pg.Pool, txId: string) {
+export async function getTransactionDetail(pool: pg.Pool, txId: string): Promise<TxDetail | undefined> {
   const r = await pool.query('SELECT * FROM ledger_transactions WHERE tx_id = $1', [txId]);
   const row = r.rows[0];
   if (!row) return undefined;
@@ -82,7 +115,7 @@ async function stateList<T>(pool: pg.Pool, collection: string, prefix: string): 
   return r.rows.map((x) => JSON.parse(x.value.toString('utf8')) as T);
 }
 
-interface Statement {
+export interface Statement {
   nodeId: string;
   month: string;
   policy: 'rollover' | 'node' | 'refund';
@@ -106,25 +139,62 @@ export interface RecomputeReport {
 }
 
 /**
+ * Where a recomputation reads the ledger's data. Private reads (`reportRows`, `credits`)
+ * answer null when this identity cannot read the node's collection.
+ */
+export interface RecomputeSource {
+  statement(nodeId: string, month: string): Promise<Statement | null>;
+  /** The arguments of a committed, valid transaction; null when the log has none with that id. */
+  transactionArgs(txId: string): Promise<string[] | null>;
+  /** A day's private report rows at a report version. */
+  reportRows(collection: string, nodeId: string, day: string, version: number): Promise<ReportRow[] | null>;
+  /** The month's subscriptions, active and cancelled. */
+  subscriptions(nodeId: string, month: string): Promise<{ pseudonym: string; amount: number; status: string }[]>;
+  /** Credits rolled over into the month (private: keyed by the month's pseudonyms). */
+  credits(collection: string, nodeId: string, month: string): Promise<{ pseudonym: string; amount: number }[] | null>;
+  payout(artist: string, nodeId: string, month: string): Promise<{ amount: number } | null>;
+}
+
+/** The embedded engine's world state and log, read straight from its tables. */
+export function postgresRecomputeSource(pool: pg.Pool): RecomputeSource {
+  return {
+    statement: (nodeId, month) => stateJson<Statement>(pool, PUBLIC, compositeKey('statement', [nodeId, month])),
+    async transactionArgs(txId) {
+      const r = await pool.query<{ args: string }>('SELECT args FROM ledger_transactions WHERE tx_id = $1', [txId]);
+      return r.rows[0] ? (JSON.parse(r.rows[0].args) as string[]) : null;
+    },
+    reportRows: (collection, nodeId, day, version) =>
+      stateJson<ReportRow[]>(pool, `private:${collection}`, compositeKey('reportRows', [nodeId, day, `v${String(version).padStart(6, '0')}`])),
+    subscriptions: (nodeId, month) => stateList(pool, PUBLIC, compositeKey('subscription', [nodeId, month])),
+    credits: (collection, nodeId, month) => stateList(pool, `private:${collection}`, compositeKey('credit', [nodeId, month])),
+    payout: (artist, nodeId, month) => stateJson<{ amount: number }>(pool, PUBLIC, compositeKey('payout', [artist, nodeId, month])),
+  };
+}
+
+export function recomputeSourceOf(ledger: EmbeddedLedger | FabricLedger): RecomputeSource {
+  return ledger.engine === 'fabric' ? chaincodeRecomputeSource(ledger, ledger.blocks) : postgresRecomputeSource(ledger.pool);
+}
+
+/**
  * Recomputes a closed month of a node from the ledger: the report rows of the day
  * versions the statement names (checked against their hashes), the month's active
  * subscriptions and carried-in credits, and the held seconds and policy given to the
  * close transaction, split with the shared `splitSubscription`. Reads the node's
  * private collection, so it runs where that collection is (the node's organisation).
  */
-export async function recomputeMonth(ledger: EmbeddedLedger, nodeId: string, month: string): Promise<RecomputeReport | undefined> {
-  const pool = ledger.pool;
-  const statement = await stateJson<Statement>(pool, PUBLIC, compositeKey('statement', [nodeId, month]));
+export async function recomputeMonth(ledger: EmbeddedLedger | FabricLedger, nodeId: string, month: string): Promise<RecomputeReport | undefined> {
+  const source = recomputeSourceOf(ledger);
+  const statement = await source.statement(nodeId, month);
   if (!statement) return undefined;
   const problems: string[] = [];
-  const closeTx = await pool.query<{ args: string }>('SELECT args FROM ledger_transactions WHERE tx_id = $1', [statement.txId]);
+  const closeArgs = await source.transactionArgs(statement.txId);
   let held: { pseudonym: string; artist: string; seconds: number }[] = [];
-  if (!closeTx.rows[0]) problems.push(`the close transaction ${statement.txId} is not in the log`);
-  else held = (JSON.parse(JSON.parse(closeTx.rows[0].args)[0]).held ?? []) as typeof held;
+  if (!closeArgs) problems.push(`the close transaction ${statement.txId} is not in the log`);
+  else held = (JSON.parse(closeArgs[0]).held ?? []) as typeof held;
 
   const listening = new Map<string, Map<string, number>>();
   for (const d of statement.days) {
-    const rows = await stateJson<ReportRow[]>(pool, `private:${statement.collection}`, compositeKey('reportRows', [nodeId, d.day, `v${String(d.version).padStart(6, '0')}`]));
+    const rows = await source.reportRows(statement.collection, nodeId, d.day, d.version);
     if (!rows) {
       problems.push(`private rows of ${d.day} v${d.version} are not readable here`);
       continue;
@@ -136,9 +206,11 @@ export async function recomputeMonth(ledger: EmbeddedLedger, nodeId: string, mon
       listening.set(r.pseudonym, m);
     }
   }
-  const subs = (await stateList<{ pseudonym: string; amount: number; status: string }>(pool, PUBLIC, compositeKey('subscription', [nodeId, month]))).filter((s) => s.status === 'active');
+  const subs = (await source.subscriptions(nodeId, month)).filter((s) => s.status === 'active');
   // Rolled-over credits are private (keyed by this month's pseudonym, they would link two months).
-  const credits = await stateList<{ pseudonym: string; amount: number }>(pool, `private:${statement.collection}`, compositeKey('credit', [nodeId, month]));
+  const carried = await source.credits(statement.collection, nodeId, month);
+  if (!carried) problems.push(`credits carried into ${month} are not readable here`);
+  const credits = carried ?? [];
   const subBy = new Map(subs.map((s) => [s.pseudonym, s]));
   const creditBy = new Map<string, number>();
   for (const c of credits) creditBy.set(c.pseudonym, (creditBy.get(c.pseudonym) ?? 0) + c.amount);
@@ -178,7 +250,7 @@ export async function recomputeMonth(ledger: EmbeddedLedger, nodeId: string, mon
   const names = [...new Set([...recorded.keys(), ...[...recomputed].filter(([, v]) => v > 0).map(([k]) => k)])].sort(compareKeys);
   const artists = [];
   for (const artist of names) {
-    const payout = await stateJson<{ amount: number }>(pool, PUBLIC, compositeKey('payout', [artist, nodeId, month]));
+    const payout = await source.payout(artist, nodeId, month);
     const r = recorded.get(artist) ?? 0;
     const c = recomputed.get(artist) ?? 0;
     artists.push({ artist, recorded: r, payoutRecord: payout?.amount ?? null, recomputed: c, matches: r === c && (payout?.amount ?? 0) === c });

@@ -1,5 +1,6 @@
 // The fabric engine: the same Ledger interface over @hyperledger/fabric-gateway to a
-// real peer (endpoint, TLS root cert, MSP id, certificate, key, channel, chaincode).
+// real peer (endpoint, TLS root cert, MSP id, certificate, key, channel, chaincode), and
+// the peer's blocks (through qscc) as the auditors' transaction log.
 import { readFileSync } from 'node:fs';
 import { createPrivateKey } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
@@ -8,6 +9,7 @@ import type { Logger } from '../logger.js';
 import type { LedgerConfig } from './config.js';
 import { LedgerError, decodeResult, type Ledger, type SubmitOptions, type SubmitResult } from './types.js';
 import type { OutboxRow } from './outbox.js';
+import { FabricBlocks } from './fabric-blocks.js';
 
 type FabricConfig = NonNullable<LedgerConfig['fabric']>;
 
@@ -49,6 +51,8 @@ export class FabricLedger implements Ledger {
   private readonly client: grpc.Client;
   private readonly gateway: Gateway;
   private readonly contract: Contract;
+  /** The peer's blocks of the channel: the transaction log auditors list and verify. */
+  readonly blocks: FabricBlocks;
 
   constructor(
     readonly config: FabricConfig,
@@ -66,7 +70,20 @@ export class FabricLedger implements Ledger {
       submitOptions: () => ({ deadline: Date.now() + 10_000 }),
       commitStatusOptions: () => ({ deadline: Date.now() + 60_000 }),
     });
-    this.contract = this.gateway.getNetwork(config.channel).getContract(config.chaincode);
+    const network = this.gateway.getNetwork(config.channel);
+    this.contract = network.getContract(config.chaincode);
+    const qscc = network.getContract('qscc');
+    this.blocks = new FabricBlocks(
+      async (fn, args) => {
+        try {
+          return await qscc.evaluateTransaction(fn, ...args);
+        } catch (err) {
+          throw toLedgerError(err);
+        }
+      },
+      config.channel,
+      config.chaincode,
+    );
   }
 
   async evaluate(fn: string, args: string[], opts: { transient?: Record<string, string> } = {}): Promise<unknown> {

@@ -24,8 +24,12 @@ export const ledgerOpenApi: OpenApiFragment = {
         creatorMsp: { type: 'string' },
         creatorId: { type: 'string', description: "the submitting node's ledger identity" },
         timestamp: { type: 'string', format: 'date-time' },
-        hash: { type: 'string' },
-        prevHash: { type: 'string' },
+        hash: { type: 'string', description: "the block's hash (fabric engine: SHA-256 of the block header's ASN.1 DER encoding)" },
+        prevHash: { type: 'string', description: "the previous block's hash (fabric engine: the header's previous_hash; empty for block 0)" },
+        validationCode: {
+          type: 'string',
+          description: "fabric engine only: Fabric's validation code (VALID, MVCC_READ_CONFLICT, DUPLICATE_TXID, ...); a peer's blocks also hold transactions that failed validation, which changed nothing",
+        },
       },
     },
     LedgerVerifyReport: {
@@ -64,7 +68,8 @@ export const ledgerOpenApi: OpenApiFragment = {
     '/api/v1/ledger/transactions': {
       get: {
         tags,
-        summary: 'List ledger transactions in block order (auditor; embedded engine)',
+        summary: 'List ledger transactions in block order (auditor)',
+        description: "The embedded engine's transaction log, or with the fabric engine the chaincode's transactions in the peer's blocks (read through qscc), with their validation codes.",
         security: bearer,
         parameters: [
           q('fn', 'only this function (Contract:function) or contract (Contract)', false),
@@ -78,7 +83,7 @@ export const ledgerOpenApi: OpenApiFragment = {
           200: csvOr('A page of transactions', { type: 'object', properties: { total: { type: 'integer' }, page: { type: 'integer' }, limit: { type: 'integer' }, data: { type: 'array', items: ref('LedgerTransaction') } } }),
           401: problem('Not signed in'),
           403: problem('Not an auditor'),
-          501: problem('Not available with the fabric engine'),
+          503: problem('Ledger unavailable'),
         },
       },
     },
@@ -88,15 +93,22 @@ export const ledgerOpenApi: OpenApiFragment = {
         summary: 'One transaction with its read/write set, events and result (auditor)',
         security: bearer,
         parameters: [{ name: 'txId', in: 'path', required: true, schema: { type: 'string', pattern: '^[0-9a-f]{64}$' } }],
-        responses: { 200: json('The transaction', anyObject), 401: problem('Not signed in'), 403: problem('Not an auditor'), 404: problem('No such transaction') },
+        responses: {
+          200: json('The transaction: the list fields plus channel, argsHash, rwset (reads, ranges, writes; private keys and values only as hashes), events and result', anyObject),
+          401: problem('Not signed in'),
+          403: problem('Not an auditor'),
+          404: problem('No such transaction'),
+          503: problem('Ledger unavailable'),
+        },
       },
     },
     '/api/v1/ledger/verify': {
       get: {
         tags,
         summary: 'Recompute the hash chain and report the first broken link (auditor)',
+        description: "Fabric engine: every block from the genesis block, by Fabric's rules (data_hash over the block's envelopes, previous_hash = hash of the previous header, the last header's hash = the peer's current block hash).",
         security: bearer,
-        responses: { 200: json('Verification report', ref('LedgerVerifyReport')), 401: problem('Not signed in'), 403: problem('Not an auditor') },
+        responses: { 200: json('Verification report', ref('LedgerVerifyReport')), 401: problem('Not signed in'), 403: problem('Not an auditor'), 503: problem('Ledger unavailable') },
       },
     },
     '/api/v1/ledger/nodes': {
@@ -147,10 +159,10 @@ export const ledgerOpenApi: OpenApiFragment = {
     '/api/v1/ledger/recompute': {
       get: {
         tags,
-        summary: "Recompute a closed month's payouts from the ledger's own data and compare (auditor; embedded engine)",
+        summary: "Recompute a closed month's payouts from the ledger's own data and compare (auditor)",
         security: bearer,
         parameters: [q('node', 'node id'), q('month', 'YYYY-MM'), formatParam],
-        responses: { 200: csvOr('Comparison per artist', ref('LedgerRecomputeReport')), 401: problem('Not signed in'), 403: problem('Not an auditor'), 404: problem('Month not closed'), 501: problem('Not available with the fabric engine') },
+        responses: { 200: csvOr('Comparison per artist', ref('LedgerRecomputeReport')), 401: problem('Not signed in'), 403: problem('Not an auditor'), 404: problem('Month not closed'), 503: problem('Ledger unavailable') },
       },
     },
   },

@@ -1,7 +1,8 @@
 // The auditors' REST API under /api/v1/ledger: the transaction log, the chain check,
 // public records (nodes, statements, payouts, daily totals), and for the auditor role
 // the private rows, dispute histories and payout recomputation. JSON, or CSV with
-// `?format=csv`.
+// `?format=csv`. The log is the embedded engine's table or, with the fabric engine, the
+// peer's blocks.
 import { Router, type Response } from 'express';
 import { z } from 'zod';
 import type { NodeContext } from '../context.js';
@@ -9,7 +10,8 @@ import { isPublic, requireRole } from '../accounts/middleware.js';
 import { AppError, notFound, route } from '../http/errors.js';
 import { ledgerEngine } from './registry.js';
 import { EmbeddedLedger } from './embedded.js';
-import { getTransactionDetail, listTransactions, recomputeMonth, toCsv } from './audit.js';
+import { FabricLedger } from './fabric.js';
+import { recomputeMonth, toCsv, transactionLogOf } from './audit.js';
 import { LedgerError } from './types.js';
 
 const format = z.enum(['json', 'csv']).default('json');
@@ -26,17 +28,17 @@ function send(res: Response, fmt: 'json' | 'csv', body: unknown, csvRows: () => 
   }
 }
 
-function embeddedOnly(ctx: NodeContext): EmbeddedLedger {
+/** The engine behind the node, when it is one whose log auditors can read (both built-in engines are). */
+function auditable(ctx: NodeContext): EmbeddedLedger | FabricLedger {
   const engine = ledgerEngine(ctx);
-  if (!(engine instanceof EmbeddedLedger)) {
-    throw new AppError(501, 'not_available', 'The transaction log is read from the Fabric peer with the fabric engine (use the peer\'s block queries); this endpoint serves the embedded engine');
-  }
-  return engine;
+  if (engine instanceof EmbeddedLedger || engine instanceof FabricLedger) return engine;
+  throw new AppError(501, 'not_available', `The ${engine.engine} engine of this node does not serve the transaction log`);
 }
 
-async function evaluate(ctx: NodeContext, fn: string, args: string[]): Promise<unknown> {
+/** Ledger errors as HTTP errors: a chaincode refusal is the caller's 400, anything else the ledger's 503. */
+async function fromLedger<T>(read: Promise<T>): Promise<T> {
   try {
-    return await ledgerEngine(ctx).evaluate(fn, args);
+    return await read;
   } catch (err) {
     if (err instanceof LedgerError) {
       if (err.code === 'chaincode') throw new AppError(400, 'ledger_refused', err.message);
@@ -45,6 +47,8 @@ async function evaluate(ctx: NodeContext, fn: string, args: string[]): Promise<u
     throw err;
   }
 }
+
+const evaluate = (ctx: NodeContext, fn: string, args: string[]): Promise<unknown> => fromLedger(ledgerEngine(ctx).evaluate(fn, args));
 
 export function ledgerRoutes(ctx: NodeContext): Router {
   const r = Router();
@@ -64,10 +68,10 @@ export function ledgerRoutes(ctx: NodeContext): Router {
           format,
         })
         .parse(req.query);
-      const out = await listTransactions(embeddedOnly(ctx).pool, { fn: q.fn, creator: q.creator, fromBlock: q.fromBlock, limit: q.limit, offset: (q.page - 1) * q.limit });
-      send(res, q.format, { total: out.total, page: q.page, limit: q.limit, data: out.data }, () => out.data as unknown as Record<string, unknown>[], 'ledger-transactions', [
-        'blockNumber', 'txId', 'fn', 'creatorMsp', 'creatorId', 'timestamp', 'args', 'hash', 'prevHash',
-      ]);
+      const engine = auditable(ctx);
+      const out = await fromLedger(transactionLogOf(engine).list({ fn: q.fn, creator: q.creator, fromBlock: q.fromBlock, limit: q.limit, offset: (q.page - 1) * q.limit }));
+      const columns = ['blockNumber', 'txId', 'fn', 'creatorMsp', 'creatorId', 'timestamp', 'args', 'hash', 'prevHash'];
+      send(res, q.format, { total: out.total, page: q.page, limit: q.limit, data: out.data }, () => out.data as unknown as Record<string, unknown>[], 'ledger-transactions', engine.engine === 'fabric' ? [...columns, 'validationCode'] : columns);
     }),
   );
 
@@ -76,7 +80,7 @@ export function ledgerRoutes(ctx: NodeContext): Router {
     auditor,
     route(async (req, res) => {
       const txId = z.string().regex(/^[0-9a-f]{64}$/, 'must be a 64-character hex transaction id').parse(req.params.txId);
-      const tx = await getTransactionDetail(embeddedOnly(ctx).pool, txId);
+      const tx = await fromLedger(transactionLogOf(auditable(ctx)).get(txId));
       if (!tx) throw notFound('Transaction');
       res.json(tx);
     }),
@@ -86,7 +90,7 @@ export function ledgerRoutes(ctx: NodeContext): Router {
     '/api/v1/ledger/verify',
     auditor,
     route(async (_req, res) => {
-      res.json(await embeddedOnly(ctx).verify());
+      res.json(await fromLedger(transactionLogOf(auditable(ctx)).verify()));
     }),
   );
 
@@ -162,7 +166,7 @@ export function ledgerRoutes(ctx: NodeContext): Router {
     auditor,
     route(async (req, res) => {
       const q = z.object({ node: text, month, format }).parse(req.query);
-      const report = await recomputeMonth(embeddedOnly(ctx), q.node, q.month);
+      const report = await fromLedger(recomputeMonth(auditable(ctx), q.node, q.month));
       if (!report) throw notFound('Statement');
       send(res, q.format, report, () => report.artists, `recompute-${q.month}`, ['artist', 'recorded', 'payoutRecord', 'recomputed', 'matches']);
     }),

@@ -3,11 +3,11 @@
 // start, report, close a month; auditors read and recompute it over the REST API.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createDatabase, realChaincode } from './helpers.js';
+import { createDatabase, realChaincode, reportArgs } from './helpers.js';
 import { startLedgerNode } from './nodes.js';
 import type { TestNode } from '../helpers/node.js';
 import { ledgerService, LedgerError } from '../../server/ledger/index.js';
-import { reportRowsHash, type ReportRow } from '../../shared/money/index.js';
+import type { ReportRow } from '../../shared/money/index.js';
 
 const chaincode = realChaincode();
 const skip = chaincode ? false : 'chaincode/dist is not built (the test runner builds it with tsc)';
@@ -59,27 +59,16 @@ const rowsA: ReportRow[] = [
   { pseudonym: 'p2', artist: 'https://y.test/ap/artists/bo', seconds: 50, plays: 1 },
 ];
 
-function report(nodeId: string, day: string, rows: ReportRow[]) {
-  const totals = new Map<string, { artist: string; seconds: number; plays: number }>();
-  for (const r of rows) {
-    const t = totals.get(r.artist) ?? { artist: r.artist, seconds: 0, plays: 0 };
-    t.seconds += r.seconds;
-    t.plays += r.plays;
-    totals.set(r.artist, t);
-  }
-  return [JSON.stringify({ nodeId, day, artistTotals: [...totals.values()], hash: reportRowsHash(rows) })];
-}
-
 test('a report from an unregistered node is refused by the chaincode', { skip }, async () => {
   const stranger = 'http://127.0.0.1:1/ap/actor';
   await assert.rejects(
-    ledgerService(a.ctx).submit('ReportContract:submit', report(stranger, `${month}-01`, rowsA), { transient: { rows: JSON.stringify(rowsA) } }),
+    ledgerService(a.ctx).submit('ReportContract:submit', reportArgs(stranger, `${month}-01`, rowsA), { transient: { rows: JSON.stringify(rowsA) } }),
     (e: LedgerError) => e instanceof LedgerError && e.code === 'chaincode' && /not registered/.test(e.message),
   );
   // Nor may node b report for node a.
   await waitJoined(b, 2);
   await assert.rejects(
-    ledgerService(b.ctx).submit('ReportContract:submit', report(ledgerService(a.ctx).nodeId, `${month}-01`, rowsA), { transient: { rows: JSON.stringify(rowsA) } }),
+    ledgerService(b.ctx).submit('ReportContract:submit', reportArgs(ledgerService(a.ctx).nodeId, `${month}-01`, rowsA), { transient: { rows: JSON.stringify(rowsA) } }),
     /caller organisation/,
   );
 });
@@ -90,7 +79,7 @@ test('subscriptions, a daily report and a month close through the outbox; audito
   const ids = await a.ctx.db.transaction(async (t) => [
     await svc.enqueueSubmit(t, 'SubscriptionContract:record', [JSON.stringify({ nodeId, month, pseudonym: 'p1', amount: 1000, currency: 'USD', kind: 'new' })]),
     await svc.enqueueSubmit(t, 'SubscriptionContract:record', [JSON.stringify({ nodeId, month, pseudonym: 'p2', amount: 1000, currency: 'USD', kind: 'new' })]),
-    await svc.enqueueSubmit(t, 'ReportContract:submit', report(nodeId, `${month}-01`, rowsA), { rows: JSON.stringify(rowsA) }),
+    await svc.enqueueSubmit(t, 'ReportContract:submit', reportArgs(nodeId, `${month}-01`, rowsA), { rows: JSON.stringify(rowsA) }),
   ]);
   for (const id of ids) await svc.waitForOutbox(id);
   const missingDays = Array.from({ length: 30 }, (_, i) => `${month}-${String(i + 2).padStart(2, '0')}`);

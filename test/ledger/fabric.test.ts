@@ -3,55 +3,32 @@
 // same contracts through the embedded engine, because no Fabric peer can run here.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { readFileSync } from 'node:fs';
-import { buildFixture, createDatabase, fixtureDir, realChaincode } from './helpers.js';
-import { reportRowsHash } from '../../shared/money/index.js';
-import { startStandInPeer, type StandInPeer } from './stand-in-peer.js';
+import { buildFixture, realChaincode, reportArgs } from './helpers.js';
+import { startStandInFabric, type FabricConfig, type StandInFabric } from './stand-in-fabric.js';
+import type { StandInPeer } from './stand-in-peer.js';
 import { startLedgerNode } from './nodes.js';
-import { EmbeddedLedger, ledgerPool } from '../../server/ledger/embedded.js';
+import type { EmbeddedLedger } from '../../server/ledger/embedded.js';
 import { FabricLedger } from '../../server/ledger/fabric.js';
-import { loadContracts } from '../../server/ledger/contracts.js';
 import { LedgerError } from '../../server/ledger/types.js';
 import { ledgerService, ledgerEngine } from '../../server/ledger/index.js';
 import { select } from '../../server/db/index.js';
 import type { OutboxRow } from '../../server/ledger/outbox.js';
 import type { TestNode } from '../helpers/node.js';
 
-const crypto = (f: string) => path.join(fixtureDir, 'crypto', f);
-let db: Awaited<ReturnType<typeof createDatabase>>;
+let standIn: StandInFabric;
 let peerLedger: EmbeddedLedger;
 let peer: StandInPeer;
 let fabric: FabricLedger;
-let fabricConfig: ConstructorParameters<typeof FabricLedger>[0];
+let fabricConfig: FabricConfig;
 
 before(async () => {
-  db = await createDatabase('fabric');
-  const pool = ledgerPool(db.url);
-  await EmbeddedLedger.ensureSchema(pool);
-  peerLedger = new EmbeddedLedger({ pool, contracts: loadContracts(buildFixture()), identity: { mspId: 'Org1MSP', nodeId: 'peer0.org1.test' } });
-  peer = await startStandInPeer({
-    ledger: peerLedger,
-    msps: { Org1MSP: readFileSync(crypto('ca.pem')) },
-    tls: { cert: readFileSync(crypto('tls.pem')), key: readFileSync(crypto('tls.key')) },
-  });
-  fabricConfig = {
-    endpoint: peer.endpoint,
-    tlsRootCertPath: crypto('ca.pem'),
-    hostAlias: 'peer0.org1.test',
-    mspId: 'Org1MSP',
-    certPath: crypto('client.pem'),
-    keyPath: crypto('client.key'),
-    channel: '9ten',
-    chaincode: '9ten',
-  };
+  standIn = await startStandInFabric({ contracts: buildFixture(), dbPrefix: 'fabric' });
+  ({ peerLedger, peer, fabricConfig } = standIn);
   fabric = new FabricLedger(fabricConfig);
 });
 after(async () => {
   await fabric?.close();
-  await peer?.stop();
-  await peerLedger?.close();
-  await db?.drop();
+  await standIn?.stop();
 });
 
 test('submit and evaluate over gRPC; the creator is the client certificate; evaluate does not write', async () => {
@@ -138,26 +115,19 @@ test('a node with the fabric engine: outbox after commit, and a resubmission aft
 });
 
 test('the real chaincode over the stand-in peer: join, a refused report from an unregistered node, a report with private rows', { skip: realChaincode() ? false : 'chaincode/dist is not built' }, async () => {
-  const ccDb = await createDatabase('fabric_cc');
-  const pool = ledgerPool(ccDb.url);
-  await EmbeddedLedger.ensureSchema(pool);
-  const ccLedger = new EmbeddedLedger({ pool, contracts: loadContracts(realChaincode()), identity: { mspId: 'Org1MSP', nodeId: 'peer0.org1.test' } });
-  const ccPeer = await startStandInPeer({ ledger: ccLedger, msps: { Org1MSP: readFileSync(crypto('ca.pem')) } });
-  const client = new FabricLedger({ ...fabricConfig, endpoint: ccPeer.endpoint, tlsRootCertPath: null });
+  const cc = await startStandInFabric({ contracts: realChaincode()!, dbPrefix: 'fabric_cc', tls: false });
+  const client = new FabricLedger(cc.fabricConfig);
   try {
     const nodeId = 'https://node-a.test/ap/actor';
     const rows = [{ pseudonym: 'p1', artist: 'https://x.test/ap/artists/ada', seconds: 60, plays: 1 }];
-    const reportArg = (node: string) => [JSON.stringify({ nodeId: node, day: '2026-02-01', artistTotals: [{ artist: rows[0].artist, seconds: 60, plays: 1 }], hash: reportRowsHash(rows) })];
-    await assert.rejects(client.submit('ReportContract:submit', reportArg(nodeId), { transient: { rows: JSON.stringify(rows) } }), (e: LedgerError) => e.code === 'chaincode' && /not registered/.test(e.message));
+    await assert.rejects(client.submit('ReportContract:submit', reportArgs(nodeId, '2026-02-01', rows), { transient: { rows: JSON.stringify(rows) } }), (e: LedgerError) => e.code === 'chaincode' && /not registered/.test(e.message));
     await client.submit('NodeRegistryContract:join', [JSON.stringify({ nodeId, actorUrl: nodeId, cluster: 'east', organisation: 'Org1MSP' })]);
-    const report = (await client.submit('ReportContract:submit', reportArg(nodeId), { transient: { rows: JSON.stringify(rows) } })).result as { version: number; hash: string };
+    const report = (await client.submit('ReportContract:submit', reportArgs(nodeId, '2026-02-01', rows), { transient: { rows: JSON.stringify(rows) } })).result as { version: number; hash: string };
     assert.equal(report.version, 1);
     assert.deepEqual(await client.evaluate('ReportContract:getRows', [nodeId, '2026-02-01']), rows);
-    assert.equal((await ccLedger.verify()).ok, true);
+    assert.equal((await cc.peerLedger.verify()).ok, true);
   } finally {
     await client.close();
-    await ccPeer.stop();
-    await ccLedger.close();
-    await ccDb.drop();
+    await cc.stop();
   }
 });

@@ -9,6 +9,7 @@ import pg from 'pg';
 import { projectRoot } from '../../server/config/index.js';
 import { testDatabaseUrl } from '../helpers/node.js';
 import { defaultContractsPath } from '../../server/ledger/contracts.js';
+import { artistTotalsOf, reportRowsHash, type ReportRow } from '../../shared/money/index.js';
 
 export const fixtureDir = path.join(projectRoot, 'test/ledger/fixtures');
 export const fixtureContractsPath = path.join(fixtureDir, 'dist/index.js');
@@ -60,4 +61,10 @@ export async function createDatabase(prefix = 'ledger'): Promise<{ name: string;
   const name = `t9_${prefix}_${randomBytes(4).toString('hex')}`;
   await admin(`CREATE DATABASE "${name}"`);
   return { name, url: urlFor(name), drop: () => admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).catch(() => {}) };
+}
+
+/** The arguments of ReportContract:submit for a day's rows: their per-artist totals and hash
+ * (the rows themselves go in the transient map). */
+export function reportArgs(nodeId: string, day: string, rows: ReportRow[]): string[] {
+  return [JSON.stringify({ nodeId, day, artistTotals: artistTotalsOf(rows), hash: reportRowsHash(rows) })];
 }

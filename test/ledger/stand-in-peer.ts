@@ -5,18 +5,30 @@
 // signatures against the client certificate, and that certificate against the MSP's CA.
 // Endorse simulates (keeping the read/write set), Submit validates and commits (MVCC),
 // CommitStatus reports the validation code, so the fabric engine runs the same scenario.
+// Like a peer it keeps a chain of blocks: a genesis config block, then one block per
+// submitted transaction holding the envelope's bytes as the client sent them (valid or
+// not, with its validation code in TRANSACTIONS_FILTER), linked by Fabric's header hashes;
+// and it answers the query system chaincode `qscc` (GetChainInfo, GetBlockByNumber,
+// GetTransactionByID, GetBlockByTxID) through Evaluate, as a peer's gateway does.
 import { X509Certificate, verify as verifySignature, createHash } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import protos from '@hyperledger/fabric-protos';
 import { createRequire } from 'node:module';
 import { EmbeddedLedger, type Simulation } from '../../server/ledger/embedded.js';
+import { blockDataHash, blockHeaderHash } from '../../server/ledger/fabric-block-hash.js';
+import { PUBLIC } from '../../server/ledger/stub.js';
 import { LedgerError, type LedgerIdentity } from '../../server/ledger/types.js';
 
-const { common, peer, gateway, msp, google } = protos;
-const { Any } = createRequire(import.meta.url)('google-protobuf/google/protobuf/any_pb.js') as { Any: new () => { setTypeUrl(u: string): void; setValue(v: Uint8Array): void } };
+const { common, peer, gateway, msp, google, ledger: ledgerProtos } = protos;
+const { kvrwset } = ledgerProtos.rwset;
+const require = createRequire(import.meta.url);
+const { Any } = require('google-protobuf/google/protobuf/any_pb.js') as { Any: new () => { setTypeUrl(u: string): void; setValue(v: Uint8Array): void } };
+const { Timestamp } = require('google-protobuf/google/protobuf/timestamp_pb.js') as { Timestamp: { fromDate(d: Date): never } };
 
 const VALID = peer.TxValidationCode.VALID;
 const MVCC_READ_CONFLICT = peer.TxValidationCode.MVCC_READ_CONFLICT;
+const DUPLICATE_TXID = peer.TxValidationCode.DUPLICATE_TXID;
+const sha256 = (data: Uint8Array | string) => createHash('sha256').update(data).digest();
 
 export interface StandInPeerOptions {
   ledger: EmbeddedLedger;
@@ -32,6 +44,10 @@ export interface StandInPeer {
   stop(): Promise<void>;
   /** Submits seen, by tx id (tests check a resubmission does not execute twice). */
   submits: Map<string, number>;
+  /** The chain as stored, block number = index (tests read it, and alter it to check verification). */
+  blocks: InstanceType<typeof common.Block>[];
+  /** Flips one byte of a stored block's first envelope (its last, inside the signature); returns the undo. */
+  tamperEnvelope(blockNumber: number): () => void;
 }
 
 function grpcError(code: grpc.status, message: string, detail?: string): grpc.ServiceError {
@@ -61,6 +77,7 @@ function cnOf(cert: X509Certificate): string {
 interface ParsedProposal {
   txId: string;
   channel: string;
+  chaincode: string;
   timestamp: Date;
   identity: LedgerIdentity;
   fn: string;
@@ -110,6 +127,7 @@ export async function startStandInPeer(opts: StandInPeerOptions): Promise<StandI
     return {
       txId: channelHeader.getTxId(),
       channel: channelHeader.getChannelId(),
+      chaincode: spec?.getChaincodeId()?.getName() ?? '',
       timestamp: ts ? ts.toDate() : new Date(),
       identity,
       fn: argv[0] ?? '',
@@ -135,7 +153,19 @@ export async function startStandInPeer(opts: StandInPeerOptions): Promise<StandI
     response.setPayload(sim.result);
     const action = new peer.ChaincodeAction();
     action.setResponse(response);
-    action.setResults(Buffer.from(JSON.stringify({ writes: sim.writes.length, reads: sim.reads.length })));
+    action.setResults(readWriteSet(p.chaincode, sim).serializeBinary());
+    const lastEvent = sim.events.at(-1); // a Fabric transaction carries one event: the last one set
+    if (lastEvent) {
+      const event = new peer.ChaincodeEvent();
+      event.setChaincodeId(p.chaincode);
+      event.setTxId(p.txId);
+      event.setEventName(lastEvent.name);
+      event.setPayload(lastEvent.payload);
+      action.setEvents(event.serializeBinary());
+    }
+    const chaincodeId = new peer.ChaincodeID();
+    chaincodeId.setName(p.chaincode);
+    action.setChaincodeId(chaincodeId);
     const prp = new peer.ProposalResponsePayload();
     prp.setProposalHash(createHash('sha256').update(p.proposalBytes).digest());
     prp.setExtension$(action.serializeBinary());
@@ -163,21 +193,217 @@ export async function startStandInPeer(opts: StandInPeerOptions): Promise<StandI
     return envelope;
   }
 
-  async function statusOf(txId: string): Promise<{ code: number; block: number } | undefined> {
-    const row = await opts.ledger.getTransaction(txId);
-    if (row) return { code: VALID, block: Number(row.block_number) };
-    return invalid.get(txId);
+  /** The simulation's reads and writes as a Fabric TxReadWriteSet: public keys in the clear, private ones hashed. */
+  function readWriteSet(chaincode: string, sim: Simulation): InstanceType<typeof ledgerProtos.rwset.TxReadWriteSet> {
+    const version = (v: number | null) => {
+      if (v === null) return undefined;
+      const out = new kvrwset.Version();
+      out.setBlockNum(blockOfCommit.get(v) ?? v); // the embedded engine versions keys by its own block numbers
+      out.setTxNum(0);
+      return out;
+    };
+    const kvRead = (key: Buffer, v: number | null) => {
+      const r = new kvrwset.KVRead();
+      r.setKey(key.toString('utf8'));
+      r.setVersion(version(v));
+      return r;
+    };
+    const publicSet = new kvrwset.KVRWSet();
+    const privates = new Map<string, { hashed: InstanceType<typeof kvrwset.HashedRWSet>; clear: InstanceType<typeof kvrwset.KVRWSet> }>();
+    const privateOf = (collection: string) => {
+      let entry = privates.get(collection);
+      if (!entry) privates.set(collection, (entry = { hashed: new kvrwset.HashedRWSet(), clear: new kvrwset.KVRWSet() }));
+      return entry;
+    };
+    for (const r of sim.reads) {
+      if (r.collection === PUBLIC) {
+        publicSet.addReads(kvRead(r.key, r.version));
+        continue;
+      }
+      const { hashed, clear } = privateOf(r.collection);
+      const h = new kvrwset.KVReadHash();
+      h.setKeyHash(sha256(r.key));
+      h.setVersion(version(r.version));
+      hashed.addHashedReads(h);
+      clear.addReads(kvRead(r.key, r.version));
+    }
+    // Fabric records range queries (for phantom checks) on public state only.
+    for (const range of sim.ranges.filter((x) => x.collection === PUBLIC)) {
+      const q = new kvrwset.RangeQueryInfo();
+      q.setStartKey(range.start.toString('utf8'));
+      q.setEndKey(range.end ? range.end.toString('utf8') : '');
+      q.setItrExhausted(range.exhausted);
+      const reads = new kvrwset.QueryReads();
+      reads.setKvReadsList(range.seen.map((x) => kvRead(x.key, x.version)));
+      q.setRawReads(reads);
+      publicSet.addRangeQueriesInfo(q);
+    }
+    for (const w of sim.writes) {
+      const write = new kvrwset.KVWrite();
+      write.setKey(w.key.toString('utf8'));
+      write.setIsDelete(w.value === null);
+      if (w.value) write.setValue(w.value);
+      if (w.collection === PUBLIC) {
+        publicSet.addWrites(write);
+        continue;
+      }
+      const { hashed, clear } = privateOf(w.collection);
+      const h = new kvrwset.KVWriteHash();
+      h.setKeyHash(sha256(w.key));
+      h.setIsDelete(w.value === null);
+      if (w.value) h.setValueHash(sha256(w.value));
+      hashed.addHashedWrites(h);
+      clear.addWrites(write);
+    }
+    const ns = new ledgerProtos.rwset.NsReadWriteSet();
+    ns.setNamespace(chaincode);
+    ns.setRwset(publicSet.serializeBinary());
+    ns.setCollectionHashedRwsetList(
+      [...privates].map(([collection, { hashed, clear }]) => {
+        const c = new ledgerProtos.rwset.CollectionHashedReadWriteSet();
+        c.setCollectionName(collection.replace(/^private:/, ''));
+        c.setHashedRwset(hashed.serializeBinary());
+        c.setPvtRwsetHash(sha256(clear.serializeBinary())); // the private values stay off the block (gossiped on a real network)
+        return c;
+      }),
+    );
+    const set = new ledgerProtos.rwset.TxReadWriteSet();
+    set.setDataModel(ledgerProtos.rwset.TxReadWriteSet.DataModel.KV);
+    set.setNsRwsetList([ns]);
+    return set;
   }
-  const invalid = new Map<string, { code: number; block: number }>();
+
+  // ---- the chain ----
+  const channel = opts.ledger.channel;
+  const blocks: InstanceType<typeof common.Block>[] = [];
+  /** Where each tx id first landed: block number and validation code (what a peer's tx index answers). */
+  const txIndex = new Map<string, { block: number; code: number }>();
+  /** The embedded engine's block number of each valid commit -> the block it is in here. */
+  const blockOfCommit = new Map<number, number>();
+
+  function appendBlock(envelope: Uint8Array, code: number): number {
+    const number = blocks.length;
+    const last = blocks.at(-1)?.getHeader();
+    const header = new common.BlockHeader();
+    header.setNumber(number);
+    header.setPreviousHash(last ? blockHeaderHash({ number: last.getNumber(), previousHash: last.getPreviousHash_asU8(), dataHash: last.getDataHash_asU8() }) : new Uint8Array());
+    header.setDataHash(blockDataHash([envelope]));
+    const data = new common.BlockData();
+    data.setDataList([envelope]);
+    const metadata = new common.BlockMetadata();
+    const entries: Uint8Array[] = [new Uint8Array(), new Uint8Array(), new Uint8Array(), new Uint8Array(), new Uint8Array()];
+    entries[common.BlockMetadataIndex.TRANSACTIONS_FILTER] = Uint8Array.of(code);
+    metadata.setMetadataList(entries);
+    const block = new common.Block();
+    block.setHeader(header);
+    block.setData(data);
+    block.setMetadata(metadata);
+    blocks.push(block);
+    return number;
+  }
+
+  /** Block 0, as a channel's genesis block: one CONFIG envelope. */
+  function genesisBlock(): void {
+    const channelHeader = new common.ChannelHeader();
+    channelHeader.setType(common.HeaderType.CONFIG);
+    channelHeader.setChannelId(channel);
+    channelHeader.setTimestamp(Timestamp.fromDate(new Date()));
+    const header = new common.Header();
+    header.setChannelHeader(channelHeader.serializeBinary());
+    header.setSignatureHeader(new common.SignatureHeader().serializeBinary());
+    const config = new common.ConfigEnvelope();
+    config.setConfig(new common.Config());
+    const payload = new common.Payload();
+    payload.setHeader(header);
+    payload.setData(config.serializeBinary());
+    const envelope = new common.Envelope();
+    envelope.setPayload(payload.serializeBinary());
+    appendBlock(envelope.serializeBinary(), VALID);
+  }
+  genesisBlock();
+
+  // Ordering and commit are one step at a time, so blocks follow commit order.
+  let ordering: Promise<unknown> = Promise.resolve();
+  function inOrder<T>(step: () => Promise<T>): Promise<T> {
+    const run = ordering.then(step, step);
+    ordering = run.catch(() => {});
+    return run;
+  }
+
+  /** Validates and commits a submitted transaction, then cuts its block (also when it failed validation, as Fabric does). */
+  async function order(txId: string, envelope: Uint8Array): Promise<void> {
+    if (txIndex.has(txId)) {
+      appendBlock(envelope, DUPLICATE_TXID); // a resubmission: recorded, changes nothing
+      return;
+    }
+    const sim = pending.get(txId);
+    if (!sim) throw grpcError(grpc.status.FAILED_PRECONDITION, `no endorsement for transaction ${txId}`);
+    pending.delete(txId);
+    let code: number = VALID;
+    let committedAs: number | undefined;
+    try {
+      committedAs = await opts.ledger.commit(sim);
+    } catch (err) {
+      if (err instanceof LedgerError && err.code === 'mvcc_conflict') code = MVCC_READ_CONFLICT;
+      else if (err instanceof LedgerError && err.code === 'tx_replay') code = DUPLICATE_TXID;
+      else throw grpcError(grpc.status.UNAVAILABLE, (err as Error).message, (err as Error).message);
+    }
+    const number = appendBlock(envelope, code);
+    if (committedAs !== undefined) blockOfCommit.set(committedAs, number);
+    txIndex.set(txId, { block: number, code });
+  }
+
+  function statusOf(txId: string): { code: number; block: number } | undefined {
+    return txIndex.get(txId);
+  }
+
+  const failedQuery = (message: string) => new Error(message);
+
+  /** The query system chaincode: what a peer's qscc returns, serialized. */
+  function qscc(fn: string, args: string[]): Uint8Array {
+    const [channelId, arg = ''] = args;
+    if (channelId !== channel) throw failedQuery(`Invalid chain ID, ${channelId}`);
+    const located = (txId: string) => {
+      const at = txIndex.get(txId);
+      if (!at) throw failedQuery(`Failed to get transaction with id ${txId}, error no such transaction ID [${txId}] in index`);
+      return at;
+    };
+    switch (fn) {
+      case 'GetChainInfo': {
+        const last = blocks.at(-1)!.getHeader()!;
+        const info = new common.BlockchainInfo();
+        info.setHeight(blocks.length);
+        info.setCurrentblockhash(blockHeaderHash({ number: last.getNumber(), previousHash: last.getPreviousHash_asU8(), dataHash: last.getDataHash_asU8() }));
+        info.setPreviousblockhash(last.getPreviousHash_asU8());
+        return info.serializeBinary();
+      }
+      case 'GetBlockByNumber': {
+        const block = /^\d+$/.test(arg) ? blocks[Number(arg)] : undefined;
+        if (!block) throw failedQuery(`Failed to get block number ${arg}, error no such block number [${arg}] in index`);
+        return block.serializeBinary();
+      }
+      case 'GetBlockByTxID':
+        return blocks[located(arg).block].serializeBinary();
+      case 'GetTransactionByID': {
+        const at = located(arg);
+        const processed = new peer.ProcessedTransaction();
+        processed.setTransactionenvelope(common.Envelope.deserializeBinary(blocks[at.block].getData()!.getDataList_asU8()[0]));
+        processed.setValidationcode(blocks[at.block].getMetadata()!.getMetadataList_asU8()[common.BlockMetadataIndex.TRANSACTIONS_FILTER][0]);
+        return processed.serializeBinary();
+      }
+      default:
+        throw failedQuery(`Requested function ${fn} not found.`);
+    }
+  }
 
   const impl: grpc.UntypedServiceImplementation = {
     evaluate(call: grpc.ServerUnaryCall<InstanceType<typeof gateway.EvaluateRequest>, unknown>, cb: grpc.sendUnaryData<unknown>) {
       (async () => {
         const p = parseProposal(call.request.getProposedTransaction()!);
-        const sim = await opts.ledger.simulate(p.fn, p.args, { identity: p.identity, transient: p.transient, txId: p.txId, timestamp: p.timestamp });
+        const result = p.chaincode === 'qscc' ? qscc(p.fn, p.args) : (await opts.ledger.simulate(p.fn, p.args, { identity: p.identity, transient: p.transient, txId: p.txId, timestamp: p.timestamp })).result;
         const response = new peer.Response();
         response.setStatus(200);
-        response.setPayload(sim.result);
+        response.setPayload(result);
         const out = new gateway.EvaluateResponse();
         out.setResult(response);
         return out;
@@ -201,18 +427,8 @@ export async function startStandInPeer(opts: StandInPeerOptions): Promise<StandI
         authenticate(signatureHeader.getCreator_asU8(), envelope.getPayload_asU8(), envelope.getSignature_asU8());
         const txId = call.request.getTransactionId();
         submits.set(txId, (submits.get(txId) ?? 0) + 1);
-        // Ordered and validated: a tx id already on the ledger is a duplicate and changes nothing.
-        if (!(await statusOf(txId))) {
-          const sim = pending.get(txId);
-          if (!sim) throw grpcError(grpc.status.FAILED_PRECONDITION, `no endorsement for transaction ${txId}`);
-          pending.delete(txId);
-          try {
-            await opts.ledger.commit(sim);
-          } catch (err) {
-            if (err instanceof LedgerError && err.code === 'mvcc_conflict') invalid.set(txId, { code: MVCC_READ_CONFLICT, block: -1 });
-            else if (!(err instanceof LedgerError && err.code === 'tx_replay')) throw grpcError(grpc.status.UNAVAILABLE, (err as Error).message, (err as Error).message);
-          }
-        }
+        // The envelope's bytes as the client signed and sent them go into the block.
+        await inOrder(() => order(txId, envelope.serializeBinary()));
         return new gateway.SubmitResponse();
       })().then((r) => cb(null, r), (err) => cb(chaincodeFailure(err)));
     },
@@ -223,11 +439,11 @@ export async function startStandInPeer(opts: StandInPeerOptions): Promise<StandI
         authenticate(request.getIdentity_asU8(), requestBytes, call.request.getSignature_asU8());
         const txId = request.getTransactionId();
         for (let i = 0; i < 100; i++) {
-          const status = await statusOf(txId);
+          const status = statusOf(txId);
           if (status) {
             const out = new gateway.CommitStatusResponse();
             out.setResult(status.code as 0);
-            out.setBlockNumber(Math.max(status.block, 0));
+            out.setBlockNumber(status.block);
             return out;
           }
           await new Promise((r) => setTimeout(r, 50));
@@ -247,6 +463,15 @@ export async function startStandInPeer(opts: StandInPeerOptions): Promise<StandI
   return {
     endpoint: `127.0.0.1:${port}`,
     submits,
+    blocks,
+    tamperEnvelope(blockNumber) {
+      const data = blocks[blockNumber].getData()!;
+      const original = data.getDataList_asU8();
+      const altered = Buffer.from(original[0]);
+      altered[altered.length - 1] ^= 0x01;
+      data.setDataList([altered, ...original.slice(1)]);
+      return () => data.setDataList(original);
+    },
     stop: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
   };
 }
