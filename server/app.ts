@@ -1,11 +1,13 @@
 // Builds the express app from the capabilities; no logic of its own.
 import express, { type Express } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import proxyaddr from 'proxy-addr';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { pinoHttp } from 'pino-http';
-import type { Capability, NodeContext } from './context.js';
+import type { Capability, FastPath, NodeContext } from './context.js';
 import { problemHandler, notFoundHandler } from './http/errors.js';
-import { httpMetrics } from './http/metrics.js';
+import { httpMetricsOf } from './http/metrics.js';
 import { authenticate } from './accounts/middleware.js';
 import { systemRoutes, systemOpenApi } from './api/system.js';
 import { buildOpenApi, fragmentsOf } from './api/openapi.js';
@@ -21,7 +23,7 @@ export function buildApp(ctx: NodeContext, caps: Capability[]): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', ctx.config.trustProxy);
-  app.use(httpMetrics(ctx.metrics));
+  app.use(httpMetricsOf(ctx.metrics).middleware);
   app.use(
     pinoHttp({
       logger: ctx.logger.child({ component: 'http' }),
@@ -60,4 +62,24 @@ export function buildApp(ctx: NodeContext, caps: Capability[]): Express {
   app.use(notFoundHandler);
   app.use(problemHandler);
   return app;
+}
+
+/**
+ * The node's HTTP handler: the capabilities' fast paths first (each answers or declines), then
+ * the Express app.
+ */
+export function buildRequestHandler(ctx: NodeContext, caps: Capability[]): (req: IncomingMessage, res: ServerResponse) => void {
+  const app = buildApp(ctx, caps);
+  const trust = app.get('trust proxy fn') as (addr: string, i: number) => boolean;
+  const metrics = httpMetricsOf(ctx.metrics);
+  const tools = {
+    clientIp: (req: IncomingMessage) => proxyaddr(req, trust),
+    recordMetrics: metrics.record,
+  };
+  const fast: FastPath[] = caps.flatMap((c) => (c.fastPath ? [c.fastPath(ctx, tools)] : []));
+  if (fast.length === 0) return app;
+  return (req, res) => {
+    for (const f of fast) if (f(req, res)) return;
+    app(req, res);
+  };
 }

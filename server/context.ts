@@ -30,6 +30,15 @@ export interface NodeContext {
   httpServer?: import('node:http').Server;
 }
 
+export type FastPath = (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => boolean;
+
+export interface FastPathTools {
+  /** The client address as Express's req.ip gives it (honours `trustProxy`). */
+  clientIp(req: import('node:http').IncomingMessage): string;
+  /** Counts the request in the HTTP metrics under the route it stands for. */
+  recordMetrics(method: string, route: string, status: number, seconds: number): void;
+}
+
 /** A capability: its services, routes, jobs and API description. */
 export interface Capability {
   name: string;
@@ -37,6 +46,12 @@ export interface Capability {
   init(ctx: NodeContext): Promise<void> | void;
   /** Routes, mounted at the root of the app (paths are absolute). */
   routes?(ctx: NodeContext): Router;
+  /**
+   * A handler tried before Express for the few requests that are hot enough to skip it; it
+   * answers and returns true, or returns false to leave the request to the routes (which stay
+   * the documented behaviour).
+   */
+  fastPath?(ctx: NodeContext, tools: FastPathTools): FastPath;
   /** The capability's part of the OpenAPI description. */
   openapi?: OpenApiFragment;
   /** Background work that starts with the process (web or worker role). */

@@ -2,15 +2,18 @@
 //  1. segment-log events per second through the batched path against a plain Postgres COPY
 //     of the same rows (goal: >= 0.5x);
 //  2. requests per second and p99 latency of the metered segment endpoint (media's route with
-//     the listening hook) against nginx serving the same files (goal: >= 0.6x, p99 < 10 ms).
-// Bounded in count and time, loopback only. Env: BENCH_EVENTS, BENCH_REQUESTS, BENCH_CONCURRENCY.
-import { spawn, type ChildProcess } from 'node:child_process';
+//     the listening hook) against nginx serving the same files (goal: >= 0.6x, p99 < 10 ms),
+//     loaded by wrk when it is installed (Debian package wrk), else by bench/listening/load.ts.
+// Bounded in count and time, loopback only. Env: BENCH_EVENTS, BENCH_REQUESTS, BENCH_CONCURRENCY,
+// BENCH_LOAD (wrk|node), BENCH_SECONDS (per wrk run).
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { startTestNode, type TestNode } from '../../test/helpers/node.js';
@@ -113,7 +116,7 @@ interface LoadResult {
   max: number;
 }
 
-function load(urls: string[], headers: Record<string, string>, c = concurrency, n = requests): Promise<LoadResult> {
+function nodeLoad(urls: string[], headers: Record<string, string>, c: number, n: number): Promise<LoadResult> {
   const opts = { urls, headers, concurrency: c, requests: n, maxSeconds: 20 };
   return new Promise((resolve, reject) => {
     const child = spawn(path.join(projectRoot, 'node_modules/.bin/tsx'), [path.join(projectRoot, 'bench/listening/load.ts'), JSON.stringify(opts)], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -122,6 +125,52 @@ function load(urls: string[], headers: Record<string, string>, c = concurrency, 
     child.on('error', reject);
     child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`load generator exited ${code}`))));
   });
+}
+
+/**
+ * wrk (C, one thread): takes far less CPU than a Node load generator, which on 2 cores competes
+ * with the server under test. Rotates over the URLs' paths; latency percentiles from wrk's own
+ * histogram; non-2xx answers count as errors.
+ */
+function wrkLoad(urls: string[], headers: Record<string, string>, c: number, seconds: number): Promise<LoadResult> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), '9ten-bench-wrk-'));
+  const script = path.join(dir, 'rotate.lua');
+  const paths = urls.map((u) => new URL(u).pathname);
+  writeFileSync(
+    script,
+    `${Object.entries(headers).map(([k, v]) => `wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`).join('\n')}
+local paths = { ${paths.map((p) => JSON.stringify(p)).join(', ')} }
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format("GET", paths[(i % #paths) + 1])
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('{"requests":%d,"errors":%d,"seconds":%f,"p50":%f,"p99":%f,"max":%f}\\n', summary.requests, e.status + e.connect + e.read + e.write + e.timeout, summary.duration / 1e6, latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency.max / 1000))
+end
+`,
+  );
+  const origin = new URL(urls[0]).origin;
+  return new Promise((resolve, reject) => {
+    const child = spawn('wrk', ['-t1', `-c${c}`, `-d${seconds}s`, '-s', script, origin], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      rmSync(dir, { recursive: true, force: true });
+      if (code !== 0) return reject(new Error(`wrk exited ${code}`));
+      const r = JSON.parse(out.trim().split('\n').pop()!) as Omit<LoadResult, 'rps'>;
+      resolve({ ...r, rps: r.requests / r.seconds });
+    });
+  });
+}
+
+const haveWrk = spawnSync('wrk', ['--version']).error === undefined;
+const generator = process.env.BENCH_LOAD ?? (haveWrk ? 'wrk' : 'node');
+
+function load(urls: string[], headers: Record<string, string>, c = concurrency, n = requests): Promise<LoadResult> {
+  return generator === 'wrk' ? wrkLoad(urls, headers, c, Number(process.env.BENCH_SECONDS ?? 8)) : nodeLoad(urls, headers, c, n);
 }
 
 async function startNginx(streamingRoot: string): Promise<{ port: number; stop: () => Promise<void> }> {
@@ -185,7 +234,7 @@ try {
   await copyIngest(node, 2000);
   const batched = await batchedIngest(node, events);
   const copy = await copyIngest(node, events);
-  console.log(`  batched (unnest insert): ${Math.round(batched)} events/s`);
+  console.log(`  batched (JSON insert):   ${Math.round(batched)} events/s`);
   console.log(`  plain COPY:              ${Math.round(copy)} events/s`);
   console.log(`  ratio: ${ratio(batched, copy)} (goal >= 0.5x)`);
   console.log(`  hot-path cost of recording one event: ${(await hookCost(node)).toFixed(3)} µs (buffer push, no I/O)`);
@@ -199,11 +248,23 @@ try {
   const storageRoot = (node.ctx.services.media as { storage: { root: string } }).storage.root;
   const nginx = await startNginx(path.join(storageRoot, 'streaming'));
   try {
-    console.log(`segment endpoint: ${requests} requests, ${concurrency} connections, ${segments.length} segments of ${rendition.name}`);
+    console.log(`segment endpoint: ${generator === 'wrk' ? `wrk, ${process.env.BENCH_SECONDS ?? 8} s per run` : `${requests} requests`}, ${concurrency} connections, ${segments.length} segments of ${rendition.name}`);
     const nodeUrls = segments.map((p) => `${node.url}${p}`);
     const nginxUrls = segments.map((p) => `http://127.0.0.1:${nginx.port}${p}`);
     const session = { 'x-play-session': play.body.sessionId };
+    // What the node's event loop went through during the metered run: its delay and GC pauses.
+    const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+    const gcPauses: number[] = [];
+    const gcObserver = new PerformanceObserver((list) => gcPauses.push(...list.getEntries().map((e) => e.duration)));
+    loopDelay.enable();
+    const cpu0 = process.cpuUsage();
+    const wall0 = performance.now();
+    gcObserver.observe({ entryTypes: ['gc'] });
     const metered = await load(nodeUrls, session);
+    loopDelay.disable();
+    const cpu = process.cpuUsage(cpu0);
+    const cpuShare = (cpu.user + cpu.system) / 1000 / (performance.now() - wall0);
+    gcObserver.disconnect();
     const plain = await load(nginxUrls, {});
     // Latency at light load (2 connections), where queueing on the shared cores matters less.
     const meteredLight = await load(nodeUrls, session, 2, 1000);
@@ -214,6 +275,8 @@ try {
     console.log(`  node (metered): ${fmt(metered)}`);
     console.log(`  nginx:          ${fmt(plain)}`);
     console.log(`  ratio: ${ratio(metered.rps, plain.rps)} (goal >= 0.6x); node p99 ${metered.p99.toFixed(2)} ms (goal < 10 ms)`);
+    console.log(`  node process during that run: ${Math.round(cpuShare * 100)}% of one core (user ${Math.round(cpu.user / 1000)} ms, system ${Math.round(cpu.system / 1000)} ms)`);
+    console.log(`  node event loop during that run: delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(2)} ms, max ${(loopDelay.max / 1e6).toFixed(2)} ms; ${gcPauses.length} GC pauses, longest ${Math.max(0, ...gcPauses).toFixed(2)} ms, ${gcPauses.reduce((a, b) => a + b, 0).toFixed(0)} ms in all`);
     console.log(`  light load (2 connections, 1000 requests): node ${fmt(meteredLight)}; nginx ${fmt(plainLight)}`);
     console.log(`  segment serves logged for the session: ${(logged as { n: string }[])[0].n} (warm-ups included)`);
   } finally {

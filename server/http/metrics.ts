@@ -2,9 +2,16 @@
 import type { RequestHandler } from 'express';
 import { Counter, Histogram, type Registry } from 'prom-client';
 
-const perRegistry = new WeakMap<Registry, RequestHandler>();
+export interface HttpMetrics {
+  /** Express middleware: records every request when it finishes, by matched route pattern. */
+  middleware: RequestHandler;
+  /** Records a request answered outside Express (a fast path), under the route it stands for. */
+  record(method: string, route: string, status: number, seconds: number): void;
+}
 
-export function httpMetrics(registry: Registry): RequestHandler {
+const perRegistry = new WeakMap<Registry, HttpMetrics>();
+
+export function httpMetricsOf(registry: Registry): HttpMetrics {
   const existing = perRegistry.get(registry);
   if (existing) return existing;
   const requests = new Counter({ name: 'nineten_http_requests_total', help: 'HTTP requests by method, route and status', labelNames: ['method', 'route', 'status'], registers: [registry] });
@@ -15,16 +22,20 @@ export function httpMetrics(registry: Registry): RequestHandler {
     buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
     registers: [registry],
   });
-  const handler: RequestHandler = (req, res, next) => {
-    const end = duration.startTimer();
+  const record = (method: string, route: string, status: number, seconds: number) => {
+    requests.inc({ method, route, status: String(status) });
+    duration.observe({ method, route }, seconds);
+  };
+  const middleware: RequestHandler = (req, res, next) => {
+    const startedAt = performance.now();
     res.on('finish', () => {
       // The matched route pattern, not the raw URL, keeps label cardinality bounded.
       const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : 'unmatched';
-      requests.inc({ method: req.method, route, status: String(res.statusCode) });
-      end({ method: req.method, route });
+      record(req.method, route, res.statusCode, (performance.now() - startedAt) / 1000);
     });
     next();
   };
-  perRegistry.set(registry, handler);
-  return handler;
+  const metrics = { middleware, record };
+  perRegistry.set(registry, metrics);
+  return metrics;
 }

@@ -13,7 +13,7 @@ export const listeningConfigSchema = z.object({
       /** The batched segment log flushes at least this often... */
       flushIntervalMs: z.number().int().min(10).max(60_000).default(250),
       /** ...or as soon as this many rows are waiting. */
-      flushRows: z.number().int().min(1).max(100_000).default(2000),
+      flushRows: z.number().int().min(1).max(100_000).default(500),
       /** Rows kept in memory while the database is unreachable; beyond it the oldest are dropped (logged and counted). */
       maxBufferedRows: z.number().int().min(1000).max(10_000_000).default(500_000),
       /** Segment serves older than this are pruned by the daily report job (0: keep forever). Flags keep their own evidence. */

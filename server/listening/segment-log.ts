@@ -1,6 +1,6 @@
 // The segment-serve log: the streaming endpoints call `record` on their hot path (a
 // push onto an in-memory buffer); a timer flushes the buffer every flushIntervalMs,
-// or at once when flushRows are waiting, as one multi-row INSERT ... SELECT unnest(...).
+// or at once when flushRows are waiting, as one multi-row INSERT ... SELECT from a JSON array.
 import type { Sequelize } from 'sequelize';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { Logger } from '../logger.js';
@@ -21,11 +21,13 @@ const maxRowsPerWrite = 20_000;
 
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+// The rows travel as one JSON parameter: serialised natively in one call, where parallel arrays
+// would be escaped element by element on the event loop (a pause felt by the requests waiting).
 const insertSql = `
   INSERT INTO segment_serves (session_id, user_id, track_id, rendition, segment_index, start_seconds,
                               duration_seconds, bytes, ip, user_agent, served_at)
-  SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::int[], $6::float8[],
-                       $7::float8[], $8::bigint[], $9::text[], $10::text[], $11::timestamptz[])`;
+  SELECT s, u, t, r, i, st, d, b, ip, ua, at FROM json_to_recordset($1::json)
+    AS x(s uuid, u uuid, t text, r text, i int, st float8, d float8, b bigint, ip text, ua text, at timestamptz)`;
 
 export class SegmentLog {
   private buffer: SegmentServed[] = [];
@@ -112,22 +114,23 @@ export class SegmentLog {
 
   private async write(rows: SegmentServed[]): Promise<void> {
     const end = this.flushSeconds.startTimer();
-    const cols: unknown[][] = Array.from({ length: 11 }, () => new Array(rows.length));
-    rows.forEach((e, i) => {
-      cols[0][i] = e.sessionId && uuid.test(e.sessionId) ? e.sessionId : null;
-      cols[1][i] = e.userId && uuid.test(e.userId) ? e.userId : null;
-      cols[2][i] = String(e.trackId);
-      cols[3][i] = String(e.rendition);
-      cols[4][i] = Math.trunc(e.segmentIndex);
-      cols[5][i] = e.segmentStartSeconds;
-      cols[6][i] = e.segmentDurationSeconds;
-      cols[7][i] = Math.trunc(e.bytes);
-      cols[8][i] = e.ip ?? null;
-      cols[9][i] = e.userAgent ? e.userAgent.slice(0, 512) : null;
-      cols[10][i] = e.at.toISOString();
-    });
+    const json = JSON.stringify(
+      rows.map((e) => ({
+        s: e.sessionId && uuid.test(e.sessionId) ? e.sessionId : null,
+        u: e.userId && uuid.test(e.userId) ? e.userId : null,
+        t: String(e.trackId),
+        r: String(e.rendition),
+        i: Math.trunc(e.segmentIndex),
+        st: e.segmentStartSeconds,
+        d: e.segmentDurationSeconds,
+        b: Math.trunc(e.bytes),
+        ip: e.ip ?? null,
+        ua: e.userAgent ? e.userAgent.slice(0, 512) : null,
+        at: e.at.toISOString(),
+      })),
+    );
     try {
-      await this.db.query(insertSql, { bind: cols });
+      await this.db.query(insertSql, { bind: [json] });
       this.logged.inc(rows.length);
     } catch (err) {
       // Keep the rows for the next flush (in order), up to the bound.

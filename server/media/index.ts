@@ -8,6 +8,7 @@ import { TranscodeJobs } from './transcode-job.js';
 import { NodeTracker, Seeder } from './torrents.js';
 import { mediaRoutes } from './routes.js';
 import { mediaOpenApi } from './openapi.js';
+import { streamingFastPath } from './fast-streaming.js';
 
 export { MediaService, licenses, visibilities } from './service.js';
 export type { PlaylistView, ListPlaylistsQuery } from './playlists.js';
@@ -78,6 +79,9 @@ export const mediaCapability: Capability = {
   routes(ctx) {
     const i = internals.get(ctx)!;
     return mediaRoutes(ctx, i);
+  },
+  fastPath(ctx, tools) {
+    return streamingFastPath(ctx, internals.get(ctx)!.media, tools);
   },
   openapi: mediaOpenApi,
   start(ctx) {

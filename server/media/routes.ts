@@ -10,6 +10,7 @@ import { isPublic, requireRole, requireUser } from '../accounts/middleware.js';
 import type { MediaService, TrackRow } from './service.js';
 import type { PlaylistView } from './playlists.js';
 import type { KnownFile, StreamEntry } from './stream-cache.js';
+import { meterSegment, playSessionOf } from './segment-meter.js';
 import { isUuid } from './storage.js';
 import type { Uploads } from './uploads.js';
 import { imageTypeOf, maxCoverBytes } from './uploads.js';
@@ -33,7 +34,7 @@ const corsHeaders = {
   'Access-Control-Expose-Headers': 'Content-Length, Content-Range, Accept-Ranges, ETag, Content-Type, Last-Modified',
 };
 
-const corsEntries = Object.entries(corsHeaders);
+export const corsEntries = Object.entries(corsHeaders);
 const cors = (res: Response) => {
   for (const [k, v] of corsEntries) res.setHeader(k, v);
   return res;
@@ -49,7 +50,7 @@ export function streamingContentType(file: string, kind: 'audio' | 'video'): str
   return undefined;
 }
 
-function cacheControlFor(file: string, visibility: string): string {
+export function cacheControlFor(file: string, visibility: string): string {
   const scope = visibility === 'private' ? 'private' : 'public';
   if (file.endsWith('.m4s') || file.endsWith('init.mp4')) return `${scope}, max-age=31536000, immutable`;
   if (file.endsWith('.m3u8')) return `${scope}, max-age=10`;
@@ -362,27 +363,11 @@ export function mediaRoutes(ctx: NodeContext, deps: MediaRouteDeps): Router {
     res.setHeader('Cache-Control', cacheControlFor(rel, row.visibility));
     const seg = req.method === 'GET' ? /^([A-Za-z0-9_-]+)\/seg-(\d+)\.m4s$/.exec(rel) : null;
     if (seg) {
-      const rendition = seg[1];
-      const index = Number(seg[2]);
-      const slot = entry.timeline?.[rendition]?.[index];
-      const userId = req.user?.id ?? null;
-      const header = req.headers['x-play-session'];
-      const session = (typeof header === 'string' ? header : null) ?? (typeof req.query.session === 'string' ? req.query.session : null);
-      res.on('finish', () => {
-        if (res.statusCode !== 200 && res.statusCode !== 206) return;
-        media.emitSegmentServed({
-          trackId: row.id,
-          rendition,
-          segmentIndex: index,
-          segmentStartSeconds: slot?.[0] ?? index * ctx.config.media.segmentSeconds,
-          segmentDurationSeconds: slot?.[1] ?? ctx.config.media.segmentSeconds,
-          bytes: Number(res.getHeader('content-length') ?? 0),
-          userId,
-          sessionId: session ? session.slice(0, 200) : null,
-          ip: req.ip ?? req.socket.remoteAddress ?? '',
-          userAgent: req.headers['user-agent'] ?? null,
-          at: new Date(),
-        });
+      meterSegment(media, ctx.config.media.segmentSeconds, res, entry, seg[1], Number(seg[2]), {
+        userId: req.user?.id ?? null,
+        session: playSessionOf(req.headers['x-play-session'], req.query.session),
+        ip: req.ip ?? req.socket.remoteAddress ?? '',
+        userAgent: req.headers['user-agent'] ?? null,
       });
     }
     const known = entry.files.get(rel);

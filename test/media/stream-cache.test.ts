@@ -5,8 +5,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { startTestNode, type TestNode } from '../helpers/node.js';
-import { mediaDir, removeMediaDir, makeAudio } from '../helpers/media.js';
-import { makeArtist, upload, waitTrack, rawGet } from './support.js';
+import { mediaDir, removeMediaDir } from '../helpers/media.js';
+import { makeArtist, rawGet, readyShortTrack } from './support.js';
 
 let node: TestNode;
 let dir: string;
@@ -16,11 +16,7 @@ let track: any;
 before(async () => {
   node = await startTestNode({ name: 'media-streamcache', overrides: { media: { audioBitratesKbps: [64] } } });
   dir = mediaDir('streamcache');
-  artist = await makeArtist(node, 'sc_artist');
-  const res = await upload(node, artist.token, artist.channel.id, await makeAudio(dir, { format: 'mp3', seconds: 6, name: 'sc.mp3' }));
-  assert.equal(res.status, 200, res.text);
-  track = await waitTrack(node, artist.token, res.body.trackId);
-  assert.equal(track.status, 'ready');
+  ({ artist, track } = await readyShortTrack(node, dir, 'sc'));
 });
 
 after(async () => {

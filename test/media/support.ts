@@ -84,3 +84,14 @@ export function rawGet(url: string, headers: Record<string, string> = {}): Promi
     req.end();
   });
 }
+
+/** An artist with a channel and one ready 6 s mp3 track on `node` (the streaming tests' setup). */
+export async function readyShortTrack(node: TestNode, dir: string, who: string): Promise<{ artist: Awaited<ReturnType<typeof makeArtist>>; track: any }> {
+  const { makeAudio } = await import('../helpers/media.js');
+  const artist = await makeArtist(node, `${who}_artist`);
+  const res = await upload(node, artist.token, artist.channel.id, await makeAudio(dir, { format: 'mp3', seconds: 6, name: `${who}.mp3` }));
+  if (res.status !== 200) throw new Error(`upload: ${res.status} ${res.text}`);
+  const track = await waitTrack(node, artist.token, res.body.trackId);
+  if (track.status !== 'ready') throw new Error(`track is ${track.status}`);
+  return { artist, track };
+}

@@ -1,0 +1,66 @@
+// The hottest request a node answers, a public segment already in memory asked for without
+// credentials or conditions, is served before Express: no router walk, no per-request logger
+// child, no body parser. Its headers, metering and metrics are those of the route
+// GET /static/streaming/:trackId/* in routes.ts, which handles everything else (ranges,
+// conditional requests, credentials, private tracks, bytes not yet cached) and stays the
+// documented behaviour; test/media/fast-streaming.test.ts compares the two answers.
+import type { NodeContext, FastPath, FastPathTools } from '../context.js';
+import type { MediaService } from './service.js';
+import { cacheControlFor, corsEntries, streamingContentType } from './routes.js';
+import { playSessionOf, segmentServed } from './segment-meter.js';
+import { isUuid } from './storage.js';
+
+const SEGMENT_URL = /^\/static\/streaming\/([0-9a-f-]{36})\/(([A-Za-z0-9_-]+)\/seg-(\d+)\.m4s)(?:\?(.*))?$/;
+const ROUTE = '/static/streaming/:trackId/*';
+const corsFlat = corsEntries.flat();
+
+export function streamingFastPath(ctx: NodeContext, media: MediaService, tools: FastPathTools): FastPath {
+  const segmentSeconds = ctx.config.media.segmentSeconds;
+  return (req, res) => {
+    if (req.method !== 'GET' || req.headers.authorization !== undefined || req.headers.range !== undefined || req.headers['if-none-match'] !== undefined) return false;
+    const m = SEGMENT_URL.exec(req.url ?? '');
+    if (!m || !isUuid(m[1])) return false;
+    const startedAt = performance.now();
+    const [, trackId, rel, rendition, index, query] = m;
+    const entry = media.peekStreamEntry(trackId);
+    const row = entry?.row;
+    // Anonymous access only: what canView allows without a user.
+    if (!entry || !row || row.status !== 'ready' || !media.canView(row, undefined)) return false;
+    const known = entry.files.get(rel);
+    if (!known) return false;
+    const bytes = media.segmentBytes.get(`${trackId}/${rel}/${known.etag}`);
+    if (!bytes || bytes.length !== known.bytes) return false;
+
+    const who = {
+      userId: null,
+      session: playSessionOf(req.headers['x-play-session'], sessionParam(query)),
+      ip: tools.clientIp(req),
+      userAgent: req.headers['user-agent'] ?? null,
+    };
+    // One listener for both: the serve counts once the response is handed to the socket, as
+    // on the route; the status is always 200 here.
+    res.once('finish', () => {
+      media.emitSegmentServed(segmentServed(entry, rendition, Number(index), who, bytes.length, segmentSeconds));
+      tools.recordMetrics('GET', ROUTE, 200, (performance.now() - startedAt) / 1000);
+    });
+    // One raw header list (the route's headers, in its order): Node validates and stores
+    // headers set one by one, which cost a quarter of this response's time.
+    res.writeHead(200, [
+      ...corsFlat,
+      'Content-Type', streamingContentType(rel, row.kind)!,
+      'Cache-Control', cacheControlFor(rel, row.visibility),
+      'ETag', known.etag,
+      'Accept-Ranges', 'bytes',
+      'Content-Length', String(bytes.length),
+    ]);
+    res.end(bytes);
+    return true;
+  };
+}
+
+/** The `session` query parameter as Express's query parser gives it: a string only when given once. */
+function sessionParam(query: string | undefined): string | undefined {
+  if (!query) return undefined;
+  const all = new URLSearchParams(query).getAll('session');
+  return all.length === 1 ? all[0] : undefined;
+}

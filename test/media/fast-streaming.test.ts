@@ -1,0 +1,130 @@
+// The streaming fast path (server/media/fast-streaming.ts) answers public, cached segments
+// before Express. It must answer exactly as the route does (status, headers, bytes, metering,
+// metrics), and leave every other request to the route.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { startTestNode, type TestNode } from '../helpers/node.js';
+import { mediaDir, removeMediaDir } from '../helpers/media.js';
+import { makeArtist, rawGet, readyShortTrack } from './support.js';
+import { buildApp, buildRequestHandler } from '../../server/app.js';
+import { capabilities } from '../../server/capabilities.js';
+import { listeningService } from '../../server/listening/index.js';
+import { select } from '../../server/db/index.js';
+import type { Capability } from '../../server/context.js';
+
+let node: TestNode;
+let dir: string;
+let artist: Awaited<ReturnType<typeof makeArtist>>;
+let track: any;
+let fastHits = 0;
+let withFastPath: http.Server;
+let expressOnly: http.Server;
+const origin = (s: http.Server) => `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
+const listen = (s: http.Server) => new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+
+before(async () => {
+  node = await startTestNode({ name: 'media-fastpath', overrides: { media: { audioBitratesKbps: [64] } } });
+  dir = mediaDir('fastpath');
+  ({ artist, track } = await readyShortTrack(node, dir, 'fp'));
+  // The same node's handlers, served twice: with the capabilities' fast paths (counting the
+  // requests the fast path answered) and as the Express app alone.
+  const counted: Capability[] = capabilities.map((c) =>
+    c.fastPath
+      ? {
+          ...c,
+          fastPath: (ctx, tools) => {
+            const inner = c.fastPath!(ctx, tools);
+            return (req, res) => {
+              const answered = inner(req, res);
+              if (answered) fastHits++;
+              return answered;
+            };
+          },
+        }
+      : c,
+  );
+  withFastPath = http.createServer(buildRequestHandler(node.ctx, counted));
+  expressOnly = http.createServer(buildApp(node.ctx, capabilities));
+  await listen(withFastPath);
+  await listen(expressOnly);
+});
+
+after(async () => {
+  withFastPath?.closeAllConnections();
+  expressOnly?.closeAllConnections();
+  await Promise.all([withFastPath, expressOnly].map((s) => s && new Promise((r) => s.close(r))));
+  await node?.stop();
+  if (dir) removeMediaDir(dir);
+});
+
+const segPath = (i = 1) => new URL(track.streaming.renditions[0].playlistUrl.replace(/playlist\.m3u8$/, `seg-${String(i).padStart(5, '0')}.m4s`)).pathname;
+const comparable = (h: http.IncomingHttpHeaders) => Object.fromEntries(Object.entries(h).filter(([k]) => !['date', 'connection', 'keep-alive'].includes(k)));
+
+test('a cached public segment: the fast path answers, with the status, headers and bytes of the route', async () => {
+  await rawGet(origin(expressOnly) + segPath()); // fills the byte cache
+  const before = fastHits;
+  const fast = await rawGet(origin(withFastPath) + segPath());
+  assert.equal(fastHits, before + 1, 'answered by the fast path');
+  const slow = await rawGet(origin(expressOnly) + segPath());
+  assert.equal(fast.status, 200);
+  assert.deepEqual(comparable(fast.headers), comparable(slow.headers));
+  assert.ok(fast.body.equals(slow.body));
+  assert.equal(Number(fast.headers['content-length']), fast.body.length);
+});
+
+test('ranges, conditions, credentials, HEAD, other files and uncached segments are left to the route', async () => {
+  const etag = (await rawGet(origin(expressOnly) + segPath())).headers.etag!;
+  const before = fastHits;
+  const url = origin(withFastPath) + segPath();
+  assert.equal((await rawGet(url, { range: 'bytes=0-9' })).status, 206);
+  assert.equal((await rawGet(url, { 'if-none-match': etag })).status, 304);
+  assert.equal((await rawGet(url, { authorization: `Bearer ${artist.token}` })).status, 200);
+  assert.equal((await rawGet(url, { authorization: 'Bearer not-a-token' })).status, 401);
+  assert.equal((await fetch(url, { method: 'HEAD' })).status, 200);
+  assert.equal((await rawGet(origin(withFastPath) + segPath().replace(/seg-\d+\.m4s$/, 'playlist.m3u8'))).status, 200);
+  assert.equal((await rawGet(origin(withFastPath) + segPath(99))).status, 404, 'no such segment');
+  assert.equal((await rawGet(origin(withFastPath) + segPath().replace(track.id, randomUUID()))).status, 404, 'no such track');
+  assert.equal(fastHits, before, 'none of these was answered by the fast path');
+});
+
+test('a private track is never served by the fast path; its owner still plays it through the route', async () => {
+  assert.equal((await node.api('PATCH', `/api/v1/tracks/${track.id}`, { token: artist.token, body: { visibility: 'private' } })).status, 200);
+  try {
+    const before = fastHits;
+    assert.equal((await rawGet(origin(withFastPath) + segPath())).status, 404);
+    assert.equal((await rawGet(origin(withFastPath) + segPath(), { authorization: `Bearer ${artist.token}` })).status, 200);
+    assert.equal(fastHits, before);
+  } finally {
+    assert.equal((await node.api('PATCH', `/api/v1/tracks/${track.id}`, { token: artist.token, body: { visibility: 'public' } })).status, 200);
+  }
+});
+
+test('the fast path meters like the route (header or query session) and counts in the HTTP metrics', async () => {
+  const metricLine = async () => {
+    const text = await (await fetch(`${node.url}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith('nineten_http_requests_total{') && l.includes('method="GET"') && l.includes('route="/static/streaming/:trackId/*"') && l.includes('status="200"'));
+    return line ? Number(line.split(' ').pop()) : 0;
+  };
+  const [viaHeader, viaQuery, viaRoute] = [randomUUID(), randomUUID(), randomUUID()];
+  await rawGet(origin(expressOnly) + segPath(0)); // cached
+  const metricsBefore = await metricLine();
+  const before = fastHits;
+  await rawGet(origin(withFastPath) + segPath(0), { 'x-play-session': viaHeader, 'user-agent': 'fast-test' });
+  await rawGet(`${origin(withFastPath)}${segPath(0)}?session=${viaQuery}`, { 'user-agent': 'fast-test' });
+  await rawGet(origin(expressOnly) + segPath(0), { 'x-play-session': viaRoute, 'user-agent': 'fast-test' });
+  assert.equal(fastHits, before + 2);
+  assert.equal(await metricLine(), metricsBefore + 3, 'both paths count under the route');
+  await listeningService(node.ctx).segmentLog.flush();
+  const rows = await select<{ session_id: string; track_id: string; rendition: string; segment_index: number; bytes: string; user_agent: string; ip: string }>(
+    node.ctx.db,
+    'SELECT session_id, track_id, rendition, segment_index, bytes, user_agent, ip FROM segment_serves WHERE session_id IN (:ids) ORDER BY session_id',
+    { ids: [viaHeader, viaQuery, viaRoute] },
+  );
+  assert.equal(rows.length, 3, 'one serve logged per request');
+  const shape = (r: (typeof rows)[number]) => ({ track: r.track_id, rendition: r.rendition, index: r.segment_index, bytes: Number(r.bytes), ua: r.user_agent, ip: r.ip });
+  for (const r of rows) assert.deepEqual(shape(r), shape(rows.find((x) => x.session_id === viaRoute)!));
+  assert.equal(rows[0].segment_index, 0);
+});
