@@ -12,7 +12,7 @@ import { startEmbeddedPostgres } from './db/embedded.js';
 import { ensureRedis } from './jobs/local-redis.js';
 import { Jobs } from './jobs/index.js';
 import { DomainEventBus } from './events.js';
-import { buildApp } from './app.js';
+import { buildRequestHandler } from './app.js';
 import { capabilities as defaultCapabilities } from './capabilities.js';
 import type { Capability, NodeContext, Services } from './context.js';
 
@@ -98,8 +98,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
     let server: http.Server | undefined;
     let url: string | undefined;
     if (config.role !== 'worker') {
-      const app = buildApp(ctx, caps);
-      server = http.createServer(app);
+      server = http.createServer(buildRequestHandler(ctx, caps));
       server.keepAliveTimeout = 5000;
       await new Promise<void>((resolve, reject) => {
         server!.once('error', reject);
