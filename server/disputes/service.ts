@@ -438,7 +438,8 @@ export class DisputesService {
           if ((err as { code?: string }).code === 'chaincode') return this.refuse(id, (err as Error).message);
           throw new AppError(503, 'ledger_pending', `dispute ${id} is not on the ledger yet`);
         }
-        return;
+        // The open landed between the read above and the outbox check: read it again below,
+        // so the reviewers are notified now and not at the next sweep.
       }
     }
     let rec = await this.refresh(id);
