@@ -11,6 +11,7 @@ import { listeningService } from '../../server/listening/index.js';
 import { disputesService } from '../../server/disputes/index.js';
 import { select, selectOne } from '../../server/db/index.js';
 import { createSession, serve, progress, setListening, lenientRules } from '../listening/helpers.js';
+import { waitFor as waitUntil } from '../helpers/wait.js';
 
 export interface Net {
   nodes: TestNode[];
@@ -107,14 +108,9 @@ export async function walletOf(node: TestNode, userId: string): Promise<number> 
   return moneyService(node.ctx).books.balance(`wallet:${userId}`);
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
+/** Waits as test/helpers/wait.ts does, with the longer default the dispute steps need. */
+export function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
+  return waitUntil(what, fn, timeoutMs, 150);
 }
 
 /**
