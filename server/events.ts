@@ -5,6 +5,8 @@ import { EventEmitter } from 'node:events';
 export interface DomainEvents {
   'track.published': { trackId: string };
   'track.updated': { trackId: string };
+  /** The track's status moved (processing, ready, failed), whatever its visibility. */
+  'track.status': { trackId: string; status: 'processing' | 'ready' | 'failed' };
   'track.deleted': { trackId: string; channelId: string; apId: string };
   'playlist.changed': { playlistId: string };
   'playlist.deleted': { playlistId: string; apId: string; channelId: string };

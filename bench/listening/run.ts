@@ -3,10 +3,12 @@
 //     of the same rows (goal: >= 0.5x);
 //  2. requests per second and p99 latency of the metered segment endpoint (media's route with
 //     the listening hook) against nginx serving the same files (goal: >= 0.6x, p99 < 10 ms),
-//     loaded by wrk when it is installed (Debian package wrk), else by bench/listening/load.ts.
+//     loaded by wrk when it is installed (Debian package wrk), else by bench/listening/load.ts;
+//  3. the same for the node behind nginx (npm run nginx-site): public segments from disk,
+//     metered from nginx's access log, with a check that every response was metered.
 // Bounded in count and time, loopback only. Env: BENCH_EVENTS, BENCH_REQUESTS, BENCH_CONCURRENCY,
 // BENCH_LOAD (wrk|node), BENCH_SECONDS (per wrk run).
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
@@ -19,7 +21,8 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { startTestNode, type TestNode } from '../../test/helpers/node.js';
 import { uploadTrack, setListening, lenientRules } from '../../test/listening/helpers.js';
 import { listeningService, type SegmentServed } from '../../server/listening/index.js';
-import { freePort } from '../../server/db/embedded.js';
+import { startNginx } from '../../test/helpers/nginx.js';
+import { nginxSite } from '../../server/media/nginx-site.js';
 import { projectRoot } from '../../server/config/index.js';
 
 const events = Number(process.env.BENCH_EVENTS ?? 100_000);
@@ -173,60 +176,11 @@ function load(urls: string[], headers: Record<string, string>, c = concurrency, 
   return generator === 'wrk' ? wrkLoad(urls, headers, c, Number(process.env.BENCH_SECONDS ?? 8)) : nodeLoad(urls, headers, c, n);
 }
 
-async function startNginx(streamingRoot: string): Promise<{ port: number; stop: () => Promise<void> }> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), '9ten-bench-nginx-'));
-  const port = await freePort();
-  const asRoot = process.getuid?.() === 0;
-  writeFileSync(
-    path.join(dir, 'nginx.conf'),
-    `${asRoot ? 'user root;\n' : ''}worker_processes 1;
-daemon off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  sendfile on;
-  tcp_nopush on;
-  keepalive_requests 100000;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  types { video/iso.segment m4s; application/vnd.apple.mpegurl m3u8; }
-  server {
-    listen 127.0.0.1:${port};
-    location /static/streaming/ { alias ${streamingRoot}/; }
-  }
-}
-`,
-  );
-  const child: ChildProcess = spawn('/usr/sbin/nginx', ['-c', path.join(dir, 'nginx.conf'), '-p', dir], { stdio: 'ignore' });
-  // Wait until it answers.
-  const until = Date.now() + 5000;
-  for (;;) {
-    try {
-      await fetch(`http://127.0.0.1:${port}/`);
-      break;
-    } catch {
-      if (Date.now() > until) throw new Error('nginx did not start');
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  return {
-    port,
-    stop: async () => {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
 const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
 
-const node = await startTestNode({ name: 'benchlisten' });
+const frontDir = mkdtempSync(path.join(os.tmpdir(), '9ten-bench-front-'));
+const frontLog = path.join(frontDir, 'segments.log');
+const node = await startTestNode({ name: 'benchlisten', overrides: { trustProxy: true, media: { frontAccessLog: frontLog } } });
 try {
   setListening(node, lenientRules());
   console.log(`segment log ingest: ${events} events each`);
@@ -246,7 +200,16 @@ try {
   const playlist = await (await fetch(rendition.playlistUrl)).text();
   const segments = playlist.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => new URL(l, rendition.playlistUrl).pathname);
   const storageRoot = (node.ctx.services.media as { storage: { root: string } }).storage.root;
-  const nginx = await startNginx(path.join(storageRoot, 'streaming'));
+  const nginx = await startNginx(
+    (port) => `server {
+    listen 127.0.0.1:${port};
+    types { video/iso.segment m4s; application/vnd.apple.mpegurl m3u8; }
+    location /static/streaming/ { alias ${path.join(storageRoot, 'streaming')}/; }
+  }`,
+  );
+  const front = await startNginx((port) =>
+    nginxSite({ listen: `127.0.0.1:${port}`, serverName: 'localhost', nodeOrigin: node.url, mediaRoot: storageRoot, accessLog: frontLog, maxBodyBytes: 9_000_000 }),
+  );
   try {
     console.log(`segment endpoint: ${generator === 'wrk' ? `wrk, ${process.env.BENCH_SECONDS ?? 8} s per run` : `${requests} requests`}, ${concurrency} connections, ${segments.length} segments of ${rendition.name}`);
     const nodeUrls = segments.map((p) => `${node.url}${p}`);
@@ -279,9 +242,33 @@ try {
     console.log(`  node event loop during that run: delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(2)} ms, max ${(loopDelay.max / 1e6).toFixed(2)} ms; ${gcPauses.length} GC pauses, longest ${Math.max(0, ...gcPauses).toFixed(2)} ms, ${gcPauses.reduce((a, b) => a + b, 0).toFixed(0)} ms in all`);
     console.log(`  light load (2 connections, 1000 requests): node ${fmt(meteredLight)}; nginx ${fmt(plainLight)}`);
     console.log(`  segment serves logged for the session: ${(logged as { n: string }[])[0].n} (warm-ups included)`);
+
+    // Behind nginx: the same requests, through the site `npm run nginx-site` writes.
+    const frontSession = (await node.api('POST', '/api/v1/plays', { token: listener.token, body: { trackId: track.trackId } })).body.sessionId as string;
+    const frontUrls = segments.map((p) => `${front.origin}${p}`);
+    await load(frontUrls, { 'x-play-session': randomUUID() }, concurrency, 500); // warm-up
+    const behind = await load(frontUrls, { 'x-play-session': frontSession });
+    const served = behind.requests - behind.errors;
+    const t0 = performance.now();
+    let meteredCount = 0;
+    while (performance.now() - t0 < 60_000) {
+      await listeningService(node.ctx).segmentLog.flush();
+      const [n] = await node.ctx.db.query('SELECT count(*) AS n FROM segment_serves WHERE session_id = :s', { replacements: { s: frontSession } });
+      meteredCount = Number((n as { n: string }[])[0].n);
+      if (meteredCount >= served) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const behindLight = await load(frontUrls, { 'x-play-session': randomUUID() }, 2, 1000);
+    console.log('behind nginx (public segments from disk, metered from its access log):');
+    console.log(`  nginx + node:   ${fmt(behind)}`);
+    console.log(`  ratio: ${ratio(behind.rps, plain.rps)} of plain nginx (goal >= 0.6x); p99 ${behind.p99.toFixed(2)} ms (goal < 10 ms)`);
+    console.log(`  metered ${meteredCount} of ${served} responses, ${((performance.now() - t0) / 1000).toFixed(1)} s after the load ended`);
+    console.log(`  light load (2 connections): ${fmt(behindLight)}`);
   } finally {
+    await front.stop();
     await nginx.stop();
   }
 } finally {
   await node.stop();
+  rmSync(frontDir, { recursive: true, force: true });
 }

@@ -77,7 +77,10 @@ export function fromEnvironment(env: NodeJS.ProcessEnv, problems: string[] = [])
     fed.allowPrivateAddresses = bool('FEDERATION_ALLOW_PRIVATE_ADDRESSES', env.FEDERATION_ALLOW_PRIVATE_ADDRESSES, problems);
   }
   if (env.CLUSTER) fed.cluster = env.CLUSTER;
-  if (env.MEDIA_SEED) out.media = { seed: bool('MEDIA_SEED', env.MEDIA_SEED, problems) };
+  const media: Json = {};
+  if (env.MEDIA_SEED) media.seed = bool('MEDIA_SEED', env.MEDIA_SEED, problems);
+  if (env.MEDIA_FRONT_ACCESS_LOG) media.frontAccessLog = env.MEDIA_FRONT_ACCESS_LOG;
+  if (Object.keys(media).length) out.media = media;
   if (env.CURRENCY) money.currency = env.CURRENCY;
   if (env.TIME_ZONE) money.timeZone = env.TIME_ZONE;
   if (env.LEDGER_ENGINE) ledger.engine = env.LEDGER_ENGINE;

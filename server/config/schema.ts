@@ -41,6 +41,13 @@ export const configSchema = z.object({
     waveformPeaks: z.number().int().min(50).max(10000),
     /** Seed every rendition over WebTorrent from the worker (env MEDIA_SEED=false turns it off). */
     seed: z.boolean().default(true),
+    /**
+     * The access log of an nginx in front of the node that serves public segments from disk
+     * (`npm run nginx-site` writes its configuration; env MEDIA_FRONT_ACCESS_LOG). When set, the
+     * node keeps media/public-streaming (links to public tracks' folders) for nginx and meters the
+     * segments nginx served from this log. Null: the node serves and meters every segment itself.
+     */
+    frontAccessLog: z.string().min(1).refine((p) => p.startsWith('/'), 'must be an absolute path').nullable().default(null),
   }),
   auth: z.object({
     tokenTtlSeconds: z.number().int().positive(),

@@ -7,10 +7,8 @@
 import type { NodeContext, FastPath, FastPathTools } from '../context.js';
 import type { MediaService } from './service.js';
 import { cacheControlFor, corsEntries, streamingContentType } from './routes.js';
-import { playSessionOf, segmentServed } from './segment-meter.js';
-import { isUuid } from './storage.js';
+import { parseSegmentUrl, playSessionOf, segmentServed } from './segment-meter.js';
 
-const SEGMENT_URL = /^\/static\/streaming\/([0-9a-f-]{36})\/(([A-Za-z0-9_-]+)\/seg-(\d+)\.m4s)(?:\?(.*))?$/;
 const ROUTE = '/static/streaming/:trackId/*';
 const corsFlat = corsEntries.flat();
 
@@ -18,10 +16,10 @@ export function streamingFastPath(ctx: NodeContext, media: MediaService, tools: 
   const segmentSeconds = ctx.config.media.segmentSeconds;
   return (req, res) => {
     if (req.method !== 'GET' || req.headers.authorization !== undefined || req.headers.range !== undefined || req.headers['if-none-match'] !== undefined) return false;
-    const m = SEGMENT_URL.exec(req.url ?? '');
-    if (!m || !isUuid(m[1])) return false;
+    const seg = parseSegmentUrl(req.url ?? '');
+    if (!seg) return false;
     const startedAt = performance.now();
-    const [, trackId, rel, rendition, index, query] = m;
+    const { trackId, file: rel, rendition, index } = seg;
     const entry = media.peekStreamEntry(trackId);
     const row = entry?.row;
     // Anonymous access only: what canView allows without a user.
@@ -33,14 +31,14 @@ export function streamingFastPath(ctx: NodeContext, media: MediaService, tools: 
 
     const who = {
       userId: null,
-      session: playSessionOf(req.headers['x-play-session'], sessionParam(query)),
+      session: playSessionOf(req.headers['x-play-session'], seg.session),
       ip: tools.clientIp(req),
       userAgent: req.headers['user-agent'] ?? null,
     };
     // One listener for both: the serve counts once the response is handed to the socket, as
     // on the route; the status is always 200 here.
     res.once('finish', () => {
-      media.emitSegmentServed(segmentServed(entry, rendition, Number(index), who, bytes.length, segmentSeconds));
+      media.emitSegmentServed(segmentServed(entry, rendition, index, who, bytes.length, segmentSeconds));
       tools.recordMetrics('GET', ROUTE, 200, (performance.now() - startedAt) / 1000);
     });
     // One raw header list (the route's headers, in its order): Node validates and stores
@@ -58,9 +56,3 @@ export function streamingFastPath(ctx: NodeContext, media: MediaService, tools: 
   };
 }
 
-/** The `session` query parameter as Express's query parser gives it: a string only when given once. */
-function sessionParam(query: string | undefined): string | undefined {
-  if (!query) return undefined;
-  const all = new URLSearchParams(query).getAll('session');
-  return all.length === 1 ? all[0] : undefined;
-}

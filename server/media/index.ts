@@ -9,6 +9,8 @@ import { NodeTracker, Seeder } from './torrents.js';
 import { mediaRoutes } from './routes.js';
 import { mediaOpenApi } from './openapi.js';
 import { streamingFastPath } from './fast-streaming.js';
+import { PublicSegments } from './public-segments.js';
+import { FrontLogMeter } from './front-log-meter.js';
 
 export { MediaService, licenses, visibilities } from './service.js';
 export type { PlaylistView, ListPlaylistsQuery } from './playlists.js';
@@ -25,6 +27,9 @@ interface Internals {
   tracker: NodeTracker;
   seeder?: Seeder;
   sweep?: NodeJS.Timeout;
+  /** Behind nginx (media.frontAccessLog): the folder nginx serves public segments from. */
+  publicSegments?: PublicSegments;
+  frontMeter?: FrontLogMeter;
 }
 
 const internals = new WeakMap<NodeContext, Internals>();
@@ -74,7 +79,15 @@ export const mediaCapability: Capability = {
         if (row.status === 'ready' && !seeder.isSeeding(trackId)) await jobs.seedTrack(trackId, row.renditions);
       });
     }
-    internals.set(ctx, { media, uploads, jobs, tracker, seeder });
+    // Behind nginx, every process keeps the public folder in step with the changes it makes.
+    let publicSegments: PublicSegments | undefined;
+    if (ctx.config.media.frontAccessLog) {
+      const folder = new PublicSegments(media.storage, media, ctx.db, log);
+      const sync = ({ trackId }: { trackId: string }) => folder.sync(trackId);
+      for (const e of ['track.status', 'track.updated', 'track.deleted'] as const) ctx.events.on(e, sync);
+      publicSegments = folder;
+    }
+    internals.set(ctx, { media, uploads, jobs, tracker, seeder, publicSegments });
   },
   routes(ctx) {
     const i = internals.get(ctx)!;
@@ -94,13 +107,21 @@ export const mediaCapability: Capability = {
       if (i.seeder) void i.jobs.seedExisting().catch((err) => log.warn({ err }, 'seeding existing tracks failed'));
       i.sweep = setInterval(() => void i.uploads.sweepStale().catch((err) => log.warn({ err }, 'upload sweep failed')), 3600_000);
       i.sweep.unref();
+      // One process reads the front's access log: the worker (or the node running everything).
+      const file = ctx.config.media.frontAccessLog;
+      if (file) {
+        i.frontMeter = new FrontLogMeter({ file, cursorFile: `${i.media.storage.root}/front-log.cursor.json`, media: i.media, segmentSeconds: ctx.config.media.segmentSeconds, log });
+        i.frontMeter.start();
+      }
     }
+    if (i.publicSegments) void i.publicSegments.syncAll().catch((err) => log.warn({ err }, 'public segment folder not brought up to date'));
   },
   async stop(ctx) {
     const i = internals.get(ctx);
     if (!i) return;
     const log = ctx.logger.child({ component: 'media' });
     if (i.sweep) clearInterval(i.sweep);
+    await i.frontMeter?.stop();
     await i.jobs.stopAll();
     log.debug('transcodes stopped');
     await i.seeder?.close();

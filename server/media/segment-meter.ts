@@ -4,6 +4,7 @@
 import type { ServerResponse } from 'node:http';
 import type { MediaService, SegmentServed } from './service.js';
 import type { StreamEntry } from './stream-cache.js';
+import { isUuid } from './storage.js';
 
 export interface MeteredRequest {
   userId: string | null;
@@ -18,8 +19,34 @@ export function playSessionOf(header: string | string[] | undefined, query: unkn
   return typeof query === 'string' ? query : null;
 }
 
+const SEGMENT_URL = /^\/static\/streaming\/([0-9a-f-]{36})\/(([A-Za-z0-9_-]+)\/seg-(\d+)\.m4s)(?:\?(.*))?$/;
+
+export interface SegmentUrl {
+  trackId: string;
+  /** The file inside the track's streaming folder: <rendition>/seg-<index>.m4s */
+  file: string;
+  rendition: string;
+  index: number;
+  /** The `session` query parameter, when given exactly once. */
+  session: string | undefined;
+}
+
+/** A media segment's request URL (path and query), or undefined for anything else. */
+export function parseSegmentUrl(url: string): SegmentUrl | undefined {
+  const m = SEGMENT_URL.exec(url);
+  if (!m || !isUuid(m[1])) return undefined;
+  return { trackId: m[1], file: m[2], rendition: m[3], index: Number(m[4]), session: sessionParam(m[5]) };
+}
+
+/** The `session` query parameter as Express's query parser gives it: a string only when given once. */
+function sessionParam(query: string | undefined): string | undefined {
+  if (!query) return undefined;
+  const all = new URLSearchParams(query).getAll('session');
+  return all.length === 1 ? all[0] : undefined;
+}
+
 /** The SegmentServed event of one response of `bytes` for `rendition`/`index` of the entry's track. */
-export function segmentServed(entry: StreamEntry, rendition: string, index: number, who: MeteredRequest, bytes: number, defaultSegmentSeconds: number): SegmentServed {
+export function segmentServed(entry: StreamEntry, rendition: string, index: number, who: MeteredRequest, bytes: number, defaultSegmentSeconds: number, at = new Date()): SegmentServed {
   const slot = entry.timeline?.[rendition]?.[index];
   return {
     trackId: entry.row!.id,
@@ -32,7 +59,7 @@ export function segmentServed(entry: StreamEntry, rendition: string, index: numb
     sessionId: who.session ? who.session.slice(0, 200) : null,
     ip: who.ip,
     userAgent: who.userAgent,
-    at: new Date(),
+    at,
   };
 }
 

@@ -128,6 +128,7 @@ export class TranscodeJobs {
         published = visibility === 'public';
         t.afterCommit(() => {
           this.media.forgetTimeline(trackId);
+          this.ctx.events.emit('track.status', { trackId, status: 'ready' });
           if (published) this.ctx.events.emit('track.published', { trackId });
         });
       });
@@ -147,7 +148,8 @@ export class TranscodeJobs {
       const reason = failureReason(err);
       log.warn({ err: reason }, 'transcode failed');
       await rm(storage.streamingDir(trackId), { recursive: true, force: true }).catch(() => {});
-      await execute(this.ctx.db, `UPDATE media_tracks SET status = 'failed', failure_reason = :reason, updated_at = now() WHERE id = :id`, { id: trackId, reason }).catch(
+      await execute(this.ctx.db, `UPDATE media_tracks SET status = 'failed', failure_reason = :reason, updated_at = now() WHERE id = :id`, { id: trackId, reason }).then(
+        () => this.ctx.events.emit('track.status', { trackId, status: 'failed' }),
         (e) => log.error({ err: e }, 'could not record the failure'),
       );
       throw new Error(`transcode of ${trackId} failed: ${reason}`);
@@ -174,7 +176,10 @@ export class TranscodeJobs {
       );
       if (!updated) throw conflict('track_processing', 'The track is being transcoded already');
       this.ctx.jobs.enqueueAfterCommit(t, 'media.transcode', { trackId }, { attempts: 1 });
-      t.afterCommit(() => this.media.forgetTimeline(trackId));
+      t.afterCommit(() => {
+        this.media.forgetTimeline(trackId);
+        this.ctx.events.emit('track.status', { trackId, status: 'processing' });
+      });
     });
     await this.seeder?.unseedTrack(trackId).catch((err) => this.log.warn({ err, trackId }, 'could not stop seeding'));
     return (await this.media.trackRow(trackId))!;

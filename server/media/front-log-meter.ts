@@ -1,0 +1,90 @@
+// Metering for segments an nginx in front of the node served from disk (nginx-site.ts): each
+// line of its access log becomes the SegmentServed event the node's own route would have
+// emitted for that response, at the time nginx logged it. Requests nginx passed on to the
+// node are not in this log; the node meters those itself, so nothing is counted twice.
+import type { Logger } from 'pino';
+import type { MediaService } from './service.js';
+import { parseSegmentUrl, playSessionOf, segmentServed } from './segment-meter.js';
+import { LogTail } from './log-tail.js';
+
+/** One line of the nineten_segments log format (SEGMENT_LOG_FORMAT). */
+interface FrontLogLine {
+  t: number;
+  s: number;
+  b: number;
+  m: string;
+  u: string;
+  ps: string;
+  ip: string;
+  ua: string;
+}
+
+export interface FrontLogMeterOptions {
+  file: string;
+  cursorFile: string;
+  media: Pick<MediaService, 'streamEntry' | 'emitSegmentServed'>;
+  segmentSeconds: number;
+  log: Logger;
+  pollMs?: number;
+}
+
+export class FrontLogMeter {
+  private readonly tail: LogTail;
+  private badLines = 0;
+  private metered = 0;
+
+  constructor(private readonly o: FrontLogMeterOptions) {
+    this.tail = new LogTail({ file: o.file, cursorFile: o.cursorFile, log: o.log, pollMs: o.pollMs, onLines: (lines) => this.meter(lines) });
+  }
+
+  start(): void {
+    this.o.log.info({ file: this.o.file }, 'metering segments served by the front nginx from its access log');
+    this.tail.start();
+  }
+
+  stop(): Promise<void> {
+    return this.tail.stop();
+  }
+
+  /** Reads what the log has now; resolves once those lines are metered. */
+  poll(): Promise<void> {
+    return this.tail.poll();
+  }
+
+  stats(): { metered: number; badLines: number } {
+    return { metered: this.metered, badLines: this.badLines };
+  }
+
+  private async meter(lines: string[]): Promise<void> {
+    for (const text of lines) {
+      const line = parseLine(text);
+      if (!line) {
+        // A line we cannot read is one serve we cannot count: say so, but not once per line.
+        if (this.badLines++ % 1000 === 0) this.o.log.warn({ line: text.slice(0, 300), badLines: this.badLines }, 'unreadable front access log line skipped');
+        continue;
+      }
+      if (line.m !== 'GET' || (line.s !== 200 && line.s !== 206)) continue;
+      const seg = parseSegmentUrl(line.u);
+      if (!seg) continue;
+      const entry = await this.o.media.streamEntry(seg.trackId).catch(() => undefined);
+      if (!entry?.row) continue;
+      const who = { userId: null, session: playSessionOf(line.ps || undefined, seg.session), ip: line.ip, userAgent: line.ua || null };
+      this.o.media.emitSegmentServed(segmentServed(entry, seg.rendition, seg.index, who, line.b, this.o.segmentSeconds, new Date(Math.round(line.t * 1000))));
+      this.metered++;
+    }
+  }
+}
+
+function parseLine(text: string): FrontLogLine | undefined {
+  let v: Partial<FrontLogLine>;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const ok =
+    typeof v === 'object' && v !== null &&
+    Number.isFinite(v.t) && Number.isInteger(v.s) && Number.isInteger(v.b) && (v.b as number) >= 0 &&
+    typeof v.m === 'string' && typeof v.u === 'string' && typeof v.ps === 'string' && typeof v.ip === 'string' && typeof v.ua === 'string';
+  return ok ? (v as FrontLogLine) : undefined;
+}
