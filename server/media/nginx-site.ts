@@ -43,8 +43,11 @@ export function nginxSite(o: NginxSiteOptions): string {
     proxy_read_timeout 300s;`;
   const segmentLocations = SEGMENT_KINDS.map(
     ({ suffix, type }) => `  location ~ "^/static/streaming/(?<nineten_track>[0-9a-f-]{36})/(?<nineten_segment>[0-9]+${suffix}/seg-[0-9]+\\.m4s)$" {
+    # Opened directly (no existence check first). A missing link or file (404) and a method the
+    # static handler refuses (405: OPTIONS) go to the node.
     root ${q(o.mediaRoot)};
-    try_files $nineten_segments/$nineten_track/$nineten_segment @nineten_node;
+    rewrite ^ $nineten_segments/$nineten_track/$nineten_segment break;
+    error_page 404 405 = @nineten_node;
     types { }
     default_type ${type};
     etag on;
@@ -85,7 +88,7 @@ server {
 ${segmentLocations.join('\n\n')}
 
   location @nineten_node {
-${proxy}
+${proxy.replace('proxy_pass http://nineten_node;', 'proxy_pass http://nineten_node$request_uri;')}
   }
 
   location / {
