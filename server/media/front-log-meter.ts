@@ -22,10 +22,12 @@ interface FrontLogLine {
 export interface FrontLogMeterOptions {
   file: string;
   cursorFile: string;
-  media: Pick<MediaService, 'streamEntry' | 'emitSegmentServed'>;
+  media: Pick<MediaService, 'peekStreamEntry' | 'streamEntry' | 'emitSegmentServed'>;
   segmentSeconds: number;
   log: Logger;
   pollMs?: number;
+  /** See LogTailOptions.mayRead: one reader per log across the node's processes. */
+  mayRead?: () => Promise<boolean>;
 }
 
 export class FrontLogMeter {
@@ -34,7 +36,7 @@ export class FrontLogMeter {
   private metered = 0;
 
   constructor(private readonly o: FrontLogMeterOptions) {
-    this.tail = new LogTail({ file: o.file, cursorFile: o.cursorFile, log: o.log, pollMs: o.pollMs, onLines: (lines) => this.meter(lines) });
+    this.tail = new LogTail({ file: o.file, cursorFile: o.cursorFile, log: o.log, pollMs: o.pollMs, mayRead: o.mayRead, onLines: (lines) => this.meter(lines) });
   }
 
   start(): void {
@@ -66,7 +68,8 @@ export class FrontLogMeter {
       if (line.m !== 'GET' || (line.s !== 200 && line.s !== 206)) continue;
       const seg = parseSegmentUrl(line.u);
       if (!seg) continue;
-      const entry = await this.o.media.streamEntry(seg.trackId).catch(() => undefined);
+      // The cached entry when there is one: no await (a microtask per line) on the common path.
+      const entry = this.o.media.peekStreamEntry(seg.trackId) ?? (await this.o.media.streamEntry(seg.trackId).catch(() => undefined));
       if (!entry?.row) continue;
       const who = { userId: null, session: playSessionOf(line.ps || undefined, seg.session), ip: line.ip, userAgent: line.ua || null };
       this.o.media.emitSegmentServed(segmentServed(entry, seg.rendition, seg.index, who, line.b, this.o.segmentSeconds, new Date(Math.round(line.t * 1000))));

@@ -11,6 +11,7 @@ import { mediaOpenApi } from './openapi.js';
 import { streamingFastPath } from './fast-streaming.js';
 import { PublicSegments } from './public-segments.js';
 import { FrontLogMeter } from './front-log-meter.js';
+import { redisLease, type Lease } from '../jobs/lease.js';
 
 export { MediaService, licenses, visibilities } from './service.js';
 export type { PlaylistView, ListPlaylistsQuery } from './playlists.js';
@@ -30,6 +31,7 @@ interface Internals {
   /** Behind nginx (media.frontAccessLog): the folder nginx serves public segments from. */
   publicSegments?: PublicSegments;
   frontMeter?: FrontLogMeter;
+  frontLease?: Lease;
 }
 
 const internals = new WeakMap<NodeContext, Internals>();
@@ -110,7 +112,17 @@ export const mediaCapability: Capability = {
       // One process reads the front's access log: the worker (or the node running everything).
       const file = ctx.config.media.frontAccessLog;
       if (file) {
-        i.frontMeter = new FrontLogMeter({ file, cursorFile: `${i.media.storage.root}/front-log.cursor.json`, media: i.media, segmentSeconds: ctx.config.media.segmentSeconds, log });
+        // Several workers may run: a lease lets one of them read the log at a time.
+        i.frontLease = redisLease(ctx.redis, `media:front-log:${file}`, 15_000);
+        const lease = i.frontLease;
+        i.frontMeter = new FrontLogMeter({
+          file,
+          cursorFile: `${i.media.storage.root}/front-log.cursor.json`,
+          media: i.media,
+          segmentSeconds: ctx.config.media.segmentSeconds,
+          log,
+          mayRead: () => lease.held().catch((err) => (log.warn({ err }, 'front log lease not renewed'), false)),
+        });
         i.frontMeter.start();
       }
     }
@@ -122,6 +134,7 @@ export const mediaCapability: Capability = {
     const log = ctx.logger.child({ component: 'media' });
     if (i.sweep) clearInterval(i.sweep);
     await i.frontMeter?.stop();
+    await i.frontLease?.release().catch(() => undefined);
     await i.jobs.stopAll();
     log.debug('transcodes stopped');
     await i.seeder?.close();

@@ -18,6 +18,11 @@ export interface LogTailOptions {
   pollMs?: number;
   /** How long a rotated file is still read after its last new line. */
   drainMs?: number;
+  /**
+   * Asked before each timed read: false while another process holds the right to read this
+   * log (the reader then lets go of its files and reads again from the saved position).
+   */
+  mayRead?: () => Promise<boolean>;
 }
 
 interface Cursor {
@@ -68,11 +73,19 @@ export class LogTail {
   private schedule(ms: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      this.poll()
+      this.pollIfAllowed()
         .catch((err) => this.o.log.warn({ err, file: this.o.file }, 'reading the access log failed; retrying'))
         .finally(() => this.schedule(this.o.pollMs ?? 250));
     }, ms);
     this.timer.unref();
+  }
+
+  private async pollIfAllowed(): Promise<void> {
+    if (!this.o.mayRead || (await this.o.mayRead())) return this.poll();
+    // Another reader has the log: forget our position in memory; the cursor file has theirs.
+    await this.current?.fh.close().catch(() => undefined);
+    await this.rotated?.fh.close().catch(() => undefined);
+    this.current = this.rotated = undefined;
   }
 
   private async pollOnce(): Promise<void> {
@@ -118,7 +131,9 @@ export class LogTail {
       r.offset = 0;
       r.rest = Buffer.alloc(0);
     }
-    for (;;) {
+    for (let chunk = 0; ; chunk++) {
+      // A long backlog: renew the right to read between chunks, so it never lapses mid-way.
+      if (chunk > 0 && this.o.mayRead && !(await this.o.mayRead())) return;
       const { bytesRead } = await r.fh.read(this.buf, 0, CHUNK, r.offset + r.rest.length);
       if (bytesRead === 0) return;
       r.lastDataAt = Date.now();

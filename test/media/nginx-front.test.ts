@@ -16,6 +16,7 @@ import { listeningService } from '../../server/listening/index.js';
 import { mediaService, type SegmentServed } from '../../server/media/index.js';
 import { FrontLogMeter } from '../../server/media/front-log-meter.js';
 import { select } from '../../server/db/index.js';
+import { redisLease } from '../../server/jobs/lease.js';
 
 const skip = skipWithoutNginx;
 let node: TestNode;
@@ -171,6 +172,8 @@ test('the access log is followed across rotation and restarts; no line is metere
   assert.equal((await rawGet(nginx.origin + segPath(track, 0), { 'x-play-session': afterRotation })).status, 200);
   const rows = await serves([beforeRotation, afterRotation], 2);
   assert.deepEqual(rows.map((r) => r.session_id).sort(), [beforeRotation, afterRotation].sort());
+  // The node's reader holds the log's lease: another worker of this node would not read it.
+  assert.equal(await redisLease(node.ctx.redis, `media:front-log:${accessLog}`, 15_000).held(), false);
 
   // A second reader with its own cursor, on the same log the node reads: a restart in between
   // hands on only the lines written since, and lines it cannot read are counted, not fatal.
