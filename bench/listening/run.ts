@@ -9,7 +9,7 @@
 // Bounded in count and time, loopback only. Env: BENCH_EVENTS, BENCH_REQUESTS, BENCH_CONCURRENCY,
 // BENCH_LOAD (wrk|node), BENCH_SECONDS (per wrk run).
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
@@ -176,6 +176,33 @@ function load(urls: string[], headers: Record<string, string>, c = concurrency, 
   return generator === 'wrk' ? wrkLoad(urls, headers, c, Number(process.env.BENCH_SECONDS ?? 8)) : nodeLoad(urls, headers, c, n);
 }
 
+/** CPU time (ms) of every process, by pid, from /proc (Linux): to share out a run's CPU. */
+function processTimes(): Map<number, { name: string; ms: number }> {
+  const out = new Map<number, { name: string; ms: number }>();
+  const tick = 1000 / 100; // USER_HZ is 100 on Linux
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(Number(pid), { name, ms: (Number(f[11]) + Number(f[12])) * tick });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** CPU used since `before`, summed by process name (node, nginx, postgres, wrk, ...), largest first. */
+function cpuOfProcesses(before: Map<number, { name: string; ms: number }>): Record<string, number> {
+  const sums: Record<string, number> = {};
+  for (const [pid, now] of processTimes()) {
+    const used = now.ms - (before.get(pid)?.ms ?? 0);
+    if (used > 0) sums[now.name] = (sums[now.name] ?? 0) + used;
+  }
+  return Object.fromEntries(Object.entries(sums).sort((a, b) => b[1] - a[1]).slice(0, 6));
+}
+
 const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
 
 const frontDir = mkdtempSync(path.join(os.tmpdir(), '9ten-bench-front-'));
@@ -247,7 +274,9 @@ try {
     const frontSession = (await node.api('POST', '/api/v1/plays', { token: listener.token, body: { trackId: track.trackId } })).body.sessionId as string;
     const frontUrls = segments.map((p) => `${front.origin}${p}`);
     await load(frontUrls, { 'x-play-session': randomUUID() }, concurrency, 500); // warm-up
+    const procs0 = processTimes();
     const behind = await load(frontUrls, { 'x-play-session': frontSession });
+    const behindCpu = cpuOfProcesses(procs0);
     const served = behind.requests - behind.errors;
     const t0 = performance.now();
     let meteredCount = 0;
@@ -262,7 +291,10 @@ try {
     console.log('behind nginx (public segments from disk, metered from its access log):');
     console.log(`  nginx + node:   ${fmt(behind)}`);
     console.log(`  ratio: ${ratio(behind.rps, plain.rps)} of plain nginx (goal >= 0.6x); p99 ${behind.p99.toFixed(2)} ms (goal < 10 ms)`);
-    console.log(`  metered ${meteredCount} of ${served} responses, ${((performance.now() - t0) / 1000).toFixed(1)} s after the load ended`);
+    // wrk counts the responses completed in its window; the few in flight when it stops are
+    // served (and metered) too, so the metered count may be a little higher.
+    console.log(`  metered ${meteredCount} responses of the session; wrk completed ${served}; all in ${((performance.now() - t0) / 1000).toFixed(1)} s after the load ended`);
+    console.log(`  CPU during that run (ms, wrk not included): ${Object.entries(behindCpu).map(([k, v]) => `${k} ${v}`).join(', ')}`);
     console.log(`  light load (2 connections): ${fmt(behindLight)}`);
   } finally {
     await front.stop();
