@@ -140,7 +140,14 @@ export class LogTail {
       const data = r.rest.length ? Buffer.concat([r.rest, this.buf.subarray(0, bytesRead)]) : this.buf.subarray(0, bytesRead);
       const end = data.lastIndexOf(0x0a);
       if (end < 0) {
-        r.rest = Buffer.from(data);
+        if (data.length < CHUNK) {
+          r.rest = Buffer.from(data);
+          continue;
+        }
+        // A megabyte without a line end is not a log line: step over it rather than hold it.
+        this.o.log.warn({ file: this.o.file, bytes: data.length }, 'access log: skipped a run of bytes with no line end');
+        r.offset += data.length;
+        r.rest = Buffer.alloc(0);
         continue;
       }
       const lines = data.subarray(0, end).toString('utf8').split('\n');

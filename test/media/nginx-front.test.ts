@@ -212,4 +212,12 @@ test('the access log is followed across rotation and restarts; no line is metere
   await third.poll();
   await third.stop();
   assert.equal(seen.filter((e) => e.sessionId === 'four').length, 1);
+
+  // More than a megabyte without a line end is stepped over, not held in memory; reading goes on.
+  appendFileSync(own, `${'x'.repeat((1 << 20) + 1000)}\n${line('five')}`);
+  const fourth = reader();
+  await fourth.poll();
+  await fourth.stop();
+  assert.deepEqual(fourth.stats(), { metered: 1, badLines: 1 });
+  assert.equal(seen.filter((e) => e.sessionId === 'five').length, 1);
 });
