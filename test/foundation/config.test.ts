@@ -20,8 +20,13 @@ test('operator environment variables override the defaults', () => {
       DATABASE_URL: 'postgres://u:p@db/nineten',
       REDIS_URL: 'redis://cache:6380',
       NODE_ROLE: 'worker',
+      MEDIA_FRONT_ACCESS_LOG: '/var/log/nginx/9ten-segments.log',
+      MEDIA_SEED: 'false',
     },
   });
+  assert.equal(c.media.frontAccessLog, '/var/log/nginx/9ten-segments.log');
+  assert.equal(c.media.seed, false);
+  assert.equal(c.media.segmentSeconds, 4, 'the other media settings keep their defaults');
   assert.equal(c.port, 8123);
   assert.equal(c.publicUrl, 'https://music.example.org', 'trailing slash removed');
   assert.equal(c.dataDir, '/srv/9ten');
@@ -45,6 +50,7 @@ test('wrong values are refused with messages naming each problem', () => {
   );
   assert.throws(() => loadConfig({ ignoreEnv: true, overrides: { money: { nodeFeeAmount: 2000 } } }), /nodeFeeAmount cannot exceed/);
   assert.throws(() => loadConfig({ ignoreEnv: true, overrides: { money: { currency: 'usd' } } }), /currency/);
+  assert.throws(() => loadConfig({ env: { MEDIA_FRONT_ACCESS_LOG: 'logs/segments.log' } }), /frontAccessLog: must be an absolute path/);
 });
 
 test('PORT without PUBLIC_URL moves the public URL to that port', () => {

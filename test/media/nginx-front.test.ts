@@ -221,3 +221,23 @@ test('the access log is followed across rotation and restarts; no line is metere
   assert.deepEqual(fourth.stats(), { metered: 1, badLines: 1 });
   assert.equal(seen.filter((e) => e.sessionId === 'five').length, 1);
 });
+
+test('npm run nginx-site prints the site for the configured node, and refuses a relative log path', { skip }, async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { projectRoot } = await import('../../server/config/index.js');
+  const run = (args: string[]) =>
+    spawnSync(path.join(projectRoot, 'node_modules/.bin/tsx'), [path.join(projectRoot, 'scripts/nginx-site.ts'), ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, NINETEN_CONFIG: '', PORT: '9123', DATA_DIR: '/srv/9ten', PUBLIC_URL: 'https://music.example.org', MEDIA_FRONT_ACCESS_LOG: '/var/log/nginx/nt.log' },
+    });
+  const ok = run(['--listen', '8443']);
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.match(ok.stdout, /server_name music\.example\.org;/);
+  assert.match(ok.stdout, /listen 8443;/);
+  assert.match(ok.stdout, /server 127\.0\.0\.1:9123;/);
+  assert.match(ok.stdout, /root "\/srv\/9ten\/media";/);
+  assert.match(ok.stdout, /access_log "\/var\/log\/nginx\/nt\.log" nineten_segments/);
+  const bad = run(['--access-log', 'logs/segments.log']);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /--access-log must be an absolute path/);
+});
