@@ -66,6 +66,23 @@ test('many events are written exactly once, with their values, in few writes', a
   assert.ok(writes >= 2 && writes <= 50, `writes: ${writes}`);
 });
 
+test('any text survives the write: tabs, line ends, backslashes, \\N, NUL and non-Latin user agents; a poisoned row never blocks a batch', async () => {
+  const svc = listeningService(node.ctx);
+  const trackId = `track-${randomUUID()}`;
+  const agents = ['tab\there', 'line\nend\r\nwindows', 'back\\slash \\N and \\\\', 'nul\0inside', '日本語 ✓ 🎵', '\\N'];
+  agents.forEach((userAgent, i) =>
+    svc.recordSegmentServed({ trackId, rendition: 'r\t1', segmentIndex: i, segmentStartSeconds: i * 4.25, segmentDurationSeconds: 4.25, bytes: 10, userId: null, sessionId: null, ip: '::ffff:10.0.0.1', userAgent, at: new Date() }),
+  );
+  await svc.segmentLog.flush();
+  const rows = await select<{ user_agent: string; rendition: string; start_seconds: number; ip: string }>(
+    node.ctx.db,
+    'SELECT user_agent, rendition, start_seconds, ip FROM segment_serves WHERE track_id = :trackId ORDER BY segment_index',
+    { trackId },
+  );
+  assert.deepEqual(rows.map((r) => r.user_agent), agents.map((a) => a.replace('\0', '')), 'as sent, but NUL (text cannot hold it)');
+  assert.deepEqual([rows[0].rendition, Number(rows[3].start_seconds), rows[0].ip], ['r\t1', 12.75, '::ffff:10.0.0.1']);
+});
+
 test('a few events are flushed by the timer without an explicit flush', async () => {
   setListening(node, { segmentLog: { flushRows: 1000, flushIntervalMs: 100 } });
   const svc = listeningService(node.ctx);
