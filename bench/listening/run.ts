@@ -215,7 +215,7 @@ try {
   await copyIngest(node, 2000);
   const batched = await batchedIngest(node, events);
   const copy = await copyIngest(node, events);
-  console.log(`  batched (JSON insert):   ${Math.round(batched)} events/s`);
+  console.log(`  batched (the log):       ${Math.round(batched)} events/s`);
   console.log(`  plain COPY:              ${Math.round(copy)} events/s`);
   console.log(`  ratio: ${ratio(batched, copy)} (goal >= 0.5x)`);
   console.log(`  hot-path cost of recording one event: ${(await hookCost(node)).toFixed(3)} µs (buffer push, no I/O)`);
