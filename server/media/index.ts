@@ -9,9 +9,7 @@ import { NodeTracker, Seeder } from './torrents.js';
 import { mediaRoutes } from './routes.js';
 import { mediaOpenApi } from './openapi.js';
 import { streamingFastPath } from './fast-streaming.js';
-import { PublicSegments } from './public-segments.js';
-import { FrontLogMeter } from './front-log-meter.js';
-import { redisLease, type Lease } from '../jobs/lease.js';
+import { NginxFront } from './front.js';
 
 export { MediaService, licenses, visibilities } from './service.js';
 export type { PlaylistView, ListPlaylistsQuery } from './playlists.js';
@@ -28,10 +26,8 @@ interface Internals {
   tracker: NodeTracker;
   seeder?: Seeder;
   sweep?: NodeJS.Timeout;
-  /** Behind nginx (media.frontAccessLog): the folder nginx serves public segments from. */
-  publicSegments?: PublicSegments;
-  frontMeter?: FrontLogMeter;
-  frontLease?: Lease;
+  /** Behind nginx (media.frontAccessLog): the public folder and the access-log reader. */
+  front?: NginxFront;
 }
 
 const internals = new WeakMap<NodeContext, Internals>();
@@ -81,15 +77,8 @@ export const mediaCapability: Capability = {
         if (row.status === 'ready' && !seeder.isSeeding(trackId)) await jobs.seedTrack(trackId, row.renditions);
       });
     }
-    // Behind nginx, every process keeps the public folder in step with the changes it makes.
-    let publicSegments: PublicSegments | undefined;
-    if (ctx.config.media.frontAccessLog) {
-      const folder = new PublicSegments(media.storage, media, ctx.db, log);
-      const sync = ({ trackId }: { trackId: string }) => folder.sync(trackId);
-      for (const e of ['track.status', 'track.updated', 'track.deleted'] as const) ctx.events.on(e, sync);
-      publicSegments = folder;
-    }
-    internals.set(ctx, { media, uploads, jobs, tracker, seeder, publicSegments });
+    const front = ctx.config.media.frontAccessLog ? new NginxFront(ctx, media, ctx.config.media.frontAccessLog, log) : undefined;
+    internals.set(ctx, { media, uploads, jobs, tracker, seeder, front });
   },
   routes(ctx) {
     const i = internals.get(ctx)!;
@@ -109,32 +98,15 @@ export const mediaCapability: Capability = {
       if (i.seeder) void i.jobs.seedExisting().catch((err) => log.warn({ err }, 'seeding existing tracks failed'));
       i.sweep = setInterval(() => void i.uploads.sweepStale().catch((err) => log.warn({ err }, 'upload sweep failed')), 3600_000);
       i.sweep.unref();
-      // One process reads the front's access log: the worker (or the node running everything).
-      const file = ctx.config.media.frontAccessLog;
-      if (file) {
-        // Several workers may run: a lease lets one of them read the log at a time.
-        i.frontLease = redisLease(ctx.redis, `media:front-log:${file}`, 15_000);
-        const lease = i.frontLease;
-        i.frontMeter = new FrontLogMeter({
-          file,
-          cursorFile: `${i.media.storage.root}/front-log.cursor.json`,
-          media: i.media,
-          segmentSeconds: ctx.config.media.segmentSeconds,
-          log,
-          mayRead: () => lease.held().catch((err) => (log.warn({ err }, 'front log lease not renewed'), false)),
-        });
-        i.frontMeter.start();
-      }
     }
-    if (i.publicSegments) void i.publicSegments.syncAll().catch((err) => log.warn({ err }, 'public segment folder not brought up to date'));
+    i.front?.start();
   },
   async stop(ctx) {
     const i = internals.get(ctx);
     if (!i) return;
     const log = ctx.logger.child({ component: 'media' });
     if (i.sweep) clearInterval(i.sweep);
-    await i.frontMeter?.stop();
-    await i.frontLease?.release().catch(() => undefined);
+    await i.front?.stop();
     await i.jobs.stopAll();
     log.debug('transcodes stopped');
     await i.seeder?.close();
