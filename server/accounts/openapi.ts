@@ -1,4 +1,4 @@
-import { bearer, json, problem, ref, type OpenApiFragment } from '../api/openapi-types.js';
+import { bearer, json, problem, ref, type OpenApiFragment, jsonBody, pathParam } from '../api/openapi-types.js';
 
 export const accountsOpenApi: OpenApiFragment = {
   tags: [{ name: 'accounts', description: 'Sign-up, login (OAuth2 password grant) and roles' }],
@@ -43,7 +43,7 @@ export const accountsOpenApi: OpenApiFragment = {
       post: {
         tags: ['accounts'],
         summary: 'Sign up (listener or artist); admins may create any role',
-        requestBody: { required: true, content: { 'application/json': { schema: ref('NewUser') } } },
+        requestBody: jsonBody(ref('NewUser')),
         responses: { 201: json('The new user', ref('User')), 400: problem('Invalid input'), 403: problem('Sign-up closed or role not allowed'), 409: problem('Username taken') },
       },
     },
@@ -91,7 +91,7 @@ export const accountsOpenApi: OpenApiFragment = {
         tags: ['accounts'],
         summary: 'Change a user\'s role, display name or disable them (admin)',
         security: bearer,
-        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+        parameters: [pathParam('id')],
         requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { role: { type: 'string' }, disabled: { type: 'boolean' }, displayName: { type: 'string' } } } } } },
         responses: { 200: json('User', ref('User')), 403: problem('Not an admin'), 404: problem('No such user') },
       },

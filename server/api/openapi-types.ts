@@ -19,3 +19,10 @@ export const json = (description: string, schema: unknown) => ({
 });
 
 export const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+
+/** A required JSON request body. */
+export const jsonBody = (schema: unknown) => ({ required: true, content: { 'application/json': { schema } } });
+
+/** A path parameter (a UUID unless told otherwise). */
+export const pathParam = (name: string, schema: unknown = { type: 'string', format: 'uuid' }, description?: string) =>
+  description === undefined ? { name, in: 'path', required: true, schema } : { name, in: 'path', required: true, description, schema };

@@ -1,11 +1,11 @@
-import { bearer, json, problem, ref, type OpenApiFragment } from '../api/openapi-types.js';
+import { bearer, json, problem, ref, type OpenApiFragment, jsonBody, pathParam } from '../api/openapi-types.js';
 
 const decision = { type: ['string', 'null'], enum: ['release', 'void', null] };
 const subject = {
   type: 'object',
   properties: { type: { type: 'string', enum: ['reportRow', 'payout'] }, ref: { type: 'string', description: '`<month>:<artist actor URI or listener pseudonym>`' } },
 };
-const id = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
+const id = pathParam('id');
 
 const summary = {
   type: 'object',
@@ -85,7 +85,7 @@ export const disputesOpenApi: OpenApiFragment = {
         tags: ['disputes'],
         summary: 'Open a dispute (artist: contest a payout; listener: where my money went; admin: any held listening)',
         security: bearer,
-        requestBody: { required: true, content: { 'application/json': { schema: ref('OpenDispute') } } },
+        requestBody: jsonBody(ref('OpenDispute')),
         responses: {
           201: json('The dispute, recorded locally and queued for the ledger', ref('Dispute')),
           400: problem('Invalid input'),
@@ -135,7 +135,7 @@ export const disputesOpenApi: OpenApiFragment = {
         summary: "Cast this node's vote (once), recorded on the ledger under the node's identity",
         security: bearer,
         parameters: [id],
-        requestBody: { required: true, content: { 'application/json': { schema: ref('DisputeVote') } } },
+        requestBody: jsonBody(ref('DisputeVote')),
         responses: {
           200: json('Vote recorded on the ledger', { type: 'object', properties: { status: { type: 'string', enum: ['recorded'] }, dispute: ref('Dispute') } }),
           202: json('Vote queued; the ledger has not answered yet', { type: 'object', properties: { status: { type: 'string', enum: ['pending'] }, dispute: ref('Dispute') } }),

@@ -1,6 +1,6 @@
 // The federation REST routes in the OpenAPI description (ActivityPub, WebFinger and
 // NodeInfo endpoints are described in docs/federation.md).
-import { bearer, json, problem, ref, type OpenApiFragment } from '../api/openapi-types.js';
+import { bearer, json, problem, ref, type OpenApiFragment, jsonBody, pathParam } from '../api/openapi-types.js';
 
 const tags = ['federation'];
 const adminTags = ['federation-admin'];
@@ -8,7 +8,6 @@ const paging = [
   { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
   { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0, default: 0 } },
 ];
-const idParam = (name = 'id', schema: unknown = { type: 'string', format: 'uuid' }) => ({ name, in: 'path', required: true, schema });
 
 export const federationOpenApi: OpenApiFragment = {
   tags: [
@@ -53,18 +52,18 @@ export const federationOpenApi: OpenApiFragment = {
       },
     },
     '/api/v1/federation/tracks/{id}': {
-      get: { tags, summary: 'One remote track', parameters: [idParam()], responses: { 200: json('The track', ref('RemoteTrack')), 404: problem('Unknown') } },
+      get: { tags, summary: 'One remote track', parameters: [pathParam('id')], responses: { 200: json('The track', ref('RemoteTrack')), 404: problem('Unknown') } },
     },
     '/api/v1/federation/tracks/{id}/hls/master.m3u8': {
       get: {
-        tags, summary: "A remote track's HLS master playlist, served by this node", parameters: [idParam()],
+        tags, summary: "A remote track's HLS master playlist, served by this node", parameters: [pathParam('id')],
         responses: { 200: { description: 'HLS master playlist', content: { 'application/vnd.apple.mpegurl': {} } }, 404: problem('Unknown'), 502: problem('The home node failed') },
       },
     },
     '/api/v1/federation/tracks/{id}/hls/{rendition}/{file}': {
       get: {
         tags, summary: "A remote track's rendition playlist, init section or segment: fetched from the home node, checked against its segment hashes, cached here",
-        parameters: [idParam(), idParam('rendition', { type: 'string' }), idParam('file', { type: 'string', example: 'seg-00001.m4s' })],
+        parameters: [pathParam('id'), pathParam('rendition', { type: 'string' }), pathParam('file', { type: 'string', example: 'seg-00001.m4s' })],
         responses: {
           200: { description: 'The playlist (application/vnd.apple.mpegurl) or media bytes; X-Cache says hit or miss', content: { 'application/octet-stream': {} } },
           404: problem('Unknown'),
@@ -79,24 +78,24 @@ export const federationOpenApi: OpenApiFragment = {
       get: { tags, summary: "The signed-in user's follows of remote actors", security: bearer, responses: { 200: json('Follows', { type: 'object', properties: { data: { type: 'array', items: ref('Follow') } } }), 401: problem('Not signed in') } },
       post: {
         tags, summary: 'Follow a remote artist or listener (name@host or actor URL)', security: bearer,
-        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['handle'], properties: { handle: { type: 'string', example: 'artist@music.example' } } } } } },
+        requestBody: jsonBody({ type: 'object', required: ['handle'], properties: { handle: { type: 'string', example: 'artist@music.example' } } }),
         responses: { 201: json('Follow requested (state pending until the remote side accepts)', ref('Follow')), 400: problem('Bad input'), 401: problem('Not signed in'), 403: problem('Blocked'), 422: problem('Could not be resolved') },
       },
     },
     '/api/v1/federation/follows/{id}': {
-      delete: { tags, summary: 'Unfollow (sends Undo)', security: bearer, parameters: [idParam()], responses: { 204: { description: 'Unfollowed' }, 401: problem('Not signed in'), 404: problem('Unknown') } },
+      delete: { tags, summary: 'Unfollow (sends Undo)', security: bearer, parameters: [pathParam('id')], responses: { 204: { description: 'Unfollowed' }, 401: problem('Not signed in'), 404: problem('Unknown') } },
     },
     '/api/v1/federation/likes': {
       post: {
         tags, summary: 'Like a track (sends Like to its owner)', security: bearer,
-        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['object'], properties: { object: { type: 'string', format: 'uri' } } } } } },
+        requestBody: jsonBody({ type: 'object', required: ['object'], properties: { object: { type: 'string', format: 'uri' } } }),
         responses: { 201: json('Liked', { type: 'object', properties: { uri: { type: 'string' } } }), 400: problem('Bad input'), 401: problem('Not signed in') },
       },
     },
     '/api/v1/federation/announces': {
       post: {
         tags, summary: 'Share a track with your followers (sends Announce)', security: bearer,
-        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['object'], properties: { object: { type: 'string', format: 'uri' } } } } } },
+        requestBody: jsonBody({ type: 'object', required: ['object'], properties: { object: { type: 'string', format: 'uri' } } }),
         responses: { 201: json('Shared', { type: 'object', properties: { uri: { type: 'string' } } }), 400: problem('Bad input'), 401: problem('Not signed in') },
       },
     },
@@ -104,12 +103,12 @@ export const federationOpenApi: OpenApiFragment = {
       get: { tags: adminTags, summary: 'Blocked domains and actors', security: bearer, responses: { 200: json('Blocks', { type: 'object', properties: { data: { type: 'array', items: ref('FederationBlock') } } }), 401: problem('Not signed in'), 403: problem('Not an admin') } },
       post: {
         tags: adminTags, summary: 'Block a domain or an actor (inbox refuses them, outbox skips them, follows end)', security: bearer,
-        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['kind', 'value'], properties: { kind: { enum: ['domain', 'actor'] }, value: { type: 'string' }, reason: { type: 'string' } } } } } },
+        requestBody: jsonBody({ type: 'object', required: ['kind', 'value'], properties: { kind: { enum: ['domain', 'actor'] }, value: { type: 'string' }, reason: { type: 'string' } } }),
         responses: { 201: json('Blocked', ref('FederationBlock')), 400: problem('Bad input'), 401: problem('Not signed in'), 403: problem('Not an admin') },
       },
     },
     '/api/v1/federation/admin/blocks/{id}': {
-      delete: { tags: adminTags, summary: 'Lift a block', security: bearer, parameters: [idParam()], responses: { 204: { description: 'Lifted' }, 403: problem('Not an admin'), 404: problem('Unknown') } },
+      delete: { tags: adminTags, summary: 'Lift a block', security: bearer, parameters: [pathParam('id')], responses: { 204: { description: 'Lifted' }, 403: problem('Not an admin'), 404: problem('Unknown') } },
     },
     '/api/v1/federation/admin/dead-letters': {
       get: {
@@ -118,12 +117,12 @@ export const federationOpenApi: OpenApiFragment = {
       },
     },
     '/api/v1/federation/admin/dead-letters/{id}/retry': {
-      post: { tags: adminTags, summary: 'Queue a dead letter again', security: bearer, parameters: [idParam('id', { type: 'integer' })], responses: { 202: json('Queued', { type: 'object' }), 403: problem('Not an admin'), 404: problem('Unknown') } },
+      post: { tags: adminTags, summary: 'Queue a dead letter again', security: bearer, parameters: [pathParam('id', { type: 'integer' })], responses: { 202: json('Queued', { type: 'object' }), 403: problem('Not an admin'), 404: problem('Unknown') } },
     },
     '/api/v1/federation/admin/rotate-keys': {
       post: {
         tags: adminTags, summary: "Rotate a local actor's key pair (remote servers refetch the key)", security: bearer,
-        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['actor'], properties: { actor: { type: 'string', format: 'uri' } } } } } },
+        requestBody: jsonBody({ type: 'object', required: ['actor'], properties: { actor: { type: 'string', format: 'uri' } } }),
         responses: { 200: json('New key', { type: 'object', properties: { actor: { type: 'string' }, keyId: { type: 'string' }, publicKeyPem: { type: 'string' }, rotatedAt: { type: 'string' } } }), 403: problem('Not an admin'), 404: problem('Unknown actor') },
       },
     },
@@ -133,7 +132,7 @@ export const federationOpenApi: OpenApiFragment = {
     '/api/v1/federation/admin/received/{kind}': {
       get: {
         tags: adminTags, summary: 'Listens, subscriptions or stream events exchanged with other nodes', security: bearer,
-        parameters: [idParam('kind', { enum: ['listens', 'subscriptions', 'streams'] })],
+        parameters: [pathParam('kind', { enum: ['listens', 'subscriptions', 'streams'] })],
         responses: { 200: json('Rows', { type: 'object', properties: { data: { type: 'array', items: { type: 'object' } } } }), 400: problem('Unknown kind'), 403: problem('Not an admin') },
       },
     },

@@ -1,5 +1,5 @@
 // The ledger's part of the OpenAPI description: the auditors' endpoints.
-import { bearer, json, problem, ref, type OpenApiFragment } from '../api/openapi-types.js';
+import { bearer, json, problem, ref, type OpenApiFragment, pathParam } from '../api/openapi-types.js';
 
 const formatParam = { name: 'format', in: 'query', required: false, schema: { type: 'string', enum: ['json', 'csv'], default: 'json' }, description: 'csv for a spreadsheet-ready export' };
 const q = (name: string, description: string, required = true, schema: Record<string, unknown> = { type: 'string' }) => ({ name, in: 'query', required, schema, description });
@@ -152,7 +152,7 @@ export const ledgerOpenApi: OpenApiFragment = {
         tags,
         summary: 'A dispute and every step of its history (auditor)',
         security: bearer,
-        parameters: [{ name: 'disputeId', in: 'path', required: true, schema: { type: 'string' } }, formatParam],
+        parameters: [pathParam('disputeId', { type: 'string' }), formatParam],
         responses: { 200: csvOr('Dispute and history (CSV: history)', anyObject), 401: problem('Not signed in'), 403: problem('Not an auditor'), 404: problem('No such dispute') },
       },
     },

@@ -1,4 +1,4 @@
-import { bearer, json, problem, ref, type OpenApiFragment } from '../api/openapi-types.js';
+import { bearer, json, problem, ref, type OpenApiFragment, jsonBody, pathParam } from '../api/openapi-types.js';
 
 const listen = {
   type: 'object',
@@ -67,7 +67,7 @@ export const listeningOpenApi: OpenApiFragment = {
         tags: ['listening'],
         summary: 'Start a play session for a track; send its id as X-Play-Session on segment requests',
         security: bearer,
-        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['trackId'], properties: { trackId: { type: 'string', description: "A local track's id, or the local id of a remote track (GET /api/v1/federation/tracks) played through this node" } } } } } },
+        requestBody: jsonBody({ type: 'object', required: ['trackId'], properties: { trackId: { type: 'string', description: "A local track's id, or the local id of a remote track (GET /api/v1/federation/tracks) played through this node" } } }),
         responses: {
           201: json('The play session', { type: 'object', properties: { sessionId: { type: 'string', format: 'uuid' }, trackId: { type: 'string' }, header: { const: 'X-Play-Session' } } }),
           400: problem('Invalid input'),
@@ -82,8 +82,8 @@ export const listeningOpenApi: OpenApiFragment = {
         tags: ['listening'],
         summary: 'Report play progress; the listen qualifies after 30 s of served-and-played audio',
         security: bearer,
-        parameters: [{ name: 'sessionId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
-        requestBody: { required: true, content: { 'application/json': { schema: ref('PlayProgress') } } },
+        parameters: [pathParam('sessionId')],
+        requestBody: jsonBody(ref('PlayProgress')),
         responses: { 200: json('Progress recorded', ref('PlayProgressResult')), 400: problem('Invalid input'), 401: problem('Not signed in'), 404: problem('No such play session of yours'), 409: problem('The session has ended') },
       },
     },

@@ -1,9 +1,8 @@
 // The media part of the OpenAPI description (REST routes under /api; the streaming files
 // under /static and the tracker under /tracker are described in docs/media.md).
-import { bearer, json, problem, ref, type OpenApiFragment } from '../api/openapi-types.js';
+import { bearer, json, problem, ref, type OpenApiFragment, jsonBody, pathParam } from '../api/openapi-types.js';
 import { licenses } from './service.js';
 
-const idParam = (name: string, description: string) => ({ name, in: 'path', required: true, description, schema: { type: 'string' } });
 const pageParams = [
   { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
   { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0, default: 0 } },
@@ -34,30 +33,23 @@ export const mediaOpenApi: OpenApiFragment = {
         tags: ['channels'],
         summary: 'Create a channel (artist)',
         security: bearer,
-        requestBody: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: {
-                type: 'object',
-                required: ['name', 'displayName'],
-                properties: { name: { type: 'string', pattern: '^[a-z0-9_]+$', minLength: 2, maxLength: 50 }, displayName: { type: 'string', maxLength: 100 }, description: { type: 'string', maxLength: 5000 } },
-              },
-            },
-          },
-        },
+        requestBody: jsonBody({
+          type: 'object',
+          required: ['name', 'displayName'],
+          properties: { name: { type: 'string', pattern: '^[a-z0-9_]+$', minLength: 2, maxLength: 50 }, displayName: { type: 'string', maxLength: 100 }, description: { type: 'string', maxLength: 5000 } },
+        }),
         responses: { 201: json('The channel', ref('Channel')), 400: problem('Invalid input'), 401: problem('Not signed in'), 403: problem('Not an artist'), 409: problem('Name taken') },
       },
       get: { tags: ['channels'], summary: 'List channels', parameters: pageParams, responses: { 200: json('Channels', list('Channel')) } },
     },
     '/api/v1/channels/{name}': {
-      get: { tags: ['channels'], summary: 'A channel by name (or id)', parameters: [idParam('name', 'Channel name or id')], responses: { 200: json('The channel', ref('Channel')), 404: problem('No such channel') } },
+      get: { tags: ['channels'], summary: 'A channel by name (or id)', parameters: [pathParam('name', { type: 'string' }, 'Channel name or id')], responses: { 200: json('The channel', ref('Channel')), 404: problem('No such channel') } },
       patch: {
         tags: ['channels'],
         summary: "Edit a channel's display name or description (owner or admin)",
         security: bearer,
-        parameters: [idParam('name', 'Channel name or id')],
-        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', properties: { displayName: { type: 'string' }, description: { type: 'string' } }, additionalProperties: false } } } },
+        parameters: [pathParam('name', { type: 'string' }, 'Channel name or id')],
+        requestBody: jsonBody({ type: 'object', properties: { displayName: { type: 'string' }, description: { type: 'string' } }, additionalProperties: false }),
         responses: { 200: json('The channel', ref('Channel')), 400: problem('Invalid input'), 403: problem('Not the owner'), 404: problem('No such channel') },
       },
     },
@@ -69,25 +61,18 @@ export const mediaOpenApi: OpenApiFragment = {
         tags: ['uploads'],
         summary: 'Start an upload (artist owning the channel)',
         security: bearer,
-        requestBody: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: {
-                type: 'object',
-                required: ['channelId', 'filename', 'size'],
-                properties: {
-                  channelId: { type: 'string', format: 'uuid' },
-                  filename: { type: 'string', description: 'Only used as a default title; never as a path' },
-                  size: { type: 'integer', minimum: 1, description: 'Total bytes; at most uploads.maxFileBytes' },
-                  mimeType: { type: 'string' },
-                  allowDownload: { type: 'boolean', default: false },
-                  visibility: { enum: ['public', 'unlisted', 'private'], default: 'public' },
-                },
-              },
-            },
+        requestBody: jsonBody({
+          type: 'object',
+          required: ['channelId', 'filename', 'size'],
+          properties: {
+            channelId: { type: 'string', format: 'uuid' },
+            filename: { type: 'string', description: 'Only used as a default title; never as a path' },
+            size: { type: 'integer', minimum: 1, description: 'Total bytes; at most uploads.maxFileBytes' },
+            mimeType: { type: 'string' },
+            allowDownload: { type: 'boolean', default: false },
+            visibility: { enum: ['public', 'unlisted', 'private'], default: 'public' },
           },
-        },
+        }),
         responses: {
           201: json('The upload, with the chunk size to use', { ...uploadProgress, properties: { ...uploadProgress.properties, chunkSize: { type: 'integer' } } }),
           400: problem('Invalid input or empty file'),
@@ -103,7 +88,7 @@ export const mediaOpenApi: OpenApiFragment = {
         summary: 'Send the next chunk (Content-Range: bytes START-END/TOTAL)',
         description: 'Chunks must arrive in order. On the last byte the file is probed, the track created (status processing) and its transcode queued.',
         security: bearer,
-        parameters: [idParam('id', 'Upload id'), { name: 'Content-Range', in: 'header', required: true, schema: { type: 'string', example: 'bytes 0-8388607/20000000' } }],
+        parameters: [pathParam('id', { type: 'string' }, 'Upload id'), { name: 'Content-Range', in: 'header', required: true, schema: { type: 'string', example: 'bytes 0-8388607/20000000' } }],
         requestBody: { required: true, content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
         responses: {
           200: json('Progress; trackId once complete', uploadProgress),
@@ -114,8 +99,8 @@ export const mediaOpenApi: OpenApiFragment = {
           422: problem('Not acceptable media (corrupt, truncated, unsupported codec or container, no audio/video)'),
         },
       },
-      get: { tags: ['uploads'], summary: 'Upload progress', security: bearer, parameters: [idParam('id', 'Upload id')], responses: { 200: json('Progress', uploadProgress), 404: problem('No such upload') } },
-      delete: { tags: ['uploads'], summary: 'Cancel an upload and remove its file', security: bearer, parameters: [idParam('id', 'Upload id')], responses: { 204: { description: 'Cancelled' }, 404: problem('No such upload'), 409: problem('Already complete') } },
+      get: { tags: ['uploads'], summary: 'Upload progress', security: bearer, parameters: [pathParam('id', { type: 'string' }, 'Upload id')], responses: { 200: json('Progress', uploadProgress), 404: problem('No such upload') } },
+      delete: { tags: ['uploads'], summary: 'Cancel an upload and remove its file', security: bearer, parameters: [pathParam('id', { type: 'string' }, 'Upload id')], responses: { 204: { description: 'Cancelled' }, 404: problem('No such upload'), 409: problem('Already complete') } },
     },
     '/api/v1/tracks': {
       get: {
@@ -126,43 +111,36 @@ export const mediaOpenApi: OpenApiFragment = {
       },
     },
     '/api/v1/tracks/{id}': {
-      get: { tags: ['tracks'], summary: 'A track (private: owner and admins only)', parameters: [idParam('id', 'Track id')], responses: { 200: json('The track', ref('Track')), 404: problem('No such track (or not yours to see)') } },
+      get: { tags: ['tracks'], summary: 'A track (private: owner and admins only)', parameters: [pathParam('id', { type: 'string' }, 'Track id')], responses: { 200: json('The track', ref('Track')), 404: problem('No such track (or not yours to see)') } },
       patch: {
         tags: ['tracks'],
         summary: 'Edit metadata, visibility, download permission (owner or admin)',
         security: bearer,
-        parameters: [idParam('id', 'Track id')],
-        requestBody: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: {
-                type: 'object',
-                additionalProperties: false,
-                properties: {
-                  title: { type: 'string', maxLength: 200 },
-                  artist: nullable('string'),
-                  album: nullable('string'),
-                  trackNumber: nullable('integer'),
-                  genre: nullable('string'),
-                  license: { enum: [...licenses] },
-                  visibility: { enum: ['public', 'unlisted', 'private'] },
-                  allowDownload: { type: 'boolean' },
-                },
-              },
-            },
+        parameters: [pathParam('id', { type: 'string' }, 'Track id')],
+        requestBody: jsonBody({
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            title: { type: 'string', maxLength: 200 },
+            artist: nullable('string'),
+            album: nullable('string'),
+            trackNumber: nullable('integer'),
+            genre: nullable('string'),
+            license: { enum: [...licenses] },
+            visibility: { enum: ['public', 'unlisted', 'private'] },
+            allowDownload: { type: 'boolean' },
           },
-        },
+        }),
         responses: { 200: json('The track', ref('Track')), 400: problem('Invalid input'), 403: problem('Not the owner'), 404: problem('No such track') },
       },
-      delete: { tags: ['tracks'], summary: 'Delete a track and its files (owner or admin)', security: bearer, parameters: [idParam('id', 'Track id')], responses: { 204: { description: 'Deleted' }, 403: problem('Not the owner'), 404: problem('No such track') } },
+      delete: { tags: ['tracks'], summary: 'Delete a track and its files (owner or admin)', security: bearer, parameters: [pathParam('id', { type: 'string' }, 'Track id')], responses: { 204: { description: 'Deleted' }, 403: problem('Not the owner'), 404: problem('No such track') } },
     },
     '/api/v1/tracks/{id}/cover': {
       put: {
         tags: ['tracks'],
         summary: 'Set the cover art (owner or admin; JPEG, PNG or WebP body, at most 5 MiB)',
         security: bearer,
-        parameters: [idParam('id', 'Track id')],
+        parameters: [pathParam('id', { type: 'string' }, 'Track id')],
         requestBody: { required: true, content: { 'image/jpeg': {}, 'image/png': {}, 'image/webp': {} } },
         responses: { 200: json('The track', ref('Track')), 403: problem('Not the owner'), 404: problem('No such track'), 413: problem('Image too large'), 415: problem('Not a JPEG, PNG or WebP image') },
       },
@@ -172,7 +150,7 @@ export const mediaOpenApi: OpenApiFragment = {
         tags: ['tracks'],
         summary: 'Transcode a ready or failed track again from its stored original (owner or admin); the track is `processing` until done',
         security: bearer,
-        parameters: [idParam('id', 'Track id')],
+        parameters: [pathParam('id', { type: 'string' }, 'Track id')],
         responses: { 202: json('The track, now processing', ref('Track')), 401: problem('Not signed in'), 403: problem('Not the owner'), 404: problem('No such track'), 409: problem('Already processing, or the original is gone') },
       },
     },
@@ -180,7 +158,7 @@ export const mediaOpenApi: OpenApiFragment = {
       get: {
         tags: ['tracks'],
         summary: 'Waveform peaks (0..1) for the player',
-        parameters: [idParam('id', 'Track id')],
+        parameters: [pathParam('id', { type: 'string' }, 'Track id')],
         responses: { 200: json('Peaks', { type: 'object', properties: { peaks: { type: 'array', items: { type: 'number' } }, durationSeconds: { type: 'number' } } }), 404: problem('No such track or not ready') },
       },
     },
@@ -189,24 +167,17 @@ export const mediaOpenApi: OpenApiFragment = {
         tags: ['playlists'],
         summary: "Create a playlist (signed-in user; optionally published by one of the user's channels)",
         security: bearer,
-        requestBody: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: {
-                type: 'object',
-                required: ['title'],
-                additionalProperties: false,
-                properties: {
-                  title: { type: 'string', minLength: 1, maxLength: 200 },
-                  description: { type: 'string', maxLength: 5000 },
-                  visibility: { enum: ['public', 'unlisted', 'private'], default: 'public' },
-                  channelId: { type: ['string', 'null'], format: 'uuid', description: 'A channel the user owns: the playlist is published (and federated) by it' },
-                },
-              },
-            },
+        requestBody: jsonBody({
+          type: 'object',
+          required: ['title'],
+          additionalProperties: false,
+          properties: {
+            title: { type: 'string', minLength: 1, maxLength: 200 },
+            description: { type: 'string', maxLength: 5000 },
+            visibility: { enum: ['public', 'unlisted', 'private'], default: 'public' },
+            channelId: { type: ['string', 'null'], format: 'uuid', description: 'A channel the user owns: the playlist is published (and federated) by it' },
           },
-        },
+        }),
         responses: { 201: json('The playlist', ref('Playlist')), 400: problem('Invalid input or unknown channel'), 401: problem('Not signed in'), 403: problem('Not your channel') },
       },
       get: {
@@ -223,34 +194,27 @@ export const mediaOpenApi: OpenApiFragment = {
       get: {
         tags: ['playlists'],
         summary: 'A playlist with the ready tracks the viewer may see, in order (private: owner and admins only)',
-        parameters: [idParam('id', 'Playlist id')],
+        parameters: [pathParam('id', { type: 'string' }, 'Playlist id')],
         responses: { 200: json('The playlist', ref('Playlist')), 404: problem('No such playlist (or not yours to see)') },
       },
       patch: {
         tags: ['playlists'],
         summary: 'Edit title, description, visibility, or set the tracks in order (owner or admin)',
         security: bearer,
-        parameters: [idParam('id', 'Playlist id')],
-        requestBody: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: {
-                type: 'object',
-                additionalProperties: false,
-                properties: {
-                  title: { type: 'string', minLength: 1, maxLength: 200 },
-                  description: { type: 'string', maxLength: 5000 },
-                  visibility: { enum: ['public', 'unlisted', 'private'] },
-                  trackIds: { type: 'array', maxItems: 1000, items: { type: 'string', format: 'uuid' }, description: 'The whole track list, in order; each must be ready and visible to the editor' },
-                },
-              },
-            },
+        parameters: [pathParam('id', { type: 'string' }, 'Playlist id')],
+        requestBody: jsonBody({
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            title: { type: 'string', minLength: 1, maxLength: 200 },
+            description: { type: 'string', maxLength: 5000 },
+            visibility: { enum: ['public', 'unlisted', 'private'] },
+            trackIds: { type: 'array', maxItems: 1000, items: { type: 'string', format: 'uuid' }, description: 'The whole track list, in order; each must be ready and visible to the editor' },
           },
-        },
+        }),
         responses: { 200: json('The playlist', ref('Playlist')), 400: problem('Invalid input or unusable tracks'), 403: problem('Not the owner'), 404: problem('No such playlist') },
       },
-      delete: { tags: ['playlists'], summary: 'Delete a playlist (owner or admin)', security: bearer, parameters: [idParam('id', 'Playlist id')], responses: { 204: { description: 'Deleted' }, 403: problem('Not the owner'), 404: problem('No such playlist') } },
+      delete: { tags: ['playlists'], summary: 'Delete a playlist (owner or admin)', security: bearer, parameters: [pathParam('id', { type: 'string' }, 'Playlist id')], responses: { 204: { description: 'Deleted' }, 403: problem('Not the owner'), 404: problem('No such playlist') } },
     },
   },
   schemas: {

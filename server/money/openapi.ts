@@ -1,4 +1,4 @@
-import { bearer, json, problem, ref, type OpenApiFragment } from '../api/openapi-types.js';
+import { bearer, json, problem, ref, type OpenApiFragment, jsonBody, pathParam } from '../api/openapi-types.js';
 
 const tags = ['money'];
 const idemHeader = {
@@ -7,7 +7,6 @@ const idemHeader = {
 };
 const monthParam = (where: 'path' | 'query') => ({ name: 'month', in: where, required: where === 'path', schema: { type: 'string', pattern: '^\\d{4}-(0[1-9]|1[0-2])$' } });
 const amountProp = { type: 'integer', minimum: 1, description: 'Minor units (cents): 1000 = $10.00' };
-const body = (schema: unknown) => ({ required: true, content: { 'application/json': { schema } } });
 const bad = problem('Invalid input (invalid_amount, unknown_currency, invalid_input)');
 const auth = problem('Not signed in');
 const role = problem('Missing role');
@@ -73,15 +72,15 @@ export const moneyOpenApi: OpenApiFragment = {
     '/api/v1/admin/wallets/{userId}/credit': {
       post: {
         tags, security: bearer, summary: "Credit a user's wallet (admin top-up)",
-        parameters: [{ name: 'userId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }, idemHeader],
-        requestBody: body({ type: 'object', required: ['amount'], properties: { amount: amountProp, currency: { type: 'string' }, reference: { type: 'string' }, fee: { type: 'integer' }, rate: { type: 'string' } } }),
+        parameters: [pathParam('userId'), idemHeader],
+        requestBody: jsonBody({ type: 'object', required: ['amount'], properties: { amount: amountProp, currency: { type: 'string' }, reference: { type: 'string' }, fee: { type: 'integer' }, rate: { type: 'string' } } }),
         responses: { 201: json('Credited', { type: 'object', properties: { transaction: ref('MoneyTransaction'), balance: { type: 'integer' } } }), 200: json('Replayed (same Idempotency-Key)', { type: 'object' }), 400: bad, 401: auth, 403: role, 404: problem('No such user') },
       },
     },
     '/api/v1/me/top-ups': {
       post: {
         tags, security: bearer, summary: 'Open a top-up to pay at the external processor (confirmed by its webhook)',
-        requestBody: body({ type: 'object', required: ['amount'], properties: { amount: amountProp, currency: { type: 'string' } } }),
+        requestBody: jsonBody({ type: 'object', required: ['amount'], properties: { amount: amountProp, currency: { type: 'string' } } }),
         responses: { 201: json('Pending top-up', { type: 'object' }), 400: bad, 401: auth },
       },
     },
@@ -103,21 +102,21 @@ export const moneyOpenApi: OpenApiFragment = {
       post: {
         tags, security: bearer, summary: 'Create a pre-funded gift link (funded from my wallet; admins may fund from the node)',
         parameters: [idemHeader],
-        requestBody: body({ type: 'object', required: ['amount'], properties: { amount: amountProp, currency: { type: 'string' }, message: { type: 'string' }, fundFrom: { type: 'string', enum: ['wallet', 'node'] } } }),
+        requestBody: jsonBody({ type: 'object', required: ['amount'], properties: { amount: amountProp, currency: { type: 'string' }, message: { type: 'string' }, fundFrom: { type: 'string', enum: ['wallet', 'node'] } } }),
         responses: { 201: json('Gift link with URL and QR code', ref('GiftLink')), 400: bad, 401: auth, 402: problem('insufficient_funds'), 403: role },
       },
     },
     '/api/v1/gift-links/{code}': {
       get: {
         tags, summary: 'Preview a gift link (public)',
-        parameters: [{ name: 'code', in: 'path', required: true, schema: { type: 'string' } }],
+        parameters: [pathParam('code', { type: 'string' })],
         responses: { 200: json('Gift link', ref('GiftLink')), 404: problem('No such gift link') },
       },
     },
     '/api/v1/gift-links/{code}/redeem': {
       post: {
         tags, security: bearer, summary: 'Redeem a gift link into my wallet (once)',
-        parameters: [{ name: 'code', in: 'path', required: true, schema: { type: 'string' } }],
+        parameters: [pathParam('code', { type: 'string' })],
         responses: { 200: json('Redeemed', { type: 'object' }), 401: auth, 404: problem('No such gift link'), 410: problem('gift_link_redeemed') },
       },
     },
@@ -125,7 +124,7 @@ export const moneyOpenApi: OpenApiFragment = {
       post: {
         tags, security: bearer, summary: 'Request a withdrawal from my artist wallet (an admin settles it)',
         parameters: [idemHeader],
-        requestBody: body({ type: 'object', required: ['amount'], properties: { amount: amountProp, currency: { type: 'string' }, destination: { type: 'string' } } }),
+        requestBody: jsonBody({ type: 'object', required: ['amount'], properties: { amount: amountProp, currency: { type: 'string' }, destination: { type: 'string' } } }),
         responses: { 201: json('Requested', ref('Withdrawal')), 400: bad, 401: auth, 402: problem('insufficient_funds'), 403: role },
       },
     },
@@ -139,8 +138,8 @@ export const moneyOpenApi: OpenApiFragment = {
     '/api/v1/admin/withdrawals/{id}/settle': {
       post: {
         tags, security: bearer, summary: 'Mark a withdrawal settled with the payment reference',
-        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
-        requestBody: body({ type: 'object', required: ['reference'], properties: { reference: { type: 'string' } } }),
+        parameters: [pathParam('id')],
+        requestBody: jsonBody({ type: 'object', required: ['reference'], properties: { reference: { type: 'string' } } }),
         responses: { 200: json('Settled', ref('Withdrawal')), 401: auth, 403: role, 404: problem('No such withdrawal'), 409: problem('already_settled') },
       },
     },
