@@ -10,8 +10,7 @@ import { processUndo } from './process-undo.js';
 import { processCreate } from './process-create.js';
 import { processUpdate } from './process-update.js';
 import { processDelete } from './process-delete.js';
-import { processLike } from './process-like.js';
-import { processAnnounce } from './process-announce.js';
+import { processReaction } from './process-reaction.js';
 import { processListen } from './process-listen.js';
 import { processStream } from './process-stream.js';
 import { processSubscription } from './process-subscription.js';
@@ -32,8 +31,8 @@ export const processors: Record<ActivityType, Processor> = {
   Create: processCreate,
   Update: processUpdate,
   Delete: processDelete,
-  Like: processLike,
-  Announce: processAnnounce,
+  Like: processReaction('Like'),
+  Announce: processReaction('Announce'),
   Listen: processListen,
   Stream: processStream,
   Subscription: processSubscription,
