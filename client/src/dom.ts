@@ -45,7 +45,9 @@ export function field(label: string, control: HTMLInputElement | HTMLSelectEleme
 }
 
 /** A live region for form errors and status lines. */
-export function messageBox(): HTMLParagraphElement & { show(text: string, kind?: 'error' | 'info' | 'ok'): void; hide(): void } {
+export type MessageBox = HTMLParagraphElement & { show(text: string, kind?: 'error' | 'info' | 'ok'): void; hide(): void };
+
+export function messageBox(): MessageBox {
   const p = h('p', { class: 'message', role: 'status', 'aria-live': 'polite', hidden: true }) as any;
   p.show = (text: string, kind: 'error' | 'info' | 'ok' = 'error') => {
     p.hidden = false;
@@ -58,6 +60,24 @@ export function messageBox(): HTMLParagraphElement & { show(text: string, kind?:
     p.textContent = '';
   };
   return p;
+}
+
+/**
+ * A form whose submit runs `run` with the button disabled. Success usually navigates away; a
+ * failure is shown in `msg` and the button is free again.
+ */
+export function onSubmit(form: HTMLFormElement, submit: HTMLButtonElement, msg: MessageBox, run: () => Promise<void>): void {
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    submit.disabled = true;
+    msg.hide();
+    try {
+      await run();
+    } catch (err) {
+      msg.show(errorText(err));
+      submit.disabled = false;
+    }
+  });
 }
 
 /** A message for people: the node's problem+json errors get a clear text per status (401, 403, …). */

@@ -1,6 +1,6 @@
 // Sign up and log in.
 import { logIn, session, signUp } from '../api.js';
-import { errorText, field, h, messageBox } from '../dom.js';
+import { field, h, messageBox, onSubmit } from '../dom.js';
 import { navigate, type PageContext } from '../router.js';
 
 export function loginPage({ main, query }: PageContext): void {
@@ -10,17 +10,9 @@ export function loginPage({ main, query }: PageContext): void {
   if (query.get('created')) msg.show('Account created. Log in to continue.', 'ok');
   const submit = h('button', { type: 'submit' }, 'Log in');
   const form = h('form', { class: 'card narrow', 'aria-labelledby': 'login-title' }, field('Username', username), field('Password', password), msg, submit);
-  form.addEventListener('submit', async (e) => {
-    e.preventDefault();
-    submit.disabled = true;
-    msg.hide();
-    try {
-      const s = await logIn(username.value.trim(), password.value);
-      navigate(query.get('next') || (s.user.role === 'artist' ? '/studio' : '/'), { replace: true });
-    } catch (err) {
-      msg.show(errorText(err));
-      submit.disabled = false;
-    }
+  onSubmit(form, submit, msg, async () => {
+    const s = await logIn(username.value.trim(), password.value);
+    navigate(query.get('next') || (s.user.role === 'artist' ? '/studio' : '/'), { replace: true });
   });
   main.append(h('h1', { id: 'login-title' }, 'Log in'), form, h('p', null, 'No account yet? ', h('a', { href: '/signup' }, 'Sign up')));
   (username.value ? password : username).focus();
@@ -55,22 +47,14 @@ export function signupPage({ main }: PageContext): void {
     msg,
     submit,
   );
-  form.addEventListener('submit', async (e) => {
-    e.preventDefault();
-    submit.disabled = true;
-    msg.hide();
-    try {
-      const user = await signUp({
-        username: username.value.trim(),
-        password: password.value,
-        email: email.value.trim() || undefined,
-        role: artist.checked ? 'artist' : 'listener',
-      });
-      navigate(`/login?created=1&username=${encodeURIComponent(user.username)}`);
-    } catch (err) {
-      msg.show(errorText(err));
-      submit.disabled = false;
-    }
+  onSubmit(form, submit, msg, async () => {
+    const user = await signUp({
+      username: username.value.trim(),
+      password: password.value,
+      email: email.value.trim() || undefined,
+      role: artist.checked ? 'artist' : 'listener',
+    });
+    navigate(`/login?created=1&username=${encodeURIComponent(user.username)}`);
   });
   main.append(h('h1', { id: 'signup-title' }, 'Sign up'), form, h('p', null, 'Already have an account? ', h('a', { href: '/login' }, 'Log in')));
 }

@@ -1,7 +1,7 @@
 // Edit a track (owner only): details, cover image, or delete it.
 import { api } from '../api.js';
 import { ownsChannel } from '../channels.js';
-import { errorText, field, h, messageBox } from '../dom.js';
+import { errorText, field, h, messageBox, onSubmit } from '../dom.js';
 import { licenseNames } from '../lib/licenses.js';
 import { navigate, type PageContext } from '../router.js';
 import type { Track } from '../types.js';
@@ -56,28 +56,20 @@ export async function editTrackPage({ main, params, signal }: PageContext): Prom
     h('div', { class: 'actions' }, submit, h('a', { href: trackUrl, class: 'button secondary' }, 'Cancel')),
   );
   const orNull = (s: string) => (s.trim() === '' ? null : s.trim());
-  form.addEventListener('submit', async (e) => {
-    e.preventDefault();
-    submit.disabled = true;
-    msg.hide();
-    try {
-      await api<Track>('PATCH', `/api/v1/tracks/${encodeURIComponent(track.id)}`, {
-        body: {
-          title: title.value.trim(),
-          artist: orNull(artist.value),
-          album: orNull(album.value),
-          trackNumber: trackNumber.value ? Number(trackNumber.value) : null,
-          genre: orNull(genre.value),
-          license: license.value,
-          visibility: visibility.value,
-          allowDownload: allowDownload.checked,
-        },
-      });
-      navigate(trackUrl);
-    } catch (err) {
-      msg.show(errorText(err));
-      submit.disabled = false;
-    }
+  onSubmit(form, submit, msg, async () => {
+    await api<Track>('PATCH', `/api/v1/tracks/${encodeURIComponent(track.id)}`, {
+      body: {
+        title: title.value.trim(),
+        artist: orNull(artist.value),
+        album: orNull(album.value),
+        trackNumber: trackNumber.value ? Number(trackNumber.value) : null,
+        genre: orNull(genre.value),
+        license: license.value,
+        visibility: visibility.value,
+        allowDownload: allowDownload.checked,
+      },
+    });
+    navigate(trackUrl);
   });
 
   main.append(h('h1', null, `Edit “${track.title}”`), form, coverForm(track), deleteForm(track));

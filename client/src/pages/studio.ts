@@ -1,7 +1,7 @@
 // The artist's studio: their channels (artist profiles) and a form to create one.
 import { api, session } from '../api.js';
 import { myChannels } from '../channels.js';
-import { errorText, field, h, messageBox } from '../dom.js';
+import { errorText, field, h, messageBox, onSubmit } from '../dom.js';
 import { navigate, type PageContext } from '../router.js';
 import { formatDuration } from '../lib/format.js';
 import type { Channel, Page, Track } from '../types.js';
@@ -66,20 +66,12 @@ function channelForm(open: boolean): HTMLElement {
     msg,
     submit,
   );
-  form.addEventListener('submit', async (e) => {
-    e.preventDefault();
-    submit.disabled = true;
-    msg.hide();
-    try {
-      await api<Channel>('POST', '/api/v1/channels', {
-        body: { name: name.value.trim(), displayName: displayName.value.trim(), description: description.value.trim() || undefined },
-      });
-      await myChannels(true);
-      navigate('/studio', { replace: true });
-    } catch (err) {
-      msg.show(errorText(err));
-      submit.disabled = false;
-    }
+  onSubmit(form, submit, msg, async () => {
+    await api<Channel>('POST', '/api/v1/channels', {
+      body: { name: name.value.trim(), displayName: displayName.value.trim(), description: description.value.trim() || undefined },
+    });
+    await myChannels(true);
+    navigate('/studio', { replace: true });
   });
   const section = h('details', { class: 'card', open }, h('summary', null, h('h2', { class: 'inline' }, 'Create a channel')), form);
   return section;
