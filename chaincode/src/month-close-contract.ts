@@ -1,5 +1,5 @@
 // MonthCloseContract: reconciles a node's month of daily reports and splits every subscription
-// (node fee, then top-9 artists by qualified seconds) with the shared `splitSubscription`.
+// (node fee, then top-9 artists by qualified seconds) with the shared `subscriptionDetail` (splitSubscription plus the no-listening policy).
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
 
 import {
@@ -29,9 +29,9 @@ import { requireNodeCaller } from './lib/registry.js';
 import { MonthListening } from './lib/month-listening.js';
 import { ReportRecord, versionAttr } from './report-contract.js';
 import { SubscriptionRecord } from './subscription-contract.js';
-import { CanonicalArrayChunker, compareKeys, reportRowsHash, sha256Hex, splitSubscription, type ReportRow } from './vendor/money/index.js';
+import { CanonicalArrayChunker, compareKeys, reportRowsHash, sha256Hex, subscriptionDetail, type NoListeningPolicy, type ReportRow, type SubscriptionDetail } from './vendor/money/index.js';
 
-export type NoListeningPolicy = 'rollover' | 'node' | 'refund';
+export type { NoListeningPolicy, SubscriptionDetail };
 
 export interface CreditRecord {
   nodeId: string;
@@ -41,23 +41,6 @@ export interface CreditRecord {
   currency: string;
   fromMonth: string;
   txId: string;
-}
-
-export interface SubscriptionDetail {
-  nodeId: string;
-  month: string;
-  pseudonym: string;
-  /** false for a pseudonym that only brought a rolled-over credit into the month */
-  subscribed: boolean;
-  amount: number;
-  creditIn: number;
-  nodeFee: number;
-  artists: { artist: string; seconds: number; amount: number }[];
-  held: number;
-  heldArtists: { artist: string; seconds: number; amount: number }[];
-  rolledOver: number;
-  toNode: number;
-  refunded: number;
 }
 
 export interface StatementRecord {
@@ -327,42 +310,23 @@ export class MonthCloseContract extends Contract {
     const heldByArtist = new Map<string, number>();
     const totals = { gross: 0, creditsIn: 0, nodeFee: 0, rolledOver: 0, toNode: 0, refunded: 0, held: 0 };
     for (const pseudonym of pseudonyms) {
-      const amount = subBy.get(pseudonym);
       const creditIn = creditBy.get(pseudonym) ?? 0;
-      const split = splitSubscription({
-        amount: amount ?? 0,
-        nodeFee: amount !== undefined ? nodeFee : 0,
-        credit: creditIn,
-        artistSeconds: listening.artistSeconds(pseudonym),
-        held: heldBy.get(pseudonym) ?? [],
+      const detail = subscriptionDetail({
+        nodeId, month, pseudonym, amount: subBy.get(pseudonym), nodeFee, creditIn,
+        artistSeconds: listening.artistSeconds(pseudonym), held: heldBy.get(pseudonym) ?? [], policy,
       });
-      const detail: SubscriptionDetail = {
-        nodeId,
-        month,
-        pseudonym,
-        subscribed: amount !== undefined,
-        amount: split.amount,
-        creditIn,
-        nodeFee: split.nodeFee,
-        artists: split.artists,
-        held: split.heldTotal,
-        heldArtists: split.held,
-        rolledOver: policy === 'rollover' ? split.unallocated : 0,
-        toNode: policy === 'node' ? split.unallocated : 0,
-        refunded: policy === 'refund' ? split.unallocated : 0,
-      };
       if (detailCount++ % DETAIL_CHUNK === 0) firstPseudonyms.push(pseudonym);
       details.add(json(detail));
       if (detail.rolledOver > 0) rolledOverBy.push([pseudonym, detail.rolledOver]);
-      for (const a of split.artists) addTo(payouts, a.artist, a.amount);
-      for (const h of split.held) addTo(heldByArtist, h.artist, h.amount);
-      totals.gross += split.amount;
+      for (const a of detail.artists) addTo(payouts, a.artist, a.amount);
+      for (const h of detail.heldArtists) addTo(heldByArtist, h.artist, h.amount);
+      totals.gross += detail.amount;
       totals.creditsIn += creditIn;
-      totals.nodeFee += split.nodeFee;
+      totals.nodeFee += detail.nodeFee;
       totals.rolledOver += detail.rolledOver;
       totals.toNode += detail.toNode;
       totals.refunded += detail.refunded;
-      totals.held += split.heldTotal;
+      totals.held += detail.held;
     }
     if (totals.rolledOver > 0 && (await exists(ctx, KEY.statement, [nodeId, next]))) {
       throw new Error(`${what}: ${next} is already closed, so ${month} cannot roll credit into it; close months in order`);

@@ -5,7 +5,7 @@
 // the embedded engine from its tables, the fabric engine from the chaincode's read
 // functions and the peer's blocks (fabric-blocks.ts, fabric-recompute-source.ts).
 import type pg from 'pg';
-import { canonicalHash, compareKeys, reportRowsHash, splitSubscription, type ReportRow } from '../../shared/money/index.js';
+import { canonicalHash, compareKeys, reportRowsHash, subscriptionDetail, type ReportRow } from '../../shared/money/index.js';
 import type { EmbeddedLedger } from './embedded.js';
 import type { FabricLedger } from './fabric.js';
 import type { VerifyReport } from './chain.js';
@@ -179,7 +179,7 @@ export function recomputeSourceOf(ledger: EmbeddedLedger | FabricLedger): Recomp
  * Recomputes a closed month of a node from the ledger: the report rows of the day
  * versions the statement names (checked against their hashes), the month's active
  * subscriptions and carried-in credits, and the held seconds and policy given to the
- * close transaction, split with the shared `splitSubscription`. Reads the node's
+ * close transaction, split with the shared `subscriptionDetail` (as the contract does). Reads the node's
  * private collection, so it runs where that collection is (the node's organisation).
  */
 export async function recomputeMonth(ledger: EmbeddedLedger | FabricLedger, nodeId: string, month: string): Promise<RecomputeReport | undefined> {
@@ -220,31 +220,13 @@ export async function recomputeMonth(ledger: EmbeddedLedger | FabricLedger, node
   const recomputed = new Map<string, number>();
   const details: unknown[] = [];
   for (const pseudonym of [...new Set([...subBy.keys(), ...creditBy.keys()])].sort(compareKeys)) {
-    const sub = subBy.get(pseudonym);
-    const creditIn = creditBy.get(pseudonym) ?? 0;
-    const split = splitSubscription({
-      amount: sub?.amount ?? 0,
-      nodeFee: sub ? statement.nodeFee : 0,
-      credit: creditIn,
+    const detail = subscriptionDetail({
+      nodeId, month, pseudonym, amount: subBy.get(pseudonym)?.amount, nodeFee: statement.nodeFee, creditIn: creditBy.get(pseudonym) ?? 0,
       artistSeconds: [...(listening.get(pseudonym) ?? new Map<string, number>())].map(([artist, seconds]) => ({ artist, seconds })),
-      held: heldBy.get(pseudonym) ?? [],
+      held: heldBy.get(pseudonym) ?? [], policy: statement.policy,
     });
-    for (const a of split.artists) recomputed.set(a.artist, (recomputed.get(a.artist) ?? 0) + a.amount);
-    details.push({
-      nodeId,
-      month,
-      pseudonym,
-      subscribed: Boolean(sub),
-      amount: split.amount,
-      creditIn,
-      nodeFee: split.nodeFee,
-      artists: split.artists,
-      held: split.heldTotal,
-      heldArtists: split.held,
-      rolledOver: statement.policy === 'rollover' ? split.unallocated : 0,
-      toNode: statement.policy === 'node' ? split.unallocated : 0,
-      refunded: statement.policy === 'refund' ? split.unallocated : 0,
-    });
+    for (const a of detail.artists) recomputed.set(a.artist, (recomputed.get(a.artist) ?? 0) + a.amount);
+    details.push(detail);
   }
   const recorded = new Map(statement.payouts.map((p) => [p.artist, p.amount]));
   const names = [...new Set([...recorded.keys(), ...[...recomputed].filter(([, v]) => v > 0).map(([k]) => k)])].sort(compareKeys);

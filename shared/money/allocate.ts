@@ -229,3 +229,59 @@ export function splitSubscription(input: SplitSubscriptionInput): SubscriptionSp
   const heldTotal = held.reduce((acc, h) => acc + h.amount, 0);
   return { amount, nodeFee, credit, pool, artists, held, heldTotal, unallocated: 0 };
 }
+
+/** What a node does with a month's pool when the listener played nothing. */
+export type NoListeningPolicy = 'rollover' | 'node' | 'refund';
+
+/** One pseudonym's line of a month close (the contract stores it; an auditor recomputes it). */
+export interface SubscriptionDetail {
+  nodeId: string;
+  month: string;
+  pseudonym: string;
+  /** false for a pseudonym that only brought a rolled-over credit into the month */
+  subscribed: boolean;
+  amount: number;
+  creditIn: number;
+  nodeFee: number;
+  artists: ArtistAmount[];
+  held: number;
+  heldArtists: ArtistAmount[];
+  rolledOver: number;
+  toNode: number;
+  refunded: number;
+}
+
+export interface SubscriptionDetailInput {
+  nodeId: string;
+  month: string;
+  pseudonym: string;
+  /** The subscription's amount, or undefined when the pseudonym only carries a credit in. */
+  amount: number | undefined;
+  /** The node's fee for a subscription. */
+  nodeFee: number;
+  creditIn: number;
+  artistSeconds: SplitSubscriptionInput['artistSeconds'];
+  held: readonly ArtistSeconds[];
+  policy: NoListeningPolicy;
+}
+
+/** The split of one pseudonym's month, with an unallocated pool routed by the no-listening policy. */
+export function subscriptionDetail(i: SubscriptionDetailInput): SubscriptionDetail {
+  const subscribed = i.amount !== undefined;
+  const split = splitSubscription({ amount: i.amount ?? 0, nodeFee: subscribed ? i.nodeFee : 0, credit: i.creditIn, artistSeconds: i.artistSeconds, held: i.held });
+  return {
+    nodeId: i.nodeId,
+    month: i.month,
+    pseudonym: i.pseudonym,
+    subscribed,
+    amount: split.amount,
+    creditIn: i.creditIn,
+    nodeFee: split.nodeFee,
+    artists: split.artists,
+    held: split.heldTotal,
+    heldArtists: split.held,
+    rolledOver: i.policy === 'rollover' ? split.unallocated : 0,
+    toNode: i.policy === 'node' ? split.unallocated : 0,
+    refunded: i.policy === 'refund' ? split.unallocated : 0,
+  };
+}

@@ -3,6 +3,7 @@ export {
   allocate,
   compareKeys,
   splitSubscription,
+  subscriptionDetail,
   sumByArtist,
   topArtists,
   type ArtistAmount,
@@ -10,6 +11,9 @@ export {
   type Share,
   type SplitSubscriptionInput,
   type SubscriptionSplit,
+  type SubscriptionDetail,
+  type SubscriptionDetailInput,
+  type NoListeningPolicy,
   type Weight,
 } from './allocate.js';
 export { artistTotalsOf, CanonicalArrayChunker, canonicalArrayChunks, canonicalHash, canonicalJson, canonicalReportRows, reportRowsHash, sha256Hex, writeCanonicalJson, type ArtistTotal, type ReportRow } from './canonical.js';
