@@ -9,6 +9,16 @@ const pageParams = [
 ];
 const list = (item: string) => ({ type: 'object', required: ['total', 'data'], properties: { total: { type: 'integer' }, data: { type: 'array', items: ref(item) } } });
 const nullable = (type: string) => ({ type: [type, 'null'] });
+/** The track fields an owner edits (PATCH /api/v1/tracks/{id}) and every Track shows. */
+const trackMetadata = {
+  artist: nullable('string'),
+  album: nullable('string'),
+  trackNumber: nullable('integer'),
+  genre: nullable('string'),
+  license: { enum: [...licenses] },
+  visibility: { enum: ['public', 'unlisted', 'private'] },
+  allowDownload: { type: 'boolean' },
+};
 
 const uploadProgress = {
   type: 'object',
@@ -122,13 +132,7 @@ export const mediaOpenApi: OpenApiFragment = {
           additionalProperties: false,
           properties: {
             title: { type: 'string', maxLength: 200 },
-            artist: nullable('string'),
-            album: nullable('string'),
-            trackNumber: nullable('integer'),
-            genre: nullable('string'),
-            license: { enum: [...licenses] },
-            visibility: { enum: ['public', 'unlisted', 'private'] },
-            allowDownload: { type: 'boolean' },
+            ...trackMetadata,
           },
         }),
         responses: { 200: json('The track', ref('Track')), 400: problem('Invalid input'), 403: problem('Not the owner'), 404: problem('No such track') },
@@ -252,13 +256,7 @@ export const mediaOpenApi: OpenApiFragment = {
         kind: { enum: ['audio', 'video'] },
         channel: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, displayName: { type: 'string' } } },
         title: { type: 'string' },
-        artist: nullable('string'),
-        album: nullable('string'),
-        trackNumber: nullable('integer'),
-        genre: nullable('string'),
-        license: { enum: [...licenses] },
-        visibility: { enum: ['public', 'unlisted', 'private'] },
-        allowDownload: { type: 'boolean' },
+        ...trackMetadata,
         status: { enum: ['processing', 'ready', 'failed'] },
         progress: { type: 'integer', minimum: 0, maximum: 100 },
         failureReason: nullable('string'),
