@@ -77,6 +77,7 @@ export function fromEnvironment(env: NodeJS.ProcessEnv, problems: string[] = [])
     fed.allowPrivateAddresses = bool('FEDERATION_ALLOW_PRIVATE_ADDRESSES', env.FEDERATION_ALLOW_PRIVATE_ADDRESSES, problems);
   }
   if (env.CLUSTER) fed.cluster = env.CLUSTER;
+  if (env.ORGANISATION) fed.organisation = env.ORGANISATION;
   const media: Json = {};
   if (env.MEDIA_SEED) media.seed = bool('MEDIA_SEED', env.MEDIA_SEED, problems);
   if (env.MEDIA_FRONT_ACCESS_LOG) media.frontAccessLog = env.MEDIA_FRONT_ACCESS_LOG;
@@ -85,6 +86,7 @@ export function fromEnvironment(env: NodeJS.ProcessEnv, problems: string[] = [])
   if (env.TIME_ZONE) money.timeZone = env.TIME_ZONE;
   if (env.LEDGER_ENGINE) ledger.engine = env.LEDGER_ENGINE;
   if (env.LEDGER_DATABASE_URL) ledger.databaseUrl = env.LEDGER_DATABASE_URL;
+  if (env.LEDGER_MSP_ID) ledger.mspId = env.LEDGER_MSP_ID;
   if (env.PAYMENT_WEBHOOK_SECRET) money.webhookSecret = env.PAYMENT_WEBHOOK_SECRET;
   if (Object.keys(fed).length) out.federation = fed;
   if (Object.keys(money).length) out.money = money;

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { listeningConfigSchema } from '../listening/config.js';
 import { disputesConfigSchema } from '../disputes/config.js';
+import { authThrottleSchema } from '../accounts/config.js';
 
 const url = z.string().url();
 
@@ -23,7 +24,8 @@ export const configSchema = z.object({
   dataDir: z.string().min(1),
   databaseUrl: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').nullable(),
   redisUrl: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL'),
-  redisPrefix: z.string().min(1).regex(/^[A-Za-z0-9:_-]+$/),
+  /** Prefix of the node's Redis keys and queues; null: `9ten:` and a hash naming the node's database (server/jobs/prefix.ts). */
+  redisPrefix: z.string().min(1).regex(/^[A-Za-z0-9:_-]+$/).nullable(),
   role: z.enum(['all', 'web', 'worker']),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   nodeName: z.string().min(1).max(100),
@@ -32,6 +34,12 @@ export const configSchema = z.object({
     maxFileBytes: z.number().int().positive(),
     chunkBytes: z.number().int().positive(),
     maxBodyBytes: z.number().int().positive(),
+    /** Bytes of originals one user (a channel owner) may store, unfinished uploads included; admins override it per user. */
+    quotaBytesPerUser: z.number().int().nonnegative().default(21_474_836_480),
+    /** Tracks one user may have (unfinished uploads included); admins override it per user. */
+    quotaTracksPerUser: z.number().int().nonnegative().default(5000),
+    /** Unfinished uploads one user may have open at once (429 past it); admins override it per user. */
+    maxConcurrentPerUser: z.number().int().positive().default(10),
   }),
   media: z.object({
     audioBitratesKbps: z.array(z.number().int().min(16).max(512)).min(1),
@@ -39,6 +47,18 @@ export const configSchema = z.object({
     segmentSeconds: z.number().int().min(1).max(10),
     transcodeConcurrency: z.number().int().min(1).max(16),
     waveformPeaks: z.number().int().min(50).max(10000),
+    /** Longest source accepted (seconds): longer uploads are refused; ffmpeg never encodes more than this of any input. */
+    maxDurationSeconds: z.number().positive().default(14_400),
+    /** Largest video source accepted, in either orientation: long side ≤ maxSourceWidth, short side ≤ maxSourceHeight. */
+    maxSourceWidth: z.number().int().positive().default(3840),
+    maxSourceHeight: z.number().int().positive().default(2160),
+    /** A transcode is killed after max(transcodeTimeoutMinSeconds, transcodeTimeoutFactor × source duration) of wall-clock time. */
+    transcodeTimeoutFactor: z.number().positive().default(10),
+    transcodeTimeoutMinSeconds: z.number().positive().default(300),
+    /** Fair share: a user's tracks in the transcode queue at once (waiting or running); the rest wait in the node's own line. */
+    maxQueuedTranscodesPerUser: z.number().int().min(1).default(2),
+    /** How often a worker queues again processing tracks whose job is lost, and moves the fair-share line on. */
+    sweepIntervalSeconds: z.number().positive().default(60),
     /** Seed every rendition over WebTorrent from the worker (env MEDIA_SEED=false turns it off). */
     seed: z.boolean().default(true),
     /**
@@ -52,6 +72,8 @@ export const configSchema = z.object({
   auth: z.object({
     tokenTtlSeconds: z.number().int().positive(),
     openSignup: z.boolean(),
+    /** Failed-login and sign-up limits (server/accounts/config.ts; docs/operations.md). */
+    throttle: authThrottleSchema.prefault({}),
   }),
   federation: z.object({
     allowPrivateAddresses: z.boolean(),
@@ -60,7 +82,14 @@ export const configSchema = z.object({
     deliveryConcurrency: z.number().int().min(1).max(1000),
     maxInboxBytes: z.number().int().positive(),
     signatureWindowSeconds: z.number().int().positive(),
+    /** Verified posts per minute one remote origin may make to this node's inboxes. */
     inboxRateLimitPerMinute: z.number().int().positive().default(1200),
+    /** Deadline for one fetch from another server (document, key, WebFinger), redirects and body included. */
+    fetchTimeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+    /** Largest JSON document (ActivityPub object, key, WebFinger) read from another server: 2 MB or less. */
+    maxDocumentBytes: z.number().int().min(65_536).max(2_000_000).default(2_000_000),
+    /** Refused posts (unsigned, malformed, forged, replayed) per minute one client address may make before its posts are refused unread. */
+    inboxFailuresPerMinutePerAddress: z.number().int().positive().default(300),
   }),
   money: z.object({
     currency: z.string().regex(/^[A-Z]{3,5}$/, 'must be an upper-case currency code such as USD'),

@@ -36,6 +36,23 @@ export const listeningConfigSchema = z.object({
       shortPlaySeconds: z.number().min(0).default(45),
     })
     .prefault({}),
+  /** What a `Listen` from another node must satisfy to count in an artist's statistics. */
+  remoteListens: z
+    .object({
+      /** How far in the future (by this node's clock) a Listen's time may be: clocks differ a little. */
+      clockSkewSeconds: z.number().int().min(0).max(86_400).default(300),
+      /**
+       * How old a Listen's time may be. A listen is sent when it qualifies, or when a dispute
+       * releases it, which can be after the month closed (up to the review deadline): 45 days
+       * leaves room for both and for delivery retries.
+       */
+      maxAgeDays: z.number().int().min(1).max(3650).default(45),
+      /** Listens one remote actor may add per day (the day of the listen, node time zone); the ones above it are refused. */
+      maxPlaysPerActorPerDay: z.number().int().min(1).default(500),
+      /** Seconds one remote actor may add per day: one person cannot listen more than the day is long. */
+      maxSecondsPerActorPerDay: z.number().int().min(1).default(86_400),
+    })
+    .prefault({}),
   dailyReport: z
     .object({
       /** Check for finished, unreported days this often (worker role). */

@@ -1,0 +1,28 @@
+// The `auth.throttle` config section: how many failed logins and sign-ups the node takes
+// before it answers 429. The node's config schema (server/config/schema.ts) embeds it.
+import { z } from 'zod';
+
+/** At most `max` events in any `windowSeconds` (a sliding window, not fixed buckets). */
+const slidingLimit = (max: number, windowSeconds: number) =>
+  z
+    .object({
+      max: z.number().int().min(1).max(100_000).default(max),
+      windowSeconds: z.number().int().min(1).max(7 * 24 * 3600).default(windowSeconds),
+    })
+    .prefault({});
+
+export const authThrottleSchema = z.object({
+  /**
+   * Failed logins for one account name (matched case-insensitively, known or not) from any
+   * address. Reaching it locks the name until the oldest failure leaves the window.
+   */
+  loginFailuresPerAccount: slidingLimit(10, 15 * 60),
+  /** Failed logins from one client address (IPv6: one /ipv6PrefixLength), whatever the names. */
+  loginFailuresPerAddress: slidingLimit(30, 15 * 60),
+  /** Sign-ups from one client address (accounts an admin creates are not counted). */
+  signupsPerAddress: slidingLimit(10, 60 * 60),
+  /** IPv6 clients are counted per network of this prefix length, since one host usually holds a whole /64. */
+  ipv6PrefixLength: z.number().int().min(32).max(128).default(64),
+});
+
+export type AuthThrottleConfig = z.infer<typeof authThrottleSchema>;
