@@ -1,8 +1,10 @@
-// The inbox: every POST is size-capped, rate-limited per remote host, parsed, checked
-// against blocks, signature-verified (HTTP Signatures with Digest / Content-Digest, date
-// within the window, key fetched and cached), refused when replayed, validated, then
-// stored and queued for processing (`federation.process`). Nothing is processed inline.
-import { createHash } from 'node:crypto';
+// The inbox: every POST is size-capped, parsed, checked against blocks, signature-verified
+// (HTTP Signatures with Digest / Content-Digest, date within the window, key fetched and
+// cached), tied to its actor (the key must belong to the actor: key-ownership.ts), refused
+// when replayed, validated, then stored and queued for processing (`federation.process`).
+// Nothing is processed inline. Rate limits count what is known at each step: posts that fail
+// (unsigned, malformed, forged) per client address, and verified posts per actor origin, so
+// a flood naming a real peer's key costs the flooder's address, never the peer.
 import type { Request as ExpressRequest, Response } from 'express';
 import { verifyRequest, type KeyCache } from '@fedify/fedify/sig';
 import { CryptographicKey, Multikey } from '@fedify/fedify/vocab';
@@ -11,16 +13,22 @@ import type { FederationRuntime } from './runtime.js';
 import type { Remote } from './remote.js';
 import type { Blocks } from './blocks.js';
 import { validateActivity } from './validate.js';
-import { hostOf, idOf } from './vocabulary.js';
+import { KeyOwnershipCheck, originOf } from './key-ownership.js';
+import { missingCoveredComponents, signatureKeyIds, signatureValueDigest } from './signature-headers.js';
+import { referenceForeignEmbeds } from './embedded.js';
 
-/** Requests per minute one remote host may post to this node's inboxes, when the config does not say (`federation.inboxRateLimitPerMinute`). */
+/** Verified posts per minute one remote origin may make, when the config does not say (`federation.inboxRateLimitPerMinute`). */
 export const INBOX_RATE_LIMIT_PER_MINUTE = 1200;
+/** Refused posts per minute one client address may make before it is refused unread (`federation.inboxFailuresPerMinutePerAddress`). */
+export const INBOX_FAILURES_PER_MINUTE_PER_ADDRESS = 300;
 
 export interface InboxOutcome {
   status: number;
   code: string;
   message: string;
   inboxItemId?: string;
+  /** Seconds until the limit that refused this post resets (429 only). */
+  retryAfter?: number;
 }
 
 const refuse = (status: number, code: string, message: string): InboxOutcome => ({ status, code, message });
@@ -47,18 +55,13 @@ function keyCacheOn(rt: FederationRuntime, remote: Remote): KeyCache {
   };
 }
 
-function keyIdFrom(headers: ExpressRequest['headers']): string | undefined {
-  const sig = headers.signature;
-  const sigInput = headers['signature-input'];
-  const raw = typeof sig === 'string' ? sig : '';
-  const m = /keyId="([^"]+)"/.exec(raw) ?? /keyid="([^"]+)"/.exec(typeof sigInput === 'string' ? sigInput : '');
-  return m?.[1];
-}
-
 export class Inbox {
   private readonly keyCache: KeyCache;
-  /** Posts per minute one remote host may make (`federation.inboxRateLimitPerMinute`; tests may change it). */
+  private readonly ownership: KeyOwnershipCheck;
+  /** Verified posts per minute one actor origin may make (`federation.inboxRateLimitPerMinute`; tests may change it). */
   rateLimitPerMinute: number;
+  /** Refused posts per minute one client address may make (`federation.inboxFailuresPerMinutePerAddress`). */
+  failuresPerMinutePerAddress: number;
 
   constructor(
     private readonly rt: FederationRuntime,
@@ -66,26 +69,44 @@ export class Inbox {
     private readonly blocks: Blocks,
   ) {
     this.keyCache = keyCacheOn(rt, remote);
+    this.ownership = new KeyOwnershipCheck(rt, remote);
     this.rateLimitPerMinute = rt.ctx.config.federation.inboxRateLimitPerMinute ?? INBOX_RATE_LIMIT_PER_MINUTE;
+    this.failuresPerMinutePerAddress = rt.ctx.config.federation.inboxFailuresPerMinutePerAddress ?? INBOX_FAILURES_PER_MINUTE_PER_ADDRESS;
   }
 
-  private async rateLimited(key: string): Promise<boolean> {
+  /** The current minute's count for a key; counting adds one. Redis down: the limit is not applied (the post is still verified). */
+  private async minuteCount(key: string, add: boolean): Promise<number> {
     const bucket = `fed:rl:${key}:${Math.floor(Date.now() / 60_000)}`;
     try {
+      if (!add) return Number((await this.rt.ctx.redis.get(bucket)) ?? 0);
       const n = await this.rt.ctx.redis.incr(bucket);
       if (n === 1) await this.rt.ctx.redis.expire(bucket, 120);
-      return n > this.rateLimitPerMinute;
+      return n;
     } catch {
-      return false;
+      return 0;
     }
+  }
+
+  private limited(message: string): InboxOutcome {
+    return { status: 429, code: 'rate_limited', message, retryAfter: 60 - Math.floor((Date.now() % 60_000) / 1000) };
   }
 
   /** Handles one inbox POST whose raw body has been read (and capped) already. */
   async receive(req: ExpressRequest, body: Buffer): Promise<InboxOutcome> {
-    const keyId = keyIdFrom(req.headers);
-    const remoteHost = keyId ? hostOf(keyId) : '';
-    if (await this.rateLimited(remoteHost || `ip:${req.ip}`)) return refuse(429, 'rate_limited', 'Too many requests from this server; slow down');
-    if (!keyId) return refuse(401, 'signature_required', 'Inbox posts must carry an HTTP signature');
+    const address = `ip:${req.ip ?? 'unknown'}`;
+    if ((await this.minuteCount(address, false)) >= this.failuresPerMinutePerAddress) {
+      return this.limited('Too many refused posts from this address; slow down');
+    }
+    const outcome = await this.verifyAndStore(req, body);
+    // Every refusal made before the sender was proven counts against the client address, but
+    // for a well-formed activity of a type this node does not handle (servers send many).
+    if (outcome.status >= 400 && outcome.status !== 429 && outcome.code !== 'unsupported_type') await this.minuteCount(address, true);
+    return outcome;
+  }
+
+  private async verifyAndStore(req: ExpressRequest, body: Buffer): Promise<InboxOutcome> {
+    const keyIds = signatureKeyIds(req.headers);
+    if (!keyIds.length) return refuse(401, 'signature_required', 'Inbox posts must carry an HTTP signature');
 
     let json: unknown;
     try {
@@ -95,9 +116,14 @@ export class Inbox {
     }
     const checked = validateActivity(json);
     if (!checked.ok) return refuse(checked.status, checked.code, checked.message);
-    const { activity, actorUri, type } = checked;
+    const { actorUri, type } = checked;
 
-    if ((await this.blocks.isBlocked(actorUri)) || (await this.blocks.isBlocked(keyId))) return refuse(403, 'blocked', 'This server or actor is blocked here');
+    if ((await this.blocks.isBlocked(actorUri)) || (await Promise.all(keyIds.map((k) => this.blocks.isBlocked(k)))).some(Boolean)) {
+      return refuse(403, 'blocked', 'This server or actor is blocked here');
+    }
+
+    const missing = missingCoveredComponents(req.headers, body.length > 0);
+    if (missing.length) return refuse(401, 'signature_incomplete', `The signature must cover ${missing.join(', ')}`);
 
     // Verify the HTTP signature on the request exactly as it arrived.
     const headers = new Headers();
@@ -116,19 +142,31 @@ export class Inbox {
         timeWindow: { seconds: this.rt.config.federation.signatureWindowSeconds },
       });
     } catch (err) {
-      this.rt.log.debug({ err, keyId }, 'signature verification threw');
+      this.rt.log.debug({ err, keyIds }, 'signature verification threw');
       key = null;
     }
     if (!key) return refuse(401, 'invalid_signature', 'The HTTP signature (or its digest or date) did not verify');
-    const owner = key.ownerId?.href;
-    if (owner !== actorUri) return refuse(401, 'signer_mismatch', 'The signing key does not belong to the activity\'s actor');
+    const verifiedKeyId = key.id?.href ?? '';
+    if (!keyIds.includes(verifiedKeyId)) return refuse(401, 'key_id_mismatch', 'The key document fetched from the keyId describes another key');
+    const owned = await this.ownership.check(key, verifiedKeyId, actorUri);
+    if (!owned.ok) {
+      this.rt.log.warn({ actorUri, keyId: verifiedKeyId, code: owned.code }, 'signature by a key that does not belong to the actor');
+      return refuse(401, owned.code, owned.message);
+    }
 
-    // The same signed request a second time is a replay, whatever it carries.
-    const sigHeader = String(req.headers.signature ?? req.headers['signature-input'] ?? '');
-    const replayKey = createHash('sha256').update(sigHeader).update(String(req.headers.date ?? '')).digest('hex');
+    // From here the sender is proven: limits count its origin, not the client address.
+    const origin = originOf(actorUri)!;
+    if ((await this.minuteCount(`origin:${origin}`, true)) > this.rateLimitPerMinute) {
+      return this.limited('Too many posts from this server; slow down');
+    }
+
+    // The same signature a second time is a replay, however its header is formatted.
+    const replayKey = signatureValueDigest(req.headers);
+    if (!replayKey) return refuse(401, 'invalid_signature', 'The signature value could not be read');
     const fresh = await this.rt.kv.setIfAbsent(['replay', replayKey], 1, this.rt.config.federation.signatureWindowSeconds * 2000);
     if (!fresh) return refuse(409, 'replayed', 'This signed request was received before');
 
+    const activity = referenceForeignEmbeds(checked.activity, actorUri);
     const row = await selectOne<{ id: string }>(
       this.rt.db,
       `INSERT INTO federation_inbox_items (activity_uri, actor_uri, type, body) VALUES (:uri, :actor, :type, CAST(:body AS jsonb))
@@ -154,6 +192,7 @@ export class Inbox {
       res.status(202).end();
       return;
     }
+    if (outcome.retryAfter !== undefined) res.set('Retry-After', String(outcome.retryAfter));
     res
       .status(outcome.status)
       .type('application/problem+json')

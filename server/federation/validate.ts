@@ -35,7 +35,9 @@ export function primaryType(type: unknown): ActivityType | undefined {
 
 const objectWithId = z.object({ id: iri, type: typeField }).passthrough();
 
-const dateTime = z.string().max(64).refine((s) => !Number.isNaN(Date.parse(s)), 'must be a date-time');
+// xsd:dateTime as AS2 asks (Date.parse alone takes strings such as "%00\ufeff" that PostgreSQL refuses).
+const isoDateTime = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
+const dateTime = z.string().max(64).refine((s) => isoDateTime.test(s) && !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 date-time');
 
 const schemas: Record<ActivityType, z.ZodTypeAny> = {
   Follow: z.object({ object: ref }).passthrough(),
@@ -79,8 +81,38 @@ export type ValidationResult =
   | { ok: true; type: ActivityType; activity: IncomingActivity; actorUri: string }
   | { ok: false; status: number; code: string; message: string };
 
+/** Deepest nesting an incoming activity may have (real ones stay under ten levels). */
+export const MAX_ACTIVITY_DEPTH = 64;
+const unpairedSurrogate = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * Why a parsed body cannot be stored as it is, or null: nesting deeper than
+ * MAX_ACTIVITY_DEPTH (JSON.stringify and PostgreSQL recurse), or text PostgreSQL's jsonb
+ * refuses (U+0000, an unpaired surrogate) in any key or string. Walked without recursion.
+ */
+export function unstorableJson(json: unknown): string | null {
+  const stack: [unknown, number][] = [[json, 1]];
+  const badText = (t: string) => t.includes('\u0000') || unpairedSurrogate.test(t);
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v === 'string') {
+      if (badText(v)) return 'text with U+0000 or an unpaired surrogate';
+      continue;
+    }
+    if (!v || typeof v !== 'object') continue;
+    if (depth > MAX_ACTIVITY_DEPTH) return `nested deeper than ${MAX_ACTIVITY_DEPTH} levels`;
+    for (const [k, child] of Object.entries(v)) {
+      if (badText(k)) return 'a key with U+0000 or an unpaired surrogate';
+      stack.push([child, depth + 1]);
+    }
+  }
+  return null;
+}
+
 /** Checks shape, type and origin (an actor only creates, updates or deletes its own server's objects). */
 export function validateActivity(json: unknown): ValidationResult {
+  const unstorable = unstorableJson(json);
+  if (unstorable) return { ok: false, status: 400, code: 'invalid_activity', message: `The activity has ${unstorable}` };
   const base = baseActivitySchema.safeParse(json);
   if (!base.success) return { ok: false, status: 400, code: 'invalid_activity', message: base.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ').slice(0, 500) };
   const type = primaryType(base.data.type);

@@ -1,0 +1,95 @@
+// Who a verified HTTP signature speaks for. A valid signature only proves "the holder of this
+// key signed"; it proves an actor only when the key belongs to that actor (FEP-fe34's
+// origin model, as Mastodon checks it):
+//   1. the key's id is the keyId the request named (a document fetched from one URL cannot
+//      claim to be another key),
+//   2. the key's id is on the actor's origin (scheme, host and port),
+//   3. the key names the actor as its owner/controller, and
+//   4. the actor's own document, fetched from the actor's origin, lists the key's id in
+//      `publicKey` or `assertionMethod`.
+// Verified bindings are cached for a while (keyed by key id, actor and key material) so a
+// busy peer does not cost an actor fetch per post.
+import { createHash } from 'node:crypto';
+import type { CryptographicKey } from '@fedify/fedify/vocab';
+import type { FederationRuntime } from './runtime.js';
+import type { Remote } from './remote.js';
+
+const BINDING_TTL_MS = 3600 * 1000;
+
+export type KeyOwnership = { ok: true } | { ok: false; code: string; message: string };
+
+/** The origin (scheme://host:port) of a URL, or null for anything that is not http(s). */
+export function originOf(url: string): string | null {
+  try {
+    const u = new URL(url);
+    return u.protocol === 'https:' || u.protocol === 'http:' ? u.origin : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The ids an actor document lists as its keys (`publicKey` and `assertionMethod`, objects or references). */
+export function listedKeyIds(actor: Record<string, unknown>): Set<string> {
+  const ids = new Set<string>();
+  const add = (value: unknown): void => {
+    if (typeof value === 'string') ids.add(value);
+    else if (Array.isArray(value)) value.forEach(add);
+    else if (value && typeof value === 'object') {
+      const id = (value as { id?: unknown; '@id'?: unknown }).id ?? (value as { '@id'?: unknown })['@id'];
+      if (typeof id === 'string') ids.add(id);
+    }
+  };
+  for (const field of ['publicKey', 'sec:publicKey', 'https://w3id.org/security#publicKey', 'assertionMethod', 'sec:assertionMethod', 'https://w3id.org/security#assertionMethod']) add(actor[field]);
+  return ids;
+}
+
+export class KeyOwnershipCheck {
+  constructor(
+    private readonly rt: FederationRuntime,
+    private readonly remote: Remote,
+  ) {}
+
+  /** Does `key` (which verified the signature that named `keyId`) speak for `actorUri`? */
+  async check(key: CryptographicKey, keyId: string, actorUri: string): Promise<KeyOwnership> {
+    const verifiedId = key.id?.href;
+    if (!verifiedId || verifiedId !== keyId) {
+      return { ok: false, code: 'key_id_mismatch', message: 'The key document fetched from the keyId describes another key' };
+    }
+    const actorOrigin = originOf(actorUri);
+    if (!actorOrigin || originOf(verifiedId) !== actorOrigin) {
+      return { ok: false, code: 'key_origin_mismatch', message: 'The signing key is not on the actor\'s origin' };
+    }
+    if (key.ownerId?.href !== actorUri) {
+      return { ok: false, code: 'signer_mismatch', message: 'The signing key does not belong to the activity\'s actor' };
+    }
+
+    const pem = await exportSpki(key);
+    const binding = createHash('sha256').update(verifiedId).update('\n').update(actorUri).update('\n').update(pem).digest('hex');
+    if (await this.rt.kv.get<boolean>(['keyowner', binding])) return { ok: true };
+
+    let actor: Record<string, unknown>;
+    try {
+      actor = await this.remote.fetchDocument(actorUri);
+    } catch (err) {
+      this.rt.log.info({ err: (err as Error).message, actorUri }, 'actor fetch for key ownership failed');
+      return { ok: false, code: 'actor_unavailable', message: 'The actor\'s document could not be fetched to confirm its key' };
+    }
+    if (actor.id !== actorUri) {
+      return { ok: false, code: 'actor_id_mismatch', message: 'The actor\'s document has another id than its URL' };
+    }
+    if (!listedKeyIds(actor).has(verifiedId)) {
+      return { ok: false, code: 'key_not_listed', message: 'The actor\'s document does not list the signing key' };
+    }
+    await this.rt.kv.put(['keyowner', binding], true, BINDING_TTL_MS);
+    return { ok: true };
+  }
+}
+
+async function exportSpki(key: CryptographicKey): Promise<string> {
+  try {
+    const spki = await crypto.subtle.exportKey('spki', key.publicKey!);
+    return Buffer.from(spki).toString('base64');
+  } catch {
+    return '';
+  }
+}
