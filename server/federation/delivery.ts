@@ -45,6 +45,8 @@ export interface DeadLetter {
 const VOCABULARY_AWARE = new Set(['9ten', 'funkwhale']);
 const DELIVERY_ATTEMPTS = 6;
 const FAILURES_BEFORE_SKIP = 5;
+const DELIVERY_TIMEOUT_MS = 15_000;
+const INBOX_ANSWER_BYTES = 65_536;
 
 export class Delivery {
   constructor(
@@ -183,17 +185,20 @@ export class Delivery {
     let status: number | null = null;
     let error: string | null = null;
     try {
-      await this.remote.assertFetchable(payload.inbox);
       const { privateKey, keyId } = await this.actors.signer(activity.actorUri);
+      const json = JSON.stringify(body);
       const request = new Request(payload.inbox, {
         method: 'POST',
         headers: { 'content-type': ACTIVITY_JSON, accept: ACTIVITY_JSON, 'user-agent': `9ten/0.1 (+${this.rt.publicUrl})` },
-        body: JSON.stringify(body),
+        body: json,
       });
       const signed = await signRequest(request, privateKey, keyId);
-      const res = await fetch(signed, { redirect: 'manual', signal: AbortSignal.timeout(15_000) });
+      // The inbox's address is checked where the socket connects (no private addresses unless
+      // allowed); its answer is not needed, so at most INBOX_ANSWER_BYTES of it is read.
+      const res = await this.remote.request(payload.inbox, {
+        method: 'POST', headers: signed.headers, body: json, maxBytes: INBOX_ANSWER_BYTES, truncate: true, timeoutMs: DELIVERY_TIMEOUT_MS, redirect: 'manual',
+      });
       status = res.status;
-      await res.arrayBuffer().catch(() => undefined);
       if (res.ok) {
         // One statement: mark delivered, and clear the inbox's failure streak if it had one.
         await execute(

@@ -7,12 +7,14 @@ import path from 'node:path';
 import { AppError, notFound } from '../http/errors.js';
 import type { FederationRuntime } from './runtime.js';
 import type { Remote } from './remote.js';
+import { ResponseTooLargeError, type SafeResponse } from './safe-fetch.js';
 import type { RemoteTrack, RemoteTracks } from './remote-tracks.js';
 import { hostOf } from './vocabulary.js';
 
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,100}$/;
 const MAX_PLAYLIST_BYTES = 1_000_000;
 const MAX_SEGMENT_BYTES = 50_000_000;
+const UPSTREAM_TIMEOUT_MS = 15_000;
 
 export const hlsContentType = (file: string): string =>
   file.endsWith('.m3u8') ? 'application/vnd.apple.mpegurl'
@@ -40,19 +42,19 @@ export class RemoteCache {
     return track;
   }
 
+  /** A file from the track's home node, cut off while it streams once it passes `max` bytes. */
   private async upstream(track: RemoteTrack, url: string | null, max: number): Promise<Buffer> {
     if (!url || hostOf(url) !== track.host) throw badGateway('The home node does not offer this file');
-    await this.remote.assertFetchable(url);
-    let res: Response;
+    let res: SafeResponse;
     try {
-      res = await fetch(url, { redirect: 'error', signal: AbortSignal.timeout(15_000) });
+      // No redirects: a redirect could lead off the home node's host.
+      res = await this.remote.request(url, { maxBytes: max, timeoutMs: UPSTREAM_TIMEOUT_MS, redirect: 'error' });
     } catch (err) {
+      if (err instanceof ResponseTooLargeError) throw badGateway(`The home node sent too much (more than ${max} bytes)`);
       throw badGateway(`The home node did not answer: ${(err as Error).message}`);
     }
     if (!res.ok) throw badGateway(`The home node answered ${res.status}`);
-    const body = Buffer.from(await res.arrayBuffer());
-    if (body.length > max) throw badGateway('The home node sent too much');
-    return body;
+    return res.body;
   }
 
   private async cached(file: string): Promise<Buffer | undefined> {

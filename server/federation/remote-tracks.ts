@@ -167,12 +167,10 @@ export class RemoteTracks {
     const hashes: Record<string, Record<string, string>> = {};
     for (const r of track.renditions) {
       if (!r.segmentHashesUrl || hostOf(r.segmentHashesUrl) !== track.host) continue;
-      await this.remote.assertFetchable(r.segmentHashesUrl);
-      const res = await fetch(r.segmentHashesUrl, { signal: AbortSignal.timeout(10_000), redirect: 'error' });
+      // Capped (federation.maxDocumentBytes) while it streams; no redirects off the home node.
+      const res = await this.remote.request(r.segmentHashesUrl, { headers: { accept: 'application/json' }, redirect: 'error' });
       if (!res.ok) continue;
-      const text = await res.text();
-      if (text.length > 2_000_000) continue;
-      hashes[r.name] = normaliseSegmentHashes(JSON.parse(text));
+      hashes[r.name] = normaliseSegmentHashes(res.json());
     }
     await execute(this.rt.db, 'UPDATE federation_remote_tracks SET segment_hashes = CAST(:h AS jsonb) WHERE uri = :uri', { uri, h: JSON.stringify(hashes) });
   }

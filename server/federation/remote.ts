@@ -1,37 +1,21 @@
 // Fetching from other servers: signed GETs (by the instance actor), WebFinger, remote
-// actors and their cache, the software a host runs. Private and loopback addresses are
-// refused unless the node is configured for tests (config.federation.allowPrivateAddresses).
-import { getAuthenticatedDocumentLoader, getDocumentLoader, type DocumentLoader } from '@fedify/fedify';
-import { lookup } from 'node:dns/promises';
-import { BlockList, isIP } from 'node:net';
+// actors and their cache, the software a host runs. Every fetch goes through safeFetch
+// (safe-fetch.ts): bounded in bytes and time, to a checked address. Private and loopback
+// addresses are refused unless the node is configured for tests (federation.allowPrivateAddresses).
+import { isIP } from 'node:net';
+import type { DocumentLoader } from '@fedify/fedify';
 import { z } from 'zod';
 import { execute, selectOne } from '../db/index.js';
 import type { FederationRuntime } from './runtime.js';
 import type { LocalActors } from './actors.js';
 import { hostOf, idOf, typesOf } from './vocabulary.js';
 import { sanitizeText, sanitizeHtml } from './sanitize.js';
+import {
+  checkUrl, contextLoaderOn, isPrivateAddress, RemoteAddressError, safeDocumentLoader, safeFetch, systemResolver,
+  type SafeFetchOptions, type SafeResponse,
+} from './safe-fetch.js';
 
-const privateRanges = new BlockList();
-for (const [net, prefix] of [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16],
-  ['172.16.0.0', 12], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 4], ['240.0.0.0', 4],
-] as const) privateRanges.addSubnet(net, prefix, 'ipv4');
-for (const [net, prefix] of [['::1', 128], ['::', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8]] as const) privateRanges.addSubnet(net, prefix, 'ipv6');
-
-export function isPrivateAddress(ip: string): boolean {
-  const v = isIP(ip);
-  if (v === 4) return privateRanges.check(ip, 'ipv4');
-  if (v === 6) {
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-    if (mapped) return privateRanges.check(mapped[1], 'ipv4');
-    return privateRanges.check(ip, 'ipv6');
-  }
-  return true;
-}
-
-export class RemoteAddressError extends Error {
-  code = 'private_address';
-}
+export { isPrivateAddress, RemoteAddressError };
 
 export const remoteActorSchema = z.object({
   id: z.string().url(),
@@ -75,38 +59,67 @@ const toRemote = (r: RemoteActorRow): RemoteActor => ({
 });
 
 const ACTOR_TTL_MS = 24 * 3600 * 1000;
-const FETCH_TIMEOUT_MS = 10_000;
+/** NodeInfo is a nicety (it picks the vocabulary a host gets): small and quick, or nothing. */
+const NODEINFO_MAX_BYTES = 256_000;
+const NODEINFO_TIMEOUT_MS = 5000;
 
 export class Remote {
   private loader?: DocumentLoader;
+  /** JSON-LD contexts: Fedify's preloaded ones from memory, any other fetched unsigned within the document limits. */
   readonly contextLoader: DocumentLoader;
 
   constructor(private readonly rt: FederationRuntime, private readonly actors: LocalActors) {
-    this.contextLoader = getDocumentLoader({ allowPrivateAddress: rt.config.federation.allowPrivateAddresses });
+    this.contextLoader = contextLoaderOn(safeDocumentLoader(this.loaderLimits()));
   }
 
-  /** A URL the node may fetch from or deliver to (scheme, and no private address unless allowed). */
+  private get userAgent(): string {
+    return `9ten/0.1 (+${this.rt.publicUrl})`;
+  }
+
+  private loaderLimits() {
+    const f = this.rt.config.federation;
+    return { allowPrivate: f.allowPrivateAddresses, maxBytes: f.maxDocumentBytes, timeoutMs: f.fetchTimeoutMs, userAgent: this.userAgent };
+  }
+
+  /**
+   * A URL the node may fetch from or deliver to (scheme, and no private address unless allowed).
+   * A pre-check only: the connection itself checks the address it connects to again (safeFetch).
+   */
   async assertFetchable(url: string): Promise<void> {
-    let u: URL;
-    try {
-      u = new URL(url);
-    } catch {
-      throw new RemoteAddressError(`not a URL: ${url}`);
-    }
-    if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new RemoteAddressError(`unsupported scheme ${u.protocol}`);
-    if (this.rt.config.federation.allowPrivateAddresses) return;
-    if (u.protocol !== 'https:') throw new RemoteAddressError('only https is allowed');
+    const allow = this.rt.config.federation.allowPrivateAddresses;
+    const u = checkUrl(url, allow);
+    if (allow) return;
     const hostname = u.hostname.replace(/^\[|\]$/g, '');
-    const addresses = isIP(hostname) ? [hostname] : (await lookup(hostname, { all: true })).map((a) => a.address);
-    if (!addresses.length || addresses.some(isPrivateAddress)) throw new RemoteAddressError(`${u.hostname} resolves to a private address`);
+    if (isIP(hostname)) return;
+    const addresses = (await systemResolver(hostname)).map((a) => a.address);
+    if (!addresses.length || addresses.some(isPrivateAddress)) throw new RemoteAddressError(`${u.hostname} resolves to a private address`, url);
   }
 
-  /** A document loader whose GETs are signed by the instance actor (authorized fetch). */
+  /**
+   * An HTTP request to another server on this node's policy: checked address, a byte cap
+   * (default federation.maxDocumentBytes) and a deadline (default federation.fetchTimeoutMs).
+   */
+  request(url: string, opts: SafeFetchOptions = {}): Promise<SafeResponse> {
+    const f = this.rt.config.federation;
+    const headers = new Headers(opts.headers);
+    if (!headers.has('user-agent')) headers.set('user-agent', this.userAgent);
+    return safeFetch(url, { maxBytes: f.maxDocumentBytes, timeoutMs: f.fetchTimeoutMs, ...opts, headers, allowPrivate: f.allowPrivateAddresses });
+  }
+
+  /** A JSON document by an unsigned GET (WebFinger, NodeInfo, segment hashes); throws unless 2xx and JSON. */
+  async fetchJson(url: string, opts: SafeFetchOptions & { accept?: string } = {}): Promise<unknown> {
+    const { accept, ...rest } = opts;
+    const res = await this.request(url, { redirect: 'follow', ...rest, headers: { accept: accept ?? 'application/json', ...Object.fromEntries(new Headers(rest.headers)) } });
+    if (!res.ok) throw Object.assign(new Error(`${url} answered ${res.status}`), { status: res.status });
+    return res.json();
+  }
+
+  /** A document loader whose GETs are signed by the instance actor (authorized fetch), capped and timed. */
   async documentLoader(): Promise<DocumentLoader> {
     if (this.loader) return this.loader;
     const instance = await this.actors.ensureInstance();
     const { privateKey, keyId } = await this.actors.signer(instance.uri);
-    this.loader = getAuthenticatedDocumentLoader({ keyId, privateKey }, { allowPrivateAddress: this.rt.config.federation.allowPrivateAddresses, userAgent: `9ten/0.1 (+${this.rt.publicUrl})` });
+    this.loader = safeDocumentLoader({ ...this.loaderLimits(), identity: { keyId, privateKey } });
     return this.loader;
   }
 
@@ -117,9 +130,8 @@ export class Remote {
 
   /** Fetches an ActivityPub document, signed by the instance actor. */
   async fetchDocument(url: string): Promise<Record<string, unknown>> {
-    await this.assertFetchable(url);
     const loader = await this.documentLoader();
-    const { document } = await loader(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
+    const { document } = await loader(url);
     if (!document || typeof document !== 'object' || Array.isArray(document)) throw new Error(`not an object: ${url}`);
     return document as Record<string, unknown>;
   }
@@ -139,10 +151,15 @@ export class Remote {
     if (!m) throw new Error('a handle looks like name@host');
     const host = m[2].toLowerCase();
     const url = `${this.schemeFor(host)}://${host}/.well-known/webfinger?resource=${encodeURIComponent(`acct:${m[1]}@${host}`)}`;
-    await this.assertFetchable(url);
-    const res = await fetch(url, { headers: { accept: 'application/jrd+json, application/json' }, redirect: 'error', signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
+    // Redirects are followed (hosts delegate WebFinger to another domain), each hop checked.
+    const res = await this.request(url, { headers: { accept: 'application/jrd+json, application/json' }, redirect: 'follow' });
     if (!res.ok) throw new Error(`WebFinger for ${h} answered ${res.status}`);
-    const jrd = (await res.json()) as { links?: { rel?: string; type?: string; href?: string }[] };
+    let jrd: { links?: { rel?: string; type?: string; href?: string }[] };
+    try {
+      jrd = res.json() as typeof jrd;
+    } catch {
+      throw new Error(`WebFinger for ${h} is not JSON`);
+    }
     const self = jrd.links?.find((l) => l.rel === 'self' && typeof l.href === 'string' && /activity\+json|ld\+json/.test(l.type ?? ''));
     if (!self?.href) throw new Error(`WebFinger for ${h} has no ActivityPub actor`);
     return self.href;
@@ -198,18 +215,12 @@ export class Remote {
     let name: string | null = null;
     try {
       const base = `${this.schemeFor(host)}://${host}`;
-      await this.assertFetchable(base);
-      const wk = await fetch(`${base}/.well-known/nodeinfo`, { signal: AbortSignal.timeout(5000), redirect: 'error' });
-      if (wk.ok) {
-        const links = ((await wk.json()) as { links?: { rel?: string; href?: string }[] }).links ?? [];
-        const href = links.find((l) => /nodeinfo\.diaspora\.software\/ns\/schema\/2\.[01]/.test(l.rel ?? ''))?.href;
-        if (href && hostOf(href) === host) {
-          const ni = await fetch(href, { signal: AbortSignal.timeout(5000), redirect: 'error' });
-          if (ni.ok) {
-            const n = (await ni.json()) as { software?: { name?: unknown } };
-            if (typeof n.software?.name === 'string') name = n.software.name.toLowerCase().slice(0, 50);
-          }
-        }
+      const limits = { maxBytes: NODEINFO_MAX_BYTES, timeoutMs: NODEINFO_TIMEOUT_MS };
+      const links = ((await this.fetchJson(`${base}/.well-known/nodeinfo`, limits)) as { links?: { rel?: string; href?: string }[] }).links ?? [];
+      const href = links.find((l) => /nodeinfo\.diaspora\.software\/ns\/schema\/2\.[01]/.test(l.rel ?? ''))?.href;
+      if (href && hostOf(href) === host) {
+        const n = (await this.fetchJson(href, limits)) as { software?: { name?: unknown } };
+        if (typeof n.software?.name === 'string') name = n.software.name.toLowerCase().slice(0, 50);
       }
     } catch (err) {
       this.rt.log.debug({ err, host }, 'nodeinfo lookup failed');
