@@ -1,5 +1,11 @@
 import { bearer, json, problem, ref, type OpenApiFragment, jsonBody, pathParam } from '../api/openapi-types.js';
 
+/** A refusal that says when to come back (auth.throttle; docs/operations.md, "Login and sign-up limits"). */
+const retryLater = (description: string) => ({
+  ...problem(description),
+  headers: { 'Retry-After': { description: 'Seconds until the next attempt can be taken', schema: { type: 'integer', minimum: 1 } } },
+});
+
 export const accountsOpenApi: OpenApiFragment = {
   tags: [{ name: 'accounts', description: 'Sign-up, login (OAuth2 password grant) and roles' }],
   schemas: {
@@ -44,7 +50,14 @@ export const accountsOpenApi: OpenApiFragment = {
         tags: ['accounts'],
         summary: 'Sign up (listener or artist); admins may create any role',
         requestBody: jsonBody(ref('NewUser')),
-        responses: { 201: json('The new user', ref('User')), 400: problem('Invalid input'), 403: problem('Sign-up closed or role not allowed'), 409: problem('Username taken') },
+        responses: {
+          201: json('The new user', ref('User')),
+          400: problem('Invalid input'),
+          403: problem('Sign-up closed or role not allowed'),
+          409: problem('Username taken'),
+          429: retryLater('Too many sign-ups from this address (code too_many_attempts, limit "signup"); admins are not counted'),
+          503: retryLater('The rate-limit store (Redis) is unreachable: sign-ups are paused (code throttle_unavailable)'),
+        },
       },
     },
     '/api/v1/oauth/token': {
@@ -64,7 +77,14 @@ export const accountsOpenApi: OpenApiFragment = {
             },
           },
         },
-        responses: { 200: json('Tokens', ref('TokenPair')), 400: problem('Wrong credentials or malformed request') },
+        responses: {
+          200: json('Tokens', ref('TokenPair')),
+          400: problem('Wrong credentials or malformed request'),
+          429: retryLater(
+            'Password grant: too many failed logins for this account name (limit "account", also for names without an account) or from this address (limit "address"); refused before the password is checked',
+          ),
+          503: retryLater('Password grant: the rate-limit store (Redis) is unreachable, logins are paused (code throttle_unavailable)'),
+        },
       },
     },
     '/api/v1/oauth/revoke': {

@@ -1,10 +1,11 @@
-import express, { Router } from 'express';
+import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { NodeContext } from '../context.js';
 import { AppError, badRequest, forbidden } from '../http/errors.js';
 import { route } from '../http/errors.js';
 import { isPublic, requireRole, requireUser } from './middleware.js';
 import { roles, type AccountsService } from './service.js';
+import { RetryLaterError } from './throttle.js';
 
 const tokenRequest = z.discriminatedUnion('grant_type', [
   z.object({ grant_type: z.literal('password'), username: z.string().min(1), password: z.string().min(1) }),
@@ -17,6 +18,17 @@ const page = z.object({
   role: z.enum(roles).optional(),
 });
 
+/** Like `route`, and a refusal that says when to come back also says it in `Retry-After`. */
+const throttledRoute = (fn: (req: Request, res: Response, next: NextFunction) => Promise<unknown>) =>
+  route(async (req, res, next) => {
+    try {
+      await fn(req, res, next);
+    } catch (err) {
+      if (err instanceof RetryLaterError) res.set('Retry-After', String(err.retryAfterSeconds));
+      throw err;
+    }
+  });
+
 export function accountRoutes(ctx: NodeContext, accounts: AccountsService): Router {
   const r = Router();
   const form = express.urlencoded({ extended: false, limit: '16kb' });
@@ -24,7 +36,7 @@ export function accountRoutes(ctx: NodeContext, accounts: AccountsService): Rout
   r.post(
     '/api/v1/users',
     isPublic,
-    route(async (req, res) => {
+    throttledRoute(async (req, res) => {
       const body = req.body ?? {};
       const wanted = body.role ?? 'listener';
       const isAdmin = req.user?.role === 'admin';
@@ -32,7 +44,8 @@ export function accountRoutes(ctx: NodeContext, accounts: AccountsService): Rout
         if (!ctx.config.auth.openSignup) throw forbidden('Sign-up is closed on this node; ask an admin');
         if (!['listener', 'artist'].includes(wanted)) throw forbidden('Only an admin can create admin or auditor accounts');
       }
-      const user = await accounts.create(body);
+      // req.ip is the proxy's client address only when trustProxy says the proxy is ours.
+      const user = isAdmin ? await accounts.create(body) : await accounts.signUp(body, { address: req.ip });
       res.status(201).json(user);
     }),
   );
@@ -41,11 +54,13 @@ export function accountRoutes(ctx: NodeContext, accounts: AccountsService): Rout
     '/api/v1/oauth/token',
     isPublic,
     form,
-    route(async (req, res) => {
+    throttledRoute(async (req, res) => {
       const parsed = tokenRequest.safeParse(req.body ?? {});
       if (!parsed.success) throw badRequest('invalid_request', 'Expected grant_type "password" with username and password, or "refresh_token"');
       const grant = parsed.data;
-      const tokens = grant.grant_type === 'password' ? await accounts.login(grant.username, grant.password) : await accounts.refresh(grant.refresh_token);
+      // Refresh tokens are 256-bit random secrets, not guessable, so only the password grant is throttled.
+      const tokens =
+        grant.grant_type === 'password' ? await accounts.login(grant.username, grant.password, { address: req.ip }) : await accounts.refresh(grant.refresh_token);
       res.set('Cache-Control', 'no-store').json(tokens);
     }),
   );

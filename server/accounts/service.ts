@@ -1,10 +1,13 @@
 // Users, roles and bearer tokens.
 import { createHash, randomBytes } from 'node:crypto';
 import type { Sequelize } from 'sequelize';
-import { z } from 'zod';
+import { Counter, type Registry } from 'prom-client';
+import { z, ZodError } from 'zod';
 import { select, selectOne, execute } from '../db/index.js';
 import { AppError, conflict, unauthorized } from '../http/errors.js';
+import { metricOnce } from '../http/metrics.js';
 import { hashPassword, verifyPassword } from './passwords.js';
+import type { AuthThrottle, LoginOutcome } from './throttle.js';
 
 export const roles = ['admin', 'artist', 'listener', 'auditor'] as const;
 export type Role = (typeof roles)[number];
@@ -67,14 +70,49 @@ const toUser = (r: UserRow): User => ({
 
 export type UserCreatedHook = (user: User) => Promise<void>;
 
+/** Where a login or sign-up comes from: the client address as the node sees it (req.ip). */
+export interface RequestOrigin {
+  address?: string;
+}
+
 export class AccountsService {
   private createdHooks: UserCreatedHook[] = [];
+  /**
+   * What a name without an account is checked against, so that it costs one scrypt verify with
+   * the same parameters as a real account: the time of an answer does not tell who exists.
+   */
+  private readonly dummyHash = hashPassword(randomBytes(18).toString('base64'));
+  private readonly verifications: Counter;
 
-  constructor(private readonly db: Sequelize, private readonly tokenTtlSeconds: number) {}
+  constructor(
+    private readonly db: Sequelize,
+    private readonly tokenTtlSeconds: number,
+    private readonly throttle: AuthThrottle,
+    metrics: Registry,
+  ) {
+    const name = 'nineten_auth_password_verifications_total';
+    // Known and unknown names are deliberately not told apart: /metrics is public.
+    this.verifications = metricOnce(metrics, name, () => new Counter({ name, help: 'Password hash verifications run for logins (known and unknown names alike)', registers: [metrics] }));
+  }
 
   /** Other capabilities (federation keys, wallets) set themselves up for a new user here. */
   onUserCreated(hook: UserCreatedHook): void {
     this.createdHooks.push(hook);
+  }
+
+  /**
+   * A sign-up through the public door: counted per client address before any work (a password
+   * hash) is done. A form error gives the try back; a taken name does not (it tells the
+   * client something). Admins creating accounts call `create`.
+   */
+  async signUp(input: NewUser, from: RequestOrigin): Promise<User> {
+    const attempt = await this.throttle.beginSignup(from.address);
+    try {
+      return await this.create(input);
+    } catch (err) {
+      if (err instanceof ZodError) await attempt.cancel();
+      throw err;
+    }
   }
 
   async create(input: NewUser): Promise<User> {
@@ -138,13 +176,29 @@ export class AccountsService {
     return (await this.byId(id))!;
   }
 
-  async login(username: string, password: string): Promise<TokenPair> {
-    const row = await selectOne<UserRow>(this.db, 'SELECT * FROM users WHERE lower(username) = lower(:u)', { u: username });
-    // Hash anyway so a missing user takes as long as a wrong password.
-    const ok = row ? await verifyPassword(password, row.password_hash) : (await hashPassword(password), false);
-    if (!row || !ok) throw new AppError(400, 'invalid_grant', 'Wrong username or password');
-    if (row.disabled) throw new AppError(403, 'account_disabled', 'This account is disabled');
-    return this.issueTokens(row.id, row.role);
+  /**
+   * The password grant. Failed logins are limited per account name and, given `from.address`,
+   * per client address; over a limit the call throws TooManyAttempts before the password is
+   * checked, so a locked account cannot be probed even with the right password. Every door that
+   * takes a password goes through here.
+   */
+  async login(username: string, password: string, from: RequestOrigin = {}): Promise<TokenPair> {
+    const attempt = await this.throttle.beginLogin(username, from.address);
+    let outcome: LoginOutcome = 'not_checked';
+    try {
+      // A name that cannot exist skips the lookup but not the hash (and is counted the same).
+      const row = usernameSchema.safeParse(username).success
+        ? await selectOne<UserRow>(this.db, 'SELECT * FROM users WHERE lower(username) = lower(:u)', { u: username })
+        : undefined;
+      this.verifications.inc();
+      const ok = await verifyPassword(password, row?.password_hash ?? (await this.dummyHash));
+      outcome = row && ok ? 'password_accepted' : 'wrong_password';
+      if (!row || !ok) throw new AppError(400, 'invalid_grant', 'Wrong username or password');
+      if (row.disabled) throw new AppError(403, 'account_disabled', 'This account is disabled');
+      return await this.issueTokens(row.id, row.role);
+    } finally {
+      await attempt.settle(outcome);
+    }
   }
 
   async refresh(refreshToken: string): Promise<TokenPair> {

@@ -11,6 +11,11 @@ export interface HttpMetrics {
 
 const perRegistry = new WeakMap<Registry, HttpMetrics>();
 
+/** The registry's metric of this name, made by `make` the first time (several services may share one registry). */
+export function metricOnce<T>(registry: Registry, name: string, make: () => T): T {
+  return (registry.getSingleMetric(name) as T | undefined) ?? make();
+}
+
 export function httpMetricsOf(registry: Registry): HttpMetrics {
   const existing = perRegistry.get(registry);
   if (existing) return existing;

@@ -5,6 +5,7 @@ import type { Sequelize } from 'sequelize';
 import { copyIn } from '../db/copy.js';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { Logger } from '../logger.js';
+import { metricOnce } from '../http/metrics.js';
 import type { SegmentServed as MediaSegmentServed } from '../media/index.js';
 
 /** What media reports for each segment it really served; remote-track segments served from
@@ -27,7 +28,7 @@ const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // a row with the table's indexes), and the line for a row is built without an intermediate
 // object. The CPU matters where the node shares its cores with the server in front of it.
 const copySql = `COPY segment_serves (session_id, user_id, track_id, rendition, segment_index, start_seconds,
-                                      duration_seconds, bytes, ip, user_agent, served_at) FROM STDIN`;
+                                      duration_seconds, bytes, byte_start, segment_bytes, ip, user_agent, served_at) FROM STDIN`;
 
 const SPECIAL = /[\\\n\r\t\0]/;
 const SPECIALS = /[\\\n\r\t\0]/g;
@@ -46,7 +47,8 @@ export function copyText(rows: SegmentServed[]): string {
     const s = e.sessionId && uuid.test(e.sessionId) ? e.sessionId : '\\N';
     const u = e.userId && uuid.test(e.userId) ? e.userId : '\\N';
     const ua = e.userAgent ? e.userAgent.slice(0, 512) : null;
-    out += `${s}\t${u}\t${field(String(e.trackId))}\t${field(String(e.rendition))}\t${Math.trunc(e.segmentIndex)}\t${e.segmentStartSeconds}\t${e.segmentDurationSeconds}\t${Math.trunc(e.bytes)}\t${field(e.ip)}\t${field(ua)}\t${e.at.toISOString()}\n`;
+    const part = e.segmentBytes && e.segmentBytes > 0 ? `${Math.trunc(e.byteStart ?? 0)}\t${Math.trunc(e.segmentBytes)}` : '\\N\t\\N';
+    out += `${s}\t${u}\t${field(String(e.trackId))}\t${field(String(e.rendition))}\t${Math.trunc(e.segmentIndex)}\t${e.segmentStartSeconds}\t${e.segmentDurationSeconds}\t${Math.trunc(e.bytes)}\t${part}\t${field(e.ip)}\t${field(ua)}\t${e.at.toISOString()}\n`;
   }
   return out;
 }
@@ -166,8 +168,4 @@ export class SegmentLog {
       this.stopped = true;
     }
   }
-}
-
-function metricOnce<T>(registry: Registry, name: string, make: () => T): T {
-  return (registry.getSingleMetric(name) as T | undefined) ?? make();
 }
