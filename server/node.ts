@@ -11,6 +11,7 @@ import { migrate } from './db/migrate.js';
 import { startEmbeddedPostgres } from './db/embedded.js';
 import { ensureRedis } from './jobs/local-redis.js';
 import { Jobs } from './jobs/index.js';
+import { resolveRedisPrefix } from './jobs/prefix.js';
 import { DomainEventBus } from './events.js';
 import { buildRequestHandler } from './app.js';
 import { capabilities as defaultCapabilities } from './capabilities.js';
@@ -70,10 +71,13 @@ export async function createRuntime(config: Config, options: StartNodeOptions = 
       const local = await ensureRedis(config.redisUrl, config.dataDir, logger);
       cleanups.push(local.stop);
     }
-    const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3, keyPrefix: `${config.redisPrefix}:kv:` });
+    // Keys and queues under the node's own prefix: nodes sharing a Redis never see each other's.
+    const redisPrefix = await resolveRedisPrefix(config, db, logger);
+    logger.info({ redisPrefix }, 'redis prefix');
+    const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3, keyPrefix: `${redisPrefix}:kv:` });
     redis.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
     cleanups.push(async () => void redis.disconnect());
-    const jobs = new Jobs({ redisUrl: config.redisUrl, prefix: config.redisPrefix, logger });
+    const jobs = new Jobs({ redisUrl: config.redisUrl, prefix: redisPrefix, logger });
     cleanups.push(() => jobs.close());
     const metrics = new Registry();
     metrics.setDefaultLabels({ node: config.nodeName });

@@ -1,9 +1,12 @@
-// Health, metrics and the API description: the routes every operator expects.
+// Health, metrics, the job queues and the API description: the routes every operator expects.
 import { Router } from 'express';
+import { z } from 'zod';
 import type { NodeContext } from '../context.js';
 import { route } from '../http/errors.js';
-import { isPublic } from '../accounts/middleware.js';
-import { json, type OpenApiFragment } from './openapi-types.js';
+import { isPublic, requireRole } from '../accounts/middleware.js';
+import { bearer, json, problem, type OpenApiFragment } from './openapi-types.js';
+
+const jobsQuery = z.object({ limit: z.coerce.number().int().min(1).max(100).default(20) });
 
 export function systemRoutes(ctx: NodeContext, openapi: () => unknown): Router {
   const r = Router();
@@ -34,6 +37,16 @@ export function systemRoutes(ctx: NodeContext, openapi: () => unknown): Router {
       res.set('Content-Type', ctx.metrics.contentType).send(await ctx.metrics.metrics());
     }),
   );
+  // A job that failed for good (its track gone, a month not closed) is listed here with its
+  // error, not only in the logs.
+  r.get(
+    '/api/v1/admin/jobs',
+    requireRole('admin'),
+    route(async (req, res) => {
+      const { limit } = jobsQuery.parse(req.query);
+      res.json(await ctx.jobs.overview(limit));
+    }),
+  );
   r.get('/api/openapi.json', isPublic, (_req, res) => {
     res.json(openapi());
   });
@@ -54,6 +67,51 @@ export const systemOpenApi: OpenApiFragment = {
       },
     },
     '/metrics': { get: { tags: ['system'], summary: 'Prometheus metrics', responses: { 200: { description: 'Text exposition format', content: { 'text/plain': {} } } } } },
+    '/api/v1/admin/jobs': {
+      get: {
+        tags: ['system'],
+        security: bearer,
+        summary: "The node's job queues (admins): counts per queue and the latest failed jobs with their error",
+        parameters: [{ name: 'limit', in: 'query', description: 'How many failed jobs (newest first), 1-100', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } }],
+        responses: {
+          200: json('Queues and failed jobs', {
+            type: 'object',
+            required: ['prefix', 'queues', 'failed'],
+            properties: {
+              prefix: { type: 'string', description: "The node's Redis prefix" },
+              queues: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    name: { type: 'string' },
+                    counts: { type: 'object', description: 'waiting, active, delayed, prioritized, waiting-children, completed, failed', additionalProperties: { type: 'integer' } },
+                  },
+                },
+              },
+              failed: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    queue: { type: 'string' },
+                    id: { type: 'string' },
+                    kind: { type: 'string', description: 'The job kind, e.g. media.transcode' },
+                    data: { type: 'object' },
+                    error: { type: 'string' },
+                    attempts: { type: 'integer' },
+                    failedAt: { type: ['string', 'null'], format: 'date-time' },
+                  },
+                },
+              },
+            },
+          }),
+          400: problem('Invalid limit'),
+          401: problem('Not signed in'),
+          403: problem('Not an admin'),
+        },
+      },
+    },
     '/api/openapi.json': { get: { tags: ['system'], summary: 'This OpenAPI 3.1 description', responses: { 200: json('OpenAPI document', { type: 'object' }) } } },
   },
 };

@@ -1,8 +1,9 @@
 // BullMQ queues and workers. Enqueue after commit; handlers throw to be retried.
-import { Queue, Worker, type Job, type JobsOptions } from 'bullmq';
+import { Queue, Worker, UnrecoverableError, type Job, type JobsOptions } from 'bullmq';
 import type { Transaction } from 'sequelize';
 import type { Logger } from '../logger.js';
 import { queueOf, type JobKind, type JobPayloads } from './kinds.js';
+import { warnAboutLegacyQueues } from './prefix.js';
 
 export type { JobKind, JobPayloads } from './kinds.js';
 
@@ -14,9 +15,29 @@ interface Registered {
 
 export interface JobsOptionsInit {
   redisUrl: string;
+  /** The node's own Redis prefix (see prefix.ts): nodes sharing one Redis never share queues. */
   prefix: string;
   logger: Logger;
 }
+
+/** What an admin sees of the queues: counts per queue and the latest failed jobs. */
+export interface JobsOverview {
+  prefix: string;
+  queues: { name: string; counts: Record<string, number> }[];
+  failed: FailedJob[];
+}
+
+export interface FailedJob {
+  queue: string;
+  id: string;
+  kind: string;
+  data: unknown;
+  error: string;
+  attempts: number;
+  failedAt: string | null;
+}
+
+const countedStates = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'completed', 'failed'] as const;
 
 export class Jobs {
   private queues = new Map<string, Queue>();
@@ -25,6 +46,15 @@ export class Jobs {
   private concurrency = new Map<string, number>();
 
   constructor(private readonly opts: JobsOptionsInit) {}
+
+  get prefix(): string {
+    return this.opts.prefix;
+  }
+
+  /** The queues this node has handlers for (every role registers them), sorted. */
+  queueNames(): string[] {
+    return [...new Set([...this.handlers.keys()].map(queueOf))].sort();
+  }
 
   private connection() {
     const u = new URL(this.opts.redisUrl);
@@ -95,7 +125,11 @@ export class Jobs {
             log.info({ ms: Date.now() - started }, 'job done');
             return result;
           } catch (err) {
-            log.warn({ err, attempt: job.attemptsMade + 1 }, 'job failed');
+            const attempt = job.attemptsMade + 1;
+            // The last attempt is an error an operator must see (it also stays in the failed
+            // set, listed by GET /api/v1/admin/jobs); earlier ones are retried.
+            if (attempt >= (job.opts.attempts ?? 1) || err instanceof UnrecoverableError) log.error({ err, attempt, data: job.data }, 'job failed for good');
+            else log.warn({ err, attempt }, 'job failed; will retry');
             throw err;
           }
         },
@@ -104,6 +138,30 @@ export class Jobs {
       worker.on('error', (err) => this.opts.logger.error({ err, queue: name }, 'worker error'));
       this.workers.push(worker);
     }
+    void warnAboutLegacyQueues(this.opts.redisUrl, this.opts.prefix, this.queueNames(), this.opts.logger);
+  }
+
+  /** Counts per queue and the latest `limit` failed jobs over all queues, newest first. */
+  async overview(limit: number): Promise<JobsOverview> {
+    const queues: JobsOverview['queues'] = [];
+    const failed: FailedJob[] = [];
+    for (const name of this.queueNames()) {
+      const q = this.queue(name);
+      queues.push({ name, counts: await q.getJobCounts(...countedStates) });
+      for (const job of await q.getFailed(0, limit - 1)) {
+        failed.push({
+          queue: name,
+          id: String(job.id),
+          kind: job.name,
+          data: job.data,
+          error: job.failedReason,
+          attempts: job.attemptsMade,
+          failedAt: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,
+        });
+      }
+    }
+    failed.sort((x, y) => (y.failedAt ?? '').localeCompare(x.failedAt ?? ''));
+    return { prefix: this.opts.prefix, queues, failed: failed.slice(0, limit) };
   }
 
   /** Counts of waiting, active and delayed jobs over every queue (tests wait for zero). */
