@@ -10,6 +10,8 @@ import { mediaRoutes } from './routes.js';
 import { mediaOpenApi } from './openapi.js';
 import { streamingFastPath } from './fast-streaming.js';
 import { NginxFront } from './front.js';
+import { UserLimits } from './limits.js';
+import { TranscodeQueue } from './transcode-queue.js';
 
 export { MediaService, licenses, visibilities } from './service.js';
 export type { PlaylistView, ListPlaylistsQuery } from './playlists.js';
@@ -24,8 +26,12 @@ interface Internals {
   uploads: Uploads;
   jobs: TranscodeJobs;
   tracker: NodeTracker;
+  limits: UserLimits;
+  queue: TranscodeQueue;
   seeder?: Seeder;
   sweep?: NodeJS.Timeout;
+  /** The periodic transcode sweep (lost jobs, fair-share line), media.sweepIntervalSeconds. */
+  transcodeSweep?: NodeJS.Timeout;
   /** Behind nginx (media.frontAccessLog): the public folder and the access-log reader. */
   front?: NginxFront;
 }
@@ -61,11 +67,13 @@ export const mediaCapability: Capability = {
   init(ctx) {
     const log = ctx.logger.child({ component: 'media' });
     const media = new MediaService(ctx);
-    const uploads = new Uploads(ctx, media);
+    const limits = new UserLimits(ctx);
+    const queue = new TranscodeQueue(ctx);
+    const uploads = new Uploads(ctx, media, limits, queue);
     const seeder = ctx.config.role !== 'web' && seedingEnabled(ctx) ? new Seeder(log) : undefined;
-    const jobs = new TranscodeJobs(ctx, media, seeder);
+    const jobs = new TranscodeJobs(ctx, media, seeder, queue);
     const tracker = new NodeTracker(log, ctx.config.trustProxy, trackerAllowList(ctx));
-    ctx.jobs.handle('media.transcode', async ({ trackId }) => jobs.run(trackId));
+    ctx.jobs.handle('media.transcode', async ({ trackId }, job) => jobs.run(trackId, String(job.id)));
     ctx.jobs.setConcurrency('media', ctx.config.media.transcodeConcurrency);
     ctx.services.media = media;
     // Seed what is playable by strangers; stop seeding what was deleted or made private.
@@ -78,7 +86,7 @@ export const mediaCapability: Capability = {
       });
     }
     const front = ctx.config.media.frontAccessLog ? new NginxFront(ctx, media, ctx.config.media.frontAccessLog, log) : undefined;
-    internals.set(ctx, { media, uploads, jobs, tracker, seeder, front });
+    internals.set(ctx, { media, uploads, jobs, tracker, limits, queue, seeder, front });
   },
   routes(ctx) {
     const i = internals.get(ctx)!;
@@ -94,7 +102,20 @@ export const mediaCapability: Capability = {
     // WebSocket announces arrive as upgrades on the node's HTTP server.
     if (ctx.httpServer) i.tracker.attach(ctx.httpServer);
     if (ctx.config.role !== 'web') {
-      void i.jobs.requeueUnfinished().catch((err) => log.warn({ err }, 'requeue of unfinished transcodes failed'));
+      // At start, and then periodically: processing tracks whose job was lost (a shutdown
+      // mid-transcode, a Redis flush, another node taking the job) are queued again.
+      void i.queue.sweep(0).catch((err) => log.warn({ err }, 'requeue of unfinished transcodes failed'));
+      let sweeping = false;
+      i.transcodeSweep = setInterval(() => {
+        if (sweeping) return;
+        sweeping = true;
+        i.queue
+          .sweep()
+          .then((r) => r.requeued && log.info(r, 'transcode sweep'))
+          .catch((err) => log.warn({ err }, 'transcode sweep failed'))
+          .finally(() => (sweeping = false));
+      }, ctx.config.media.sweepIntervalSeconds * 1000);
+      i.transcodeSweep.unref();
       if (i.seeder) void i.jobs.seedExisting().catch((err) => log.warn({ err }, 'seeding existing tracks failed'));
       i.sweep = setInterval(() => void i.uploads.sweepStale().catch((err) => log.warn({ err }, 'upload sweep failed')), 3600_000);
       i.sweep.unref();
@@ -106,6 +127,7 @@ export const mediaCapability: Capability = {
     if (!i) return;
     const log = ctx.logger.child({ component: 'media' });
     if (i.sweep) clearInterval(i.sweep);
+    if (i.transcodeSweep) clearInterval(i.transcodeSweep);
     await i.front?.stop();
     await i.jobs.stopAll();
     log.debug('transcodes stopped');

@@ -26,6 +26,29 @@ const uploadProgress = {
   properties: { id: { type: 'string', format: 'uuid' }, received: { type: 'integer' }, size: { type: 'integer' }, complete: { type: 'boolean' }, trackId: { type: 'string', format: 'uuid' } },
 };
 
+const usedLimit = (used: string) => ({ type: 'object', required: [used, 'limit'], properties: { [used]: { type: 'integer' }, limit: { type: 'integer' } } });
+const quota = {
+  type: 'object',
+  required: ['userId', 'bytes', 'tracks', 'uploads', 'transcodes'],
+  properties: {
+    userId: { type: 'string', format: 'uuid' },
+    bytes: { ...usedLimit('used'), description: 'Bytes of stored originals plus the declared size of unfinished uploads; limit uploads.quotaBytesPerUser unless overridden' },
+    tracks: { ...usedLimit('used'), description: 'Tracks plus unfinished uploads; limit uploads.quotaTracksPerUser unless overridden' },
+    uploads: { ...usedLimit('unfinished'), description: 'Unfinished uploads open at once; limit uploads.maxConcurrentPerUser unless overridden' },
+    transcodes: {
+      type: 'object',
+      description: 'Fair share: processing tracks in the transcode queue (at most `limit`, media.maxQueuedTranscodesPerUser) and waiting in the node\'s line behind it',
+      properties: { queued: { type: 'integer' }, waiting: { type: 'integer' }, limit: { type: 'integer' } },
+    },
+  },
+};
+const overrides = {
+  type: 'object',
+  description: "The user's own limits; null: the node's default from config",
+  properties: { quotaBytes: nullable('integer'), quotaTracks: nullable('integer'), maxConcurrentUploads: nullable('integer') },
+};
+const adminQuota = { ...quota, required: [...quota.required, 'overrides'], properties: { ...quota.properties, overrides } };
+
 export const mediaOpenApi: OpenApiFragment = {
   tags: [
     { name: 'channels', description: "Artists' channels (their profiles)" },
@@ -86,9 +109,10 @@ export const mediaOpenApi: OpenApiFragment = {
         responses: {
           201: json('The upload, with the chunk size to use', { ...uploadProgress, properties: { ...uploadProgress.properties, chunkSize: { type: 'integer' } } }),
           400: problem('Invalid input or empty file'),
-          403: problem('Not your channel'),
+          403: problem('Not your channel, or the track quota is used up (`track_quota_exceeded`, with `usedTracks`, `quotaTracks`)'),
           404: problem('No such channel'),
-          413: problem('File larger than the node accepts'),
+          413: problem('File larger than the node accepts, or past the storage quota (`storage_quota_exceeded`, with `usedBytes`, `quotaBytes`, `size`)'),
+          429: problem('Too many unfinished uploads open at once (`too_many_uploads`, with `unfinishedUploads`, `maxConcurrentUploads`)'),
         },
       },
     },
@@ -106,11 +130,55 @@ export const mediaOpenApi: OpenApiFragment = {
           409: problem('Out-of-order chunk: resume from `received`'),
           413: problem('Chunk too large'),
           416: problem('Range outside the file: resume from `received`'),
-          422: problem('Not acceptable media (corrupt, truncated, unsupported codec or container, no audio/video)'),
+          422: problem('Not acceptable media (corrupt, truncated, unsupported codec or container, no audio/video), or over the node\'s limits: `media_too_long` (with `durationSeconds`, `maxDurationSeconds`), `resolution_too_high` (with `width`, `height`, `maxWidth`, `maxHeight`)'),
         },
       },
       get: { tags: ['uploads'], summary: 'Upload progress', security: bearer, parameters: [pathParam('id', { type: 'string' }, 'Upload id')], responses: { 200: json('Progress', uploadProgress), 404: problem('No such upload') } },
       delete: { tags: ['uploads'], summary: 'Cancel an upload and remove its file', security: bearer, parameters: [pathParam('id', { type: 'string' }, 'Upload id')], responses: { 204: { description: 'Cancelled' }, 404: problem('No such upload'), 409: problem('Already complete') } },
+    },
+    '/api/v1/me/quota': {
+      get: { tags: ['uploads'], summary: "The signed-in user's upload quotas and their usage", security: bearer, responses: { 200: json('Usage and limits', quota), 401: problem('Not signed in') } },
+    },
+    '/api/v1/admin/users/{id}/quota': {
+      get: {
+        tags: ['uploads'],
+        summary: "A user's upload quotas, usage and own overrides (admin)",
+        security: bearer,
+        parameters: [pathParam('id', undefined, 'User id')],
+        responses: { 200: json('Usage, limits and overrides', adminQuota), 401: problem('Not signed in'), 403: problem('Not an admin'), 404: problem('No such user') },
+      },
+      put: {
+        tags: ['uploads'],
+        summary: "Set a user's own upload limits (admin); null returns a limit to the node's default, an absent key leaves it",
+        security: bearer,
+        parameters: [pathParam('id', undefined, 'User id')],
+        requestBody: jsonBody({ ...overrides, additionalProperties: false }),
+        responses: { 200: json('Usage, limits and overrides', adminQuota), 400: problem('Invalid input'), 401: problem('Not signed in'), 403: problem('Not an admin'), 404: problem('No such user') },
+      },
+    },
+    '/api/v1/admin/media/transcodes': {
+      get: {
+        tags: ['tracks'],
+        summary: 'The transcode queue (admin): job counts, the fair-share line per user, recent failed jobs with their reason',
+        security: bearer,
+        responses: {
+          200: json('Queue overview', {
+            type: 'object',
+            properties: {
+              counts: { type: 'object', additionalProperties: { type: 'integer' } },
+              processing: { type: 'integer' },
+              waitingInLine: { type: 'integer' },
+              users: { type: 'array', items: { type: 'object', properties: { userId: { type: 'string', format: 'uuid' }, queued: { type: 'integer' }, waiting: { type: 'integer' } } } },
+              recentFailures: {
+                type: 'array',
+                items: { type: 'object', properties: { jobId: { type: 'string' }, trackId: nullable('string'), reason: { type: 'string' }, failedAt: nullable('string') } },
+              },
+            },
+          }),
+          401: problem('Not signed in'),
+          403: problem('Not an admin'),
+        },
+      },
     },
     '/api/v1/tracks': {
       get: {

@@ -20,8 +20,10 @@ export interface ProbedMedia {
 /** Why a file was refused: a stable code and a message an artist understands. */
 export class MediaRejected extends Error {
   constructor(
-    public readonly code: 'unreadable_media' | 'unsupported_codec' | 'unsupported_format' | 'no_media_stream' | 'empty_media',
+    public readonly code: 'unreadable_media' | 'unsupported_codec' | 'unsupported_format' | 'no_media_stream' | 'empty_media' | 'media_too_long' | 'resolution_too_high',
     message: string,
+    /** Figures for the problem response (the limit and what the file has). */
+    public readonly details?: Record<string, unknown>,
   ) {
     super(message);
     this.name = 'MediaRejected';
@@ -112,4 +114,36 @@ export async function probeMedia(file: string): Promise<ProbedMedia> {
     width: video?.width ?? null,
     height: video?.height ?? null,
   };
+}
+
+export interface SourceLimits {
+  maxDurationSeconds: number;
+  maxSourceWidth: number;
+  maxSourceHeight: number;
+}
+
+/**
+ * Refuses a source longer or larger than the node transcodes (config media.maxDurationSeconds,
+ * media.maxSourceWidth × media.maxSourceHeight in either orientation): checked when the upload
+ * completes and again before a transcode, since the limits may have been lowered meanwhile.
+ */
+export function checkSourceLimits(p: Pick<ProbedMedia, 'durationSeconds' | 'width' | 'height'>, l: SourceLimits): void {
+  if (p.durationSeconds > l.maxDurationSeconds) {
+    throw new MediaRejected(
+      'media_too_long',
+      `The file lasts ${Math.round(p.durationSeconds)} s, longer than this node accepts (${l.maxDurationSeconds} s)`,
+      { durationSeconds: p.durationSeconds, maxDurationSeconds: l.maxDurationSeconds },
+    );
+  }
+  if (p.width && p.height) {
+    const long = Math.max(p.width, p.height);
+    const short = Math.min(p.width, p.height);
+    if (long > l.maxSourceWidth || short > l.maxSourceHeight) {
+      throw new MediaRejected(
+        'resolution_too_high',
+        `The video is ${p.width}×${p.height}, larger than this node accepts (${l.maxSourceWidth}×${l.maxSourceHeight}, either orientation)`,
+        { width: p.width, height: p.height, maxWidth: l.maxSourceWidth, maxHeight: l.maxSourceHeight },
+      );
+    }
+  }
 }

@@ -16,6 +16,8 @@ import type { Uploads } from './uploads.js';
 import { imageTypeOf, maxCoverBytes } from './uploads.js';
 import type { TranscodeJobs } from './transcode-job.js';
 import type { NodeTracker } from './torrents.js';
+import type { UserLimits } from './limits.js';
+import type { TranscodeQueue } from './transcode-queue.js';
 
 const page = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
@@ -64,10 +66,12 @@ export interface MediaRouteDeps {
   uploads: Uploads;
   jobs: TranscodeJobs;
   tracker: NodeTracker;
+  limits: UserLimits;
+  queue: TranscodeQueue;
 }
 
 export function mediaRoutes(ctx: NodeContext, deps: MediaRouteDeps): Router {
-  const { media, uploads, jobs, tracker } = deps;
+  const { media, uploads, jobs, tracker, limits, queue } = deps;
   const r = Router();
 
   const visibleTrack = async (req: Request, id: string, cached = false): Promise<TrackRow> => {
@@ -148,6 +152,43 @@ export function mediaRoutes(ctx: NodeContext, deps: MediaRouteDeps): Router {
     }),
   );
 
+  // --- quotas and the transcode queue ---------------------------------------------------
+  r.get(
+    '/api/v1/me/quota',
+    requireUser,
+    route(async (req, res) => {
+      res.set('Cache-Control', 'no-store').json(await limits.view(req.user!.id));
+    }),
+  );
+  const quotaUser = async (id: string) => {
+    const user = isUuid(id) ? await ctx.services.accounts.byId(id) : undefined;
+    if (!user) throw notFound('User');
+    return user;
+  };
+  r.get(
+    '/api/v1/admin/users/:id/quota',
+    requireRole('admin'),
+    route(async (req, res) => {
+      const user = await quotaUser(req.params.id);
+      res.set('Cache-Control', 'no-store').json(await limits.adminView(user.id));
+    }),
+  );
+  r.put(
+    '/api/v1/admin/users/:id/quota',
+    requireRole('admin'),
+    route(async (req, res) => {
+      const user = await quotaUser(req.params.id);
+      res.json(await limits.setOverrides(user.id, req.user!.id, req.body ?? {}));
+    }),
+  );
+  r.get(
+    '/api/v1/admin/media/transcodes',
+    requireRole('admin'),
+    route(async (_req, res) => {
+      res.set('Cache-Control', 'no-store').json(await queue.overview());
+    }),
+  );
+
   // --- tracks ------------------------------------------------------------------------
   r.get(
     '/api/v1/tracks',
@@ -189,7 +230,7 @@ export function mediaRoutes(ctx: NodeContext, deps: MediaRouteDeps): Router {
     '/api/v1/tracks/:id',
     requireUser,
     route(async (req, res) => {
-      await media.deleteTrack(req.user!, req.params.id, (id) => jobs.stop(id));
+      await media.deleteTrack(req.user!, req.params.id, (_id, row) => jobs.forget(row));
       res.status(204).end();
     }),
   );

@@ -84,6 +84,10 @@ export interface SegmentServed {
   segmentStartSeconds: number;
   segmentDurationSeconds: number;
   bytes: number;
+  /** Where the response's bytes start in the segment file (a 206's Content-Range; 0 for a 200). */
+  byteStart?: number;
+  /** The whole segment file's size. Listening credits bytes / segmentBytes of the segment's time span; absent: the whole segment was served. */
+  segmentBytes?: number;
   userId: string | null;
   sessionId: string | null;
   ip: string;
@@ -129,6 +133,8 @@ export interface TrackRow {
   renditions: StoredRendition[];
   created_at: Date;
   published_at: Date | null;
+  /** The BullMQ job carrying a processing track; null while it waits in the owner's fair-share line (transcode-queue.ts). */
+  transcode_job_id: string | null;
 }
 
 /** What the tracks table keeps per rendition (the segment timeline is stored apart). */
@@ -455,7 +461,7 @@ export class MediaService {
   }
 
   /** Deletes a track and its files; the running transcode, if any, is stopped by the caller's hook. */
-  async deleteTrack(user: User | null, id: string, beforeRemove?: (id: string) => Promise<void>): Promise<void> {
+  async deleteTrack(user: User | null, id: string, beforeRemove?: (id: string, row: TrackRow) => Promise<void>): Promise<void> {
     const row = await this.trackRow(id);
     if (!row || (user && !this.canView(row, user))) throw notFound('Track');
     if (user && !this.canEdit(row, user)) throw forbidden('Only the owner or an admin can delete this track');
@@ -466,7 +472,7 @@ export class MediaService {
       t.afterCommit(() => this.ctx.events.emit('track.deleted', { trackId: id, channelId: row.channel_id, apId: `${this.publicUrl}/ap/tracks/${id}` }));
     });
     this.forgetTimeline(id);
-    await beforeRemove?.(id);
+    await beforeRemove?.(id, row);
     await this.storage.removeTrackFiles(id, row.original_file, row.cover_file);
   }
 

@@ -9,9 +9,30 @@ import type { NodeContext } from '../context.js';
 import type { User } from '../accounts/service.js';
 import { conflict, forbidden, notFound } from '../http/errors.js';
 import type { MediaService, SegmentTimeline, StoredRendition, TrackRow } from './service.js';
-import { MediaRejected, probeMedia } from './probe.js';
+import { MediaRejected, checkSourceLimits, probeMedia } from './probe.js';
 import { FfmpegError, transcode, type TranscodeRun } from './transcode.js';
 import { createRenditionTorrent, type Seeder } from './torrents.js';
+import type { TranscodeQueue } from './transcode-queue.js';
+
+/** How long ffmpeg gets to stop after SIGTERM when a transcode runs out of time. */
+const killGraceMs = 5000;
+
+/** A transcode job about a track this node's database does not have: fails the job, loudly. */
+export class TranscodeSubjectMissing extends Error {
+  constructor(trackId: string) {
+    super(`media.transcode: no track ${trackId} in this node's database (deleted before its job ran, or the job of another node sharing this Redis)`);
+    this.name = 'TranscodeSubjectMissing';
+  }
+}
+
+/** The transcode ran past its wall-clock limit (config media.transcodeTimeoutFactor, media.transcodeTimeoutMinSeconds). */
+export class TranscodeTimeout extends Error {
+  constructor(limitSeconds: number, durationSeconds: number) {
+    const s = (n: number) => `${Math.round(n * 10) / 10} s`;
+    super(`The transcode took longer than ${s(limitSeconds)} (this node's limit for a ${s(durationSeconds)} source) and was stopped.`);
+    this.name = 'TranscodeTimeout';
+  }
+}
 
 export class TranscodeJobs {
   private running = new Map<string, TranscodeRun>();
@@ -23,6 +44,7 @@ export class TranscodeJobs {
     private readonly ctx: NodeContext,
     private readonly media: MediaService,
     private readonly seeder: Seeder | undefined,
+    private readonly queue: TranscodeQueue,
   ) {
     this.log = ctx.logger.child({ component: 'media' });
   }
@@ -35,22 +57,54 @@ export class TranscodeJobs {
     await run.done.catch(() => {});
   }
 
-  /** Shutdown: running transcodes are stopped and stay `processing`; `requeueUnfinished` resumes them. */
+  /** Shutdown: running transcodes are stopped and stay `processing`; the next start's sweep queues them again. */
   async stopAll(): Promise<void> {
     this.stopping = true;
     await Promise.all([...this.running.keys()].map((id) => this.stop(id)));
   }
 
-  async run(trackId: string): Promise<void> {
+  /** Runs the job `jobId` for the track: only the job the track names (see transcode-queue.ts). */
+  async run(trackId: string, jobId: string): Promise<void> {
     if (this.active.has(trackId)) return; // a duplicate job while one runs here
     const track = await this.media.trackRow(trackId);
-    if (!track || track.status !== 'processing') return; // deleted, or done by an earlier attempt
+    if (!track) {
+      // Never a silent success: a job about a track this node does not have is a lost upload
+      // somewhere (e.g. two nodes consuming one Redis queue). Fail it so admins see it.
+      const err = new TranscodeSubjectMissing(trackId);
+      this.log.error({ trackId, jobId }, err.message);
+      throw err;
+    }
+    if (track.status !== 'processing') {
+      this.log.debug({ trackId, jobId }, 'transcode job for a track no longer processing (done by an earlier job)');
+      return;
+    }
+    // Claim: the track's job (or a legacy job of a track not yet dispatched) runs; a superseded one does not.
+    const claimed = await selectOne(
+      this.ctx.db,
+      `UPDATE media_tracks SET transcode_job_id = :jobId, transcode_queued_at = COALESCE(transcode_queued_at, now())
+       WHERE id = :id AND status = 'processing' AND (transcode_job_id IS NULL OR transcode_job_id = :jobId) RETURNING id`,
+      { id: trackId, jobId },
+    );
+    if (!claimed) {
+      this.log.info({ trackId, jobId }, 'transcode job superseded by a newer job of the same track; skipped');
+      return;
+    }
     this.active.add(trackId);
     try {
       await this.transcodeTrack(track);
     } finally {
       this.active.delete(trackId);
+      // The owner's next waiting track joins the queue (behind other users' tracks) before this
+      // job completes, so the queue never looks idle while the owner still has tracks in line.
+      if (!this.stopping) await this.queue.dispatch(track.owner_id).catch((err) => this.log.warn({ err, trackId }, 'fair-share dispatch failed; the sweep will queue the track'));
     }
+  }
+
+  /** A track is being deleted: stop its transcode here, take its job off the queue, let the owner's line move on. */
+  async forget(row: Pick<TrackRow, 'id' | 'owner_id'> & { transcode_job_id?: string | null }): Promise<void> {
+    await this.stop(row.id);
+    await this.queue.removeWaiting(row.transcode_job_id ?? null).catch((err) => this.log.warn({ err, trackId: row.id }, 'could not remove the queued transcode job'));
+    await this.queue.dispatch(row.owner_id).catch((err) => this.log.warn({ err, trackId: row.id }, 'fair-share dispatch failed'));
   }
 
   private async transcodeTrack(track: TrackRow): Promise<void> {
@@ -65,6 +119,8 @@ export class TranscodeJobs {
       // The upload already probed the file; probe again only for rows that lack it.
       const probed = track.probe ?? (await probeMedia(original));
       const m = this.ctx.config.media;
+      // The limits may have been lowered since the upload: refuse before any ffmpeg starts.
+      checkSourceLimits(probed, m);
       let lastWrite = 0;
       let lastValue = -1;
       const setProgress = (value: number) => {
@@ -77,12 +133,26 @@ export class TranscodeJobs {
       const t0 = Date.now();
       const run = transcode(original, workDir, probed, m, (f) => setProgress(Math.min(90, Math.floor(f * 90))));
       this.running.set(trackId, run);
+      // Wall-clock limit proportional to the source's length, so a file that decodes far
+      // slower (or longer) than it claims cannot hold a worker and a core for ever.
+      const limitSeconds = Math.max(m.transcodeTimeoutMinSeconds, m.transcodeTimeoutFactor * probed.durationSeconds);
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        log.warn({ limitSeconds }, 'transcode ran out of time; stopping ffmpeg');
+        run.kill(killGraceMs);
+      }, limitSeconds * 1000);
       let out;
       try {
         out = await run.done;
+      } catch (err) {
+        throw timedOut ? new TranscodeTimeout(limitSeconds, probed.durationSeconds) : err;
       } finally {
+        clearTimeout(timer);
         this.running.delete(trackId);
       }
+      // ffmpeg may exit 0 on SIGTERM with a cut-off output: never publish that.
+      if (timedOut) throw new TranscodeTimeout(limitSeconds, probed.durationSeconds);
       const t1 = Date.now();
       const stored: StoredRendition[] = [];
       const timeline: SegmentTimeline = {};
@@ -148,7 +218,14 @@ export class TranscodeJobs {
       const reason = failureReason(err);
       log.warn({ err: reason }, 'transcode failed');
       await rm(storage.streamingDir(trackId), { recursive: true, force: true }).catch(() => {});
-      await execute(this.ctx.db, `UPDATE media_tracks SET status = 'failed', failure_reason = :reason, updated_at = now() WHERE id = :id`, { id: trackId, reason }).then(
+      // A source over the node's limits is not kept (it counts against the owner's quota no more).
+      const refused = err instanceof MediaRejected && (err.code === 'media_too_long' || err.code === 'resolution_too_high');
+      if (refused) await rm(path.join(storage.root, 'originals', path.basename(track.original_file)), { force: true }).catch(() => {});
+      await execute(
+        this.ctx.db,
+        `UPDATE media_tracks SET status = 'failed', failure_reason = :reason, updated_at = now()${refused ? ', original_bytes = 0' : ''} WHERE id = :id`,
+        { id: trackId, reason },
+      ).then(
         () => this.ctx.events.emit('track.status', { trackId, status: 'failed' }),
         (e) => log.error({ err: e }, 'could not record the failure'),
       );
@@ -170,26 +247,21 @@ export class TranscodeJobs {
     await this.ctx.db.transaction(async (t) => {
       const updated = await selectOne(
         this.ctx.db,
-        `UPDATE media_tracks SET status = 'processing', progress = 0, failure_reason = NULL, updated_at = now() WHERE id = :id AND status IN ('ready', 'failed') RETURNING id`,
+        // Back into the owner's fair-share line (no job yet); the dispatch below queues it when it is their turn.
+        `UPDATE media_tracks SET status = 'processing', progress = 0, failure_reason = NULL, transcode_job_id = NULL, transcode_queued_at = NULL, updated_at = now()
+         WHERE id = :id AND status IN ('ready', 'failed') RETURNING id`,
         { id: trackId },
         t,
       );
       if (!updated) throw conflict('track_processing', 'The track is being transcoded already');
-      this.ctx.jobs.enqueueAfterCommit(t, 'media.transcode', { trackId }, { attempts: 1 });
       t.afterCommit(() => {
         this.media.forgetTimeline(trackId);
         this.ctx.events.emit('track.status', { trackId, status: 'processing' });
       });
     });
+    await this.queue.dispatch(row.owner_id).catch((err) => this.log.warn({ err, trackId }, 'fair-share dispatch failed; the sweep will queue the track'));
     await this.seeder?.unseedTrack(trackId).catch((err) => this.log.warn({ err, trackId }, 'could not stop seeding'));
     return (await this.media.trackRow(trackId))!;
-  }
-
-  /** Queues again the tracks left `processing` (e.g. by a shutdown mid-transcode). */
-  async requeueUnfinished(): Promise<number> {
-    const [rows] = await this.ctx.db.query(`SELECT id FROM media_tracks WHERE status = 'processing' ORDER BY created_at`);
-    for (const r of rows as { id: string }[]) await this.ctx.jobs.enqueue('media.transcode', { trackId: r.id }, { attempts: 1 });
-    return (rows as unknown[]).length;
   }
 
   async seedTrack(trackId: string, renditions: Pick<StoredRendition, 'name'>[]): Promise<void> {
@@ -214,6 +286,7 @@ export class TranscodeJobs {
 
 /** A reason an artist can read: one sentence, no server paths, no memory addresses, no ffmpeg banner. */
 export function failureReason(err: unknown): string {
+  if (err instanceof TranscodeTimeout) return err.message;
   if (err instanceof FfmpegError) return `The media could not be transcoded: ${err.reason}`.slice(0, 500);
   if (err instanceof MediaRejected) return err.message.slice(0, 500);
   const msg = (err instanceof Error ? err.message : String(err))

@@ -51,6 +51,8 @@ export interface LadderSettings {
   videoHeights: number[];
   segmentSeconds: number;
   waveformPeaks: number;
+  /** Never encode more than this of an input (a source whose header understates its length). */
+  maxDurationSeconds?: number;
 }
 
 /** Plans the outputs: audio bitrates, or video heights never above the source. */
@@ -124,7 +126,8 @@ export function ladderArgs(input: string, outDir: string, probe: ProbedMedia, s:
 }
 
 interface Running {
-  kill(): void;
+  /** SIGKILL now, or SIGTERM first and SIGKILL after `graceMs` if ffmpeg is still there. */
+  kill(graceMs?: number): void;
 }
 
 /** One ffmpeg process of a transcode: its full argument list and what it writes. */
@@ -161,7 +164,8 @@ export function ladderProcesses(input: string, outDir: string, probe: ProbedMedi
   const { outputs, complexFilter } = ladderArgs(input, outDir, probe, s);
   const waveRaw = path.join(outDir, 'waveform.raw');
   const withAnalysis = probe.audioCodec !== null;
-  const head = ['-hide_banner', '-nostdin', '-y', ...(bare ? ['-loglevel', 'error'] : ['-loglevel', 'level+info', '-nostats', '-progress', 'pipe:1']), '-i', input];
+  const cap = s.maxDurationSeconds ? ['-t', String(s.maxDurationSeconds)] : [];
+  const head = ['-hide_banner', '-nostdin', '-y', ...(bare ? ['-loglevel', 'error'] : ['-loglevel', 'level+info', '-nostats', '-progress', 'pipe:1']), ...cap, '-i', input];
   const outArgs = (i: number) => [...outputs[i].options, path.join(outputs[i].dir, 'playlist.m3u8')];
   const an = analysisArgs(probe, waveRaw);
   if (probe.kind === 'video') {
@@ -276,8 +280,16 @@ function runFfmpeg(args: string[], onStderr?: (line: string) => void, onSeconds?
   return {
     done,
     handle: {
-      kill: () => {
-        if (!exited) child.kill('SIGKILL');
+      kill: (graceMs = 0) => {
+        if (exited) return;
+        if (graceMs <= 0) {
+          child.kill('SIGKILL');
+          return;
+        }
+        child.kill('SIGTERM');
+        setTimeout(() => {
+          if (!exited) child.kill('SIGKILL');
+        }, graceMs).unref();
       },
     },
   };
@@ -360,7 +372,8 @@ async function sha256File(file: string, small = false): Promise<{ sha256: string
 
 export interface TranscodeRun {
   done: Promise<TranscodeOutput>;
-  kill(): void;
+  /** Stops every ffmpeg process of the transcode (SIGTERM, then SIGKILL after `graceMs`; at once without). */
+  kill(graceMs?: number): void;
 }
 
 /**
@@ -469,9 +482,9 @@ export function transcode(input: string, workDir: string, probe: ProbedMedia, s:
   })();
   return {
     done,
-    kill: () => {
+    kill: (graceMs?: number) => {
       killed = true;
-      for (const h of handles) h.kill();
+      for (const h of handles) h.kill(graceMs);
     },
   };
 }

@@ -15,8 +15,10 @@ import type { User } from '../accounts/service.js';
 import type { NodeContext } from '../context.js';
 import type { MediaService } from './service.js';
 import { visibilities } from './service.js';
-import { MediaRejected, probeMedia } from './probe.js';
+import { MediaRejected, checkSourceLimits, probeMedia } from './probe.js';
 import { isUuid } from './storage.js';
+import type { UserLimits } from './limits.js';
+import type { TranscodeQueue } from './transcode-queue.js';
 
 export const newUploadSchema = z.object({
   channelId: z.string().uuid(),
@@ -80,6 +82,8 @@ export class Uploads {
   constructor(
     private readonly ctx: NodeContext,
     private readonly media: MediaService,
+    private readonly limits: UserLimits,
+    private readonly queue: TranscodeQueue,
   ) {}
 
   private get storage() {
@@ -97,21 +101,26 @@ export class Uploads {
     const id = randomUUID();
     await writeFile(this.storage.uploadFile(id), Buffer.alloc(0));
     try {
-      await execute(
-        this.ctx.db,
-        `INSERT INTO media_uploads (id, channel_id, owner_id, filename, size, mime_type, allow_download, visibility)
-         VALUES (:id, :channelId, :ownerId, :filename, :size, :mime, :allowDownload, :visibility)`,
-        {
-          id,
-          channelId: channel.id,
-          ownerId: channel.ownerId,
-          filename: sanitizeFilename(data.filename),
-          size: data.size,
-          mime: data.mimeType ?? null,
-          allowDownload: data.allowDownload ?? false,
-          visibility: data.visibility ?? 'public',
-        },
-      );
+      await this.ctx.db.transaction(async (t) => {
+        // Quotas and the open-upload cap are the channel owner's, whoever uploads.
+        await this.limits.checkNewUpload(channel.ownerId, data.size, t);
+        await execute(
+          this.ctx.db,
+          `INSERT INTO media_uploads (id, channel_id, owner_id, filename, size, mime_type, allow_download, visibility)
+           VALUES (:id, :channelId, :ownerId, :filename, :size, :mime, :allowDownload, :visibility)`,
+          {
+            id,
+            channelId: channel.id,
+            ownerId: channel.ownerId,
+            filename: sanitizeFilename(data.filename),
+            size: data.size,
+            mime: data.mimeType ?? null,
+            allowDownload: data.allowDownload ?? false,
+            visibility: data.visibility ?? 'public',
+          },
+          t,
+        );
+      });
     } catch (err) {
       await rm(this.storage.uploadFile(id), { force: true });
       throw err;
@@ -196,9 +205,10 @@ export class Uploads {
     let probed;
     try {
       probed = await probeMedia(part);
+      checkSourceLimits(probed, this.ctx.config.media);
     } catch (err) {
       await removeUpload();
-      if (err instanceof MediaRejected) throw new AppError(422, err.code, err.message, { received: size, size });
+      if (err instanceof MediaRejected) throw new AppError(422, err.code, err.message, { received: size, size, ...(err.details ?? {}) });
       throw err;
     }
     const trackId = randomUUID();
@@ -245,13 +255,14 @@ export class Uploads {
           t,
         );
         await execute(this.ctx.db, 'UPDATE media_uploads SET track_id = :trackId, updated_at = now() WHERE id = :id', { id: upload.id, trackId }, t);
-        this.ctx.jobs.enqueueAfterCommit(t, 'media.transcode', { trackId }, { attempts: 1 });
       });
     } catch (err) {
       for (const f of created) await rm(f, { force: true });
       await removeUpload().catch(() => {});
       throw err;
     }
+    // The track joins its owner's fair-share line; the dispatch queues it when it is their turn.
+    await this.queue.dispatch(upload.owner_id).catch((err) => this.ctx.logger.warn({ err, trackId }, 'fair-share dispatch failed; the sweep will queue the track'));
     return { id: upload.id, received: size, size, complete: true, trackId };
   }
 

@@ -304,8 +304,8 @@ test('an upload survives a dropped connection and a cancel, and a failed transco
   const original = readdirSync(originals).find((f) => f.startsWith(trackId));
   assert.ok(original, 'the original is stored');
   writeFileSync(path.join(originals, original), randomBytes(20_000));
-  await node.ctx.db.query(`UPDATE media_tracks SET status = 'processing', progress = 0 WHERE id = :id`, { replacements: { id: trackId } });
-  await node.ctx.jobs.enqueue('media.transcode', { trackId }, { attempts: 1 });
+  const again = await node.api('POST', `/api/v1/tracks/${trackId}/retranscode`, { token });
+  assert.equal(again.status, 202, again.text);
   await page.goto(`/tracks/${trackId}`);
   await page.waitForFunction(() => document.querySelector('.processing')?.getAttribute('data-status') === 'failed', null, { timeout: 30_000 });
   await page.getByText('Processing failed').waitFor();

@@ -272,10 +272,9 @@ test('a failing transcode marks the track failed with its reason, cleans up, and
   const file = await makeAudio(dir, { format: 'mp3', seconds: 3, name: 'will-break.mp3' });
   const res = await upload(node, artist.token, artist.channel.id, file);
   const track = await waitTrack(node, artist.token, res.body.trackId);
-  // Break the stored original and run the job again, as a retranscode would.
+  // Break the stored original and transcode again.
   writeFileSync(path.join(node.dataDir, 'media/originals', `${track.id}.mp3`), randomBytes(20_000));
-  await node.ctx.db.query(`UPDATE media_tracks SET status = 'processing', progress = 0 WHERE id = '${track.id}'`);
-  await node.ctx.jobs.enqueue('media.transcode', { trackId: track.id }, { attempts: 1 });
+  assert.equal((await node.api('POST', `/api/v1/tracks/${track.id}/retranscode`, { token: artist.token })).status, 202);
   const failed = await waitTrack(node, artist.token, track.id);
   assert.equal(failed.status, 'failed');
   assert.match(failed.failureReason, /^The media could not be transcoded: .+/);
