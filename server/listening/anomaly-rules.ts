@@ -1,4 +1,5 @@
-// Anomaly rules, checked when a listen qualifies. A rule that fires holds the listen
+// Anomaly rules, checked when a listen qualifies (and, for the rules its seconds feed, again
+// each time a counted listen grows). A rule that fires holds the listen
 // (never paid silently, never dropped silently) and records its evidence. Evidence is
 // pseudonymous: account ids and IP addresses appear only as keyed hashes.
 import type { Sequelize, Transaction } from 'sequelize';
@@ -52,6 +53,18 @@ const playsPerTrackPerDay: Rule = async (i) => {
 };
 
 const listeningExceedsWallClock: Rule = async (i) => {
+  // The session itself first: its verified listening cannot run ahead of the time since it
+  // started, whatever other sessions of the day span (a long idle session would otherwise lend
+  // its wall-clock time to a burst in another one).
+  const own = await selectOne<{ started_at: Date; last_at: Date; covered_seconds: number }>(
+    i.db,
+    'SELECT started_at, coalesce(last_progress_at, started_at) AS last_at, covered_seconds FROM listening_sessions WHERE id = :id',
+    { id: i.sessionId },
+    i.t,
+  );
+  const sessionCovered = Number(own?.covered_seconds ?? 0);
+  const sessionWallClock = own ? Math.max(0, (new Date(own.last_at).getTime() - new Date(own.started_at).getTime()) / 1000) : 0;
+  const sessionExceeds = sessionCovered > sessionWallClock + i.rules.wallClockToleranceSeconds;
   // The listener's sessions active on the day: their verified listening against the
   // wall-clock time they span together (overlapping sessions count once).
   const sessions = await select<{ id: string; track_id: string; started_at: Date; last_at: Date; covered_seconds: number }>(
@@ -68,13 +81,15 @@ const listeningExceedsWallClock: Rule = async (i) => {
   const listening = sessions.reduce((s, r) => s + Number(r.covered_seconds), 0);
   const spans: Interval[] = sessions.map((r) => [new Date(r.started_at).getTime() / 1000, new Date(r.last_at).getTime() / 1000]);
   const wallClock = measure(union(spans));
-  if (listening <= wallClock + i.rules.wallClockToleranceSeconds) return null;
+  if (listening <= wallClock + i.rules.wallClockToleranceSeconds && !sessionExceeds) return null;
   return {
     rule: 'listening_exceeds_wall_clock',
     evidence: {
       day: i.day,
       listeningSeconds: round(listening),
       wallClockSeconds: round(wallClock),
+      sessionCoveredSeconds: round(sessionCovered),
+      sessionWallClockSeconds: round(sessionWallClock),
       toleranceSeconds: i.rules.wallClockToleranceSeconds,
       sessions: sessions.slice(-50).map((r) => ({ sessionId: r.id, trackId: r.track_id, startedAt: iso(r.started_at), lastActivityAt: iso(r.last_at), coveredSeconds: round(Number(r.covered_seconds)) })),
     },
@@ -139,14 +154,30 @@ const shortPlayBurst: Rule = async (i) => {
 
 const rules: Rule[] = [playsPerTrackPerDay, listeningExceedsWallClock, (i) => accountsRule(i, false), (i) => accountsRule(i, true), shortPlayBurst];
 
-/** Every rule that fires for a listen about to qualify. */
-export async function checkListen(i: RuleInput): Promise<RuleFinding[]> {
+/**
+ * The rules whose figures grow with a listen's seconds. A counted listen that keeps growing
+ * after qualifying is checked against these again (the others judge the play itself: its
+ * count, address, device and neighbours, which its later seconds do not change).
+ */
+const growthRules: Rule[] = [listeningExceedsWallClock];
+
+async function run(list: Rule[], i: RuleInput): Promise<RuleFinding[]> {
   const out: RuleFinding[] = [];
-  for (const rule of rules) {
+  for (const rule of list) {
     const finding = await rule(i);
     if (finding) out.push(finding);
   }
   return out;
+}
+
+/** Every rule that fires for a listen about to qualify. */
+export function checkListen(i: RuleInput): Promise<RuleFinding[]> {
+  return run(rules, i);
+}
+
+/** Every rule that fires for a counted listen whose seconds grew after it qualified. */
+export function checkGrowth(i: RuleInput): Promise<RuleFinding[]> {
+  return run(growthRules, i);
 }
 
 /** What the node served to a session, for a flag's evidence. */

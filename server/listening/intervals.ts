@@ -34,3 +34,18 @@ export function intersect(x: Interval[], y: Interval[]): Interval[] {
   }
   return out;
 }
+
+/**
+ * The part of a segment's time span one response stands for. Its bytes
+ * [byteStart, byteStart + bytes) of a segment file of `segmentBytes` map linearly onto the
+ * segment's span, so a partial (206) response credits only its share, and the same bytes
+ * fetched again land on the same time (the union counts them once). Without a file size (rows
+ * logged before sizes were, or a path that serves whole files only) the whole span counts.
+ */
+export function servedSpan(start: number, duration: number, part: { byteStart: number | null; bytes: number; segmentBytes: number | null }): Interval {
+  const size = part.segmentBytes;
+  if (size === null || !(size > 0)) return [start, start + duration];
+  const from = Math.min(Math.max(part.byteStart ?? 0, 0), size);
+  const to = Math.min(from + Math.max(part.bytes, 0), size);
+  return [start + (duration * from) / size, start + (duration * to) / size];
+}

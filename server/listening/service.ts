@@ -6,10 +6,10 @@ import { select, selectOne, execute, type Transaction } from '../db/index.js';
 import { AppError, badRequest, conflict, notFound } from '../http/errors.js';
 import type { Logger } from '../logger.js';
 import { listeningConfig, type ListeningConfig } from './config.js';
-import { intersect, measure, union, type Interval } from './intervals.js';
+import { intersect, measure, servedSpan, union, type Interval } from './intervals.js';
 import { Pseudonyms, monthPattern } from './pseudonyms.js';
 import { SegmentLog, type SegmentServed } from './segment-log.js';
-import { checkListen, servedEvidence, type RuleFinding } from './anomaly-rules.js';
+import { checkGrowth, checkListen, servedEvidence, type RuleFinding } from './anomaly-rules.js';
 import { channelActorUri, mediaPort, remoteTrackPort, type TrackForListening } from './media-port.js';
 import { correctDay } from './daily-report.js';
 
@@ -129,6 +129,9 @@ const toListen = (r: ListenRow): Listen => ({
 /** Postgres `date` values arrive as 'YYYY-MM-DD' strings (pg's default parser keeps them so). */
 export const dayString = (d: string | Date) => (typeof d === 'string' ? d.slice(0, 10) : d.toISOString().slice(0, 10));
 
+/** A Listen from another node that this node does not count: the code names the reason. */
+const refuseRemoteListen = (code: string, message: string) => new AppError(422, code, message);
+
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const epsilon = 1e-6;
 const maxClaimedSpans = 2000;
@@ -210,17 +213,25 @@ export class ListeningService {
     return { sessionId: row!.id, trackId: String(track.id) };
   }
 
-  /** The track-timeline intervals the node served to a session (logged or still buffered). */
+  /**
+   * The track-timeline intervals the node served to a session (logged or still buffered): each
+   * response stands for its bytes' share of its segment's span (see `servedSpan`).
+   */
   private async servedIntervals(session: SessionRow, t: Transaction): Promise<Interval[]> {
-    const rows = await select<{ start_seconds: number; duration_seconds: number }>(
+    const rows = await select<{ start_seconds: number; duration_seconds: number; byte_start: string | null; bytes: string; segment_bytes: string | null }>(
       this.ctx.db,
-      'SELECT DISTINCT start_seconds, duration_seconds FROM segment_serves WHERE session_id = :id AND track_id = :trackId',
+      `SELECT DISTINCT start_seconds, duration_seconds, byte_start, bytes, segment_bytes
+         FROM segment_serves WHERE session_id = :id AND track_id = :trackId`,
       { id: session.id, trackId: session.track_id },
       t,
     );
-    const served: Interval[] = rows.map((r) => [Number(r.start_seconds), Number(r.start_seconds) + Number(r.duration_seconds)]);
+    const num = (v: string | null) => (v === null ? null : Number(v));
+    const served: Interval[] = rows.map((r) =>
+      servedSpan(Number(r.start_seconds), Number(r.duration_seconds), { byteStart: num(r.byte_start), bytes: Number(r.bytes), segmentBytes: num(r.segment_bytes) }),
+    );
     for (const e of this.segmentLog.pendingFor(session.id)) {
-      if (String(e.trackId) === session.track_id) served.push([e.segmentStartSeconds, e.segmentStartSeconds + e.segmentDurationSeconds]);
+      if (String(e.trackId) !== session.track_id) continue;
+      served.push(servedSpan(e.segmentStartSeconds, e.segmentDurationSeconds, { byteStart: e.byteStart ?? null, bytes: e.bytes, segmentBytes: e.segmentBytes ?? null }));
     }
     return union(served);
   }
@@ -260,15 +271,7 @@ export class ListeningService {
         listen = await this.qualify(s, covered, settings, t);
         qualified.listenId = listen.id;
       } else if (listen && listen.status !== 'rejected' && Math.floor(covered + epsilon) > Number(listen.qualified_seconds)) {
-        // Listening goes on after qualifying; a day already reported is frozen.
-        listen =
-          (await selectOne<ListenRow>(
-            this.ctx.db,
-            `UPDATE listens SET qualified_seconds = :seconds, updated_at = now()
-              WHERE id = :id AND NOT EXISTS (SELECT 1 FROM daily_reports d WHERE d.day = listens.day) RETURNING *`,
-            { id: listen.id, seconds: Math.floor(covered + epsilon) },
-            t,
-          )) ?? listen;
+        listen = await this.grow(s, listen, covered, settings, t);
       }
       return {
         sessionId: s.id,
@@ -323,27 +326,74 @@ export class ListeningService {
       },
       t,
     );
-    if (findings.length) {
-      // Evidence of what was served: flush the buffer so the log has this session's rows.
-      await this.segmentLog.flush().catch(() => undefined);
-      const served = await servedEvidence(this.ctx.db, s.id, t);
-      const session = {
-        sessionId: s.id,
-        startedAt: new Date(s.started_at).toISOString(),
-        coveredSeconds: Math.round(covered * 1000) / 1000,
-        ...served,
-      };
-      for (const f of findings) {
-        await execute(
-          this.ctx.db,
-          'INSERT INTO listening_flags (listen_id, rule, evidence) VALUES (:listenId, :rule, :evidence::jsonb)',
-          { listenId: listen!.id, rule: f.rule, evidence: JSON.stringify({ ...f.evidence, session }) },
-          t,
-        );
-      }
-      this.log.info({ listenId: listen!.id, rules: findings.map((f) => f.rule) }, 'listen held by anomaly rules');
-    }
+    if (findings.length) await this.flag(listen!.id, s, covered, findings, t);
     return listen!;
+  }
+
+  /**
+   * Listening goes on after qualifying: the listen's seconds follow the session's covered
+   * seconds until its day is reported (then the day is frozen). A counted listen's growth goes
+   * through the rules its seconds feed (listening faster than the wall clock) again: one that
+   * fires holds the listen with its evidence, so seconds added after qualifying cannot be
+   * counted without the check the first 30 s had.
+   */
+  private async grow(s: SessionRow, listen: ListenRow, covered: number, settings: ListeningConfig, t: Transaction): Promise<ListenRow> {
+    const seconds = Math.floor(covered + epsilon);
+    const day = dayString(listen.day);
+    let findings: RuleFinding[] = [];
+    if (listen.status === 'counted') {
+      // The same per-listener order as qualifying, so the rules read exact per-listener figures.
+      await execute(this.ctx.db, "SELECT pg_advisory_xact_lock(hashtext('listening:' || :userId))", { userId: s.user_id }, t);
+      findings = await checkGrowth({
+        db: this.ctx.db,
+        t,
+        rules: settings.rules,
+        timeZone: this.timeZone,
+        pseudonyms: this.pseudonyms,
+        month: day.slice(0, 7),
+        day,
+        userId: s.user_id,
+        trackId: s.track_id,
+        sessionId: s.id,
+        ip: s.ip,
+        userAgent: s.user_agent,
+      });
+    }
+    const hold = findings.length > 0;
+    const row = await selectOne<ListenRow>(
+      this.ctx.db,
+      `UPDATE listens SET qualified_seconds = :seconds, updated_at = now()
+              ${hold ? ", status = 'held', held_reason = :reason" : ''}
+        WHERE id = :id AND NOT EXISTS (SELECT 1 FROM daily_reports d WHERE d.day = listens.day) RETURNING *`,
+      { id: listen.id, seconds, reason: findings.map((f) => f.rule).join(',') },
+      t,
+    );
+    if (!row) return listen;
+    if (hold) await this.flag(row.id, s, covered, findings, t, { afterQualifying: true, countedSecondsBefore: Number(listen.qualified_seconds) });
+    return row;
+  }
+
+  /** Stores a held listen's flags, each with the rule's evidence and what was served to the session. */
+  private async flag(listenId: string, s: SessionRow, covered: number, findings: RuleFinding[], t: Transaction, extra: Record<string, unknown> = {}): Promise<void> {
+    // Evidence of what was served: flush the buffer so the log has this session's rows.
+    await this.segmentLog.flush().catch(() => undefined);
+    const served = await servedEvidence(this.ctx.db, s.id, t);
+    const session = {
+      sessionId: s.id,
+      startedAt: new Date(s.started_at).toISOString(),
+      coveredSeconds: Math.round(covered * 1000) / 1000,
+      ...served,
+    };
+    for (const f of findings) {
+      await execute(
+        this.ctx.db,
+        `INSERT INTO listening_flags (listen_id, rule, evidence) VALUES (:listenId, :rule, :evidence::jsonb)
+         ON CONFLICT (listen_id, rule) DO NOTHING`,
+        { listenId, rule: f.rule, evidence: JSON.stringify({ ...f.evidence, ...extra, session }) },
+        t,
+      );
+    }
+    this.log.info({ listenId, rules: findings.map((f) => f.rule), ...extra }, 'listen held by anomaly rules');
   }
 
   async getListen(id: string): Promise<Listen | undefined> {
@@ -406,28 +456,69 @@ export class ListeningService {
     }));
   }
 
-  /** A `Listen` from another node (idempotent by activity id): counts for the artist's statistics only. */
+  /**
+   * A `Listen` from another node (idempotent by activity id): counts for the artist's statistics
+   * only. Another node's word is all there is, so it is bounded: a public track, no more seconds
+   * than the track lasts, a time neither in the future (beyond a small clock skew) nor older than
+   * `remoteListens.maxAgeDays`, and per remote actor and day at most
+   * `maxPlaysPerActorPerDay` listens and `maxSecondsPerActorPerDay` seconds. A refused Listen
+   * throws a 422 AppError whose code names the reason (federation stores the item as ignored).
+   */
   async recordRemoteListen(input: RemoteListen): Promise<{ created: boolean }> {
     const l = remoteListenSchema.parse(input);
+    const limits = this.settings.remoteListens;
+    // A redelivery of a Listen already stored changes nothing (and is not refused by a cap it is part of).
+    if (await selectOne(this.ctx.db, 'SELECT 1 FROM remote_listens WHERE activity_id = :id', { id: l.activityId })) return { created: false };
     const track = await this.track(l.trackId);
-    const seconds = Math.floor(Math.min(l.seconds, track.durationSeconds ?? l.seconds) + epsilon);
-    const row = await selectOne<{ activity_id: string }>(
-      this.ctx.db,
-      `INSERT INTO remote_listens (activity_id, actor_uri, track_id, channel_id, channel_owner_id, seconds, listened_at, day)
-       VALUES (:activityId, :actorUri, :trackId, :channelId, :ownerId, :seconds, :at, timezone(:tz, :at::timestamptz)::date)
-       ON CONFLICT (activity_id) DO NOTHING RETURNING activity_id`,
-      {
-        activityId: l.activityId,
-        actorUri: l.actorUri,
-        trackId: String(track.id),
-        channelId: String(track.channel.id),
-        ownerId: track.channel.ownerId ?? null,
-        seconds,
-        at: l.at.toISOString(),
-        tz: this.timeZone,
-      },
-    );
-    return { created: Boolean(row) };
+    if (track.visibility !== 'public' || track.status !== 'ready') throw refuseRemoteListen('remote_listen_track_not_public', 'Listens from other nodes count only for public, ready tracks');
+    const duration = track.durationSeconds;
+    // Whole seconds travel (the sender rounds): up to the next whole second of the track's length.
+    if (duration === null || !(duration > 0) || l.seconds > Math.ceil(duration)) {
+      throw refuseRemoteListen('remote_listen_too_long', `${l.seconds} s is longer than the track (${duration ?? 'unknown'} s)`);
+    }
+    const now = Date.now();
+    if (l.at.getTime() > now + limits.clockSkewSeconds * 1000) throw refuseRemoteListen('remote_listen_in_future', `The listen's time ${l.at.toISOString()} is in the future`);
+    if (l.at.getTime() < now - limits.maxAgeDays * 86_400_000) throw refuseRemoteListen('remote_listen_too_old', `The listen's time ${l.at.toISOString()} is older than ${limits.maxAgeDays} days`);
+    const seconds = Math.floor(Math.min(l.seconds, duration) + epsilon);
+    return this.ctx.db.transaction(async (t) => {
+      // One remote actor at a time, so the daily figures the cap reads are exact.
+      await execute(this.ctx.db, "SELECT pg_advisory_xact_lock(hashtext('remote-listen:' || :actor))", { actor: l.actorUri }, t);
+      const day = await selectOne<{ day: string; plays: string; seconds: string | null }>(
+        this.ctx.db,
+        `SELECT d.day::text AS day, count(r.activity_id) AS plays, sum(r.seconds) AS seconds
+           FROM (SELECT timezone(:tz, :at::timestamptz)::date AS day) d
+           LEFT JOIN remote_listens r ON r.actor_uri = :actor AND r.day = d.day
+          GROUP BY d.day`,
+        { tz: this.timeZone, at: l.at.toISOString(), actor: l.actorUri },
+        t,
+      );
+      const plays = Number(day!.plays);
+      const total = Number(day!.seconds ?? 0);
+      if (plays + 1 > limits.maxPlaysPerActorPerDay || total + seconds > limits.maxSecondsPerActorPerDay) {
+        throw refuseRemoteListen(
+          'remote_listen_daily_cap',
+          `The actor's listens of ${day!.day} would exceed the daily cap (${limits.maxPlaysPerActorPerDay} plays, ${limits.maxSecondsPerActorPerDay} s); it has ${plays} plays, ${total} s`,
+        );
+      }
+      const row = await selectOne<{ activity_id: string }>(
+        this.ctx.db,
+        `INSERT INTO remote_listens (activity_id, actor_uri, track_id, channel_id, channel_owner_id, seconds, listened_at, day)
+         VALUES (:activityId, :actorUri, :trackId, :channelId, :ownerId, :seconds, :at, :day::date)
+         ON CONFLICT (activity_id) DO NOTHING RETURNING activity_id`,
+        {
+          activityId: l.activityId,
+          actorUri: l.actorUri,
+          trackId: String(track.id),
+          channelId: String(track.channel.id),
+          ownerId: track.channel.ownerId ?? null,
+          seconds,
+          at: l.at.toISOString(),
+          day: day!.day,
+        },
+        t,
+      );
+      return { created: Boolean(row) };
+    });
   }
 
   /**

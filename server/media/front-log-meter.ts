@@ -2,9 +2,11 @@
 // line of its access log becomes the SegmentServed event the node's own route would have
 // emitted for that response, at the time nginx logged it. Requests nginx passed on to the
 // node are not in this log; the node meters those itself, so nothing is counted twice.
+// A partial (206) response is reported with where its bytes start (`cr`, nginx's Content-Range)
+// and the segment file's size, so listening credits only their share of the segment's span.
 import type { Logger } from 'pino';
 import type { MediaService } from './service.js';
-import { parseSegmentUrl, playSessionOf, segmentServed } from './segment-meter.js';
+import { parseContentRange, parseSegmentUrl, playSessionOf, segmentServed, type ServedPart } from './segment-meter.js';
 import { LogTail } from './log-tail.js';
 
 /** One line of the nineten_segments log format (SEGMENT_LOG_FORMAT). */
@@ -17,6 +19,8 @@ interface FrontLogLine {
   ps: string;
   ip: string;
   ua: string;
+  /** The response's Content-Range (206 only); lines logged before it was in the format lack it. */
+  cr?: string;
 }
 
 export interface FrontLogMeterOptions {
@@ -72,10 +76,25 @@ export class FrontLogMeter {
       const entry = this.o.media.peekStreamEntry(seg.trackId) ?? (await this.o.media.streamEntry(seg.trackId).catch(() => undefined));
       if (!entry?.row) continue;
       const who = { userId: null, session: playSessionOf(line.ps || undefined, seg.session), ip: line.ip, userAgent: line.ua || null };
-      this.o.media.emitSegmentServed(segmentServed(entry, seg.rendition, seg.index, who, line.b, this.o.segmentSeconds, new Date(Math.round(line.t * 1000))));
+      const part = servedPart(line, entry.files.get(seg.file)?.bytes);
+      if (!part) continue;
+      this.o.media.emitSegmentServed(segmentServed(entry, seg.rendition, seg.index, who, line.b, this.o.segmentSeconds, new Date(Math.round(line.t * 1000)), part));
       this.metered++;
     }
   }
+}
+
+/**
+ * Which bytes of the file a logged response carried. A 206 is placed by its Content-Range; one
+ * logged without it (an older log format) is placed at the segment's start, so ranges repeated
+ * at other offsets cannot add up to more than their bytes are worth. A 206 of a file whose size
+ * is unknown is not metered (it would otherwise count as the whole segment).
+ */
+function servedPart(line: FrontLogLine, fileBytes: number | undefined): ServedPart | undefined {
+  if (line.s === 200) return { byteStart: 0, segmentBytes: fileBytes ?? line.b };
+  const range = parseContentRange(line.cr);
+  if (range) return { byteStart: range.start, segmentBytes: range.size };
+  return fileBytes ? { byteStart: 0, segmentBytes: fileBytes } : undefined;
 }
 
 function parseLine(text: string): FrontLogLine | undefined {
@@ -88,6 +107,6 @@ function parseLine(text: string): FrontLogLine | undefined {
   const ok =
     typeof v === 'object' && v !== null &&
     Number.isFinite(v.t) && Number.isInteger(v.s) && Number.isInteger(v.b) && (v.b as number) >= 0 &&
-    typeof v.m === 'string' && typeof v.u === 'string' && typeof v.ps === 'string' && typeof v.ip === 'string' && typeof v.ua === 'string';
+    typeof v.m === 'string' && typeof v.u === 'string' && typeof v.ps === 'string' && typeof v.ip === 'string' && typeof v.ua === 'string' && (v.cr === undefined || typeof v.cr === 'string');
   return ok ? (v as FrontLogLine) : undefined;
 }

@@ -20,7 +20,7 @@ export interface NginxSiteOptions {
 
 /** One JSON object per served segment; the node reads these fields (front-log-meter.ts). */
 export const SEGMENT_LOG_FORMAT =
-  '{"t":$msec,"s":$status,"b":$body_bytes_sent,"m":"$request_method","u":"$request_uri","ps":"$http_x_play_session","ip":"$remote_addr","ua":"$http_user_agent"}';
+  '{"t":$msec,"s":$status,"b":$body_bytes_sent,"m":"$request_method","u":"$request_uri","ps":"$http_x_play_session","ip":"$remote_addr","ua":"$http_user_agent","cr":"$sent_http_content_range"}';
 
 // Rendition folders are named by bitrate for audio tracks (64k) and by height for video (720p),
 // which gives nginx the content type the node's route would send.

@@ -1,6 +1,8 @@
 // What the streaming routes report for listening: a segment counts as served once its response
 // has finished with 200 or 206, for the session named by the X-Play-Session header (or the
-// `session` query parameter, for players that cannot set headers).
+// `session` query parameter, for players that cannot set headers). Each report says which
+// bytes of the segment file went out (start and count) and how large the file is, so listening
+// credits a partial response only its share of the segment's time span.
 import type { ServerResponse } from 'node:http';
 import type { MediaService, SegmentServed } from './service.js';
 import type { StreamEntry } from './stream-cache.js';
@@ -45,8 +47,22 @@ function sessionParam(query: string | undefined): string | undefined {
   return all.length === 1 ? all[0] : undefined;
 }
 
+/** Which bytes of the segment file a response carried: from `byteStart`, of a file of `segmentBytes`. */
+export interface ServedPart {
+  byteStart: number;
+  segmentBytes: number;
+}
+
+/** `bytes a-b/size` of a Content-Range header (a single satisfied range), or undefined. */
+export function parseContentRange(header: unknown): { start: number; end: number; size: number } | undefined {
+  const m = typeof header === 'string' ? /^bytes (\d+)-(\d+)\/(\d+)$/.exec(header.trim()) : null;
+  if (!m) return undefined;
+  const [start, end, size] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  return start <= end && end < size ? { start, end, size } : undefined;
+}
+
 /** The SegmentServed event of one response of `bytes` for `rendition`/`index` of the entry's track. */
-export function segmentServed(entry: StreamEntry, rendition: string, index: number, who: MeteredRequest, bytes: number, defaultSegmentSeconds: number, at = new Date()): SegmentServed {
+export function segmentServed(entry: StreamEntry, rendition: string, index: number, who: MeteredRequest, bytes: number, defaultSegmentSeconds: number, at = new Date(), part?: ServedPart): SegmentServed {
   const slot = entry.timeline?.[rendition]?.[index];
   return {
     trackId: entry.row!.id,
@@ -55,6 +71,9 @@ export function segmentServed(entry: StreamEntry, rendition: string, index: numb
     segmentStartSeconds: slot?.[0] ?? index * defaultSegmentSeconds,
     segmentDurationSeconds: slot?.[1] ?? defaultSegmentSeconds,
     bytes,
+    // Without a part the response is the whole file (a full 200).
+    byteStart: part?.byteStart ?? 0,
+    segmentBytes: part?.segmentBytes ?? bytes,
     userId: who.userId,
     sessionId: who.session ? who.session.slice(0, 200) : null,
     ip: who.ip,
@@ -67,6 +86,14 @@ export function segmentServed(entry: StreamEntry, rendition: string, index: numb
 export function meterSegment(media: MediaService, defaultSegmentSeconds: number, res: ServerResponse, entry: StreamEntry, rendition: string, index: number, who: MeteredRequest): void {
   res.on('finish', () => {
     if (res.statusCode !== 200 && res.statusCode !== 206) return;
-    media.emitSegmentServed(segmentServed(entry, rendition, index, who, Number(res.getHeader('content-length') ?? 0), defaultSegmentSeconds));
+    const bytes = Number(res.getHeader('content-length') ?? 0);
+    let part: ServedPart | undefined = { byteStart: 0, segmentBytes: bytes };
+    if (res.statusCode === 206) {
+      // Both the cached path and sendFile answer a single range, with its Content-Range; a 206
+      // without one would be worth nothing to listening rather than the whole segment.
+      const range = parseContentRange(res.getHeader('content-range'));
+      part = range ? { byteStart: range.start, segmentBytes: range.size } : undefined;
+    }
+    if (part) media.emitSegmentServed(segmentServed(entry, rendition, index, who, bytes, defaultSegmentSeconds, new Date(), part));
   });
 }
