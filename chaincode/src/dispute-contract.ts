@@ -4,6 +4,7 @@ import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-a
 
 import { callerMsp, checkMonth, getJson, int, KEY, listJson, oneOf, ok, parseJsonArg, putJson, str, txTime } from './lib/ledger.js';
 import { allNodes, NodeRecord, requireNode, requireNodeCaller } from './lib/registry.js';
+import { disputeIdOf } from './vendor/money/dispute-id.js';
 import { compareKeys, sha256Hex } from './vendor/money/index.js';
 
 const DAY_MS = 86_400_000;
@@ -78,6 +79,18 @@ function candidates(role: ReviewerRole, reporting: NodeRecord, nodes: readonly N
   return nodes.filter((n) => n.cluster === reporting.cluster && n.nodeId !== reporting.nodeId);
 }
 
+/**
+ * The first candidate for `role` whose organisation holds none of the other seats: the three seats
+ * always belong to three different organisations, so no organisation alone can reach two votes.
+ */
+function seatFor(role: ReviewerRole, reporting: NodeRecord, ordered: readonly NodeRecord[], seatedOrgs: ReadonlySet<string>, used: ReadonlySet<string> = new Set()): NodeRecord | undefined {
+  return candidates(role, reporting, ordered).find((n) => !seatedOrgs.has(n.organisation) && !used.has(n.nodeId));
+}
+
+function orgList(orgs: ReadonlySet<string>): string {
+  return [...orgs].sort(compareKeys).join(', ');
+}
+
 async function addStep(ctx: Context, dispute: DisputeRecord, step: DisputeStep['step'], at: string, detail: Record<string, unknown>): Promise<void> {
   dispute.steps += 1;
   const record: DisputeStep = { disputeId: dispute.disputeId, seq: dispute.steps, step, at, txId: ctx.stub.getTxID(), detail };
@@ -102,16 +115,18 @@ export class DisputeContract extends Contract {
   }
 
   /**
-   * open({disputeId, nodeId, month, subject:{type, ref}, amount, evidenceHash, deadlineDays?, deadlineSeconds?}):
-   * assigns the reporting node, the first other node of its cluster and the first node of another
-   * cluster in the dispute's order. The caller must be an organisation of a registered node.
+   * open({nodeId, month, subject:{type, ref}, amount, evidenceHash, deadlineDays?, deadlineSeconds?}):
+   * only the reporting node's organisation opens a dispute about its figures. The id is derived
+   * from the inputs (disputeIdOf: nodeId, month, subject, evidenceHash); a `disputeId` in the
+   * input is refused unless it is that id. Seats: the reporting node, the first node of its
+   * cluster and the first node of another cluster in the dispute's order, each of an
+   * organisation not already seated; refused when there are not three organisations to seat.
    */
   @Transaction()
   @Returns('string')
   public async open(ctx: Context, disputeJson: string): Promise<string> {
     const what = 'open';
     const input = parseJsonArg(disputeJson, what);
-    const disputeId = str(input, 'disputeId', what, 256);
     const nodeId = str(input, 'nodeId', what);
     const month = checkMonth(str(input, 'month', what), what);
     const subjectRaw = (input.subject && typeof input.subject === 'object' ? input.subject : {}) as Record<string, unknown>;
@@ -120,17 +135,26 @@ export class DisputeContract extends Contract {
     const evidenceHash = str(input, 'evidenceHash', what, 256);
     const deadlineDays = input.deadlineDays === undefined ? DEFAULT_DEADLINE_DAYS : int(input, 'deadlineDays', what, 1);
     const deadlineSeconds = input.deadlineSeconds === undefined ? undefined : int(input, 'deadlineSeconds', what, 1);
+    // The id seeds the reviewer order: a caller who chose it could try ids until friendly nodes sit.
+    const disputeId = disputeIdOf({ nodeId, month, subject, evidenceHash });
+    if (input.disputeId !== undefined && input.disputeId !== disputeId) {
+      throw new Error(`${what}: "disputeId" is derived by the ledger from nodeId, month, subject and evidenceHash (here "${disputeId}"); omit it`);
+    }
 
+    // Only the reporting node's own organisation puts its figures under review.
+    const reporting = await requireNodeCaller(ctx, nodeId, what);
+    const msp = reporting.organisation;
     if (await getJson<DisputeRecord>(ctx, KEY.dispute, [disputeId])) throw new Error(`${what}: dispute "${disputeId}" already exists`);
-    const reporting = await requireNode(ctx, nodeId, what);
     const nodes = await allNodes(ctx);
-    const msp = callerMsp(ctx);
-    if (!nodes.some((n) => n.organisation === msp)) throw new Error(`${what}: caller organisation "${msp}" has no registered node`);
     const ordered = reviewerOrder(disputeId, nodes);
-    const sameCluster = candidates('cluster', reporting, ordered);
-    const otherCluster = candidates('other', reporting, ordered);
-    if (sameCluster.length === 0) throw new Error(`${what}: too few nodes: cluster "${reporting.cluster}" has no other node to review`);
-    if (otherCluster.length === 0) throw new Error(`${what}: too few nodes: no node outside cluster "${reporting.cluster}" to review`);
+    if (candidates('cluster', reporting, ordered).length === 0) throw new Error(`${what}: too few nodes: cluster "${reporting.cluster}" has no other node to review`);
+    if (candidates('other', reporting, ordered).length === 0) throw new Error(`${what}: too few nodes: no node outside cluster "${reporting.cluster}" to review`);
+    const seated = new Set([reporting.organisation]);
+    const cluster = seatFor('cluster', reporting, ordered, seated);
+    if (!cluster) throw new Error(`${what}: too few organisations: cluster "${reporting.cluster}" has no node of an organisation other than ${orgList(seated)}`);
+    seated.add(cluster.organisation);
+    const other = seatFor('other', reporting, ordered, seated);
+    if (!other) throw new Error(`${what}: too few organisations: no node outside cluster "${reporting.cluster}" of an organisation other than ${orgList(seated)}`);
 
     const { ms, iso } = txTime(ctx);
     const deadline = new Date(ms + deadlineSpan({ deadlineDays, deadlineSeconds })).toISOString();
@@ -148,7 +172,7 @@ export class DisputeContract extends Contract {
       deadline,
       status: 'open',
       decision: null,
-      reviewers: [assign(reporting, 'reporting'), assign(sameCluster[0], 'cluster'), assign(otherCluster[0], 'other')],
+      reviewers: [assign(reporting, 'reporting'), assign(cluster, 'cluster'), assign(other, 'other')],
       replaced: [],
       openedAt: iso,
       openedBy: msp,
@@ -232,8 +256,14 @@ export class DisputeContract extends Contract {
     const reporting = await requireNode(ctx, dispute.nodeId, what);
     const used = new Set([...dispute.reviewers.map((r) => r.nodeId), ...dispute.replaced]);
     const role: ReviewerRole = seat.role === 'other' ? 'other' : 'cluster';
-    const next = candidates(role, reporting, reviewerOrder(disputeId, nodes)).find((n) => !used.has(n.nodeId));
-    if (!next) throw new Error(`${what}: no unused node left to replace "${reviewerId}" (${role === 'other' ? 'outside' : 'inside'} cluster "${reporting.cluster}")`);
+    // The organisations of the two seats that stay: the newcomer must be of a third one.
+    const seatedOrgs = new Set(dispute.reviewers.filter((_, i) => i !== index).map((r) => r.organisation));
+    const next = seatFor(role, reporting, reviewerOrder(disputeId, nodes), seatedOrgs, used);
+    if (!next) {
+      throw new Error(
+        `${what}: no unused node left to replace "${reviewerId}" (${role === 'other' ? 'outside' : 'inside'} cluster "${reporting.cluster}", of an organisation other than ${orgList(seatedOrgs)})`,
+      );
+    }
     const deadline = new Date(ms + deadlineSpan(dispute)).toISOString();
     dispute.reviewers[index] = { nodeId: next.nodeId, role: seat.role, organisation: next.organisation, assignedAt: iso, deadline, vote: null };
     dispute.replaced.push(reviewerId);

@@ -2,7 +2,6 @@
 // votes, and the tick that notifies reviewers, replaces late ones and applies outcomes.
 // The ledger's DisputeContract is the source of truth for reviewers, votes and outcome;
 // this node's tables keep what must stay here (holds, parties, local work done).
-import { randomUUID } from 'node:crypto';
 import type { Transaction } from 'sequelize';
 import type { NodeContext } from '../context.js';
 import { execute, select, selectOne } from '../db/index.js';
@@ -14,6 +13,7 @@ import { allocationEvidence, evidenceHash, evidenceRows, EVIDENCE_VERSION, type 
 import { flagDelivery, ledgerHas, ledgerPort, listeningPort, moneyPort, type Hold, type LedgerPort, type ListeningPort, type MoneyPort } from './ports.js';
 import { sendFlag } from './send-flag.js';
 import { incomingFlagSchema } from './process-flag.js';
+import { disputeIdOf } from '../../shared/money/dispute-id.js';
 
 export type Decision = 'release' | 'void';
 export type OpenedBy = 'auto' | 'artist' | 'listener' | 'admin';
@@ -233,9 +233,9 @@ export class DisputesService {
       ...(allocation ? { allocation } : {}),
     };
     const hash = evidenceHash(evidence);
-    const id = randomUUID();
+    // The ledger derives the id from these inputs (the opener cannot choose it); the same here.
+    const id = disputeIdOf({ nodeId: this.nodeId, month: input.month, subject, evidenceHash: hash });
     const ledgerArgs = {
-      disputeId: id,
       nodeId: this.nodeId,
       month: input.month,
       subject,
@@ -245,20 +245,35 @@ export class DisputesService {
     };
 
     await this.ctx.db.transaction(async (t) => {
-      try {
+      // Same inputs, same id: the same dispute again. One the ledger refused (e.g. too few
+      // organisations to seat) is tried again under its id; any other is already under way.
+      const previous = await selectOne<{ status: DisputeRow['status'] }>(this.ctx.db, 'SELECT status FROM disputes WHERE id = :id FOR UPDATE', { id }, t);
+      if (previous && (previous.status !== 'refused' || input.by === 'auto')) {
+        throw new AppError(409, 'already_disputed', 'The same dispute (same figures, evidence and reason) was already opened', { disputeId: id });
+      }
+      if (previous) {
         await execute(
           this.ctx.db,
-          `INSERT INTO disputes (id, role, reporting_node, month, subject_type, subject_ref, artist, amount, currency, evidence, evidence_hash, opened_by, opened_by_user, status)
-           VALUES (:id, 'reporting', :node, :month, :stype, :sref, :artist, :amount, :currency, CAST(:evidence AS jsonb), :hash, :by, :user, 'opening')`,
-          {
-            id, node: this.nodeId, month: input.month, stype: subject.type, sref: subject.ref, artist, amount, currency: this.money.currency,
-            evidence: JSON.stringify(evidence), hash, by: input.by, user: user?.id ?? null,
-          },
+          "UPDATE disputes SET status = 'opening', error = NULL, open_outbox_id = NULL, opened_by_user = :user, updated_at = now() WHERE id = :id",
+          { id, user: user?.id ?? null },
           t,
         );
-      } catch (err) {
-        if ((err as { parent?: { code?: string } }).parent?.code === '23505') throw conflict('already_disputed', 'A dispute for this artist and month is already open');
-        throw err;
+      } else {
+        try {
+          await execute(
+            this.ctx.db,
+            `INSERT INTO disputes (id, role, reporting_node, month, subject_type, subject_ref, artist, amount, currency, evidence, evidence_hash, opened_by, opened_by_user, status)
+             VALUES (:id, 'reporting', :node, :month, :stype, :sref, :artist, :amount, :currency, CAST(:evidence AS jsonb), :hash, :by, :user, 'opening')`,
+            {
+              id, node: this.nodeId, month: input.month, stype: subject.type, sref: subject.ref, artist, amount, currency: this.money.currency,
+              evidence: JSON.stringify(evidence), hash, by: input.by, user: user?.id ?? null,
+            },
+            t,
+          );
+        } catch (err) {
+          if ((err as { parent?: { code?: string } }).parent?.code === '23505') throw conflict('already_disputed', 'A dispute for this artist and month is already open');
+          throw err;
+        }
       }
       for (const h of holds) {
         const ok = await selectOne(

@@ -1,8 +1,12 @@
 // ledger: the chaincode client. One Ledger interface with two engines (embedded, the
 // default, and fabric), the outbox that submits writes after the database commit, and
 // the auditors' read-only API. See docs/ledger.md and docs/auditors.md.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Sequelize } from 'sequelize';
 import type { Capability, NodeContext } from '../context.js';
+import { ConfigError, projectRoot } from '../config/index.js';
+import type { Logger } from '../logger.js';
 import { ledgerConfigOf, type LedgerConfig } from './config.js';
 import { loadContracts, defaultContractsPath } from './contracts.js';
 import { EmbeddedLedger, ledgerPool } from './embedded.js';
@@ -78,6 +82,12 @@ export function createLedgerCapability(options: LedgerCapabilityOptions = {}): C
     async start(ctx) {
       const s = states.get(ctx)!;
       const log = ctx.logger.child({ component: 'ledger' });
+      try {
+        await checkOrganisation(s, log);
+      } catch (err) {
+        await s.engine.close(); // the node does not start: its stop() will not run
+        throw err;
+      }
       const canJoin =
         options.joinRegistry ?? (s.engine instanceof EmbeddedLedger ? safeHas(s.engine, 'NodeRegistryContract:join') : true);
       if (canJoin) {
@@ -101,6 +111,58 @@ export function createLedgerCapability(options: LedgerCapabilityOptions = {}): C
       await states.get(ctx)?.engine.close();
     },
   };
+}
+
+/** federation.organisation as shipped in config/default.json: what a node signs as when nobody set it. */
+function defaultOrganisation(): string | undefined {
+  try {
+    const defaults = JSON.parse(readFileSync(path.join(projectRoot, 'config/default.json'), 'utf8')) as { federation?: { organisation?: string } };
+    return defaults.federation?.organisation;
+  } catch {
+    return undefined;
+  }
+}
+
+interface RegisteredNode {
+  nodeId: string;
+  organisation: string;
+}
+
+/**
+ * On a ledger shared with other nodes (a ledger.databaseUrl, or Fabric), the organisation is what
+ * binds a node's votes, reports and disputes. Refuses to start when this node would sign as the
+ * shipped default organisation that another node already uses (two unrelated operators who both
+ * left the default would be one organisation: one could open, vote and record for the other), and
+ * when this node's id is registered under another organisation (the ledger would refuse its writes).
+ * A ledger that cannot be read now is not a reason to stay down: logged, and the join goes out later.
+ */
+async function checkOrganisation(s: LedgerState, log: Logger): Promise<void> {
+  const shared = s.config.engine === 'fabric' || s.config.databaseUrl !== null;
+  if (!shared) return;
+  if (s.engine instanceof EmbeddedLedger && !safeHas(s.engine, 'NodeRegistryContract:list')) return;
+  let nodes: RegisteredNode[];
+  try {
+    nodes = ((await s.engine.evaluate('NodeRegistryContract:list', [])) as RegisteredNode[] | null) ?? [];
+  } catch (err) {
+    log.warn({ err }, 'could not read the node registry to check this node\'s organisation');
+    return;
+  }
+  const { nodeId, mspId } = s.identity;
+  const own = nodes.find((n) => n.nodeId === nodeId);
+  if (own && own.organisation !== mspId) {
+    throw new ConfigError([
+      `ledger: this node's id "${nodeId}" is registered on the shared ledger under organisation "${own.organisation}", but this node signs as "${mspId}". ` +
+        `A node never changes organisation: set federation.organisation (env ORGANISATION) or ledger.mspId (env LEDGER_MSP_ID) to "${own.organisation}" if that organisation is yours; otherwise the id was registered in your name by another organisation.`,
+    ]);
+  }
+  const fallback = defaultOrganisation();
+  const others = nodes.filter((n) => n.organisation === mspId && n.nodeId !== nodeId);
+  if (fallback !== undefined && mspId === fallback && others.length) {
+    throw new ConfigError([
+      `ledger: this node would sign as "${mspId}", the default organisation, on a ledger shared with other nodes, and ${others.length === 1 ? `node "${others[0].nodeId}" already uses it` : `${others.length} nodes already use it`}. ` +
+        'Nodes of one organisation open, vote and record for each other. Set federation.organisation (env ORGANISATION) or ledger.mspId (env LEDGER_MSP_ID) to your own organisation\'s MSP id.',
+    ]);
+  }
 }
 
 function safeHas(engine: EmbeddedLedger, fn: string): boolean {

@@ -1,0 +1,29 @@
+// The ledger id of a dispute: derived from what is disputed, never chosen by whoever opens it, so
+// the reporting node and the DisputeContract compute the same id and an opener cannot pick an id
+// (which seeds the reviewer order) or take an id another dispute would get.
+import { canonicalHash } from './canonical.js';
+
+export interface DisputeIdInput {
+  /** The reporting node (its instance actor URI). */
+  nodeId: string;
+  month: string;
+  subject: { type: string; ref: string };
+  /** SHA-256 of the dispute's canonical evidence. */
+  evidenceHash: string;
+}
+
+/**
+ * SHA-256 of the canonical JSON of the inputs, laid out as a version-8 (custom) UUID (RFC 9562):
+ * the same inputs give the same id on every node and peer, and it fits where ids are UUIDs.
+ */
+export function disputeIdOf(input: DisputeIdInput): string {
+  const h = canonicalHash({
+    kind: '9ten/dispute',
+    nodeId: input.nodeId,
+    month: input.month,
+    subject: { type: input.subject.type, ref: input.subject.ref },
+    evidenceHash: input.evidenceHash,
+  });
+  const variant = ((parseInt(h[16], 16) & 0x3) | 0x8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
