@@ -128,6 +128,11 @@ export class WebhookProvider extends BaseProvider {
         return { status: 'failed', topUp: { ...intent, status: 'failed' } };
       }
       if (event.type !== 'payment.succeeded') return { status: 'ignored', topUp: intent };
+      // Credited by an earlier notification: this one may carry other fee details (or none),
+      // which would make the same credit look like a different movement (409 forever to the
+      // processor). The books keep the first notification's fee and rate.
+      const credited = intent.status === 'succeeded' ? await this.books.byKey(`top-up:${intent.id}`, t) : undefined;
+      if (credited) return { status: 'already_credited', topUp: intent, transaction: { ...credited.tx, replayed: true } };
       const transaction = await this.topUp(
         {
           userId: intent.userId, amount: intent.amount, idempotencyKey: `top-up:${intent.id}`, fee: event.data.fee, rate: event.data.rate,
