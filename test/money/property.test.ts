@@ -19,7 +19,8 @@ import type { User } from '../../server/accounts/index.js';
 import { money, TestSecondsSource } from './helpers.js';
 import { recompute, type Listening } from './recompute.js';
 
-const seed = process.env.MONEY_PROPERTY_SEED ? Number(process.env.MONEY_PROPERTY_SEED) >>> 0 : (Date.now() ^ (process.pid << 16)) >>> 0;
+// A fixed seed in the suite, so a red CI run replays as it was; MONEY_PROPERTY_SEED=random explores.
+const seed = process.env.MONEY_PROPERTY_SEED === 'random' ? (Date.now() ^ (process.pid << 16)) >>> 0 : Number(process.env.MONEY_PROPERTY_SEED ?? 1374620037) >>> 0;
 const operationCount = Number(process.env.MONEY_PROPERTY_OPERATIONS ?? 10_000);
 /** Full check of the books (every account against the model, every transaction) this often. */
 const checkEvery = 500;
