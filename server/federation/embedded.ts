@@ -2,7 +2,7 @@
 // origin A may embed an object whose id is on origin B; nothing proves B said so. Such an
 // object is kept as a bare reference (its id): a processor that needs its content looks it up
 // locally or fetches it from B, never reads the embedded copy (FEP-fe34).
-import { originOf } from './key-ownership.js';
+import { originOf } from './vocabulary.js';
 
 const EMBEDDING_FIELDS = ['object', 'target', 'origin', 'result', 'instrument'] as const;
 

@@ -13,22 +13,21 @@ import type { FederationRuntime } from './runtime.js';
 import type { Remote } from './remote.js';
 import type { Blocks } from './blocks.js';
 import { validateActivity } from './validate.js';
-import { KeyOwnershipCheck, originOf } from './key-ownership.js';
-import { missingCoveredComponents, signatureKeyIds, signatureValueDigest } from './signature-headers.js';
+import { KeyOwnershipCheck } from './key-ownership.js';
+import { readSignature } from './signature-headers.js';
 import { referenceForeignEmbeds } from './embedded.js';
-
-/** Verified posts per minute one remote origin may make, when the config does not say (`federation.inboxRateLimitPerMinute`). */
-export const INBOX_RATE_LIMIT_PER_MINUTE = 1200;
-/** Refused posts per minute one client address may make before it is refused unread (`federation.inboxFailuresPerMinutePerAddress`). */
-export const INBOX_FAILURES_PER_MINUTE_PER_ADDRESS = 300;
+import { originOf } from './vocabulary.js';
+import { clientNetwork, DEFAULT_IPV6_PREFIX_LENGTH } from '../http/client-address.js';
 
 export interface InboxOutcome {
   status: number;
   code: string;
   message: string;
   inboxItemId?: string;
-  /** Seconds until the limit that refused this post resets (429 only). */
+  /** Seconds after which the sender may try again (429, 503). */
   retryAfter?: number;
+  /** Whether the sender was proven (the refusal does not count against its address). */
+  proven?: boolean;
 }
 
 const refuse = (status: number, code: string, message: string): InboxOutcome => ({ status, code, message });
@@ -70,17 +69,15 @@ export class Inbox {
   ) {
     this.keyCache = keyCacheOn(rt, remote);
     this.ownership = new KeyOwnershipCheck(rt, remote);
-    this.rateLimitPerMinute = rt.ctx.config.federation.inboxRateLimitPerMinute ?? INBOX_RATE_LIMIT_PER_MINUTE;
-    this.failuresPerMinutePerAddress = rt.ctx.config.federation.inboxFailuresPerMinutePerAddress ?? INBOX_FAILURES_PER_MINUTE_PER_ADDRESS;
+    this.rateLimitPerMinute = rt.ctx.config.federation.inboxRateLimitPerMinute;
+    this.failuresPerMinutePerAddress = rt.ctx.config.federation.inboxFailuresPerMinutePerAddress;
   }
 
-  /** The current minute's count for a key; counting adds one. Redis down: the limit is not applied (the post is still verified). */
-  private async minuteCount(key: string, add: boolean): Promise<number> {
+  /** Adds one to this minute's count for a key and returns it (one atomic step). Redis down: 0, no limit (posts are still verified). */
+  private async count(key: string, by = 1): Promise<number> {
     const bucket = `fed:rl:${key}:${Math.floor(Date.now() / 60_000)}`;
     try {
-      if (!add) return Number((await this.rt.ctx.redis.get(bucket)) ?? 0);
-      const n = await this.rt.ctx.redis.incr(bucket);
-      if (n === 1) await this.rt.ctx.redis.expire(bucket, 120);
+      const [[, n]] = (await this.rt.ctx.redis.multi().incrby(bucket, by).expire(bucket, 120).exec()) as [[Error | null, number]];
       return n;
     } catch {
       return 0;
@@ -93,20 +90,20 @@ export class Inbox {
 
   /** Handles one inbox POST whose raw body has been read (and capped) already. */
   async receive(req: ExpressRequest, body: Buffer): Promise<InboxOutcome> {
-    const address = `ip:${req.ip ?? 'unknown'}`;
-    if ((await this.minuteCount(address, false)) >= this.failuresPerMinutePerAddress) {
-      return this.limited('Too many refused posts from this address; slow down');
-    }
+    // Counted up front, so parallel or slow posts cannot all pass a count of zero; given back
+    // once the sender is proven (or when only the inbox's own side failed).
+    const address = `ip:${clientNetwork(req.ip, DEFAULT_IPV6_PREFIX_LENGTH)}`;
+    if ((await this.count(address)) > this.failuresPerMinutePerAddress) return this.limited('Too many refused posts from this address; slow down');
     const outcome = await this.verifyAndStore(req, body);
-    // Every refusal made before the sender was proven counts against the client address, but
-    // for a well-formed activity of a type this node does not handle (servers send many).
-    if (outcome.status >= 400 && outcome.status !== 429 && outcome.code !== 'unsupported_type') await this.minuteCount(address, true);
+    // A well-formed activity of a type this node does not handle is not held against the sender (servers send many).
+    if (outcome.proven || outcome.status === 503 || outcome.code === 'unsupported_type') await this.count(address, -1);
     return outcome;
   }
 
   private async verifyAndStore(req: ExpressRequest, body: Buffer): Promise<InboxOutcome> {
-    const keyIds = signatureKeyIds(req.headers);
-    if (!keyIds.length) return refuse(401, 'signature_required', 'Inbox posts must carry an HTTP signature');
+    const read = readSignature(req.headers, body.length > 0);
+    if (!read.ok) return refuse(read.status, read.code, read.message);
+    const { signature } = read;
 
     let json: unknown;
     try {
@@ -118,20 +115,19 @@ export class Inbox {
     if (!checked.ok) return refuse(checked.status, checked.code, checked.message);
     const { actorUri, type } = checked;
 
-    if ((await this.blocks.isBlocked(actorUri)) || (await Promise.all(keyIds.map((k) => this.blocks.isBlocked(k)))).some(Boolean)) {
+    if ((await this.blocks.isBlocked(actorUri)) || (await this.blocks.isBlocked(signature.keyId))) {
       return refuse(403, 'blocked', 'This server or actor is blocked here');
     }
 
-    const missing = missingCoveredComponents(req.headers, body.length > 0);
-    if (missing.length) return refuse(401, 'signature_incomplete', `The signature must cover ${missing.join(', ')}`);
-
-    // Verify the HTTP signature on the request exactly as it arrived.
+    // Verify the request as addressed to this node: the URL and Host are this node's own, not
+    // what the client sent, so a post signed for another server does not verify here.
     const headers = new Headers();
     for (const [k, v] of Object.entries(req.headers)) {
       if (v === undefined) continue;
       headers.set(k, Array.isArray(v) ? v.join(', ') : v);
     }
-    const url = `${req.protocol}://${req.get('host') ?? this.rt.host}${req.originalUrl}`;
+    headers.set('host', this.rt.host);
+    const url = new URL(req.originalUrl, this.rt.publicUrl).href;
     let key: CryptographicKey | null = null;
     try {
       const request = new Request(url, { method: 'POST', headers, body: new Uint8Array(body) });
@@ -140,30 +136,28 @@ export class Inbox {
         contextLoader: this.remote.contextLoader,
         keyCache: this.keyCache,
         timeWindow: { seconds: this.rt.config.federation.signatureWindowSeconds },
+        spec: signature.spec,
       });
     } catch (err) {
-      this.rt.log.debug({ err, keyIds }, 'signature verification threw');
+      this.rt.log.debug({ err, keyId: signature.keyId }, 'signature verification threw');
       key = null;
     }
     if (!key) return refuse(401, 'invalid_signature', 'The HTTP signature (or its digest or date) did not verify');
-    const verifiedKeyId = key.id?.href ?? '';
-    if (!keyIds.includes(verifiedKeyId)) return refuse(401, 'key_id_mismatch', 'The key document fetched from the keyId describes another key');
-    const owned = await this.ownership.check(key, verifiedKeyId, actorUri);
+    const owned = await this.ownership.check(key, signature.keyId, actorUri);
+    if (!owned.ok && owned.retry) return { status: 503, code: owned.code, message: owned.message, retryAfter: 60 };
     if (!owned.ok) {
-      this.rt.log.warn({ actorUri, keyId: verifiedKeyId, code: owned.code }, 'signature by a key that does not belong to the actor');
+      this.rt.log.warn({ actorUri, keyId: signature.keyId, code: owned.code }, 'signature by a key that does not belong to the actor');
       return refuse(401, owned.code, owned.message);
     }
 
     // From here the sender is proven: limits count its origin, not the client address.
-    const origin = originOf(actorUri)!;
-    if ((await this.minuteCount(`origin:${origin}`, true)) > this.rateLimitPerMinute) {
-      return this.limited('Too many posts from this server; slow down');
+    const proven = (o: InboxOutcome): InboxOutcome => ({ ...o, proven: true });
+    if ((await this.count(`origin:${originOf(actorUri)}`)) > this.rateLimitPerMinute) {
+      return proven(this.limited('Too many posts from this server; slow down'));
     }
 
     // The same signature a second time is a replay, however its header is formatted.
-    const replayKey = signatureValueDigest(req.headers);
-    if (!replayKey) return refuse(401, 'invalid_signature', 'The signature value could not be read');
-    const fresh = await this.rt.kv.setIfAbsent(['replay', replayKey], 1, this.rt.config.federation.signatureWindowSeconds * 2000);
+    const fresh = await this.rt.kv.setIfAbsent(['replay', signature.valueDigest], 1, this.rt.config.federation.signatureWindowSeconds * 2000);
     if (!fresh) return refuse(409, 'replayed', 'This signed request was received before');
 
     const activity = referenceForeignEmbeds(checked.activity, actorUri);
@@ -173,9 +167,9 @@ export class Inbox {
        ON CONFLICT (activity_uri) DO NOTHING RETURNING id`,
       { uri: activity.id, actor: actorUri, type, body: JSON.stringify(activity) },
     );
-    if (!row) return { status: 202, code: 'duplicate', message: 'Already received' };
+    if (!row) return proven({ status: 202, code: 'duplicate', message: 'Already received' });
     await this.rt.ctx.jobs.enqueue('federation.process', { inboxItemId: row.id });
-    return { status: 202, code: 'accepted', message: 'Accepted', inboxItemId: row.id };
+    return proven({ status: 202, code: 'accepted', message: 'Accepted', inboxItemId: row.id });
   }
 
   /** Express handler body: answers with problem+json for refusals. */

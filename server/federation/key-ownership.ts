@@ -6,27 +6,24 @@
 //   2. the key's id is on the actor's origin (scheme, host and port),
 //   3. the key names the actor as its owner/controller, and
 //   4. the actor's own document, fetched from the actor's origin, lists the key's id in
-//      `publicKey` or `assertionMethod`.
-// Verified bindings are cached for a while (keyed by key id, actor and key material) so a
-// busy peer does not cost an actor fetch per post.
+//      `publicKey` or `assertionMethod`. When the key id is the actor's own URL with a fragment
+//      (Mastodon's and 9ten's `#main-key`), the key was read from that very document, so no
+//      second fetch is needed.
+// Confirmed bindings are remembered in memory for a while (keyed by key id, actor and key
+// material), so a busy peer costs no lookup per post.
 import { createHash } from 'node:crypto';
 import type { CryptographicKey } from '@fedify/fedify/vocab';
 import type { FederationRuntime } from './runtime.js';
 import type { Remote } from './remote.js';
+import { originOf } from './vocabulary.js';
 
 const BINDING_TTL_MS = 3600 * 1000;
+const MAX_BINDINGS = 10_000;
 
-export type KeyOwnership = { ok: true } | { ok: false; code: string; message: string };
-
-/** The origin (scheme://host:port) of a URL, or null for anything that is not http(s). */
-export function originOf(url: string): string | null {
-  try {
-    const u = new URL(url);
-    return u.protocol === 'https:' || u.protocol === 'http:' ? u.origin : null;
-  } catch {
-    return null;
-  }
-}
+export type KeyOwnership =
+  | { ok: true }
+  /** `retry`: the actor could not be fetched now; the sender should try again later. */
+  | { ok: false; code: string; message: string; retry?: boolean };
 
 /** The ids an actor document lists as its keys (`publicKey` and `assertionMethod`, objects or references). */
 export function listedKeyIds(actor: Record<string, unknown>): Set<string> {
@@ -44,6 +41,9 @@ export function listedKeyIds(actor: Record<string, unknown>): Set<string> {
 }
 
 export class KeyOwnershipCheck {
+  /** Confirmed bindings and when they expire, oldest first (a Map keeps insertion order). */
+  private readonly confirmed = new Map<string, number>();
+
   constructor(
     private readonly rt: FederationRuntime,
     private readonly remote: Remote,
@@ -62,17 +62,19 @@ export class KeyOwnershipCheck {
     if (key.ownerId?.href !== actorUri) {
       return { ok: false, code: 'signer_mismatch', message: 'The signing key does not belong to the activity\'s actor' };
     }
+    // Read from the actor's own document (its URL plus a fragment): that document lists it.
+    if (verifiedId.split('#')[0] === actorUri) return { ok: true };
 
-    const pem = await exportSpki(key);
-    const binding = createHash('sha256').update(verifiedId).update('\n').update(actorUri).update('\n').update(pem).digest('hex');
-    if (await this.rt.kv.get<boolean>(['keyowner', binding])) return { ok: true };
+    const binding = createHash('sha256').update(`${verifiedId}\n${actorUri}\n`).update(await spkiOf(key)).digest('hex');
+    const until = this.confirmed.get(binding);
+    if (until !== undefined && until > Date.now()) return { ok: true };
 
     let actor: Record<string, unknown>;
     try {
       actor = await this.remote.fetchDocument(actorUri);
     } catch (err) {
       this.rt.log.info({ err: (err as Error).message, actorUri }, 'actor fetch for key ownership failed');
-      return { ok: false, code: 'actor_unavailable', message: 'The actor\'s document could not be fetched to confirm its key' };
+      return { ok: false, code: 'actor_unavailable', message: 'The actor\'s document could not be fetched to confirm its key; retry later', retry: true };
     }
     if (actor.id !== actorUri) {
       return { ok: false, code: 'actor_id_mismatch', message: 'The actor\'s document has another id than its URL' };
@@ -80,16 +82,18 @@ export class KeyOwnershipCheck {
     if (!listedKeyIds(actor).has(verifiedId)) {
       return { ok: false, code: 'key_not_listed', message: 'The actor\'s document does not list the signing key' };
     }
-    await this.rt.kv.put(['keyowner', binding], true, BINDING_TTL_MS);
+    this.confirmed.delete(binding);
+    this.confirmed.set(binding, Date.now() + BINDING_TTL_MS);
+    if (this.confirmed.size > MAX_BINDINGS) this.confirmed.delete(this.confirmed.keys().next().value!);
     return { ok: true };
   }
 }
 
-async function exportSpki(key: CryptographicKey): Promise<string> {
+/** The key material, so a rotated key under the same id is confirmed again. */
+async function spkiOf(key: CryptographicKey): Promise<Uint8Array> {
   try {
-    const spki = await crypto.subtle.exportKey('spki', key.publicKey!);
-    return Buffer.from(spki).toString('base64');
+    return new Uint8Array(await crypto.subtle.exportKey('spki', key.publicKey!));
   } catch {
-    return '';
+    return new Uint8Array();
   }
 }

@@ -1,17 +1,31 @@
-// Reading HTTP signature headers before and beside verification: which key a request names,
-// whether an RFC 9421 signature covers what an inbox post must cover, and the signature
-// value itself (what the replay guard keys on, whatever the header's formatting).
-// Both specs are parsed as Fedify's verifier parses them (RFC 9421 through the same
-// structured-field parser), so what is checked here is what is verified there.
+// Reading an inbox post's HTTP signature headers once, before verification: which key it names,
+// what it covers, and the signature value itself (what the replay guard keys on, whatever the
+// header's formatting). Both specs are parsed as Fedify's verifier parses them (RFC 9421 through
+// the same structured-field parser), so what is checked here is what is verified there.
 import { createHash } from 'node:crypto';
 import { decodeDict } from 'structured-field-values';
 
 export type HeaderBag = Record<string, string | string[] | undefined>;
 
+/** One signature, as the post carries it (unverified). */
+export interface SignatureInput {
+  spec: 'draft-cavage-http-signatures-12' | 'rfc9421';
+  keyId: string;
+  /** Covered components (RFC 9421) or signed header names (cavage), lower-case. */
+  covers: string[];
+  /** SHA-256 of the signature bytes. */
+  valueDigest: string;
+}
+
+export type ReadSignature = { ok: true; signature: SignatureInput } | { ok: false; status: number; code: string; message: string };
+
 const header = (headers: HeaderBag, name: string): string | undefined => {
   const v = headers[name];
   return Array.isArray(v) ? v.join(', ') : v;
 };
+
+const refused = (code: string, message: string): ReadSignature => ({ ok: false, status: 401, code, message });
+const digestOf = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
 /** The cavage `Signature` header's parameters, parsed as Fedify parses them. */
 function cavageParams(sig: string): Record<string, string> {
@@ -24,76 +38,43 @@ function cavageParams(sig: string): Record<string, string> {
   );
 }
 
-interface Rfc9421Input {
-  label: string;
-  keyId: string | undefined;
-  components: string[];
-}
-
-function rfc9421Inputs(sigInput: string): Rfc9421Input[] | null {
-  try {
-    const dict = decodeDict(sigInput) as Record<string, { value: unknown; params: Record<string, unknown> }>;
-    return Object.entries(dict).map(([label, item]) => ({
-      label,
-      keyId: typeof item.params?.keyid === 'string' ? item.params.keyid : undefined,
-      components: Array.isArray(item.value) ? item.value.map((c: { value: unknown }) => String(c.value)) : [],
-    }));
-  } catch {
-    return null;
-  }
-}
-
-export const isRfc9421 = (headers: HeaderBag): boolean => header(headers, 'signature-input') !== undefined;
-
-/** The key ids a request's signature(s) name (unverified: for routing and logging only). */
-export function signatureKeyIds(headers: HeaderBag): string[] {
-  if (isRfc9421(headers)) return (rfc9421Inputs(header(headers, 'signature-input')!) ?? []).flatMap((i) => (i.keyId ? [i.keyId] : []));
-  const sig = header(headers, 'signature');
-  const keyId = sig ? cavageParams(sig).keyId : undefined;
-  return keyId ? [keyId] : [];
-}
-
 /**
- * An RFC 9421 signature on an inbox post must cover the method, the target URI and the body's
- * Content-Digest; otherwise a captured signature could be replayed on another route or with
- * another body. Every signature label is checked, since the verifier accepts any label that
- * verifies. (Cavage signatures: Fedify already requires (request-target), date and digest.)
+ * The one signature of an inbox post, and whether it covers what a post must cover:
+ * - exactly one signature (Fedify's RFC 9421 verifier tries every label, fetching each one's
+ *   key, so many labels would be many outbound fetches, and an extra junk label would make a
+ *   replay look new);
+ * - RFC 9421: `@method`, `@target-uri` and, with a body, `content-digest`;
+ * - cavage: `(request-target)`, `host`, `date` and, with a body, `digest` (the verifier checks
+ *   the host against this node's own, so a post cannot be replayed to another node).
  */
-export function missingCoveredComponents(headers: HeaderBag, hasBody: boolean): string[] {
-  if (!isRfc9421(headers)) return [];
-  const inputs = rfc9421Inputs(header(headers, 'signature-input')!);
-  const required = ['@method', '@target-uri', ...(hasBody ? ['content-digest'] : [])];
-  if (!inputs?.length) return required;
-  const missing = new Set<string>();
-  for (const input of inputs) for (const c of required) if (!input.components.includes(c)) missing.add(c);
-  return [...missing];
-}
-
-/**
- * A digest of the signature value(s) themselves: the bytes of the signature, not the header's
- * text, so re-ordering parameters, adding spaces or re-encoding base64 cannot make a replayed
- * request look new. Null when there is no signature to read.
- */
-export function signatureValueDigest(headers: HeaderBag): string | null {
+export function readSignature(headers: HeaderBag, hasBody: boolean): ReadSignature {
   const sig = header(headers, 'signature');
-  if (!sig) return null;
-  const values: Buffer[] = [];
-  if (isRfc9421(headers)) {
+  if (!sig) return refused('signature_required', 'Inbox posts must carry an HTTP signature');
+  const input = header(headers, 'signature-input');
+  if (input !== undefined) {
+    let inputs: Record<string, { value: unknown; params: Record<string, unknown> }>;
+    let values: Record<string, { value: unknown }>;
     try {
-      const dict = decodeDict(sig) as Record<string, { value: unknown }>;
-      for (const label of Object.keys(dict).sort()) {
-        const v = dict[label].value;
-        if (v instanceof Uint8Array) values.push(Buffer.from(v));
-      }
+      inputs = decodeDict(input) as typeof inputs;
+      values = decodeDict(sig) as typeof values;
     } catch {
-      return null;
+      return refused('invalid_signature', 'The Signature or Signature-Input header is not a structured-field dictionary');
     }
-  } else {
-    const value = cavageParams(sig).signature;
-    if (value) values.push(Buffer.from(value, 'base64'));
+    const labels = Object.keys(inputs);
+    if (labels.length !== 1 || Object.keys(values).length !== 1) return refused('signature_count', 'An inbox post must carry exactly one signature');
+    const item = inputs[labels[0]];
+    const value = values[labels[0]]?.value;
+    const keyId = item.params?.keyid;
+    if (typeof keyId !== 'string' || !(value instanceof Uint8Array)) return refused('invalid_signature', 'The signature has no keyid or no value');
+    const covers = Array.isArray(item.value) ? item.value.map((c: { value: unknown }) => String(c.value).toLowerCase()) : [];
+    const missing = ['@method', '@target-uri', ...(hasBody ? ['content-digest'] : [])].filter((c) => !covers.includes(c));
+    if (missing.length) return refused('signature_incomplete', `The signature must cover ${missing.join(', ')}`);
+    return { ok: true, signature: { spec: 'rfc9421', keyId, covers, valueDigest: digestOf(value) } };
   }
-  if (!values.length) return null;
-  const h = createHash('sha256');
-  for (const v of values.sort(Buffer.compare)) h.update(v.toString('base64')).update('\n');
-  return h.digest('hex');
+  const params = cavageParams(sig);
+  if (!params.keyId || !params.signature) return refused('invalid_signature', 'The Signature header has no keyId or no signature');
+  const covers = (params.headers ?? '').toLowerCase().split(/\s+/).filter(Boolean);
+  const missing = ['(request-target)', 'host', 'date', ...(hasBody ? ['digest'] : [])].filter((c) => !covers.includes(c));
+  if (missing.length) return refused('signature_incomplete', `The signature must cover ${missing.join(', ')}`);
+  return { ok: true, signature: { spec: 'draft-cavage-http-signatures-12', keyId: params.keyId, covers, valueDigest: digestOf(Buffer.from(params.signature, 'base64')) } };
 }

@@ -68,6 +68,16 @@ export const hostOf = (uri: string): string => {
   }
 };
 
+/** The origin (scheme://host:port) of an http(s) URL, or null: what FEP-fe34's same-origin rule compares. */
+export function originOf(url: string): string | null {
+  try {
+    const u = new URL(url);
+    return u.protocol === 'https:' || u.protocol === 'http:' ? u.origin : null;
+  } catch {
+    return null;
+  }
+}
+
 /** ISO 8601 duration for AS2 `duration` (PT3M12S). */
 export function isoDuration(seconds: number): string {
   const s = Math.max(0, Math.round(seconds));

@@ -134,6 +134,14 @@ test('a key on the actor\'s own origin that the actor\'s document does not list 
   }
 });
 
+test('an actor whose document cannot be fetched now gets 503 with Retry-After (retry later), not a permanent 401', async () => {
+  const actor = `${signerOrigin}/users/away`; // no document: the origin answers 404
+  docs.set('/keys/away', { '@context': 'https://w3id.org/security/v1', id: `${signerOrigin}/keys/away`, type: 'CryptographicKey', owner: actor, publicKeyPem });
+  const res = await fetch(await signAs(`${signerOrigin}/keys/away`, follow(actor), 'draft-cavage-http-signatures-12'));
+  assert.equal(res.status, 503, await res.text());
+  assert.ok(Number(res.headers.get('retry-after')) > 0);
+});
+
 test('a signed post from one actor cannot carry another origin\'s embedded object as trusted', async () => {
   // bea announces a "track" embedded with content, whose id is on the signer's origin: the
   // node keeps only the reference, never the embedded body.

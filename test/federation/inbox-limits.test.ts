@@ -136,3 +136,25 @@ test('an RFC 9421 signature that does not cover @method, @target-uri and content
   await a.waitJobs();
   assert.equal(await count(a, 'federation_inbox_items'), itemsBefore + 1);
 });
+
+test('a post signed for another server does not verify here, whatever Host it claims', async () => {
+  // Signed by bea for another node's inbox (same path), then sent here with that node's Host.
+  const elsewhere = 'http://127.0.0.1:9/ap/inbox';
+  const { privateKey, keyId } = await federationService(b.ctx).actors.signer(bea);
+  for (const spec of ['draft-cavage-http-signatures-12', 'rfc9421'] as const) {
+    const signed = await signRequest(new Request(elsewhere, { method: 'POST', headers: { 'content-type': 'application/activity+json' }, body: like() }), privateKey, keyId, { spec });
+    const moved = new Request(inbox, { method: 'POST', headers: signed.headers, body: await signed.arrayBuffer() });
+    const res = await postFrom('127.0.0.7', moved);
+    assert.equal(res.status, 401, `${spec}: a post signed for 127.0.0.1:9 answered ${res.status} ${res.text}`);
+  }
+});
+
+test('a post with more than one signature is refused before any key is fetched', async () => {
+  const signed = await signRequest(new Request(inbox, { method: 'POST', headers: { 'content-type': 'application/activity+json' }, body: like() }), (await federationService(b.ctx).actors.signer(bea)).privateKey, (await federationService(b.ctx).actors.signer(bea)).keyId, { spec: 'rfc9421' });
+  const h = new Headers(signed.headers);
+  h.set('signature-input', `${h.get('signature-input')}, sig2=("@method");keyid="http://127.0.0.1:9/k";created=${Math.floor(Date.now() / 1000)}`);
+  h.set('signature', `${h.get('signature')}, sig2=:AAAA:`);
+  const res = await postFrom('127.0.0.8', new Request(inbox, { method: 'POST', headers: h, body: await signed.arrayBuffer() }));
+  assert.equal(res.status, 401, res.text);
+  assert.match(res.text, /signature_count/);
+});
