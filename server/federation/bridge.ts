@@ -75,13 +75,15 @@ export function registerBridge(svc: FederationService): void {
   });
 
   // A qualified listen of a remote track goes to the track's home node. Held listening is
-  // not announced; listening emits the event again when a dispute counts it.
+  // not announced; listening emits the event again when a dispute counts it. The Listen's id
+  // comes from the listen's, so a listen emitted twice is still sent once.
   events.on('listen.qualified', async ({ listenId }) => {
     const listen = await svc.rt.listening?.getListen?.(listenId);
     if (!listen?.userId || (listen.status && listen.status !== 'counted')) return;
     const remote = (await svc.tracks.byId(listen.trackId)) ?? (await svc.tracks.byUri(listen.trackId));
     if (!remote) return;
     await svc.sendListen({
+      listenId,
       userId: listen.userId,
       remoteTrackId: remote.id,
       qualifiedSeconds: listen.qualifiedSeconds ?? listen.seconds ?? 0,

@@ -27,6 +27,8 @@ export interface QueueActivityInput {
   /** Listed in the actor's public outbox. */
   public?: boolean;
   objectUri?: string;
+  /** A fixed activity id (a UUID) for an activity that must go out once: queueing it again does nothing. */
+  id?: string;
 }
 
 export interface DeadLetter {
@@ -61,8 +63,9 @@ export class Delivery {
    * when there is no transaction). Explicit recipients must be resolvable remote actors.
    */
   async queue(input: QueueActivityInput, t?: Transaction): Promise<{ id: string; uri: string; inboxes: number }> {
-    const id = randomUUID();
+    const id = input.id ?? randomUUID();
     const uri = this.rt.activityUri(id);
+    if (input.id && (await selectOne(this.rt.db, 'SELECT 1 FROM federation_outbox WHERE id = :id', { id }, t))) return { id, uri, inboxes: 0 };
     const body = { '@context': documentContext, id: uri, ...input.activity };
     const fallback = input.fallback ? { '@context': documentContext, id: uri, ...input.fallback } : null;
     // Resolve explicit recipients before writing (network, outside the transaction's locks).
@@ -92,17 +95,20 @@ export class Delivery {
     }
     // Followers on one server share its inbox: one delivery per shared inbox.
     const targets = [...inboxes];
-    const insert = async (tx?: Transaction) => {
-      await execute(
+    const insert = async (tx?: Transaction): Promise<boolean> => {
+      // A fixed id queued twice at once: the second insert finds the first and queues nothing.
+      const inserted = await select(
         this.rt.db,
         `INSERT INTO federation_outbox (id, uri, actor_uri, type, object_uri, body, fallback, public)
-         VALUES (:id, :uri, :actor, :type, :object, CAST(:body AS jsonb), CAST(:fallback AS jsonb), :public)`,
+         VALUES (:id, :uri, :actor, :type, :object, CAST(:body AS jsonb), CAST(:fallback AS jsonb), :public)
+         ON CONFLICT (id) DO NOTHING RETURNING id`,
         {
           id, uri, actor: input.actorUri, type: String([input.activity.type].flat()[0]), object: input.objectUri ?? null,
           body: JSON.stringify(body), fallback: fallback ? JSON.stringify(fallback) : null, public: input.public ?? false,
         },
         tx,
       );
+      if (!inserted.length) return false;
       if (targets.length) {
         await execute(
           this.rt.db,
@@ -111,6 +117,7 @@ export class Delivery {
           tx,
         );
       }
+      return true;
     };
     const enqueue = () => {
       if (!targets.length) return;
@@ -123,18 +130,14 @@ export class Delivery {
         })),
       ).catch((err) => this.rt.log.error({ err, activity: uri }, 'queueing deliveries failed'));
     };
-    if (t) {
-      await insert(t);
-      t.afterCommit(enqueue);
-    } else {
-      await insert();
-      enqueue();
-    }
+    if (!(await insert(t))) return { id, uri, inboxes: 0 };
+    if (t) t.afterCommit(enqueue);
+    else enqueue();
     return { id, uri, inboxes: targets.length };
   }
 
-  /** Activity bodies by id: one activity goes to many inboxes; read it once per process. */
-  private bodies = new Map<string, { body: Record<string, unknown>; fallback: Record<string, unknown> | null; actorUri: string }>();
+  /** Activity bodies by id, as sent (JSON): one activity goes to many inboxes; read and serialised once per process. */
+  private bodies = new Map<string, { json: string; fallbackJson: string | null; actorUri: string }>();
 
   private async activityBody(activityId: string) {
     let cached = this.bodies.get(activityId);
@@ -145,7 +148,7 @@ export class Delivery {
         { id: activityId },
       );
       if (!row) return undefined;
-      cached = { body: row.body, fallback: row.fallback, actorUri: row.actor_uri };
+      cached = { json: JSON.stringify(row.body), fallbackJson: row.fallback ? JSON.stringify(row.fallback) : null, actorUri: row.actor_uri };
       this.bodies.set(activityId, cached);
       if (this.bodies.size > 200) this.bodies.delete(this.bodies.keys().next().value!);
     }
@@ -181,12 +184,11 @@ export class Delivery {
       return 'skipped';
     }
     const aware = row.software ? VOCABULARY_AWARE.has(row.software) : false;
-    const body = !aware && activity.fallback ? activity.fallback : activity.body;
+    const json = !aware && activity.fallbackJson ? activity.fallbackJson : activity.json;
     let status: number | null = null;
     let error: string | null = null;
     try {
       const { privateKey, keyId } = await this.actors.signer(activity.actorUri);
-      const json = JSON.stringify(body);
       const request = new Request(payload.inbox, {
         method: 'POST',
         headers: { 'content-type': ACTIVITY_JSON, accept: ACTIVITY_JSON, 'user-agent': `9ten/0.1 (+${this.rt.publicUrl})` },

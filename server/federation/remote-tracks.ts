@@ -168,9 +168,12 @@ export class RemoteTracks {
     for (const r of track.renditions) {
       if (!r.segmentHashesUrl || hostOf(r.segmentHashesUrl) !== track.host) continue;
       // Capped (federation.maxDocumentBytes) while it streams; no redirects off the home node.
-      const res = await this.remote.request(r.segmentHashesUrl, { headers: { accept: 'application/json' }, redirect: 'error' });
-      if (!res.ok) continue;
-      hashes[r.name] = normaliseSegmentHashes(res.json());
+      // One rendition's missing or malformed file does not cost the others theirs.
+      try {
+        hashes[r.name] = normaliseSegmentHashes(await this.remote.fetchJson(r.segmentHashesUrl, { redirect: 'error' }));
+      } catch (err) {
+        this.rt.log.warn({ err, uri, rendition: r.name }, 'segment hashes of a rendition could not be fetched');
+      }
     }
     await execute(this.rt.db, 'UPDATE federation_remote_tracks SET segment_hashes = CAST(:h AS jsonb) WHERE uri = :uri', { uri, h: JSON.stringify(hashes) });
   }

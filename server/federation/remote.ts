@@ -3,7 +3,7 @@
 // (safe-fetch.ts): bounded in bytes and time, to a checked address. Private and loopback
 // addresses are refused unless the node is configured for tests (federation.allowPrivateAddresses).
 import { isIP } from 'node:net';
-import type { DocumentLoader } from '@fedify/fedify';
+import { kvCache, type DocumentLoader } from '@fedify/fedify';
 import { z } from 'zod';
 import { execute, selectOne } from '../db/index.js';
 import type { FederationRuntime } from './runtime.js';
@@ -11,8 +11,7 @@ import type { LocalActors } from './actors.js';
 import { hostOf, idOf, typesOf } from './vocabulary.js';
 import { sanitizeText, sanitizeHtml } from './sanitize.js';
 import {
-  checkUrl, contextLoaderOn, isPrivateAddress, RemoteAddressError, safeDocumentLoader, safeFetch, systemResolver,
-  type SafeFetchOptions, type SafeResponse,
+  isPrivateAddress, RemoteAddressError, safeDocumentLoader, safeFetch, type SafeFetchOptions, type SafeResponse,
 } from './safe-fetch.js';
 
 export { isPrivateAddress, RemoteAddressError };
@@ -65,11 +64,14 @@ const NODEINFO_TIMEOUT_MS = 5000;
 
 export class Remote {
   private loader?: DocumentLoader;
-  /** JSON-LD contexts: Fedify's preloaded ones from memory, any other fetched unsigned within the document limits. */
+  /**
+   * JSON-LD contexts: Fedify's preloaded ones from memory, any other fetched unsigned within
+   * the document limits and cached in the node's key-value store (Fedify's kvCache).
+   */
   readonly contextLoader: DocumentLoader;
 
   constructor(private readonly rt: FederationRuntime, private readonly actors: LocalActors) {
-    this.contextLoader = contextLoaderOn(safeDocumentLoader(this.loaderLimits()));
+    this.contextLoader = kvCache({ loader: safeDocumentLoader(this.loaderLimits()), kv: rt.kv, prefix: ['jsonld-context'] });
   }
 
   private get userAgent(): string {
@@ -79,20 +81,6 @@ export class Remote {
   private loaderLimits() {
     const f = this.rt.config.federation;
     return { allowPrivate: f.allowPrivateAddresses, maxBytes: f.maxDocumentBytes, timeoutMs: f.fetchTimeoutMs, userAgent: this.userAgent };
-  }
-
-  /**
-   * A URL the node may fetch from or deliver to (scheme, and no private address unless allowed).
-   * A pre-check only: the connection itself checks the address it connects to again (safeFetch).
-   */
-  async assertFetchable(url: string): Promise<void> {
-    const allow = this.rt.config.federation.allowPrivateAddresses;
-    const u = checkUrl(url, allow);
-    if (allow) return;
-    const hostname = u.hostname.replace(/^\[|\]$/g, '');
-    if (isIP(hostname)) return;
-    const addresses = (await systemResolver(hostname)).map((a) => a.address);
-    if (!addresses.length || addresses.some(isPrivateAddress)) throw new RemoteAddressError(`${u.hostname} resolves to a private address`, url);
   }
 
   /**
@@ -152,14 +140,7 @@ export class Remote {
     const host = m[2].toLowerCase();
     const url = `${this.schemeFor(host)}://${host}/.well-known/webfinger?resource=${encodeURIComponent(`acct:${m[1]}@${host}`)}`;
     // Redirects are followed (hosts delegate WebFinger to another domain), each hop checked.
-    const res = await this.request(url, { headers: { accept: 'application/jrd+json, application/json' }, redirect: 'follow' });
-    if (!res.ok) throw new Error(`WebFinger for ${h} answered ${res.status}`);
-    let jrd: { links?: { rel?: string; type?: string; href?: string }[] };
-    try {
-      jrd = res.json() as typeof jrd;
-    } catch {
-      throw new Error(`WebFinger for ${h} is not JSON`);
-    }
+    const jrd = (await this.fetchJson(url, { accept: 'application/jrd+json, application/json' })) as { links?: { rel?: string; type?: string; href?: string }[] };
     const self = jrd.links?.find((l) => l.rel === 'self' && typeof l.href === 'string' && /activity\+json|ld\+json/.test(l.type ?? ''));
     if (!self?.href) throw new Error(`WebFinger for ${h} has no ActivityPub actor`);
     return self.href;

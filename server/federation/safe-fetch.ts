@@ -6,8 +6,8 @@
 import http from 'node:http';
 import https from 'node:https';
 import { lookup as dnsLookup } from 'node:dns/promises';
-import { isIP, type LookupFunction } from 'node:net';
-import { FetchError, getDocumentLoader, type DocumentLoader, type RemoteDocument } from '@fedify/fedify';
+import { BlockList, isIP, type LookupFunction } from 'node:net';
+import { FetchError, type DocumentLoader, type RemoteDocument } from '@fedify/fedify';
 import { signRequest } from '@fedify/fedify/sig';
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -51,66 +51,40 @@ export class FetchTimeoutError extends RemoteFetchError {
 // Which addresses are private. IPv6 forms that carry or reach an IPv4 address (NAT64, 6to4,
 // Teredo, IPv4-compatible, SIIT) count as private: the node cannot tell where they end up.
 
-const IPV4_PRIVATE: [string, number][] = [
+function blockList(family: 'ipv4' | 'ipv6', nets: [string, number][]): BlockList {
+  const list = new BlockList();
+  for (const [net, prefix] of nets) list.addSubnet(net, prefix, family);
+  return list;
+}
+
+const PRIVATE_V4 = blockList('ipv4', [
   ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
   ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.88.99.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24],
   ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
-];
+]);
 
-/** Denied inside 2000::/3, the only IPv6 range with public unicast addresses. */
-const IPV6_PRIVATE_IN_GLOBAL: [string, number][] = [
+/** Everything outside 2000::/3 (the only range with public unicast addresses), and the special ranges inside it. */
+const PRIVATE_V6 = blockList('ipv6', [
+  ['::', 3], ['4000::', 2], ['8000::', 1],
   ['2001::', 32], // Teredo
   ['2001:2::', 48], // benchmarking
   ['2001:db8::', 32], // documentation
   ['2002::', 16], // 6to4
   ['3fff::', 20], // documentation (RFC 9637)
-];
+]);
 
-function ipv4ToNumber(ip: string): number | null {
-  const parts = ip.split('.');
-  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) return null;
-  return parts.reduce((n, p) => n * 256 + Number(p), 0);
-}
-
-function ipv6ToBigInt(ip: string): bigint | null {
-  let s = ip.toLowerCase().replace(/%.*$/, '');
-  // A trailing dotted quad (::ffff:1.2.3.4, ::1.2.3.4) becomes two hex words.
-  const dotted = /^(.*:)(\d+\.\d+\.\d+\.\d+)$/.exec(s);
-  if (dotted) {
-    const n = ipv4ToNumber(dotted[2]);
-    if (n === null) return null;
-    s = `${dotted[1]}${(n >>> 16).toString(16)}:${(n & 0xffff).toString(16)}`;
-  }
-  const halves = s.split('::');
-  if (halves.length > 2) return null;
-  const words = (part: string) => (part ? part.split(':') : []);
-  const head = words(halves[0]);
-  const tail = halves.length === 2 ? words(halves[1]) : [];
-  const fill = halves.length === 2 ? 8 - head.length - tail.length : 0;
-  if (fill < 0 || (halves.length === 1 && head.length !== 8)) return null;
-  const all = [...head, ...Array<string>(fill).fill('0'), ...tail];
-  if (all.length !== 8 || all.some((w) => !/^[0-9a-f]{1,4}$/.test(w))) return null;
-  return all.reduce((n, w) => (n << 16n) | BigInt(parseInt(w, 16)), 0n);
-}
-
-const inV4 = (n: number, net: string, prefix: number) => prefix === 0 || (n >>> (32 - prefix)) === (ipv4ToNumber(net)! >>> (32 - prefix));
-const inV6 = (n: bigint, net: string, prefix: number) => n >> BigInt(128 - prefix) === ipv6ToBigInt(net)! >> BigInt(128 - prefix);
-
-function privateV4(n: number): boolean {
-  return IPV4_PRIVATE.some(([net, prefix]) => inV4(n, net, prefix));
-}
+const IPV4_MAPPED = blockList('ipv6', [['::ffff:0:0', 96]]);
 
 /** Whether the node must not connect to this address (anything that is not an IP counts as private). */
 export function isPrivateAddress(ip: string): boolean {
-  const v = isIP(ip);
-  if (v === 4) return privateV4(ipv4ToNumber(ip)!);
+  const bare = ip.replace(/%.*$/, '');
+  const v = isIP(bare);
+  if (v === 4) return PRIVATE_V4.check(bare, 'ipv4');
   if (v !== 6) return true;
-  const n = ipv6ToBigInt(ip);
-  if (n === null) return true;
-  // IPv4-mapped (::ffff:a.b.c.d): the socket really goes to that IPv4 address.
-  if (inV6(n, '::ffff:0:0', 96)) return privateV4(Number(n & 0xffffffffn));
-  if (!inV6(n, '2000::', 3)) return true;
-  return IPV6_PRIVATE_IN_GLOBAL.some(([net, prefix]) => inV6(n, net, prefix));
+  // IPv4-mapped (::ffff:a.b.c.d): the socket really goes to that IPv4 address, and a
+  // BlockList checks a mapped address against its IPv4 subnets.
+  if (IPV4_MAPPED.check(bare, 'ipv6')) return PRIVATE_V4.check(bare, 'ipv6');
+  return PRIVATE_V6.check(bare, 'ipv6');
 }
 
 // ---------------------------------------------------------------------------------------
@@ -354,10 +328,12 @@ export interface SafeLoaderOptions {
   maxBytes: number;
   timeoutMs: number;
   userAgent: string;
-  /** Signs each GET with this key (RFC 9421 first, draft-cavage when refused, as Fedify's double knock). */
+  /** Signs each GET with this key (RFC 9421 first, draft-cavage when refused, as Fedify's double knock; the spec an origin took is remembered). */
   identity?: { keyId: URL; privateKey: CryptoKey };
   resolver?: Resolver;
 }
+
+type SignatureSpec = 'rfc9421' | 'draft-cavage-http-signatures-12';
 
 const ACTIVITY_ACCEPT = 'application/activity+json, application/ld+json';
 const JSON_LD = /^application\/(activity\+json|ld\+json)(\s*;|$)/i;
@@ -393,9 +369,12 @@ function remoteDocumentOf(res: SafeResponse, followAlternate: ((url: string) => 
     const alt = links.find((l) => l.params.rel === 'alternate' && isActivityType(l.params.type) && new URL(l.uri, documentUrl).href !== documentUrl);
     if (alt) return followAlternate(new URL(alt.uri, documentUrl).href);
     if (/^(text\/html|application\/xhtml\+xml)(\s*;|$)/i.test(contentType)) {
-      for (const tag of res.text().matchAll(/<(?:a|link)\s+([^>]*?)\s*\/?>/gi)) {
+      // Both patterns stay linear on hostile bodies: a tag ends at the next '<' or '>', and an
+      // attribute name only starts after whitespace (lazy or overlapping repeats here made
+      // '<a' plus a few thousand spaces take minutes of blocked event loop).
+      for (const tag of res.text().matchAll(/<(?:a|link)\s([^<>]*)>/gi)) {
         const attrs: Record<string, string> = {};
-        for (const a of tag[1].matchAll(/([a-z][a-z:_-]*)=(?:"([^"]*)"|'([^']*)'|([^\s>]+))/gi)) attrs[a[1].toLowerCase()] = a[2] ?? a[3] ?? a[4] ?? '';
+        for (const a of ` ${tag[1]}`.matchAll(/\s([a-z][a-z:_-]*)=(?:"([^"]*)"|'([^']*)'|([^\s>]+))/gi)) attrs[a[1].toLowerCase()] = a[2] ?? a[3] ?? a[4] ?? '';
         if (attrs.rel === 'alternate' && isActivityType(attrs.type) && attrs.href && new URL(attrs.href, documentUrl).href !== documentUrl) {
           return followAlternate(new URL(attrs.href, documentUrl).href);
         }
@@ -413,8 +392,15 @@ function remoteDocumentOf(res: SafeResponse, followAlternate: ((url: string) => 
 
 /** A DocumentLoader whose every fetch is a bounded safeFetch (cap, deadline, checked address, checked redirects). */
 export function safeDocumentLoader(o: SafeLoaderOptions): DocumentLoader {
+  // Which signature spec each origin took when it refused the other (a few hundred origins at most).
+  const specOf = new Map<string, SignatureSpec>();
+  const remember = (origin: string, spec: SignatureSpec) => {
+    specOf.delete(origin);
+    specOf.set(origin, spec);
+    if (specOf.size > 500) specOf.delete(specOf.keys().next().value!);
+  };
   const load = async (url: string, signal: AbortSignal, alternates: number): Promise<RemoteDocument> => {
-    const get = async (at: URL, spec: 'rfc9421' | 'draft-cavage-http-signatures-12' | null) => {
+    const get = async (at: URL, spec: SignatureSpec | null) => {
       // The fragment (a key id's #main-key) is never sent, so it is not signed either.
       const target = new URL(at);
       target.hash = '';
@@ -429,9 +415,15 @@ export function safeDocumentLoader(o: SafeLoaderOptions): DocumentLoader {
     };
     let target = checkUrl(url, o.allowPrivate);
     for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
-      let res = await get(target, o.identity ? 'rfc9421' : null);
-      // Double knock: a server that does not take RFC 9421 signatures gets a draft-cavage one.
-      if (o.identity && (res.status === 400 || res.status >= 401) && !isRedirect(res.status)) res = await get(target, 'draft-cavage-http-signatures-12');
+      const spec = o.identity ? (specOf.get(target.origin) ?? 'rfc9421') : null;
+      let res = await get(target, spec);
+      // Double knock: a server that refuses the signature (400/401) gets the other spec once,
+      // and keeps getting that one first when it took it.
+      if (spec && (res.status === 400 || res.status === 401)) {
+        const other = spec === 'rfc9421' ? 'draft-cavage-http-signatures-12' : 'rfc9421';
+        res = await get(target, other);
+        if (res.status < 400) remember(target.origin, other);
+      }
       const location = res.headers.get('location');
       if (isRedirect(res.status) && location) {
         target = checkUrl(new URL(location, target).href, o.allowPrivate);
@@ -446,27 +438,5 @@ export function safeDocumentLoader(o: SafeLoaderOptions): DocumentLoader {
     const deadline = AbortSignal.timeout(o.timeoutMs);
     const signal = options?.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
     return load(url, signal, 1);
-  };
-}
-
-/** Contexts Fedify ships with (served from memory, never fetched); any other context is fetched through `fallback`. */
-const PRELOADED_CONTEXTS = new Set([
-  'https://www.w3.org/ns/activitystreams', 'https://w3id.org/security/v1', 'https://w3id.org/security/data-integrity/v1',
-  'https://w3id.org/security/data-integrity/v2', 'https://www.w3.org/ns/did/v1', 'https://w3id.org/security/multikey/v1',
-  'https://w3id.org/identity/v1', 'https://purl.archive.org/socialweb/webfinger', 'http://schema.org/', 'https://gotosocial.org/ns',
-  'https://w3id.org/fep/5711',
-]);
-
-/** JSON-LD context loader: Fedify's preloaded contexts from memory, anything else through the bounded loader. */
-export function contextLoaderOn(fallback: DocumentLoader): DocumentLoader {
-  const preloaded = getDocumentLoader();
-  return (url, options) => {
-    let href: string;
-    try {
-      href = new URL(url).href;
-    } catch {
-      return fallback(url, options);
-    }
-    return PRELOADED_CONTEXTS.has(href) ? preloaded(href, options) : fallback(url, options);
   };
 }

@@ -81,6 +81,24 @@ test('nothing is queued when the transaction rolls back', async () => {
   assert.equal(await count(a, 'federation_deliveries', `state = 'pending'`), 0);
 });
 
+test('an activity queued with a fixed id is recorded and delivered once, however often it is queued', async () => {
+  await makeArtist(a, 'once_band');
+  const svc = federationService(a.ctx);
+  const channel = (await svc.actors.forChannel('once_band'))!;
+  await fakeFollower(a, 'once', `${receiverUrl}/once/inbox`, channel.uri);
+  const id = '6b1f0c52-3a9e-8d41-9a7c-2f0e5d4b1c38';
+  const input = { id, actorUri: channel.uri, activity: { type: 'Update', actor: channel.uri, object: channel.uri }, toFollowersOf: channel.uri };
+  const first = await svc.delivery.queue(input);
+  assert.equal(first.inboxes, 1);
+  assert.equal(first.uri, `${a.ctx.config.publicUrl}/ap/activities/${id}`);
+  const second = await svc.delivery.queue(input);
+  assert.deepEqual(second, { id, uri: first.uri, inboxes: 0 });
+  await a.waitJobs();
+  assert.equal(await count(a, 'federation_outbox', `id = '${id}'`), 1);
+  assert.equal(await count(a, 'federation_deliveries', `activity_id = '${id}' AND state = 'delivered'`), 1);
+  assert.equal(received.filter((r) => r.body.id === first.uri).length, 1);
+});
+
 test('a failing inbox is retried with backoff, then delivered', async () => {
   await makeArtist(a, 'retry_band');
   const channelUri = `${a.ctx.config.publicUrl}/ap/channels/retry_band`;

@@ -18,13 +18,14 @@ const SEGMENT_HASH = 'a'.repeat(64);
 
 interface Seen {
   written: number;
+  knocks: string[];
   connections: number;
   signed: boolean;
 }
 
 /** A server that answers with endless, stalled or trickling bodies; counts what it wrote. */
 async function hostileServer() {
-  const seen: Seen = { written: 0, connections: 0, signed: false };
+  const seen: Seen = { written: 0, knocks: [], connections: 0, signed: false };
   const open = new Set<http.ServerResponse>();
   const endless = (res: http.ServerResponse, type: string, limit: number, prefix = '') => {
     res.writeHead(200, { 'content-type': type });
@@ -67,6 +68,20 @@ async function hostileServer() {
       const t = setInterval(() => (res.destroyed ? clearInterval(t) : res.write('x')), 100);
     } else if (p === '/ok') {
       res.writeHead(200, { 'content-type': 'application/activity+json' }).end(JSON.stringify({ id: `${base}/ok`, type: 'Note', content: 'fine' }));
+    } else if (p === '/html-bomb') {
+      // Near the document cap, what made backtracking patterns run for hours: '<a' and spaces
+      // with no '>', or a tag holding one endless attribute name.
+      const bomb = u.searchParams.get('fill') === 'letters' ? `<a ${'a'.repeat(1_900_000)}>` : `<a${' '.repeat(1_900_000)}`;
+      res.writeHead(200, { 'content-type': 'text/html' }).end(`<html>${bomb}`);
+    } else if (p === '/page') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+        .end(`<html><head><a href="/elsewhere">x</a><link rel="alternate" type='application/activity+json' href=/ok /></head></html>`);
+    } else if (p === '/cavage-only' || p === '/gone') {
+      // Takes draft-cavage signatures only (as many servers do); /gone answers 410 to anyone.
+      seen.knocks.push(req.headers['signature-input'] ? 'rfc9421' : req.headers.signature ? 'cavage' : 'none');
+      if (p === '/gone') res.writeHead(410).end();
+      else if (req.headers['signature-input']) res.writeHead(401).end();
+      else res.writeHead(200, { 'content-type': 'application/activity+json' }).end(JSON.stringify({ id: `${base}/cavage-only`, type: 'Note' }));
     } else if (p === '/hop') {
       const n = Number(u.searchParams.get('n') ?? 0);
       res.writeHead(302, { location: n > 0 ? `/hop?n=${n - 1}` : '/ok' }).end();
@@ -218,6 +233,19 @@ test('an endless ActivityPub document is cut off at the document cap while it st
   assert.equal((await fed.remote.fetchDocument(`${hostile.url}/ok`)).type, 'Note');
 });
 
+test('an HTML answer is searched for its ActivityPub alternate in linear time', async () => {
+  // The alternate in an HTML page is still found and followed.
+  assert.equal((await fed.remote.fetchDocument(`${hostile.url}/page`)).type, 'Note');
+  // A hostile page (an unclosed tag of 1.9 MB) is read through quickly and refused as not JSON.
+  for (const fill of ['spaces', 'letters']) {
+    const started = Date.now();
+    const err = await rejection(within(fed.remote.fetchDocument(`${hostile.url}/html-bomb?fill=${fill}`), 20_000, 'fetchDocument of an HTML bomb'));
+    assert.match(err.message, /not JSON/);
+    // Generous: the parse takes milliseconds; the old pattern took minutes for 8,000 spaces.
+    assert.ok(Date.now() - started < 5_000, `${fill}: took ${Date.now() - started} ms`);
+  }
+});
+
 test('key fetches (the signed document loader) are signed, capped and time out', async () => {
   const loader = await fed.remote.documentLoader();
   hostile.reset();
@@ -287,4 +315,19 @@ test('delivery reads at most a little of an inbox\'s answer, and still counts th
   const [rows] = await node.ctx.db.query(`SELECT state FROM federation_deliveries WHERE activity_id = '${queued.id}'`);
   assert.equal((rows as { state: string }[])[0]?.state, 'delivered');
   assert.ok(hostile.seen.written <= 1_000_000 + IN_FLIGHT, `the inbox wrote ${hostile.seen.written} bytes of answer`);
+});
+
+// Last: the origin it teaches to take draft-cavage first is the hostile server's.
+test('the double knock: a server that refused RFC 9421 and took draft-cavage gets draft-cavage first from then on', async () => {
+  const loader = await fed.remote.documentLoader();
+  hostile.seen.knocks = [];
+  // A 410 is an answer, not a refused signature: no second knock.
+  await rejection(loader(`${hostile.url}/gone`));
+  assert.deepEqual(hostile.seen.knocks, ['rfc9421']);
+  hostile.seen.knocks = [];
+  assert.equal(((await loader(`${hostile.url}/cavage-only`)).document as { type: string }).type, 'Note');
+  assert.deepEqual(hostile.seen.knocks, ['rfc9421', 'cavage']);
+  hostile.seen.knocks = [];
+  assert.equal(((await loader(`${hostile.url}/cavage-only`)).document as { type: string }).type, 'Note');
+  assert.deepEqual(hostile.seen.knocks, ['cavage']);
 });

@@ -8,6 +8,7 @@ import type { TestNode } from '../helpers/node.js';
 import { mediaDir, removeMediaDir, makeAudio } from '../helpers/media.js';
 import { makeArtist, upload, waitTrack } from '../media/support.js';
 import { listeningService } from '../../server/listening/index.js';
+import { federationService } from '../../server/federation/index.js';
 import { setListening, lenientRules } from '../listening/helpers.js';
 import { startNodes, waitFor, hostOf, count } from './support.js';
 
@@ -103,4 +104,15 @@ test("a listener on B plays A's track through B: the listen qualifies on B for A
   assert.equal(await count(a, 'remote_listens', `track_id = '${trackId}'`), 1, 'held listening is not announced');
   await listeningService(b.ctx).resolveHeldListen(held.id, 'counted', 'dispute decided');
   await waitFor('released listen on A', async () => (await count(a, 'remote_listens', `track_id = '${trackId}'`)) === 2);
+
+  // A listen held after it qualified (and was announced), then released, is emitted again: its
+  // Listen carries an id derived from the listen's, so it is not queued a second time.
+  await b.ctx.db.query(`UPDATE listens SET status = 'held' WHERE id = :id`, { replacements: { id: listen.id } });
+  await listeningService(b.ctx).resolveHeldListen(listen.id, 'counted', 'dispute decided');
+  const resent = await federationService(b.ctx).sendListen({ listenId: listen.id, userId: listener.user.id, remoteTrackId: remote.id, qualifiedSeconds: 33 });
+  assert.equal(resent.inboxes, 0, 'the Listen of a listen already announced is not queued again');
+  await b.waitJobs();
+  await a.waitJobs();
+  assert.equal(await count(b, 'federation_outbox', `type = 'Listen'`), 2);
+  assert.equal(await count(a, 'remote_listens', `track_id = '${trackId}'`), 2);
 });
