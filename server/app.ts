@@ -22,7 +22,10 @@ export function openApiFor(ctx: NodeContext, caps: Capability[]) {
 export function buildApp(ctx: NodeContext, caps: Capability[]): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', ctx.config.trustProxy);
+  // trustProxy means one reverse proxy of the operator's own: trust exactly that hop, so req.ip
+  // is the address the proxy saw (the last X-Forwarded-For entry); with `true` Express would take
+  // the first entry, which the client writes itself. The fast paths below use the same setting.
+  app.set('trust proxy', ctx.config.trustProxy ? 1 : false);
   app.use(httpMetricsOf(ctx.metrics).middleware);
   app.use(
     pinoHttp({

@@ -13,10 +13,16 @@ const slidingLimit = (max: number, windowSeconds: number) =>
 
 export const authThrottleSchema = z.object({
   /**
-   * Failed logins for one account name (matched case-insensitively, known or not) from any
-   * address. Reaching it locks the name until the oldest failure leaves the window.
+   * Failed logins for one account name (matched case-insensitively, known or not) from one
+   * client address (IPv6: one /ipv6PrefixLength). Reaching it locks the name for that address
+   * only, so guessing from elsewhere cannot keep the owner out.
    */
   loginFailuresPerAccount: slidingLimit(10, 15 * 60),
+  /**
+   * Failed logins for one account name from all addresses together: the ceiling that stops a
+   * guess spread over many addresses. Reaching it locks the name for everyone.
+   */
+  loginFailuresPerAccountAnyAddress: slidingLimit(100, 15 * 60),
   /** Failed logins from one client address (IPv6: one /ipv6PrefixLength), whatever the names. */
   loginFailuresPerAddress: slidingLimit(30, 15 * 60),
   /** Sign-ups from one client address (accounts an admin creates are not counted). */

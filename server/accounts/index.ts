@@ -6,7 +6,7 @@ import { accountRoutes } from './routes.js';
 import { accountsOpenApi } from './openapi.js';
 
 export { AccountsService, roles, type Role, type User, type RequestOrigin } from './service.js';
-export { TooManyAttempts, ThrottleUnavailable, RetryLaterError } from './throttle.js';
+export { TooManyAttempts, ThrottleUnavailable } from './throttle.js';
 export { authenticate, requireRole, requireUser, isPublic, accessCheck } from './middleware.js';
 
 export const accountsCapability: Capability = {

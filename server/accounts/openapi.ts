@@ -81,7 +81,7 @@ export const accountsOpenApi: OpenApiFragment = {
           200: json('Tokens', ref('TokenPair')),
           400: problem('Wrong credentials or malformed request'),
           429: retryLater(
-            'Password grant: too many failed logins for this account name (limit "account", also for names without an account) or from this address (limit "address"); refused before the password is checked',
+            'Password grant: too many failed logins for this account name from this address (limit "accountAddress") or from all addresses (limit "account"), both also for names without an account, or from this address (limit "address"); refused before the password is checked',
           ),
           503: retryLater('Password grant: the rate-limit store (Redis) is unreachable, logins are paused (code throttle_unavailable)'),
         },

@@ -1,11 +1,9 @@
-import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import express, { Router } from 'express';
 import { z } from 'zod';
 import type { NodeContext } from '../context.js';
-import { AppError, badRequest, forbidden } from '../http/errors.js';
-import { route } from '../http/errors.js';
+import { AppError, badRequest, forbidden, route } from '../http/errors.js';
 import { isPublic, requireRole, requireUser } from './middleware.js';
 import { roles, type AccountsService } from './service.js';
-import { RetryLaterError } from './throttle.js';
 
 const tokenRequest = z.discriminatedUnion('grant_type', [
   z.object({ grant_type: z.literal('password'), username: z.string().min(1), password: z.string().min(1) }),
@@ -18,17 +16,6 @@ const page = z.object({
   role: z.enum(roles).optional(),
 });
 
-/** Like `route`, and a refusal that says when to come back also says it in `Retry-After`. */
-const throttledRoute = (fn: (req: Request, res: Response, next: NextFunction) => Promise<unknown>) =>
-  route(async (req, res, next) => {
-    try {
-      await fn(req, res, next);
-    } catch (err) {
-      if (err instanceof RetryLaterError) res.set('Retry-After', String(err.retryAfterSeconds));
-      throw err;
-    }
-  });
-
 export function accountRoutes(ctx: NodeContext, accounts: AccountsService): Router {
   const r = Router();
   const form = express.urlencoded({ extended: false, limit: '16kb' });
@@ -36,7 +23,7 @@ export function accountRoutes(ctx: NodeContext, accounts: AccountsService): Rout
   r.post(
     '/api/v1/users',
     isPublic,
-    throttledRoute(async (req, res) => {
+    route(async (req, res) => {
       const body = req.body ?? {};
       const wanted = body.role ?? 'listener';
       const isAdmin = req.user?.role === 'admin';
@@ -54,7 +41,7 @@ export function accountRoutes(ctx: NodeContext, accounts: AccountsService): Rout
     '/api/v1/oauth/token',
     isPublic,
     form,
-    throttledRoute(async (req, res) => {
+    route(async (req, res) => {
       const parsed = tokenRequest.safeParse(req.body ?? {});
       if (!parsed.success) throw badRequest('invalid_request', 'Expected grant_type "password" with username and password, or "refresh_token"');
       const grant = parsed.data;

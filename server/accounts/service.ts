@@ -177,8 +177,9 @@ export class AccountsService {
   }
 
   /**
-   * The password grant. Failed logins are limited per account name and, given `from.address`,
-   * per client address; over a limit the call throws TooManyAttempts before the password is
+   * The password grant. Failed logins are limited per account name from the client's network,
+   * per account name from everywhere (a far higher ceiling) and, given `from.address`, per
+   * client address; over a limit the call throws TooManyAttempts before the password is
    * checked, so a locked account cannot be probed even with the right password. Every door that
    * takes a password goes through here.
    */

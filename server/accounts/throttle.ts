@@ -3,25 +3,32 @@
 // any password is hashed, so parallel guesses cannot slip past a limit and a locked account
 // cannot be probed. Redis unreachable: logins and sign-ups are refused (503), see ThrottleUnavailable.
 import { createHash, randomBytes } from 'node:crypto';
-import { isIP } from 'node:net';
+import { clientNetwork } from '../http/client-address.js';
 import type { Redis } from 'ioredis';
 import { Counter, type Registry } from 'prom-client';
-import { AppError } from '../http/errors.js';
+import { RetryLaterError } from '../http/errors.js';
 import { metricOnce } from '../http/metrics.js';
 import type { Logger } from '../logger.js';
 import type { AuthThrottleConfig } from './config.js';
 
-export type ThrottleLimit = 'account' | 'address' | 'signup';
+/**
+ * Each limit and the `auth.throttle` setting it counts by. `accountAddress` (one name from one
+ * client network) is the strict one; `account` (one name from everywhere) is a far higher
+ * ceiling, so that guesses from elsewhere cannot lock the owner out, yet a guess spread over
+ * many addresses still stops.
+ */
+const settings = {
+  accountAddress: 'loginFailuresPerAccount',
+  account: 'loginFailuresPerAccountAnyAddress',
+  address: 'loginFailuresPerAddress',
+  signup: 'signupsPerAddress',
+} as const satisfies Record<string, keyof AuthThrottleConfig>;
 
-/** An error that tells the client when to come back (the route copies it to `Retry-After`). */
-export class RetryLaterError extends AppError {
-  constructor(status: number, code: string, message: string, readonly retryAfterSeconds: number, details: Record<string, unknown> = {}) {
-    super(status, code, message, { ...details, retryAfterSeconds });
-  }
-}
+export type ThrottleLimit = keyof typeof settings;
 
 const inWords = (s: number) => (s < 90 ? `${s} seconds` : `${Math.ceil(s / 60)} minutes`);
 const refusals: Record<ThrottleLimit, (s: number) => string> = {
+  accountAddress: (s) => `Too many failed logins for this account from your address; try again in ${inWords(s)}`,
   account: (s) => `Too many failed logins for this account; it is locked for ${inWords(s)}`,
   address: (s) => `Too many failed logins from your address; try again in ${inWords(s)}`,
   signup: (s) => `Too many sign-ups from your address; try again in ${inWords(s)}`,
@@ -45,7 +52,9 @@ export class ThrottleUnavailable extends RetryLaterError {
   }
 }
 
-// KEYS: one sorted set per limit. ARGV[1]: this attempt's id, then (windowMs, max) per key.
+// Registered on the Redis client once (defineCommand: EVALSHA, the body goes over the wire only
+// when Redis does not know the script yet). KEYS: one sorted set per limit. ARGV[1]: this
+// attempt's id, then (windowMs, max) per key.
 // Returns {0, 0} after recording the attempt under every key, or {waitMs, i} when key i is
 // full; then nothing is recorded, so refused attempts do not extend a lock.
 const attemptScript = `
@@ -90,29 +99,37 @@ export interface SignupAttempt {
   cancel(): Promise<void>;
 }
 
+/** The Redis client with the attempt script registered on it. */
+type ThrottleRedis = Redis & { authAttempt(numKeys: number, ...keysThenArgs: string[]): Promise<[number, number]> };
+
 export class AuthThrottle {
   private readonly throttled: Counter<'limit'>;
+  private readonly redis: ThrottleRedis;
 
   constructor(
-    private readonly redis: Redis,
+    redis: Redis,
     private readonly config: AuthThrottleConfig,
     private readonly logger: Logger,
     metrics: Registry,
   ) {
+    redis.defineCommand('authAttempt', { lua: attemptScript });
+    this.redis = redis as ThrottleRedis;
     const name = 'nineten_auth_throttled_total';
     this.throttled = metricOnce(metrics, name, () => new Counter({ name, help: 'Logins and sign-ups refused with 429, by the limit that was reached', labelNames: ['limit'], registers: [metrics] }));
   }
 
   /**
-   * Counts a login for the account name (any address) and, when known, the client address.
-   * Throws TooManyAttempts before the password is looked at when either window is full.
+   * Counts a login for the account name from the client's network, for the name from anywhere,
+   * and for the network. Throws TooManyAttempts before the password is looked at when any
+   * window is full.
    */
   async beginLogin(username: string, address: string | undefined): Promise<LoginAttempt> {
-    const account = this.window('account', `auth:login:account:${accountKey(username)}`);
-    const windows = [account];
-    const network = address === undefined ? undefined : clientNetwork(address, this.config.ipv6PrefixLength);
-    if (network !== undefined) windows.push(this.window('address', `auth:login:address:${network}`));
-    const id = await this.record(windows);
+    const name = accountKey(username);
+    const network = clientNetwork(address, this.config.ipv6PrefixLength);
+    const accountWindows = [this.window('accountAddress', `auth:login:account:${name}:${network}`), this.window('account', `auth:login:account:${name}`)];
+    // No address (an in-process caller): the name is counted, no network is.
+    const addressWindows = address === undefined ? [] : [this.window('address', `auth:login:address:${network}`)];
+    const id = await this.record([...accountWindows, ...addressWindows]);
     return {
       settle: async (outcome) => {
         if (outcome === 'wrong_password') return;
@@ -120,7 +137,8 @@ export class AuthThrottle {
         // one address behind NAT), and the account's failures start again from zero so its
         // owner is not locked out by guesses they have just outlived. The address's own
         // failures stay, so logging into one's own account does not reset a guessing budget.
-        await this.forget(outcome === 'password_accepted' ? [{ del: account.key }] : [{ zrem: account.key, id }], windows.slice(1), id);
+        if (outcome === 'password_accepted') await this.forget(accountWindows.map((w) => w.key), addressWindows, id);
+        else await this.forget([], [...accountWindows, ...addressWindows], id);
       },
     };
   }
@@ -133,8 +151,7 @@ export class AuthThrottle {
   }
 
   private window(limit: ThrottleLimit, key: string): Window {
-    const setting = limit === 'account' ? this.config.loginFailuresPerAccount : limit === 'address' ? this.config.loginFailuresPerAddress : this.config.signupsPerAddress;
-    return { key, limit, ...setting };
+    return { key, limit, ...this.config[settings[limit]] };
   }
 
   private async record(windows: Window[]): Promise<string> {
@@ -142,7 +159,7 @@ export class AuthThrottle {
     let answer: [number, number];
     try {
       const args = windows.flatMap((w) => [String(w.windowSeconds * 1000), String(w.max)]);
-      answer = (await this.redis.eval(attemptScript, windows.length, ...windows.map((w) => w.key), id, ...args)) as [number, number];
+      answer = await this.redis.authAttempt(windows.length, ...windows.map((w) => w.key), id, ...args);
     } catch (err) {
       this.logger.error({ err: (err as Error).message }, 'login throttle: Redis unavailable, refusing logins and sign-ups');
       throw new ThrottleUnavailable();
@@ -154,13 +171,11 @@ export class AuthThrottle {
     throw new TooManyAttempts(full.limit, Math.max(1, Math.ceil(waitMs / 1000)));
   }
 
-  private async forget(accountOps: ({ del: string } | { zrem: string; id: string })[], windows: Window[], id: string): Promise<void> {
+  /** Deletes the keys `clear` and takes attempt `id` back from `release`. */
+  private async forget(clear: string[], release: Window[], id: string): Promise<void> {
     const tx = this.redis.multi();
-    for (const op of accountOps) {
-      if ('del' in op) tx.del(op.del);
-      else tx.zrem(op.zrem, op.id);
-    }
-    for (const w of windows) tx.zrem(w.key, id);
+    for (const key of clear) tx.del(key);
+    for (const w of release) tx.zrem(w.key, id);
     try {
       await tx.exec();
     } catch (err) {
@@ -175,40 +190,3 @@ export function accountKey(username: string): string {
   return createHash('sha256').update(username.toLowerCase()).digest('base64url');
 }
 
-/**
- * The network a client address is counted under: an IPv4 address itself (also when written
- * IPv4-mapped), an IPv6 address cut to its first `v6PrefixLength` bits.
- */
-export function clientNetwork(ip: string | undefined, v6PrefixLength: number): string {
-  if (!ip) return 'unknown';
-  let a = ip.trim().toLowerCase();
-  const zone = a.indexOf('%');
-  if (zone >= 0) a = a.slice(0, zone);
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(a);
-  if (mapped) a = mapped[1];
-  const version = isIP(a);
-  if (version === 4) return a;
-  if (version !== 6) return `other:${createHash('sha256').update(a).digest('base64url')}`;
-  const groups = ipv6Groups(a).map((g, i) => {
-    const kept = Math.min(16, Math.max(0, v6PrefixLength - i * 16));
-    return kept === 0 ? 0 : g & ((0xffff << (16 - kept)) & 0xffff);
-  });
-  return `${groups.map((g) => g.toString(16)).join(':')}/${v6PrefixLength}`;
-}
-
-/** The eight 16-bit groups of a valid IPv6 address (`::` and a dotted IPv4 tail expanded). */
-function ipv6Groups(a: string): number[] {
-  let tail: number[] = [];
-  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(a);
-  if (v4) {
-    const [b0, b1, b2, b3] = v4.slice(1).map(Number);
-    tail = [(b0 << 8) | b1, (b2 << 8) | b3];
-    a = a.slice(0, v4.index);
-    if (a.endsWith(':') && !a.endsWith('::')) a = a.slice(0, -1);
-  }
-  const [head, rest] = a.includes('::') ? a.split('::') : [a, undefined];
-  const parse = (s: string | undefined) => (s ? s.split(':').map((g) => parseInt(g, 16)) : []);
-  const front = parse(head);
-  const back = [...parse(rest), ...tail];
-  return [...front, ...Array<number>(8 - front.length - back.length).fill(0), ...back];
-}

@@ -94,6 +94,20 @@ export function fromEnvironment(env: NodeJS.ProcessEnv, problems: string[] = [])
   return out;
 }
 
+let shipped: Json | undefined;
+
+/** config/default.json as shipped, read once per process (deepMerge copies it, never changes it). */
+function shippedDefaults(): Json {
+  return (shipped ??= readJson(path.join(projectRoot, 'config/default.json')));
+}
+
+/** federation.organisation as shipped: what a node signs as when nobody set it. */
+export function shippedOrganisation(): string {
+  const organisation = (shippedDefaults().federation as Json | undefined)?.organisation;
+  if (typeof organisation !== 'string') throw new ConfigError(['config/default.json: federation.organisation is missing']);
+  return organisation;
+}
+
 export interface LoadConfigOptions {
   env?: NodeJS.ProcessEnv;
   overrides?: Json;
@@ -104,7 +118,7 @@ export interface LoadConfigOptions {
 export function loadConfig(options: LoadConfigOptions = {}): Config {
   const env = options.env ?? process.env;
   const problems: string[] = [];
-  let merged = readJson(path.join(projectRoot, 'config/default.json'));
+  let merged = shippedDefaults();
   const file = options.ignoreEnv ? undefined : env.NINETEN_CONFIG;
   if (file) {
     if (!existsSync(file)) throw new ConfigError([`NINETEN_CONFIG: no such file ${file}`]);

@@ -14,6 +14,16 @@ export class AppError extends Error {
   }
 }
 
+/**
+ * An error that tells the client when to come back: the problem handler sends `Retry-After`
+ * with it, and the body carries `retryAfterSeconds`.
+ */
+export class RetryLaterError extends AppError {
+  constructor(status: number, code: string, message: string, readonly retryAfterSeconds: number, details: Record<string, unknown> = {}) {
+    super(status, code, message, { ...details, retryAfterSeconds });
+  }
+}
+
 export const badRequest = (code: string, message: string, details?: Record<string, unknown>) =>
   new AppError(400, code, message, details);
 export const unauthorized = (message = 'Authentication required') => new AppError(401, 'unauthorized', message);
@@ -64,6 +74,7 @@ export const problemHandler: ErrorRequestHandler = (err, req, res, _next) => {
   const problem = toProblem(err);
   if (problem.status >= 500) req.log?.error({ err }, 'request failed');
   if (res.headersSent) return;
+  if (err instanceof RetryLaterError) res.set('Retry-After', String(err.retryAfterSeconds));
   sendProblem(res, problem);
 };
 

@@ -1,5 +1,6 @@
 // Login and sign-up throttling through the real HTTP routes of real nodes: failed logins
-// per account and per client address, sign-ups per address (sliding windows in Redis),
+// per account (from one address, and from all), per client address, sign-ups per address
+// (sliding windows in Redis),
 // 429 + Retry-After before any password is checked, unlock by time, and unknown names
 // that cost and answer exactly as known ones.
 import { test, before, after } from 'node:test';
@@ -19,7 +20,10 @@ before(async () => {
       trustProxy: true,
       auth: {
         throttle: {
-          loginFailuresPerAccount: { max: 3, windowSeconds: WINDOW },
+          // One name from one address is the strict limit; the tests below that spread guesses
+          // over many addresses lock the name through the ceiling for all addresses.
+          loginFailuresPerAccount: { max: 2, windowSeconds: WINDOW },
+          loginFailuresPerAccountAnyAddress: { max: 3, windowSeconds: WINDOW },
           loginFailuresPerAddress: { max: 5, windowSeconds: WINDOW },
           signupsPerAddress: { max: 2, windowSeconds: WINDOW },
         },
@@ -81,6 +85,24 @@ test('a flood against one account from many addresses locks it; the right passwo
   const unlocked = await login(proxied, user.username, password, '198.51.100.51');
   assert.equal(unlocked.status, 200, unlocked.text);
   assert.ok(unlocked.body.access_token);
+});
+
+test('guesses from one address lock the account for that address only: its owner elsewhere still logs in', async () => {
+  const { user, password } = await proxied.user('listener');
+  const guesser = '198.51.100.66';
+  for (let i = 1; i <= 2; i++) assert.equal((await login(proxied, user.username, `guess number ${i}`, guesser)).status, 400);
+  assertThrottled(await login(proxied, user.username, 'guess number 3', guesser), 'accountAddress');
+  assertThrottled(await login(proxied, user.username, password, guesser), 'accountAddress');
+  const owner = await login(proxied, user.username, password, '198.51.100.67');
+  assert.equal(owner.status, 200, owner.text);
+});
+
+test('behind the trusted proxy only the address the proxy added counts, not what the client wrote before it', async () => {
+  // nginx appends the address it saw ($proxy_add_x_forwarded_for) to the client's own header.
+  const real = '203.0.113.99';
+  for (let i = 1; i <= 5; i++) assert.equal((await login(proxied, `forger_${i}`, 'not the password', `10.1.1.${i}, ${real}`)).status, 400);
+  assertThrottled(await login(proxied, 'forger_6', 'not the password', `10.1.1.6, ${real}`), 'address');
+  assertThrottled(await login(proxied, 'forger_7', 'not the password', real), 'address');
 });
 
 test('a flood from one address against many accounts is stopped, other addresses are not', async () => {
