@@ -74,17 +74,18 @@ export function reviewerOrder(disputeId: string, nodes: readonly NodeRecord[]): 
     .map((x) => x.n);
 }
 
+/** The nodes that may sit in a `role` seat, in the order of `nodes`. */
 function candidates(role: ReviewerRole, reporting: NodeRecord, nodes: readonly NodeRecord[]): NodeRecord[] {
   if (role === 'other') return nodes.filter((n) => n.cluster !== reporting.cluster);
   return nodes.filter((n) => n.cluster === reporting.cluster && n.nodeId !== reporting.nodeId);
 }
 
 /**
- * The first candidate for `role` whose organisation holds none of the other seats: the three seats
- * always belong to three different organisations, so no organisation alone can reach two votes.
+ * The first of the (ordered) candidates whose organisation holds none of the other seats: the three
+ * seats always belong to three different organisations, so no organisation alone can reach two votes.
  */
-function seatFor(role: ReviewerRole, reporting: NodeRecord, ordered: readonly NodeRecord[], seatedOrgs: ReadonlySet<string>, used: ReadonlySet<string> = new Set()): NodeRecord | undefined {
-  return candidates(role, reporting, ordered).find((n) => !seatedOrgs.has(n.organisation) && !used.has(n.nodeId));
+function seatFor(candidates: readonly NodeRecord[], seatedOrgs: ReadonlySet<string>, used: ReadonlySet<string> = new Set()): NodeRecord | undefined {
+  return candidates.find((n) => !seatedOrgs.has(n.organisation) && !used.has(n.nodeId));
 }
 
 function orgList(orgs: ReadonlySet<string>): string {
@@ -115,12 +116,13 @@ export class DisputeContract extends Contract {
   }
 
   /**
-   * open({nodeId, month, subject:{type, ref}, amount, evidenceHash, deadlineDays?, deadlineSeconds?}):
+   * open({nodeId, month, subject:{type, ref}, amount, evidenceHash, disputeId?, deadlineDays?, deadlineSeconds?}):
    * only the reporting node's organisation opens a dispute about its figures. The id is derived
    * from the inputs (disputeIdOf: nodeId, month, subject, evidenceHash); a `disputeId` in the
-   * input is refused unless it is that id. Seats: the reporting node, the first node of its
-   * cluster and the first node of another cluster in the dispute's order, each of an
-   * organisation not already seated; refused when there are not three organisations to seat.
+   * input is refused unless it is that id, so a caller whose copy of disputeIdOf differs learns
+   * it at once. Seats: the reporting node, the first node of its cluster and the first node of
+   * another cluster in the dispute's order, each of an organisation not already seated; refused
+   * when there are not three organisations to seat.
    */
   @Transaction()
   @Returns('string')
@@ -135,10 +137,13 @@ export class DisputeContract extends Contract {
     const evidenceHash = str(input, 'evidenceHash', what, 256);
     const deadlineDays = input.deadlineDays === undefined ? DEFAULT_DEADLINE_DAYS : int(input, 'deadlineDays', what, 1);
     const deadlineSeconds = input.deadlineSeconds === undefined ? undefined : int(input, 'deadlineSeconds', what, 1);
-    // The id seeds the reviewer order: a caller who chose it could try ids until friendly nodes sit.
+    // Derived, never taken from the caller: nobody picks an id outright or takes the id of
+    // another dispute. It does not stop an opener from varying its evidence offline until the
+    // reviewer order it seeds suits it (the registry is public); what guards the outcome is that
+    // the three seats belong to three organisations, and every dispute opened is on the ledger.
     const disputeId = disputeIdOf({ nodeId, month, subject, evidenceHash });
     if (input.disputeId !== undefined && input.disputeId !== disputeId) {
-      throw new Error(`${what}: "disputeId" is derived by the ledger from nodeId, month, subject and evidenceHash (here "${disputeId}"); omit it`);
+      throw new Error(`${what}: "disputeId" is derived by the ledger from nodeId, month, subject and evidenceHash (here "${disputeId}"); pass that id or omit it`);
     }
 
     // Only the reporting node's own organisation puts its figures under review.
@@ -147,13 +152,15 @@ export class DisputeContract extends Contract {
     if (await getJson<DisputeRecord>(ctx, KEY.dispute, [disputeId])) throw new Error(`${what}: dispute "${disputeId}" already exists`);
     const nodes = await allNodes(ctx);
     const ordered = reviewerOrder(disputeId, nodes);
-    if (candidates('cluster', reporting, ordered).length === 0) throw new Error(`${what}: too few nodes: cluster "${reporting.cluster}" has no other node to review`);
-    if (candidates('other', reporting, ordered).length === 0) throw new Error(`${what}: too few nodes: no node outside cluster "${reporting.cluster}" to review`);
+    const inCluster = candidates('cluster', reporting, ordered);
+    const outside = candidates('other', reporting, ordered);
+    if (inCluster.length === 0) throw new Error(`${what}: too few nodes: cluster "${reporting.cluster}" has no other node to review`);
+    if (outside.length === 0) throw new Error(`${what}: too few nodes: no node outside cluster "${reporting.cluster}" to review`);
     const seated = new Set([reporting.organisation]);
-    const cluster = seatFor('cluster', reporting, ordered, seated);
+    const cluster = seatFor(inCluster, seated);
     if (!cluster) throw new Error(`${what}: too few organisations: cluster "${reporting.cluster}" has no node of an organisation other than ${orgList(seated)}`);
     seated.add(cluster.organisation);
-    const other = seatFor('other', reporting, ordered, seated);
+    const other = seatFor(outside, seated);
     if (!other) throw new Error(`${what}: too few organisations: no node outside cluster "${reporting.cluster}" of an organisation other than ${orgList(seated)}`);
 
     const { ms, iso } = txTime(ctx);
@@ -258,7 +265,7 @@ export class DisputeContract extends Contract {
     const role: ReviewerRole = seat.role === 'other' ? 'other' : 'cluster';
     // The organisations of the two seats that stay: the newcomer must be of a third one.
     const seatedOrgs = new Set(dispute.reviewers.filter((_, i) => i !== index).map((r) => r.organisation));
-    const next = seatFor(role, reporting, reviewerOrder(disputeId, nodes), seatedOrgs, used);
+    const next = seatFor(candidates(role, reporting, reviewerOrder(disputeId, nodes)), seatedOrgs, used);
     if (!next) {
       throw new Error(
         `${what}: no unused node left to replace "${reviewerId}" (${role === 'other' ? 'outside' : 'inside'} cluster "${reporting.cluster}", of an organisation other than ${orgList(seatedOrgs)})`,

@@ -233,9 +233,12 @@ export class DisputesService {
       ...(allocation ? { allocation } : {}),
     };
     const hash = evidenceHash(evidence);
-    // The ledger derives the id from these inputs (the opener cannot choose it); the same here.
+    // The ledger derives the id from these inputs; the same here. It is passed along so that the
+    // contract refuses the open if the two copies of disputeIdOf ever disagree (the dispute then
+    // shows as refused, with the reason) instead of landing under an id this node never looks up.
     const id = disputeIdOf({ nodeId: this.nodeId, month: input.month, subject, evidenceHash: hash });
     const ledgerArgs = {
+      disputeId: id,
       nodeId: this.nodeId,
       month: input.month,
       subject,

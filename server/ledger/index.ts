@@ -1,11 +1,9 @@
 // ledger: the chaincode client. One Ledger interface with two engines (embedded, the
 // default, and fabric), the outbox that submits writes after the database commit, and
 // the auditors' read-only API. See docs/ledger.md and docs/auditors.md.
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { Sequelize } from 'sequelize';
 import type { Capability, NodeContext } from '../context.js';
-import { ConfigError, projectRoot } from '../config/index.js';
+import { ConfigError, shippedOrganisation } from '../config/index.js';
 import type { Logger } from '../logger.js';
 import { ledgerConfigOf, type LedgerConfig } from './config.js';
 import { loadContracts, defaultContractsPath } from './contracts.js';
@@ -113,16 +111,6 @@ export function createLedgerCapability(options: LedgerCapabilityOptions = {}): C
   };
 }
 
-/** federation.organisation as shipped in config/default.json: what a node signs as when nobody set it. */
-function defaultOrganisation(): string | undefined {
-  try {
-    const defaults = JSON.parse(readFileSync(path.join(projectRoot, 'config/default.json'), 'utf8')) as { federation?: { organisation?: string } };
-    return defaults.federation?.organisation;
-  } catch {
-    return undefined;
-  }
-}
-
 interface RegisteredNode {
   nodeId: string;
   organisation: string;
@@ -155,9 +143,8 @@ async function checkOrganisation(s: LedgerState, log: Logger): Promise<void> {
         `A node never changes organisation: set federation.organisation (env ORGANISATION) or ledger.mspId (env LEDGER_MSP_ID) to "${own.organisation}" if that organisation is yours; otherwise the id was registered in your name by another organisation.`,
     ]);
   }
-  const fallback = defaultOrganisation();
   const others = nodes.filter((n) => n.organisation === mspId && n.nodeId !== nodeId);
-  if (fallback !== undefined && mspId === fallback && others.length) {
+  if (mspId === shippedOrganisation() && others.length) {
     throw new ConfigError([
       `ledger: this node would sign as "${mspId}", the default organisation, on a ledger shared with other nodes, and ${others.length === 1 ? `node "${others[0].nodeId}" already uses it` : `${others.length} nodes already use it`}. ` +
         'Nodes of one organisation open, vote and record for each other. Set federation.organisation (env ORGANISATION) or ledger.mspId (env LEDGER_MSP_ID) to your own organisation\'s MSP id.',

@@ -7,20 +7,7 @@ import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 
 import { canonicalHash } from '../../shared/money/index.js';
-import { World } from './world.js';
-
-const node = (name: string) => `https://${name}.example/actor`;
-interface Spec {
-  name: string;
-  cluster: string;
-  org: string;
-}
-
-async function setup(specs: Spec[]): Promise<World> {
-  const w = new World();
-  for (const n of specs) await w.submit(n.org, 'NodeRegistryContract:join', { nodeId: node(n.name), actorUrl: node(n.name), cluster: n.cluster, organisation: n.org });
-  return w;
-}
+import { nodeUri as node, worldWithNodes as setup, type NodeSpec as Spec } from './world.js';
 
 // Org1 runs four nodes across both clusters; any order of candidates would put a second Org1
 // node on a seat sooner or later if seats were picked by node alone.

@@ -3,9 +3,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 
-import { World } from './world.js';
+import { nodeUri as node, worldWithNodes, type World } from './world.js';
 
-const node = (name: string) => `https://${name}.example/actor`;
 const NODES = [
   { name: 'one', cluster: 'eu', org: 'Org1MSP' },
   { name: 'two', cluster: 'eu', org: 'Org2MSP' },
@@ -16,11 +15,7 @@ const NODES = [
 ];
 const orgOf = (nodeId: string) => NODES.find((n) => node(n.name) === nodeId)!.org;
 
-async function setup(which = NODES): Promise<World> {
-  const w = new World();
-  for (const n of which) await w.submit(n.org, 'NodeRegistryContract:join', { nodeId: node(n.name), actorUrl: node(n.name), cluster: n.cluster, organisation: n.org });
-  return w;
-}
+const setup = (which = NODES): Promise<World> => worldWithNodes(which);
 
 /** The documented order: sha256(disputeId + nodeId) ascending. */
 function ordered(disputeId: string, cluster: string, same: boolean, exclude: string): string[] {

@@ -154,6 +154,22 @@ export class World {
 
 // ---- fixtures ----
 
+/** A test node's id and actor URL. */
+export const nodeUri = (name: string): string => `https://${name}.example/actor`;
+
+export interface NodeSpec {
+  name: string;
+  cluster: string;
+  org: string;
+}
+
+/** A world with these nodes joined, each by its own organisation. */
+export async function worldWithNodes(specs: NodeSpec[]): Promise<World> {
+  const w = new World();
+  for (const n of specs) await w.submit(n.org, 'NodeRegistryContract:join', { nodeId: nodeUri(n.name), actorUrl: nodeUri(n.name), cluster: n.cluster, organisation: n.org });
+  return w;
+}
+
 export const ORG1 = 'Org1MSP';
 export const ORG2 = 'Org2MSP';
 export const ORG3 = 'Org3MSP';

@@ -1,6 +1,8 @@
 // The ledger id of a dispute: derived from what is disputed, never chosen by whoever opens it, so
-// the reporting node and the DisputeContract compute the same id and an opener cannot pick an id
-// (which seeds the reviewer order) or take an id another dispute would get.
+// the reporting node and the DisputeContract compute the same id, and an opener can neither pick
+// an id outright nor take the id another dispute would get. It does not stop an opener from
+// varying its evidence offline until the reviewer order the id seeds suits it (the registry is
+// public): what guards a dispute is that its three seats belong to three organisations.
 import { canonicalHash } from './canonical.js';
 
 export interface DisputeIdInput {
