@@ -72,7 +72,7 @@ export async function createRuntime(config: Config, options: StartNodeOptions = 
       cleanups.push(local.stop);
     }
     // Keys and queues under the node's own prefix: nodes sharing a Redis never see each other's.
-    const redisPrefix = await resolveRedisPrefix(config, db, logger);
+    const redisPrefix = await resolveRedisPrefix(config, db);
     logger.info({ redisPrefix }, 'redis prefix');
     const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3, keyPrefix: `${redisPrefix}:kv:` });
     redis.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));

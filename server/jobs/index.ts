@@ -37,7 +37,8 @@ export interface FailedJob {
   failedAt: string | null;
 }
 
-const countedStates = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'completed', 'failed'] as const;
+/** BullMQ states in which a job will still run, or is running (the rest: completed, failed, unknown). */
+export const pendingJobStates = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children'] as const;
 
 export class Jobs {
   private queues = new Map<string, Queue>();
@@ -138,16 +139,16 @@ export class Jobs {
       worker.on('error', (err) => this.opts.logger.error({ err, queue: name }, 'worker error'));
       this.workers.push(worker);
     }
-    void warnAboutLegacyQueues(this.opts.redisUrl, this.opts.prefix, this.queueNames(), this.opts.logger);
+    void warnAboutLegacyQueues({ ...this.connection(), maxRetriesPerRequest: 1 }, this.opts.prefix, this.queueNames(), this.opts.logger);
   }
 
-  /** Counts per queue and the latest `limit` failed jobs over all queues, newest first. */
-  async overview(limit: number): Promise<JobsOverview> {
+  /** Counts per queue and the latest `limit` failed jobs over all queues (or `only` one), newest first. */
+  async overview(limit: number, only?: string): Promise<JobsOverview> {
     const queues: JobsOverview['queues'] = [];
     const failed: FailedJob[] = [];
-    for (const name of this.queueNames()) {
+    for (const name of this.queueNames().filter((n) => !only || n === only)) {
       const q = this.queue(name);
-      queues.push({ name, counts: await q.getJobCounts(...countedStates) });
+      queues.push({ name, counts: await q.getJobCounts(...pendingJobStates, 'completed', 'failed') });
       for (const job of await q.getFailed(0, limit - 1)) {
         failed.push({
           queue: name,
@@ -169,7 +170,7 @@ export class Jobs {
     let n = 0;
     for (const kind of this.handlers.keys()) this.queue(queueOf(kind));
     for (const q of this.queues.values()) {
-      const c = await q.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
+      const c = await q.getJobCounts(...pendingJobStates);
       n += Object.values(c).reduce((a, b) => a + b, 0);
     }
     return n;

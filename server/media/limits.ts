@@ -5,6 +5,7 @@ import type { Transaction } from 'sequelize';
 import { z } from 'zod';
 import { execute, selectOne } from '../db/index.js';
 import { AppError } from '../http/errors.js';
+import { transcodeLine } from './transcode-queue.js';
 import type { NodeContext } from '../context.js';
 
 export interface UserLimitOverrides {
@@ -23,23 +24,17 @@ export interface QuotaView {
   transcodes: { queued: number; waiting: number; limit: number };
 }
 
-/** PUT body: a number sets the user's own limit, null returns to the node's default, absent leaves it. */
+/**
+ * PUT body: a number sets the user's own limit, null returns to the node's default, absent
+ * leaves it. Bounded by the columns (bigint, integer): a larger number is a 400, not a 500.
+ */
 export const limitOverridesSchema = z
   .object({
-    quotaBytes: z.number().int().nonnegative().nullable().optional(),
-    quotaTracks: z.number().int().nonnegative().nullable().optional(),
-    maxConcurrentUploads: z.number().int().nonnegative().nullable().optional(),
+    quotaBytes: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).nullable().optional(),
+    quotaTracks: z.number().int().nonnegative().max(2_147_483_647).nullable().optional(),
+    maxConcurrentUploads: z.number().int().nonnegative().max(2_147_483_647).nullable().optional(),
   })
   .strict();
-
-interface UsageRow {
-  bytes: string;
-  tracks: string;
-  unfinished: string;
-  unfinished_bytes: string;
-  queued: string;
-  waiting: string;
-}
 
 export class UserLimits {
   constructor(private readonly ctx: NodeContext) {}
@@ -69,17 +64,13 @@ export class UserLimits {
 
   /** Stored originals and unfinished uploads (their declared size is reserved) of the user's channels. */
   private async usage(userId: string, t?: Transaction) {
-    const row = await selectOne<UsageRow>(
+    const row = await selectOne<{ bytes: string; tracks: string; unfinished: string; unfinished_bytes: string }>(
       this.ctx.db,
-      `SELECT
-         (SELECT COALESCE(sum(t.original_bytes), 0) FROM media_tracks t JOIN media_channels c ON c.id = t.channel_id WHERE c.owner_id = :userId) AS bytes,
-         (SELECT count(*) FROM media_tracks t JOIN media_channels c ON c.id = t.channel_id WHERE c.owner_id = :userId) AS tracks,
-         (SELECT count(*) FROM media_uploads WHERE owner_id = :userId AND track_id IS NULL) AS unfinished,
-         (SELECT COALESCE(sum(size), 0) FROM media_uploads WHERE owner_id = :userId AND track_id IS NULL) AS unfinished_bytes,
-         (SELECT count(*) FROM media_tracks t JOIN media_channels c ON c.id = t.channel_id
-            WHERE c.owner_id = :userId AND t.status = 'processing' AND t.transcode_job_id IS NOT NULL) AS queued,
-         (SELECT count(*) FROM media_tracks t JOIN media_channels c ON c.id = t.channel_id
-            WHERE c.owner_id = :userId AND t.status = 'processing' AND t.transcode_job_id IS NULL) AS waiting`,
+      `SELECT tr.bytes, tr.tracks, up.unfinished, up.unfinished_bytes FROM
+         (SELECT COALESCE(sum(t.original_bytes), 0) AS bytes, count(*) AS tracks
+            FROM media_tracks t JOIN media_channels c ON c.id = t.channel_id WHERE c.owner_id = :userId) tr,
+         (SELECT count(*) AS unfinished, COALESCE(sum(size), 0) AS unfinished_bytes
+            FROM media_uploads WHERE owner_id = :userId AND track_id IS NULL) up`,
       { userId },
       t,
     );
@@ -87,44 +78,48 @@ export class UserLimits {
       bytes: Number(row?.bytes ?? 0) + Number(row?.unfinished_bytes ?? 0),
       tracks: Number(row?.tracks ?? 0) + Number(row?.unfinished ?? 0),
       unfinished: Number(row?.unfinished ?? 0),
-      queued: Number(row?.queued ?? 0),
-      waiting: Number(row?.waiting ?? 0),
     };
   }
 
-  async view(userId: string): Promise<QuotaView> {
-    const [o, used] = await Promise.all([this.overrides(userId), this.usage(userId)]);
+  /** Usage, limits and (for admins) the user's own overrides. */
+  async view(userId: string): Promise<QuotaView & { overrides: UserLimitOverrides }> {
+    const [o, used, line] = await Promise.all([this.overrides(userId), this.usage(userId), transcodeLine(this.ctx.db, userId)]);
     const lim = this.effective(o);
     return {
       userId,
       bytes: { used: used.bytes, limit: lim.quotaBytes },
       tracks: { used: used.tracks, limit: lim.quotaTracks },
       uploads: { unfinished: used.unfinished, limit: lim.maxConcurrentUploads },
-      transcodes: { queued: used.queued, waiting: used.waiting, limit: this.ctx.config.media.maxQueuedTranscodesPerUser },
+      transcodes: { ...line, limit: this.ctx.config.media.maxQueuedTranscodesPerUser },
+      overrides: o,
     };
-  }
-
-  async adminView(userId: string): Promise<QuotaView & { overrides: UserLimitOverrides }> {
-    return { ...(await this.view(userId)), overrides: await this.overrides(userId) };
   }
 
   async setOverrides(userId: string, adminId: string, input: unknown): Promise<QuotaView & { overrides: UserLimitOverrides }> {
     const patch = limitOverridesSchema.parse(input);
-    const current = await this.overrides(userId);
-    const next: UserLimitOverrides = {
-      quotaBytes: patch.quotaBytes === undefined ? current.quotaBytes : patch.quotaBytes,
-      quotaTracks: patch.quotaTracks === undefined ? current.quotaTracks : patch.quotaTracks,
-      maxConcurrentUploads: patch.maxConcurrentUploads === undefined ? current.maxConcurrentUploads : patch.maxConcurrentUploads,
-    };
+    // One statement, so concurrent updates of different keys never undo each other: a key
+    // absent from the patch keeps its column.
     await execute(
       this.ctx.db,
       `INSERT INTO media_user_limits (user_id, quota_bytes, quota_tracks, max_concurrent_uploads, updated_by, updated_at)
        VALUES (:userId, :quotaBytes, :quotaTracks, :maxConcurrentUploads, :adminId, now())
-       ON CONFLICT (user_id) DO UPDATE SET quota_bytes = EXCLUDED.quota_bytes, quota_tracks = EXCLUDED.quota_tracks,
-         max_concurrent_uploads = EXCLUDED.max_concurrent_uploads, updated_by = EXCLUDED.updated_by, updated_at = now()`,
-      { userId, adminId, ...next },
+       ON CONFLICT (user_id) DO UPDATE SET
+         quota_bytes = CASE WHEN :setBytes THEN EXCLUDED.quota_bytes ELSE media_user_limits.quota_bytes END,
+         quota_tracks = CASE WHEN :setTracks THEN EXCLUDED.quota_tracks ELSE media_user_limits.quota_tracks END,
+         max_concurrent_uploads = CASE WHEN :setUploads THEN EXCLUDED.max_concurrent_uploads ELSE media_user_limits.max_concurrent_uploads END,
+         updated_by = EXCLUDED.updated_by, updated_at = now()`,
+      {
+        userId,
+        adminId,
+        quotaBytes: patch.quotaBytes ?? null,
+        quotaTracks: patch.quotaTracks ?? null,
+        maxConcurrentUploads: patch.maxConcurrentUploads ?? null,
+        setBytes: patch.quotaBytes !== undefined,
+        setTracks: patch.quotaTracks !== undefined,
+        setUploads: patch.maxConcurrentUploads !== undefined,
+      },
     );
-    return this.adminView(userId);
+    return this.view(userId);
   }
 
   /**

@@ -126,10 +126,10 @@ export const mediaOpenApi: OpenApiFragment = {
         requestBody: { required: true, content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
         responses: {
           200: json('Progress; trackId once complete', uploadProgress),
-          400: problem('Bad Content-Range or body length'),
+          400: problem('Bad Content-Range (START <= END < TOTAL) or body length'),
           409: problem('Out-of-order chunk: resume from `received`'),
           413: problem('Chunk too large'),
-          416: problem('Range outside the file: resume from `received`'),
+          416: problem('Content-Range total is not the declared size: resume from `received`'),
           422: problem('Not acceptable media (corrupt, truncated, unsupported codec or container, no audio/video), or over the node\'s limits: `media_too_long` (with `durationSeconds`, `maxDurationSeconds`), `resolution_too_high` (with `width`, `height`, `maxWidth`, `maxHeight`)'),
         },
       },
@@ -159,20 +159,16 @@ export const mediaOpenApi: OpenApiFragment = {
     '/api/v1/admin/media/transcodes': {
       get: {
         tags: ['tracks'],
-        summary: 'The transcode queue (admin): job counts, the fair-share line per user, recent failed jobs with their reason',
+        summary: 'The transcode queue (admin): the fair-share line per user, and the media queue as GET /api/v1/admin/jobs lists it (counts, the 50 latest failed jobs with their error)',
         security: bearer,
         responses: {
           200: json('Queue overview', {
             type: 'object',
             properties: {
-              counts: { type: 'object', additionalProperties: { type: 'integer' } },
               processing: { type: 'integer' },
               waitingInLine: { type: 'integer' },
               users: { type: 'array', items: { type: 'object', properties: { userId: { type: 'string', format: 'uuid' }, queued: { type: 'integer' }, waiting: { type: 'integer' } } } },
-              recentFailures: {
-                type: 'array',
-                items: { type: 'object', properties: { jobId: { type: 'string' }, trackId: nullable('string'), reason: { type: 'string' }, failedAt: nullable('string') } },
-              },
+              jobs: { type: 'object', description: 'The response of GET /api/v1/admin/jobs, for the media queue only (prefix, queues, failed)' },
             },
           }),
           401: problem('Not signed in'),

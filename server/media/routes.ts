@@ -157,7 +157,8 @@ export function mediaRoutes(ctx: NodeContext, deps: MediaRouteDeps): Router {
     '/api/v1/me/quota',
     requireUser,
     route(async (req, res) => {
-      res.set('Cache-Control', 'no-store').json(await limits.view(req.user!.id));
+      const { overrides: _admins, ...view } = await limits.view(req.user!.id);
+      res.set('Cache-Control', 'no-store').json(view);
     }),
   );
   const quotaUser = async (id: string) => {
@@ -170,7 +171,7 @@ export function mediaRoutes(ctx: NodeContext, deps: MediaRouteDeps): Router {
     requireRole('admin'),
     route(async (req, res) => {
       const user = await quotaUser(req.params.id);
-      res.set('Cache-Control', 'no-store').json(await limits.adminView(user.id));
+      res.set('Cache-Control', 'no-store').json(await limits.view(user.id));
     }),
   );
   r.put(
@@ -185,7 +186,8 @@ export function mediaRoutes(ctx: NodeContext, deps: MediaRouteDeps): Router {
     '/api/v1/admin/media/transcodes',
     requireRole('admin'),
     route(async (_req, res) => {
-      res.set('Cache-Control', 'no-store').json(await queue.overview());
+      // The line is media's own; the queue's counts and failed jobs are the admin jobs listing's.
+      res.set('Cache-Control', 'no-store').json({ ...(await queue.overview()), jobs: await ctx.jobs.overview(50, 'media') });
     }),
   );
 
@@ -230,7 +232,7 @@ export function mediaRoutes(ctx: NodeContext, deps: MediaRouteDeps): Router {
     '/api/v1/tracks/:id',
     requireUser,
     route(async (req, res) => {
-      await media.deleteTrack(req.user!, req.params.id, (_id, row) => jobs.forget(row));
+      await media.deleteTrack(req.user!, req.params.id, jobs);
       res.status(204).end();
     }),
   );

@@ -137,6 +137,12 @@ export interface TrackRow {
   transcode_job_id: string | null;
 }
 
+/** The transcode side of a track delete (TranscodeJobs). */
+export interface TrackDeleteHooks {
+  beforeDelete(row: Pick<TrackRow, 'id' | 'transcode_job_id'>): Promise<void>;
+  afterDelete(row: TrackRow): Promise<void>;
+}
+
 /** What the tracks table keeps per rendition (the segment timeline is stored apart). */
 export type StoredRendition = Omit<Rendition, 'segments' | 'init'> & { segmentCount: number };
 
@@ -460,19 +466,25 @@ export class MediaService {
     return (await this.getTrack(id))!;
   }
 
-  /** Deletes a track and its files; the running transcode, if any, is stopped by the caller's hook. */
-  async deleteTrack(user: User | null, id: string, beforeRemove?: (id: string, row: TrackRow) => Promise<void>): Promise<void> {
+  /**
+   * Deletes a track and its files. `jobs` (the transcode side) takes the queued job off while
+   * the row is locked (so the sweep cannot queue it again), and stops a running transcode after.
+   */
+  async deleteTrack(user: User | null, id: string, jobs?: TrackDeleteHooks): Promise<void> {
     const row = await this.trackRow(id);
     if (!row || (user && !this.canView(row, user))) throw notFound('Track');
     if (user && !this.canEdit(row, user)) throw forbidden('Only the owner or an admin can delete this track');
     await this.db.transaction(async (t) => {
+      const locked = await selectOne<{ transcode_job_id: string | null }>(this.db, 'SELECT transcode_job_id FROM media_tracks WHERE id = :id FOR UPDATE', { id }, t);
+      if (!locked) throw notFound('Track');
+      await jobs?.beforeDelete({ id, transcode_job_id: locked.transcode_job_id });
       await this.emitPlaylistsOf(id, t);
       await execute(this.db, 'DELETE FROM media_uploads WHERE track_id = :id', { id }, t);
       await execute(this.db, 'DELETE FROM media_tracks WHERE id = :id', { id }, t);
       t.afterCommit(() => this.ctx.events.emit('track.deleted', { trackId: id, channelId: row.channel_id, apId: `${this.publicUrl}/ap/tracks/${id}` }));
     });
     this.forgetTimeline(id);
-    await beforeRemove?.(id, row);
+    await jobs?.afterDelete(row);
     await this.storage.removeTrackFiles(id, row.original_file, row.cover_file);
   }
 

@@ -7,15 +7,12 @@ import path from 'node:path';
 import { selectOne, execute } from '../db/index.js';
 import type { NodeContext } from '../context.js';
 import type { User } from '../accounts/service.js';
-import { conflict, forbidden, notFound } from '../http/errors.js';
+import { AppError, conflict, forbidden, notFound } from '../http/errors.js';
 import type { MediaService, SegmentTimeline, StoredRendition, TrackRow } from './service.js';
 import { MediaRejected, checkSourceLimits, probeMedia } from './probe.js';
 import { FfmpegError, transcode, type TranscodeRun } from './transcode.js';
 import { createRenditionTorrent, type Seeder } from './torrents.js';
 import type { TranscodeQueue } from './transcode-queue.js';
-
-/** How long ffmpeg gets to stop after SIGTERM when a transcode runs out of time. */
-const killGraceMs = 5000;
 
 /** A transcode job about a track this node's database does not have: fails the job, loudly. */
 export class TranscodeSubjectMissing extends Error {
@@ -100,10 +97,17 @@ export class TranscodeJobs {
     }
   }
 
-  /** A track is being deleted: stop its transcode here, take its job off the queue, let the owner's line move on. */
-  async forget(row: Pick<TrackRow, 'id' | 'owner_id'> & { transcode_job_id?: string | null }): Promise<void> {
+  /**
+   * A track is about to be deleted (its row locked): take its job off the queue first, so the
+   * job never runs against a missing row and raises a false "no track" alarm.
+   */
+  async beforeDelete(row: Pick<TrackRow, 'id' | 'transcode_job_id'>): Promise<void> {
+    await this.queue.removeWaiting(row.transcode_job_id).catch((err) => this.log.warn({ err, trackId: row.id }, 'could not remove the queued transcode job'));
+  }
+
+  /** A track was deleted: stop its transcode here, let the owner's line move on. */
+  async afterDelete(row: Pick<TrackRow, 'id' | 'owner_id'>): Promise<void> {
     await this.stop(row.id);
-    await this.queue.removeWaiting(row.transcode_job_id ?? null).catch((err) => this.log.warn({ err, trackId: row.id }, 'could not remove the queued transcode job'));
     await this.queue.dispatch(row.owner_id).catch((err) => this.log.warn({ err, trackId: row.id }, 'fair-share dispatch failed'));
   }
 
@@ -136,11 +140,12 @@ export class TranscodeJobs {
       // Wall-clock limit proportional to the source's length, so a file that decodes far
       // slower (or longer) than it claims cannot hold a worker and a core for ever.
       const limitSeconds = Math.max(m.transcodeTimeoutMinSeconds, m.transcodeTimeoutFactor * probed.durationSeconds);
+      // SIGKILL: a killed ffmpeg never exits 0, so a cut-off output is never published.
       let timedOut = false;
       const timer = setTimeout(() => {
         timedOut = true;
-        log.warn({ limitSeconds }, 'transcode ran out of time; stopping ffmpeg');
-        run.kill(killGraceMs);
+        log.warn({ limitSeconds }, 'transcode ran out of time; killing ffmpeg');
+        run.kill();
       }, limitSeconds * 1000);
       let out;
       try {
@@ -151,8 +156,6 @@ export class TranscodeJobs {
         clearTimeout(timer);
         this.running.delete(trackId);
       }
-      // ffmpeg may exit 0 on SIGTERM with a cut-off output: never publish that.
-      if (timedOut) throw new TranscodeTimeout(limitSeconds, probed.durationSeconds);
       const t1 = Date.now();
       const stored: StoredRendition[] = [];
       const timeline: SegmentTimeline = {};
@@ -218,12 +221,11 @@ export class TranscodeJobs {
       const reason = failureReason(err);
       log.warn({ err: reason }, 'transcode failed');
       await rm(storage.streamingDir(trackId), { recursive: true, force: true }).catch(() => {});
-      // A source over the node's limits is not kept (it counts against the owner's quota no more).
-      const refused = err instanceof MediaRejected && (err.code === 'media_too_long' || err.code === 'resolution_too_high');
-      if (refused) await rm(path.join(storage.root, 'originals', path.basename(track.original_file)), { force: true }).catch(() => {});
+      // The original is always kept (a source over limits lowered since its upload too): the
+      // owner deletes the track, or an admin raises the limit and it is transcoded again.
       await execute(
         this.ctx.db,
-        `UPDATE media_tracks SET status = 'failed', failure_reason = :reason, updated_at = now()${refused ? ', original_bytes = 0' : ''} WHERE id = :id`,
+        `UPDATE media_tracks SET status = 'failed', failure_reason = :reason, updated_at = now() WHERE id = :id`,
         { id: trackId, reason },
       ).then(
         () => this.ctx.events.emit('track.status', { trackId, status: 'failed' }),
@@ -244,6 +246,14 @@ export class TranscodeJobs {
     if (row.status === 'processing') throw conflict('track_processing', 'The track is being transcoded already');
     const original = path.join(this.media.storage.root, 'originals', path.basename(row.original_file));
     if (!existsSync(original)) throw conflict('original_missing', 'The original file of this track is no longer stored');
+    // Limits lowered since the upload: refuse here, while the track is still as it was (the
+    // job would fail it and drop its renditions).
+    try {
+      checkSourceLimits(row.probe ?? (await probeMedia(original)), this.ctx.config.media);
+    } catch (err) {
+      if (err instanceof MediaRejected) throw new AppError(422, err.code, err.message, err.details);
+      throw err;
+    }
     await this.ctx.db.transaction(async (t) => {
       const updated = await selectOne(
         this.ctx.db,

@@ -12,24 +12,32 @@
 // `transcode-<trackId>-<n>`, recorded on the track; the handler runs only the job the track
 // names, so a re-issued job and a late original never transcode one track twice.
 import { randomBytes } from 'node:crypto';
-import type { Transaction } from 'sequelize';
+import type { Sequelize, Transaction } from 'sequelize';
 import { execute, select, selectOne } from '../db/index.js';
+import { pendingJobStates } from '../jobs/index.js';
 import type { NodeContext } from '../context.js';
 import type { Logger } from '../logger.js';
 
-/** BullMQ states in which a job will still run (or is running). */
-const liveStates = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'paused']);
-/** States in which a job can still be taken off the queue without touching a running worker. */
-const removableStates = new Set(['waiting', 'delayed', 'prioritized', 'paused']);
-
-export interface TranscodeQueueOverview {
-  counts: Record<string, number>;
+/** What admins see of the fair-share line (the queue's own counts and failures: Jobs.overview). */
+export interface TranscodeLineOverview {
   processing: number;
   waitingInLine: number;
   users: { userId: string; queued: number; waiting: number }[];
-  /** The latest failed transcode jobs, with BullMQ's reason (e.g. "no track … in this node's database"). */
-  recentFailures: { jobId: string; trackId: string | null; reason: string; failedAt: string | null }[];
 }
+
+/** One owner's processing tracks: `queued` (with a BullMQ job) and `waiting` in the node's line. */
+export async function transcodeLine(db: Sequelize, ownerId: string, t?: Transaction): Promise<{ queued: number; waiting: number }> {
+  const row = await selectOne<{ queued: string; waiting: string }>(
+    db,
+    `SELECT count(*) FILTER (WHERE t.transcode_job_id IS NOT NULL) AS queued, count(*) FILTER (WHERE t.transcode_job_id IS NULL) AS waiting
+     FROM media_tracks t JOIN media_channels c ON c.id = t.channel_id WHERE c.owner_id = :ownerId AND t.status = 'processing'`,
+    { ownerId },
+    t,
+  );
+  return { queued: Number(row?.queued ?? 0), waiting: Number(row?.waiting ?? 0) };
+}
+
+const willRun = new Set<string>(pendingJobStates);
 
 export class TranscodeQueue {
   private readonly log: Logger;
@@ -49,36 +57,28 @@ export class TranscodeQueue {
 
   /** Whether the job exists and will still run (or is running). */
   async isLive(jobId: string): Promise<boolean> {
-    const job = await this.queue.getJob(jobId);
-    if (!job) return false;
-    return liveStates.has(await job.getState());
+    return willRun.has(await this.queue.getJobState(jobId));
   }
 
   /** Takes a job that has not started off the queue (a deleted track's), so it never runs. */
   async removeWaiting(jobId: string | null): Promise<void> {
     if (!jobId) return;
-    const job = await this.queue.getJob(jobId);
-    if (job && removableStates.has(await job.getState())) await job.remove().catch(() => {});
+    const state = await this.queue.getJobState(jobId);
+    if (state !== 'active' && willRun.has(state)) await this.queue.remove(jobId).catch(() => {});
   }
 
   /**
    * Moves the owner's waiting tracks into the queue while they have fewer than their share
-   * there. Call after a track of theirs enters `processing` (after commit) or leaves it.
+   * there, even when nobody else waits. Call after a track of theirs enters `processing`
+   * (after commit) or leaves it. Resolves once the jobs are in Redis.
    */
   async dispatch(ownerId: string): Promise<number> {
     const limit = this.ctx.config.media.maxQueuedTranscodesPerUser;
-    return this.ctx.db.transaction(async (t) => {
+    const issued = await this.ctx.db.transaction(async (t) => {
       // One dispatcher per owner at a time (web and worker processes may both call it).
       await execute(this.ctx.db, `SELECT pg_advisory_xact_lock(hashtext('media.transcode:' || :ownerId))`, { ownerId }, t);
-      const queued = await selectOne<{ n: string }>(
-        this.ctx.db,
-        `SELECT count(*) AS n FROM media_tracks t JOIN media_channels c ON c.id = t.channel_id
-         WHERE c.owner_id = :ownerId AND t.status = 'processing' AND t.transcode_job_id IS NOT NULL`,
-        { ownerId },
-        t,
-      );
-      const room = limit - Number(queued?.n ?? 0);
-      if (room <= 0) return 0;
+      const room = limit - (await transcodeLine(this.ctx.db, ownerId, t)).queued;
+      if (room <= 0) return [];
       const next = await select<{ id: string }>(
         this.ctx.db,
         `SELECT t.id FROM media_tracks t JOIN media_channels c ON c.id = t.channel_id
@@ -87,13 +87,19 @@ export class TranscodeQueue {
         { ownerId, room },
         t,
       );
-      for (const r of next) await this.issue(r.id, null, t);
-      return next.length;
+      const jobs: Issued[] = [];
+      for (const r of next) {
+        const job = await this.issue(r.id, null, t);
+        if (job) jobs.push(job);
+      }
+      return jobs;
     });
+    await this.enqueue(issued);
+    return issued.length;
   }
 
-  /** Gives the track a new job id (only if it still has `expected`) and queues that job after commit. */
-  private async issue(trackId: string, expected: string | null, t: Transaction): Promise<boolean> {
+  /** Gives the track a new job id, only if it still has `expected` (queue it after commit). */
+  private async issue(trackId: string, expected: string | null, t: Transaction): Promise<Issued | undefined> {
     const jobId = TranscodeQueue.newJobId(trackId);
     const row = await selectOne(
       this.ctx.db,
@@ -102,46 +108,54 @@ export class TranscodeQueue {
       { trackId, jobId, expected },
       t,
     );
-    if (!row) return false;
-    this.ctx.jobs.enqueueAfterCommit(t, 'media.transcode', { trackId }, { attempts: 1, jobId });
-    return true;
+    return row ? { trackId, jobId } : undefined;
+  }
+
+  /** Adds committed jobs to Redis; one that fails to be added is queued again by the sweep. */
+  private async enqueue(issued: Issued[]): Promise<void> {
+    await Promise.all(
+      issued.map(({ trackId, jobId }) =>
+        this.ctx.jobs.enqueue('media.transcode', { trackId }, { attempts: 1, jobId }).catch((err) => this.log.error({ err, trackId, jobId }, 'could not queue the transcode job; the sweep will')),
+      ),
+    );
   }
 
   /**
    * Queues again every processing track whose job is no longer live, when it was queued more
    * than `graceSeconds` ago (a job is added to Redis just after its track's commit), then
-   * moves every user's line on.
+   * moves on the line of every user below their share.
    */
   async sweep(graceSeconds = 10): Promise<{ requeued: number; dispatched: number }> {
-    const stale = await select<{ id: string; transcode_job_id: string; owner_id: string }>(
+    const stale = await select<{ id: string; transcode_job_id: string }>(
       this.ctx.db,
-      `SELECT t.id, t.transcode_job_id, c.owner_id FROM media_tracks t JOIN media_channels c ON c.id = t.channel_id
-       WHERE t.status = 'processing' AND t.transcode_job_id IS NOT NULL AND t.transcode_queued_at < now() - make_interval(secs => :grace)
-       ORDER BY t.transcode_queued_at LIMIT 1000`,
+      `SELECT id, transcode_job_id FROM media_tracks
+       WHERE status = 'processing' AND transcode_job_id IS NOT NULL AND transcode_queued_at < now() - make_interval(secs => :grace)
+       ORDER BY transcode_queued_at LIMIT 1000`,
       { grace: graceSeconds },
     );
     let requeued = 0;
     for (const r of stale) {
       if (await this.isLive(r.transcode_job_id)) continue;
       const issued = await this.ctx.db.transaction((t) => this.issue(r.id, r.transcode_job_id, t));
-      if (issued) {
-        requeued++;
-        this.log.warn({ trackId: r.id, lostJobId: r.transcode_job_id }, 'processing track had no live transcode job; queued it again');
-      }
+      if (!issued) continue;
+      await this.enqueue([issued]);
+      requeued++;
+      this.log.warn({ trackId: r.id, lostJobId: r.transcode_job_id }, 'processing track had no live transcode job; queued it again');
     }
     const owners = await select<{ owner_id: string }>(
       this.ctx.db,
-      `SELECT DISTINCT c.owner_id FROM media_tracks t JOIN media_channels c ON c.id = t.channel_id
-       WHERE t.status = 'processing' AND t.transcode_job_id IS NULL`,
+      `SELECT c.owner_id FROM media_tracks t JOIN media_channels c ON c.id = t.channel_id WHERE t.status = 'processing'
+       GROUP BY c.owner_id
+       HAVING count(*) FILTER (WHERE t.transcode_job_id IS NULL) > 0 AND count(*) FILTER (WHERE t.transcode_job_id IS NOT NULL) < :limit`,
+      { limit: this.ctx.config.media.maxQueuedTranscodesPerUser },
     );
     let dispatched = 0;
     for (const o of owners) dispatched += await this.dispatch(o.owner_id);
     return { requeued, dispatched };
   }
 
-  /** What admins see of the transcode queue: counts, the line per user, recent failures. */
-  async overview(): Promise<TranscodeQueueOverview> {
-    const counts = await this.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed');
+  /** The fair-share line: totals and the 50 users with most processing tracks. */
+  async overview(): Promise<TranscodeLineOverview> {
     const users = await select<{ user_id: string; queued: string; waiting: string }>(
       this.ctx.db,
       `SELECT c.owner_id AS user_id, count(*) FILTER (WHERE t.transcode_job_id IS NOT NULL) AS queued, count(*) FILTER (WHERE t.transcode_job_id IS NULL) AS waiting
@@ -152,20 +166,15 @@ export class TranscodeQueue {
       this.ctx.db,
       `SELECT count(*) AS processing, count(*) FILTER (WHERE transcode_job_id IS NULL) AS waiting FROM media_tracks WHERE status = 'processing'`,
     );
-    const failed = await this.queue.getJobs(['failed'], 0, 49, false);
     return {
-      counts,
       processing: Number(totals?.processing ?? 0),
       waitingInLine: Number(totals?.waiting ?? 0),
       users: users.map((u) => ({ userId: u.user_id, queued: Number(u.queued), waiting: Number(u.waiting) })),
-      recentFailures: failed
-        .filter((j) => !!j)
-        .map((j) => ({
-          jobId: String(j.id),
-          trackId: typeof j.data?.trackId === 'string' ? j.data.trackId : null,
-          reason: j.failedReason ?? '',
-          failedAt: j.finishedOn ? new Date(j.finishedOn).toISOString() : null,
-        })),
     };
   }
+}
+
+interface Issued {
+  trackId: string;
+  jobId: string;
 }

@@ -126,8 +126,8 @@ export function ladderArgs(input: string, outDir: string, probe: ProbedMedia, s:
 }
 
 interface Running {
-  /** SIGKILL now, or SIGTERM first and SIGKILL after `graceMs` if ffmpeg is still there. */
-  kill(graceMs?: number): void;
+  /** SIGKILL. */
+  kill(): void;
 }
 
 /** One ffmpeg process of a transcode: its full argument list and what it writes. */
@@ -280,16 +280,8 @@ function runFfmpeg(args: string[], onStderr?: (line: string) => void, onSeconds?
   return {
     done,
     handle: {
-      kill: (graceMs = 0) => {
-        if (exited) return;
-        if (graceMs <= 0) {
-          child.kill('SIGKILL');
-          return;
-        }
-        child.kill('SIGTERM');
-        setTimeout(() => {
-          if (!exited) child.kill('SIGKILL');
-        }, graceMs).unref();
+      kill: () => {
+        if (!exited) child.kill('SIGKILL');
       },
     },
   };
@@ -372,8 +364,8 @@ async function sha256File(file: string, small = false): Promise<{ sha256: string
 
 export interface TranscodeRun {
   done: Promise<TranscodeOutput>;
-  /** Stops every ffmpeg process of the transcode (SIGTERM, then SIGKILL after `graceMs`; at once without). */
-  kill(graceMs?: number): void;
+  /** Stops every ffmpeg process of the transcode (SIGKILL). */
+  kill(): void;
 }
 
 /**
@@ -482,9 +474,9 @@ export function transcode(input: string, workDir: string, probe: ProbedMedia, s:
   })();
   return {
     done,
-    kill: (graceMs?: number) => {
+    kill: () => {
       killed = true;
-      for (const h of handles) h.kill(graceMs);
+      for (const h of handles) h.kill();
     },
   };
 }

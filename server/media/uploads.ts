@@ -17,6 +17,7 @@ import type { MediaService } from './service.js';
 import { visibilities } from './service.js';
 import { MediaRejected, checkSourceLimits, probeMedia } from './probe.js';
 import { isUuid } from './storage.js';
+import { parseContentRange } from './segment-meter.js';
 import type { UserLimits } from './limits.js';
 import type { TranscodeQueue } from './transcode-queue.js';
 
@@ -151,11 +152,11 @@ export class Uploads {
     const size = Number(row.size);
     const received = Number(row.received);
     if (row.track_id) throw new AppError(409, 'upload_complete', 'The upload is already complete', { received, size, trackId: row.track_id });
-    const m = /^bytes (\d+)-(\d+)\/(\d+)$/.exec((contentRange ?? '').trim());
-    if (!m) throw badRequest('invalid_content_range', 'Send the header "Content-Range: bytes START-END/TOTAL"', { received, size });
-    const [start, end, total] = [Number(m[1]), Number(m[2]), Number(m[3])];
+    // A range outside its own total (or backwards) is malformed; the total must be the declared size.
+    const range = parseContentRange(contentRange);
+    if (!range) throw badRequest('invalid_content_range', 'Send the header "Content-Range: bytes START-END/TOTAL" with START <= END < TOTAL', { received, size });
+    const { start, end, size: total } = range;
     if (total !== size) throw new AppError(416, 'size_mismatch', `Content-Range total ${total} does not match the declared size ${size}`, { received, size });
-    if (end < start || end >= size) throw new AppError(416, 'range_not_satisfiable', `The range ${start}-${end} is outside 0-${size - 1}`, { received, size });
     if (start !== received) throw new AppError(409, 'out_of_order', `Expected a chunk starting at byte ${received}; resume from there`, { received, size });
     const length = end - start + 1;
     if (length > this.ctx.config.uploads.chunkBytes) {

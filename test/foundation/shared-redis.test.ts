@@ -71,7 +71,7 @@ test("keys in one node's key-value store are not another node's", async () => {
   assert.equal(await b.ctx.redis.get('sharing-probe'), null);
 });
 
-test('the default prefix names the database, is stable, and an explicit REDIS_PREFIX wins', async () => {
+test('the default prefix names the node (its id in its database), is stable, and an explicit REDIS_PREFIX wins', async () => {
   assert.match(a.ctx.jobs.prefix, /^9ten:[0-9a-f]{12}$/);
   assert.match(b.ctx.jobs.prefix, /^9ten:[0-9a-f]{12}$/);
   assert.notEqual(a.ctx.jobs.prefix, b.ctx.jobs.prefix);

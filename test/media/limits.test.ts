@@ -60,6 +60,18 @@ test('storage quota: an upload past the bytes quota is refused with 413 and the 
   assert.equal(raised.body.overrides.quotaBytes, 10_000_000);
   const unknown = await n.api('PUT', `/api/v1/admin/users/00000000-0000-4000-8000-000000000000/quota`, { token: admin.token, body: { quotaBytes: 1 } });
   assert.equal(unknown.status, 404);
+  // Past the column's range: a 400, not a failed INSERT.
+  const huge = await n.api('PUT', `/api/v1/admin/users/${artist.user.id}/quota`, { token: admin.token, body: { quotaTracks: 3_000_000_000 } });
+  assert.equal(huge.status, 400, huge.text);
+  // Two admins setting different limits at once both win.
+  const [x, y] = await Promise.all([
+    n.api('PUT', `/api/v1/admin/users/${artist.user.id}/quota`, { token: admin.token, body: { quotaTracks: 77 } }),
+    n.api('PUT', `/api/v1/admin/users/${artist.user.id}/quota`, { token: admin.token, body: { maxConcurrentUploads: 9 } }),
+  ]);
+  assert.equal(x.status, 200, x.text);
+  assert.equal(y.status, 200, y.text);
+  const both = await n.api('GET', `/api/v1/admin/users/${artist.user.id}/quota`, { token: admin.token });
+  assert.deepEqual(both.body.overrides, { quotaBytes: 10_000_000, quotaTracks: 77, maxConcurrentUploads: 9 });
 
   const ok = await upload(n, artist.token, artist.channel.id, file);
   assert.equal(ok.status, 200, ok.text);
@@ -136,7 +148,7 @@ test('a source longer or larger than the node accepts is refused at upload, with
   assert.equal((await waitTrack(n, artist.token, short.body.trackId)).status, 'ready');
 });
 
-test('a queued track over limits lowered since its upload fails at transcode time and its original is removed', async () => {
+test('a queued track over limits lowered since its upload fails at transcode time and its original is kept', async () => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), '9ten-limits-lowered-'));
   tempDirs.push(dataDir);
   // A web-only node accepts the upload under generous limits; no worker runs the job.
@@ -154,7 +166,32 @@ test('a queued track over limits lowered since its upload fails at transcode tim
   const track = await waitTrack(n, artist.token, trackId);
   assert.equal(track.status, 'failed');
   assert.match(track.failureReason, /longer than this node accepts \(5 s\)/);
-  assert.ok(!mediaFiles(n).some((f) => f.includes(trackId)), `files of ${trackId} left: ${mediaFiles(n).join(', ')}`);
+  // The original stays (an admin may raise the limit again); nothing else of the track is left.
+  const files = mediaFiles(n).filter((f) => f.includes(trackId));
+  assert.deepEqual(files.map((f) => f.split('/')[0]), ['originals'], `files of ${trackId}: ${files.join(', ')}`);
+});
+
+test('"transcode again" on a ready track over limits lowered since is refused with 422, and the track stays as it was', async () => {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), '9ten-limits-again-'));
+  tempDirs.push(dataDir);
+  const first = await startTestNode({ name: 'limits-again', dataDir, keepDatabase: true, overrides: { media: { audioBitratesKbps: [64] } } });
+  const dbName = new URL(first.databaseUrl).pathname.slice(1);
+  const artist = await makeArtist(first);
+  const res = await upload(first, artist.token, artist.channel.id, await makeAudio(dir, { format: 'mp3', seconds: 8, name: 'again8.mp3' }));
+  assert.equal(res.status, 200, res.text);
+  const trackId = res.body.trackId;
+  assert.equal((await waitTrack(first, artist.token, trackId)).status, 'ready');
+  await first.stop();
+
+  const n = await node('limits-again', { media: { maxDurationSeconds: 5, audioBitratesKbps: [64] } }, { dataDir, databaseName: dbName });
+  const files = mediaFiles(n).filter((f) => f.includes(trackId));
+  const again = await n.api('POST', `/api/v1/tracks/${trackId}/retranscode`, { token: artist.token });
+  assert.equal(again.status, 422, again.text);
+  assert.equal(again.headers.get('content-type'), problemJson);
+  assert.equal(again.body.code, 'media_too_long');
+  assert.equal(again.body.maxDurationSeconds, 5);
+  assert.equal((await n.api('GET', `/api/v1/tracks/${trackId}`, { token: artist.token })).body.status, 'ready');
+  assert.deepEqual(mediaFiles(n).filter((f) => f.includes(trackId)), files, 'the original and renditions are all kept');
 });
 
 test('a transcode that runs past its wall-clock limit is killed and the track fails with the reason', async () => {

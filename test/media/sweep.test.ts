@@ -38,9 +38,9 @@ test('a transcode job for a track this node does not have fails loudly and admin
   const admin = await node.user('admin');
   const seen = await node.api('GET', '/api/v1/admin/media/transcodes', { token: admin.token });
   assert.equal(seen.status, 200, seen.text);
-  const failed = seen.body.recentFailures.find((f: any) => f.trackId === trackId);
+  const failed = seen.body.jobs.failed.find((f: any) => f.data?.trackId === trackId);
   assert.ok(failed, `failures listed: ${seen.text}`);
-  assert.match(failed.reason, /no track/);
+  assert.match(failed.error, /no track/);
   const artist = await node.user('artist');
   assert.equal((await node.api('GET', '/api/v1/admin/media/transcodes', { token: artist.token })).status, 403);
 });
@@ -67,4 +67,30 @@ test('a processing track whose job was lost is queued again by the periodic swee
   assert.equal((await node.api('GET', `/api/v1/tracks/${trackId}`, { token: artist.token })).body.status, 'processing');
   const track = await waitTrack(node, artist.token, trackId, 60_000);
   assert.equal(track.status, 'ready');
+});
+
+test('a dispatched job is in Redis when the request returns, and a delete takes it off the queue without a "no track" failure', async () => {
+  const artist = await makeArtist(node);
+  const queue = node.ctx.jobs.queue('media');
+  const res = await upload(node, artist.token, artist.channel.id, await makeAudio(dir, { format: 'mp3', seconds: 2, name: 'again2.mp3' }));
+  assert.equal(res.status, 200, res.text);
+  const trackId: string = res.body.trackId;
+  assert.equal((await waitTrack(node, artist.token, trackId)).status, 'ready');
+  await queue.pause();
+  let jobId: string;
+  try {
+    const again = await node.api('POST', `/api/v1/tracks/${trackId}/retranscode`, { token: artist.token });
+    assert.equal(again.status, 202, again.text);
+    const [row] = (await node.ctx.db.query('SELECT transcode_job_id FROM media_tracks WHERE id = :trackId', { replacements: { trackId } }))[0] as { transcode_job_id: string }[];
+    jobId = row.transcode_job_id;
+    assert.ok(jobId, 'the track has its job');
+    assert.equal(await queue.getJobState(jobId), 'waiting', 'the job is in Redis once the request has returned');
+    assert.equal((await node.api('DELETE', `/api/v1/tracks/${trackId}`, { token: artist.token })).status, 204);
+    assert.equal(await queue.getJobState(jobId), 'unknown', "the deleted track's job is off the queue");
+  } finally {
+    await queue.resume();
+  }
+  await new Promise((r) => setTimeout(r, 500));
+  const failed = (await queue.getFailed(0, 100)).filter((j) => j?.data.trackId === trackId);
+  assert.deepEqual(failed.map((j) => j.failedReason), [], 'no false "no track" alarm');
 });

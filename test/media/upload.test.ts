@@ -91,6 +91,12 @@ test('chunked upload resumes after a missing chunk and reports progress', async 
   const wrongTotal = await put(c, 2 * c - 1, data.length + 1);
   assert.equal(wrongTotal.status, 416);
   assert.equal(wrongTotal.body.received, c);
+  assert.equal(wrongTotal.body.code, 'size_mismatch');
+  // A range past its own total is malformed (the total is the declared size).
+  const past = await put(c, data.length);
+  assert.equal(past.status, 400);
+  assert.equal(past.body.code, 'invalid_content_range');
+  assert.equal(past.body.received, c);
   const otherUser = await node.api('GET', `/api/v1/uploads/${id}`, { token: other.token });
   assert.equal(otherUser.status, 404);
   const progress = await node.api('GET', `/api/v1/uploads/${id}`, { token: artist.token });
