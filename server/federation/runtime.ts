@@ -66,7 +66,7 @@ export interface ListeningLike {
     trackId: string; rendition: string; segmentIndex: number; segmentStartSeconds: number; segmentDurationSeconds: number;
     bytes: number; userId: string | null; sessionId: string | null; ip: string | null; userAgent: string | null; at: Date;
   }): void;
-  recordRemoteListen?(input: { activityId: string; actorUri: string; trackId: string; seconds: number; at: string }): Promise<unknown>;
+  recordRemoteListen?(input: { activityId: string; actorUri: string; trackId: string; seconds: number; at: string }): Promise<{ created: boolean }>;
   getListen?(id: string): Promise<{ id: string; trackId: string; userId?: string | null; status?: string; seconds?: number; qualifiedSeconds?: number; at?: string; qualifiedAt?: string } | undefined | null>;
 }
 

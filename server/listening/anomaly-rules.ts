@@ -1,5 +1,6 @@
-// Anomaly rules, checked when a listen qualifies (and, for the rules its seconds feed, again
-// each time a counted listen grows). A rule that fires holds the listen
+// Anomaly rules, checked when a listen qualifies (a counted listen that grows is checked against
+// its own session's wall clock on each report, and against the day's at the end-of-day sweep).
+// A rule that fires holds the listen
 // (never paid silently, never dropped silently) and records its evidence. Evidence is
 // pseudonymous: account ids and IP addresses appear only as keyed hashes.
 import type { Sequelize, Transaction } from 'sequelize';
@@ -24,6 +25,9 @@ export interface RuleInput {
   userId: string;
   trackId: string;
   sessionId: string;
+  /** When the session started and its verified listening now (the row the caller holds). */
+  sessionStartedAt: Date | string;
+  coveredSeconds: number;
   ip: string | null;
   userAgent: string | null;
 }
@@ -52,47 +56,58 @@ const playsPerTrackPerDay: Rule = async (i) => {
   };
 };
 
+/**
+ * Whether one session's verified listening ran ahead of the time since it started: plain
+ * arithmetic on the session row the caller holds, cheap enough for every progress report.
+ */
+export function sessionOutrunsClock(startedAt: Date | string, coveredSeconds: number, toleranceSeconds: number, now = Date.now()): { sessionCoveredSeconds: number; sessionWallClockSeconds: number } | null {
+  const wallClock = Math.max(0, (now - new Date(startedAt).getTime()) / 1000);
+  if (coveredSeconds <= wallClock + toleranceSeconds) return null;
+  return { sessionCoveredSeconds: round(coveredSeconds), sessionWallClockSeconds: round(wallClock) };
+}
+
+/**
+ * The listener's sessions active on the day: their verified listening against the wall-clock
+ * time they span together (overlapping sessions count once). Read when a listen qualifies and
+ * by the end-of-day sweep (day-sweep.ts), not on every progress report.
+ */
+export async function dayWallClock(db: Sequelize, t: Transaction, userId: string, day: string, timeZone: string) {
+  const sessions = await select<{ id: string; track_id: string; started_at: Date; last_at: Date; covered_seconds: number }>(
+    db,
+    `SELECT id, track_id, started_at, coalesce(last_progress_at, started_at) AS last_at, covered_seconds
+       FROM listening_sessions
+      WHERE user_id = :userId AND covered_seconds > 0
+        AND started_at < (:day::date + 2)::timestamp AT TIME ZONE 'UTC' -- index-friendly upper bound
+        AND timezone(:tz, started_at)::date <= :day
+        AND timezone(:tz, coalesce(last_progress_at, started_at))::date >= :day
+      ORDER BY started_at`,
+    { userId, tz: timeZone, day },
+    t,
+  );
+  const listening = sessions.reduce((s, r) => s + Number(r.covered_seconds), 0);
+  const wallClock = measure(union(sessions.map((r): Interval => [new Date(r.started_at).getTime() / 1000, new Date(r.last_at).getTime() / 1000])));
+  return {
+    listening,
+    wallClock,
+    evidence: {
+      day,
+      listeningSeconds: round(listening),
+      wallClockSeconds: round(wallClock),
+      sessions: sessions.slice(-50).map((r) => ({ sessionId: r.id, trackId: r.track_id, startedAt: iso(r.started_at), lastActivityAt: iso(r.last_at), coveredSeconds: round(Number(r.covered_seconds)) })),
+    },
+  };
+}
+
 const listeningExceedsWallClock: Rule = async (i) => {
   // The session itself first: its verified listening cannot run ahead of the time since it
   // started, whatever other sessions of the day span (a long idle session would otherwise lend
   // its wall-clock time to a burst in another one).
-  const own = await selectOne<{ started_at: Date; last_at: Date; covered_seconds: number }>(
-    i.db,
-    'SELECT started_at, coalesce(last_progress_at, started_at) AS last_at, covered_seconds FROM listening_sessions WHERE id = :id',
-    { id: i.sessionId },
-    i.t,
-  );
-  const sessionCovered = Number(own?.covered_seconds ?? 0);
-  const sessionWallClock = own ? Math.max(0, (new Date(own.last_at).getTime() - new Date(own.started_at).getTime()) / 1000) : 0;
-  const sessionExceeds = sessionCovered > sessionWallClock + i.rules.wallClockToleranceSeconds;
-  // The listener's sessions active on the day: their verified listening against the
-  // wall-clock time they span together (overlapping sessions count once).
-  const sessions = await select<{ id: string; track_id: string; started_at: Date; last_at: Date; covered_seconds: number }>(
-    i.db,
-    `SELECT id, track_id, started_at, coalesce(last_progress_at, started_at) AS last_at, covered_seconds
-       FROM listening_sessions
-      WHERE user_id = :userId AND covered_seconds > 0
-        AND timezone(:tz, started_at)::date <= :day
-        AND timezone(:tz, coalesce(last_progress_at, started_at))::date >= :day
-      ORDER BY started_at`,
-    { userId: i.userId, tz: i.timeZone, day: i.day },
-    i.t,
-  );
-  const listening = sessions.reduce((s, r) => s + Number(r.covered_seconds), 0);
-  const spans: Interval[] = sessions.map((r) => [new Date(r.started_at).getTime() / 1000, new Date(r.last_at).getTime() / 1000]);
-  const wallClock = measure(union(spans));
-  if (listening <= wallClock + i.rules.wallClockToleranceSeconds && !sessionExceeds) return null;
+  const own = sessionOutrunsClock(i.sessionStartedAt, i.coveredSeconds, i.rules.wallClockToleranceSeconds);
+  const day = await dayWallClock(i.db, i.t, i.userId, i.day, i.timeZone);
+  if (day.listening <= day.wallClock + i.rules.wallClockToleranceSeconds && !own) return null;
   return {
     rule: 'listening_exceeds_wall_clock',
-    evidence: {
-      day: i.day,
-      listeningSeconds: round(listening),
-      wallClockSeconds: round(wallClock),
-      sessionCoveredSeconds: round(sessionCovered),
-      sessionWallClockSeconds: round(sessionWallClock),
-      toleranceSeconds: i.rules.wallClockToleranceSeconds,
-      sessions: sessions.slice(-50).map((r) => ({ sessionId: r.id, trackId: r.track_id, startedAt: iso(r.started_at), lastActivityAt: iso(r.last_at), coveredSeconds: round(Number(r.covered_seconds)) })),
-    },
+    evidence: { ...day.evidence, ...own, toleranceSeconds: i.rules.wallClockToleranceSeconds },
   };
 };
 
@@ -154,30 +169,14 @@ const shortPlayBurst: Rule = async (i) => {
 
 const rules: Rule[] = [playsPerTrackPerDay, listeningExceedsWallClock, (i) => accountsRule(i, false), (i) => accountsRule(i, true), shortPlayBurst];
 
-/**
- * The rules whose figures grow with a listen's seconds. A counted listen that keeps growing
- * after qualifying is checked against these again (the others judge the play itself: its
- * count, address, device and neighbours, which its later seconds do not change).
- */
-const growthRules: Rule[] = [listeningExceedsWallClock];
-
-async function run(list: Rule[], i: RuleInput): Promise<RuleFinding[]> {
+/** Every rule that fires for a listen about to qualify. */
+export async function checkListen(i: RuleInput): Promise<RuleFinding[]> {
   const out: RuleFinding[] = [];
-  for (const rule of list) {
+  for (const rule of rules) {
     const finding = await rule(i);
     if (finding) out.push(finding);
   }
   return out;
-}
-
-/** Every rule that fires for a listen about to qualify. */
-export function checkListen(i: RuleInput): Promise<RuleFinding[]> {
-  return run(rules, i);
-}
-
-/** Every rule that fires for a counted listen whose seconds grew after it qualified. */
-export function checkGrowth(i: RuleInput): Promise<RuleFinding[]> {
-  return run(growthRules, i);
 }
 
 /** What the node served to a session, for a flag's evidence. */

@@ -47,10 +47,17 @@ export const listeningConfigSchema = z.object({
        * leaves room for both and for delivery retries.
        */
       maxAgeDays: z.number().int().min(1).max(3650).default(45),
-      /** Listens one remote actor may add per day (the day of the listen, node time zone); the ones above it are refused. */
+      /**
+       * Listens one remote actor may add per day, counted both by the day of the listen (node
+       * time zone) and by arrival (the last 24 hours); the ones above it are refused.
+       */
       maxPlaysPerActorPerDay: z.number().int().min(1).default(500),
       /** Seconds one remote actor may add per day: one person cannot listen more than the day is long. */
       maxSecondsPerActorPerDay: z.number().int().min(1).default(86_400),
+      /** Listens all actors of one origin (host) may add per 24 hours of arrival: 20 actors' worth. */
+      maxPlaysPerOriginPerDay: z.number().int().min(1).default(10_000),
+      /** Seconds all actors of one origin may add per 24 hours of arrival. */
+      maxSecondsPerOriginPerDay: z.number().int().min(1).default(1_728_000),
     })
     .prefault({}),
   dailyReport: z

@@ -9,7 +9,7 @@ import { listeningConfig, type ListeningConfig } from './config.js';
 import { intersect, measure, servedSpan, union, type Interval } from './intervals.js';
 import { Pseudonyms, monthPattern } from './pseudonyms.js';
 import { SegmentLog, type SegmentServed } from './segment-log.js';
-import { checkGrowth, checkListen, servedEvidence, type RuleFinding } from './anomaly-rules.js';
+import { checkListen, servedEvidence, sessionOutrunsClock, type RuleFinding } from './anomaly-rules.js';
 import { channelActorUri, mediaPort, remoteTrackPort, type TrackForListening } from './media-port.js';
 import { correctDay } from './daily-report.js';
 
@@ -305,6 +305,8 @@ export class ListeningService {
       userId: s.user_id,
       trackId: s.track_id,
       sessionId: s.id,
+      sessionStartedAt: s.started_at,
+      coveredSeconds: covered,
       ip: s.ip,
       userAgent: s.user_agent,
     });
@@ -332,33 +334,17 @@ export class ListeningService {
 
   /**
    * Listening goes on after qualifying: the listen's seconds follow the session's covered
-   * seconds until its day is reported (then the day is frozen). A counted listen's growth goes
-   * through the rules its seconds feed (listening faster than the wall clock) again: one that
-   * fires holds the listen with its evidence, so seconds added after qualifying cannot be
-   * counted without the check the first 30 s had.
+   * seconds until its day is reported (then the day is frozen). A counted listen whose session
+   * runs ahead of the time since it started is held with its evidence, so seconds added after
+   * qualifying cannot be counted without a wall-clock check. That check is plain arithmetic on
+   * the locked session row; the day-wide one (all the listener's sessions together) runs in the
+   * end-of-day sweep, before anything of the day is reported or paid.
    */
   private async grow(s: SessionRow, listen: ListenRow, covered: number, settings: ListeningConfig, t: Transaction): Promise<ListenRow> {
     const seconds = Math.floor(covered + epsilon);
-    const day = dayString(listen.day);
-    let findings: RuleFinding[] = [];
-    if (listen.status === 'counted') {
-      // The same per-listener order as qualifying, so the rules read exact per-listener figures.
-      await execute(this.ctx.db, "SELECT pg_advisory_xact_lock(hashtext('listening:' || :userId))", { userId: s.user_id }, t);
-      findings = await checkGrowth({
-        db: this.ctx.db,
-        t,
-        rules: settings.rules,
-        timeZone: this.timeZone,
-        pseudonyms: this.pseudonyms,
-        month: day.slice(0, 7),
-        day,
-        userId: s.user_id,
-        trackId: s.track_id,
-        sessionId: s.id,
-        ip: s.ip,
-        userAgent: s.user_agent,
-      });
-    }
+    const tolerance = settings.rules.wallClockToleranceSeconds;
+    const own = listen.status === 'counted' ? sessionOutrunsClock(s.started_at, covered, tolerance) : null;
+    const findings: RuleFinding[] = own ? [{ rule: 'listening_exceeds_wall_clock', evidence: { day: dayString(listen.day), ...own, toleranceSeconds: tolerance } }] : [];
     const hold = findings.length > 0;
     const row = await selectOne<ListenRow>(
       this.ctx.db,
@@ -460,15 +446,67 @@ export class ListeningService {
    * A `Listen` from another node (idempotent by activity id): counts for the artist's statistics
    * only. Another node's word is all there is, so it is bounded: a public track, no more seconds
    * than the track lasts, a time neither in the future (beyond a small clock skew) nor older than
-   * `remoteListens.maxAgeDays`, and per remote actor and day at most
-   * `maxPlaysPerActorPerDay` listens and `maxSecondsPerActorPerDay` seconds. A refused Listen
+   * `remoteListens.maxAgeDays`, per remote actor at most `maxPlaysPerActorPerDay` listens and
+   * `maxSecondsPerActorPerDay` seconds both per listen day and per 24 hours of arrival, and per
+   * origin (the actor's host) `maxPlaysPerOriginPerDay` and `maxSecondsPerOriginPerDay` per 24
+   * hours of arrival. A refused Listen
    * throws a 422 AppError whose code names the reason (federation stores the item as ignored).
    */
   async recordRemoteListen(input: RemoteListen): Promise<{ created: boolean }> {
     const l = remoteListenSchema.parse(input);
     const limits = this.settings.remoteListens;
-    // A redelivery of a Listen already stored changes nothing (and is not refused by a cap it is part of).
-    if (await selectOne(this.ctx.db, 'SELECT 1 FROM remote_listens WHERE activity_id = :id', { id: l.activityId })) return { created: false };
+    const origin = new URL(l.actorUri).host.toLowerCase();
+    // The track is read before the transaction (media reads it through its own connection); a
+    // refusal is thrown once the Listen is known not to be stored already.
+    const checked = await this.checkRemoteListen(l).catch((err: Error) => err);
+    return this.ctx.db.transaction(async (t) => {
+      // One Listen of an origin (the actor's host) at a time, so the figures the caps read are exact.
+      await execute(this.ctx.db, "SELECT pg_advisory_xact_lock(hashtext('remote-listen:' || :origin))", { origin }, t);
+      // A redelivery of a Listen already stored changes nothing (and is not refused by a check or a cap it is part of).
+      if (await selectOne(this.ctx.db, 'SELECT 1 FROM remote_listens WHERE activity_id = :id', { id: l.activityId }, t)) return { created: false };
+      if (checked instanceof Error) throw checked;
+      const { track, seconds } = checked;
+      const figures = async (where: string, replacements: Record<string, unknown>) => {
+        const r = await selectOne<{ plays: string; seconds: string }>(this.ctx.db, `SELECT count(*) AS plays, coalesce(sum(seconds), 0) AS seconds FROM remote_listens WHERE ${where}`, replacements, t);
+        return { plays: Number(r!.plays), seconds: Number(r!.seconds) };
+      };
+      const capped = (what: string, has: { plays: number; seconds: number }, maxPlays: number, maxSeconds: number) => {
+        if (has.plays + 1 <= maxPlays && has.seconds + seconds <= maxSeconds) return;
+        throw refuseRemoteListen('remote_listen_daily_cap', `${what} would exceed the daily cap (${maxPlays} plays, ${maxSeconds} s); it has ${has.plays} plays, ${has.seconds} s`);
+      };
+      const at = l.at.toISOString();
+      // Per actor and listen day (the day the statistics count it on); per actor and per origin
+      // by arrival over the last 24 hours, so listens backdated across the time window cannot
+      // multiply the daily cap, nor many actors of one node add up without bound.
+      capped("The actor's listens of that day", await figures('actor_uri = :actor AND day = timezone(:tz, :at::timestamptz)::date', { actor: l.actorUri, tz: this.timeZone, at }), limits.maxPlaysPerActorPerDay, limits.maxSecondsPerActorPerDay);
+      const lastDay = "received_at > now() - interval '24 hours'";
+      capped("The actor's listens received in the last 24 hours", await figures(`actor_uri = :actor AND ${lastDay}`, { actor: l.actorUri }), limits.maxPlaysPerActorPerDay, limits.maxSecondsPerActorPerDay);
+      capped(`The listens from ${origin} received in the last 24 hours`, await figures(`actor_host = :origin AND ${lastDay}`, { origin }), limits.maxPlaysPerOriginPerDay, limits.maxSecondsPerOriginPerDay);
+      const row = await selectOne<{ activity_id: string }>(
+        this.ctx.db,
+        `INSERT INTO remote_listens (activity_id, actor_uri, actor_host, track_id, channel_id, channel_owner_id, seconds, listened_at, day)
+         VALUES (:activityId, :actorUri, :origin, :trackId, :channelId, :ownerId, :seconds, :at, timezone(:tz, :at::timestamptz)::date)
+         ON CONFLICT (activity_id) DO NOTHING RETURNING activity_id`,
+        {
+          activityId: l.activityId,
+          actorUri: l.actorUri,
+          origin,
+          trackId: String(track.id),
+          channelId: String(track.channel.id),
+          ownerId: track.channel.ownerId ?? null,
+          seconds,
+          at,
+          tz: this.timeZone,
+        },
+        t,
+      );
+      return { created: Boolean(row) };
+    });
+  }
+
+  /** A remote Listen's track and time checks; the seconds to store. */
+  private async checkRemoteListen(l: z.output<typeof remoteListenSchema>): Promise<{ track: TrackForListening; seconds: number }> {
+    const limits = this.settings.remoteListens;
     const track = await this.track(l.trackId);
     if (track.visibility !== 'public' || track.status !== 'ready') throw refuseRemoteListen('remote_listen_track_not_public', 'Listens from other nodes count only for public, ready tracks');
     const duration = track.durationSeconds;
@@ -479,46 +517,7 @@ export class ListeningService {
     const now = Date.now();
     if (l.at.getTime() > now + limits.clockSkewSeconds * 1000) throw refuseRemoteListen('remote_listen_in_future', `The listen's time ${l.at.toISOString()} is in the future`);
     if (l.at.getTime() < now - limits.maxAgeDays * 86_400_000) throw refuseRemoteListen('remote_listen_too_old', `The listen's time ${l.at.toISOString()} is older than ${limits.maxAgeDays} days`);
-    const seconds = Math.floor(Math.min(l.seconds, duration) + epsilon);
-    return this.ctx.db.transaction(async (t) => {
-      // One remote actor at a time, so the daily figures the cap reads are exact.
-      await execute(this.ctx.db, "SELECT pg_advisory_xact_lock(hashtext('remote-listen:' || :actor))", { actor: l.actorUri }, t);
-      const day = await selectOne<{ day: string; plays: string; seconds: string | null }>(
-        this.ctx.db,
-        `SELECT d.day::text AS day, count(r.activity_id) AS plays, sum(r.seconds) AS seconds
-           FROM (SELECT timezone(:tz, :at::timestamptz)::date AS day) d
-           LEFT JOIN remote_listens r ON r.actor_uri = :actor AND r.day = d.day
-          GROUP BY d.day`,
-        { tz: this.timeZone, at: l.at.toISOString(), actor: l.actorUri },
-        t,
-      );
-      const plays = Number(day!.plays);
-      const total = Number(day!.seconds ?? 0);
-      if (plays + 1 > limits.maxPlaysPerActorPerDay || total + seconds > limits.maxSecondsPerActorPerDay) {
-        throw refuseRemoteListen(
-          'remote_listen_daily_cap',
-          `The actor's listens of ${day!.day} would exceed the daily cap (${limits.maxPlaysPerActorPerDay} plays, ${limits.maxSecondsPerActorPerDay} s); it has ${plays} plays, ${total} s`,
-        );
-      }
-      const row = await selectOne<{ activity_id: string }>(
-        this.ctx.db,
-        `INSERT INTO remote_listens (activity_id, actor_uri, track_id, channel_id, channel_owner_id, seconds, listened_at, day)
-         VALUES (:activityId, :actorUri, :trackId, :channelId, :ownerId, :seconds, :at, :day::date)
-         ON CONFLICT (activity_id) DO NOTHING RETURNING activity_id`,
-        {
-          activityId: l.activityId,
-          actorUri: l.actorUri,
-          trackId: String(track.id),
-          channelId: String(track.channel.id),
-          ownerId: track.channel.ownerId ?? null,
-          seconds,
-          at: l.at.toISOString(),
-          day: day!.day,
-        },
-        t,
-      );
-      return { created: Boolean(row) };
-    });
+    return { track, seconds: Math.floor(Math.min(l.seconds, duration) + epsilon) };
   }
 
   /**

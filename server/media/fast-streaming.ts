@@ -36,9 +36,9 @@ export function streamingFastPath(ctx: NodeContext, media: MediaService, tools: 
       userAgent: req.headers['user-agent'] ?? null,
     };
     // One listener for both: the serve counts once the response is handed to the socket, as
-    // on the route; the status is always 200 here (no Range), so the whole file was served.
+    // on the route; the status is always 200 here.
     res.once('finish', () => {
-      media.emitSegmentServed(segmentServed(entry, rendition, index, who, bytes.length, segmentSeconds, new Date(), { byteStart: 0, segmentBytes: bytes.length }));
+      media.emitSegmentServed(segmentServed(entry, rendition, index, who, bytes.length, segmentSeconds));
       tools.recordMetrics('GET', ROUTE, 200, (performance.now() - startedAt) / 1000);
     });
     // One raw header list (the route's headers, in its order): Node validates and stores

@@ -77,7 +77,7 @@ export class FrontLogMeter {
       if (!entry?.row) continue;
       const who = { userId: null, session: playSessionOf(line.ps || undefined, seg.session), ip: line.ip, userAgent: line.ua || null };
       const part = servedPart(line, entry.files.get(seg.file)?.bytes);
-      if (!part) continue;
+      if (part === null) continue;
       this.o.media.emitSegmentServed(segmentServed(entry, seg.rendition, seg.index, who, line.b, this.o.segmentSeconds, new Date(Math.round(line.t * 1000)), part));
       this.metered++;
     }
@@ -85,16 +85,18 @@ export class FrontLogMeter {
 }
 
 /**
- * Which bytes of the file a logged response carried. A 206 is placed by its Content-Range; one
- * logged without it (an older log format) is placed at the segment's start, so ranges repeated
- * at other offsets cannot add up to more than their bytes are worth. A 206 of a file whose size
- * is unknown is not metered (it would otherwise count as the whole segment).
+ * Which bytes of the file a logged response carried: undefined for the whole file (a full 200),
+ * null for a response not to meter. A 206 is placed by its Content-Range; one logged without it
+ * (an older log format) is placed at the segment's start, so ranges repeated at other offsets
+ * cannot add up to more than their bytes are worth; one of a file whose size is unknown is not
+ * metered (it would otherwise count as the whole segment). A 200 cut short (the client went
+ * away) counts as the part it carried.
  */
-function servedPart(line: FrontLogLine, fileBytes: number | undefined): ServedPart | undefined {
-  if (line.s === 200) return { byteStart: 0, segmentBytes: fileBytes ?? line.b };
+function servedPart(line: FrontLogLine, fileBytes: number | undefined): ServedPart | undefined | null {
+  if (line.s === 200) return fileBytes && line.b < fileBytes ? { byteStart: 0, segmentBytes: fileBytes } : undefined;
   const range = parseContentRange(line.cr);
   if (range) return { byteStart: range.start, segmentBytes: range.size };
-  return fileBytes ? { byteStart: 0, segmentBytes: fileBytes } : undefined;
+  return fileBytes ? { byteStart: 0, segmentBytes: fileBytes } : null;
 }
 
 function parseLine(text: string): FrontLogLine | undefined {

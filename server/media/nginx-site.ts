@@ -51,6 +51,9 @@ export function nginxSite(o: NginxSiteOptions): string {
     types { }
     default_type ${type};
     etag on;
+    # One range per response, as the node's route answers: a multi-range request gets the whole
+    # file (200), never multipart/byteranges, whose single Content-Range the meter could not place.
+    max_ranges 1;
 ${corsEntries.map(([k, v]) => `    add_header ${k} ${q(v)} always;`).join('\n')}
     add_header Cache-Control ${q(cacheControlFor('seg.m4s', 'public'))};
     access_log ${q(o.accessLog)} nineten_segments buffer=64k flush=1s;

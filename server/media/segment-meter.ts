@@ -1,8 +1,8 @@
 // What the streaming routes report for listening: a segment counts as served once its response
 // has finished with 200 or 206, for the session named by the X-Play-Session header (or the
-// `session` query parameter, for players that cannot set headers). Each report says which
-// bytes of the segment file went out (start and count) and how large the file is, so listening
-// credits a partial response only its share of the segment's time span.
+// `session` query parameter, for players that cannot set headers). A partial (206) response's
+// report says where its bytes start and how large the file is, so listening credits it only its
+// share of the segment's time span; a full response's report leaves both out (the whole segment).
 import type { ServerResponse } from 'node:http';
 import type { MediaService, SegmentServed } from './service.js';
 import type { StreamEntry } from './stream-cache.js';
@@ -71,9 +71,9 @@ export function segmentServed(entry: StreamEntry, rendition: string, index: numb
     segmentStartSeconds: slot?.[0] ?? index * defaultSegmentSeconds,
     segmentDurationSeconds: slot?.[1] ?? defaultSegmentSeconds,
     bytes,
-    // Without a part the response is the whole file (a full 200).
-    byteStart: part?.byteStart ?? 0,
-    segmentBytes: part?.segmentBytes ?? bytes,
+    // Without a part the response is the whole file (a full 200): both stay absent.
+    byteStart: part?.byteStart,
+    segmentBytes: part?.segmentBytes,
     userId: who.userId,
     sessionId: who.session ? who.session.slice(0, 200) : null,
     ip: who.ip,
@@ -87,13 +87,14 @@ export function meterSegment(media: MediaService, defaultSegmentSeconds: number,
   res.on('finish', () => {
     if (res.statusCode !== 200 && res.statusCode !== 206) return;
     const bytes = Number(res.getHeader('content-length') ?? 0);
-    let part: ServedPart | undefined = { byteStart: 0, segmentBytes: bytes };
+    let part: ServedPart | undefined;
     if (res.statusCode === 206) {
       // Both the cached path and sendFile answer a single range, with its Content-Range; a 206
       // without one would be worth nothing to listening rather than the whole segment.
       const range = parseContentRange(res.getHeader('content-range'));
-      part = range ? { byteStart: range.start, segmentBytes: range.size } : undefined;
+      if (!range) return;
+      part = { byteStart: range.start, segmentBytes: range.size };
     }
-    if (part) media.emitSegmentServed(segmentServed(entry, rendition, index, who, bytes, defaultSegmentSeconds, new Date(), part));
+    media.emitSegmentServed(segmentServed(entry, rendition, index, who, bytes, defaultSegmentSeconds, new Date(), part));
   });
 }

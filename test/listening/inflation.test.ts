@@ -1,6 +1,6 @@
 // Listening cannot be inflated cheaply: a 206 credits only the served bytes' share of the
-// segment's time span, a listen's growth after qualifying goes through the wall-clock rule
-// again, and Listens from other nodes are checked (public track, length, time, per-actor cap).
+// segment's time span, a listen's growth after qualifying is checked against its session's wall
+// clock (and the day's, at the end-of-day sweep), and Listens from other nodes are checked (public track, length, time, per-actor cap).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -12,6 +12,7 @@ import { select, selectOne } from '../../server/db/index.js';
 import { listeningService } from '../../server/listening/index.js';
 import { mediaService } from '../../server/media/index.js';
 import { FrontLogMeter } from '../../server/media/front-log-meter.js';
+import { sweepDay } from '../../server/listening/day-sweep.js';
 import { processInboxItem } from '../../server/federation/process/process.js';
 import type { FederationService } from '../../server/federation/service.js';
 import { createSession, serve, progress, setListening, lenientRules, uploadTrack } from './helpers.js';
@@ -154,6 +155,40 @@ test('growth after qualifying faster than the wall clock is held with evidence',
   }
 });
 
+test('sessions side by side that together outrun the clock are held by the end-of-day sweep', async () => {
+  setListening(node, lenientRules({ wallClockToleranceSeconds: 15 }));
+  try {
+    const { user, token } = await node.user('listener');
+    // Two sessions started 100 s ago, each playing at the speed of time: each keeps to its own clock.
+    const a = await createSession(node, { userId: user.id, startedSecondsAgo: 100, durationSeconds: 600 });
+    const b = await createSession(node, { userId: user.id, startedSecondsAgo: 100, durationSeconds: 600 });
+    for (const x of [a, b]) {
+      serve(node, x.sessionId, x.trackId, 0, 25);
+      assert.equal((await progress(node, token, x.sessionId, 35, 35)).body.listen.status, 'counted');
+    }
+    // Growth is checked against each session's own clock only: both stay counted...
+    for (const x of [a, b]) assert.equal((await progress(node, token, x.sessionId, 90, 90)).body.listen.status, 'counted');
+    // ...and the day's sweep, before the day is reported, sees 180 s listened in 100 s.
+    const [{ day }] = await select<{ day: string }>(node.ctx.db, "SELECT day::text AS day FROM listens WHERE user_id = :id LIMIT 1", { id: user.id });
+    const held = await node.ctx.db.transaction((t) => sweepDay(node.ctx, listeningService(node.ctx).pseudonyms, day, t));
+    assert.ok(held >= 2, String(held));
+    const rows = await select<{ status: string; held_reason: string; evidence: any }>(
+      node.ctx.db,
+      `SELECT l.status, l.held_reason, f.evidence FROM listens l JOIN listening_flags f ON f.listen_id = l.id AND f.rule = 'listening_exceeds_wall_clock' WHERE l.user_id = :id`,
+      { id: user.id },
+    );
+    assert.equal(rows.length, 2);
+    for (const r of rows) {
+      assert.equal(r.status, 'held');
+      assert.equal(r.held_reason, 'listening_exceeds_wall_clock');
+      assert.equal(r.evidence.sweptAtDayEnd, true);
+      assert.ok(r.evidence.listeningSeconds > r.evidence.wallClockSeconds + 15, JSON.stringify(r.evidence));
+    }
+  } finally {
+    setListening(node, lenientRules());
+  }
+});
+
 test('a long idle session lends no wall-clock time to another session', async () => {
   setListening(node, lenientRules({ wallClockToleranceSeconds: 15 }));
   try {
@@ -213,6 +248,29 @@ test('remote Listens: public tracks only, within the length, the time window and
   }
   const [{ n: stored }] = await select<{ n: string }>(node.ctx.db, 'SELECT count(*) AS n FROM remote_listens WHERE actor_uri LIKE :a', { a: `${actor}%` });
   assert.equal(Number(stored), 5);
+});
+
+test('remote Listens backdated across days, or from many actors of one origin, are capped by arrival', async () => {
+  const svc = listeningService(node.ctx);
+  const host = `n${randomUUID().slice(0, 8)}.example`;
+  const actor = `https://${host}/ap/users/a`;
+  const listen = (over: Record<string, unknown> = {}) => ({ activityId: `https://${host}/ap/l/${randomUUID()}`, actorUri: actor, trackId: track.trackId, seconds: 35, at: new Date().toISOString(), ...over });
+  const daysAgo = (d: number) => new Date(Date.now() - d * 86_400_000).toISOString();
+  setListening(node, { ...lenientRules(), remoteListens: { maxPlaysPerActorPerDay: 2, maxPlaysPerOriginPerDay: 3 } });
+  try {
+    // One listen on each of several past days: each day is under the per-day cap, but the actor
+    // sent them all within the last 24 hours.
+    assert.deepEqual(await svc.recordRemoteListen(listen({ at: daysAgo(10) })), { created: true });
+    assert.deepEqual(await svc.recordRemoteListen(listen({ at: daysAgo(20) })), { created: true });
+    await assert.rejects(svc.recordRemoteListen(listen({ at: daysAgo(30) })), (err: any) => err.code === 'remote_listen_daily_cap' && /last 24 hours/.test(err.message));
+    // Another actor of the same origin: its own cap is free, the origin's is not, after one more.
+    assert.deepEqual(await svc.recordRemoteListen(listen({ actorUri: `https://${host}/ap/users/b` })), { created: true });
+    await assert.rejects(svc.recordRemoteListen(listen({ actorUri: `https://${host}/ap/users/c` })), (err: any) => err.code === 'remote_listen_daily_cap' && err.message.includes(host));
+    // Another origin is not affected.
+    assert.deepEqual(await svc.recordRemoteListen(listen({ actorUri: `https://other-${host}/ap/users/a` })), { created: true });
+  } finally {
+    setListening(node, lenientRules());
+  }
 });
 
 test('a refused Listen activity is ignored with its reason on the inbox item', async () => {

@@ -21,7 +21,7 @@ export async function processFlag(svc: FederationService, { activity, actorUri }
   } catch (err) {
     if (err instanceof AppError && err.status >= 400 && err.status < 500) {
       svc.rt.log.info({ activity: activity.id, actorUri, code: err.code, message: err.message }, 'dispute Flag refused');
-      return 'ignored';
+      return { result: 'ignored', reason: `${err.code}: ${err.message}` };
     }
     throw err;
   }

@@ -20,7 +20,8 @@ export interface ProcessInput {
   activity: IncomingActivity;
   actorUri: string;
 }
-export type ProcessResult = 'processed' | 'ignored';
+/** A processor's outcome; an ignored activity may say why (kept as the inbox item's error). */
+export type ProcessResult = 'processed' | 'ignored' | { result: 'ignored'; reason: string };
 type Processor = (svc: FederationService, input: ProcessInput) => Promise<ProcessResult>;
 
 export const processors: Record<ActivityType, Processor> = {
@@ -40,7 +41,7 @@ export const processors: Record<ActivityType, Processor> = {
 };
 
 /** Job handler for `federation.process`. Throws (to be retried) only on unexpected failures. */
-export async function processInboxItem(svc: FederationService, inboxItemId: string): Promise<ProcessResult | 'done'> {
+export async function processInboxItem(svc: FederationService, inboxItemId: string): Promise<'processed' | 'ignored' | 'done'> {
   const item = await selectOne<{ id: string; state: string; body: unknown }>(svc.rt.db, 'SELECT id, state, body FROM federation_inbox_items WHERE id = :id', { id: inboxItemId });
   if (!item || item.state !== 'received') return 'done';
   const checked = validateActivity(item.body);
@@ -52,7 +53,8 @@ export async function processInboxItem(svc: FederationService, inboxItemId: stri
     await execute(svc.rt.db, `UPDATE federation_inbox_items SET state = 'ignored', error = 'blocked', processed_at = now() WHERE id = :id`, { id: item.id });
     return 'ignored';
   }
-  const result = await processors[checked.type](svc, { activity: checked.activity, actorUri: checked.actorUri });
-  await execute(svc.rt.db, `UPDATE federation_inbox_items SET state = :s, processed_at = now() WHERE id = :id`, { id: item.id, s: result });
-  return result;
+  const outcome = await processors[checked.type](svc, { activity: checked.activity, actorUri: checked.actorUri });
+  const [state, reason] = typeof outcome === 'string' ? [outcome, null] : [outcome.result, outcome.reason.slice(0, 1000)];
+  await execute(svc.rt.db, `UPDATE federation_inbox_items SET state = :s, error = :e, processed_at = now() WHERE id = :id`, { id: item.id, s: state, e: reason });
+  return state;
 }
