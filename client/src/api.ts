@@ -1,12 +1,12 @@
 // Talks to the node's REST API: the signed-in session, bearer tokens with refresh, problem+json errors.
-import type { Me, TokenPair } from './types.js';
+import type { NewUser, TokenPair, User } from '../../shared/api/index.js';
 
 const storageKey = '9ten.session';
 
 export interface Session {
   accessToken: string;
   refreshToken: string;
-  user: Me;
+  user: User;
 }
 
 export class ApiError extends Error {
@@ -125,7 +125,7 @@ export async function logIn(username: string, password: string): Promise<Session
   const tokens = await tokenRequest({ grant_type: 'password', username, password });
   const res = await fetch('/api/v1/users/me', { headers: { authorization: `Bearer ${tokens.access_token}` } });
   if (!res.ok) throw await errorFrom(res);
-  const user = (await res.json()) as Me;
+  const user = (await res.json()) as User;
   const s: Session = { accessToken: tokens.access_token, refreshToken: tokens.refresh_token, user };
   save(s);
   return s;
@@ -142,6 +142,6 @@ export async function logOut(): Promise<void> {
   }
 }
 
-export function signUp(input: { username: string; password: string; email?: string; role: 'listener' | 'artist' }): Promise<Me> {
-  return api<Me>('POST', '/api/v1/users', { body: input });
+export function signUp(input: NewUser & { role: 'listener' | 'artist' }): Promise<User> {
+  return api<User>('POST', '/api/v1/users', { body: input });
 }

@@ -1,6 +1,6 @@
 // The signed-in artist's channels, fetched once per session.
 import { api, onSessionChange, session } from './api.js';
-import type { Channel } from './types.js';
+import type { Channel, ChannelPage } from '../../shared/api/index.js';
 
 let cache: Promise<Channel[]> | null = null;
 onSessionChange(() => {
@@ -10,7 +10,7 @@ onSessionChange(() => {
 export function myChannels(refresh = false): Promise<Channel[]> {
   if (!session()) return Promise.resolve([]);
   if (refresh || !cache) {
-    cache = api<Channel[] | { data: Channel[] }>('GET', '/api/v1/me/channels').then((r) => (Array.isArray(r) ? r : (r.data ?? [])));
+    cache = api<ChannelPage>('GET', '/api/v1/me/channels').then((r) => r.data);
     cache.catch(() => {
       cache = null;
     });

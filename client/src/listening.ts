@@ -2,6 +2,7 @@
 // The node counts what it really served, so the session id also rides on every segment request.
 // Nodes without the listening routes answer 404: then reporting switches itself off quietly.
 // Anonymous visitors play without a session.
+import type { PlaySession } from '../../shared/api/index.js';
 import { api, session } from './api.js';
 
 export type PlayState = 'playing' | 'paused' | 'ended';
@@ -23,8 +24,8 @@ export class PlayReporter {
     // Listening is recorded for signed-in listeners only.
     if (this.disabled || !session()) return Promise.resolve(null);
     if (this.sessionId) return Promise.resolve(this.sessionId);
-    this.starting ??= api<{ sessionId?: string; id?: string }>('POST', '/api/v1/plays', { body: { trackId: this.trackId } })
-      .then((r) => (this.sessionId = r.sessionId ?? r.id ?? null))
+    this.starting ??= api<PlaySession>('POST', '/api/v1/plays', { body: { trackId: this.trackId } })
+      .then((r) => (this.sessionId = r.sessionId))
       .catch(() => {
         this.disabled = true;
         return null;

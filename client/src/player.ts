@@ -8,13 +8,19 @@ import { defaultTargetLufs, normalisationGain, splitGain } from './lib/loudness.
 import { PlayedTracker } from './lib/played.js';
 import { seekTime } from './lib/waveform.js';
 import { PlayReporter } from './listening.js';
-import type { Track, Waveform } from './types.js';
+import type { Track, Waveform } from '../../shared/api/index.js';
 import { WaveformView } from './waveform-view.js';
 
 const normaliseKey = '9ten.normalise';
 const volumeKey = '9ten.volume';
 
-export function createPlayer(track: Track, signal: AbortSignal): HTMLElement {
+/** What the player needs of a track: a local one, or a remote one streamed through this node (no loudness, no waveform). */
+export type Playable = Pick<Track, 'id' | 'kind' | 'title' | 'durationSeconds' | 'waveformUrl' | 'downloadUrl'> & {
+  loudness: Track['loudness'] | null;
+  streaming: Pick<Track['streaming'], 'masterPlaylistUrl'>;
+};
+
+export function createPlayer(track: Playable, signal: AbortSignal): HTMLElement {
   const media = track.kind === 'video' ? h('video', { class: 'media video-element', playsinline: true, preload: 'metadata' }) : h('audio', { class: 'media', preload: 'metadata' });
   media.id = 'player-media';
   const duration = () => (Number.isFinite(media.duration) && media.duration > 0 ? media.duration : (track.durationSeconds ?? 0));

@@ -2,7 +2,7 @@
 // and polls until it is ready or failed.
 import { api } from './api.js';
 import { h } from './dom.js';
-import type { Track } from './types.js';
+import type { Track } from '../../shared/api/index.js';
 
 export function processingView(trackId: string, signal: AbortSignal, onDone: (t: Track) => void, intervalMs = 1000): HTMLElement {
   const bar = h('progress', { id: 'processing-progress', max: '100', value: '0', 'aria-labelledby': 'processing-label' });

@@ -2,7 +2,7 @@
 // tables, definition lists, CSV downloads with the bearer token.
 import { accessToken, session, type Session } from './api.js';
 import { errorText, h } from './dom.js';
-import type { Role } from './types.js';
+import type { Role } from '../../shared/api/index.js';
 
 /** Shows the page only to these roles (admins pass every gate); otherwise explains why. */
 export function gate(main: HTMLElement, title: string, roles: Role[] | 'any'): Session | null {

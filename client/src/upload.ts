@@ -2,7 +2,7 @@
 // XMLHttpRequest rather than fetch: its upload.onprogress moves the bar smoothly inside a chunk.
 import { accessToken, api, ApiError, refresh } from './api.js';
 import { contentRange, nextChunk, resumeKey, uploadFraction, type ChunkRange } from './lib/chunks.js';
-import type { UploadState } from './types.js';
+import type { UploadProgress, UploadStarted } from '../../shared/api/index.js';
 
 export interface UploadOptions {
   channelId: string;
@@ -19,6 +19,9 @@ export interface UploadResult {
   uploadId: string;
   trackId: string;
 }
+
+/** Where an upload stands: the node names the chunk size when it starts one, and a resume remembers it. */
+type UploadState = UploadProgress & Partial<Pick<UploadStarted, 'chunkSize'>>;
 
 const defaultChunkSize = 5 * 1024 * 1024;
 const maxRetries = 5;
@@ -59,17 +62,17 @@ async function startOrResume(opts: UploadOptions, key: string): Promise<UploadSt
   const known = readResume(key);
   if (known) {
     try {
-      const state = await api<UploadState>('GET', `/api/v1/uploads/${encodeURIComponent(known.id)}`);
+      const state = await api<UploadProgress>('GET', `/api/v1/uploads/${encodeURIComponent(known.id)}`);
       if (state.size === opts.file.size && !(state.complete && !state.trackId)) {
         opts.onStatus?.(`Resuming at ${Math.floor((state.received / state.size) * 100)} %`);
-        return { ...state, id: state.id ?? known.id, chunkSize: state.chunkSize ?? known.chunkSize };
+        return { ...state, chunkSize: known.chunkSize };
       }
     } catch {
       /* expired or unknown upload: start a new one */
     }
     localStorage.removeItem(key);
   }
-  const created = await api<UploadState>('POST', '/api/v1/uploads', {
+  const created = await api<UploadStarted>('POST', '/api/v1/uploads', {
     body: {
       channelId: opts.channelId,
       filename: opts.file.name,
@@ -141,7 +144,7 @@ export async function uploadFile(opts: UploadOptions): Promise<UploadResult> {
     opts.onStatus?.(`Connection problem; retrying (${failures}/${maxRetries})…`);
     await sleep(Math.min(8000, 500 * 2 ** failures));
     try {
-      const s = await api<UploadState>('GET', `/api/v1/uploads/${encodeURIComponent(uploadId)}`);
+      const s = await api<UploadProgress>('GET', `/api/v1/uploads/${encodeURIComponent(uploadId)}`);
       received = s.received;
     } catch {
       /* keep our offset; the server answers 409 with its own if it differs */
@@ -150,7 +153,7 @@ export async function uploadFile(opts: UploadOptions): Promise<UploadResult> {
 
   // All bytes are there; the track id comes with the last chunk (or shortly after).
   for (let i = 0; !trackId && i < 20; i++) {
-    const s = await api<UploadState>('GET', `/api/v1/uploads/${encodeURIComponent(uploadId)}`);
+    const s = await api<UploadProgress>('GET', `/api/v1/uploads/${encodeURIComponent(uploadId)}`);
     trackId = s.trackId ?? null;
     if (!trackId) await sleep(500);
   }

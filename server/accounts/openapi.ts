@@ -1,4 +1,6 @@
-import { bearer, json, problem, ref, type OpenApiFragment, jsonBody, pathParam } from '../api/openapi-types.js';
+import { bearer, fields, json, page, problem, ref, type OpenApiFragment, jsonBody, pathParam } from '../api/openapi-types.js';
+
+const role = { type: 'string', enum: ['admin', 'artist', 'listener', 'auditor'] };
 
 /** A refusal that says when to come back (auth.throttle; docs/operations.md, "Login and sign-up limits"). */
 const retryLater = (description: string) => ({
@@ -9,19 +11,16 @@ const retryLater = (description: string) => ({
 export const accountsOpenApi: OpenApiFragment = {
   tags: [{ name: 'accounts', description: 'Sign-up, login (OAuth2 password grant) and roles' }],
   schemas: {
-    User: {
-      type: 'object',
-      required: ['id', 'username', 'role'],
-      properties: {
-        id: { type: 'string', format: 'uuid' },
-        username: { type: 'string' },
-        email: { type: ['string', 'null'] },
-        role: { type: 'string', enum: ['admin', 'artist', 'listener', 'auditor'] },
-        displayName: { type: ['string', 'null'] },
-        disabled: { type: 'boolean' },
-        createdAt: { type: 'string', format: 'date-time' },
-      },
-    },
+    User: fields({
+      id: { type: 'string', format: 'uuid' },
+      username: { type: 'string' },
+      email: { type: ['string', 'null'] },
+      role,
+      displayName: { type: ['string', 'null'] },
+      disabled: { type: 'boolean' },
+      createdAt: { type: 'string', format: 'date-time' },
+    }),
+    UserPage: page(ref('User')),
     NewUser: {
       type: 'object',
       required: ['username', 'password'],
@@ -33,16 +32,13 @@ export const accountsOpenApi: OpenApiFragment = {
         role: { type: 'string', enum: ['listener', 'artist', 'admin', 'auditor'], description: 'admin and auditor only when an admin creates the account' },
       },
     },
-    TokenPair: {
-      type: 'object',
-      properties: {
-        access_token: { type: 'string' },
-        token_type: { const: 'Bearer' },
-        expires_in: { type: 'integer' },
-        refresh_token: { type: 'string' },
-        scope: { type: 'string' },
-      },
-    },
+    TokenPair: fields({
+      access_token: { type: 'string' },
+      token_type: { const: 'Bearer' },
+      expires_in: { type: 'integer', description: 'Seconds until the access token expires' },
+      refresh_token: { type: 'string' },
+      scope: { ...role, description: "The user's role" },
+    }),
   },
   paths: {
     '/api/v1/users': {
@@ -103,7 +99,7 @@ export const accountsOpenApi: OpenApiFragment = {
           { name: 'limit', in: 'query', schema: { type: 'integer' } },
           { name: 'offset', in: 'query', schema: { type: 'integer' } },
         ],
-        responses: { 200: json('Users', { type: 'object', properties: { total: { type: 'integer' }, data: { type: 'array', items: ref('User') } } }), 403: problem('Not an admin') },
+        responses: { 200: json('Users', ref('UserPage')), 403: problem('Not an admin') },
       },
     },
     '/api/v1/admin/users/{id}': {

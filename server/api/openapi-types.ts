@@ -20,6 +20,24 @@ export const json = (description: string, schema: unknown) => ({
 
 export const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 
+/**
+ * An object the node answers with: every property is always there unless named in
+ * `optional`. The web client's types are generated from these (shared/api), so a property
+ * the route may leave out must be listed, or the client reads it as always present.
+ */
+export const fields = (properties: Record<string, unknown>, optional: string[] = [], description?: string) => ({
+  type: 'object',
+  ...(description === undefined ? {} : { description }),
+  required: Object.keys(properties).filter((k) => !optional.includes(k)),
+  properties,
+});
+
+/** A page of a list: `total` across all pages and this page's `data`. */
+export const page = (item: unknown) => fields({ total: { type: 'integer' }, data: { type: 'array', items: item } });
+
+/** A value or null (OpenAPI 3.1 has no `nullable`). */
+export const orNull = (schema: unknown, description?: string) => ({ ...(description === undefined ? {} : { description }), oneOf: [schema, { type: 'null' }] });
+
 /** A required JSON request body. */
 export const jsonBody = (schema: unknown) => ({ required: true, content: { 'application/json': { schema } } });
 

@@ -7,7 +7,7 @@ export function buildOpenApi(fragments: OpenApiFragment[], publicUrl: string, ve
   const schemas: Record<string, unknown> = {
     Problem: {
       type: 'object',
-      description: 'RFC 9457 problem details',
+      description: 'RFC 9457 problem details; some carry more members that say what to do (e.g. `received` for an upload to resume from)',
       required: ['type', 'title', 'status', 'code', 'detail'],
       properties: {
         type: { type: 'string' },
@@ -16,6 +16,7 @@ export function buildOpenApi(fragments: OpenApiFragment[], publicUrl: string, ve
         code: { type: 'string' },
         detail: { type: 'string' },
       },
+      additionalProperties: true,
     },
   };
   const tags: { name: string; description: string }[] = [];

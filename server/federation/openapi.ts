@@ -1,6 +1,6 @@
 // The federation REST routes in the OpenAPI description (ActivityPub, WebFinger and
 // NodeInfo endpoints are described in docs/federation.md).
-import { bearer, json, problem, ref, type OpenApiFragment, jsonBody, pathParam } from '../api/openapi-types.js';
+import { bearer, fields, json, orNull, page, problem, ref, type OpenApiFragment, jsonBody, pathParam } from '../api/openapi-types.js';
 
 const tags = ['federation'];
 const adminTags = ['federation-admin'];
@@ -8,6 +8,10 @@ const paging = [
   { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
   { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0, default: 0 } },
 ];
+const str = { type: 'string' };
+const strOrNull = { type: ['string', 'null'] };
+const uri = { type: 'string', format: 'uri' };
+const urlOrNull = { type: ['string', 'null'], format: 'uri' };
 
 export const federationOpenApi: OpenApiFragment = {
   tags: [
@@ -19,7 +23,7 @@ export const federationOpenApi: OpenApiFragment = {
       get: {
         tags, summary: 'Tracks of remote artists this node follows (played from their home node)',
         parameters: [...paging, { name: 'channel', in: 'query', schema: { type: 'string', format: 'uri' }, description: 'Only this remote actor' }],
-        responses: { 200: json('Remote tracks', { type: 'object', properties: { total: { type: 'integer' }, data: { type: 'array', items: ref('RemoteTrack') } } }), 400: problem('Bad query') },
+        responses: { 200: json('Remote tracks', ref('RemoteTrackPage')), 400: problem('Bad query') },
       },
     },
     '/api/v1/federation/playlists': {
@@ -27,26 +31,19 @@ export const federationOpenApi: OpenApiFragment = {
         tags, summary: 'Playlists of remote actors this node follows (their items as track URIs, with the local remote-track id when listed here)',
         parameters: [...paging, { name: 'actor', in: 'query', schema: { type: 'string', format: 'uri' }, description: 'Only this remote actor' }],
         responses: {
-          200: json('Remote playlists', {
-            type: 'object',
-            properties: {
-              total: { type: 'integer' },
-              data: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  properties: {
-                    uri: { type: 'string', format: 'uri' },
-                    actorUri: { type: 'string', format: 'uri' },
-                    name: { type: 'string' },
-                    summary: { type: 'string', nullable: true },
-                    items: { type: 'array', items: { type: 'object', properties: { uri: { type: 'string', format: 'uri' }, trackId: { type: 'string', format: 'uuid', nullable: true } } } },
-                    updatedAt: { type: 'string', format: 'date-time' },
-                  },
-                },
-              },
-            },
-          }),
+          200: json(
+            'Remote playlists',
+            page(
+              fields({
+                uri,
+                actorUri: uri,
+                name: str,
+                summary: strOrNull,
+                items: { type: 'array', items: fields({ uri, trackId: { type: ['string', 'null'], format: 'uuid', description: 'The remote track here, when it is listed' } }) },
+                updatedAt: { type: 'string', format: 'date-time' },
+              }),
+            ),
+          ),
           400: problem('Bad query'),
         },
       },
@@ -75,7 +72,7 @@ export const federationOpenApi: OpenApiFragment = {
       get: { tags, summary: 'Remote artists (channels) someone here follows', parameters: paging, responses: { 200: json('Remote channels', { type: 'object', properties: { data: { type: 'array', items: { type: 'object' } } } }) } },
     },
     '/api/v1/federation/follows': {
-      get: { tags, summary: "The signed-in user's follows of remote actors", security: bearer, responses: { 200: json('Follows', { type: 'object', properties: { data: { type: 'array', items: ref('Follow') } } }), 401: problem('Not signed in') } },
+      get: { tags, summary: "The signed-in user's follows of remote actors", security: bearer, responses: { 200: json('Follows', ref('FollowList')), 401: problem('Not signed in') } },
       post: {
         tags, summary: 'Follow a remote artist or listener (name@host or actor URL)', security: bearer,
         requestBody: jsonBody({ type: 'object', required: ['handle'], properties: { handle: { type: 'string', example: 'artist@music.example' } } }),
@@ -100,7 +97,7 @@ export const federationOpenApi: OpenApiFragment = {
       },
     },
     '/api/v1/federation/admin/blocks': {
-      get: { tags: adminTags, summary: 'Blocked domains and actors', security: bearer, responses: { 200: json('Blocks', { type: 'object', properties: { data: { type: 'array', items: ref('FederationBlock') } } }), 401: problem('Not signed in'), 403: problem('Not an admin') } },
+      get: { tags: adminTags, summary: 'Blocked domains and actors', security: bearer, responses: { 200: json('Blocks', ref('FederationBlockList')), 401: problem('Not signed in'), 403: problem('Not an admin') } },
       post: {
         tags: adminTags, summary: 'Block a domain or an actor (inbox refuses them, outbox skips them, follows end)', security: bearer,
         requestBody: jsonBody({ type: 'object', required: ['kind', 'value'], properties: { kind: { enum: ['domain', 'actor'] }, value: { type: 'string' }, reason: { type: 'string' } } }),
@@ -113,11 +110,11 @@ export const federationOpenApi: OpenApiFragment = {
     '/api/v1/federation/admin/dead-letters': {
       get: {
         tags: adminTags, summary: 'Deliveries that failed for good or were skipped (failing or blocked inbox)', security: bearer, parameters: paging,
-        responses: { 200: json('Dead letters', { type: 'object', properties: { total: { type: 'integer' }, data: { type: 'array', items: ref('DeadLetter') } } }), 403: problem('Not an admin') },
+        responses: { 200: json('Dead letters', ref('DeadLetterPage')), 403: problem('Not an admin') },
       },
     },
     '/api/v1/federation/admin/dead-letters/{id}/retry': {
-      post: { tags: adminTags, summary: 'Queue a dead letter again', security: bearer, parameters: [pathParam('id', { type: 'integer' })], responses: { 202: json('Queued', { type: 'object' }), 403: problem('Not an admin'), 404: problem('Unknown') } },
+      post: { tags: adminTags, summary: 'Queue a dead letter again', security: bearer, parameters: [pathParam('id', { type: 'integer' })], responses: { 202: json('Queued', fields({ queued: { const: true } })), 403: problem('Not an admin'), 404: problem('Unknown') } },
     },
     '/api/v1/federation/admin/rotate-keys': {
       post: {
@@ -138,26 +135,32 @@ export const federationOpenApi: OpenApiFragment = {
     },
   },
   schemas: {
-    RemoteTrack: {
-      type: 'object',
-      properties: {
-        id: { type: 'string', format: 'uuid' }, uri: { type: 'string' }, actorUri: { type: 'string' }, host: { type: 'string' },
-        kind: { enum: ['audio', 'video'] }, title: { type: 'string' }, artist: { type: ['string', 'null'] }, album: { type: ['string', 'null'] },
-        position: { type: ['integer', 'null'] }, durationSeconds: { type: ['integer', 'null'] }, license: { type: ['string', 'null'] },
-        coverUrl: { type: ['string', 'null'] }, url: { type: ['string', 'null'] }, masterPlaylistUrl: { type: ['string', 'null'] },
-        renditions: { type: 'array', items: { type: 'object' } }, segmentHashes: { type: 'object' },
-        publishedAt: { type: ['string', 'null'] }, receivedAt: { type: 'string' },
+    RemoteRendition: fields({ name: str, playlistUrl: urlOrNull, torrentUrl: urlOrNull, magnetUri: strOrNull, segmentHashesUrl: urlOrNull }),
+    RemoteTrack: fields(
+      {
+        id: { type: 'string', format: 'uuid' }, uri, actorUri: uri, host: str,
+        kind: { enum: ['audio', 'video'] }, title: str, artist: strOrNull, album: strOrNull,
+        position: { type: ['integer', 'null'] }, durationSeconds: { type: ['integer', 'null'] }, license: strOrNull,
+        coverUrl: urlOrNull, url: { ...urlOrNull, description: "The track's page on its home node" }, masterPlaylistUrl: urlOrNull,
+        renditions: { type: 'array', items: ref('RemoteRendition') },
+        segmentHashes: { type: 'object', description: 'Per rendition: segment file name to its SHA-256', additionalProperties: { type: 'object', additionalProperties: str } },
+        publishedAt: strOrNull, receivedAt: str,
         localMasterPlaylistUrl: { type: 'string', description: 'Play through this node (cached, hash-checked); on GET /tracks/{id}' },
       },
-    },
-    Follow: {
-      type: 'object',
-      properties: { id: { type: 'string' }, follower: { type: 'string' }, following: { type: 'string' }, state: { enum: ['pending', 'accepted', 'rejected'] }, createdAt: { type: 'string' }, actor: { type: ['object', 'null'] } },
-    },
-    FederationBlock: { type: 'object', properties: { id: { type: 'string' }, kind: { enum: ['domain', 'actor'] }, value: { type: 'string' }, reason: { type: ['string', 'null'] }, createdAt: { type: 'string' } } },
-    DeadLetter: {
-      type: 'object',
-      properties: { id: { type: 'string' }, activityId: { type: 'string' }, activityType: { type: 'string' }, inbox: { type: 'string' }, state: { enum: ['dead', 'skipped'] }, attempts: { type: 'integer' }, lastStatus: { type: ['integer', 'null'] }, lastError: { type: ['string', 'null'] }, updatedAt: { type: 'string' } },
-    },
+      ['localMasterPlaylistUrl'],
+    ),
+    RemoteTrackPage: page(ref('RemoteTrack')),
+    Follow: fields({
+      id: str, follower: uri, following: uri, state: { enum: ['pending', 'accepted', 'rejected'] }, createdAt: str,
+      actor: orNull(fields({ name: strOrNull, preferredUsername: strOrNull, host: str, type: str }), 'The followed actor, once fetched'),
+    }),
+    FollowList: fields({ data: { type: 'array', items: ref('Follow') } }),
+    FederationBlock: fields({ id: str, kind: { enum: ['domain', 'actor'] }, value: str, reason: strOrNull, createdAt: str }),
+    FederationBlockList: fields({ data: { type: 'array', items: ref('FederationBlock') } }),
+    DeadLetter: fields({
+      id: str, activityId: str, activityType: str, inbox: str, state: { enum: ['dead', 'skipped'] }, attempts: { type: 'integer' },
+      lastStatus: { type: ['integer', 'null'] }, lastError: strOrNull, updatedAt: str,
+    }),
+    DeadLetterPage: page(ref('DeadLetter')),
   },
 };

@@ -1,5 +1,5 @@
 // The ledger's part of the OpenAPI description: the auditors' endpoints.
-import { bearer, json, problem, ref, type OpenApiFragment, pathParam } from '../api/openapi-types.js';
+import { bearer, fields, json, problem, ref, type OpenApiFragment, pathParam } from '../api/openapi-types.js';
 
 const formatParam = { name: 'format', in: 'query', required: false, schema: { type: 'string', enum: ['json', 'csv'], default: 'json' }, description: 'csv for a spreadsheet-ready export' };
 const q = (name: string, description: string, required = true, schema: Record<string, unknown> = { type: 'string' }) => ({ name, in: 'query', required, schema, description });
@@ -9,6 +9,9 @@ const csvOr = (description: string, schema: unknown) => ({
 });
 const tags = ['ledger'];
 const anyObject = { type: 'object', additionalProperties: true };
+const int = { type: 'integer' };
+const str = { type: 'string' };
+const artistAmount = fields({ artist: { type: 'string', description: "The artist's actor URI" }, amount: int });
 
 export const ledgerOpenApi: OpenApiFragment = {
   tags: [{ name: 'ledger', description: 'The shared ledger for auditors: transactions, chain verification, statements, payouts, disputes, recomputation' }],
@@ -32,37 +35,65 @@ export const ledgerOpenApi: OpenApiFragment = {
         },
       },
     },
-    LedgerVerifyReport: {
-      type: 'object',
-      required: ['ok', 'blocks', 'lastHash'],
-      properties: {
+    LedgerTransactionPage: fields({ total: int, page: int, limit: int, data: { type: 'array', items: ref('LedgerTransaction') } }),
+    LedgerVerifyReport: fields(
+      {
         ok: { type: 'boolean' },
         blocks: { type: 'integer', description: 'blocks checked before the first broken one (all when ok)' },
-        lastHash: { type: 'string' },
+        lastHash: str,
         brokenAt: { type: 'integer', description: 'the first block whose data or link does not match' },
-        txId: { type: 'string' },
-        reason: { type: 'string' },
+        txId: str,
+        reason: str,
       },
-    },
-    LedgerRecomputeReport: {
-      type: 'object',
-      required: ['nodeId', 'month', 'matches', 'artists', 'detailHash', 'problems'],
-      properties: {
-        nodeId: { type: 'string' },
-        month: { type: 'string' },
-        matches: { type: 'boolean' },
-        statementTxId: { type: 'string' },
-        artists: {
-          type: 'array',
-          items: {
-            type: 'object',
-            properties: { artist: { type: 'string' }, recorded: { type: 'integer' }, payoutRecord: { type: ['integer', 'null'] }, recomputed: { type: 'integer' }, matches: { type: 'boolean' } },
-          },
-        },
-        detailHash: { type: 'object', properties: { recorded: { type: 'string' }, recomputed: { type: 'string' }, matches: { type: 'boolean' } } },
-        problems: { type: 'array', items: { type: 'string' } },
+      ['brokenAt', 'txId', 'reason'],
+    ),
+    LedgerNode: fields({ nodeId: str, actorUrl: str, cluster: str, organisation: str, joinedAt: str, updatedAt: str, txId: str }, [], 'A node in the registry (NodeRegistryContract)'),
+    LedgerNodeList: fields({ data: { type: 'array', items: ref('LedgerNode') } }),
+    LedgerStatement: fields(
+      {
+        nodeId: str,
+        month: str,
+        currency: { type: ['string', 'null'] },
+        policy: { type: 'string', enum: ['rollover', 'node', 'refund'], description: 'What happens to a subscription with no listening' },
+        nodeFee: int,
+        subscriptions: int,
+        grossTotal: int,
+        creditsIn: int,
+        nodeFeeTotal: int,
+        payouts: { type: 'array', items: artistAmount },
+        payoutTotal: int,
+        rolledOver: int,
+        toNodeTotal: int,
+        refundedTotal: int,
+        heldTotal: int,
+        heldByArtist: { type: 'array', items: artistAmount },
+        days: { type: 'array', description: 'The daily reports the close read', items: fields({ day: str, version: int, hash: str }) },
+        missingDays: { type: 'array', items: str },
+        collection: str,
+        hash: { type: 'string', description: 'SHA-256 of the private per-subscription detail, in pseudonym order' },
+        closedAt: str,
+        txId: str,
       },
-    },
+      [],
+      "A node's monthly statement as MonthCloseContract recorded it",
+    ),
+    LedgerPayout: fields({ artist: str, nodeId: str, month: str, amount: int, currency: { type: ['string', 'null'] }, dueBy: str, closedAt: str, txId: str }),
+    LedgerPayouts: fields({ artist: str, total: { type: 'integer', description: 'Sum of the amounts, across currencies' }, data: { type: 'array', items: ref('LedgerPayout') } }),
+    LedgerDisputeStep: fields({ disputeId: str, seq: int, step: { type: 'string', enum: ['opened', 'assigned', 'voted', 'replaced', 'decided', 'applied'] }, at: str, txId: str, detail: { type: 'object' } }),
+    LedgerDisputeHistory: fields({ dispute: { type: 'object', description: "DisputeContract's record" }, history: { type: 'array', items: ref('LedgerDisputeStep') } }),
+    LedgerRecomputeReport: fields({
+      nodeId: str,
+      month: str,
+      matches: { type: 'boolean' },
+      statementTxId: str,
+      artists: {
+        type: 'array',
+        description: 'Per artist: what the statement and the payout records say, and what the recomputation gives',
+        items: fields({ artist: str, recorded: int, payoutRecord: { type: ['integer', 'null'] }, recomputed: int, matches: { type: 'boolean' } }),
+      },
+      detailHash: fields({ recorded: str, recomputed: str, matches: { type: 'boolean' } }),
+      problems: { type: 'array', items: str },
+    }),
   },
   paths: {
     '/api/v1/ledger/transactions': {
@@ -80,7 +111,7 @@ export const ledgerOpenApi: OpenApiFragment = {
           formatParam,
         ],
         responses: {
-          200: csvOr('A page of transactions', { type: 'object', properties: { total: { type: 'integer' }, page: { type: 'integer' }, limit: { type: 'integer' }, data: { type: 'array', items: ref('LedgerTransaction') } } }),
+          200: csvOr('A page of transactions', ref('LedgerTransactionPage')),
           401: problem('Not signed in'),
           403: problem('Not an auditor'),
           503: problem('Ledger unavailable'),
@@ -112,14 +143,14 @@ export const ledgerOpenApi: OpenApiFragment = {
       },
     },
     '/api/v1/ledger/nodes': {
-      get: { tags, summary: 'The node registry (public)', parameters: [formatParam], responses: { 200: csvOr('Registered nodes', anyObject), 503: problem('Ledger unavailable') } },
+      get: { tags, summary: 'The node registry (public)', parameters: [formatParam], responses: { 200: csvOr('Registered nodes', ref('LedgerNodeList')), 503: problem('Ledger unavailable') } },
     },
     '/api/v1/ledger/statements': {
       get: {
         tags,
         summary: "A node's monthly statement (public)",
         parameters: [q('node', 'node id (actor URL)'), q('month', 'YYYY-MM'), formatParam],
-        responses: { 200: csvOr('The statement (CSV: its payouts)', anyObject), 400: problem('Invalid input'), 404: problem('Month not closed') },
+        responses: { 200: csvOr('The statement (CSV: its payouts)', ref('LedgerStatement')), 400: problem('Invalid input'), 404: problem('Month not closed') },
       },
     },
     '/api/v1/ledger/payouts': {
@@ -127,7 +158,7 @@ export const ledgerOpenApi: OpenApiFragment = {
         tags,
         summary: "An artist's payout obligations across nodes (public)",
         parameters: [q('artist', "the artist's actor URI"), formatParam],
-        responses: { 200: csvOr('Payouts by node then month', anyObject), 400: problem('Invalid input') },
+        responses: { 200: csvOr('Payouts by node then month', ref('LedgerPayouts')), 400: problem('Invalid input') },
       },
     },
     '/api/v1/ledger/reports': {
@@ -153,7 +184,7 @@ export const ledgerOpenApi: OpenApiFragment = {
         summary: 'A dispute and every step of its history (auditor)',
         security: bearer,
         parameters: [pathParam('disputeId', { type: 'string' }), formatParam],
-        responses: { 200: csvOr('Dispute and history (CSV: history)', anyObject), 401: problem('Not signed in'), 403: problem('Not an auditor'), 404: problem('No such dispute') },
+        responses: { 200: csvOr('Dispute and history (CSV: history)', ref('LedgerDisputeHistory')), 401: problem('Not signed in'), 403: problem('Not an auditor'), 404: problem('No such dispute') },
       },
     },
     '/api/v1/ledger/recompute': {

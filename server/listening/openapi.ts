@@ -1,36 +1,35 @@
-import { bearer, json, problem, ref, type OpenApiFragment, jsonBody, pathParam } from '../api/openapi-types.js';
+import { monthOpenApi } from '../http/month.js';
+import { bearer, fields, json, orNull, problem, ref, type OpenApiFragment, jsonBody, pathParam } from '../api/openapi-types.js';
+import { ruleNames } from './anomaly-rules.js';
 
+const status = { type: 'string', enum: ['counted', 'held', 'rejected'] };
 const listen = {
-  type: 'object',
-  properties: {
-    id: { type: 'string', format: 'uuid' },
-    userId: { type: 'string', format: 'uuid' },
-    trackId: { type: 'string' },
-    channelId: { type: 'string' },
-    artist: { type: 'string', format: 'uri', description: "The artist's actor URI" },
-    sessionId: { type: 'string', format: 'uuid' },
-    qualifiedSeconds: { type: 'integer' },
-    qualifiedAt: { type: 'string', format: 'date-time' },
-    day: { type: 'string', format: 'date' },
-    status: { type: 'string', enum: ['counted', 'held', 'rejected'] },
-    heldReason: { type: ['string', 'null'] },
-  },
+  id: { type: 'string', format: 'uuid' },
+  userId: { type: 'string', format: 'uuid' },
+  trackId: { type: 'string' },
+  channelId: { type: 'string' },
+  artist: { type: 'string', format: 'uri', description: "The artist's actor URI" },
+  sessionId: { type: 'string', format: 'uuid' },
+  qualifiedSeconds: { type: 'integer' },
+  qualifiedAt: { type: 'string', format: 'date-time' },
+  day: { type: 'string', format: 'date' },
+  status,
+  heldReason: { type: ['string', 'null'] },
 };
 
-const counts = {
-  plays: { type: 'integer' },
-  seconds: { type: 'integer' },
+const perOrigin = {
   localPlays: { type: 'integer' },
   localSeconds: { type: 'integer' },
   remotePlays: { type: 'integer' },
   remoteSeconds: { type: 'integer' },
   heldPlays: { type: 'integer', description: 'Local plays held by an anomaly rule (not in plays/seconds)' },
 };
+const counts = { plays: { type: 'integer' }, seconds: { type: 'integer' }, ...perOrigin };
 
 export const listeningOpenApi: OpenApiFragment = {
   tags: [{ name: 'listening', description: 'Play sessions, qualified listens, artist statistics, anomaly flags and daily reports' }],
   schemas: {
-    Listen: listen,
+    Listen: fields(listen),
     PlayProgress: {
       type: 'object',
       required: ['positionSeconds', 'playedSeconds', 'state'],
@@ -40,26 +39,57 @@ export const listeningOpenApi: OpenApiFragment = {
         state: { type: 'string', enum: ['playing', 'paused', 'ended'] },
       },
     },
-    PlayProgressResult: {
-      type: 'object',
-      properties: {
-        sessionId: { type: 'string', format: 'uuid' },
-        coveredSeconds: { type: 'number', description: 'Claimed playback covered by segments the node served to this session' },
-        claimedSeconds: { type: 'number' },
-        qualified: { type: 'boolean' },
-        listen: { oneOf: [ref('Listen'), { type: 'null' }] },
+    PlayProgressResult: fields({
+      sessionId: { type: 'string', format: 'uuid' },
+      coveredSeconds: { type: 'number', description: 'Claimed playback covered by segments the node served to this session' },
+      claimedSeconds: { type: 'number' },
+      qualified: { type: 'boolean' },
+      listen: orNull(ref('Listen'), 'The listen once the session qualified'),
+    }),
+    PlaySession: fields({ sessionId: { type: 'string', format: 'uuid' }, trackId: { type: 'string' }, header: { const: 'X-Play-Session', description: 'Send the session id in this header on segment requests' } }),
+    MyListening: fields({
+      month: { type: 'string' },
+      artists: {
+        type: 'array',
+        items: fields({ artist: { type: 'string', format: 'uri' }, seconds: { type: 'integer' }, plays: { type: 'integer' }, heldSeconds: { type: 'integer' }, heldPlays: { type: 'integer' } }),
       },
-    },
-    ListeningFlag: {
-      type: 'object',
-      properties: {
-        id: { type: 'string', format: 'uuid' },
-        rule: { type: 'string', enum: ['plays_per_track_per_day', 'listening_exceeds_wall_clock', 'accounts_per_address', 'accounts_per_device', 'short_play_burst'] },
-        createdAt: { type: 'string', format: 'date-time' },
-        evidence: { type: 'object', description: 'What fired the rule, with the segments served to the session; pseudonymous (keyed hashes for accounts and addresses)' },
-        listen: { type: 'object', description: 'The held listen, with the local user id (admins of this node only) and its pseudonym' },
+      listens: { type: 'array', items: ref('Listen'), description: 'Newest first, at most 100' },
+    }),
+    ArtistStats: fields({
+      from: { type: 'string', format: 'date' },
+      to: { type: 'string', format: 'date' },
+      timeZone: { type: 'string' },
+      totals: ref('PlayCounts'),
+      tracks: {
+        type: 'array',
+        items: { allOf: [ref('PlayCounts'), fields({ trackId: { type: 'string' }, days: { type: 'array', items: fields({ day: { type: 'string', format: 'date' }, ...perOrigin }) } })] },
       },
-    },
+    }),
+    PlayCounts: fields(counts, [], 'Plays and qualified seconds, local and from other nodes'),
+    ListeningFlag: fields({
+      id: { type: 'string', format: 'uuid' },
+      rule: { type: 'string', enum: [...ruleNames] },
+      createdAt: { type: 'string', format: 'date-time' },
+      evidence: { type: 'object', description: 'What fired the rule, with the segments served to the session; pseudonymous (keyed hashes for accounts and addresses)' },
+      listen: fields(
+        {
+          id: listen.id,
+          userId: { ...listen.userId, description: 'Local to this node (admins); the pseudonym is what may leave it' },
+          username: { type: ['string', 'null'] },
+          pseudonym: { type: 'string', description: "The listener's pseudonym for the month" },
+          trackId: listen.trackId,
+          artist: listen.artist,
+          qualifiedSeconds: listen.qualifiedSeconds,
+          qualifiedAt: listen.qualifiedAt,
+          day: listen.day,
+          status,
+          heldReason: listen.heldReason,
+        },
+        [],
+        'The held listen',
+      ),
+    }),
+    ListeningFlagPage: fields({ total: { type: 'integer' }, items: { type: 'array', items: ref('ListeningFlag') } }),
   },
   paths: {
     '/api/v1/plays': {
@@ -69,7 +99,7 @@ export const listeningOpenApi: OpenApiFragment = {
         security: bearer,
         requestBody: jsonBody({ type: 'object', required: ['trackId'], properties: { trackId: { type: 'string', description: "A local track's id, or the local id of a remote track (GET /api/v1/federation/tracks) played through this node" } } }),
         responses: {
-          201: json('The play session', { type: 'object', properties: { sessionId: { type: 'string', format: 'uuid' }, trackId: { type: 'string' }, header: { const: 'X-Play-Session' } } }),
+          201: json('The play session', ref('PlaySession')),
           400: problem('Invalid input'),
           401: problem('Not signed in'),
           404: problem('No such track'),
@@ -92,16 +122,9 @@ export const listeningOpenApi: OpenApiFragment = {
         tags: ['listening'],
         summary: 'My qualified listening in a month: per artist (counted and held) and my listens',
         security: bearer,
-        parameters: [{ name: 'month', in: 'query', schema: { type: 'string', pattern: '^\\d{4}-\\d{2}$' }, description: "YYYY-MM (default: this month in the node's time zone)" }],
+        parameters: [{ name: 'month', in: 'query', schema: monthOpenApi, description: "YYYY-MM (default: this month in the node's time zone)" }],
         responses: {
-          200: json('My listening', {
-            type: 'object',
-            properties: {
-              month: { type: 'string' },
-              artists: { type: 'array', items: { type: 'object', properties: { artist: { type: 'string', format: 'uri' }, seconds: { type: 'integer' }, plays: { type: 'integer' }, heldSeconds: { type: 'integer' }, heldPlays: { type: 'integer' } } } },
-              listens: { type: 'array', items: ref('Listen') },
-            },
-          }),
+          200: json('My listening', ref('MyListening')),
           400: problem('Invalid month'),
           401: problem('Not signed in'),
         },
@@ -117,16 +140,7 @@ export const listeningOpenApi: OpenApiFragment = {
           { name: 'to', in: 'query', schema: { type: 'string', format: 'date' }, description: 'Last day (default: today)' },
         ],
         responses: {
-          200: json('Statistics', {
-            type: 'object',
-            properties: {
-              from: { type: 'string', format: 'date' },
-              to: { type: 'string', format: 'date' },
-              timeZone: { type: 'string' },
-              totals: { type: 'object', properties: counts },
-              tracks: { type: 'array', items: { type: 'object', properties: { trackId: { type: 'string' }, ...counts, days: { type: 'array', items: { type: 'object' } } } } },
-            },
-          }),
+          200: json('Statistics', ref('ArtistStats')),
           401: problem('Not signed in'),
           403: problem('Not an artist'),
         },
@@ -140,9 +154,9 @@ export const listeningOpenApi: OpenApiFragment = {
         parameters: [
           { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
           { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0, default: 0 } },
-          { name: 'status', in: 'query', schema: { type: 'string', enum: ['counted', 'held', 'rejected'] }, description: "Only flags whose listen has this status" },
+          { name: 'status', in: 'query', schema: status, description: 'Only flags whose listen has this status' },
         ],
-        responses: { 200: json('Flags, newest first', { type: 'object', properties: { total: { type: 'integer' }, items: { type: 'array', items: ref('ListeningFlag') } } }), 401: problem('Not signed in'), 403: problem('Not an admin') },
+        responses: { 200: json('Flags, newest first', ref('ListeningFlagPage')), 401: problem('Not signed in'), 403: problem('Not an admin') },
       },
     },
     '/api/v1/admin/listening/reports': {

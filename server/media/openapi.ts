@@ -1,13 +1,12 @@
 // The media part of the OpenAPI description (REST routes under /api; the streaming files
 // under /static and the tracker under /tracker are described in docs/media.md).
-import { bearer, json, problem, ref, type OpenApiFragment, jsonBody, pathParam } from '../api/openapi-types.js';
-import { licenses } from './service.js';
+import { bearer, fields, json, orNull, page, problem, ref, type OpenApiFragment, jsonBody, pathParam } from '../api/openapi-types.js';
+import { licenses, visibilities } from './service.js';
 
 const pageParams = [
   { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
   { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0, default: 0 } },
 ];
-const list = (item: string) => ({ type: 'object', required: ['total', 'data'], properties: { total: { type: 'integer' }, data: { type: 'array', items: ref(item) } } });
 const nullable = (type: string) => ({ type: [type, 'null'] });
 /** The track fields an owner edits (PATCH /api/v1/tracks/{id}) and every Track shows. */
 const trackMetadata = {
@@ -16,14 +15,16 @@ const trackMetadata = {
   trackNumber: nullable('integer'),
   genre: nullable('string'),
   license: { enum: [...licenses] },
-  visibility: { enum: ['public', 'unlisted', 'private'] },
+  visibility: { enum: [...visibilities] },
   allowDownload: { type: 'boolean' },
 };
 
 const uploadProgress = {
-  type: 'object',
-  required: ['id', 'received', 'size', 'complete'],
-  properties: { id: { type: 'string', format: 'uuid' }, received: { type: 'integer' }, size: { type: 'integer' }, complete: { type: 'boolean' }, trackId: { type: 'string', format: 'uuid' } },
+  id: { type: 'string', format: 'uuid' },
+  received: { type: 'integer', description: 'Bytes stored so far: the next chunk starts here' },
+  size: { type: 'integer' },
+  complete: { type: 'boolean' },
+  trackId: { type: 'string', format: 'uuid', description: 'Once the last chunk is in' },
 };
 
 const usedLimit = (used: string) => ({ type: 'object', required: [used, 'limit'], properties: { [used]: { type: 'integer' }, limit: { type: 'integer' } } });
@@ -73,7 +74,7 @@ export const mediaOpenApi: OpenApiFragment = {
         }),
         responses: { 201: json('The channel', ref('Channel')), 400: problem('Invalid input'), 401: problem('Not signed in'), 403: problem('Not an artist'), 409: problem('Name taken') },
       },
-      get: { tags: ['channels'], summary: 'List channels', parameters: pageParams, responses: { 200: json('Channels', list('Channel')) } },
+      get: { tags: ['channels'], summary: 'List channels', parameters: pageParams, responses: { 200: json('Channels', ref('ChannelPage')) } },
     },
     '/api/v1/channels/{name}': {
       get: { tags: ['channels'], summary: 'A channel by name (or id)', parameters: [pathParam('name', { type: 'string' }, 'Channel name or id')], responses: { 200: json('The channel', ref('Channel')), 404: problem('No such channel') } },
@@ -87,7 +88,7 @@ export const mediaOpenApi: OpenApiFragment = {
       },
     },
     '/api/v1/me/channels': {
-      get: { tags: ['channels'], summary: "The signed-in user's channels", security: bearer, responses: { 200: json('Channels', list('Channel')), 401: problem('Not signed in') } },
+      get: { tags: ['channels'], summary: "The signed-in user's channels", security: bearer, responses: { 200: json('Channels', ref('ChannelPage')), 401: problem('Not signed in') } },
     },
     '/api/v1/uploads': {
       post: {
@@ -107,7 +108,7 @@ export const mediaOpenApi: OpenApiFragment = {
           },
         }),
         responses: {
-          201: json('The upload, with the chunk size to use', { ...uploadProgress, properties: { ...uploadProgress.properties, chunkSize: { type: 'integer' } } }),
+          201: json('The upload, with the chunk size to use', ref('UploadStarted')),
           400: problem('Invalid input or empty file'),
           403: problem('Not your channel, or the track quota is used up (`track_quota_exceeded`, with `usedTracks`, `quotaTracks`)'),
           404: problem('No such channel'),
@@ -125,7 +126,7 @@ export const mediaOpenApi: OpenApiFragment = {
         parameters: [pathParam('id', { type: 'string' }, 'Upload id'), { name: 'Content-Range', in: 'header', required: true, schema: { type: 'string', example: 'bytes 0-8388607/20000000' } }],
         requestBody: { required: true, content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
         responses: {
-          200: json('Progress; trackId once complete', uploadProgress),
+          200: json('Progress; trackId once complete', ref('UploadProgress')),
           400: problem('Bad Content-Range (START <= END < TOTAL) or body length'),
           409: problem('Out-of-order chunk: resume from `received`'),
           413: problem('Chunk too large'),
@@ -133,7 +134,7 @@ export const mediaOpenApi: OpenApiFragment = {
           422: problem('Not acceptable media (corrupt, truncated, unsupported codec or container, no audio/video), or over the node\'s limits: `media_too_long` (with `durationSeconds`, `maxDurationSeconds`), `resolution_too_high` (with `width`, `height`, `maxWidth`, `maxHeight`)'),
         },
       },
-      get: { tags: ['uploads'], summary: 'Upload progress', security: bearer, parameters: [pathParam('id', { type: 'string' }, 'Upload id')], responses: { 200: json('Progress', uploadProgress), 404: problem('No such upload') } },
+      get: { tags: ['uploads'], summary: 'Upload progress', security: bearer, parameters: [pathParam('id', { type: 'string' }, 'Upload id')], responses: { 200: json('Progress', ref('UploadProgress')), 404: problem('No such upload') } },
       delete: { tags: ['uploads'], summary: 'Cancel an upload and remove its file', security: bearer, parameters: [pathParam('id', { type: 'string' }, 'Upload id')], responses: { 204: { description: 'Cancelled' }, 404: problem('No such upload'), 409: problem('Already complete') } },
     },
     '/api/v1/me/quota': {
@@ -181,7 +182,7 @@ export const mediaOpenApi: OpenApiFragment = {
         tags: ['tracks'],
         summary: "Ready public tracks, plus the viewer's own",
         parameters: [{ name: 'channel', in: 'query', schema: { type: 'string' } }, { name: 'kind', in: 'query', schema: { enum: ['audio', 'video'] } }, ...pageParams],
-        responses: { 200: json('Tracks', list('Track')) },
+        responses: { 200: json('Tracks', ref('TrackPage')) },
       },
     },
     '/api/v1/tracks/{id}': {
@@ -227,7 +228,7 @@ export const mediaOpenApi: OpenApiFragment = {
         tags: ['tracks'],
         summary: 'Waveform peaks (0..1) for the player',
         parameters: [pathParam('id', { type: 'string' }, 'Track id')],
-        responses: { 200: json('Peaks', { type: 'object', properties: { peaks: { type: 'array', items: { type: 'number' } }, durationSeconds: { type: 'number' } } }), 404: problem('No such track or not ready') },
+        responses: { 200: json('Peaks', ref('Waveform')), 404: problem('No such track or not ready') },
       },
     },
     '/api/v1/playlists': {
@@ -252,11 +253,11 @@ export const mediaOpenApi: OpenApiFragment = {
         tags: ['playlists'],
         summary: 'Public playlists, optionally of one channel',
         parameters: [{ name: 'channel', in: 'query', description: 'Channel name or id', schema: { type: 'string' } }, ...pageParams],
-        responses: { 200: json('Playlists', list('Playlist')) },
+        responses: { 200: json('Playlists', page(ref('Playlist'))) },
       },
     },
     '/api/v1/me/playlists': {
-      get: { tags: ['playlists'], summary: "The signed-in user's playlists (every visibility)", security: bearer, parameters: pageParams, responses: { 200: json('Playlists', list('Playlist')), 401: problem('Not signed in') } },
+      get: { tags: ['playlists'], summary: "The signed-in user's playlists (every visibility)", security: bearer, parameters: pageParams, responses: { 200: json('Playlists', page(ref('Playlist'))), 401: problem('Not signed in') } },
     },
     '/api/v1/playlists/{id}': {
       get: {
@@ -276,7 +277,7 @@ export const mediaOpenApi: OpenApiFragment = {
           properties: {
             title: { type: 'string', minLength: 1, maxLength: 200 },
             description: { type: 'string', maxLength: 5000 },
-            visibility: { enum: ['public', 'unlisted', 'private'] },
+            visibility: { enum: [...visibilities] },
             trackIds: { type: 'array', maxItems: 1000, items: { type: 'string', format: 'uuid' }, description: 'The whole track list, in order; each must be ready and visible to the editor' },
           },
         }),
@@ -286,73 +287,64 @@ export const mediaOpenApi: OpenApiFragment = {
     },
   },
   schemas: {
-    Playlist: {
-      type: 'object',
-      required: ['id', 'title', 'description', 'visibility', 'channel', 'owner', 'tracks', 'createdAt', 'updatedAt'],
-      properties: {
-        id: { type: 'string', format: 'uuid' },
-        title: { type: 'string' },
-        description: { type: 'string' },
-        visibility: { enum: ['public', 'unlisted', 'private'] },
-        channel: { type: ['object', 'null'], properties: { id: { type: 'string' }, name: { type: 'string' }, displayName: { type: 'string' } } },
-        owner: { type: 'object', properties: { id: { type: 'string' }, username: { type: 'string' } } },
-        tracks: { type: 'array', items: ref('Track') },
-        createdAt: { type: 'string', format: 'date-time' },
-        updatedAt: { type: 'string', format: 'date-time' },
-      },
-    },
-    Channel: {
-      type: 'object',
-      required: ['id', 'name', 'displayName', 'description', 'ownerId', 'createdAt'],
-      properties: {
-        id: { type: 'string', format: 'uuid' },
+    Playlist: fields({
+      id: { type: 'string', format: 'uuid' },
+      title: { type: 'string' },
+      description: { type: 'string' },
+      visibility: { enum: [...visibilities] },
+      channel: orNull(ref('ChannelRef'), 'The channel that publishes (and federates) it'),
+      owner: fields({ id: { type: 'string', format: 'uuid' }, username: { type: 'string' } }),
+      tracks: { type: 'array', items: ref('Track') },
+      createdAt: { type: 'string', format: 'date-time' },
+      updatedAt: { type: 'string', format: 'date-time' },
+    }),
+    Channel: fields({
+      id: { type: 'string', format: 'uuid' },
+      name: { type: 'string' },
+      displayName: { type: 'string' },
+      description: { type: 'string' },
+      ownerId: { type: 'string', format: 'uuid' },
+      createdAt: { type: 'string', format: 'date-time' },
+    }),
+    ChannelPage: page(ref('Channel')),
+    ChannelRef: fields({ id: { type: 'string', format: 'uuid' }, name: { type: 'string' }, displayName: { type: 'string' } }, [], 'A channel as a track or playlist names it'),
+    Loudness: fields({ integratedLufs: nullable('number'), truePeakDbtp: nullable('number'), lra: nullable('number') }, [], 'EBU R128 measurements of the original; null where the file has no audio'),
+    Rendition: fields(
+      {
         name: { type: 'string' },
-        displayName: { type: 'string' },
-        description: { type: 'string' },
-        ownerId: { type: 'string', format: 'uuid' },
-        createdAt: { type: 'string', format: 'date-time' },
+        bitrateKbps: { type: 'integer' },
+        height: { type: 'integer', description: 'Video renditions only' },
+        playlistUrl: { type: 'string' },
+        segmentHashesUrl: { type: 'string' },
+        torrentUrl: { type: 'string' },
+        magnetUri: { type: 'string' },
       },
-    },
-    Track: {
-      type: 'object',
-      properties: {
+      ['bitrateKbps', 'height'],
+    ),
+    Track: fields(
+      {
         id: { type: 'string', format: 'uuid' },
         kind: { enum: ['audio', 'video'] },
-        channel: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, displayName: { type: 'string' } } },
+        channel: ref('ChannelRef'),
         title: { type: 'string' },
         ...trackMetadata,
         status: { enum: ['processing', 'ready', 'failed'] },
         progress: { type: 'integer', minimum: 0, maximum: 100 },
         failureReason: nullable('string'),
         durationSeconds: nullable('number'),
-        loudness: { type: 'object', properties: { integratedLufs: nullable('number'), truePeakDbtp: nullable('number'), lra: nullable('number') } },
+        loudness: ref('Loudness'),
         waveformUrl: nullable('string'),
         coverUrl: nullable('string'),
-        downloadUrl: { type: 'string' },
-        streaming: {
-          type: 'object',
-          properties: {
-            masterPlaylistUrl: nullable('string'),
-            renditions: {
-              type: 'array',
-              items: {
-                type: 'object',
-                properties: {
-                  name: { type: 'string' },
-                  bitrateKbps: { type: 'integer' },
-                  height: { type: 'integer' },
-                  playlistUrl: { type: 'string' },
-                  segmentHashesUrl: { type: 'string' },
-                  torrentUrl: { type: 'string' },
-                  magnetUri: { type: 'string' },
-                },
-              },
-            },
-          },
-        },
+        downloadUrl: { type: 'string', description: 'When downloads are allowed and the track is ready' },
+        streaming: fields({ masterPlaylistUrl: nullable('string'), renditions: { type: 'array', items: ref('Rendition') } }, [], 'HLS; empty until the track is ready'),
         createdAt: { type: 'string', format: 'date-time' },
         publishedAt: nullable('string'),
       },
-    },
+      ['downloadUrl'],
+    ),
+    TrackPage: page(ref('Track')),
+    UploadProgress: fields(uploadProgress, ['trackId']),
+    UploadStarted: fields({ ...uploadProgress, chunkSize: { type: 'integer', description: 'Send chunks of this many bytes (the last one may be shorter)' } }, ['trackId']),
+    Waveform: fields({ peaks: { type: 'array', items: { type: 'number', minimum: 0, maximum: 1 } }, durationSeconds: { type: 'number' } }),
   },
 };

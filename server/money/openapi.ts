@@ -1,72 +1,113 @@
-import { bearer, json, problem, ref, type OpenApiFragment, jsonBody, pathParam } from '../api/openapi-types.js';
+import { monthOpenApi } from '../http/month.js';
+import { bearer, fields, json, orNull, page, problem, ref, type OpenApiFragment, jsonBody, pathParam } from '../api/openapi-types.js';
 
 const tags = ['money'];
 const idemHeader = {
   name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', pattern: '^[\\w:.-]{1,200}$' },
   description: 'The same key twice moves money once; the second call returns the first result',
 };
-const monthParam = (where: 'path' | 'query') => ({ name: 'month', in: where, required: where === 'path', schema: { type: 'string', pattern: '^\\d{4}-(0[1-9]|1[0-2])$' } });
+const monthParam = (where: 'path' | 'query') => ({ name: 'month', in: where, required: where === 'path', schema: monthOpenApi });
 const amountProp = { type: 'integer', minimum: 1, description: 'Minor units (cents): 1000 = $10.00' };
 const bad = problem('Invalid input (invalid_amount, unknown_currency, invalid_input)');
 const auth = problem('Not signed in');
 const role = problem('Missing role');
+const int = { type: 'integer' };
+const str = { type: 'string' };
+const strOrNull = { type: ['string', 'null'] };
+const time = { type: 'string', format: 'date-time' };
+const timeOrNull = { type: ['string', 'null'], format: 'date-time' };
+const uuid = { type: 'string', format: 'uuid' };
+const qr = fields({ svg: str, png: { type: 'string', description: 'data: URL' } });
+/** What POST .../close and .../payout answer: the month and the queued job's id. */
+const queued = fields({ month: str, jobId: str }, ['jobId']);
 
 export const moneyOpenApi: OpenApiFragment = {
   tags: [{ name: 'money', description: 'Wallets, top-ups, gift links, subscriptions, month close, payouts and withdrawals' }],
   schemas: {
-    MoneyTransaction: {
-      type: 'object',
-      properties: {
-        id: { type: 'string', format: 'uuid' }, idempotencyKey: { type: 'string' }, kind: { type: 'string' }, provider: { type: ['string', 'null'] },
-        currency: { type: 'string' }, amount: { type: 'integer' }, fee: { type: 'integer' }, rate: { type: 'string' }, reference: { type: ['string', 'null'] },
-        entries: { type: 'array', items: { type: 'object', properties: { account: { type: 'string' }, amount: { type: 'integer' } } } },
-        replayed: { type: 'boolean' }, createdAt: { type: 'string', format: 'date-time' },
-      },
+    MoneyTransaction: fields({
+      id: uuid, idempotencyKey: str, kind: str, provider: strOrNull,
+      currency: str, amount: int, fee: int, rate: str, reference: strOrNull, memo: { type: 'object' },
+      entries: { type: 'array', items: fields({ account: str, amount: { type: 'integer', description: 'Signed: positive into the account' } }) },
+      replayed: { type: 'boolean', description: 'The key had been used before: nothing moved this time' }, createdAt: time,
+    }),
+    BooksHealth: fields({
+      balanced: { type: 'boolean' }, sum: int, accounts: int,
+      drifted: { type: 'integer', description: 'Accounts whose stored balance disagrees with the sum of their entries (should be none)' },
+      unbalancedTransactions: int,
+    }),
+    WalletEntry: fields({ id: int, transactionId: uuid, kind: str, amount: { type: 'integer', description: 'Signed: positive into the wallet' }, provider: strOrNull, reference: strOrNull, memo: { type: 'object' }, createdAt: time }),
+    Wallet: fields({ userId: uuid, currency: str, balance: int, entries: page(ref('WalletEntry')) }),
+    WalletCredit: fields({ transaction: ref('MoneyTransaction'), balance: { type: 'integer', description: "The user's balance after the credit" } }),
+    TopUpIntent: fields({ id: uuid, userId: uuid, provider: str, amount: int, currency: str, status: { type: 'string', enum: ['pending', 'succeeded', 'failed'] }, createdAt: time }),
+    GiftLink: fields({
+      code: str, amount: int, currency: str, message: strOrNull,
+      status: { type: 'string', enum: ['open', 'redeemed'] }, fundedFrom: { type: 'string', enum: ['wallet', 'node'] },
+      createdAt: time, redeemedAt: timeOrNull, url: str,
+    }),
+    GiftLinkWithQr: { allOf: [ref('GiftLink'), fields({ qr })] },
+    GiftLinkCreated: { allOf: [ref('GiftLinkWithQr'), fields({ replayed: { type: 'boolean', description: 'The Idempotency-Key had been used: this is the first link' } })] },
+    GiftLinkRedeemed: fields({ link: ref('GiftLink'), transaction: ref('MoneyTransaction'), balance: { type: 'integer', description: "The redeemer's balance after" } }),
+    Subscription: fields({
+      id: uuid, userId: uuid, status: { type: 'string', enum: ['active', 'past_due', 'lapsed', 'canceled'] },
+      cancelAtPeriodEnd: { type: 'boolean' }, amount: int, nodeFee: int, currency: str,
+      currentMonth: { type: ['string', 'null'], description: 'The last month paid for' }, pastDueMonth: { type: ['string', 'null'], description: 'The month that could not be paid' },
+      pastDueSince: timeOrNull, graceEndsAt: { ...timeOrNull, description: 'When a past_due subscription lapses unless paid' }, createdAt: time, updatedAt: time,
+    }),
+    SubscriptionWithCharges: {
+      allOf: [ref('Subscription'), fields({ charges: { type: 'array', description: 'Newest first, at most 36', items: fields({ month: str, amount: int, nodeFee: int, transactionId: uuid, createdAt: time }) } })],
     },
-    GiftLink: {
-      type: 'object',
-      properties: {
-        code: { type: 'string' }, amount: { type: 'integer' }, currency: { type: 'string' }, message: { type: ['string', 'null'] },
-        status: { type: 'string', enum: ['open', 'redeemed'] }, fundedFrom: { type: 'string', enum: ['wallet', 'node'] }, url: { type: 'string' },
-        qr: { type: 'object', properties: { svg: { type: 'string' }, png: { type: 'string', description: 'data: URL' } } },
+    Withdrawal: fields(
+      {
+        id: uuid, userId: uuid, amount: int, currency: str, destination: strOrNull,
+        status: { type: 'string', enum: ['requested', 'settled'] }, reference: strOrNull, createdAt: time, settledAt: timeOrNull,
+        replayed: { type: 'boolean', description: 'POST /api/v1/me/withdrawals only: the Idempotency-Key had been used' },
       },
-    },
-    Subscription: {
-      type: 'object',
-      properties: {
-        id: { type: 'string', format: 'uuid' }, status: { type: 'string', enum: ['active', 'past_due', 'lapsed', 'canceled'] },
-        cancelAtPeriodEnd: { type: 'boolean' }, amount: { type: 'integer' }, nodeFee: { type: 'integer' }, currency: { type: 'string' },
-        currentMonth: { type: ['string', 'null'] }, pastDueMonth: { type: ['string', 'null'] }, graceEndsAt: { type: ['string', 'null'] },
+      ['replayed'],
+    ),
+    WithdrawalPage: page(ref('Withdrawal')),
+    Allocation: fields({
+      month: str, status: { type: 'string', enum: ['closed', 'provisional', 'none'] }, currency: str, charged: int, nodeFee: int,
+      carriedIn: int, unallocated: int,
+      outcome: { type: ['string', 'null'], description: "What happened to an unallocated pool: the policy applied ('rollover', 'node', 'refund'), or 'split'" },
+      artists: { type: 'array', items: fields({ artist: str, artistUserId: { type: ['string', 'null'], format: 'uuid' }, rank: int, seconds: int, amount: int, held: int }) },
+    }),
+    Earnings: fields({
+      artistUserId: uuid, currency: str, balance: int, total: int,
+      months: {
+        type: 'array',
+        description: 'Closed months, newest first',
+        items: fields({ month: str, amount: int, held: int, seconds: int, listeners: int, payout: orNull(fields({ status: str, paidAt: timeOrNull }), 'Null until the month is paid out') }),
       },
-    },
-    Withdrawal: {
-      type: 'object',
-      properties: {
-        id: { type: 'string', format: 'uuid' }, amount: { type: 'integer' }, currency: { type: 'string' }, destination: { type: ['string', 'null'] },
-        status: { type: 'string', enum: ['requested', 'settled'] }, reference: { type: ['string', 'null'] },
-      },
-    },
-    Allocation: {
-      type: 'object',
-      properties: {
-        month: { type: 'string' }, status: { type: 'string', enum: ['closed', 'provisional', 'none'] }, charged: { type: 'integer' }, nodeFee: { type: 'integer' },
-        carriedIn: { type: 'integer' }, unallocated: { type: 'integer' }, outcome: { type: ['string', 'null'] },
-        artists: { type: 'array', items: { type: 'object', properties: { artist: { type: 'string' }, rank: { type: 'integer' }, seconds: { type: 'integer' }, amount: { type: 'integer' }, held: { type: 'integer' } } } },
-      },
-    },
+      tracks: { type: 'array', items: fields({ month: str, trackId: str, seconds: int, amount: int, listeners: int }) },
+    }),
+    MonthClose: fields({
+      month: str, status: { type: 'string', enum: ['running', 'closed', 'refused'] }, policy: { type: 'string', enum: ['rollover', 'node', 'refund'] },
+      steps: { type: 'object', description: 'Each step done, with when', additionalProperties: { type: 'object' } },
+      unitsTotal: int, unitsDone: int, error: strOrNull, startedAt: time, closedAt: timeOrNull, paidAt: timeOrNull,
+    }),
+    Payout: fields({
+      month: str, artist: str, artistUserId: { type: ['string', 'null'], format: 'uuid' }, amount: int, listeners: int,
+      status: { type: 'string', enum: ['due', 'paid', 'obligation'] }, paidAt: timeOrNull,
+    }),
+    MoneyStatement: fields({
+      month: str, currency: str, close: orNull(ref('MonthClose'), 'Null until the close starts'),
+      subscriptions: fields({ count: int, amount: int }), carriedIn: int, nodeFee: int,
+      artists: fields({ total: int, payouts: { type: 'array', items: ref('Payout') } }), held: int,
+      noListening: fields({ rolledOver: int, toNode: int, refunded: int }), balances: fields({ pool: int, payoutDue: int }),
+    }),
   },
   paths: {
     '/api/v1/admin/money/health': {
       get: {
         tags, security: bearer, summary: 'Whether the books balance: every account sums to zero',
-        responses: { 200: json('Books health', { type: 'object', properties: { balanced: { type: 'boolean' }, sum: { type: 'integer' }, accounts: { type: 'integer' } } }), 401: auth, 403: role },
+        responses: { 200: json('Books health', ref('BooksHealth')), 401: auth, 403: role },
       },
     },
     '/api/v1/me/wallet': {
       get: {
         tags, security: bearer, summary: 'My wallet: balance and entries (newest first, paged)',
         parameters: [{ name: 'limit', in: 'query', schema: { type: 'integer' } }, { name: 'offset', in: 'query', schema: { type: 'integer' } }],
-        responses: { 200: json('Wallet', { type: 'object' }), 401: auth },
+        responses: { 200: json('Wallet', ref('Wallet')), 401: auth },
       },
     },
     '/api/v1/admin/wallets/{userId}/credit': {
@@ -74,14 +115,14 @@ export const moneyOpenApi: OpenApiFragment = {
         tags, security: bearer, summary: "Credit a user's wallet (admin top-up)",
         parameters: [pathParam('userId'), idemHeader],
         requestBody: jsonBody({ type: 'object', required: ['amount'], properties: { amount: amountProp, currency: { type: 'string' }, reference: { type: 'string' }, fee: { type: 'integer' }, rate: { type: 'string' } } }),
-        responses: { 201: json('Credited', { type: 'object', properties: { transaction: ref('MoneyTransaction'), balance: { type: 'integer' } } }), 200: json('Replayed (same Idempotency-Key)', { type: 'object' }), 400: bad, 401: auth, 403: role, 404: problem('No such user') },
+        responses: { 201: json('Credited', ref('WalletCredit')), 200: json('Replayed (same Idempotency-Key)', ref('WalletCredit')), 400: bad, 401: auth, 403: role, 404: problem('No such user') },
       },
     },
     '/api/v1/me/top-ups': {
       post: {
         tags, security: bearer, summary: 'Open a top-up to pay at the external processor (confirmed by its webhook)',
         requestBody: jsonBody({ type: 'object', required: ['amount'], properties: { amount: amountProp, currency: { type: 'string' } } }),
-        responses: { 201: json('Pending top-up', { type: 'object' }), 400: bad, 401: auth },
+        responses: { 201: json('Pending top-up', ref('TopUpIntent')), 400: bad, 401: auth },
       },
     },
     '/api/v1/payments/webhook': {
@@ -103,21 +144,21 @@ export const moneyOpenApi: OpenApiFragment = {
         tags, security: bearer, summary: 'Create a pre-funded gift link (funded from my wallet; admins may fund from the node)',
         parameters: [idemHeader],
         requestBody: jsonBody({ type: 'object', required: ['amount'], properties: { amount: amountProp, currency: { type: 'string' }, message: { type: 'string' }, fundFrom: { type: 'string', enum: ['wallet', 'node'] } } }),
-        responses: { 201: json('Gift link with URL and QR code', ref('GiftLink')), 400: bad, 401: auth, 402: problem('insufficient_funds'), 403: role },
+        responses: { 201: json('Gift link with URL and QR code', ref('GiftLinkCreated')), 200: json('Replayed (same Idempotency-Key)', ref('GiftLinkCreated')), 400: bad, 401: auth, 402: problem('insufficient_funds'), 403: role },
       },
     },
     '/api/v1/gift-links/{code}': {
       get: {
         tags, summary: 'Preview a gift link (public)',
         parameters: [pathParam('code', { type: 'string' })],
-        responses: { 200: json('Gift link', ref('GiftLink')), 404: problem('No such gift link') },
+        responses: { 200: json('Gift link', ref('GiftLinkWithQr')), 404: problem('No such gift link') },
       },
     },
     '/api/v1/gift-links/{code}/redeem': {
       post: {
         tags, security: bearer, summary: 'Redeem a gift link into my wallet (once)',
         parameters: [pathParam('code', { type: 'string' })],
-        responses: { 200: json('Redeemed', { type: 'object' }), 401: auth, 404: problem('No such gift link'), 410: problem('gift_link_redeemed') },
+        responses: { 200: json('Redeemed', ref('GiftLinkRedeemed')), 401: auth, 404: problem('No such gift link'), 410: problem('gift_link_redeemed') },
       },
     },
     '/api/v1/me/withdrawals': {
@@ -125,14 +166,14 @@ export const moneyOpenApi: OpenApiFragment = {
         tags, security: bearer, summary: 'Request a withdrawal from my artist wallet (an admin settles it)',
         parameters: [idemHeader],
         requestBody: jsonBody({ type: 'object', required: ['amount'], properties: { amount: amountProp, currency: { type: 'string' }, destination: { type: 'string' } } }),
-        responses: { 201: json('Requested', ref('Withdrawal')), 400: bad, 401: auth, 402: problem('insufficient_funds'), 403: role },
+        responses: { 201: json('Requested', ref('Withdrawal')), 200: json('Replayed (same Idempotency-Key)', ref('Withdrawal')), 400: bad, 401: auth, 402: problem('insufficient_funds'), 403: role },
       },
     },
     '/api/v1/admin/withdrawals': {
       get: {
         tags, security: bearer, summary: 'Withdrawals to settle',
         parameters: [{ name: 'status', in: 'query', schema: { type: 'string', enum: ['requested', 'settled'] } }, { name: 'limit', in: 'query', schema: { type: 'integer' } }, { name: 'offset', in: 'query', schema: { type: 'integer' } }],
-        responses: { 200: json('Withdrawals', { type: 'object', properties: { total: { type: 'integer' }, data: { type: 'array', items: ref('Withdrawal') } } }), 401: auth, 403: role },
+        responses: { 200: json('Withdrawals', ref('WithdrawalPage')), 401: auth, 403: role },
       },
     },
     '/api/v1/admin/withdrawals/{id}/settle': {
@@ -144,7 +185,7 @@ export const moneyOpenApi: OpenApiFragment = {
       },
     },
     '/api/v1/me/subscription': {
-      get: { tags, security: bearer, summary: 'My subscription and its charges', responses: { 200: json('Subscription', ref('Subscription')), 401: auth, 404: problem('not_subscribed') } },
+      get: { tags, security: bearer, summary: 'My subscription and its charges', responses: { 200: json('Subscription', ref('SubscriptionWithCharges')), 401: auth, 404: problem('not_subscribed') } },
       post: {
         tags, security: bearer, summary: 'Subscribe (charges this month from my wallet) or resume renewal',
         responses: { 201: json('Subscribed', ref('Subscription')), 200: json('Already active', ref('Subscription')), 401: auth, 402: problem('insufficient_funds') },
@@ -159,16 +200,16 @@ export const moneyOpenApi: OpenApiFragment = {
       },
     },
     '/api/v1/me/earnings': {
-      get: { tags, security: bearer, summary: 'My earnings as an artist per month, with listener counts and payout state', responses: { 200: json('Earnings', { type: 'object' }), 401: auth, 403: role } },
+      get: { tags, security: bearer, summary: 'My earnings as an artist per month, with listener counts and payout state', responses: { 200: json('Earnings', ref('Earnings')), 401: auth, 403: role } },
     },
     '/api/v1/admin/money/statements/{month}': {
-      get: { tags, security: bearer, summary: "The month's statement", parameters: [monthParam('path')], responses: { 200: json('Statement', { type: 'object' }), 400: problem('invalid_month'), 401: auth, 403: role } },
+      get: { tags, security: bearer, summary: "The month's statement", parameters: [monthParam('path')], responses: { 200: json('Statement', ref('MoneyStatement')), 400: problem('invalid_month'), 401: auth, 403: role } },
     },
     '/api/v1/admin/money/months/{month}/close': {
-      post: { tags, security: bearer, summary: 'Queue the close of a past month (idempotent)', parameters: [monthParam('path')], responses: { 202: json('Queued', { type: 'object' }), 401: auth, 403: role, 409: problem('month_not_over') } },
+      post: { tags, security: bearer, summary: 'Queue the close of a past month (idempotent)', parameters: [monthParam('path')], responses: { 202: json('Queued', queued), 401: auth, 403: role, 409: problem('month_not_over') } },
     },
     '/api/v1/admin/money/months/{month}/payout': {
-      post: { tags, security: bearer, summary: "Queue a closed month's payouts (idempotent)", parameters: [monthParam('path')], responses: { 202: json('Queued', { type: 'object' }), 401: auth, 403: role, 409: problem('month_not_closed') } },
+      post: { tags, security: bearer, summary: "Queue a closed month's payouts (idempotent)", parameters: [monthParam('path')], responses: { 202: json('Queued', queued), 401: auth, 403: role, 409: problem('month_not_closed') } },
     },
   },
 };

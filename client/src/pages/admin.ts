@@ -1,21 +1,14 @@
 // The node's administration: users, money (health, statement, credits, withdrawals, gift
 // links), listening flags, the dispute review queue, and federation (dead letters, blocks).
+import type {
+  BooksHealth, DeadLetterPage, FederationBlockList, GiftLinkCreated, ListeningFlagPage, MoneyStatement, ReviewQueue, Role, User, UserPage, VoteResult, WalletCredit, WithdrawalPage,
+} from '../../../shared/api/index.js';
 import { api } from '../api.js';
 import { field, h } from '../dom.js';
 import { actorLabel, formatListening, formatMoney, monthName, monthOf, parseMinor, previousMonth } from '../lib/money.js';
 import { navigate, type PageContext } from '../router.js';
-import type { Role } from '../types.js';
 import { facts, failure, gate, inlineForm, jsonBlock, section, shortDate, table } from '../ui.js';
-import { outcomeText, type DisputeSummary } from './disputes.js';
-
-interface AdminUser {
-  id: string;
-  username: string;
-  role: Role;
-  displayName: string | null;
-  disabled: boolean;
-  createdAt: string;
-}
+import { outcomeText } from './disputes.js';
 
 const tabs: [string, string][] = [
   ['/admin', 'Users'],
@@ -44,9 +37,9 @@ export async function adminUsersPage({ main, query, signal }: PageContext): Prom
   const box = section('Users');
   const credit = section('Credit a wallet');
   main.append(box, credit);
-  let users: AdminUser[] = [];
+  let users: User[] = [];
   try {
-    const page = await api<{ total: number; data: AdminUser[] }>('GET', `/api/v1/admin/users?limit=${pageSize}&offset=${offset}${filter ? `&role=${filter}` : ''}`, { signal });
+    const page = await api<UserPage>('GET', `/api/v1/admin/users?limit=${pageSize}&offset=${offset}${filter ? `&role=${filter}` : ''}`, { signal });
     users = page.data;
     const roleFilter = h('select', { name: 'role' }, h('option', { value: '' }, 'All roles'), roles.map((r) => h('option', { value: r, selected: r === filter }, r)));
     roleFilter.addEventListener('change', () => navigate(roleFilter.value ? `/admin?role=${roleFilter.value}` : '/admin'));
@@ -72,7 +65,7 @@ export async function adminUsersPage({ main, query, signal }: PageContext): Prom
       const minor = parseMinor(amount.value);
       if (!minor) throw new Error('Enter an amount such as 20.00');
       if (!who.value) throw new Error('Choose a user');
-      const out = await api<{ balance: number; transaction: { currency?: string } }>('POST', `/api/v1/admin/wallets/${who.value}/credit`, {
+      const out = await api<WalletCredit>('POST', `/api/v1/admin/wallets/${who.value}/credit`, {
         body: { amount: minor, reference: reference.value.trim() || undefined }, headers: { 'idempotency-key': `ui-${Date.now()}-${Math.random().toString(36).slice(2, 8)}` },
       });
       amount.value = '';
@@ -81,7 +74,7 @@ export async function adminUsersPage({ main, query, signal }: PageContext): Prom
   );
 }
 
-function userRow(u: AdminUser): (Node | string)[] {
+function userRow(u: User): (Node | string)[] {
   const status = h('span', { role: 'status', class: 'row-status' });
   const role = h('select', { 'aria-label': `Role of ${u.username}` }, roles.map((r) => h('option', { value: r, selected: r === u.role }, r)));
   role.addEventListener('change', async () => {
@@ -98,7 +91,7 @@ function userRow(u: AdminUser): (Node | string)[] {
   toggle.addEventListener('click', async () => {
     toggle.disabled = true;
     try {
-      const next = await api<AdminUser>('PATCH', `/api/v1/admin/users/${u.id}`, { body: { disabled: !u.disabled } });
+      const next = await api<User>('PATCH', `/api/v1/admin/users/${u.id}`, { body: { disabled: !u.disabled } });
       u.disabled = next.disabled;
       state.textContent = u.disabled ? 'disabled' : 'active';
       toggle.textContent = u.disabled ? 'Enable' : 'Disable';
@@ -113,36 +106,6 @@ function userRow(u: AdminUser): (Node | string)[] {
   return [h('span', null, h('strong', null, u.username), u.displayName ? h('span', { class: 'muted' }, ` ${u.displayName}`) : null), h('span', null, role, ' ', status), shortDate(u.createdAt).slice(0, 10), state, toggle];
 }
 
-interface Health {
-  balanced: boolean;
-  sum: number;
-  accounts: number;
-  drifted: number;
-  unbalancedTransactions: number;
-}
-interface Statement {
-  month: string;
-  currency: string;
-  close: { status: string; closedAt?: string | null; paidAt?: string | null } | null;
-  subscriptions: { count: number; amount: number };
-  carriedIn: number;
-  nodeFee: number;
-  artists: { total: number; payouts: { artist: string; amount: number; status?: string }[] };
-  held: number;
-  noListening: { rolledOver: number; toNode: number; refunded: number };
-  balances: { pool: number; payoutDue: number };
-}
-interface Withdrawal {
-  id: string;
-  userId: string;
-  amount: number;
-  currency: string;
-  destination: string | null;
-  status: 'requested' | 'settled';
-  reference: string | null;
-  createdAt: string;
-}
-
 export async function adminMoneyPage({ main, query, signal }: PageContext): Promise<void> {
   if (!start(main, 'Money')) return;
   const month = /^\d{4}-\d{2}$/.test(query.get('month') ?? '') ? query.get('month')! : monthOf(new Date());
@@ -153,7 +116,7 @@ export async function adminMoneyPage({ main, query, signal }: PageContext): Prom
   main.append(health, statement, withdrawals, gifts);
 
   try {
-    const hl = await api<Health>('GET', '/api/v1/admin/money/health', { signal });
+    const hl = await api<BooksHealth>('GET', '/api/v1/admin/money/health', { signal });
     health.append(
       h('p', { class: `message ${hl.balanced ? 'ok' : 'error'}`, id: 'money-health', 'data-balanced': String(hl.balanced), role: hl.balanced ? 'status' : 'alert' },
         hl.balanced ? 'Balanced: every account sums to zero and matches its entries.' : 'NOT balanced: look at the numbers below.'),
@@ -164,7 +127,7 @@ export async function adminMoneyPage({ main, query, signal }: PageContext): Prom
   }
 
   try {
-    const s = await api<Statement>('GET', `/api/v1/admin/money/statements/${month}`, { signal });
+    const s = await api<MoneyStatement>('GET', `/api/v1/admin/money/statements/${month}`, { signal });
     const m = (v: number) => formatMoney(v, s.currency);
     statement.append(
       facts([
@@ -183,7 +146,7 @@ export async function adminMoneyPage({ main, query, signal }: PageContext): Prom
 
   const loadWithdrawals = async () => {
     try {
-      const w = await api<{ total: number; data: Withdrawal[] }>('GET', '/api/v1/admin/withdrawals?status=requested&limit=200', { signal });
+      const w = await api<WithdrawalPage>('GET', '/api/v1/admin/withdrawals?status=requested&limit=200', { signal });
       withdrawals.querySelectorAll(':scope > :not(h2)').forEach((n) => n.remove());
       withdrawals.append(table('Withdrawals to settle', ['Requested', 'User', { text: 'Amount', num: true }, 'Pay to', 'Settle'], w.data.map((x) => {
         const ref = h('input', { 'aria-label': `Payment reference for ${formatMoney(x.amount, x.currency)} to ${x.userId}`, required: true, size: '14' });
@@ -213,7 +176,7 @@ export async function adminMoneyPage({ main, query, signal }: PageContext): Prom
     inlineForm('Create a gift link', [field('Amount', amount, 'e.g. 9.00'), field('Message (optional)', message), field('Funded from', from)], 'Create gift link', async () => {
       const minor = parseMinor(amount.value);
       if (!minor) throw new Error('Enter an amount such as 9.00');
-      const link = await api<{ url: string; amount: number; currency: string; qr: { svg: string; png: string } }>('POST', '/api/v1/gift-links', {
+      const link = await api<GiftLinkCreated>('POST', '/api/v1/gift-links', {
         body: { amount: minor, message: message.value.trim() || undefined, fundFrom: from.value }, headers: { 'idempotency-key': `gift-${Date.now()}` },
       });
       result.replaceChildren(
@@ -225,14 +188,6 @@ export async function adminMoneyPage({ main, query, signal }: PageContext): Prom
   );
 }
 
-interface Flag {
-  id: string;
-  rule: string;
-  createdAt: string;
-  evidence: unknown;
-  listen: { id: string; username: string | null; pseudonym: string; trackId: string; artist: string; qualifiedSeconds: number; day: string; status: string; heldReason: string | null };
-}
-
 export async function adminListeningPage({ main, query, signal }: PageContext): Promise<void> {
   if (!start(main, 'Listening flags')) return;
   const status = query.get('status') ?? 'held';
@@ -240,7 +195,7 @@ export async function adminListeningPage({ main, query, signal }: PageContext): 
   main.append(box);
   box.append(h('nav', { class: 'pager', 'aria-label': 'Flag state' }, ['held', 'counted', 'rejected'].map((s) => h('a', { href: `/admin/listening?status=${s}`, 'aria-current': s === status ? 'true' : undefined }, s))));
   try {
-    const { total, items } = await api<{ total: number; items: Flag[] }>('GET', `/api/v1/admin/listening/flags?status=${status}&limit=100`, { signal });
+    const { total, items } = await api<ListeningFlagPage>('GET', `/api/v1/admin/listening/flags?status=${status}&limit=100`, { signal });
     box.append(
       h('p', { class: 'muted' }, `${total} flags.`),
       table('Flags', ['Flagged', 'Rule', 'Listener', 'Track', { text: 'Seconds', num: true }, 'State', 'Evidence'], items.map((f) => [
@@ -261,7 +216,7 @@ export async function adminDisputesPage({ main, query, signal }: PageContext): P
   main.append(box);
   box.append(h('nav', { class: 'pager', 'aria-label': 'Queue' }, h('a', { href: '/admin/disputes', 'aria-current': state === 'pending' ? 'true' : undefined }, 'Pending'), h('a', { href: '/admin/disputes?state=all', 'aria-current': state === 'all' ? 'true' : undefined }, 'All')));
   try {
-    const { items } = await api<{ total: number; items: (DisputeSummary & { myVote: string | null; evidence: unknown })[] }>('GET', `/api/v1/admin/disputes/reviews?state=${state}`, { signal });
+    const { items } = await api<ReviewQueue>('GET', `/api/v1/admin/disputes/reviews?state=${state}`, { signal });
     if (!items.length) box.append(h('p', { class: 'empty' }, 'Nothing to review.'));
     for (const d of items) {
       const art = h('article', { class: 'review', 'aria-label': `Dispute ${d.id}` },
@@ -274,7 +229,7 @@ export async function adminDisputesPage({ main, query, signal }: PageContext): P
         const decision = h('select', { name: 'decision' }, h('option', { value: 'release' }, 'Release: the listening is genuine, pay it'), h('option', { value: 'void' }, 'Void: the listening does not count'));
         const reason = h('textarea', { name: 'reason', rows: '2', required: true, minlength: '3', maxlength: '4096' });
         art.append(inlineForm('Vote', [field('Decision', decision), field('Reason', reason)], 'Cast vote', async () => {
-          const out = await api<{ status: string }>('POST', `/api/v1/admin/disputes/${d.id}/vote`, { body: { decision: decision.value, reason: reason.value.trim() } });
+          const out = await api<VoteResult>('POST', `/api/v1/admin/disputes/${d.id}/vote`, { body: { decision: decision.value, reason: reason.value.trim() } });
           return out.status === 'recorded' ? 'Vote recorded on the ledger.' : 'Vote queued; it is recorded on the ledger shortly.';
         }));
       }
@@ -285,24 +240,6 @@ export async function adminDisputesPage({ main, query, signal }: PageContext): P
   }
 }
 
-interface DeadLetter {
-  id: string;
-  activityType: string;
-  inbox: string;
-  state: string;
-  attempts: number;
-  lastStatus: number | null;
-  lastError: string | null;
-  updatedAt: string;
-}
-interface Block {
-  id: string;
-  kind: 'domain' | 'actor';
-  value: string;
-  reason: string | null;
-  createdAt: string;
-}
-
 export async function adminFederationPage({ main, signal }: PageContext): Promise<void> {
   if (!start(main, 'Federation')) return;
   const dead = section('Dead letters');
@@ -311,7 +248,7 @@ export async function adminFederationPage({ main, signal }: PageContext): Promis
   const loadDead = async () => {
     dead.querySelectorAll(':scope > :not(h2)').forEach((n) => n.remove());
     try {
-      const { total, data } = await api<{ total: number; data: DeadLetter[] }>('GET', '/api/v1/federation/admin/dead-letters?limit=100', { signal });
+      const { total, data } = await api<DeadLetterPage>('GET', '/api/v1/federation/admin/dead-letters?limit=100', { signal });
       dead.append(h('p', { class: 'muted' }, `${total} deliveries failed for good or were skipped.`), table('Dead letters', ['When', 'Activity', 'Inbox', 'State', 'Last error', ''], data.map((d) => {
         const retry = h('button', { type: 'button', class: 'secondary', 'aria-label': `Retry ${d.activityType} to ${d.inbox}` }, 'Retry');
         retry.addEventListener('click', async () => {
@@ -336,7 +273,7 @@ export async function adminFederationPage({ main, signal }: PageContext): Promis
   const list = h('div');
   const loadBlocks = async () => {
     try {
-      const { data } = await api<{ data: Block[] }>('GET', '/api/v1/federation/admin/blocks', { signal });
+      const { data } = await api<FederationBlockList>('GET', '/api/v1/federation/admin/blocks', { signal });
       list.replaceChildren(table('Blocks', ['Blocked', 'Kind', 'Reason', 'Since', ''], data.map((b) => {
         const lift = h('button', { type: 'button', class: 'secondary', 'aria-label': `Lift the block of ${b.value}` }, 'Lift');
         lift.addEventListener('click', async () => {

@@ -1,35 +1,14 @@
 // The auditor's desk: the ledger's transactions (paged, by function), the hash chain check,
 // a node's monthly statement, an artist's payouts, a dispute's history, and recomputing a
 // closed month to compare with what was recorded. Every list exports as CSV.
+import type {
+  LedgerDisputeHistory, LedgerNode, LedgerNodeList, LedgerPayouts, LedgerRecomputeReport, LedgerStatement, LedgerTransactionPage, LedgerVerifyReport,
+} from '../../../shared/api/index.js';
 import { api } from '../api.js';
 import { field, h } from '../dom.js';
 import { actorLabel, formatMoney, monthOf, previousMonth } from '../lib/money.js';
 import type { PageContext } from '../router.js';
 import { csvButton, facts, failure, gate, inlineForm, jsonBlock, section, shortDate, table } from '../ui.js';
-
-interface Tx {
-  blockNumber: number;
-  txId: string;
-  fn: string;
-  args: string[];
-  creatorMsp: string;
-  creatorId: string;
-  timestamp: string;
-  hash: string;
-}
-interface Verify {
-  ok: boolean;
-  blocks: number;
-  lastHash: string;
-  brokenAt?: number;
-  txId?: string;
-  reason?: string;
-}
-interface LedgerNode {
-  nodeId: string;
-  actorUrl?: string;
-  organisation?: string;
-}
 
 const functions = ['', 'NodeRegistryContract', 'ReportContract', 'SubscriptionContract', 'MonthCloseContract', 'DisputeContract'];
 const pageSize = 50;
@@ -52,7 +31,7 @@ export async function auditPage({ main, query, signal }: PageContext): Promise<v
     run.disabled = true;
     verifyResult.replaceChildren(h('p', { class: 'muted' }, 'Recomputing every block’s hash…'));
     try {
-      const v = await api<Verify>('GET', '/api/v1/ledger/verify');
+      const v = await api<LedgerVerifyReport>('GET', '/api/v1/ledger/verify');
       verifyResult.replaceChildren(
         v.ok
           ? h('p', { class: 'message ok', role: 'status', id: 'verify-result', 'data-ok': 'true' }, `Chain verified: ${v.blocks} blocks, every hash links to the one before.`)
@@ -77,8 +56,8 @@ export async function auditPage({ main, query, signal }: PageContext): Promise<v
   let nodes: LedgerNode[] = [];
   try {
     const [page, reg] = await Promise.all([
-      api<{ total: number; page: number; data: Tx[] }>('GET', txPath, { signal }),
-      api<{ data: LedgerNode[] }>('GET', '/api/v1/ledger/nodes', { signal }).catch(() => ({ data: [] as LedgerNode[] })),
+      api<LedgerTransactionPage>('GET', txPath, { signal }),
+      api<LedgerNodeList>('GET', '/api/v1/ledger/nodes', { signal }).catch((): LedgerNodeList => ({ data: [] })),
     ]);
     nodes = reg.data;
     const link = (p: number, text: string) => h('a', { href: `/audit?page=${p}${fn ? `&fn=${encodeURIComponent(fn)}` : ''}` }, text);
@@ -101,31 +80,35 @@ export async function auditPage({ main, query, signal }: PageContext): Promise<v
   };
   main.append(h('datalist', { id: 'ledger-nodes' }, nodes.map((n) => h('option', { value: n.nodeId }, n.organisation ?? n.actorUrl ?? ''))));
   const lastMonth = previousMonth(monthOf(new Date()));
+  /** A node and a closed month to look up; `show` answers what goes under the form. */
+  const nodeMonthForm = (label: string, submitText: string, show: (node: string, month: string) => Promise<(Node | string)[]>) => {
+    const node = nodeInput();
+    const month = h('input', { name: 'month', type: 'month', required: true, value: lastMonth });
+    const out = h('div');
+    return [inlineForm(label, [field('Node', node), field('Month', month)], submitText, async () => out.replaceChildren(...(await show(node.value, month.value)))), out];
+  };
 
   // --- statement
-  const sNode = nodeInput();
-  const sMonth = h('input', { name: 'month', type: 'month', required: true, value: lastMonth });
-  const sOut = h('div');
-  statement.append(inlineForm('Statement', [field('Node', sNode), field('Month', sMonth)], 'Show statement', async () => {
-    const path = `/api/v1/ledger/statements?node=${encodeURIComponent(sNode.value)}&month=${sMonth.value}`;
-    const st = await api<{ nodeFee: number; policy: string; payouts: { artist: string; amount: number }[]; currency?: string; hash: string; txId: string; days: unknown[] }>('GET', path);
+  statement.append(...nodeMonthForm('Statement', 'Show statement', async (node, month) => {
+    const path = `/api/v1/ledger/statements?node=${encodeURIComponent(node)}&month=${month}`;
+    const st = await api<LedgerStatement>('GET', path);
     const m = (v: number) => formatMoney(v, st.currency ?? 'USD');
-    sOut.replaceChildren(
+    return [
       facts([['Node fee', m(st.nodeFee)], ['No-listening policy', st.policy], ['Days reported', st.days?.length ?? 0], ['Statement hash', h('code', null, st.hash)], ['Transaction', h('code', null, st.txId)]]),
       table('Statement payouts', ['Artist', { text: 'Amount', num: true }], (st.payouts ?? []).map((p) => [actorLabel(p.artist), m(p.amount)]), 'No payouts.'),
-      csvButton(path, `statement-${sMonth.value}`),
-    );
-  }), sOut);
+      csvButton(path, `statement-${month}`),
+    ];
+  }));
 
   // --- payouts
   const artist = h('input', { name: 'artist', required: true, placeholder: 'https://node.example/ap/channels/name' });
   const pOut = h('div');
   payouts.append(inlineForm('Payouts', [field('Artist (actor URL)', artist)], 'Show payouts', async () => {
     const path = `/api/v1/ledger/payouts?artist=${encodeURIComponent(artist.value.trim())}`;
-    const p = await api<{ total: number; data: { nodeId: string; month: string; amount: number; currency: string; dueBy?: string }[] }>('GET', path);
+    const p = await api<LedgerPayouts>('GET', path);
     pOut.replaceChildren(
       h('p', null, 'Total ', h('strong', null, formatMoney(p.total, p.data[0]?.currency ?? 'USD'))),
-      table('Payouts', ['Node', 'Month', { text: 'Amount', num: true }, 'Due by'], p.data.map((x) => [x.nodeId, x.month, formatMoney(x.amount, x.currency), x.dueBy?.slice(0, 10) ?? '–']), 'No payouts recorded for this artist.'),
+      table('Payouts', ['Node', 'Month', { text: 'Amount', num: true }, 'Due by'], p.data.map((x) => [x.nodeId, x.month, formatMoney(x.amount, x.currency ?? undefined), x.dueBy?.slice(0, 10) ?? '–']), 'No payouts recorded for this artist.'),
       csvButton(path, 'payouts'),
     );
   }), pOut);
@@ -135,28 +118,25 @@ export async function auditPage({ main, query, signal }: PageContext): Promise<v
   const dOut = h('div');
   dispute.append(inlineForm('Dispute history', [field('Dispute id', disputeId)], 'Show history', async () => {
     const path = `/api/v1/ledger/disputes/${encodeURIComponent(disputeId.value.trim())}`;
-    const d = await api<{ dispute: Record<string, unknown>; history: { txId?: string; timestamp?: string; value?: unknown }[] }>('GET', path);
+    const d = await api<LedgerDisputeHistory>('GET', path);
     dOut.replaceChildren(
       facts([['Status', String(d.dispute.status ?? '–')], ['Decision', String(d.dispute.decision ?? '–')], ['Steps', d.history.length]]),
-      table('Dispute history', ['Time', 'Transaction', 'Record'], d.history.map((x) => [shortDate(x.timestamp), h('code', null, (x.txId ?? '').slice(0, 12)), jsonBlock(x.value ?? x, 'Record')])),
+      table('Dispute history', ['Time', 'Transaction', 'Record'], d.history.map((x) => [shortDate(x.at), h('code', null, x.txId.slice(0, 12)), jsonBlock(x, 'Record')])),
       jsonBlock(d.dispute, 'The dispute on the ledger'),
       csvButton(path, `dispute-${disputeId.value.trim()}`),
     );
   }), dOut);
 
   // --- recompute
-  const rNode = nodeInput();
-  const rMonth = h('input', { name: 'month', type: 'month', required: true, value: lastMonth });
-  const rOut = h('div');
-  recompute.append(inlineForm('Recompute', [field('Node', rNode), field('Month', rMonth)], 'Recompute', async () => {
-    const path = `/api/v1/ledger/recompute?node=${encodeURIComponent(rNode.value)}&month=${rMonth.value}`;
-    const r = await api<{ matches: boolean; artists: { artist: string; recorded: number; payoutRecord: number | null; recomputed: number; matches: boolean }[]; detailHash: { matches: boolean }; problems: string[] }>('GET', path);
-    rOut.replaceChildren(
+  recompute.append(...nodeMonthForm('Recompute', 'Recompute', async (node, month) => {
+    const path = `/api/v1/ledger/recompute?node=${encodeURIComponent(node)}&month=${month}`;
+    const r = await api<LedgerRecomputeReport>('GET', path);
+    return [
       h('p', { class: `message ${r.matches ? 'ok' : 'error'}`, role: r.matches ? 'status' : 'alert' }, r.matches ? 'The recomputation matches the statement and the payout records.' : 'The recomputation differs from what was recorded.'),
       r.problems.length ? h('ul', null, r.problems.map((p) => h('li', null, p))) : '',
       table('Recomputed payouts', ['Artist', { text: 'Statement', num: true }, { text: 'Payout record', num: true }, { text: 'Recomputed', num: true }, 'Match'],
         r.artists.map((a) => [actorLabel(a.artist), a.recorded, a.payoutRecord ?? '–', a.recomputed, a.matches ? '✓' : '✗ differs'])),
-      csvButton(path, `recompute-${rMonth.value}`),
-    );
-  }), rOut);
+      csvButton(path, `recompute-${month}`),
+    ];
+  }));
 }

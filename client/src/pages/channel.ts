@@ -3,7 +3,7 @@ import { api, ApiError } from '../api.js';
 import { errorText, h } from '../dom.js';
 import { formatDuration } from '../lib/format.js';
 import type { PageContext } from '../router.js';
-import type { Channel, Page, Track } from '../types.js';
+import type { Channel, TrackPage } from '../../../shared/api/index.js';
 
 export async function channelPage({ main, params, signal }: PageContext): Promise<void> {
   let channel: Channel;
@@ -18,7 +18,7 @@ export async function channelPage({ main, params, signal }: PageContext): Promis
   if (channel.description) main.append(h('p', { class: 'description' }, channel.description));
   // Track listing by channel, when the node supports the filter.
   try {
-    const page = await api<Page<Track>>('GET', `/api/v1/tracks?channel=${encodeURIComponent(channel.name)}&limit=100`, { signal });
+    const page = await api<TrackPage>('GET', `/api/v1/tracks?channel=${encodeURIComponent(channel.name)}&limit=100`, { signal });
     const mine = page.data.filter((t) => t.channel?.id === channel.id);
     if (mine.length) {
       main.append(

@@ -1,29 +1,12 @@
 // Disputes for their parties: the status and outcome of mine, and opening one (an artist
 // contests a month's payout; a listener asks where their money went).
+import type { Dispute, DisputeList, DisputeSummary } from '../../../shared/api/index.js';
 import { api, session } from '../api.js';
 import { field, h } from '../dom.js';
 import { actorLabel, formatMoney, monthOf, previousMonth } from '../lib/money.js';
 import { navigate, type PageContext } from '../router.js';
 import { facts, failure, gate, jsonBlock, section, shortDate, table } from '../ui.js';
 import { inlineForm } from '../ui.js';
-
-export interface DisputeSummary {
-  id: string;
-  role: 'reporting' | 'reviewer';
-  reportingNode: string;
-  month: string;
-  subject: { type: string; ref: string };
-  artist: string | null;
-  amount: number;
-  currency: string;
-  openedBy: string;
-  status: 'opening' | 'open' | 'decided' | 'applied' | 'refused';
-  decision: 'release' | 'void' | null;
-  deadline: string | null;
-  reviewers: { nodeId: string; role: string; deadline: string; voted: boolean; decision: string | null }[];
-  createdAt: string;
-  error: string | null;
-}
 
 export const outcomeText = (d: Pick<DisputeSummary, 'status' | 'decision'>): string =>
   d.decision === 'release' ? 'Released: the held money is paid as listened.' : d.decision === 'void' ? 'Voided: the held listening does not count; the money goes back.' : d.status === 'refused' ? 'Refused.' : 'Waiting for the reviewers.';
@@ -35,7 +18,7 @@ export async function disputesPage({ main, signal }: PageContext): Promise<void>
   const list = section('My disputes');
   main.append(list);
   try {
-    const { items } = await api<{ items: DisputeSummary[] }>('GET', '/api/v1/me/disputes', { signal });
+    const { items } = await api<DisputeList>('GET', '/api/v1/me/disputes', { signal });
     list.append(table('My disputes', ['Opened', 'Month', 'About', { text: 'Amount', num: true }, 'Status', 'Outcome'],
       items.map((d) => [h('a', { href: `/disputes/${d.id}` }, shortDate(d.createdAt)), d.month, d.artist ? actorLabel(d.artist) : d.subject.type, formatMoney(d.amount, d.currency), d.status, outcomeText(d)]),
       'No disputes concern you.'));
@@ -51,7 +34,7 @@ export async function disputesPage({ main, signal }: PageContext): Promise<void>
   main.append(section('Open a dispute',
     h('p', { class: 'muted' }, 'An artist contests a month’s payout; a listener asks where their subscription went. Reviewers on other nodes look at the evidence and decide.'),
     inlineForm('Open a dispute', [field('Month', month), field('Kind', as), ...(s.user.role !== 'listener' ? [field('Channel (actor URL, if you have several)', artist)] : []), field('Reason', reason)], 'Open dispute', async () => {
-      const d = await api<DisputeSummary>('POST', '/api/v1/disputes', { body: { month: month.value, as: as.value, artist: artist.value.trim() || undefined, reason: reason.value.trim() } });
+      const d = await api<Dispute>('POST', '/api/v1/disputes', { body: { month: month.value, as: as.value, artist: artist.value.trim() || undefined, reason: reason.value.trim() } });
       navigate(`/disputes/${d.id}`);
     })));
 }
@@ -60,7 +43,7 @@ export async function disputePage({ main, params, signal }: PageContext): Promis
   if (!gate(main, 'Dispute', 'any')) return;
   main.append(h('h1', null, 'Dispute'));
   try {
-    const d = await api<DisputeSummary & { evidence?: unknown; history?: unknown[]; holds?: { amount: number; status: string }[]; evidenceHash: string }>('GET', `/api/v1/disputes/${encodeURIComponent(params.id)}`, { signal });
+    const d = await api<Dispute>('GET', `/api/v1/disputes/${encodeURIComponent(params.id)}`, { signal });
     main.append(section('Status', facts([
       ['Month', d.month], ['About', d.artist ? actorLabel(d.artist) : d.subject.type], ['Amount', formatMoney(d.amount, d.currency)], ['Opened by', d.openedBy],
       ['Opened', shortDate(d.createdAt)], ['Status', h('strong', { 'data-status': d.status }, d.status)], ['Outcome', outcomeText(d)], ['Deadline', shortDate(d.deadline)],

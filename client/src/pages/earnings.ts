@@ -1,5 +1,6 @@
 // The artist's money and audience: earnings per month and per track (charts), plays and
 // listened time per track and day, local and from other nodes, and withdrawals.
+import type { ArtistStats, Earnings, TrackPage, Wallet } from '../../../shared/api/index.js';
 import { api } from '../api.js';
 import { myChannels } from '../channels.js';
 import { barChart, stackedChart } from '../charts.js';
@@ -7,29 +8,13 @@ import { field, h } from '../dom.js';
 import { daysBetween } from '../lib/chart.js';
 import { formatListening, formatMoney, monthName, parseMinor } from '../lib/money.js';
 import type { PageContext } from '../router.js';
-import type { Page, Track } from '../types.js';
 import { facts, failure, gate, inlineForm, section, shortDate, table } from '../ui.js';
-import type { Wallet } from './me.js';
-
-interface Earnings {
-  currency: string;
-  balance: number;
-  total: number;
-  months: { month: string; amount: number; held: number; seconds: number; listeners: number; payout: { status: string; paidAt: string | null } | null }[];
-  tracks: { month: string; trackId: string; seconds: number; amount: number; listeners: number }[];
-}
-interface Stats {
-  from: string;
-  to: string;
-  totals: { plays: number; seconds: number; localPlays: number; remotePlays: number; heldPlays: number };
-  tracks: { trackId: string; plays: number; seconds: number; localPlays: number; remotePlays: number; localSeconds: number; remoteSeconds: number; heldPlays: number; days: { day: string; localPlays: number; remotePlays: number }[] }[];
-}
 
 async function trackTitles(signal: AbortSignal): Promise<Map<string, string>> {
   const titles = new Map<string, string>();
   try {
     for (const c of await myChannels()) {
-      const page = await api<Page<Track>>('GET', `/api/v1/tracks?channel=${encodeURIComponent(c.name)}&limit=100`, { signal });
+      const page = await api<TrackPage>('GET', `/api/v1/tracks?channel=${encodeURIComponent(c.name)}&limit=100`, { signal });
       for (const t of page.data) titles.set(t.id, t.title);
     }
   } catch {
@@ -73,7 +58,7 @@ export async function earningsPage({ main, signal }: PageContext): Promise<void>
   }
 
   try {
-    const s = await api<Stats>('GET', '/api/v1/me/stats', { signal });
+    const s = await api<ArtistStats>('GET', '/api/v1/me/stats', { signal });
     const days = daysBetween(s.from, s.to);
     const perDay = new Map(days.map((d) => [d, [0, 0]]));
     for (const t of s.tracks) for (const d of t.days) {

@@ -4,7 +4,7 @@ import { ownsChannel } from '../channels.js';
 import { errorText, field, h, messageBox, onSubmit } from '../dom.js';
 import { licenseNames } from '../lib/licenses.js';
 import { navigate, type PageContext } from '../router.js';
-import type { Track } from '../types.js';
+import type { Track } from '../../../shared/api/index.js';
 
 export async function editTrackPage({ main, params, signal }: PageContext): Promise<void> {
   let track: Track;

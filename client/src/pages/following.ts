@@ -4,33 +4,10 @@ import { api } from '../api.js';
 import { field, h } from '../dom.js';
 import { formatDuration } from '../lib/format.js';
 import { actorLabel } from '../lib/money.js';
+import type { Follow, FollowList, RemoteTrack, RemoteTrackPage } from '../../../shared/api/index.js';
 import { createPlayer } from '../player.js';
 import type { PageContext } from '../router.js';
-import type { Track } from '../types.js';
 import { failure, gate, inlineForm, section, table } from '../ui.js';
-
-interface Follow {
-  id: string;
-  following: string;
-  state: 'pending' | 'accepted' | 'rejected';
-  createdAt: string;
-  actor: { name?: string; preferredUsername?: string } | null;
-}
-interface RemoteTrack {
-  id: string;
-  uri: string;
-  actorUri: string;
-  host: string;
-  kind: 'audio' | 'video';
-  title: string;
-  artist: string | null;
-  album: string | null;
-  durationSeconds: number | null;
-  license: string | null;
-  coverUrl: string | null;
-  url: string | null;
-  localMasterPlaylistUrl?: string;
-}
 
 export async function followingPage({ main, signal }: PageContext): Promise<void> {
   if (!gate(main, 'Following', 'any')) return;
@@ -51,7 +28,7 @@ export async function followingPage({ main, signal }: PageContext): Promise<void
   const loadFollows = async () => {
     follows.querySelectorAll(':scope > :not(h2)').forEach((n) => n.remove());
     try {
-      const { data } = await api<{ data: Follow[] }>('GET', '/api/v1/federation/follows', { signal });
+      const { data } = await api<FollowList>('GET', '/api/v1/federation/follows', { signal });
       follows.append(
         table('Follows', ['Artist', 'State', ''], data.map((f) => {
           const un = h('button', { type: 'button', class: 'link', 'aria-label': `Unfollow ${actorLabel(f.following)}` }, 'Unfollow');
@@ -73,7 +50,7 @@ export async function followingPage({ main, signal }: PageContext): Promise<void
   };
   const loadTracks = async () => {
     try {
-      const page = await api<{ total: number; data: RemoteTrack[] }>('GET', '/api/v1/federation/tracks?limit=100', { signal });
+      const page = await api<RemoteTrackPage>('GET', '/api/v1/federation/tracks?limit=100', { signal });
       tracks.append(
         table('Remote tracks', ['Title', 'Artist', 'Node', { text: 'Duration', num: true }],
           page.data.map((t) => [h('a', { href: `/remote/${t.id}` }, t.title), t.artist ?? actorLabel(t.actorUri), t.host, formatDuration(t.durationSeconds)]),
@@ -105,11 +82,13 @@ export async function remoteTrackPage({ main, params, signal }: PageContext): Pr
       ),
     ),
   );
-  const asTrack: Track = {
-    id: t.id, kind: t.kind, channel: { id: t.actorUri, name: t.host, displayName: t.artist ?? t.host }, title: t.title, artist: t.artist, album: t.album,
-    trackNumber: null, genre: null, license: t.license, visibility: 'public', status: 'ready', progress: 100, failureReason: null,
-    durationSeconds: t.durationSeconds, loudness: null, waveformUrl: null, coverUrl: t.coverUrl,
-    streaming: { masterPlaylistUrl: t.localMasterPlaylistUrl ?? `/api/v1/federation/tracks/${t.id}/hls/master.m3u8`, renditions: [] },
-  };
-  main.append(createPlayer(asTrack, signal));
+  main.append(
+    createPlayer(
+      {
+        id: t.id, kind: t.kind, title: t.title, durationSeconds: t.durationSeconds, loudness: null, waveformUrl: null,
+        streaming: { masterPlaylistUrl: t.localMasterPlaylistUrl ?? `/api/v1/federation/tracks/${t.id}/hls/master.m3u8` },
+      },
+      signal,
+    ),
+  );
 }

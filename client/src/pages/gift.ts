@@ -1,25 +1,16 @@
 // A gift link (/gift/:code, the URL in the link and its QR code): preview, then redeem.
+import type { GiftLinkRedeemed, GiftLinkWithQr } from '../../../shared/api/index.js';
 import { api, session } from '../api.js';
 import { h } from '../dom.js';
 import { formatMoney } from '../lib/money.js';
 import type { PageContext } from '../router.js';
 import { failure, shortDate } from '../ui.js';
 
-interface GiftLink {
-  code: string;
-  amount: number;
-  currency: string;
-  message: string | null;
-  status: 'open' | 'redeemed';
-  redeemedAt: string | null;
-  url: string;
-}
-
 export async function giftPage({ main, params, signal }: PageContext): Promise<void> {
   main.append(h('h1', null, 'Gift'));
-  let link: GiftLink;
+  let link: GiftLinkWithQr;
   try {
-    link = await api<GiftLink>('GET', `/api/v1/gift-links/${encodeURIComponent(params.code)}`, { signal });
+    link = await api<GiftLinkWithQr>('GET', `/api/v1/gift-links/${encodeURIComponent(params.code)}`, { signal });
   } catch (err) {
     main.append(failure('Could not open this gift link', err));
     return;
@@ -44,7 +35,7 @@ export async function giftPage({ main, params, signal }: PageContext): Promise<v
   redeem.addEventListener('click', async () => {
     redeem.disabled = true;
     try {
-      const out = await api<{ balance: number }>('POST', `/api/v1/gift-links/${encodeURIComponent(link.code)}/redeem`);
+      const out = await api<GiftLinkRedeemed>('POST', `/api/v1/gift-links/${encodeURIComponent(link.code)}/redeem`);
       status.hidden = false;
       status.className = 'message ok';
       status.replaceChildren(`Added ${formatMoney(link.amount, link.currency)}. Your balance is ${formatMoney(out.balance, link.currency)}. `, h('a', { href: '/me' }, 'Open my wallet'));

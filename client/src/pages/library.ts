@@ -3,16 +3,16 @@ import { api } from '../api.js';
 import { errorText, h } from '../dom.js';
 import { formatDuration } from '../lib/format.js';
 import type { PageContext } from '../router.js';
-import type { Page, Track } from '../types.js';
+import type { Track, TrackPage } from '../../../shared/api/index.js';
 
 const pageSize = 25;
 
 export async function libraryPage({ main, query, signal }: PageContext): Promise<void> {
   const offset = Math.max(0, Number(query.get('offset') ?? 0) || 0);
   main.append(h('h1', null, 'Library'));
-  let page: Page<Track>;
+  let page: TrackPage;
   try {
-    page = await api<Page<Track>>('GET', `/api/v1/tracks?limit=${pageSize}&offset=${offset}`, { signal });
+    page = await api<TrackPage>('GET', `/api/v1/tracks?limit=${pageSize}&offset=${offset}`, { signal });
   } catch (err) {
     main.append(h('p', { class: 'message error', role: 'alert' }, `Could not load the library: ${errorText(err)}`));
     return;

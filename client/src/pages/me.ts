@@ -1,53 +1,12 @@
 // The listener's account: wallet, subscription, "where my money went" this month, their
 // listening, and redeeming a gift link.
+import type { Allocation, MyListening, SubscriptionWithCharges, Wallet } from '../../../shared/api/index.js';
 import { api, ApiError } from '../api.js';
 import { errorText, field, h } from '../dom.js';
 import { actorLabel, formatListening, formatMoney, monthName, monthOf, percentages, previousMonth, subscriptionStateText } from '../lib/money.js';
 import { navigate, type PageContext } from '../router.js';
 import { facts, failure, inlineForm, section, shortDate, table } from '../ui.js';
 import { gate } from '../ui.js';
-
-export interface WalletEntry {
-  id: number;
-  transactionId: string;
-  kind: string;
-  amount: number;
-  reference: string | null;
-  memo: Record<string, unknown> | null;
-  createdAt: string;
-}
-export interface Wallet {
-  currency: string;
-  balance: number;
-  entries: { total: number; data: WalletEntry[] };
-}
-export interface Subscription {
-  id: string;
-  status: 'active' | 'past_due' | 'lapsed' | 'canceled';
-  cancelAtPeriodEnd: boolean;
-  amount: number;
-  currency: string;
-  currentMonth: string | null;
-  pastDueMonth: string | null;
-  graceEndsAt: string | null;
-  charges?: { month: string; amount: number; kind?: string; createdAt?: string }[];
-}
-interface Allocation {
-  month: string;
-  status: 'none' | 'provisional' | 'closed';
-  currency: string;
-  charged: number;
-  nodeFee: number;
-  carriedIn: number;
-  artists: { artist: string; rank: number; seconds: number; amount: number; held: number }[];
-  unallocated: number;
-  outcome: string | null;
-}
-interface Listens {
-  month: string;
-  artists: { artist: string; seconds: number; plays: number; heldSeconds: number; heldPlays: number }[];
-  listens: { id: string; trackId: string; artist: string; qualifiedSeconds: number; qualifiedAt: string; status: string; heldReason: string | null }[];
-}
 
 const entryKinds: Record<string, string> = {
   'top-up': 'Money added (top-up, credit or gift)',
@@ -94,9 +53,9 @@ export async function mePage({ main, query, signal }: PageContext): Promise<void
 
   const loadSubscription = async () => {
     subBox.querySelectorAll(':scope > :not(h2)').forEach((n) => n.remove());
-    let sub: Subscription | null = null;
+    let sub: SubscriptionWithCharges | null = null;
     try {
-      sub = await api<Subscription>('GET', '/api/v1/me/subscription', { signal });
+      sub = await api<SubscriptionWithCharges>('GET', '/api/v1/me/subscription', { signal });
     } catch (err) {
       if (!(err instanceof ApiError && err.status === 404)) {
         subBox.append(failure('Could not load your subscription', err));
@@ -163,7 +122,7 @@ export async function mePage({ main, query, signal }: PageContext): Promise<void
 
   const loadListens = async () => {
     try {
-      const l = await api<Listens>('GET', `/api/v1/me/listens?month=${month}`, { signal });
+      const l = await api<MyListening>('GET', `/api/v1/me/listens?month=${month}`, { signal });
       listensBox.append(
         table('My listening per artist', ['Artist', { text: 'Counted', num: true }, { text: 'Plays', num: true }, { text: 'Held', num: true }],
           l.artists.map((a) => [actorLabel(a.artist), formatListening(a.seconds), a.plays, a.heldPlays ? `${a.heldPlays} (${formatListening(a.heldSeconds)})` : '–']),

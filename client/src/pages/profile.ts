@@ -2,7 +2,7 @@
 import { api } from '../api.js';
 import { h } from '../dom.js';
 import { navigate, type PageContext } from '../router.js';
-import type { Channel } from '../types.js';
+import type { Channel } from '../../../shared/api/index.js';
 
 export async function profilePage({ main, params, signal }: PageContext): Promise<void> {
   // An artist's profile is their channel when one has the same name.

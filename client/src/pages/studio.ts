@@ -4,7 +4,7 @@ import { myChannels } from '../channels.js';
 import { errorText, field, h, messageBox, onSubmit } from '../dom.js';
 import { navigate, type PageContext } from '../router.js';
 import { formatDuration } from '../lib/format.js';
-import type { Channel, Page, Track } from '../types.js';
+import type { Channel, TrackPage } from '../../../shared/api/index.js';
 import { statusBadge } from './library.js';
 
 export function requireArtist(main: HTMLElement, title: string): boolean {
@@ -81,7 +81,7 @@ function channelForm(open: boolean): HTMLElement {
 async function channelTracks(c: Channel, signal: AbortSignal): Promise<HTMLElement> {
   const section = h('section', { class: 'card', 'aria-label': `Tracks of ${c.displayName}` }, h('h2', null, `Tracks of ${c.displayName}`));
   try {
-    const page = await api<Page<Track>>('GET', `/api/v1/tracks?channel=${encodeURIComponent(c.name)}&limit=200`, { signal });
+    const page = await api<TrackPage>('GET', `/api/v1/tracks?channel=${encodeURIComponent(c.name)}&limit=200`, { signal });
     if (page.data.length === 0) section.append(h('p', { class: 'muted' }, 'No tracks yet.'));
     else
       section.append(

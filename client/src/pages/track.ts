@@ -7,7 +7,7 @@ import { licenseName } from '../lib/licenses.js';
 import { createPlayer } from '../player.js';
 import { processingView } from '../processing.js';
 import type { PageContext } from '../router.js';
-import type { Track } from '../types.js';
+import type { Track } from '../../../shared/api/index.js';
 
 export async function trackPage({ main, params, signal }: PageContext): Promise<void> {
   let track: Track;
