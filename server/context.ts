@@ -8,13 +8,28 @@ import type { Config } from './config/index.js';
 import type { Logger } from './logger.js';
 import type { Jobs } from './jobs/index.js';
 import type { DomainEventBus } from './events.js';
-import type { AccountsService } from './accounts/service.js';
+import type { AccountsApi } from './accounts/contract.js';
+import type { LedgerApi } from './ledger/contract.js';
+import type { MoneyApi } from './money/contract.js';
+import type { MediaApi } from './media/contract.js';
+import type { ListeningApi } from './listening/contract.js';
+import type { FederationApi } from './federation/contract.js';
+import type { DisputesApi } from './disputes/contract.js';
 import type { OpenApiFragment } from './api/openapi-types.js';
 
-/** Service interfaces that capabilities publish for each other, filled in at start. */
+/**
+ * The contract each capability publishes for the others (its `contract.ts`), filled in by the
+ * capabilities' init() in the order of server/capabilities.ts. A capability calls another only
+ * through these; its own routes, jobs and tests use its service directly.
+ */
 export interface Services {
-  accounts: AccountsService;
-  [name: string]: unknown;
+  accounts: AccountsApi;
+  ledger: LedgerApi;
+  money: MoneyApi;
+  media: MediaApi;
+  listening: ListeningApi;
+  federation: FederationApi;
+  disputes: DisputesApi;
 }
 
 export interface NodeContext {
@@ -57,4 +72,37 @@ export interface Capability {
   /** Background work that starts with the process (web or worker role). */
   start?(ctx: NodeContext): Promise<void> | void;
   stop?(ctx: NodeContext): Promise<void> | void;
+}
+
+/** A value kept per node context (several nodes share a process in tests); `get` throws when unset. */
+export function perNode<T extends object>(what: string): { set(ctx: NodeContext, value: T): void; get(ctx: NodeContext): T } {
+  const values = new WeakMap<NodeContext, T>();
+  return {
+    set: (ctx, value) => void values.set(ctx, value),
+    get(ctx) {
+      const value = values.get(ctx);
+      if (!value) throw new Error(`the ${what} is not initialised on this node`);
+      return value;
+    },
+  };
+}
+
+/**
+ * A capability's service: `publish` in init() keeps it for the capability's own routes, jobs
+ * and tests (`get`, the class itself, no cast) and offers it to the others as its contract
+ * (`ctx.services[capability]`).
+ */
+/** The capabilities whose contract a service type satisfies. */
+type ContractOf<T> = { [K in keyof Services]: T extends Services[K] ? K : never }[keyof Services];
+
+export function serviceSlot<T extends object>(capability: ContractOf<T>): { publish(ctx: NodeContext, service: T): void; get(ctx: NodeContext): T } {
+  const slot = perNode<T>(`${capability} capability`);
+  return {
+    publish(ctx, service) {
+      slot.set(ctx, service);
+      // T satisfies Services[capability]: ContractOf<T> allows no other name.
+      (ctx.services as Record<keyof Services, unknown>)[capability] = service;
+    },
+    get: slot.get,
+  };
 }

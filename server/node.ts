@@ -87,11 +87,22 @@ export async function createRuntime(config: Config, options: StartNodeOptions = 
     const ctx: NodeContext = { config, logger, db, redis, jobs, events, metrics, services: {} as Services };
 
     for (const cap of caps) await cap.init(ctx);
+    wirePorts(ctx.services);
     return { ctx, capabilities: caps, stop, onStop: (fn) => void cleanups.push(fn) };
   } catch (err) {
     await stop();
     throw err;
   }
+}
+
+/**
+ * The ports a capability owns so as not to know a capability that knows it (the graph stays
+ * acyclic: docs/architecture.md), wired once here. A node built without one side (a script,
+ * a test of one capability) leaves the port empty, and the owner says so when it is used.
+ */
+function wirePorts(services: Partial<Services>): void {
+  if (services.listening && services.federation) services.listening.useRemoteTracks(services.federation);
+  if (services.federation && services.disputes) services.federation.useFlagReceiver(services.disputes);
 }
 
 export async function startNode(config: Config, options: StartNodeOptions = {}): Promise<RunningNode> {

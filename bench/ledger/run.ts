@@ -8,10 +8,10 @@
 //   BENCH_CLOSE_MAX [1000000]      run the chaincode close only up to this many subscriptions
 //   BENCH_DATABASE_URL [postgres://postgres@127.0.0.1:5432/postgres]  (a scratch database is created and dropped)
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { EmbeddedLedger, ledgerPool } from '../../server/ledger/embedded.js';
 import { loadContracts } from '../../server/ledger/contracts.js';
-import { canonicalJson, reportRowsHash, type ReportRow } from '../../shared/money/index.js';
+import { artistTotalsOf, canonicalJson, reportRowsHash, type ReportRow } from '../../shared/money/index.js';
+import { adminQuery } from '../../test/helpers/node.js';
 
 const env = (k: string, d: string) => process.env[k] ?? d;
 const REPORTS = Number(env('BENCH_REPORTS', '200'));
@@ -36,15 +36,7 @@ function prng(seed: number) {
   };
 }
 
-async function admin(sql: string) {
-  const c = new pg.Client({ connectionString: ADMIN_URL });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
+const admin = (sql: string) => adminQuery(sql, ADMIN_URL);
 
 const dbName = `bench_ledger_${randomBytes(3).toString('hex')}`;
 await admin(`CREATE DATABASE "${dbName}"`);
@@ -65,14 +57,7 @@ try {
   const reportArgs = (day: string) => {
     const rows: ReportRow[] = [];
     for (let i = 0; i < REPORT_ROWS; i++) rows.push({ pseudonym: `p${i}`, artist: `https://artists.test/a${Math.floor(rnd() * ARTISTS)}`, seconds: 30 + Math.floor(rnd() * 600), plays: 1 });
-    const totals = new Map<string, { artist: string; seconds: number; plays: number }>();
-    for (const r of rows) {
-      const t = totals.get(r.artist) ?? { artist: r.artist, seconds: 0, plays: 0 };
-      t.seconds += r.seconds;
-      t.plays += r.plays;
-      totals.set(r.artist, t);
-    }
-    return { args: [JSON.stringify({ nodeId, day, artistTotals: [...totals.values()], hash: reportRowsHash(rows) })], transient: { rows: JSON.stringify(rows) } };
+    return { args: [JSON.stringify({ nodeId, day, artistTotals: artistTotalsOf(rows), hash: reportRowsHash(rows) })], transient: { rows: JSON.stringify(rows) } };
   };
   const dayOf = (i: number) => new Date(Date.UTC(2001, 0, 1) + i * 86_400_000).toISOString().slice(0, 10);
   const prepared = Array.from({ length: REPORTS }, (_, i) => reportArgs(dayOf(i)));
@@ -145,14 +130,7 @@ try {
       }
       rowsTotal += rows.length;
       rows.sort((x, y) => (x.pseudonym < y.pseudonym ? -1 : x.pseudonym > y.pseudonym ? 1 : x.artist < y.artist ? -1 : x.artist > y.artist ? 1 : 0));
-      const totals = new Map<string, { artist: string; seconds: number; plays: number }>();
-      for (const row of rows) {
-        const t = totals.get(row.artist) ?? { artist: row.artist, seconds: 0, plays: 0 };
-        t.seconds += row.seconds;
-        t.plays += row.plays;
-        totals.set(row.artist, t);
-      }
-      const artistTotals = [...totals.values()].sort((x, y) => (x.artist < y.artist ? -1 : 1));
+      const artistTotals = artistTotalsOf(rows);
       const reportRecord = {
         nodeId: node, day, month, version: 1, reportKey: `${node}#${day}#1`, hash: reportRowsHash(rows), artistTotals, rowCount: rows.length,
         collection: COLLECTION.slice('private:'.length), correctionOf: null, reason: null, submittedAt: `${day}T23:00:00.000Z`, txId: 'bench',

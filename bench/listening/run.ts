@@ -21,6 +21,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { startTestNode, type TestNode } from '../../test/helpers/node.js';
 import { uploadTrack, setListening, lenientRules } from '../../test/listening/helpers.js';
 import { listeningService, type SegmentServed } from '../../server/listening/index.js';
+import { mediaService } from '../../server/media/index.js';
 import { startNginx } from '../../test/helpers/nginx.js';
 import { nginxSite } from '../../server/media/nginx-site.js';
 import { projectRoot } from '../../server/config/index.js';
@@ -226,7 +227,7 @@ try {
   const rendition = track.track.streaming.renditions[0];
   const playlist = await (await fetch(rendition.playlistUrl)).text();
   const segments = playlist.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => new URL(l, rendition.playlistUrl).pathname);
-  const storageRoot = (node.ctx.services.media as { storage: { root: string } }).storage.root;
+  const storageRoot = mediaService(node.ctx).storage.root;
   const nginx = await startNginx(
     (port) => `server {
     listen 127.0.0.1:${port};

@@ -32,3 +32,11 @@ export const authThrottleSchema = z.object({
 });
 
 export type AuthThrottleConfig = z.infer<typeof authThrottleSchema>;
+
+/** The `auth` section: token lifetime, open sign-up and the throttle above. */
+export const authConfigSchema = z.object({
+  tokenTtlSeconds: z.number().int().positive(),
+  openSignup: z.boolean(),
+  /** Failed-login and sign-up limits (server/accounts/config.ts; docs/operations.md). */
+  throttle: authThrottleSchema.prefault({}),
+});

@@ -1,5 +1,5 @@
 // Accounts: users, roles, bearer tokens.
-import type { Capability } from '../context.js';
+import { serviceSlot, type Capability, type NodeContext } from '../context.js';
 import { AccountsService } from './service.js';
 import { AuthThrottle } from './throttle.js';
 import { accountRoutes } from './routes.js';
@@ -9,12 +9,20 @@ export { AccountsService, roles, type Role, type User, type RequestOrigin } from
 export { TooManyAttempts, ThrottleUnavailable } from './throttle.js';
 export { authenticate, requireRole, requireUser, isPublic, accessCheck } from './middleware.js';
 
+export type { AccountsApi, AccountActivity, UserCreatedHook } from './contract.js';
+
+const slot = serviceSlot<AccountsService>('accounts');
+
+/** The accounts service itself, for accounts' routes and tests (others use `ctx.services.accounts`). */
+export const accountsService = slot.get;
+
 export const accountsCapability: Capability = {
   name: 'accounts',
   init(ctx) {
     const throttle = new AuthThrottle(ctx.redis, ctx.config.auth.throttle, ctx.logger, ctx.metrics);
-    ctx.services.accounts = new AccountsService(ctx.db, ctx.config.auth.tokenTtlSeconds, throttle, ctx.metrics);
+    const svc = new AccountsService(ctx.db, ctx.config.auth.tokenTtlSeconds, throttle, ctx.metrics);
+    slot.publish(ctx, svc);
   },
-  routes: (ctx) => accountRoutes(ctx, ctx.services.accounts),
+  routes: (ctx) => accountRoutes(ctx, accountsService(ctx)),
   openapi: accountsOpenApi,
 };

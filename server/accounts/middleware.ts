@@ -1,7 +1,8 @@
 // Bearer authentication and role checks for routes.
 import type { RequestHandler } from 'express';
 import { forbidden, unauthorized } from '../http/errors.js';
-import type { AccountsService, Role, User } from './service.js';
+import type { Role, User } from './service.js';
+import type { AccountsApi } from './contract.js';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -13,7 +14,7 @@ declare global {
 }
 
 /** Reads a bearer token when present; a present but invalid token is an error. */
-export function authenticate(accounts: AccountsService): RequestHandler {
+export function authenticate(accounts: Pick<AccountsApi, 'authenticate'>): RequestHandler {
   return (req, _res, next) => {
     const header = req.headers.authorization;
     // Other schemes (e.g. an HTTP-signature "Signature") belong to federation.

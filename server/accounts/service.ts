@@ -4,31 +4,19 @@ import type { Sequelize } from 'sequelize';
 import { Counter, type Registry } from 'prom-client';
 import { z, ZodError } from 'zod';
 import { select, selectOne, execute } from '../db/index.js';
+import type { AccountActivity, AccountsApi, UserCreatedHook } from './contract.js';
 import { AppError, conflict, unauthorized } from '../http/errors.js';
 import { metricOnce } from '../http/metrics.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import type { AuthThrottle, LoginOutcome } from './throttle.js';
+import type * as api from '../../shared/api/index.js';
 
 export const roles = ['admin', 'artist', 'listener', 'auditor'] as const;
 export type Role = (typeof roles)[number];
 
-export interface User {
-  id: string;
-  username: string;
-  email: string | null;
-  role: Role;
-  displayName: string | null;
-  disabled: boolean;
-  createdAt: string;
-}
+export type User = api.User;
 
-export interface TokenPair {
-  access_token: string;
-  token_type: 'Bearer';
-  expires_in: number;
-  refresh_token: string;
-  scope: Role;
-}
+export type TokenPair = api.TokenPair;
 
 export const usernameSchema = z
   .string()
@@ -68,14 +56,13 @@ const toUser = (r: UserRow): User => ({
   createdAt: new Date(r.created_at).toISOString(),
 });
 
-export type UserCreatedHook = (user: User) => Promise<void>;
 
 /** Where a login or sign-up comes from: the client address as the node sees it (req.ip). */
 export interface RequestOrigin {
   address?: string;
 }
 
-export class AccountsService {
+export class AccountsService implements AccountsApi {
   private createdHooks: UserCreatedHook[] = [];
   /**
    * What a name without an account is checked against, so that it costs one scrypt verify with
@@ -146,6 +133,25 @@ export class AccountsService {
   async byUsername(username: string): Promise<User | undefined> {
     const row = await selectOne<UserRow>(this.db, 'SELECT * FROM users WHERE lower(username) = lower(:u)', { u: username });
     return row && toUser(row);
+  }
+
+  async usernames(ids: readonly string[]): Promise<Map<string, string>> {
+    const valid = [...new Set(ids)].filter((id) => /^[0-9a-f-]{36}$/i.test(id));
+    if (!valid.length) return new Map();
+    const rows = await select<{ id: string; username: string }>(this.db, 'SELECT id, username FROM users WHERE id = ANY(CAST(:ids AS uuid[]))', { ids: `{${valid.join(',')}}` });
+    return new Map(rows.map((r) => [r.id, r.username]));
+  }
+
+  /** Enabled accounts, and those that signed in (got a token) in the last 30 and 180 days. */
+  async activity(): Promise<AccountActivity> {
+    const r = await selectOne<{ total: string; month: string; halfyear: string }>(
+      this.db,
+      `SELECT count(*) AS total,
+         count(*) FILTER (WHERE EXISTS (SELECT 1 FROM auth_tokens t WHERE t.user_id = u.id AND t.created_at > now() - interval '30 days')) AS month,
+         count(*) FILTER (WHERE EXISTS (SELECT 1 FROM auth_tokens t WHERE t.user_id = u.id AND t.created_at > now() - interval '180 days')) AS halfyear
+       FROM users u WHERE NOT u.disabled`,
+    );
+    return { total: Number(r?.total ?? 0), activeMonth: Number(r?.month ?? 0), activeHalfyear: Number(r?.halfyear ?? 0) };
   }
 
   async list(opts: { role?: Role; limit?: number; offset?: number } = {}): Promise<{ total: number; data: User[] }> {

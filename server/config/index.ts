@@ -48,49 +48,58 @@ function int(name: string, raw: string, problems: string[]): number | undefined 
 }
 
 function bool(name: string, raw: string, problems: string[]): boolean | undefined {
-  if (/^(1|true|yes)$/i.test(raw)) return true;
-  if (/^(0|false|no)$/i.test(raw)) return false;
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
   problems.push(`${name}: expected true or false, got "${raw}"`);
   return undefined;
 }
 
-/** The environment variables operators expect, mapped onto the schema. */
+type EnvKind = 'text' | 'int' | 'bool';
+
+/** The environment variables operators expect, and where each goes in the schema (docs/operations.md). */
+export const environmentVariables: readonly (readonly [name: string, path: string, kind: EnvKind])[] = [
+  ['PORT', 'port', 'int'],
+  ['HOST', 'host', 'text'],
+  ['PUBLIC_URL', 'publicUrl', 'text'],
+  ['DATA_DIR', 'dataDir', 'text'],
+  ['DATABASE_URL', 'databaseUrl', 'text'],
+  ['REDIS_URL', 'redisUrl', 'text'],
+  ['REDIS_PREFIX', 'redisPrefix', 'text'],
+  ['NODE_ROLE', 'role', 'text'],
+  ['LOG_LEVEL', 'logLevel', 'text'],
+  ['NODE_NAME', 'nodeName', 'text'],
+  ['TRUST_PROXY', 'trustProxy', 'bool'],
+  ['FEDERATION_ALLOW_PRIVATE_ADDRESSES', 'federation.allowPrivateAddresses', 'bool'],
+  ['CLUSTER', 'federation.cluster', 'text'],
+  ['ORGANISATION', 'federation.organisation', 'text'],
+  ['MEDIA_SEED', 'media.seed', 'bool'],
+  ['MEDIA_FRONT_ACCESS_LOG', 'media.frontAccessLog', 'text'],
+  ['CURRENCY', 'money.currency', 'text'],
+  ['TIME_ZONE', 'money.timeZone', 'text'],
+  ['PAYMENT_WEBHOOK_SECRET', 'money.webhookSecret', 'text'],
+  ['LEDGER_ENGINE', 'ledger.engine', 'text'],
+  ['LEDGER_DATABASE_URL', 'ledger.databaseUrl', 'text'],
+  ['LEDGER_MSP_ID', 'ledger.mspId', 'text'],
+];
+
+function setPath(out: Json, dotted: string, value: unknown): void {
+  const keys = dotted.split('.');
+  let at = out;
+  for (const k of keys.slice(0, -1)) at = (at[k] ??= {}) as Json;
+  at[keys[keys.length - 1]] = value;
+}
+
+/** The environment variables that are set, mapped onto the schema. */
 export function fromEnvironment(env: NodeJS.ProcessEnv, problems: string[] = []): Json {
   const out: Json = {};
-  const fed: Json = {};
-  const money: Json = {};
-  const ledger: Json = {};
-  if (env.PORT) out.port = int('PORT', env.PORT, problems);
-  if (env.HOST) out.host = env.HOST;
-  if (env.PUBLIC_URL) out.publicUrl = env.PUBLIC_URL;
-  // Without a public URL, a node on another port is reached at that port.
-  else if (typeof out.port === 'number') out.publicUrl = `http://localhost:${out.port}`;
-  if (env.DATA_DIR) out.dataDir = env.DATA_DIR;
-  if (env.DATABASE_URL) out.databaseUrl = env.DATABASE_URL;
-  if (env.REDIS_URL) out.redisUrl = env.REDIS_URL;
-  if (env.REDIS_PREFIX) out.redisPrefix = env.REDIS_PREFIX;
-  if (env.NODE_ROLE) out.role = env.NODE_ROLE;
-  if (env.LOG_LEVEL) out.logLevel = env.LOG_LEVEL;
-  if (env.NODE_NAME) out.nodeName = env.NODE_NAME;
-  if (env.TRUST_PROXY) out.trustProxy = bool('TRUST_PROXY', env.TRUST_PROXY, problems);
-  if (env.FEDERATION_ALLOW_PRIVATE_ADDRESSES) {
-    fed.allowPrivateAddresses = bool('FEDERATION_ALLOW_PRIVATE_ADDRESSES', env.FEDERATION_ALLOW_PRIVATE_ADDRESSES, problems);
+  for (const [name, dotted, kind] of environmentVariables) {
+    const raw = env[name];
+    if (!raw) continue;
+    const value = kind === 'int' ? int(name, raw, problems) : kind === 'bool' ? bool(name, raw, problems) : raw;
+    if (value !== undefined) setPath(out, dotted, value);
   }
-  if (env.CLUSTER) fed.cluster = env.CLUSTER;
-  if (env.ORGANISATION) fed.organisation = env.ORGANISATION;
-  const media: Json = {};
-  if (env.MEDIA_SEED) media.seed = bool('MEDIA_SEED', env.MEDIA_SEED, problems);
-  if (env.MEDIA_FRONT_ACCESS_LOG) media.frontAccessLog = env.MEDIA_FRONT_ACCESS_LOG;
-  if (Object.keys(media).length) out.media = media;
-  if (env.CURRENCY) money.currency = env.CURRENCY;
-  if (env.TIME_ZONE) money.timeZone = env.TIME_ZONE;
-  if (env.LEDGER_ENGINE) ledger.engine = env.LEDGER_ENGINE;
-  if (env.LEDGER_DATABASE_URL) ledger.databaseUrl = env.LEDGER_DATABASE_URL;
-  if (env.LEDGER_MSP_ID) ledger.mspId = env.LEDGER_MSP_ID;
-  if (env.PAYMENT_WEBHOOK_SECRET) money.webhookSecret = env.PAYMENT_WEBHOOK_SECRET;
-  if (Object.keys(fed).length) out.federation = fed;
-  if (Object.keys(money).length) out.money = money;
-  if (Object.keys(ledger).length) out.ledger = ledger;
+  // Without a public URL, a node on another port is reached at that port.
+  if (!env.PUBLIC_URL && typeof out.port === 'number') out.publicUrl = `http://localhost:${out.port}`;
   return out;
 }
 
@@ -134,4 +143,17 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const config = parsed.data;
   config.dataDir = path.resolve(projectRoot, config.dataDir);
   return config;
+}
+
+/**
+ * The ffmpeg and ffprobe binaries an operator named (FFMPEG_PATH, FFPROBE_PATH). Read on their
+ * own: fluent-ffmpeg is set up once per process, before or without a node's config (scripts, benches).
+ */
+export function mediaToolsFromEnvironment(env: NodeJS.ProcessEnv = process.env): { ffmpeg?: string; ffprobe?: string } {
+  return { ffmpeg: env.FFMPEG_PATH || undefined, ffprobe: env.FFPROBE_PATH || undefined };
+}
+
+/** fabric-contract-api logs every decorator at info level to stdout unless told otherwise; keep it quiet. */
+export function quietChaincodeLogging(env: NodeJS.ProcessEnv = process.env): void {
+  env.CORE_CHAINCODE_LOGGING_LEVEL ??= 'error';
 }

@@ -1,8 +1,6 @@
-// The `disputes` config section: schema and defaults. The node's config schema
-// (server/config/schema.ts) can embed `disputesConfigSchema`; until it does, the section
-// is read defensively from the loaded config and defaults fill the gaps.
+// The `disputes` config section: its schema and defaults, owned here and composed into the
+// node's schema by server/config/schema.ts (read as `ctx.config.disputes`).
 import { z } from 'zod';
-import type { NodeContext } from '../context.js';
 
 export const disputesConfigSchema = z.object({
   /** Open a dispute by itself when an artist's held money for a month exceeds `autoOpenAmount`. */
@@ -22,18 +20,3 @@ export const disputesConfigSchema = z.object({
 });
 
 export type DisputesConfig = z.infer<typeof disputesConfigSchema>;
-
-const cache = new WeakMap<object, DisputesConfig>();
-const defaults = disputesConfigSchema.parse({});
-
-/** The disputes settings of a node (re-read when the config object's section is replaced). */
-export function disputesConfig(ctx: NodeContext): DisputesConfig {
-  const raw = (ctx.config as unknown as { disputes?: unknown }).disputes;
-  if (raw === undefined || raw === null || typeof raw !== 'object') return defaults;
-  let parsed = cache.get(raw);
-  if (!parsed) {
-    parsed = disputesConfigSchema.parse(raw);
-    cache.set(raw, parsed);
-  }
-  return parsed;
-}

@@ -3,7 +3,8 @@
 // addresses. Its canonical-JSON SHA-256 is what the ledger records, so a reviewer node
 // can check that the evidence it was sent is the evidence the dispute was opened with.
 import { canonicalJson, sha256Hex } from '../../shared/money/index.js';
-import type { Hold, ListeningPort, MoneyPort } from './ports.js';
+import type { ListeningApi } from '../listening/contract.js';
+import type { Hold, MoneyApi } from '../money/contract.js';
 
 export const EVIDENCE_VERSION = 1;
 
@@ -27,7 +28,9 @@ export interface EvidenceRow {
   listens: EvidenceListen[];
 }
 
-export interface Evidence {
+// A type, not an interface: the API's `evidence` is an open JSON object, and only a type
+// literal is assignable to one.
+export type Evidence = {
   version: number;
   node: string;
   month: string;
@@ -40,7 +43,7 @@ export interface Evidence {
   rows: EvidenceRow[];
   /** For a listener's question: where the subscription went (artist, seconds, amount, held). */
   allocation?: { artist: string; seconds: number; amount: number; held: number }[];
-}
+};
 
 export function evidenceHash(evidence: unknown): string {
   return sha256Hex(canonicalJson(evidence));
@@ -49,7 +52,7 @@ export function evidenceHash(evidence: unknown): string {
 const secondsBetween = (from: string, to: string | null) => (to ? Math.max(0, Math.round((Date.parse(to) - Date.parse(from)) / 100) / 10) : null);
 
 /** Builds the anonymized rows for a set of holds; returns the listen ids (kept local) too. */
-export async function evidenceRows(listening: ListeningPort, holds: Hold[]): Promise<{ rows: EvidenceRow[]; listenIds: Map<string, string[]> }> {
+export async function evidenceRows(listening: ListeningApi, holds: Hold[]): Promise<{ rows: EvidenceRow[]; listenIds: Map<string, string[]> }> {
   const rows: EvidenceRow[] = [];
   const listenIds = new Map<string, string[]>();
   for (const h of holds) {
@@ -76,7 +79,8 @@ export async function evidenceRows(listening: ListeningPort, holds: Hold[]): Pro
 }
 
 /** The listener's allocation for the month, stripped to artist figures. */
-export async function allocationEvidence(money: MoneyPort, userId: string, month: string): Promise<Evidence['allocation']> {
+export async function allocationEvidence(money: MoneyApi, userId: string, month: string): Promise<Evidence['allocation']> {
+  // Read as no allocation when money cannot say: the dispute may still cover held shares.
   const a = await money.allocation(userId, month).catch(() => null);
   return a?.artists.map((x) => ({ artist: x.artist, seconds: x.seconds, amount: x.amount, held: x.held })) ?? [];
 }

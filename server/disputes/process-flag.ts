@@ -1,7 +1,13 @@
-// An incoming Flag carrying a 9ten dispute reference: validated here (shape), then checked
-// against the ledger by the service (the sender is the dispute's reporting node, this node
-// is an assigned reviewer, the evidence hashes to what the ledger recorded).
+// An incoming Flag carrying a 9ten dispute reference (federation hands it over through its
+// FlagReceiver port, with the actor whose HTTP signature verified): its shape is validated,
+// then it is checked against the ledger (the sender is the dispute's reporting node, this
+// node is an assigned reviewer, the evidence hashes to what the ledger recorded).
 import { z } from 'zod';
+import { badRequest, forbidden, notFound } from '../http/errors.js';
+import { monthSchema } from '../http/month.js';
+import type { DisputesDeps } from './deps.js';
+import { evidenceHash } from './evidence.js';
+import { ledgerRecord } from './record.js';
 
 const subject = z.object({ type: z.enum(['reportRow', 'payout']), ref: z.string().min(1).max(2000) });
 
@@ -11,7 +17,7 @@ export const incomingFlagSchema = z
     disputeRef: z.object({
       id: z.string().url(),
       disputeId: z.string().uuid(),
-      month: z.string().regex(/^\d{4}-\d{2}$/),
+      month: monthSchema,
       subject,
       amount: z.number().int().min(0),
       currency: z.string().regex(/^[A-Z]{3,5}$/),
@@ -30,4 +36,26 @@ export function isDisputeFlag(activity: unknown): boolean {
   if (!a || typeof a !== 'object' || !a.disputeRef) return false;
   const types = Array.isArray(a.type) ? a.type : [a.type];
   return types.includes('Flag');
+}
+
+/** Records a review request that the ledger confirms; `created` is false when it was known already. */
+export async function receiveFlag(d: DisputesDeps, activity: unknown, verifiedActorUri: string): Promise<{ disputeId: string; created: boolean }> {
+  const parsed = incomingFlagSchema.safeParse(activity);
+  if (!parsed.success) throw badRequest('invalid_flag', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  const ref = parsed.data.disputeRef;
+  const rec = await ledgerRecord(d, ref.disputeId);
+  if (!rec) throw notFound('Dispute on the ledger');
+  if (rec.nodeId !== verifiedActorUri) throw forbidden("Only the dispute's reporting node may ask for its review");
+  if (!rec.reviewers.some((r) => r.nodeId === d.nodeId)) throw forbidden('This node is not a reviewer of that dispute');
+  if (evidenceHash(ref.evidence) !== rec.evidenceHash || ref.evidenceHash !== rec.evidenceHash) {
+    throw badRequest('evidence_mismatch', 'The evidence does not hash to what the ledger recorded');
+  }
+  if (ref.amount !== rec.amount || ref.month !== rec.month) throw badRequest('evidence_mismatch', 'The dispute reference does not match the ledger');
+  const artist = typeof ref.evidence.artist === 'string' ? ref.evidence.artist : null;
+  const created = await d.store.insertReviewer({ record: rec, artist, currency: ref.currency, evidence: ref.evidence });
+  if (created) {
+    d.log.info({ disputeId: rec.disputeId, from: verifiedActorUri }, 'dispute review requested');
+    d.changed(rec.disputeId);
+  }
+  return { disputeId: rec.disputeId, created };
 }

@@ -2,15 +2,14 @@
 // list, the admins' review queue and votes, and the dispute object reviewer nodes fetch.
 import { Router } from 'express';
 import { z } from 'zod';
-import type { NodeContext } from '../context.js';
 import { forbidden, notFound, route } from '../http/errors.js';
+import { monthSchema } from '../http/month.js';
 import { isPublic, requireRole, requireUser } from '../accounts/middleware.js';
-import type { DisputesService, OpenedBy } from './service.js';
-
-const month = z.string().regex(/^\d{4}-\d{2}$/, 'a month as YYYY-MM');
+import type { DisputesService } from './service.js';
+import type { OpenedBy } from './types.js';
 
 export const openDisputeSchema = z.object({
-  month,
+  month: monthSchema,
   /** Open as: an artist contesting a payout, a listener asking where their money went, an admin. Default: by role. */
   as: z.enum(['artist', 'listener', 'admin']).optional(),
   artist: z.string().url().max(2000).optional(),
@@ -37,7 +36,7 @@ const allowed: Record<string, OpenedBy[]> = {
   auditor: [],
 };
 
-export function disputesRoutes(_ctx: NodeContext, svc: () => DisputesService): Router {
+export function disputesRoutes(svc: DisputesService): Router {
   const r = Router();
 
   r.post(
@@ -49,7 +48,7 @@ export function disputesRoutes(_ctx: NodeContext, svc: () => DisputesService): R
       const by = (body.as ?? (user.role === 'auditor' ? undefined : user.role)) as OpenedBy | undefined;
       if (!by || !allowed[user.role]?.includes(by)) throw forbidden('Your role cannot open that kind of dispute');
       if (by !== 'admin' && (body.listenerId || body.subject)) throw forbidden('Only admins name a listener or a subject type');
-      const dispute = await svc().open({ by, month: body.month, artist: body.artist, listenerId: body.listenerId, subject: body.subject, reason: body.reason, user });
+      const dispute = await svc.open({ by, month: body.month, artist: body.artist, listenerId: body.listenerId, subject: body.subject, reason: body.reason, user });
       res.status(201).json(dispute);
     }),
   );
@@ -58,9 +57,9 @@ export function disputesRoutes(_ctx: NodeContext, svc: () => DisputesService): R
     '/api/v1/disputes/:id',
     requireUser,
     route(async (req, res) => {
-      const access = await svc().canSee(req.params.id, req.user!);
+      const access = await svc.canSee(req.params.id, req.user!);
       if (!access) throw notFound('Dispute');
-      const d = await svc().detail(req.params.id, { full: access === 'full' });
+      const d = await svc.detail(req.params.id, { full: access === 'full' });
       if (!d) throw notFound('Dispute');
       res.json(d);
     }),
@@ -70,7 +69,7 @@ export function disputesRoutes(_ctx: NodeContext, svc: () => DisputesService): R
     '/api/v1/me/disputes',
     requireUser,
     route(async (req, res) => {
-      res.json({ items: await svc().mine(req.user!.id) });
+      res.json({ items: await svc.mine(req.user!.id) });
     }),
   );
 
@@ -78,7 +77,7 @@ export function disputesRoutes(_ctx: NodeContext, svc: () => DisputesService): R
     '/api/v1/admin/disputes/reviews',
     requireRole('admin'),
     route(async (req, res) => {
-      res.json(await svc().reviewQueue(queueQuery.parse(req.query)));
+      res.json(await svc.reviewQueue(queueQuery.parse(req.query)));
     }),
   );
 
@@ -87,7 +86,7 @@ export function disputesRoutes(_ctx: NodeContext, svc: () => DisputesService): R
     requireRole('admin'),
     route(async (req, res) => {
       const body = voteSchema.parse(req.body ?? {});
-      const out = await svc().vote(req.params.id, req.user!, body);
+      const out = await svc.vote(req.params.id, req.user!, body);
       res.status(out.status === 'recorded' ? 200 : 202).json(out);
     }),
   );
@@ -97,7 +96,7 @@ export function disputesRoutes(_ctx: NodeContext, svc: () => DisputesService): R
     '/ap/disputes/:id',
     isPublic,
     route(async (req, res) => {
-      const obj = await svc().apObject(req.params.id);
+      const obj = await svc.apObject(req.params.id);
       if (!obj) throw notFound('Dispute');
       res.type('application/activity+json').send(JSON.stringify(obj));
     }),

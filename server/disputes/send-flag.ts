@@ -2,8 +2,9 @@
 // Mastodon and others send for reports) from the instance actor to the reviewer node's
 // instance actor, carrying the dispute reference and its anonymized evidence.
 import type { Transaction } from 'sequelize';
+import type { FederationApi } from '../federation/contract.js';
+import { AppError } from '../http/errors.js';
 import type { Evidence } from './evidence.js';
-import type { FlagDelivery } from './ports.js';
 
 export interface FlagInput {
   disputeId: string;
@@ -40,6 +41,9 @@ export function flagActivity(input: FlagInput): Record<string, unknown> {
   };
 }
 
-export async function sendFlag(delivery: FlagDelivery, t: Transaction, input: FlagInput): Promise<{ uri: string }> {
-  return delivery.send(t, input.reviewer, flagActivity(input));
+/** Queues the Flag from this node's instance actor, delivered after `t` commits (503 when the reviewer has no inbox). */
+export async function sendFlag(federation: FederationApi, t: Transaction, input: FlagInput): Promise<{ uri: string }> {
+  const sent = await federation.sendFromInstance(t, input.reviewer, flagActivity(input));
+  if (sent.inboxes === 0) throw new AppError(503, 'reviewer_unreachable', `No inbox found for reviewer ${input.reviewer}`);
+  return { uri: sent.uri };
 }

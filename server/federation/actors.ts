@@ -132,7 +132,7 @@ export class LocalActors {
   async forChannel(idOrName: string): Promise<LocalActor | undefined> {
     const byRef = await this.byRef('channel', idOrName);
     if (byRef) return byRef;
-    const channel = await this.rt.media?.getChannel?.(idOrName).catch(() => undefined);
+    const channel = await this.rt.media.getChannel(idOrName).catch(() => undefined);
     if (!channel) return this.byKindName('channel', idOrName);
     return this.ensure('channel', channel.name, channel.id);
   }
@@ -204,10 +204,9 @@ export class LocalActors {
       const user = actor.refId ? await this.rt.ctx.services.accounts.byId(actor.refId) : undefined;
       name = user?.displayName ?? actor.name;
     } else {
-      const channel: ChannelView | undefined | null = actor.refId ? await this.rt.media?.getChannel?.(actor.refId).catch(() => undefined) : undefined;
+      const channel: ChannelView | undefined | null = actor.refId ? await this.rt.media.getChannel(actor.refId).catch(() => undefined) : undefined;
       name = channel?.displayName ?? channel?.name ?? actor.name;
       summary = channel?.description ?? undefined;
-      icon = channel?.avatarUrl;
       url = `${this.rt.publicUrl}/channels/${encodeURIComponent(actor.name)}`;
       const owner = channel?.ownerId ? await this.rt.ctx.services.accounts.byId(channel.ownerId) : undefined;
       if (owner) attributedTo = this.rt.userActorUri(owner.username);

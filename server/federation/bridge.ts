@@ -18,7 +18,7 @@ async function alreadyCreated(svc: FederationService, objectUri: string): Promis
 
 async function playlistView(svc: FederationService, id: string): Promise<PlaylistView | undefined> {
   // Read as an anonymous viewer: a private playlist is not there, and only what anyone may see is in it.
-  const p = await svc.rt.media?.getPlaylist?.(id);
+  const p = await svc.rt.media.getPlaylist(id);
   return p ? playlistViewOf(svc.rt, p) : undefined;
 }
 
@@ -28,14 +28,14 @@ export function registerBridge(svc: FederationService): void {
   const log = svc.rt.log;
 
   events.on('track.published', async ({ trackId }) => {
-    const track = await svc.rt.media?.getTrack?.(trackId);
+    const track = await svc.rt.media.getTrack(trackId);
     if (!track || !isFederatedTrack(track)) return;
     if (await alreadyCreated(svc, svc.rt.trackUri(track.id))) await sendUpdateTrack(svc, track);
     else await sendCreateTrack(svc, track);
   });
 
   events.on('track.updated', async ({ trackId }) => {
-    const track = await svc.rt.media?.getTrack?.(trackId);
+    const track = await svc.rt.media.getTrack(trackId);
     if (!track) return;
     const uri = svc.rt.trackUri(track.id);
     const created = await alreadyCreated(svc, uri);
@@ -78,23 +78,23 @@ export function registerBridge(svc: FederationService): void {
   // not announced; listening emits the event again when a dispute counts it. The Listen's id
   // comes from the listen's, so a listen emitted twice is still sent once.
   events.on('listen.qualified', async ({ listenId }) => {
-    const listen = await svc.rt.listening?.getListen?.(listenId);
-    if (!listen?.userId || (listen.status && listen.status !== 'counted')) return;
+    const listen = await svc.rt.listening.getListen(listenId);
+    if (!listen || listen.status !== 'counted') return;
     const remote = (await svc.tracks.byId(listen.trackId)) ?? (await svc.tracks.byUri(listen.trackId));
     if (!remote) return;
     await svc.sendListen({
       listenId,
       userId: listen.userId,
       remoteTrackId: remote.id,
-      qualifiedSeconds: listen.qualifiedSeconds ?? listen.seconds ?? 0,
-      at: listen.qualifiedAt ?? listen.at,
+      qualifiedSeconds: listen.qualifiedSeconds,
+      at: listen.qualifiedAt,
     });
   });
 
   // A listener's node subscription (money) is announced, as a Subscription to this node's
   // instance actor, to the remote artists the listener follows: their share comes from it.
   events.on('subscription.changed', async ({ subscriptionId }) => {
-    const sub = await svc.rt.money?.subscriptions?.byId(subscriptionId);
+    const sub = await svc.rt.money.subscription(subscriptionId);
     if (!sub) return;
     const listener = await svc.actors.forUser(sub.userId);
     const [rows] = await svc.rt.db.query(

@@ -1,9 +1,9 @@
 // Federation: every 9ten node is an ActivityPub server (actors, WebFinger, NodeInfo,
 // inbox/outbox, 9ten's vocabulary, delivery through the queue). See docs/federation.md.
 import { Router } from 'express';
-import type { Capability, NodeContext } from '../context.js';
+import { serviceSlot, type Capability, type NodeContext } from '../context.js';
 import { execute } from '../db/index.js';
-import { FederationRuntime, type MediaLike } from './runtime.js';
+import { FederationRuntime } from './runtime.js';
 import { FederationService } from './service.js';
 import { registerBridge } from './bridge.js';
 import { processInboxItem } from './process/process.js';
@@ -17,7 +17,12 @@ export type { ListenInput, StreamInput, SubscriptionInput } from './service.js';
 export type { RemoteTrack } from './remote-tracks.js';
 export { NS as federationNamespace } from './vocabulary.js';
 
-export const federationService = (ctx: NodeContext) => ctx.services.federation as FederationService;
+export type { FederationApi, FlagReceiver } from './contract.js';
+
+const slot = serviceSlot<FederationService>('federation');
+
+/** The federation service itself, for federation's routes, jobs and tests (others use `ctx.services.federation`). */
+export const federationService = slot.get;
 
 const purgeTimers = new WeakMap<NodeContext, NodeJS.Timeout>();
 
@@ -25,7 +30,7 @@ export const federationCapability: Capability = {
   name: 'federation',
   init(ctx) {
     const svc = new FederationService(new FederationRuntime(ctx));
-    ctx.services.federation = svc;
+    slot.publish(ctx, svc);
     ctx.jobs.setConcurrency('federation', ctx.config.federation.deliveryConcurrency);
     ctx.jobs.handle('federation.deliver', (payload, job) => svc.delivery.deliver(payload, job));
     ctx.jobs.handle('federation.process', async (payload, job) => {
@@ -47,7 +52,7 @@ export const federationCapability: Capability = {
     ctx.services.accounts.onUserCreated(async (user) => {
       svc.actors.ensureInBackground('user', user.username, user.id);
     });
-    (ctx.services.media as MediaLike | undefined)?.onChannelCreated?.(async (channel) => {
+    ctx.services.media.onChannelCreated(async (channel) => {
       svc.actors.ensureInBackground('channel', channel.name, channel.id);
     });
     registerBridge(svc);

@@ -53,7 +53,6 @@ export function trackObject(rt: FederationRuntime, track: TrackView): Record<str
     ...(track.genre ? { genre: track.genre } : {}),
     ...(track.license ? { license: track.license } : {}),
     ...(track.durationSeconds != null ? { duration: isoDuration(track.durationSeconds) } : {}),
-    ...(track.description ? { content: escapeHtml(track.description), mediaType: 'text/html' } : {}),
     ...(cover ? { image: { type: 'Image', url: cover }, icon: { type: 'Image', url: cover } } : {}),
     published: track.publishedAt ?? track.createdAt ?? new Date().toISOString(),
     url: trackLinks(rt, track),
@@ -106,12 +105,11 @@ export interface PlaylistView {
 export function playlistViewOf(rt: FederationRuntime, p: MediaPlaylist): PlaylistView | undefined {
   const channelName = p.channel?.name;
   const owner: PlaylistView['owner'] | undefined = channelName
-    ? { kind: 'channel', id: p.channel?.id ?? p.channelId ?? channelName }
-    : p.owner ? { kind: 'user', id: p.owner.id } : undefined;
-  if (!owner) return undefined;
-  const actorUri = channelName ? rt.channelActorUri(channelName) : rt.userActorUri(p.owner!.username);
-  const trackIds = p.trackIds ?? (p.tracks ?? []).filter((t) => (t.visibility ?? 'public') === 'public').map((t) => t.id);
-  return { id: p.id, name: p.name, actorUri, owner, summary: p.description ?? null, public: (p.visibility ?? 'public') === 'public', trackIds };
+    ? { kind: 'channel', id: p.channel!.id }
+    : { kind: 'user', id: p.owner.id };
+  const actorUri = channelName ? rt.channelActorUri(channelName) : rt.userActorUri(p.owner.username);
+  const trackIds = p.tracks.filter((t) => t.visibility === 'public').map((t) => t.id);
+  return { id: p.id, name: p.name, actorUri, owner, summary: p.description || null, public: p.visibility === 'public', trackIds };
 }
 
 export function playlistObject(rt: FederationRuntime, playlist: PlaylistView): Record<string, unknown> {

@@ -7,35 +7,11 @@ import type { FederationRuntime } from './runtime.js';
 import type { Remote } from './remote.js';
 import { hostOf, idOf, parseIsoDuration, typesOf } from './vocabulary.js';
 import { sanitizeHtml, sanitizeText } from './sanitize.js';
+import type * as api from '../../shared/api/index.js';
 
-export interface RemoteRendition {
-  name: string;
-  playlistUrl: string | null;
-  torrentUrl: string | null;
-  magnetUri: string | null;
-  segmentHashesUrl: string | null;
-}
+export type RemoteRendition = api.RemoteRendition;
 
-export interface RemoteTrack {
-  id: string;
-  uri: string;
-  actorUri: string;
-  host: string;
-  kind: 'audio' | 'video';
-  title: string;
-  artist: string | null;
-  album: string | null;
-  position: number | null;
-  durationSeconds: number | null;
-  license: string | null;
-  coverUrl: string | null;
-  url: string | null;
-  masterPlaylistUrl: string | null;
-  renditions: RemoteRendition[];
-  segmentHashes: Record<string, Record<string, string>>;
-  publishedAt: string | null;
-  receivedAt: string;
-}
+export type RemoteTrack = api.RemoteTrack;
 
 interface Row {
   id: string; uri: string; actor_uri: string; host: string; kind: 'audio' | 'video'; title: string; artist: string | null; album: string | null;

@@ -1,7 +1,10 @@
 // The federation service: what routes, the domain-event bridge and other capabilities call.
 import { select, selectOne } from '../db/index.js';
 import { AppError, badRequest, notFound } from '../http/errors.js';
+import type { Transaction } from 'sequelize';
 import type { FederationRuntime } from './runtime.js';
+import type { FederationApi, FlagReceiver } from './contract.js';
+import type { RemoteTrackForListening } from '../listening/contract.js';
 import { LocalActors } from './actors.js';
 import { Remote, RemoteAddressError } from './remote.js';
 import { Blocks } from './blocks.js';
@@ -29,7 +32,7 @@ export interface FollowView {
   actor?: { name: string | null; preferredUsername: string | null; host: string; type: string } | null;
 }
 
-export class FederationService {
+export class FederationService implements FederationApi {
   readonly actors: LocalActors;
   readonly remote: Remote;
   readonly blocks: Blocks;
@@ -53,26 +56,33 @@ export class FederationService {
    * A remote track as the listening capability plays it (a play session on this node): the
    * artist is the remote channel's actor URI; no local owner.
    */
-  async trackForListening(id: string): Promise<{
-    id: string; artistUri: string; durationSeconds: number | null; status: string; visibility: string;
-    channel: { id: string; name: string; ownerId: null };
-  } | undefined> {
+  async trackForListening(id: string): Promise<RemoteTrackForListening | undefined> {
     const track = await this.tracks.byId(id);
-    if (!track) return undefined;
-    return {
-      id: track.id,
-      artistUri: track.actorUri,
-      durationSeconds: track.durationSeconds,
-      status: 'ready',
-      visibility: 'public',
-      channel: { id: track.actorUri, name: track.actorUri, ownerId: null },
-    };
+    return track && { id: track.id, artistUri: track.actorUri, durationSeconds: track.durationSeconds };
+  }
+
+  instanceActorUri(): string {
+    return this.rt.instanceActorUri();
+  }
+
+  async sendFromInstance(t: Transaction, toActorUri: string, activity: Record<string, unknown>): Promise<{ uri: string; inboxes: number }> {
+    const actorUri = this.rt.instanceActorUri();
+    const objectUri = typeof activity.object === 'string' ? activity.object : undefined;
+    const { uri, inboxes } = await this.delivery.queue({ actorUri, activity: { ...activity, actor: actorUri }, toActors: [toActorUri], objectUri }, t);
+    return { uri, inboxes };
+  }
+
+  /** Where dispute Flags go (disputes, wired by node.ts); unset, they are ignored with a warning. */
+  flagReceiver?: FlagReceiver;
+
+  useFlagReceiver(receiver: FlagReceiver): void {
+    this.flagReceiver = receiver;
   }
 
   /** A segment of a remote track served from this node's cache: logged by listening (never throws). */
   async recordRemoteSegmentServed(e: { trackId: string; rendition: string; file: string; bytes: number; userId: string | null; sessionId: string | null; ip: string | null; userAgent: string | null }): Promise<void> {
     const listening = this.rt.listening;
-    if (!listening?.recordSegmentServed || !/\.(m4s|ts|aac|mp3|mp4)$/.test(e.file) || e.file.startsWith('init')) return;
+    if (!/\.(m4s|ts|aac|mp3|mp4)$/.test(e.file) || e.file.startsWith('init')) return;
     try {
       const at = new Date();
       const timing = await this.cache.segmentTiming(e.trackId, e.rendition, e.file);
@@ -101,7 +111,7 @@ export class FederationService {
     if (remoteTrack) return remoteTrack.actorUri;
     const prefix = `${this.rt.publicUrl}/ap/tracks/`;
     if (objectUri.startsWith(prefix)) {
-      const track = await this.rt.media?.getTrack?.(decodeURIComponent(objectUri.slice(prefix.length))).catch(() => undefined);
+      const track = await this.rt.media.getTrack(decodeURIComponent(objectUri.slice(prefix.length))).catch(() => undefined);
       return track ? this.rt.channelActorUri(track.channel.name) : undefined;
     }
     if (this.rt.isLocal(objectUri)) return undefined;

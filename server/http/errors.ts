@@ -1,6 +1,7 @@
 // Typed errors that carry an HTTP status and a code, and their problem+json rendering.
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ZodError } from 'zod';
+import type * as api from '../../shared/api/index.js';
 
 export class AppError extends Error {
   constructor(
@@ -38,14 +39,7 @@ const titles: Record<number, string> = {
   500: 'Internal Server Error', 503: 'Service Unavailable',
 };
 
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  code: string;
-  detail: string;
-  [k: string]: unknown;
-}
+export type Problem = api.Problem;
 
 export function toProblem(err: unknown): Problem {
   if (err instanceof AppError) {

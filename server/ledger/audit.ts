@@ -11,20 +11,9 @@ import type { FabricLedger } from './fabric.js';
 import type { VerifyReport } from './chain.js';
 import { chaincodeRecomputeSource } from './fabric-recompute-source.js';
 import { PUBLIC } from './stub.js';
+import type * as api from '../../shared/api/index.js';
 
-export interface TxSummary {
-  blockNumber: number;
-  txId: string;
-  fn: string;
-  args: string[];
-  creatorMsp: string;
-  creatorId: string;
-  timestamp: string;
-  hash: string;
-  prevHash: string;
-  /** Fabric's validation code (VALID, MVCC_READ_CONFLICT, ...): a peer's blocks also hold the transactions that failed validation. Fabric engine only. */
-  validationCode?: string;
-}
+export type TxSummary = api.LedgerTransaction;
 
 export interface TxDetail extends TxSummary {
   channel: string;
@@ -127,16 +116,7 @@ export interface Statement {
   txId: string;
 }
 
-export interface RecomputeReport {
-  nodeId: string;
-  month: string;
-  matches: boolean;
-  statementTxId: string;
-  /** Per artist: what the statement and the payout records say, and what the recomputation gives. */
-  artists: { artist: string; recorded: number; payoutRecord: number | null; recomputed: number; matches: boolean }[];
-  detailHash: { recorded: string; recomputed: string; matches: boolean };
-  problems: string[];
-}
+export type RecomputeReport = api.LedgerRecomputeReport;
 
 /**
  * Where a recomputation reads the ledger's data. Private reads (`reportRows`, `credits`)

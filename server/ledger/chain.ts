@@ -1,6 +1,7 @@
 // The hash chain of the transaction log: how a block's hash is computed, and the walk
 // that recomputes every link and reports the first broken one.
 import { sha256 } from './stub.js';
+import type * as api from '../../shared/api/index.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -43,15 +44,7 @@ export function blockHash(row: Omit<TxRow, 'hash'>): string {
   );
 }
 
-export interface VerifyReport {
-  ok: boolean;
-  blocks: number;
-  lastHash: string;
-  /** The first block whose stored data does not match its hash or link. */
-  brokenAt?: number;
-  txId?: string;
-  reason?: string;
-}
+export type VerifyReport = api.LedgerVerifyReport;
 
 /** Checks one row against the previous hash; returns the reason it is broken, if it is. */
 export function checkRow(row: TxRow, expectedBlock: number, prevHash: string): string | undefined {

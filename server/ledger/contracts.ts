@@ -5,11 +5,10 @@
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { projectRoot } from '../config/index.js';
+import { projectRoot, quietChaincodeLogging } from '../config/index.js';
 import { LedgerError } from './types.js';
 
-// fabric-contract-api logs every decorator at info level to stdout; keep it quiet.
-process.env.CORE_CHAINCODE_LOGGING_LEVEL ??= 'error';
+quietChaincodeLogging();
 
 const require = createRequire(import.meta.url);
 

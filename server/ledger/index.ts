@@ -2,7 +2,7 @@
 // default, and fabric), the outbox that submits writes after the database commit, and
 // the auditors' read-only API. See docs/ledger.md and docs/auditors.md.
 import type { Sequelize } from 'sequelize';
-import type { Capability, NodeContext } from '../context.js';
+import { perNode, type Capability, type NodeContext } from '../context.js';
 import { ConfigError, shippedOrganisation } from '../config/index.js';
 import type { Logger } from '../logger.js';
 import { ledgerConfigOf, type LedgerConfig } from './config.js';
@@ -17,7 +17,11 @@ import { setLedgerEngine } from './registry.js';
 import type { Ledger, LedgerIdentity } from './types.js';
 import type { IdempotentSubmitter } from './outbox.js';
 
-export { ledgerService, type LedgerService } from './service.js';
+export type { LedgerService } from './service.js';
+export type { LedgerApi } from './contract.js';
+
+/** The ledger service itself, for the ledger's routes, CLI and tests (others use `ctx.services.ledger`). */
+export const ledgerService = (ctx: NodeContext): DefaultLedgerService => state(ctx).service;
 export { LedgerError, type Ledger, type LedgerIdentity } from './types.js';
 export { ledgerEngine } from './registry.js';
 
@@ -49,7 +53,7 @@ interface LedgerState {
   identity: LedgerIdentity;
 }
 
-const states = new WeakMap<NodeContext, LedgerState>();
+const { get: state, set: setState } = perNode<LedgerState>('ledger capability');
 
 export function createLedgerCapability(options: LedgerCapabilityOptions = {}): Capability {
   return {
@@ -68,9 +72,11 @@ export function createLedgerCapability(options: LedgerCapabilityOptions = {}): C
         engine = new EmbeddedLedger({ pool, contracts: () => loadContracts(options.contractsPath ?? defaultContractsPath), identity, channel: config.channel, logger: log });
       }
       const outbox = new Outbox(ctx.db, ctx.jobs, engine, identity, log);
-      const service = new DefaultLedgerService(engine, outbox, identity.nodeId, identity.mspId, config.mvccRetries);
+      const embedded = engine instanceof EmbeddedLedger ? engine : undefined;
+      const has = (fn: string) => (embedded ? safeHas(embedded, fn) : true);
+      const service = new DefaultLedgerService(engine, outbox, identity.nodeId, identity.mspId, config.mvccRetries, has);
       ctx.services.ledger = service;
-      states.set(ctx, { config, engine, service, identity });
+      setState(ctx, { config, engine, service, identity });
       setLedgerEngine(ctx, engine);
       ctx.jobs.setConcurrency('ledger', 1);
       ctx.jobs.handle('ledger.submit', async () => ({ submitted: await outbox.drain() }));
@@ -78,7 +84,7 @@ export function createLedgerCapability(options: LedgerCapabilityOptions = {}): C
     routes: (ctx) => ledgerRoutes(ctx),
     openapi: ledgerOpenApi,
     async start(ctx) {
-      const s = states.get(ctx)!;
+      const s = state(ctx);
       const log = ctx.logger.child({ component: 'ledger' });
       try {
         await checkOrganisation(s, log);
@@ -87,7 +93,7 @@ export function createLedgerCapability(options: LedgerCapabilityOptions = {}): C
         throw err;
       }
       const canJoin =
-        options.joinRegistry ?? (s.engine instanceof EmbeddedLedger ? safeHas(s.engine, 'NodeRegistryContract:join') : true);
+        options.joinRegistry ?? s.service.has('NodeRegistryContract:join');
       if (canJoin) {
         const args = [JSON.stringify({ nodeId: s.identity.nodeId, actorUrl: s.identity.nodeId, cluster: ctx.config.federation.cluster, organisation: s.identity.mspId })];
         await ctx.db.transaction(async (t) => {
@@ -106,7 +112,7 @@ export function createLedgerCapability(options: LedgerCapabilityOptions = {}): C
       }
     },
     async stop(ctx) {
-      await states.get(ctx)?.engine.close();
+      await state(ctx).engine.close();
     },
   };
 }
@@ -127,7 +133,7 @@ interface RegisteredNode {
 async function checkOrganisation(s: LedgerState, log: Logger): Promise<void> {
   const shared = s.config.engine === 'fabric' || s.config.databaseUrl !== null;
   if (!shared) return;
-  if (s.engine instanceof EmbeddedLedger && !safeHas(s.engine, 'NodeRegistryContract:list')) return;
+  if (!s.service.has('NodeRegistryContract:list')) return;
   let nodes: RegisteredNode[];
   try {
     nodes = ((await s.engine.evaluate('NodeRegistryContract:list', [])) as RegisteredNode[] | null) ?? [];

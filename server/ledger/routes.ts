@@ -3,6 +3,7 @@
 // the private rows, dispute histories and payout recomputation. JSON, or CSV with
 // `?format=csv`. The log is the embedded engine's table or, with the fabric engine, the
 // peer's blocks.
+import { monthSchema } from '../http/month.js';
 import { Router, type Response } from 'express';
 import { z } from 'zod';
 import type { NodeContext } from '../context.js';
@@ -15,7 +16,7 @@ import { recomputeMonth, toCsv, transactionLogOf } from './audit.js';
 import { LedgerError } from './types.js';
 
 const format = z.enum(['json', 'csv']).default('json');
-const month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be YYYY-MM');
+const month = monthSchema;
 const day = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, 'must be YYYY-MM-DD');
 const text = z.string().min(1).max(2048);
 

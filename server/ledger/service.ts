@@ -4,30 +4,20 @@ import type { Transaction } from 'sequelize';
 import type { NodeContext } from '../context.js';
 import type { Outbox } from './outbox.js';
 import { LedgerError, type Ledger } from './types.js';
+import type { LedgerApi } from './contract.js';
 
-export interface LedgerService {
-  /** Submits now (with retries on MVCC conflicts); prefer enqueueSubmit for writes that follow a DB change. */
-  submit(fn: string, args: string[], opts?: { transient?: Record<string, string> }): Promise<{ txId: string; result: unknown }>;
-  evaluate(fn: string, args: string[]): Promise<unknown>;
-  /** Records the write in the caller's transaction; it is submitted after commit, in order. Returns the outbox id. */
-  enqueueSubmit(t: Transaction, fn: string, args: string[], transient?: Record<string, string>): Promise<string>;
-  /** Waits until an outbox row is on the ledger (throws if the chaincode refused it). */
-  waitForOutbox(id: string, timeoutMs?: number): Promise<{ txId: string; result: unknown }>;
-  /** This node's ledger identity: `${publicUrl}/ap/actor`. */
-  readonly nodeId: string;
-  readonly mspId: string;
-  readonly engine: Ledger['engine'];
-}
+/** The ledger's contract as others see it (server/ledger/contract.ts). */
+export type LedgerService = LedgerApi;
 
-export const ledgerService = (ctx: NodeContext) => ctx.services.ledger as LedgerService;
-
-export class DefaultLedgerService implements LedgerService {
+export class DefaultLedgerService implements LedgerApi {
   constructor(
     readonly ledger: Ledger,
     readonly outbox: Outbox,
     readonly nodeId: string,
     readonly mspId: string,
     private readonly mvccRetries: number,
+    /** Whether the chaincode has a function (embedded: asked of the loaded contracts; Fabric: assumed). */
+    readonly has: (fn: string) => boolean,
   ) {}
 
   get engine() {

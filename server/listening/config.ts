@@ -1,9 +1,6 @@
-// The `listening` config section: schema and defaults. The node's config schema
-// (server/config/schema.ts) embeds `listeningConfigSchema`, so a loaded config is already
-// complete; `listeningConfig(ctx)` still parses a section that was replaced at run time
-// (operators' tooling and tests swap in partial settings), once per object.
+// The `listening` config section: its schema and defaults, owned here and composed into the
+// node's schema by server/config/schema.ts (read as `ctx.config.listening`, complete).
 import { z } from 'zod';
-import type { NodeContext } from '../context.js';
 
 export const listeningConfigSchema = z.object({
   /** Seconds of served-and-played audio after which a listen counts. */
@@ -70,18 +67,3 @@ export const listeningConfigSchema = z.object({
 });
 
 export type ListeningConfig = z.infer<typeof listeningConfigSchema>;
-
-const cache = new WeakMap<object, ListeningConfig>();
-const defaults = listeningConfigSchema.parse({});
-
-/** The listening settings of a node (re-read when the config object's section is replaced). */
-export function listeningConfig(ctx: NodeContext): ListeningConfig {
-  const raw: unknown = ctx.config.listening;
-  if (raw === undefined || raw === null || typeof raw !== 'object') return defaults;
-  let parsed = cache.get(raw);
-  if (!parsed) {
-    parsed = listeningConfigSchema.parse(raw);
-    cache.set(raw, parsed);
-  }
-  return parsed;
-}

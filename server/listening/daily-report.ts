@@ -7,17 +7,8 @@ import type { Transaction } from 'sequelize';
 import type { NodeContext } from '../context.js';
 import { execute, select, selectOne } from '../db/index.js';
 import { artistTotalsOf, reportRowsHash, compareKeys, type ReportRow } from '../../shared/money/index.js';
-
-export { artistTotalsOf };
 import type { Pseudonyms } from './pseudonyms.js';
 import { sweepDay } from './day-sweep.js';
-
-/** What listening needs from the ledger capability (read from `ctx.services.ledger`). */
-interface LedgerPort {
-  enqueueSubmit(t: Transaction, fn: string, args: string[], transient?: Record<string, string>): Promise<unknown>;
-  identity?: { nodeId: string };
-  nodeId?: string;
-}
 
 export interface DailyReport {
   nodeId: string;
@@ -31,15 +22,26 @@ export interface DailyReport {
 
 const REPORT_LOCK = 9_010_501;
 
-function ledgerPort(ctx: NodeContext): LedgerPort {
-  const ledger = ctx.services.ledger as LedgerPort | undefined;
-  if (!ledger || typeof ledger.enqueueSubmit !== 'function') throw new Error('the ledger capability is not available: daily reports wait for it');
-  return ledger;
+/**
+ * The next day to report (the day after the last reported one; at first, the day of the first
+ * listen) and the last day that may be reported (`upTo`, at most yesterday in the time zone).
+ * `day` is null while nothing was ever listened to.
+ */
+async function nextDay(ctx: NodeContext, upTo: string | null, t?: Transaction): Promise<{ day: string | null; last: string }> {
+  const next = await selectOne<{ day: string | null; last: string }>(
+    ctx.db,
+    `SELECT coalesce((SELECT max(day) + 1 FROM daily_reports), (SELECT min(day) FROM listens))::text AS day,
+            least(timezone(:tz, now())::date - 1, coalesce(:upTo::date, timezone(:tz, now())::date - 1))::text AS last`,
+    { tz: ctx.config.money.timeZone, upTo },
+    t,
+  );
+  return next!;
 }
 
-export function reportNodeId(ctx: NodeContext): string {
-  const ledger = ctx.services.ledger as LedgerPort | undefined;
-  return ledger?.identity?.nodeId ?? ledger?.nodeId ?? `${ctx.config.publicUrl}/ap/actor`;
+/** Yesterday (in the time zone) when a finished day is still unreported, else null. */
+export async function reportDue(ctx: NodeContext): Promise<string | null> {
+  const { day, last } = await nextDay(ctx, null);
+  return day && day <= last ? last : null;
 }
 
 /**
@@ -63,7 +65,6 @@ export async function reportRows(ctx: NodeContext, pseudonyms: Pseudonyms, day: 
   return rows.sort((a, b) => compareKeys(a.pseudonym, b.pseudonym) || compareKeys(a.artist, b.artist));
 }
 
-
 /**
  * Reports every finished, unreported day up to `upTo` (default and at most: yesterday in the
  * node's time zone), oldest first. The first day reported is the day of the first listen.
@@ -71,21 +72,14 @@ export async function reportRows(ctx: NodeContext, pseudonyms: Pseudonyms, day: 
  */
 export async function reportDueDays(ctx: NodeContext, pseudonyms: Pseudonyms, upTo?: string): Promise<string[]> {
   const done: string[] = [];
-  const tz = ctx.config.money.timeZone;
   for (;;) {
     const day = await ctx.db.transaction(async (t) => {
       await execute(ctx.db, 'SELECT pg_advisory_xact_lock(:lock)', { lock: REPORT_LOCK }, t);
-      const next = await selectOne<{ day: string | null; last: string }>(
-        ctx.db,
-        `SELECT coalesce((SELECT max(day) + 1 FROM daily_reports), (SELECT min(day) FROM listens))::text AS day,
-                least(timezone(:tz, now())::date - 1, coalesce(:upTo::date, timezone(:tz, now())::date - 1))::text AS last`,
-        { tz, upTo: upTo ?? null },
-        t,
-      );
-      if (!next?.day || next.day > next.last) return null;
+      const next = await nextDay(ctx, upTo ?? null, t);
+      if (!next.day || next.day > next.last) return null;
       await sweepDay(ctx, pseudonyms, next.day, t);
       const rows = await reportRows(ctx, pseudonyms, next.day, t);
-      const report: DailyReport = { nodeId: reportNodeId(ctx), day: next.day, artistTotals: artistTotalsOf(rows), hash: reportRowsHash(rows) };
+      const report: DailyReport = { nodeId: ctx.services.ledger.nodeId, day: next.day, artistTotals: artistTotalsOf(rows), hash: reportRowsHash(rows) };
       await execute(
         ctx.db,
         `INSERT INTO daily_reports (day, node_id, rows, artist_totals, hash)
@@ -93,7 +87,7 @@ export async function reportDueDays(ctx: NodeContext, pseudonyms: Pseudonyms, up
         { day: report.day, nodeId: report.nodeId, rows: JSON.stringify(rows), totals: JSON.stringify(report.artistTotals), hash: report.hash },
         t,
       );
-      await ledgerPort(ctx).enqueueSubmit(t, 'ReportContract:submit', [JSON.stringify(report)], { rows: JSON.stringify(rows) });
+      await ctx.services.ledger.enqueueSubmit(t, 'ReportContract:submit', [JSON.stringify(report)], { rows: JSON.stringify(rows) });
       return report.day;
     });
     if (!day) return done;
@@ -136,7 +130,7 @@ export async function correctDay(ctx: NodeContext, pseudonyms: Pseudonyms, day: 
     { day, rows: JSON.stringify(rows), totals: JSON.stringify(report.artistTotals), hash, version, reason: report.reason },
     t,
   );
-  await ledgerPort(ctx).enqueueSubmit(t, 'ReportContract:submit', [JSON.stringify(report)], { rows: JSON.stringify(rows) });
+  await ctx.services.ledger.enqueueSubmit(t, 'ReportContract:submit', [JSON.stringify(report)], { rows: JSON.stringify(rows) });
   ctx.logger.child({ component: 'listening' }).info({ day, version }, 'daily listening report corrected');
   return version;
 }

@@ -6,7 +6,6 @@
 import type { Transaction } from 'sequelize';
 import type { NodeContext } from '../context.js';
 import { execute, select } from '../db/index.js';
-import { listeningConfig } from './config.js';
 import type { Pseudonyms } from './pseudonyms.js';
 import { dayWallClock, servedEvidence, type RuleName } from './anomaly-rules.js';
 
@@ -18,7 +17,7 @@ interface Crowd {
 
 /** Holds the day's counted listens from addresses or devices over their account limits, or of listeners who listened more than their sessions span; returns how many. */
 export async function sweepDay(ctx: NodeContext, pseudonyms: Pseudonyms, day: string, t: Transaction): Promise<number> {
-  const rules = listeningConfig(ctx).rules;
+  const rules = ctx.config.listening.rules;
   const month = day.slice(0, 7);
   let held = 0;
   for (const [rule, device, limit] of [

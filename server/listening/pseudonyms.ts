@@ -1,20 +1,21 @@
 // Pseudonyms: HMAC-SHA256 of an account id under a per-month node secret. The secret
 // is random, made once per month and kept only in this node's database, so a
 // pseudonym is stable within a month, unlinkable across months, and not reversible
-// to the account id by anyone without the node's database.
+// to the account id by anyone without the node's database. This is the node's one pseudonym
+// store: the other capabilities ask it through ListeningApi's `pseudonym`.
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Sequelize } from 'sequelize';
 import { execute, selectOne } from '../db/index.js';
-
-export const monthPattern = /^\d{4}-(0[1-9]|1[0-2])$/;
+import { assertMonth } from '../http/month.js';
+import type { Month } from '../../shared/month.js';
 
 export class Pseudonyms {
   private secrets = new Map<string, Buffer>();
 
   constructor(private readonly db: Sequelize) {}
 
-  private async secret(month: string): Promise<Buffer> {
-    if (!monthPattern.test(month)) throw new Error(`month must be YYYY-MM, got ${month}`);
+  private async secret(month: Month): Promise<Buffer> {
+    assertMonth(month);
     const known = this.secrets.get(month);
     if (known) return known;
     // Two processes may race to create it: the first insert wins, both read the winner.
@@ -29,12 +30,12 @@ export class Pseudonyms {
   }
 
   /** The listener's pseudonym for a month (64 hex characters). */
-  async pseudonym(userId: string, month: string): Promise<string> {
+  async pseudonym(userId: string, month: Month): Promise<string> {
     return createHmac('sha256', await this.secret(month)).update(`user:${userId}`).digest('hex');
   }
 
   /** A keyed hash of another identifier (an IP address) for evidence that may leave the node. */
-  async hashOf(kind: string, value: string, month: string): Promise<string> {
+  async hashOf(kind: string, value: string, month: Month): Promise<string> {
     return createHmac('sha256', await this.secret(month)).update(`${kind}:${value}`).digest('hex').slice(0, 32);
   }
 }

@@ -5,8 +5,10 @@ import { z } from 'zod';
 import type { NodeContext } from '../context.js';
 import { route } from '../http/errors.js';
 import { requireRole, requireUser } from '../accounts/middleware.js';
+import { monthSchema } from '../http/month.js';
+import { monthOf } from '../../shared/month.js';
 import type { ListeningService } from './service.js';
-import { progressSchema } from './service.js';
+import { progressSchema } from './plays.js';
 import { storedReports } from './daily-report.js';
 
 const startPlay = z.object({ trackId: z.string().min(1).max(200) });
@@ -47,8 +49,8 @@ export function listeningRoutes(ctx: NodeContext, svc: ListeningService): Router
     '/api/v1/me/listens',
     requireUser,
     route(async (req, res) => {
-      const q = z.object({ month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'a month as YYYY-MM').optional() }).parse(req.query);
-      res.json(await svc.myListening(req.user!.id, q.month ?? todayIn(ctx.config.money.timeZone).slice(0, 7)));
+      const q = z.object({ month: monthSchema.optional() }).parse(req.query);
+      res.json(await svc.myListening(req.user!.id, q.month ?? monthOf(new Date(), ctx.config.money.timeZone)));
     }),
   );
 

@@ -1,8 +1,11 @@
-// The segment-serve log: the streaming endpoints call `record` on their hot path (a
-// push onto an in-memory buffer); a timer flushes the buffer every flushIntervalMs,
-// or at once when flushRows are waiting, as one COPY of all the rows waiting.
+// The segment-serve log (`segment_serves`): the streaming endpoints call `record` on their hot
+// path (a push onto an in-memory buffer); a timer flushes the buffer every flushIntervalMs,
+// or at once when flushRows are waiting, as one COPY of all the rows waiting. The progress
+// check reads a session's serves here, logged and buffered alike.
 import type { Sequelize } from 'sequelize';
 import { copyIn } from '../db/copy.js';
+import { select, type Transaction } from '../db/index.js';
+import { servedSpan, type Interval } from './intervals.js';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { Logger } from '../logger.js';
 import { metricOnce } from '../http/metrics.js';
@@ -99,10 +102,40 @@ export class SegmentLog {
     if (!this.timer && !this.stopped) this.timer = setTimeout(() => this.kick(), this.options().flushIntervalMs).unref();
   }
 
-  /** Rows not yet written for a play session (the progress check reads them too). */
+  /** Rows not yet written for a play session. */
   pendingFor(sessionId: string): SegmentServed[] {
     const mine = (e: SegmentServed) => e.sessionId === sessionId;
     return [...this.inFlight.filter(mine), ...this.buffer.filter(mine)];
+  }
+
+  /**
+   * The spans of a track's timeline served to a play session, logged or still buffered: each
+   * response stands for its bytes' share of its segment's span (see `servedSpan`).
+   */
+  async servedSpans(sessionId: string, trackId: string, t: Transaction): Promise<Interval[]> {
+    const rows = await select<{ start_seconds: number; duration_seconds: number; byte_start: string | null; bytes: string; segment_bytes: string | null }>(
+      this.db,
+      `SELECT DISTINCT start_seconds, duration_seconds, byte_start, bytes, segment_bytes
+         FROM segment_serves WHERE session_id = :id AND track_id = :trackId`,
+      { id: sessionId, trackId },
+      t,
+    );
+    const num = (v: string | null) => (v === null ? null : Number(v));
+    const served: Interval[] = rows.map((r) =>
+      servedSpan(Number(r.start_seconds), Number(r.duration_seconds), { byteStart: num(r.byte_start), bytes: Number(r.bytes), segmentBytes: num(r.segment_bytes) }),
+    );
+    for (const e of this.pendingFor(sessionId)) {
+      if (String(e.trackId) !== trackId) continue;
+      served.push(servedSpan(e.segmentStartSeconds, e.segmentDurationSeconds, { byteStart: e.byteStart ?? null, bytes: e.bytes, segmentBytes: e.segmentBytes ?? null }));
+    }
+    return served;
+  }
+
+  /** Drops serves older than the retention period (0: keeps them); returns how many. */
+  async prune(retentionDays: number): Promise<number> {
+    if (!retentionDays) return 0;
+    const [, result] = await this.db.query('DELETE FROM segment_serves WHERE served_at < now() - make_interval(days => :days)', { replacements: { days: retentionDays } });
+    return Number((result as { rowCount?: number } | undefined)?.rowCount ?? 0);
   }
 
   get pendingCount(): number {

@@ -3,11 +3,12 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import ffmpeg from 'fluent-ffmpeg';
+import { mediaToolsFromEnvironment } from '../config/index.js';
 
 const require = createRequire(import.meta.url);
 
 function resolveBinary(name: 'ffmpeg' | 'ffprobe'): string {
-  const env = process.env[name === 'ffmpeg' ? 'FFMPEG_PATH' : 'FFPROBE_PATH'];
+  const env = mediaToolsFromEnvironment()[name];
   if (env && existsSync(env)) return env;
   for (const dir of ['/usr/bin', '/usr/local/bin']) {
     const p = `${dir}/${name}`;

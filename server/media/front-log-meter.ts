@@ -5,7 +5,7 @@
 // A partial (206) response is reported with where its bytes start (`cr`, nginx's Content-Range)
 // and the segment file's size, so listening credits only their share of the segment's span.
 import type { Logger } from 'pino';
-import type { MediaService } from './service.js';
+import type { Streaming } from './streaming.js';
 import { parseContentRange, parseSegmentUrl, playSessionOf, segmentServed, type ServedPart } from './segment-meter.js';
 import { LogTail } from './log-tail.js';
 
@@ -26,7 +26,7 @@ interface FrontLogLine {
 export interface FrontLogMeterOptions {
   file: string;
   cursorFile: string;
-  media: Pick<MediaService, 'peekStreamEntry' | 'streamEntry' | 'emitSegmentServed'>;
+  streaming: Pick<Streaming, 'peekStreamEntry' | 'streamEntry' | 'emitSegmentServed'>;
   segmentSeconds: number;
   log: Logger;
   pollMs?: number;
@@ -73,12 +73,12 @@ export class FrontLogMeter {
       const seg = parseSegmentUrl(line.u);
       if (!seg) continue;
       // The cached entry when there is one: no await (a microtask per line) on the common path.
-      const entry = this.o.media.peekStreamEntry(seg.trackId) ?? (await this.o.media.streamEntry(seg.trackId).catch(() => undefined));
+      const entry = this.o.streaming.peekStreamEntry(seg.trackId) ?? (await this.o.streaming.streamEntry(seg.trackId).catch(() => undefined));
       if (!entry?.row) continue;
       const who = { userId: null, session: playSessionOf(line.ps || undefined, seg.session), ip: line.ip, userAgent: line.ua || null };
       const part = servedPart(line, entry.files.get(seg.file)?.bytes);
       if (part === null) continue;
-      this.o.media.emitSegmentServed(segmentServed(entry, seg.rendition, seg.index, who, line.b, this.o.segmentSeconds, new Date(Math.round(line.t * 1000)), part));
+      this.o.streaming.emitSegmentServed(segmentServed(entry, seg.rendition, seg.index, who, line.b, this.o.segmentSeconds, new Date(Math.round(line.t * 1000)), part));
       this.metered++;
     }
   }

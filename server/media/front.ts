@@ -19,7 +19,7 @@ export class NginxFront {
     private readonly file: string,
     private readonly log: Logger,
   ) {
-    this.folder = new PublicSegments(media.storage, media, ctx.db, log);
+    this.folder = new PublicSegments(media.storage, media.tracks, log);
     const sync = ({ trackId }: { trackId: string }) => this.folder.sync(trackId);
     for (const e of ['track.status', 'track.updated', 'track.deleted'] as const) ctx.events.on(e, sync);
   }
@@ -31,7 +31,7 @@ export class NginxFront {
     this.meter = new FrontLogMeter({
       file: this.file,
       cursorFile: `${this.media.storage.root}/front-log.cursor.json`,
-      media: this.media,
+      streaming: this.media.streaming,
       segmentSeconds: this.ctx.config.media.segmentSeconds,
       log: this.log,
       mayRead: () => lease.held().catch((err) => (this.log.warn({ err }, 'front log lease not renewed'), false)),

@@ -1,8 +1,9 @@
 // Media: channels, resumable uploads, probe and HLS transcode (parallel ffmpeg), loudness
 // and waveform, per-segment hashes, torrents with web seed and the node's tracker,
 // streaming endpoints with access rules.
-import type { Capability, NodeContext } from '../context.js';
+import { perNode, type Capability, type NodeContext } from '../context.js';
 import { MediaService } from './service.js';
+import type { Tracks } from './tracks.js';
 import { Uploads } from './uploads.js';
 import { TranscodeJobs } from './transcode-job.js';
 import { NodeTracker, Seeder } from './torrents.js';
@@ -13,13 +14,11 @@ import { NginxFront } from './front.js';
 import { UserLimits } from './limits.js';
 import { TranscodeQueue } from './transcode-queue.js';
 
-export { MediaService, licenses, visibilities } from './service.js';
+export { MediaService } from './service.js';
+export { licenses, visibilities } from './model.js';
 export type { PlaylistView, ListPlaylistsQuery } from './playlists.js';
-export type { Channel, TrackView, SegmentServed, ListTracksQuery, RenditionView, License, Visibility, TrackStatus, TrackKind } from './service.js';
+export type { Channel, TrackView, SegmentServed, ListTracksQuery, RenditionView, License, Visibility, TrackStatus, TrackKind } from './model.js';
 export { ffmpegPath, ffprobePath } from './ffmpeg.js';
-
-/** The media service other capabilities use (`ctx.services.media`). */
-export const mediaService = (ctx: NodeContext) => ctx.services.media as MediaService;
 
 interface Internals {
   media: MediaService;
@@ -36,26 +35,18 @@ interface Internals {
   front?: NginxFront;
 }
 
-const internals = new WeakMap<NodeContext, Internals>();
+const { get: internalsOf, set: setInternals } = perNode<Internals>('media capability');
 
-/** Seeding with the node's own webtorrent client: config `media.seed` when the schema has it, else env MEDIA_SEED (default on). */
-function seedingEnabled(ctx: NodeContext): boolean {
-  const fromConfig = (ctx.config.media as { seed?: boolean }).seed;
-  if (typeof fromConfig === 'boolean') return fromConfig;
-  return !/^(0|false|no|off)$/i.test(process.env.MEDIA_SEED ?? '');
-}
+/** The media service of this node, for media's own routes, jobs and tests (others use `ctx.services.media`). */
+export const mediaService = (ctx: NodeContext): MediaService => internalsOf(ctx).media;
 
 /** The tracker serves only this node's renditions of tracks strangers may play (cached briefly). */
-function trackerAllowList(ctx: NodeContext): (infoHash: string) => Promise<boolean> {
+function trackerAllowList(tracks: Tracks): (infoHash: string) => Promise<boolean> {
   const cache = new Map<string, { ok: boolean; until: number }>();
   return async (infoHash) => {
     const hit = cache.get(infoHash);
     if (hit && hit.until > Date.now()) return hit.ok;
-    const [rows] = await ctx.db.query(
-      `SELECT 1 FROM media_tracks WHERE status = 'ready' AND visibility <> 'private' AND renditions @> CAST(:q AS jsonb) LIMIT 1`,
-      { replacements: { q: JSON.stringify([{ infoHash }]) } },
-    );
-    const ok = (rows as unknown[]).length > 0;
+    const ok = await tracks.playableRenditionHas(infoHash);
     if (cache.size > 10_000) cache.clear();
     cache.set(infoHash, { ok, until: Date.now() + (ok ? 60_000 : 10_000) });
     return ok;
@@ -70,9 +61,9 @@ export const mediaCapability: Capability = {
     const limits = new UserLimits(ctx);
     const queue = new TranscodeQueue(ctx);
     const uploads = new Uploads(ctx, media, limits, queue);
-    const seeder = ctx.config.role !== 'web' && seedingEnabled(ctx) ? new Seeder(log) : undefined;
+    const seeder = ctx.config.role !== 'web' && ctx.config.media.seed ? new Seeder(log) : undefined;
     const jobs = new TranscodeJobs(ctx, media, seeder, queue);
-    const tracker = new NodeTracker(log, ctx.config.trustProxy, trackerAllowList(ctx));
+    const tracker = new NodeTracker(log, ctx.config.trustProxy, trackerAllowList(media.tracks));
     ctx.jobs.handle('media.transcode', async ({ trackId }, job) => jobs.run(trackId, String(job.id)));
     ctx.jobs.setConcurrency('media', ctx.config.media.transcodeConcurrency);
     ctx.services.media = media;
@@ -80,24 +71,23 @@ export const mediaCapability: Capability = {
     if (seeder) {
       ctx.events.on('track.deleted', ({ trackId }) => seeder.unseedTrack(trackId));
       ctx.events.on('track.updated', async ({ trackId }) => {
-        const row = await media.trackRow(trackId);
+        const row = await media.tracks.row(trackId);
         if (!row || row.visibility === 'private') return seeder.unseedTrack(trackId);
         if (row.status === 'ready' && !seeder.isSeeding(trackId)) await jobs.seedTrack(trackId, row.renditions);
       });
     }
     const front = ctx.config.media.frontAccessLog ? new NginxFront(ctx, media, ctx.config.media.frontAccessLog, log) : undefined;
-    internals.set(ctx, { media, uploads, jobs, tracker, limits, queue, seeder, front });
+    setInternals(ctx, { media, uploads, jobs, tracker, limits, queue, seeder, front });
   },
   routes(ctx) {
-    const i = internals.get(ctx)!;
-    return mediaRoutes(ctx, i);
+    return mediaRoutes(ctx, internalsOf(ctx));
   },
   fastPath(ctx, tools) {
-    return streamingFastPath(ctx, internals.get(ctx)!.media, tools);
+    return streamingFastPath(ctx, internalsOf(ctx).media.streaming, tools);
   },
   openapi: mediaOpenApi,
   start(ctx) {
-    const i = internals.get(ctx)!;
+    const i = internalsOf(ctx);
     const log = ctx.logger.child({ component: 'media' });
     // WebSocket announces arrive as upgrades on the node's HTTP server.
     if (ctx.httpServer) i.tracker.attach(ctx.httpServer);
@@ -123,8 +113,7 @@ export const mediaCapability: Capability = {
     i.front?.start();
   },
   async stop(ctx) {
-    const i = internals.get(ctx);
-    if (!i) return;
+    const i = internalsOf(ctx);
     const log = ctx.logger.child({ component: 'media' });
     if (i.sweep) clearInterval(i.sweep);
     if (i.transcodeSweep) clearInterval(i.transcodeSweep);

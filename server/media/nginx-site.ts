@@ -1,7 +1,7 @@
 // The nginx site for a node behind nginx: public segments straight from disk (metered from
 // nginx's access log, see front-log-meter.ts), everything else proxied to the node. Written
 // by `npm run nginx-site`; the tests and bench/listening run nginx with this same text.
-import { corsEntries, cacheControlFor } from './routes.js';
+import { corsEntries, cacheControlFor } from './streaming-headers.js';
 import { PUBLIC_STREAMING_DIR } from './public-segments.js';
 
 export interface NginxSiteOptions {

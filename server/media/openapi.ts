@@ -1,7 +1,7 @@
 // The media part of the OpenAPI description (REST routes under /api; the streaming files
 // under /static and the tracker under /tracker are described in docs/media.md).
 import { bearer, fields, json, orNull, page, problem, ref, type OpenApiFragment, jsonBody, pathParam } from '../api/openapi-types.js';
-import { licenses, visibilities } from './service.js';
+import { licenses, visibilities } from './model.js';
 
 const pageParams = [
   { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },

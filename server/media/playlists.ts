@@ -2,16 +2,18 @@
 // their channels (federation turns channel playlists into ActivityPub Playlists from the
 // 'playlist.changed' / 'playlist.deleted' events). A viewer only ever sees the ready
 // tracks they may see, so a track made private drops out of everyone else's view.
+import type { Transaction } from 'sequelize';
 import { z } from 'zod';
 import { select, selectOne, execute } from '../db/index.js';
 import { AppError, badRequest, forbidden, notFound } from '../http/errors.js';
 import type { User } from '../accounts/service.js';
 import type { NodeContext } from '../context.js';
-import { isUuid } from './storage.js';
-import type { MediaService, TrackRow, TrackView, Visibility } from './service.js';
-
-// Same values as the tracks' (service.ts imports this module, so no value import back).
-const visibilities = ['public', 'unlisted', 'private'] as const satisfies readonly Visibility[];
+import { playlistUri } from '../../shared/actor-uris.js';
+import { isUuid, type MediaStorage } from './storage.js';
+import { visibilities, type TrackRow, type TrackView, type Visibility } from './model.js';
+import type { Channels } from './channels.js';
+import { selectTrackRows, trackSelect } from './tracks.js';
+import { canViewTrack, trackView } from './track-view.js';
 
 export const maxPlaylistTracks = 1000;
 
@@ -61,7 +63,6 @@ export interface ListPlaylistsQuery {
 interface PlaylistRow {
   id: string;
   owner_id: string;
-  owner_username: string;
   channel_id: string | null;
   channel_name: string | null;
   channel_display_name: string | null;
@@ -73,25 +74,18 @@ interface PlaylistRow {
 }
 
 const playlistSelect = `
-  SELECT p.*, u.username AS owner_username, c.name AS channel_name, c.display_name AS channel_display_name
-  FROM media_playlists p JOIN users u ON u.id = p.owner_id LEFT JOIN media_channels c ON c.id = p.channel_id`;
-
-const trackSelect = `
-  SELECT t.*, c.name AS channel_name, c.display_name AS channel_display_name, c.owner_id
-  FROM media_tracks t JOIN media_channels c ON c.id = t.channel_id`;
+  SELECT p.*, c.name AS channel_name, c.display_name AS channel_display_name
+  FROM media_playlists p LEFT JOIN media_channels c ON c.id = p.channel_id`;
 
 export class Playlists {
   constructor(
     private readonly ctx: NodeContext,
-    private readonly media: MediaService,
+    private readonly storage: MediaStorage,
+    private readonly channels: Pick<Channels, 'get'>,
   ) {}
 
   private get db() {
     return this.ctx.db;
-  }
-
-  apUri(id: string): string {
-    return `${this.ctx.config.publicUrl}/ap/playlists/${encodeURIComponent(id)}`;
   }
 
   canView(row: Pick<PlaylistRow, 'owner_id' | 'visibility'>, viewer: User | null | undefined): boolean {
@@ -107,9 +101,13 @@ export class Playlists {
     return selectOne<PlaylistRow>(this.db, `${playlistSelect} WHERE p.id = :id`, { id });
   }
 
-  /** Views of many rows with their visible tracks (one query for all tracks). */
+  /**
+   * Views of many rows with their visible tracks (one query for all tracks) and their owners'
+   * usernames (accounts'; a row whose owner is gone, deleted meanwhile, is left out).
+   */
   private async views(rows: PlaylistRow[], viewer: User | null | undefined): Promise<PlaylistView[]> {
     if (!rows.length) return [];
+    const usernames = await this.ctx.services.accounts.usernames(rows.map((r) => r.owner_id));
     const items = await select<TrackRow & { playlist_id: string }>(
       this.db,
       `SELECT x.*, pt.playlist_id FROM media_playlist_tracks pt JOIN (${trackSelect}) x ON x.id = pt.track_id
@@ -118,23 +116,30 @@ export class Playlists {
     );
     const byPlaylist = new Map<string, TrackView[]>();
     for (const t of items) {
-      if (!this.media.canView(t, viewer)) continue;
+      if (!canViewTrack(t, viewer)) continue;
       const list = byPlaylist.get(t.playlist_id) ?? [];
-      list.push(this.media.view(t));
+      list.push(trackView(t, this.ctx.config.publicUrl, this.storage));
       byPlaylist.set(t.playlist_id, list);
     }
-    return rows.map((r) => ({
+    return rows.flatMap((r) => {
+      const username = usernames.get(r.owner_id);
+      return username === undefined ? [] : [this.view(r, username, byPlaylist.get(r.id) ?? [])];
+    });
+  }
+
+  private view(r: PlaylistRow, username: string, tracks: TrackView[]): PlaylistView {
+    return {
       id: r.id,
       title: r.title,
       name: r.title,
       description: r.description,
       visibility: r.visibility,
       channel: r.channel_id ? { id: r.channel_id, name: r.channel_name!, displayName: r.channel_display_name! } : null,
-      owner: { id: r.owner_id, username: r.owner_username },
-      tracks: byPlaylist.get(r.id) ?? [],
+      owner: { id: r.owner_id, username },
+      tracks,
       createdAt: new Date(r.created_at).toISOString(),
       updatedAt: new Date(r.updated_at).toISOString(),
-    }));
+    };
   }
 
   /** A playlist as `viewer` may see it (anonymous when absent), or undefined when there is none or they may not. */
@@ -168,7 +173,7 @@ export class Playlists {
   async create(user: User, input: unknown): Promise<PlaylistView> {
     const data = newPlaylistSchema.parse(input);
     if (data.channelId) {
-      const channel = await this.media.getChannel(data.channelId);
+      const channel = await this.channels.get(data.channelId);
       if (!channel) throw badRequest('unknown_channel', 'No such channel');
       if (channel.ownerId !== user.id && user.role !== 'admin') throw forbidden('A playlist can only be published by a channel you own');
     }
@@ -193,8 +198,8 @@ export class Playlists {
     if (patch.trackIds?.length) {
       // Every track must exist, be ready, and be visible to the editor.
       const unique = [...new Set(patch.trackIds)];
-      const found = await select<TrackRow>(this.db, `${trackSelect} WHERE t.id IN (:ids)`, { ids: unique });
-      const ok = new Set(found.filter((t) => t.status === 'ready' && this.media.canView(t, user)).map((t) => t.id));
+      const found = await selectTrackRows(this.db, unique);
+      const ok = new Set(found.filter((t) => t.status === 'ready' && canViewTrack(t, user)).map((t) => t.id));
       const bad = unique.filter((x) => !ok.has(x));
       if (bad.length) throw new AppError(400, 'unknown_tracks', `These tracks do not exist, are not ready, or are not visible to you: ${bad.join(', ')}`);
     }
@@ -229,13 +234,13 @@ export class Playlists {
     if (!this.canEdit(row, user)) throw forbidden('Only the owner or an admin can delete this playlist');
     await this.db.transaction(async (t) => {
       await execute(this.db, 'DELETE FROM media_playlists WHERE id = :id', { id }, t);
-      t.afterCommit(() => this.ctx.events.emit('playlist.deleted', { playlistId: id, apId: this.apUri(id), channelId: row.channel_id ?? '' }));
+      t.afterCommit(() => this.ctx.events.emit('playlist.deleted', { playlistId: id, apId: playlistUri(this.ctx.config.publicUrl, id), channelId: row.channel_id ?? '' }));
     });
   }
 
-  /** Playlists holding a track (for 'playlist.changed' when the track goes away). */
-  async containing(trackId: string): Promise<string[]> {
+  /** Emits 'playlist.changed' for every playlist holding the track once `t` commits (the track changed visibility or goes away). */
+  async changedWith(trackId: string, t: Transaction): Promise<void> {
     const rows = await select<{ playlist_id: string }>(this.db, 'SELECT DISTINCT playlist_id FROM media_playlist_tracks WHERE track_id = :trackId', { trackId });
-    return rows.map((r) => r.playlist_id);
+    if (rows.length) t.afterCommit(() => rows.forEach((r) => this.ctx.events.emit('playlist.changed', { playlistId: r.playlist_id })));
   }
 }

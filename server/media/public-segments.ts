@@ -1,16 +1,15 @@
 // The folder an nginx in front of the node serves segments from without asking the node:
 // media/public-streaming/<trackId> is a link to media/streaming/<trackId> while, and only
-// while, anyone may play the track (ready and not private: MediaService.canView without a
-// user). nginx tries this folder first and hands every miss to the node, so a track made
-// private, deleted or being transcoded again stops being served from disk when its link goes.
+// while, anyone may play the track (ready and not private: canViewTrack without a user).
+// nginx tries this folder first and hands every miss to the node, so a track made private,
+// deleted or being transcoded again stops being served from disk when its link goes.
 import path from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { readdir, readlink, rm, symlink } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import type { Sequelize } from 'sequelize';
-import { select } from '../db/index.js';
 import { isUuid, type MediaStorage } from './storage.js';
-import type { MediaService } from './service.js';
+import type { Tracks } from './tracks.js';
+import { canViewTrack } from './track-view.js';
 
 export const PUBLIC_STREAMING_DIR = 'public-streaming';
 
@@ -19,8 +18,7 @@ export class PublicSegments {
 
   constructor(
     private readonly storage: MediaStorage,
-    private readonly media: Pick<MediaService, 'trackRow' | 'canView'>,
-    private readonly db: Sequelize,
+    private readonly tracks: Pick<Tracks, 'row' | 'playableIds'>,
     private readonly log: Logger,
   ) {
     this.dir = path.join(storage.root, PUBLIC_STREAMING_DIR);
@@ -30,15 +28,13 @@ export class PublicSegments {
   /** Links or unlinks one track after a change to it (status, visibility, deletion). */
   async sync(trackId: string): Promise<void> {
     if (!isUuid(trackId)) return;
-    const row = await this.media.trackRow(trackId);
-    await this.set(trackId, Boolean(row && this.media.canView(row, undefined)));
+    const row = await this.tracks.row(trackId);
+    await this.set(trackId, Boolean(row && canViewTrack(row, undefined)));
   }
 
   /** Makes the folder match the database: at start, after changes made while the node was down. */
   async syncAll(): Promise<{ linked: number; unlinked: number }> {
-    const open = new Set(
-      (await select<{ id: string }>(this.db, "SELECT id FROM media_tracks WHERE status = 'ready' AND visibility <> 'private'")).map((r) => r.id),
-    );
+    const open = new Set(await this.tracks.playableIds());
     let linked = 0;
     let unlinked = 0;
     const present = new Set<string>();

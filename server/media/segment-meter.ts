@@ -4,7 +4,8 @@
 // report says where its bytes start and how large the file is, so listening credits it only its
 // share of the segment's time span; a full response's report leaves both out (the whole segment).
 import type { ServerResponse } from 'node:http';
-import type { MediaService, SegmentServed } from './service.js';
+import type { SegmentServed } from './model.js';
+import type { Streaming } from './streaming.js';
 import type { StreamEntry } from './stream-cache.js';
 import { isUuid } from './storage.js';
 
@@ -83,7 +84,7 @@ export function segmentServed(entry: StreamEntry, rendition: string, index: numb
 }
 
 /** Emits SegmentServed for `rendition`/`index` of the entry's track when the response finishes well. */
-export function meterSegment(media: MediaService, defaultSegmentSeconds: number, res: ServerResponse, entry: StreamEntry, rendition: string, index: number, who: MeteredRequest): void {
+export function meterSegment(streaming: Pick<Streaming, 'emitSegmentServed'>, defaultSegmentSeconds: number, res: ServerResponse, entry: StreamEntry, rendition: string, index: number, who: MeteredRequest): void {
   res.on('finish', () => {
     if (res.statusCode !== 200 && res.statusCode !== 206) return;
     const bytes = Number(res.getHeader('content-length') ?? 0);
@@ -95,6 +96,6 @@ export function meterSegment(media: MediaService, defaultSegmentSeconds: number,
       if (!range) return;
       part = { byteStart: range.start, segmentBytes: range.size };
     }
-    media.emitSegmentServed(segmentServed(entry, rendition, index, who, bytes, defaultSegmentSeconds, new Date(), part));
+    streaming.emitSegmentServed(segmentServed(entry, rendition, index, who, bytes, defaultSegmentSeconds, new Date(), part));
   });
 }

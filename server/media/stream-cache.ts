@@ -8,7 +8,7 @@
 // worker) are seen after at most `ttlMs` (5 s), the documented window.
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { SegmentTimeline, TrackRow } from './service.js';
+import type { SegmentTimeline, TrackRow } from './model.js';
 
 export interface KnownFile {
   bytes: number;

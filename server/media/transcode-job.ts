@@ -7,8 +7,10 @@ import path from 'node:path';
 import { selectOne, execute } from '../db/index.js';
 import type { NodeContext } from '../context.js';
 import type { User } from '../accounts/service.js';
-import { AppError, conflict, forbidden, notFound } from '../http/errors.js';
-import type { MediaService, SegmentTimeline, StoredRendition, TrackRow } from './service.js';
+import { AppError, conflict, forbidden } from '../http/errors.js';
+import type { MediaService } from './service.js';
+import type { SegmentTimeline, StoredRendition, TrackRow } from './model.js';
+import { canEditTrack } from './track-view.js';
 import { MediaRejected, checkSourceLimits, probeMedia } from './probe.js';
 import { FfmpegError, transcode, type TranscodeRun } from './transcode.js';
 import { createRenditionTorrent, type Seeder } from './torrents.js';
@@ -63,7 +65,7 @@ export class TranscodeJobs {
   /** Runs the job `jobId` for the track: only the job the track names (see transcode-queue.ts). */
   async run(trackId: string, jobId: string): Promise<void> {
     if (this.active.has(trackId)) return; // a duplicate job while one runs here
-    const track = await this.media.trackRow(trackId);
+    const track = await this.media.tracks.row(trackId);
     if (!track) {
       // Never a silent success: a job about a track this node does not have is a lost upload
       // somewhere (e.g. two nodes consuming one Redis queue). Fail it so admins see it.
@@ -168,7 +170,7 @@ export class TranscodeJobs {
         timeline[r.name] = segments.map((s) => [s.startSeconds, s.durationSeconds]);
       });
       // Deleted meanwhile? Then drop the result.
-      if (!(await this.media.trackRow(trackId))) {
+      if (!(await this.media.tracks.row(trackId))) {
         await rm(workDir, { recursive: true, force: true });
         return;
       }
@@ -200,7 +202,7 @@ export class TranscodeJobs {
         visibility = row?.visibility ?? visibility;
         published = visibility === 'public';
         t.afterCommit(() => {
-          this.media.forgetTimeline(trackId);
+          this.media.streaming.forget(trackId);
           this.ctx.events.emit('track.status', { trackId, status: 'ready' });
           if (published) this.ctx.events.emit('track.published', { trackId });
         });
@@ -213,7 +215,7 @@ export class TranscodeJobs {
         log.info('transcode interrupted by shutdown; it resumes at the next start');
         throw err;
       }
-      if (!(await this.media.trackRow(trackId).catch(() => track))) {
+      if (!(await this.media.tracks.row(trackId).catch(() => track))) {
         await rm(storage.streamingDir(trackId), { recursive: true, force: true }).catch(() => {});
         log.info('track deleted during its transcode');
         return;
@@ -240,9 +242,8 @@ export class TranscodeJobs {
    * Listeners lose the track until it is ready again; the job announces it as usual.
    */
   async retranscode(user: User, trackId: string): Promise<TrackRow> {
-    const row = await this.media.trackRow(trackId);
-    if (!row || !this.media.canView(row, user)) throw notFound('Track');
-    if (!this.media.canEdit(row, user)) throw forbidden('Only the owner or an admin can transcode this track again');
+    const row = await this.media.tracks.visible(trackId, user);
+    if (!canEditTrack(row, user)) throw forbidden('Only the owner or an admin can transcode this track again');
     if (row.status === 'processing') throw conflict('track_processing', 'The track is being transcoded already');
     const original = path.join(this.media.storage.root, 'originals', path.basename(row.original_file));
     if (!existsSync(original)) throw conflict('original_missing', 'The original file of this track is no longer stored');
@@ -265,13 +266,13 @@ export class TranscodeJobs {
       );
       if (!updated) throw conflict('track_processing', 'The track is being transcoded already');
       t.afterCommit(() => {
-        this.media.forgetTimeline(trackId);
+        this.media.streaming.forget(trackId);
         this.ctx.events.emit('track.status', { trackId, status: 'processing' });
       });
     });
     await this.queue.dispatch(row.owner_id).catch((err) => this.log.warn({ err, trackId }, 'fair-share dispatch failed; the sweep will queue the track'));
     await this.seeder?.unseedTrack(trackId).catch((err) => this.log.warn({ err, trackId }, 'could not stop seeding'));
-    return (await this.media.trackRow(trackId))!;
+    return (await this.media.tracks.row(trackId))!;
   }
 
   async seedTrack(trackId: string, renditions: Pick<StoredRendition, 'name'>[]): Promise<void> {

@@ -14,12 +14,13 @@ import { AppError, badRequest, forbidden, notFound } from '../http/errors.js';
 import type { User } from '../accounts/service.js';
 import type { NodeContext } from '../context.js';
 import type { MediaService } from './service.js';
-import { visibilities } from './service.js';
+import { visibilities } from './model.js';
 import { MediaRejected, checkSourceLimits, probeMedia } from './probe.js';
 import { isUuid } from './storage.js';
 import { parseContentRange } from './segment-meter.js';
 import type { UserLimits } from './limits.js';
 import type { TranscodeQueue } from './transcode-queue.js';
+import type * as api from '../../shared/api/index.js';
 
 export const newUploadSchema = z.object({
   channelId: z.string().uuid(),
@@ -30,13 +31,7 @@ export const newUploadSchema = z.object({
   visibility: z.enum(visibilities).optional(),
 });
 
-export interface UploadProgress {
-  id: string;
-  received: number;
-  size: number;
-  complete: boolean;
-  trackId?: string;
-}
+export type UploadProgress = api.UploadProgress;
 
 interface UploadRow {
   id: string;
@@ -93,7 +88,7 @@ export class Uploads {
 
   async create(user: User, input: unknown): Promise<UploadProgress & { chunkSize: number }> {
     const data = newUploadSchema.parse(input);
-    const channel = await this.media.getChannel(data.channelId);
+    const channel = await this.media.channels.get(data.channelId);
     if (!channel) throw notFound('Channel');
     if (channel.ownerId !== user.id && user.role !== 'admin') throw forbidden('You can only upload to your own channel');
     if (data.size <= 0) throw badRequest('empty_file', 'The file is empty (size 0)');

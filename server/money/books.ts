@@ -5,6 +5,7 @@ import type { Sequelize, Transaction } from 'sequelize';
 import { select, selectOne } from '../db/index.js';
 import { AppError, conflict, notFound } from '../http/errors.js';
 import { assertAmount, insufficientFunds } from './amounts.js';
+import type * as api from '../../shared/api/index.js';
 
 export type AccountKind =
   | 'wallet' | 'node_fee' | 'pool' | 'payout_due' | 'held' | 'rollover' | 'escrow' | 'payable' | 'remote_payable' | 'external';
@@ -56,22 +57,7 @@ export interface Posting extends MovementFields {
   legs: { account: AccountRef; amount: number }[];
 }
 
-export interface PostedTransaction {
-  id: string;
-  idempotencyKey: string;
-  kind: string;
-  provider: string | null;
-  currency: string;
-  amount: number;
-  fee: number;
-  rate: string;
-  reference: string | null;
-  memo: Record<string, unknown>;
-  createdAt: string;
-  entries: { account: string; amount: number }[];
-  /** True when the key had been used before and nothing moved this time. */
-  replayed: boolean;
-}
+export type PostedTransaction = api.MoneyTransaction;
 
 interface TxRow {
   id: string;
@@ -88,25 +74,9 @@ interface TxRow {
   created_at: Date;
 }
 
-export interface Entry {
-  id: number;
-  transactionId: string;
-  kind: string;
-  amount: number;
-  provider: string | null;
-  reference: string | null;
-  memo: Record<string, unknown>;
-  createdAt: string;
-}
+export type Entry = api.WalletEntry;
 
-export interface Health {
-  balanced: boolean;
-  sum: number;
-  accounts: number;
-  /** Accounts whose stored balance disagrees with the sum of their entries (should be none). */
-  drifted: number;
-  unbalancedTransactions: number;
-}
+export type Health = api.BooksHealth;
 
 export class Books {
   constructor(

@@ -9,18 +9,9 @@ import type { User } from '../accounts/service.js';
 import { accounts, type Books, type PostedTransaction } from './books.js';
 import { assertAmount, assertCurrency } from './amounts.js';
 import { BaseProvider } from './providers.js';
+import type * as api from '../../shared/api/index.js';
 
-export interface GiftLink {
-  code: string;
-  amount: number;
-  currency: string;
-  message: string | null;
-  status: 'open' | 'redeemed';
-  fundedFrom: 'wallet' | 'node';
-  createdAt: string;
-  redeemedAt: string | null;
-  url: string;
-}
+export type GiftLink = api.GiftLink;
 
 interface GiftRow {
   code: string;

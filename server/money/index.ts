@@ -1,20 +1,24 @@
 // Money: the node's double-entry books, payment providers (admin credit, gift links,
 // signed webhooks), subscriptions, month close, payouts and withdrawals.
-import type { Capability, NodeContext } from '../context.js';
+import { serviceSlot, type Capability, type NodeContext } from '../context.js';
 import { MoneyService } from './service.js';
 import { moneyRoutes } from './routes.js';
 import { moneyOpenApi } from './openapi.js';
-import { monthOf, previousMonth } from './months.js';
+import { monthOf, previousMonth } from '../../shared/month.js';
 
-export { MoneyService, webhookSecret, type AllocationView } from './service.js';
+export { MoneyService, type AllocationView } from './service.js';
+export type { MoneyApi, Hold, HoldFilter } from './contract.js';
 export { accounts, Books, type AccountRef, type PostedTransaction, type Health } from './books.js';
 export type { PaymentProvider, TopUpArgs } from './providers.js';
 export type { Subscription, SubscriptionStatus, SubscriptionChange } from './subscriptions.js';
-export type { QualifiedSecondsRow, QualifiedSecondsSource } from './integrations.js';
+export type { QualifiedSecondsRow, QualifiedSecondsSource } from './seconds-source.js';
 export type { MonthCloseState, CloseHooks } from './month-close.js';
 export { signWebhook, signatureHeader, timestampHeader } from './webhook.js';
 
-export const moneyService = (ctx: NodeContext) => ctx.services.money as MoneyService;
+const slot = serviceSlot<MoneyService>('money');
+
+/** The money service itself, for money's routes, jobs and tests (others use `ctx.services.money`). */
+export const moneyService = slot.get;
 
 /** How often the worker looks for due renewals, closes and payouts. */
 const tickMs = 5 * 60_000;
@@ -24,7 +28,7 @@ export const moneyCapability: Capability = {
   name: 'money',
   init(ctx) {
     const money = new MoneyService(ctx);
-    ctx.services.money = money;
+    slot.publish(ctx, money);
     const tz = ctx.config.money.timeZone;
     ctx.jobs.handle('money.renew-subscriptions', (p) => money.subscriptions.renewDue(p.at ? new Date(p.at) : new Date()));
     ctx.jobs.handle('money.month-close', (p, job) => {

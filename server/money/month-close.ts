@@ -10,8 +10,10 @@ import { select, selectOne } from '../db/index.js';
 import { AppError } from '../http/errors.js';
 import type { Logger } from '../logger.js';
 import { accounts, type AccountRef, type Books } from './books.js';
-import type { QualifiedSecondsSource } from './integrations.js';
-import { assertMonth, monthOf } from './months.js';
+import type { QualifiedSecondsSource } from './seconds-source.js';
+import { assertMonth } from '../http/month.js';
+import { monthOf } from '../../shared/month.js';
+import type * as api from '../../shared/api/index.js';
 
 export type NoListeningPolicy = 'rollover' | 'node' | 'refund';
 
@@ -37,18 +39,7 @@ export interface CloseHooks {
   allowCurrentMonth?: boolean;
 }
 
-export interface MonthCloseState {
-  month: string;
-  status: 'running' | 'closed' | 'refused';
-  policy: NoListeningPolicy;
-  steps: Record<string, { state: 'done'; at: string; [k: string]: unknown }>;
-  unitsTotal: number;
-  unitsDone: number;
-  error: string | null;
-  startedAt: string;
-  closedAt: string | null;
-  paidAt: string | null;
-}
+export type MonthCloseState = api.MonthClose;
 
 interface CloseRow {
   month: string;

@@ -7,7 +7,8 @@ import { select, selectOne } from '../db/index.js';
 import { AppError, conflict, notFound } from '../http/errors.js';
 import type { Logger } from '../logger.js';
 import { accounts, type Books } from './books.js';
-import { assertMonth } from './months.js';
+import { assertMonth } from '../http/month.js';
+import type * as api from '../../shared/api/index.js';
 
 export interface PayoutDeps {
   db: Sequelize;
@@ -15,15 +16,7 @@ export interface PayoutDeps {
   logger: Logger;
 }
 
-export interface Payout {
-  month: string;
-  artist: string;
-  artistUserId: string | null;
-  amount: number;
-  listeners: number;
-  status: 'due' | 'paid' | 'obligation';
-  paidAt: string | null;
-}
+export type Payout = api.Payout;
 
 export const toPayout = (r: Record<string, unknown>): Payout => ({
   month: String(r.month), artist: String(r.artist), artistUserId: (r.artist_user_id as string) ?? null, amount: Number(r.amount),
@@ -67,17 +60,18 @@ export async function payMonth(d: PayoutDeps, month: string): Promise<{ paid: nu
 }
 
 /** A dispute decided: release a held share to its artist, or refund it to the listener. */
-export async function resolveHold(d: PayoutDeps, holdId: string, decision: 'release' | 'refund'): Promise<{ status: string }> {
+export async function resolveHold(d: PayoutDeps, holdId: string, decision: 'release' | 'refund'): Promise<'released' | 'refunded'> {
   if (!/^[0-9a-f-]{36}$/i.test(holdId)) throw notFound('Hold');
   return d.db.transaction(async (t) => {
     const row = await selectOne<Record<string, unknown>>(d.db, 'SELECT * FROM money_holds WHERE id = :id FOR UPDATE', { id: holdId }, t);
     if (!row) throw notFound('Hold');
-    if (row.status !== 'held') throw conflict('hold_resolved', `This hold was already ${row.status}`);
+    // The status travels with the refusal: a retried decision can tell it was done its way.
+    if (row.status !== 'held') throw new AppError(409, 'hold_resolved', `This hold was already ${row.status}`, { status: row.status });
     const local = row.artist_user_id as string | null;
     const to = decision === 'refund' ? accounts.wallet(String(row.user_id)) : local ? accounts.wallet(local) : accounts.remotePayable(String(row.artist));
     await d.books.move({ key: `hold:${holdId}:${decision}`, kind: `hold.${decision}`, amount: Number(row.amount), from: accounts.held(), to, memo: { holdId } }, t);
     const status = decision === 'refund' ? 'refunded' : 'released';
     await select(d.db, 'UPDATE money_holds SET status = :status, resolved_at = now() WHERE id = :id', { id: holdId, status }, t);
-    return { status };
+    return status;
   });
 }

@@ -6,7 +6,8 @@ import type { NodeContext } from '../context.js';
 import { badRequest, notFound, route, AppError } from '../http/errors.js';
 import { isPublic, requireRole, requireUser } from '../accounts/middleware.js';
 import { amountSchema } from './amounts.js';
-import { assertMonth, monthOf } from './months.js';
+import { assertMonth } from '../http/month.js';
+import { monthOf } from '../../shared/month.js';
 import type { MoneyService } from './service.js';
 import { notSubscribed } from './subscriptions.js';
 

@@ -12,32 +12,17 @@ import { Withdrawals } from './withdrawals.js';
 import { Subscriptions, type Subscription, type SubscriptionChange } from './subscriptions.js';
 import { closeMonth, closeState, type CloseDeps, type CloseHooks, type MonthCloseState } from './month-close.js';
 import { payMonth, resolveHold, toPayout, type Payout } from './payouts.js';
-import { FallbackPseudonyms } from './pseudonym.js';
-import { ledgerOf, listeningOf, listeningSource, type LedgerStatement, type QualifiedSecondsSource } from './integrations.js';
-import { assertMonth, dayOf, monthOf, nextMonth as nextMonthOf, previousMonth } from './months.js';
+import type { LedgerStatement, QualifiedSecondsSource } from './seconds-source.js';
+import type { Hold, HoldFilter, MoneyApi } from './contract.js';
+import { assertMonth } from '../http/month.js';
+import { dayOf, monthOf, nextMonth as nextMonthOf, previousMonth } from '../../shared/month.js';
 import type { Logger } from '../logger.js';
+import type * as api from '../../shared/api/index.js';
 
-/** The webhook secret: PAYMENT_WEBHOOK_SECRET (or money.webhookSecret when the config schema has it). */
-export function webhookSecret(ctx: NodeContext): string | undefined {
-  const fromConfig = (ctx.config.money as { webhookSecret?: string }).webhookSecret;
-  const s = fromConfig ?? process.env.PAYMENT_WEBHOOK_SECRET;
-  return s && s.length >= 16 ? s : undefined;
-}
 
-export interface AllocationView {
-  month: string;
-  status: 'closed' | 'provisional' | 'none';
-  currency: string;
-  charged: number;
-  nodeFee: number;
-  carriedIn: number;
-  artists: { artist: string; artistUserId: string | null; rank: number; seconds: number; amount: number; held: number }[];
-  unallocated: number;
-  /** What happened to an unallocated pool: the policy applied ('rollover', 'node', 'refund'), or 'split'. */
-  outcome: string | null;
-}
+export type AllocationView = api.Allocation;
 
-export class MoneyService {
+export class MoneyService implements MoneyApi {
   readonly books: Books;
   readonly adminCredit: AdminCreditProvider;
   readonly giftLinks: GiftLinkProvider;
@@ -48,7 +33,6 @@ export class MoneyService {
   private source: QualifiedSecondsSource;
   /** Whether month close checks its split against the shared ledger's (true for listening's own figures). */
   private reconcileWithLedger = true;
-  private readonly pseudonyms: FallbackPseudonyms;
   private readonly log: Logger;
 
   constructor(private readonly ctx: NodeContext) {
@@ -57,11 +41,11 @@ export class MoneyService {
     this.books = new Books(db, config.money.currency);
     this.adminCredit = new AdminCreditProvider(this.books);
     this.giftLinks = new GiftLinkProvider(this.books, db, config.publicUrl);
-    this.webhook = new WebhookProvider(this.books, db, () => webhookSecret(ctx));
+    this.webhook = new WebhookProvider(this.books, db, () => ctx.config.money.webhookSecret ?? undefined);
     this.providers = new Map<string, PaymentProvider>([this.adminCredit, this.giftLinks, this.webhook].map((p) => [p.name, p]));
     this.withdrawals = new Withdrawals(db, this.books);
-    this.pseudonyms = new FallbackPseudonyms(db);
-    this.source = listeningSource(ctx);
+    // Listening initialises after money: asked when a month closes.
+    this.source = { qualifiedSeconds: (month) => ctx.services.listening.qualifiedSeconds(month) };
     this.subscriptions = new Subscriptions({
       db, books: this.books, money: config.money, logger: this.log,
       recordCharge: (t, sub, month, kind) => this.recordCharge(t, sub, month, kind),
@@ -71,7 +55,7 @@ export class MoneyService {
 
   /** The node's identity on the shared ledger. */
   get nodeId(): string {
-    return ledgerOf(this.ctx)?.nodeId ?? `${this.ctx.config.publicUrl}/ap/actor`;
+    return this.ctx.services.ledger.nodeId;
   }
 
   /**
@@ -84,11 +68,17 @@ export class MoneyService {
     this.reconcileWithLedger = opts.reconcileWithLedger ?? false;
   }
 
-  /** The listener's pseudonym for a month: listening's function when it has one, else money's fallback. */
+  /** The listener's pseudonym for a month (listening keeps the node's one pseudonym store). */
   pseudonym(userId: string, month: string): Promise<string> {
-    const listening = listeningOf(this.ctx);
-    if (listening?.pseudonym) return listening.pseudonym(userId, month);
-    return this.pseudonyms.pseudonym(userId, month);
+    return this.ctx.services.listening.pseudonym(userId, month);
+  }
+
+  get currency(): string {
+    return this.books.currency;
+  }
+
+  subscription(id: string): Promise<Subscription | undefined> {
+    return this.subscriptions.byId(id);
   }
 
   topUp(provider: string, args: TopUpArgs, t?: Transaction): Promise<PostedTransaction> {
@@ -108,10 +98,8 @@ export class MoneyService {
   }
 
   private async recordCharge(t: Transaction, sub: Subscription, month: string, kind: 'new' | 'renewal'): Promise<void> {
-    const ledger = ledgerOf(this.ctx);
-    if (!ledger?.enqueueSubmit) return;
     const record = { nodeId: this.nodeId, month, pseudonym: await this.pseudonym(sub.userId, month), amount: sub.amount, currency: sub.currency, kind };
-    await ledger.enqueueSubmit(t, 'SubscriptionContract:record', [JSON.stringify(record)]);
+    await this.ctx.services.ledger.enqueueSubmit(t, 'SubscriptionContract:record', [JSON.stringify(record)]);
   }
 
   private subscriptionChanged(sub: Subscription, change: SubscriptionChange): void {
@@ -120,8 +108,7 @@ export class MoneyService {
   }
 
   closeDeps(): CloseDeps {
-    const ledger = ledgerOf(this.ctx);
-    const reconcile = this.reconcileWithLedger && ledger?.submit && ledger.evaluate ? (month: string) => this.reconcile(month) : undefined;
+    const reconcile = this.reconcileWithLedger ? (month: string) => this.reconcile(month) : undefined;
     return { db: this.ctx.db, books: this.books, money: this.ctx.config.money, logger: this.log, source: this.source, reconcile };
   }
 
@@ -131,13 +118,13 @@ export class MoneyService {
    * the no-listening outcomes. Returns a description of the first differences, or null.
    */
   private async reconcile(month: string): Promise<string | null> {
-    const ledger = ledgerOf(this.ctx)!;
+    const ledger = this.ctx.services.ledger;
     const db = this.ctx.db;
     const heldRows = await select<{ user_id: string; artist: string; seconds: string }>(
       db, 'SELECT user_id, artist, seconds FROM money_close_seconds WHERE month = :month AND held ORDER BY user_id, artist', { month },
     );
     const held = await Promise.all(heldRows.map(async (r) => ({ pseudonym: await this.pseudonym(r.user_id, month), artist: r.artist, seconds: Number(r.seconds) })));
-    const reports = (await ledger.evaluate!('ReportContract:listForMonth', [this.nodeId, month])) as { day: string }[] | null;
+    const reports = (await ledger.evaluate('ReportContract:listForMonth', [this.nodeId, month])) as { day: string }[] | null;
     const reported = new Set((reports ?? []).map((r) => r.day));
     const [y, m] = month.split('-').map(Number);
     const days = new Date(Date.UTC(y, m, 0)).getUTCDate();
@@ -149,7 +136,7 @@ export class MoneyService {
     const units = await select<{ user_id: string }>(db, 'SELECT user_id FROM money_close_units WHERE month = :month ORDER BY user_id', { month });
     const nextPseudonyms: Record<string, string> = {};
     for (const u of units) nextPseudonyms[await this.pseudonym(u.user_id, month)] = await this.pseudonym(u.user_id, next);
-    const { result } = await ledger.submit!('MonthCloseContract:close', [JSON.stringify(input)], { transient: { nextPseudonyms: JSON.stringify(nextPseudonyms) } });
+    const { result } = await ledger.submit('MonthCloseContract:close', [JSON.stringify(input)], { transient: { nextPseudonyms: JSON.stringify(nextPseudonyms) } });
     const statement = (typeof result === 'string' ? JSON.parse(result) : result) as LedgerStatement;
 
     const books = await select<{ artist: string; amount: string }>(db, 'SELECT artist, amount FROM money_payouts WHERE month = :month', { month });
@@ -180,22 +167,31 @@ export class MoneyService {
     return payMonth({ db: this.ctx.db, books: this.books, logger: this.log }, month);
   }
 
-  resolveHold(holdId: string, decision: 'release' | 'refund') {
+  resolveHold(holdId: string, decision: 'release' | 'refund'): Promise<'released' | 'refunded'> {
     return resolveHold({ db: this.ctx.db, books: this.books, logger: this.log }, holdId, decision);
   }
 
-  /** Held shares (for the disputes capability): per (month, listener, artist), filterable. */
-  async holds(filter: { month?: string; userId?: string; artist?: string; status?: 'held' | 'released' | 'refunded' } = {}) {
+  async heldShares(filter: HoldFilter = {}): Promise<Hold[]> {
+    return this.holdRows({ ...filter, status: 'held' }, null);
+  }
+
+  /** Shares of closed months by listener, artist and status (admins' view; at most 1000). */
+  holds(filter: HoldFilter & { status?: Hold['status'] } = {}): Promise<Hold[]> {
+    return this.holdRows(filter, 1000);
+  }
+
+  private async holdRows(filter: HoldFilter & { status?: Hold['status'] }, limit: number | null): Promise<Hold[]> {
     const rows = await select<Record<string, unknown>>(
       this.ctx.db,
       `SELECT * FROM money_holds WHERE (CAST(:month AS text) IS NULL OR month = :month) AND (CAST(:userId AS uuid) IS NULL OR user_id = CAST(:userId AS uuid))
          AND (CAST(:artist AS text) IS NULL OR artist = :artist) AND (CAST(:status AS text) IS NULL OR status = :status)
-       ORDER BY month, artist, user_id LIMIT 1000`,
-      { month: filter.month ?? null, userId: filter.userId ?? null, artist: filter.artist ?? null, status: filter.status ?? null },
+         AND (CAST(:artistUserId AS uuid) IS NULL OR artist_user_id = CAST(:artistUserId AS uuid))
+       ORDER BY month, artist, user_id, id LIMIT :limit`,
+      { month: filter.month ?? null, userId: filter.userId ?? null, artist: filter.artist ?? null, status: filter.status ?? null, artistUserId: filter.artistUserId ?? null, limit },
     );
     return rows.map((r) => ({
       id: String(r.id), month: String(r.month), userId: String(r.user_id), artist: String(r.artist), artistUserId: (r.artist_user_id as string) ?? null,
-      amount: Number(r.amount), status: r.status as 'held' | 'released' | 'refunded',
+      amount: Number(r.amount), status: r.status as Hold['status'],
     }));
   }
 
@@ -344,4 +340,3 @@ export class MoneyService {
   }
 }
 
-export const moneyServiceOf = (ctx: NodeContext) => ctx.services.money as MoneyService;

@@ -11,28 +11,12 @@ import { AppError, conflict } from '../http/errors.js';
 import type { Logger } from '../logger.js';
 import { accounts, type Books } from './books.js';
 import { insufficientFunds } from './amounts.js';
-import { monthOf } from './months.js';
+import { monthOf } from '../../shared/month.js';
+import type * as api from '../../shared/api/index.js';
 
 export type SubscriptionStatus = 'active' | 'past_due' | 'lapsed' | 'canceled';
 
-export interface Subscription {
-  id: string;
-  userId: string;
-  status: SubscriptionStatus;
-  cancelAtPeriodEnd: boolean;
-  amount: number;
-  nodeFee: number;
-  currency: string;
-  /** The last month paid for ("YYYY-MM"). */
-  currentMonth: string | null;
-  /** The month that could not be paid (past_due). */
-  pastDueMonth: string | null;
-  pastDueSince: string | null;
-  /** When a past_due subscription lapses unless paid. */
-  graceEndsAt: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
+export type Subscription = api.Subscription;
 
 export type SubscriptionChange = 'subscribed' | 'resumed' | 'renewed' | 'cancel_requested' | 'canceled' | 'past_due' | 'lapsed' | 'recovered';
 

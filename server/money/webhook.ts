@@ -11,19 +11,12 @@ import { AppError, badRequest, conflict, notFound } from '../http/errors.js';
 import { accounts, type Books, type PostedTransaction } from './books.js';
 import { amountSchema, assertAmount, assertCurrency } from './amounts.js';
 import { BaseProvider } from './providers.js';
+import type * as api from '../../shared/api/index.js';
 
 export const signatureHeader = 'x-payment-signature';
 export const timestampHeader = 'x-payment-timestamp';
 
-export interface TopUpIntent {
-  id: string;
-  userId: string;
-  provider: string;
-  amount: number;
-  currency: string;
-  status: 'pending' | 'succeeded' | 'failed';
-  createdAt: string;
-}
+export type TopUpIntent = api.TopUpIntent;
 
 const eventSchema = z.object({
   id: z.string().min(1).max(200),

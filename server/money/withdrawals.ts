@@ -6,18 +6,9 @@ import { select, selectOne } from '../db/index.js';
 import { conflict, notFound } from '../http/errors.js';
 import { accounts, type Books } from './books.js';
 import { assertAmount, assertCurrency } from './amounts.js';
+import type * as api from '../../shared/api/index.js';
 
-export interface Withdrawal {
-  id: string;
-  userId: string;
-  amount: number;
-  currency: string;
-  destination: string | null;
-  status: 'requested' | 'settled';
-  reference: string | null;
-  createdAt: string;
-  settledAt: string | null;
-}
+export type Withdrawal = api.Withdrawal;
 
 const toWithdrawal = (r: Record<string, unknown>): Withdrawal => ({
   id: String(r.id), userId: String(r.user_id), amount: Number(r.amount), currency: String(r.currency), destination: (r.destination as string) ?? null,

@@ -4,6 +4,7 @@
 // reads see committed state only, writes commit when the transaction function returns, and a
 // refused transaction (thrown Error) commits nothing.
 import { createRequire } from 'node:module';
+import { artistTotalsOf } from '../../shared/money/index.js';
 
 process.env.CORE_CHAINCODE_LOGGING_LEVEL ??= 'error';
 const require = createRequire(import.meta.url);
@@ -181,16 +182,8 @@ export interface Row {
   plays: number;
 }
 
-export function artistTotals(rows: Row[]): { artist: string; seconds: number; plays: number }[] {
-  const m = new Map<string, { artist: string; seconds: number; plays: number }>();
-  for (const r of rows) {
-    const t = m.get(r.artist) ?? { artist: r.artist, seconds: 0, plays: 0 };
-    t.seconds += r.seconds;
-    t.plays += r.plays;
-    m.set(r.artist, t);
-  }
-  return [...m.values()];
-}
+/** The public per-artist totals of a day's rows, as the node computes them. */
+export const artistTotals = (rows: Row[]) => artistTotalsOf(rows);
 
 /**
  * The transient map a close needs when credit rolls over: each pseudonym of the month mapped to

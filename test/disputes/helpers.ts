@@ -9,7 +9,6 @@ import { createLedgerCapability, ledgerService } from '../../server/ledger/index
 import { moneyService } from '../../server/money/index.js';
 import { listeningService } from '../../server/listening/index.js';
 import { disputesService } from '../../server/disputes/index.js';
-import { select, selectOne } from '../../server/db/index.js';
 import { createSession, serve, progress, setListening, lenientRules } from '../listening/helpers.js';
 import { waitFor as waitUntil } from '../helpers/wait.js';
 
@@ -32,13 +31,13 @@ export async function startNet(specs: NodeSpec[]): Promise<Net> {
   // One at a time: the machine is small and the ledger schema is created by the first.
   for (const s of specs) {
     const caps = capabilities.map((c) => (c.name === 'ledger' ? createLedgerCapability({ config: { databaseUrl: ledgerDb.url, mspId: s.organisation } }) : c));
-    nodes.push(
-      await startTestNode({
-        name: s.name,
-        capabilities: caps,
-        overrides: { federation: { cluster: s.cluster, organisation: s.organisation }, auth: { tokenTtlSeconds: 90 * 86_400 } },
-      }),
-    );
+    const node = await startTestNode({
+      name: s.name,
+      capabilities: caps,
+      overrides: { federation: { cluster: s.cluster, organisation: s.organisation }, auth: { tokenTtlSeconds: 90 * 86_400 } },
+    });
+    recordFlags(node);
+    nodes.push(node);
   }
   for (const n of nodes) await n.waitJobs();
   const registered = (await ledgerService(nodes[0].ctx).evaluate('NodeRegistryContract:list', [])) as { nodeId: string }[];
@@ -113,27 +112,46 @@ export function waitFor<T>(what: string, fn: () => Promise<T | undefined | null 
   return waitUntil(what, fn, timeoutMs, 150);
 }
 
+/** A Flag a node's disputes handed to federation to send from its instance actor. */
+export interface SentFlag {
+  to: string;
+  /** The instance actor it goes out from (and is signed by). */
+  actor: string;
+  /** The activity as sent: with its id and actor. */
+  body: Record<string, any>;
+}
+
+const sentFlags = new WeakMap<TestNode, SentFlag[]>();
+
+/** Records the Flags `node` sends through federation's contract, once committed with an inbox to go to. */
+function recordFlags(node: TestNode): void {
+  const federation = node.ctx.services.federation;
+  const send = federation.sendFromInstance.bind(federation);
+  const sent: SentFlag[] = [];
+  sentFlags.set(node, sent);
+  federation.sendFromInstance = async (t, to, activity) => {
+    const queued = await send(t, to, activity);
+    if (activity.type === 'Flag' && queued.inboxes > 0) {
+      const actor = federation.instanceActorUri();
+      t.afterCommit(() => void sent.push({ to, actor, body: { ...activity, id: queued.uri, actor } }));
+    }
+    return queued;
+  };
+}
+
+/** The Flags `node` has sent, in order. */
+export const flagsSent = (node: TestNode): SentFlag[] => sentFlags.get(node) ?? [];
+
 /**
- * Waits until `reviewer` knows the dispute from the Flag `reporting` delivered. While
- * federation's inbox does not yet route Flag activities to disputes (see docs/disputes.md),
- * the Flag that `reporting` really signed and delivered is taken from its outbox and handed
- * to `reviewer`'s receiveFlag with the reporting node's actor, as federation's processor would.
+ * Waits until `reviewer` knows the dispute from the Flag `reporting` sent. Should the
+ * delivery not get through, the Flag `reporting` sent is handed to `reviewer`'s receiveFlag
+ * with the reporting node's actor, as federation's inbox would.
  */
 export async function flagArrives(reporting: TestNode, reviewer: TestNode, disputeId: string): Promise<{ viaInbox: boolean }> {
-  const known = () => selectOne(reviewer.ctx.db, 'SELECT id FROM disputes WHERE id = :id', { id: disputeId });
-  const sent = await waitFor('the Flag to be delivered', async () => {
-    const [row] = await select<{ body: Record<string, unknown>; state: string }>(
-      reporting.ctx.db,
-      `SELECT o.body, d.state FROM federation_outbox o JOIN federation_deliveries d ON d.activity_id = o.id
-        WHERE o.type = 'Flag' AND o.body->'disputeRef'->>'disputeId' = :id AND o.body->'to' ? :to AND d.state <> 'pending'`,
-      { id: disputeId, to: nodeId(reviewer) },
-    );
-    return row;
-  });
-  if (sent.state === 'delivered' || sent.state === 'done') {
-    const row = await waitFor('the reviewer to record the Flag', known, 10_000).catch(() => undefined);
-    if (row) return { viaInbox: true };
-  }
+  const known = () => disputes(reviewer).detail(disputeId, { full: false });
+  const sent = await waitFor('the Flag to be sent', async () => flagsSent(reporting).find((f) => f.to === nodeId(reviewer) && f.body.disputeRef?.disputeId === disputeId));
+  const arrived = await waitFor('the reviewer to record the Flag', known, 20_000).catch(() => undefined);
+  if (arrived) return { viaInbox: true };
   await disputes(reviewer).receiveFlag(sent.body, nodeId(reporting));
   assert.ok(await known());
   return { viaInbox: false };

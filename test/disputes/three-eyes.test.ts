@@ -5,8 +5,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestNode } from '../helpers/node.js';
 import { ledgerService } from '../../server/ledger/index.js';
+import { listeningService } from '../../server/listening/index.js';
 import { select } from '../../server/db/index.js';
-import { assertBalanced, closeMonth, disputes, flagArrives, heldListening, nodeId, startNet, thisMonth, waitFor, walletOf, type Net } from './helpers.js';
+import { assertBalanced, closeMonth, disputes, flagArrives, flagsSent, heldListening, nodeId, startNet, thisMonth, waitFor, walletOf, type Net } from './helpers.js';
 
 let net: Net;
 let a1: TestNode; // cluster a: the reporting node
@@ -121,10 +122,10 @@ test('reviewer nodes get a Flag from the reporting node and see the case in thei
     assert.equal(item.evidence.rows.length, 2);
   }
   // The Flag really went out signed from a1's instance actor.
-  const flags = await select<{ actor_uri: string; body: any }>(a1.ctx.db, "SELECT actor_uri, body FROM federation_outbox WHERE type = 'Flag'");
+  const flags = flagsSent(a1);
   assert.equal(flags.length, 2);
   for (const f of flags) {
-    assert.equal(f.actor_uri, nodeId(a1));
+    assert.equal(f.actor, nodeId(a1));
     assert.equal(f.body.object, `${a1.url}/ap/disputes/${firstDispute}`);
     assert.equal(f.body.disputeRef.evidenceHash, rec.evidenceHash);
   }
@@ -134,7 +135,7 @@ test('reviewer nodes get a Flag from the reporting node and see the case in thei
 });
 
 test('a Flag not from the reporting node, or with evidence that does not match the ledger, is refused', async () => {
-  const [sent] = await select<{ body: any }>(a1.ctx.db, "SELECT body FROM federation_outbox WHERE type = 'Flag' AND body->'to' ? :to", { to: nodeId(a2) });
+  const sent = flagsSent(a1).find((f) => f.to === nodeId(a2))!;
   await assert.rejects(disputes(a2).receiveFlag(sent.body, nodeId(b1)), { code: 'forbidden' });
   const tampered = structuredClone(sent.body);
   tampered.disputeRef.evidence.rows[0].heldAmount = 1;
@@ -194,7 +195,8 @@ test('two of three decide: votes are signed by each node, once; others and forge
   assert.equal(d.body.decision, 'release');
   assert.deepEqual(d.body.holds.map((h: { status: string }) => h.status), ['released', 'released']);
   assert.equal((await walletOf(a1, artist.id)) - artistBefore, 600);
-  const held = await select<{ status: string }>(a1.ctx.db, "SELECT status FROM listens WHERE user_id IN (:ids) AND status <> 'counted'", { ids: listeners.map((x) => x.id) });
+  const listening = listeningService(a1.ctx);
+  const held = (await Promise.all(listeners.map((x) => listening.myListening(x.id, thisMonth())))).flatMap((m) => m.listens.filter((l) => l.status !== 'counted'));
   assert.deepEqual(held, [], 'the held listens count after all');
   await assertBalanced(a1);
 

@@ -10,19 +10,20 @@ import { loadConfig, deepMerge } from '../../server/config/index.js';
 import { startNode, type RunningNode } from '../../server/node.js';
 import { freePort } from '../../server/db/embedded.js';
 import type { Capability } from '../../server/context.js';
-import type { Role, User } from '../../server/accounts/index.js';
+import { accountsService, type Role, type User } from '../../server/accounts/index.js';
 
 export const testDatabaseUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const testRedisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-function databaseUrlFor(name: string): string {
+export function databaseUrlFor(name: string): string {
   const u = new URL(testDatabaseUrl);
   u.pathname = `/${name}`;
   return u.toString();
 }
 
-async function adminQuery(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: testDatabaseUrl });
+/** One statement as the database's administrator (CREATE/DROP DATABASE), on its own connection. */
+export async function adminQuery(sql: string, url = testDatabaseUrl): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     await client.query(sql);
@@ -121,7 +122,7 @@ export async function startTestNode(options: TestNodeOptions = {}): Promise<Test
     const password = 'correct horse battery';
     const uname = username ?? `${role}_${id}_${++seq}`;
     const created = await node.ctx.services.accounts.create({ username: uname, password, role });
-    const tokens = await node.ctx.services.accounts.login(uname, password);
+    const tokens = await accountsService(node.ctx).login(uname, password);
     return { user: created, token: tokens.access_token, password };
   };
 

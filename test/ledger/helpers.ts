@@ -5,9 +5,8 @@ import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
-import pg from 'pg';
 import { projectRoot } from '../../server/config/index.js';
-import { testDatabaseUrl } from '../helpers/node.js';
+import { adminQuery, databaseUrlFor } from '../helpers/node.js';
 import { defaultContractsPath } from '../../server/ledger/contracts.js';
 import { artistTotalsOf, reportRowsHash, type ReportRow } from '../../shared/money/index.js';
 
@@ -40,27 +39,12 @@ export function realChaincode(): string | undefined {
   }
 }
 
-function urlFor(name: string): string {
-  const u = new URL(testDatabaseUrl);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
-
-async function admin(sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: testDatabaseUrl });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
 
 /** A new empty database; `drop` removes it. */
 export async function createDatabase(prefix = 'ledger'): Promise<{ name: string; url: string; drop(): Promise<void> }> {
   const name = `t9_${prefix}_${randomBytes(4).toString('hex')}`;
-  await admin(`CREATE DATABASE "${name}"`);
-  return { name, url: urlFor(name), drop: () => admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).catch(() => {}) };
+  await adminQuery(`CREATE DATABASE "${name}"`);
+  return { name, url: databaseUrlFor(name), drop: () => adminQuery(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).catch(() => {}) };
 }
 
 /** The arguments of ReportContract:submit for a day's rows: their per-artist totals and hash

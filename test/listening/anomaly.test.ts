@@ -162,7 +162,7 @@ test('held listening stays visible: in the month figures as held, listed for adm
   assert.equal(evidence[0].segmentsServed, 8);
   assert.equal(evidence[0].qualifiedSeconds, 32);
   // A dispute's outcome releases or rejects it.
-  const released = await listeningService(node.ctx).resolveHeldListen(held.listen.id, 'counted');
-  assert.equal(released.status, 'counted');
+  await listeningService(node.ctx).resolveHeldListen(held.listen.id, 'counted');
+  assert.equal((await listeningService(node.ctx).getListen(held.listen.id))?.status, 'counted');
   await assert.rejects(listeningService(node.ctx).resolveHeldListen(held.listen.id, 'rejected'), /not held/);
 });

@@ -12,8 +12,10 @@ import { createSession, serve, progress, setListening, lenientRules, moveListenT
 
 let node: TestNode;
 let days: string[]; // [D-3, D-2, D-1, today] in the node's time zone
+let auditor: { token: string };
 before(async () => {
   node = await startTestNode({ name: 'listenreport' });
+  auditor = await node.user('auditor');
   const started = Date.now();
   const row = await selectOne<{ d: string[] }>(node.ctx.db, "SELECT array[(timezone(:tz, now())::date - 3)::text, (timezone(:tz, now())::date - 2)::text, (timezone(:tz, now())::date - 1)::text, timezone(:tz, now())::date::text] AS d", { tz: node.ctx.config.money.timeZone });
   days = row!.d;
@@ -31,6 +33,13 @@ async function listen(token: string, userId: string, channelName: string, second
   const r = await progress(node, token, sessionId, seconds, seconds);
   assert.equal(r.body.qualified, true, r.text);
   return r.body.listen;
+}
+
+/** The daily reports the ledger accepted from this node, in ledger order (the auditors' transaction log). */
+async function reportsOnLedger(): Promise<{ nodeId: string; day: string; hash: string; artistTotals: unknown; correctionOf?: string; reason?: string }[]> {
+  const res = await node.api('GET', '/api/v1/ledger/transactions?fn=ReportContract:submit&limit=1000', { token: auditor.token });
+  assert.equal(res.status, 200, res.text);
+  return (res.body.data as { args: string[] }[]).map((tx) => JSON.parse(tx.args[0]));
 }
 
 const canonicalHash = (rows: { pseudonym: string; artist: string; seconds: number; plays: number }[]) => {
@@ -141,22 +150,19 @@ test('reports per pseudonym and artist, catches up missed days in order, never t
   assert.ok(!reports.some((r) => r.day === today));
 
   // Each day went to the ledger exactly once, in order, and the chaincode accepted it.
-  const outbox = await select<{ args: string[]; transient: { rows: string }; status: string; last_error: string | null }>(
-    node.ctx.db,
-    "SELECT args, transient, status, last_error FROM ledger_outbox WHERE fn = 'ReportContract:submit' ORDER BY id",
-  );
-  assert.deepEqual(outbox.map((o) => JSON.parse(o.args[0]).day), [d3, d2, d1]);
-  const first = JSON.parse(outbox[0].args[0]);
+  const submitted = await reportsOnLedger();
+  assert.deepEqual(submitted.map((r) => r.day), [d3, d2, d1]);
+  const first = submitted[0];
   assert.equal(first.nodeId, `${node.ctx.config.publicUrl}/ap/actor`);
   assert.equal(first.hash, r3.hash);
-  assert.deepEqual(JSON.parse(outbox[0].transient.rows), r3.rows);
-  assert.deepEqual(outbox.map((o) => [o.status, o.last_error]), outbox.map(() => ['done', null]));
+  const rowsOnLedger = await node.api('GET', `/api/v1/ledger/reports/rows?node=${encodeURIComponent(first.nodeId)}&day=${d3}`, { token: auditor.token });
+  assert.equal(rowsOnLedger.status, 200, rowsOnLedger.text);
+  assert.deepEqual(rowsOnLedger.body.data, r3.rows, 'the rows travelled in the transient map');
 
   // A dispute releases bob's held listen of D-3: it was reported already, nothing changes.
   await svc.resolveHeldListen(held.id, 'counted', 'dispute 42 decided: count it');
   await node.waitJobs();
-  const submits = async () => Number((await selectOne<{ n: string }>(node.ctx.db, "SELECT count(*) AS n FROM ledger_outbox WHERE fn = 'ReportContract:submit'"))!.n);
-  assert.equal(await submits(), 3, 'no correction for a release');
+  assert.equal((await reportsOnLedger()).length, 3, 'no correction for a release');
   assert.equal((await storedReports(node.ctx)).find((r) => r.day === d3)!.version, 1);
 
   // A dispute rejects one of the swept listens of D-2: D-2's report is corrected (version 2).
@@ -166,15 +172,12 @@ test('reports per pseudonym and artist, catches up missed days in order, never t
   assert.equal(corrected.version, 2);
   assert.equal(corrected.rows.length, 2);
   assert.equal(corrected.hash, canonicalHash(corrected.rows));
-  const [correction] = await select<{ args: string[]; status: string; last_error: string | null }>(
-    node.ctx.db,
-    "SELECT args, status, last_error FROM ledger_outbox WHERE fn = 'ReportContract:submit' ORDER BY id DESC LIMIT 1",
-  );
-  const body = JSON.parse(correction.args[0]);
+  const onLedger = await reportsOnLedger();
+  assert.equal(onLedger.length, 4, 'the chaincode accepted the correction');
+  const body = onLedger[3];
   assert.equal(body.correctionOf, `${first.nodeId}#${d2}#1`);
   assert.equal(body.reason, 'dispute 43 decided: a farm');
   assert.deepEqual(body.artistTotals, [{ artist: artist('alpha'), seconds: 66, plays: 2 }]);
-  assert.deepEqual([correction.status, correction.last_error], ['done', null], 'the chaincode accepted the correction');
   // Rejecting it again is refused; the reports do not change.
   await assert.rejects(svc.resolveHeldListen(farm[0], 'rejected'), { code: 'not_held' });
   // The month figures (counted + held) and the reports agree.

@@ -3,7 +3,7 @@
 // service's entry point (the one media calls), and progress through the HTTP API.
 import { randomUUID } from 'node:crypto';
 import { selectOne, execute } from '../../server/db/index.js';
-import { listeningService } from '../../server/listening/index.js';
+import { listeningConfigSchema, listeningService } from '../../server/listening/index.js';
 import type { TestNode } from '../helpers/node.js';
 
 export interface SessionInput {
@@ -64,9 +64,9 @@ export async function progress(node: TestNode, token: string, sessionId: string,
   return node.api('POST', `/api/v1/plays/${sessionId}/progress`, { token, body: { positionSeconds, playedSeconds, state } });
 }
 
-/** Replaces the node's listening settings (read on every use). */
+/** Replaces the node's listening settings (read on every use): the keys not given take their defaults. */
 export function setListening(node: TestNode, settings: Record<string, unknown>): void {
-  (node.ctx.config as unknown as { listening: unknown }).listening = settings;
+  node.ctx.config.listening = listeningConfigSchema.parse(settings);
 }
 
 /** Settings that switch every anomaly rule off except those given. */

@@ -13,8 +13,8 @@ import { listeningService } from '../../server/listening/index.js';
 import { mediaService } from '../../server/media/index.js';
 import { FrontLogMeter } from '../../server/media/front-log-meter.js';
 import { sweepDay } from '../../server/listening/day-sweep.js';
+import { federationService } from '../../server/federation/index.js';
 import { processInboxItem } from '../../server/federation/process/process.js';
-import type { FederationService } from '../../server/federation/service.js';
 import { createSession, serve, progress, setListening, lenientRules, uploadTrack } from './helpers.js';
 
 let node: TestNode;
@@ -101,8 +101,8 @@ test('ranges nginx served (front access log) credit only their share of the segm
   const dir = mkdtempSync(path.join(tmpdir(), 'nt-infl-'));
   try {
     const file = path.join(dir, 'front.log');
-    const media = mediaService(node.ctx);
-    const entry = await media.streamEntry(track.trackId);
+    const streaming = mediaService(node.ctx).streaming;
+    const entry = await streaming.streamEntry(track.trackId);
     const lines = segments.map((segment) => {
       const size = entry.files.get(segment.split('/').slice(-2).join('/'))!.bytes;
       return JSON.stringify({ t: Date.now() / 1000, s: 206, b: 4, m: 'GET', u: segment, ps: sessionId, ip: '10.2.3.4', ua: 'front', cr: `bytes 20-23/${size}` });
@@ -110,7 +110,7 @@ test('ranges nginx served (front access log) credit only their share of the segm
     // An older log line without the content range: placed at the segment's start.
     lines.push(JSON.stringify({ t: Date.now() / 1000, s: 206, b: 4, m: 'GET', u: segments[0], ps: sessionId, ip: '10.2.3.4', ua: 'front' }));
     appendFileSync(file, lines.join('\n') + '\n');
-    const meter = new FrontLogMeter({ file, cursorFile: path.join(dir, 'cursor.json'), media, segmentSeconds: node.ctx.config.media.segmentSeconds, log: node.ctx.logger, pollMs: 60_000 });
+    const meter = new FrontLogMeter({ file, cursorFile: path.join(dir, 'cursor.json'), streaming, segmentSeconds: node.ctx.config.media.segmentSeconds, log: node.ctx.logger, pollMs: 60_000 });
     await meter.poll();
     await meter.stop();
     assert.equal(meter.stats().metered, segments.length + 1);
@@ -274,7 +274,7 @@ test('remote Listens backdated across days, or from many actors of one origin, a
 });
 
 test('a refused Listen activity is ignored with its reason on the inbox item', async () => {
-  const federation = node.ctx.services.federation as FederationService;
+  const federation = federationService(node.ctx);
   const activity = (id: string, seconds: number, extra: Record<string, unknown> = {}) => ({
     '@context': 'https://www.w3.org/ns/activitystreams',
     id,
@@ -285,6 +285,7 @@ test('a refused Listen activity is ignored with its reason on the inbox item', a
     endTime: new Date().toISOString(),
     ...extra,
   });
+  // Federation's inbox processing, end to end: the item it stored, processed, and what it kept on it.
   const inbox = async (body: Record<string, unknown>) => {
     const row = await selectOne<{ id: string }>(
       node.ctx.db,

@@ -8,11 +8,11 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { startTestNode, type TestNode } from '../helpers/node.js';
 import { mediaDir, removeMediaDir } from '../helpers/media.js';
+import { waitFor } from '../helpers/wait.js';
 import { makeArtist, rawGet, readyShortTrack } from './support.js';
 import { buildApp, buildRequestHandler } from '../../server/app.js';
 import { capabilities } from '../../server/capabilities.js';
-import { listeningService } from '../../server/listening/index.js';
-import { select } from '../../server/db/index.js';
+import { mediaService, type SegmentServed } from '../../server/media/index.js';
 import type { Capability } from '../../server/context.js';
 
 let node: TestNode;
@@ -20,6 +20,8 @@ let dir: string;
 let artist: Awaited<ReturnType<typeof makeArtist>>;
 let track: any;
 let fastHits = 0;
+/** Every segment served the node reported (what listening logs). */
+const reported: SegmentServed[] = [];
 let withFastPath: http.Server;
 let expressOnly: http.Server;
 const origin = (s: http.Server) => `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
@@ -27,6 +29,7 @@ const listen = (s: http.Server) => new Promise<void>((resolve) => s.listen(0, '1
 
 before(async () => {
   node = await startTestNode({ name: 'media-fastpath', overrides: { media: { audioBitratesKbps: [64] } } });
+  mediaService(node.ctx).onSegmentServed((e) => reported.push(e));
   dir = mediaDir('fastpath');
   ({ artist, track } = await readyShortTrack(node, dir, 'fp'));
   // The same node's handlers, served twice: with the capabilities' fast paths (counting the
@@ -117,14 +120,12 @@ test('the fast path meters like the route (header or query session) and counts i
   await rawGet(origin(expressOnly) + segPath(0), { 'x-play-session': viaRoute, 'user-agent': 'fast-test' });
   assert.equal(fastHits, before + 2);
   assert.equal(await metricLine(), metricsBefore + 3, 'both paths count under the route');
-  await listeningService(node.ctx).segmentLog.flush();
-  const rows = await select<{ session_id: string; track_id: string; rendition: string; segment_index: number; bytes: string; user_agent: string; ip: string }>(
-    node.ctx.db,
-    'SELECT session_id, track_id, rendition, segment_index, bytes, user_agent, ip FROM segment_serves WHERE session_id IN (:ids) ORDER BY session_id',
-    { ids: [viaHeader, viaQuery, viaRoute] },
-  );
-  assert.equal(rows.length, 3, 'one serve logged per request');
-  const shape = (r: (typeof rows)[number]) => ({ track: r.track_id, rendition: r.rendition, index: r.segment_index, bytes: Number(r.bytes), ua: r.user_agent, ip: r.ip });
-  for (const r of rows) assert.deepEqual(shape(r), shape(rows.find((x) => x.session_id === viaRoute)!));
-  assert.equal(rows[0].segment_index, 0);
+  const sessions: string[] = [viaHeader, viaQuery, viaRoute];
+  const ofSessions = () => reported.filter((e) => e.sessionId !== null && sessions.includes(e.sessionId));
+  // Reported when each response finishes on the server, which may be just after the client has it.
+  const rows = await waitFor('three reported serves', () => (ofSessions().length >= 3 ? ofSessions() : undefined));
+  assert.equal(rows.length, 3, 'one serve reported per request');
+  const shape = (r: SegmentServed) => ({ track: r.trackId, rendition: r.rendition, index: r.segmentIndex, bytes: r.bytes, ua: r.userAgent, ip: r.ip });
+  for (const r of rows) assert.deepEqual(shape(r), shape(rows.find((x) => x.sessionId === viaRoute)!));
+  assert.equal(rows[0].segmentIndex, 0);
 });

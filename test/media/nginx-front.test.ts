@@ -12,10 +12,8 @@ import { mediaDir, removeMediaDir } from '../helpers/media.js';
 import { skipWithoutNginx, startNginx, type RunningNginx } from '../helpers/nginx.js';
 import { makeArtist, rawGet, readyShortTrack, upload, waitTrack } from './support.js';
 import { nginxSite } from '../../server/media/nginx-site.js';
-import { listeningService } from '../../server/listening/index.js';
 import { mediaService, type SegmentServed } from '../../server/media/index.js';
 import { FrontLogMeter } from '../../server/media/front-log-meter.js';
-import { select } from '../../server/db/index.js';
 import { redisLease } from '../../server/jobs/lease.js';
 
 const skip = skipWithoutNginx;
@@ -39,16 +37,14 @@ async function nodeServed(method?: string): Promise<number> {
     .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
 }
 
-/** The segment-log rows of these sessions, once `count` of them are there. */
+/** Every segment served the node reported (what listening logs), from the route or nginx's access log. */
+const reported: SegmentServed[] = [];
+
+/** The reported serves of these sessions, once `count` of them are there. */
 async function serves(sessions: string[], count: number) {
-  return waitFor(`${count} logged serves`, async () => {
-    await listeningService(node.ctx).segmentLog.flush();
-    const rows = await select<{ session_id: string; user_id: string | null; track_id: string; rendition: string; segment_index: number; bytes: string; ip: string; user_agent: string | null; served_at: Date }>(
-      node.ctx.db,
-      'SELECT session_id, user_id, track_id, rendition, segment_index, bytes, ip, user_agent, served_at FROM segment_serves WHERE session_id IN (:sessions) ORDER BY served_at',
-      { sessions },
-    );
-    return rows.length >= count ? rows : undefined;
+  return waitFor(`${count} reported serves`, async () => {
+    const found = reported.filter((e) => e.sessionId !== null && sessions.includes(e.sessionId));
+    return found.length >= count ? found : undefined;
   });
 }
 
@@ -57,6 +53,7 @@ before(async () => {
   dir = mediaDir('front');
   accessLog = path.join(dir, 'segments.log');
   node = await startTestNode({ name: 'media-front', overrides: { trustProxy: true, media: { audioBitratesKbps: [64], frontAccessLog: accessLog } } });
+  mediaService(node.ctx).onSegmentServed((e) => reported.push(e));
   ({ artist, track } = await readyShortTrack(node, dir, 'front'));
   nginx = await startNginx((port) =>
     nginxSite({ listen: `127.0.0.1:${port}`, serverName: 'localhost', nodeOrigin: node.url, mediaRoot: path.join(node.dataDir, 'media'), accessLog, maxBodyBytes: 9_000_000 }),
@@ -88,15 +85,15 @@ test('nginx answers a public segment from disk with the route\'s bytes and heade
 
   const rows = await serves([viaHeader, viaQuery], 2);
   assert.equal(rows.length, 2, 'one serve per response');
-  const byHeader = rows.find((r) => r.session_id === viaHeader)!;
-  const byQuery = rows.find((r) => r.session_id === viaQuery)!;
-  assert.deepEqual([byHeader.track_id, byHeader.rendition, byHeader.segment_index, Number(byHeader.bytes)], [track.id, '64k', 0, a.body.length]);
-  assert.deepEqual([byQuery.segment_index, Number(byQuery.bytes)], [1, b.body.length]);
+  const byHeader = rows.find((r) => r.sessionId === viaHeader)!;
+  const byQuery = rows.find((r) => r.sessionId === viaQuery)!;
+  assert.deepEqual([byHeader.trackId, byHeader.rendition, byHeader.segmentIndex, byHeader.bytes], [track.id, '64k', 0, a.body.length]);
+  assert.deepEqual([byQuery.segmentIndex, byQuery.bytes], [1, b.body.length]);
   for (const r of rows) {
     assert.equal(r.ip, '127.0.0.1');
-    assert.equal(r.user_agent, 'front-test');
-    assert.equal(r.user_id, null);
-    assert.ok(Math.abs(new Date(r.served_at).getTime() - Date.now()) < 30_000, 'served at the time nginx logged it');
+    assert.equal(r.userAgent, 'front-test');
+    assert.equal(r.userId, null);
+    assert.ok(Math.abs(r.at.getTime() - Date.now()) < 30_000, 'served at the time nginx logged it');
   }
 });
 
@@ -106,7 +103,7 @@ test('a range is answered by nginx and metered with the bytes sent', { skip }, a
   assert.equal(res.status, 206);
   assert.equal(res.body.length, 100);
   const [row] = await serves([session], 1);
-  assert.equal(Number(row.bytes), 100);
+  assert.equal(row.bytes, 100);
 });
 
 test('credentials, HEAD and preflights go to the node, which meters them once, as the listener', { skip }, async () => {
@@ -127,7 +124,7 @@ test('credentials, HEAD and preflights go to the node, which meters them once, a
   await new Promise((r) => setTimeout(r, 1500));
   const rows = await serves([session], 1);
   assert.equal(rows.length, 1, 'metered once, by the node');
-  assert.equal(rows[0].user_id, listener.user.id);
+  assert.equal(rows[0].userId, listener.user.id);
   assert.equal(rows[0].ip, '127.0.0.1', 'the client address from X-Forwarded-For');
 });
 
@@ -152,7 +149,7 @@ test('a private track is never read from disk by nginx; visibility changes and d
   assert.equal(await nodeServed(), before, 'unlisted is served from disk again');
 
   // A link removed or added while the node was down is put right at start (syncAll).
-  const folder = new (await import('../../server/media/public-segments.js')).PublicSegments(mediaService(node.ctx).storage, mediaService(node.ctx), node.ctx.db, node.ctx.logger);
+  const folder = new (await import('../../server/media/public-segments.js')).PublicSegments(mediaService(node.ctx).storage, mediaService(node.ctx).tracks, node.ctx.logger);
   const { rmSync, symlinkSync } = await import('node:fs');
   rmSync(linkOf(track.id));
   symlinkSync(path.join(node.dataDir, 'media', 'streaming', secret.id), linkOf(secret.id));
@@ -171,7 +168,7 @@ test('the access log is followed across rotation and restarts; no line is metere
   await nginx.reopenLogs();
   assert.equal((await rawGet(nginx.origin + segPath(track, 0), { 'x-play-session': afterRotation })).status, 200);
   const rows = await serves([beforeRotation, afterRotation], 2);
-  assert.deepEqual(rows.map((r) => r.session_id).sort(), [beforeRotation, afterRotation].sort());
+  assert.deepEqual(rows.map((r) => r.sessionId).sort(), [beforeRotation, afterRotation].sort());
   // The node's reader holds the log's lease: another worker of this node would not read it.
   assert.equal(await redisLease(node.ctx.redis, `media:front-log:${accessLog}`, 15_000).held(), false);
 
@@ -186,7 +183,7 @@ test('the access log is followed across rotation and restarts; no line is metere
     `${JSON.stringify({ t: Date.now() / 1000, s: 200, b: 1234, m: 'GET', u: `${segPath(track, 2)}?session=${session}`, ps: '', ip: '10.1.2.3', ua: 'tail-test', ...extra })}\n`;
   const own = path.join(dir, 'own.log');
   appendFileSync(own, line('one') + 'not json\n' + line('head', { m: 'HEAD' }) + line('gone', { s: 404 }));
-  const reader = () => new FrontLogMeter({ file: own, cursorFile, media, segmentSeconds: node.ctx.config.media.segmentSeconds, log: node.ctx.logger, pollMs: 60_000 });
+  const reader = () => new FrontLogMeter({ file: own, cursorFile, streaming: media.streaming, segmentSeconds: node.ctx.config.media.segmentSeconds, log: node.ctx.logger, pollMs: 60_000 });
   const first = reader();
   await first.poll();
   assert.deepEqual(first.stats(), { metered: 1, badLines: 1 });

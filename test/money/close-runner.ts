@@ -8,7 +8,7 @@ import { createLogger } from '../../server/logger.js';
 import { createDatabase } from '../../server/db/index.js';
 import { Books } from '../../server/money/books.js';
 import { closeMonth } from '../../server/money/month-close.js';
-import type { QualifiedSecondsRow } from '../../server/money/integrations.js';
+import type { QualifiedSecondsRow } from '../../server/money/index.js';
 
 const [databaseUrl, month, secondsFile, pauseRaw] = process.argv.slice(2);
 const pauseAt = pauseRaw === undefined ? -1 : Number(pauseRaw);

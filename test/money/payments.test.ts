@@ -7,12 +7,11 @@ import { accounts, signWebhook } from '../../server/money/index.js';
 import { assertBooksBalanced, balanceOf, credit } from './helpers.js';
 
 const secret = 'whsec_test_0123456789abcdef';
-process.env.PAYMENT_WEBHOOK_SECRET = secret;
 
 let node: TestNode;
 let admin: { token: string; user: { id: string } };
 before(async () => {
-  node = await startTestNode({ name: 'money-payments' });
+  node = await startTestNode({ name: 'money-payments', overrides: { money: { webhookSecret: secret } } });
   admin = await node.user('admin');
 });
 after(async () => {
@@ -186,13 +185,13 @@ test('forged webhooks are refused and move nothing', async () => {
   assert.equal(asJson.status, 401, 'signature checked over the raw bytes, not the parsed object');
   assert.equal(await wallet(u.user.id), 0, 'nothing moved');
   // Fails closed without a secret.
-  delete process.env.PAYMENT_WEBHOOK_SECRET;
+  node.ctx.config.money.webhookSecret = null;
   try {
     const unconfigured = await sendWebhook(event('f11'));
     assert.equal(unconfigured.status, 503);
     assert.equal(unconfigured.body.code, 'webhook_not_configured');
   } finally {
-    process.env.PAYMENT_WEBHOOK_SECRET = secret;
+    node.ctx.config.money.webhookSecret = secret;
   }
   assert.equal(await wallet(u.user.id), 0);
   // The genuine notification still works afterwards.

@@ -14,7 +14,7 @@ import pg from 'pg';
 import { startTestNode, testDatabaseUrl, type TestNode } from '../helpers/node.js';
 import { select, selectOne } from '../../server/db/index.js';
 import { accounts, signWebhook, type QualifiedSecondsRow } from '../../server/money/index.js';
-import { monthOf, nextMonth } from '../../server/money/months.js';
+import { monthOf, nextMonth } from '../../shared/month.js';
 import type { User } from '../../server/accounts/index.js';
 import { money, TestSecondsSource } from './helpers.js';
 import { recompute, type Listening } from './recompute.js';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { startTestNode, type TestNode } from '../helpers/node.js';
 import { select } from '../../server/db/index.js';
 import { accounts } from '../../server/money/index.js';
-import { monthOf } from '../../server/money/months.js';
+import { monthOf } from '../../shared/month.js';
 import { assertBooksBalanced, balanceOf, credit, money } from './helpers.js';
 
 let node: TestNode;

@@ -1,20 +1,19 @@
 // A Flag (AS2 report). 9ten's disputes send one to each reviewer node, with a `disputeRef`;
-// it goes to the disputes capability (read when used: it initialises after federation),
-// with the actor whose HTTP signature verified. A refusal (4xx: not the reporting node,
+// it goes to federation's FlagReceiver port (disputes, wired by node.ts: disputes knows
+// federation, so federation does not know disputes), with the actor whose HTTP signature verified. A refusal (4xx: not the reporting node,
 // evidence that does not match the ledger, ...) ends it as ignored: a retry would fail the
 // same way. Other Flags (moderation reports) are not handled yet and are ignored.
 import { AppError } from '../../http/errors.js';
-import { isDisputeFlag, type DisputesService } from '../../disputes/index.js';
 import type { FederationService } from '../service.js';
 import type { ProcessInput, ProcessResult } from './process.js';
 
 export async function processFlag(svc: FederationService, { activity, actorUri }: ProcessInput): Promise<ProcessResult> {
-  if (!isDisputeFlag(activity)) return 'ignored';
-  const disputes = svc.rt.ctx.services.disputes as Pick<DisputesService, 'receiveFlag'> | undefined;
-  if (!disputes?.receiveFlag) {
-    svc.rt.log.warn({ activity: activity.id }, 'a dispute Flag arrived but the disputes capability is not running; ignored');
+  const disputes = svc.flagReceiver;
+  if (!disputes) {
+    svc.rt.log.warn({ activity: activity.id }, 'a Flag arrived but no capability reviews disputes on this node; ignored');
     return 'ignored';
   }
+  if (!disputes.isDisputeFlag(activity)) return 'ignored';
   try {
     const { created } = await disputes.receiveFlag(activity, actorUri);
     return created ? 'processed' : 'ignored';

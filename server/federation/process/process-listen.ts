@@ -30,7 +30,7 @@ export async function processListen(svc: FederationService, { activity, actorUri
   // track up itself, so federation does not.
   let created = false;
   try {
-    created = (await svc.rt.listening?.recordRemoteListen?.({ activityId: activity.id, actorUri, trackId, seconds, at }))?.created ?? false;
+    ({ created } = await svc.rt.listening.recordRemoteListen({ activityId: activity.id, actorUri, trackId, seconds, at }));
   } catch (err) {
     if (err instanceof AppError && err.status < 500) return ignore(`${err.code}: ${err.message}`);
     if (err instanceof ZodError) return ignore(`invalid_input: ${err.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);

@@ -144,7 +144,7 @@ export function activityPubRoutes(svc: FederationService): Router {
     '/ap/tracks/:id',
     isPublic,
     route(async (req, res) => {
-      const track = await rt.media?.getTrack?.(String(req.params.id)).catch(() => undefined);
+      const track = await rt.media.getTrack(String(req.params.id)).catch(() => undefined);
       if (!track || !isFederatedTrack(track)) return notFound(res, 'No such track');
       sendAp(res, { '@context': documentContext, ...trackObject(rt, track) });
     }),
@@ -154,7 +154,7 @@ export function activityPubRoutes(svc: FederationService): Router {
     '/ap/playlists/:id',
     isPublic,
     route(async (req, res) => {
-      const p = await rt.media?.getPlaylist?.(String(req.params.id)).catch(() => undefined);
+      const p = await rt.media.getPlaylist(String(req.params.id)).catch(() => undefined);
       const view = p ? playlistViewOf(rt, p) : undefined;
       if (!view?.public) return notFound(res, 'No such playlist');
       sendAp(res, { '@context': documentContext, ...playlistObject(rt, view) });

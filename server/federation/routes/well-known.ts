@@ -78,13 +78,7 @@ export function wellKnownRoutes(svc: FederationService): Router {
   });
 
   async function nodeinfo(version: '2.0' | '2.1') {
-    const counts = await selectOne<{ users: string; month: string; halfyear: string }>(
-      rt.db,
-      `SELECT count(*) AS users,
-         count(*) FILTER (WHERE EXISTS (SELECT 1 FROM auth_tokens t WHERE t.user_id = u.id AND t.created_at > now() - interval '30 days')) AS month,
-         count(*) FILTER (WHERE EXISTS (SELECT 1 FROM auth_tokens t WHERE t.user_id = u.id AND t.created_at > now() - interval '180 days')) AS halfyear
-       FROM users u WHERE NOT u.disabled`,
-    );
+    const users = await rt.ctx.services.accounts.activity();
     const posts = await selectOne<{ n: string }>(rt.db, `SELECT count(*) AS n FROM federation_outbox WHERE public AND type = 'Create'`);
     const cfg = rt.config;
     return {
@@ -96,7 +90,7 @@ export function wellKnownRoutes(svc: FederationService): Router {
       services: { inbound: [], outbound: [] },
       openRegistrations: cfg.auth.openSignup,
       usage: {
-        users: { total: Number(counts?.users ?? 0), activeMonth: Number(counts?.month ?? 0), activeHalfyear: Number(counts?.halfyear ?? 0) },
+        users,
         localPosts: Number(posts?.n ?? 0),
       },
       metadata: {

@@ -1,0 +1,25 @@
+// What other capabilities may ask of accounts. The routes of accounts use the service itself.
+import type { NewUser, User } from './service.js';
+
+export type UserCreatedHook = (user: User) => void | Promise<void>;
+
+/** How many accounts the node has and how many were active lately (NodeInfo's usage). */
+export interface AccountActivity {
+  total: number;
+  activeMonth: number;
+  activeHalfyear: number;
+}
+
+export interface AccountsApi {
+  byId(id: string): Promise<User | undefined>;
+  byUsername(username: string): Promise<User | undefined>;
+  /** The usernames of accounts by id (ids that name no account are left out). */
+  usernames(ids: readonly string[]): Promise<Map<string, string>>;
+  /** The account behind a bearer token, or 401. */
+  authenticate(token: string): Promise<User>;
+  /** Makes an account without the sign-up throttle (admins, scripts). */
+  create(input: NewUser): Promise<User>;
+  activity(): Promise<AccountActivity>;
+  /** Event: an account was made (after commit). */
+  onUserCreated(hook: UserCreatedHook): void;
+}

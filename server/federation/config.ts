@@ -1,0 +1,22 @@
+// The `federation` config section: its schema and defaults, owned here and composed into the
+// node's schema by server/config/schema.ts (environment variables are mapped in server/config/index.ts).
+import { z } from 'zod';
+
+export const federationConfigSchema = z.object({
+  allowPrivateAddresses: z.boolean(),
+  cluster: z.string().min(1),
+  organisation: z.string().min(1),
+  deliveryConcurrency: z.number().int().min(1).max(1000),
+  maxInboxBytes: z.number().int().positive(),
+  signatureWindowSeconds: z.number().int().positive(),
+  /** Verified posts per minute one remote origin may make to this node's inboxes. */
+  inboxRateLimitPerMinute: z.number().int().positive().default(1200),
+  /** Deadline for one fetch from another server (document, key, WebFinger), redirects and body included. */
+  fetchTimeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+  /** Largest JSON document (ActivityPub object, key, WebFinger) read from another server: 2 MB or less. */
+  maxDocumentBytes: z.number().int().min(65_536).max(2_000_000).default(2_000_000),
+  /** Refused posts (unsigned, malformed, forged, replayed) per minute one client address may make before its posts are refused unread. */
+  inboxFailuresPerMinutePerAddress: z.number().int().positive().default(300),
+});
+
+export type FederationConfig = z.infer<typeof federationConfigSchema>;

@@ -1,0 +1,27 @@
+// What other capabilities may ask of federation, and the port federation needs from the
+// capability that reviews disputes (disputes knows federation, so federation may not know
+// disputes: node.ts wires the provider in).
+import type { Transaction } from 'sequelize';
+import type { RemoteTrackForListening } from '../listening/contract.js';
+
+/** Federation's port for dispute Flags (provided by disputes, wired in node.ts). */
+export interface FlagReceiver {
+  /** Whether an incoming Flag is a dispute review request (the rest are moderation reports). */
+  isDisputeFlag(activity: Record<string, unknown>): boolean;
+  /** A verified dispute Flag from another node's actor (4xx AppError: refused). */
+  receiveFlag(activity: unknown, verifiedActorUri: string): Promise<{ created: boolean }>;
+}
+
+export interface FederationApi {
+  /** The node's instance actor, which signs what the node itself sends. */
+  instanceActorUri(): string;
+  /**
+   * Queues an activity from the instance actor to one remote actor's inbox, delivered after
+   * `t` commits. `inboxes` is 0 when no inbox was found for the actor.
+   */
+  sendFromInstance(t: Transaction, toActorUri: string, activity: Record<string, unknown>): Promise<{ uri: string; inboxes: number }>;
+  /** A track of another node this node plays through its cache (listening's remote-track port). */
+  trackForListening(id: string): Promise<RemoteTrackForListening | undefined>;
+  /** Wires the dispute-Flag port (node.ts, once). */
+  useFlagReceiver(receiver: FlagReceiver): void;
+}

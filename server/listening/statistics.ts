@@ -1,0 +1,99 @@
+// What listening adds up to: a month's qualified listening per listener and artist (money's
+// month close reads it), a listener's own month, and an artist's plays per track and day,
+// local and from other nodes.
+import type { NodeContext } from '../context.js';
+import { assertMonth } from '../http/month.js';
+import type { Month } from '../../shared/month.js';
+import { compareKeys } from '../../shared/money/index.js';
+import type { ListensStore } from './listens-store.js';
+import type { RemoteListensStore } from './remote-listens-store.js';
+
+/** One row of a month's qualified listening, per listener and artist (held apart from counted). */
+export interface QualifiedSecondsRow {
+  userId: string;
+  artist: string;
+  artistChannelId: string;
+  /** The local account that owns the artist's channel. */
+  artistUserId: string | null;
+  seconds: number;
+  plays: number;
+  held: boolean;
+  tracks: { trackId: string; seconds: number; plays: number }[];
+}
+
+interface PlayFigures {
+  localPlays: number;
+  localSeconds: number;
+  remotePlays: number;
+  remoteSeconds: number;
+  heldPlays: number;
+}
+
+const zero = (): PlayFigures => ({ localPlays: 0, localSeconds: 0, remotePlays: 0, remoteSeconds: 0, heldPlays: 0 });
+
+export class Statistics {
+  constructor(
+    private readonly ctx: NodeContext,
+    private readonly listens: ListensStore,
+    private readonly remoteListens: RemoteListensStore,
+  ) {}
+
+  /**
+   * A month's qualified listening per local listener and artist (for the month close),
+   * counted and held listening in separate rows; rejected listening is left out.
+   */
+  async qualifiedSeconds(month: Month): Promise<QualifiedSecondsRow[]> {
+    const out = new Map<string, QualifiedSecondsRow>();
+    for (const r of await this.listens.monthFigures(assertMonth(month))) {
+      const key = `${r.userId}\u0000${r.artist}\u0000${r.channelId}\u0000${r.held}`;
+      let agg = out.get(key);
+      if (!agg) {
+        agg = { userId: r.userId, artist: r.artist, artistChannelId: r.channelId, artistUserId: r.ownerId, seconds: 0, plays: 0, held: r.held, tracks: [] };
+        out.set(key, agg);
+      }
+      agg.seconds += r.seconds;
+      agg.plays += r.plays;
+      agg.tracks.push({ trackId: r.trackId, seconds: r.seconds, plays: r.plays });
+    }
+    return [...out.values()];
+  }
+
+  /** A listener's own listening in a month: per artist, and the listens themselves (newest first). */
+  async myListening(userId: string, month: Month, limit = 100) {
+    return { month, ...(await this.listens.listenerMonth(userId, assertMonth(month), limit)) };
+  }
+
+  /** Plays and qualified seconds per track and day for the channels an artist owns. */
+  async artistStats(ownerId: string, range: { from: string; to: string }) {
+    const [local, remote] = await Promise.all([this.listens.ownerDays(ownerId, range), this.remoteListens.ownerDays(ownerId, range)]);
+    const tracks = new Map<string, { trackId: string } & PlayFigures & { days: Map<string, { day: string } & PlayFigures> }>();
+    const figuresOf = (trackId: string, day: string) => {
+      let track = tracks.get(trackId);
+      if (!track) tracks.set(trackId, (track = { trackId, ...zero(), days: new Map() }));
+      let d = track.days.get(day);
+      if (!d) track.days.set(day, (d = { day, ...zero() }));
+      return [track, d];
+    };
+    for (const r of local) {
+      for (const f of figuresOf(r.trackId, r.day)) {
+        f.localPlays += r.plays;
+        f.localSeconds += r.seconds;
+        f.heldPlays += r.heldPlays;
+      }
+    }
+    for (const r of remote) {
+      for (const f of figuresOf(r.trackId, r.day)) {
+        f.remotePlays += r.plays;
+        f.remoteSeconds += r.seconds;
+      }
+    }
+    const list = [...tracks.values()]
+      .sort((a, b) => compareKeys(a.trackId, b.trackId))
+      .map((t) => ({ ...t, plays: t.localPlays + t.remotePlays, seconds: t.localSeconds + t.remoteSeconds, days: [...t.days.values()].sort((a, b) => compareKeys(a.day, b.day)) }));
+    const totals = list.reduce(
+      (a, t) => ({ plays: a.plays + t.plays, seconds: a.seconds + t.seconds, localPlays: a.localPlays + t.localPlays, localSeconds: a.localSeconds + t.localSeconds, remotePlays: a.remotePlays + t.remotePlays, remoteSeconds: a.remoteSeconds + t.remoteSeconds, heldPlays: a.heldPlays + t.heldPlays }),
+      { plays: 0, seconds: 0, ...zero() },
+    );
+    return { from: range.from, to: range.to, timeZone: this.ctx.config.money.timeZone, totals, tracks: list };
+  }
+}

@@ -1,0 +1,135 @@
+// The files under /static: a track's streaming files (HLS playlists, init files, segments,
+// hashes, torrents), the original for download and the cover, with CORS and the access rules
+// of tracks. Segments are metered for listening (segment-meter.ts); the commonest segment
+// request is answered before Express by fast-streaming.ts, with the same answer.
+import type { Request, Response, NextFunction, Router } from 'express';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { NodeContext } from '../context.js';
+import { AppError, badRequest, notFound, route } from '../http/errors.js';
+import { isPublic } from '../accounts/middleware.js';
+import type { MediaService } from './service.js';
+import type { TrackRow } from './model.js';
+import type { KnownFile, StreamEntry } from './stream-cache.js';
+import { meterSegment, playSessionOf } from './segment-meter.js';
+import { isUuid } from './storage.js';
+import { canEditTrack, canViewTrack } from './track-view.js';
+import { answerBytes, answerFor, setAnswerHeaders } from './http-range.js';
+import { cacheControlFor, hourCacheControl, setCors, streamingContentType } from './streaming-headers.js';
+
+const coverTypes: Record<string, string> = { jpg: 'image/jpeg', png: 'image/png', webp: 'image/webp' };
+
+export function staticRoutes(r: Router, ctx: NodeContext, media: MediaService): void {
+  const { tracks, streaming, storage } = media;
+
+  r.options('/static/*', isPublic, (_req, res) => {
+    setCors(res).set('Access-Control-Max-Age', '600').status(204).end();
+  });
+
+  const sendFileOr404 = (res: Response, next: NextFunction, file: string, headers: Record<string, string>) => {
+    res.sendFile(file, { headers, cacheControl: false, etag: true, lastModified: true, dotfiles: 'deny', acceptRanges: true }, (err) => {
+      if (!err) return;
+      const e = err as NodeJS.ErrnoException & { status?: number };
+      if (e.code === 'ECONNABORTED' || e.code === 'ECONNRESET' || res.headersSent) return;
+      next(e.status === 404 || e.code === 'ENOENT' ? notFound('File') : err);
+    });
+  };
+
+  // Segments and init files of ready tracks are answered from the cached file table (size
+  // and strong ETag from segment-hashes.json) and the segment byte LRU: no database query,
+  // no stat, and for hot segments no read. Everything else goes through sendFile.
+  const sendKnown = (req: Request, res: Response, next: NextFunction, trackId: string, rel: string, file: string, known: KnownFile) => {
+    const answer = answerFor(req.headers, known);
+    setAnswerHeaders(res, answer, known);
+    if (answer.status === 304 || answer.status === 416) {
+      res.end();
+      return;
+    }
+    const key = `${trackId}/${rel}/${known.etag}`;
+    const send = (buf: Buffer) => {
+      if (req.method === 'HEAD') res.end();
+      else res.end(answerBytes(buf, answer));
+    };
+    const hit = streaming.segmentBytes.get(key);
+    if (hit) return send(hit);
+    readFile(file).then(
+      (buf) => {
+        if (buf.length !== known.bytes) {
+          // The files changed under the cache (a retranscode elsewhere): the slow way.
+          streaming.forget(trackId);
+          res.statusCode = 200;
+          res.removeHeader('Content-Range');
+          res.removeHeader('Content-Length');
+          res.removeHeader('ETag');
+          return sendFileOr404(res, next, file, {});
+        }
+        streaming.segmentBytes.set(key, buf);
+        send(buf);
+      },
+      (err: NodeJS.ErrnoException) => {
+        res.statusCode = 200;
+        res.removeHeader('Content-Range');
+        next(err.code === 'ENOENT' ? notFound('File') : err);
+      },
+    );
+  };
+
+  const serveStreaming = (req: Request, res: Response, next: NextFunction, entry: StreamEntry) => {
+    setCors(res);
+    const row = entry.row;
+    if (!row || !canViewTrack(row, req.user) || row.status !== 'ready') return next(notFound('Track'));
+    const rel = (req.params as Record<string, string>)[0] ?? '';
+    const file = storage.streamingFile(row.id, rel);
+    if (!file) return next(badRequest('invalid_path', 'Not a file of this track'));
+    const type = streamingContentType(rel, row.kind);
+    if (!type) return next(notFound('File'));
+    res.setHeader('Content-Type', type);
+    res.setHeader('Cache-Control', cacheControlFor(rel, row.visibility));
+    const seg = req.method === 'GET' ? /^([A-Za-z0-9_-]+)\/seg-(\d+)\.m4s$/.exec(rel) : null;
+    if (seg) {
+      meterSegment(streaming, ctx.config.media.segmentSeconds, res, entry, seg[1], Number(seg[2]), {
+        userId: req.user?.id ?? null,
+        session: playSessionOf(req.headers['x-play-session'], req.query.session),
+        ip: req.ip ?? req.socket.remoteAddress ?? '',
+        userAgent: req.headers['user-agent'] ?? null,
+      });
+    }
+    const known = entry.files.get(rel);
+    if (known) return sendKnown(req, res, next, row.id, rel, file, known);
+    sendFileOr404(res, next, file, { 'Content-Type': type, 'Cache-Control': cacheControlFor(rel, row.visibility) });
+  };
+
+  r.get('/static/streaming/:trackId/*', isPublic, (req, res, next) => {
+    const trackId = req.params.trackId;
+    if (!isUuid(trackId)) return next(notFound('Track'));
+    // Synchronous when the track is cached (the common case): no promise per request.
+    const cached = streaming.peekStreamEntry(trackId);
+    if (cached) return serveStreaming(req, res, next, cached);
+    streaming.streamEntry(trackId).then((entry) => serveStreaming(req, res, next, entry), next);
+  });
+
+  /** A file of a track, for whoever may see the track (CORS, an hour's caching). */
+  const trackFile = (urlPath: string, fileOf: (row: TrackRow, req: Request, res: Response) => { file: string; type: string }) =>
+    r.get(
+      urlPath,
+      isPublic,
+      route(async (req, res, next) => {
+        setCors(res);
+        const row = await tracks.visible(req.params.trackId, req.user);
+        const { file, type } = fileOf(row, req, res);
+        sendFileOr404(res, next, file, { 'Content-Type': type, 'Cache-Control': hourCacheControl(row.visibility) });
+      }),
+    );
+
+  trackFile('/static/download/:trackId', (row, req, res) => {
+    if (!row.allow_download && !canEditTrack(row, req.user)) throw new AppError(403, 'download_not_allowed', 'The artist does not offer this track for download');
+    const ext = path.extname(row.original_file);
+    res.attachment(`${row.title.replace(/[\\/"\u0000-\u001f\u007f]/g, '_').slice(0, 150)}${ext}`);
+    return { file: path.join(storage.root, 'originals', path.basename(row.original_file)), type: row.original_mime };
+  });
+
+  trackFile('/static/covers/:trackId', (row) => {
+    if (!row.cover_file) throw notFound('Cover');
+    return { file: path.join(storage.root, 'covers', path.basename(row.cover_file)), type: coverTypes[path.extname(row.cover_file).slice(1)] ?? 'application/octet-stream' };
+  });
+}

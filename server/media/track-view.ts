@@ -1,0 +1,66 @@
+// Who may see and edit a track, and how a track row is shown: to other capabilities (with its
+// folder on disk) and in the API's JSON (without). Tracks, playlists and the streaming paths
+// all decide by these.
+import type { User } from '../accounts/service.js';
+import type { MediaStorage } from './storage.js';
+import type { TrackRow, TrackView } from './model.js';
+
+/** Who may see a track (and stream it): public/unlisted ready tracks: anyone; else owner and admins. */
+export function canViewTrack(row: Pick<TrackRow, 'owner_id' | 'visibility' | 'status'>, user: User | undefined | null): boolean {
+  if (user && (user.role === 'admin' || user.id === row.owner_id)) return true;
+  return row.status === 'ready' && row.visibility !== 'private';
+}
+
+export function canEditTrack(row: Pick<TrackRow, 'owner_id'>, user: User | undefined | null): boolean {
+  return !!user && (user.role === 'admin' || user.id === row.owner_id);
+}
+
+export function trackView(r: TrackRow, publicUrl: string, storage: MediaStorage): TrackView {
+  const ready = r.status === 'ready';
+  const streamBase = `${publicUrl}/static/streaming/${r.id}`;
+  const v: TrackView = {
+    id: r.id,
+    kind: r.kind,
+    channel: { id: r.channel_id, name: r.channel_name, displayName: r.channel_display_name, ownerId: r.owner_id },
+    title: r.title,
+    artist: r.artist,
+    album: r.album,
+    trackNumber: r.track_number,
+    genre: r.genre,
+    license: r.license,
+    visibility: r.visibility,
+    allowDownload: r.allow_download,
+    status: r.status,
+    progress: r.progress,
+    failureReason: r.failure_reason,
+    durationSeconds: r.duration_seconds,
+    loudness: { integratedLufs: r.integrated_lufs, truePeakDbtp: r.true_peak_dbtp, lra: r.lra },
+    waveformUrl: ready ? `${publicUrl}/api/v1/tracks/${r.id}/waveform` : null,
+    coverUrl: r.cover_file ? `${publicUrl}/static/covers/${r.id}` : null,
+    streaming: {
+      masterPlaylistUrl: ready ? `${streamBase}/master.m3u8` : null,
+      renditions: ready
+        ? r.renditions.map((x) => ({
+            name: x.name,
+            ...(x.bitrateKbps !== undefined ? { bitrateKbps: x.bitrateKbps } : {}),
+            ...(x.height !== undefined ? { height: x.height } : {}),
+            playlistUrl: `${streamBase}/${x.name}/playlist.m3u8`,
+            segmentHashesUrl: `${streamBase}/${x.name}/segment-hashes.json`,
+            torrentUrl: `${streamBase}/${x.name}.torrent`,
+            magnetUri: x.magnetUri ?? '',
+          }))
+        : [],
+    },
+    createdAt: new Date(r.created_at).toISOString(),
+    publishedAt: r.published_at ? new Date(r.published_at).toISOString() : null,
+    filesDir: storage.streamingDir(r.id),
+  };
+  if (r.allow_download && ready) v.downloadUrl = `${publicUrl}/static/download/${r.id}`;
+  return v;
+}
+
+/** The Track JSON of the API (no server paths). */
+export function apiTrack(v: TrackView): Omit<TrackView, 'filesDir' | 'channel'> & { channel: { id: string; name: string; displayName: string } } {
+  const { filesDir: _f, channel, ...rest } = v;
+  return { ...rest, channel: { id: channel.id, name: channel.name, displayName: channel.displayName } };
+}

@@ -1,0 +1,17 @@
+// The `money` config section: its schema and defaults, owned here and composed into the
+// node's schema by server/config/schema.ts (environment variables are mapped in server/config/index.ts).
+import { z } from 'zod';
+
+export const moneyConfigSchema = z.object({
+  currency: z.string().regex(/^[A-Z]{3,5}$/, 'must be an upper-case currency code such as USD'),
+  subscriptionAmount: z.number().int().positive(),
+  nodeFeeAmount: z.number().int().nonnegative(),
+  noListeningPolicy: z.enum(['rollover', 'node', 'refund']),
+  payoutDay: z.number().int().min(1).max(28),
+  timeZone: z.string().min(1),
+  graceDays: z.number().int().min(0).max(28),
+  /** Shared secret of the payment processor's signed webhook (env PAYMENT_WEBHOOK_SECRET); null disables the webhook. */
+  webhookSecret: z.string().min(16, 'must be at least 16 characters').nullable().default(null),
+}).refine((m) => m.nodeFeeAmount <= m.subscriptionAmount, 'nodeFeeAmount cannot exceed subscriptionAmount');
+
+export type MoneyConfig = z.infer<typeof moneyConfigSchema>;
