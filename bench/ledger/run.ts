@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { EmbeddedLedger, ledgerPool } from '../../server/ledger/embedded.js';
 import { loadContracts } from '../../server/ledger/contracts.js';
 import { artistTotalsOf, canonicalJson, reportRowsHash, type ReportRow } from '../../shared/money/index.js';
-import { adminQuery } from '../../test/helpers/node.js';
+import { adminQuery } from '../../test/helpers/database.js';
 
 const env = (k: string, d: string) => process.env[k] ?? d;
 const REPORTS = Number(env('BENCH_REPORTS', '200'));

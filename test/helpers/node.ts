@@ -4,7 +4,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { Redis } from 'ioredis';
 import { loadConfig, deepMerge } from '../../server/config/index.js';
 import { startNode, type RunningNode } from '../../server/node.js';
@@ -12,25 +11,8 @@ import { freePort } from '../../server/db/embedded.js';
 import type { Capability } from '../../server/context.js';
 import { accountsService, type Role, type User } from '../../server/accounts/index.js';
 
-export const testDatabaseUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-export const testRedisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-export function databaseUrlFor(name: string): string {
-  const u = new URL(testDatabaseUrl);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
-
-/** One statement as the database's administrator (CREATE/DROP DATABASE), on its own connection. */
-export async function adminQuery(sql: string, url = testDatabaseUrl): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
+export { testDatabaseUrl, testRedisUrl, databaseUrlFor, adminQuery } from './database.js';
+import { databaseUrlFor, adminQuery, testRedisUrl } from './database.js';
 
 export interface ApiOptions {
   token?: string;

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { projectRoot } from '../../server/config/index.js';
-import { adminQuery, databaseUrlFor } from '../helpers/node.js';
+import { adminQuery, databaseUrlFor } from '../helpers/database.js';
 import { defaultContractsPath } from '../../server/ledger/contracts.js';
 import { artistTotalsOf, reportRowsHash, type ReportRow } from '../../shared/money/index.js';
 
