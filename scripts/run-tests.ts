@@ -51,21 +51,22 @@ const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const redis = await ensureRedis(redisUrl, path.join(projectRoot, '.data/test'), logger);
 stops.push(redis.stop);
 
-// The contracts between capabilities are types (server/context.ts): the suite fails when one
-// side drifts from the other, not only when a test happens to call the seam.
-{
-  const check = spawnSync(process.execPath, [path.join(projectRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--noEmit'], { cwd: projectRoot, stdio: 'inherit' });
-  if (check.status !== 0) {
-    logger.error('typecheck failed');
-    process.exit(1);
-  }
-}
-
 // The chaincode's decorators need tsc's metadata (tsx does not emit it): build it first.
 if (existsSync(path.join(projectRoot, 'chaincode/tsconfig.json'))) {
   const build = spawnSync(process.execPath, [path.join(projectRoot, 'node_modules/typescript/bin/tsc'), '-p', 'chaincode/tsconfig.json'], { cwd: projectRoot, stdio: 'inherit' });
   if (build.status !== 0) {
     logger.error('chaincode build failed');
+    process.exit(1);
+  }
+}
+
+// The contracts between capabilities are types (server/context.ts): the suite fails when one
+// side drifts from the other, not only when a test happens to call the seam. After the
+// chaincode's build: a test imports its types from chaincode/dist.
+{
+  const check = spawnSync(process.execPath, [path.join(projectRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--noEmit'], { cwd: projectRoot, stdio: 'inherit' });
+  if (check.status !== 0) {
+    logger.error('typecheck failed');
     process.exit(1);
   }
 }
