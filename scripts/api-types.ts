@@ -5,16 +5,15 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { capabilities } from '../server/capabilities.js';
-import { systemOpenApi } from '../server/api/system.js';
-import { buildOpenApi, fragmentsOf } from '../server/api/openapi.js';
+import { openApiFor } from '../server/app.js';
 import { schemaTypes } from '../server/api/schema-types.js';
 
 export const generatedFile = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../shared/api/generated.ts');
 
-/** The generated module's text: the description is composed as the node serves it (app.ts). */
+/** The generated module's text, from the description the node serves. */
 export function apiTypesSource(): string {
-  // Only components.schemas is read, so the server URL and version do not matter here.
-  const doc = buildOpenApi([systemOpenApi, ...fragmentsOf(capabilities)], 'http://localhost', '0');
+  // Only components.schemas is read, so the server URL does not matter here.
+  const doc = openApiFor(capabilities, 'http://localhost');
   return schemaTypes(doc.components.schemas);
 }
 

@@ -15,8 +15,9 @@ import { projectRoot } from './config/index.js';
 
 export const apiVersion = '0.1.0';
 
-export function openApiFor(ctx: NodeContext, caps: Capability[]) {
-  return buildOpenApi([systemOpenApi, ...fragmentsOf(caps)], ctx.config.publicUrl, apiVersion);
+/** The node's OpenAPI description: the system routes' fragment and every capability's. */
+export function openApiFor(caps: Capability[], publicUrl: string) {
+  return buildOpenApi([systemOpenApi, ...fragmentsOf(caps)], publicUrl, apiVersion);
 }
 
 export function buildApp(ctx: NodeContext, caps: Capability[]): Express {
@@ -48,7 +49,7 @@ export function buildApp(ctx: NodeContext, caps: Capability[]): Express {
     }),
   );
   app.use(authenticate(ctx.services.accounts));
-  const openapi = openApiFor(ctx, caps);
+  const openapi = openApiFor(caps, ctx.config.publicUrl);
   app.use(systemRoutes(ctx, () => openapi));
   // Media first: its segment route is the hot path (dozens of requests per play), and
   // every router in front of it costs each of those requests a little.

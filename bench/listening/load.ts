@@ -1,12 +1,14 @@
 // A small, bounded HTTP load generator (loopback only): N GET requests over C keep-alive
 // connections, stopping early after a time limit. Prints one JSON line with requests per
 // second and latency percentiles. Run as its own process so the server under test has the
-// event loop to itself: tsx bench/listening/load.ts '<json options>'.
+// event loop to itself: tsx bench/listening/load.ts '<json options>' (bench/media uses it too).
 import http from 'node:http';
 
 interface Options {
   urls: string[];
   headers?: Record<string, string>;
+  /** The status every answer must have (default 200; 206 for a byte range). */
+  status?: number;
   concurrency: number;
   requests: number;
   maxSeconds: number;
@@ -26,7 +28,7 @@ function once(url: string): Promise<void> {
     const req = http.get(url, { agent, headers: opts.headers }, (res) => {
       res.on('data', () => {});
       res.on('end', () => {
-        if (res.statusCode !== 200) errors++;
+        if (res.statusCode !== (opts.status ?? 200)) errors++;
         else latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
         resolve();
       });

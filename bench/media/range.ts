@@ -7,7 +7,7 @@
 //  - send: the `send` package (what Express's sendFile uses), whole file and the same range.
 // Each server runs in this process; the load comes from wrk when it is installed (Debian
 // package wrk: C, far less CPU than a Node client, which on 2 cores caps what it can measure),
-// else from a child process (this file with `--load`). Rounds alternate the servers and the
+// else from a child process (bench/listening/load.ts). Rounds alternate the servers and the
 // median of each is printed. Loopback only, bounded in count and time.
 // Env: BENCH_LOAD (wrk|node), BENCH_SECONDS (per wrk run, default 5), BENCH_REQUESTS (per node
 // run, default 6000), BENCH_CONCURRENCY (16), BENCH_ROUNDS (3).
@@ -18,53 +18,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
-if (process.argv[2] === '--load') await load(JSON.parse(process.argv[3]) as LoadOptions);
-else await main();
-
-interface LoadOptions {
-  urls: string[];
-  headers: Record<string, string>;
-  /** The status every answer must have (200, or 206 for a range). */
-  status: number;
-  concurrency: number;
-  requests: number;
-  maxSeconds: number;
-}
-
-/** The load process: N GETs over C keep-alive connections; one JSON line with requests/s. */
-async function load(o: LoadOptions): Promise<void> {
-  for (const u of o.urls) if (new URL(u).hostname !== '127.0.0.1') throw new Error(`loopback only: ${u}`);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: o.concurrency });
-  let sent = 0;
-  let ok = 0;
-  let wrong = 0;
-  const once = (url: string) =>
-    new Promise<void>((resolve) => {
-      const req = http.get(url, { agent, headers: o.headers }, (res) => {
-        res.on('data', () => {});
-        res.on('end', () => {
-          if (res.statusCode === o.status) ok++;
-          else wrong++;
-          resolve();
-        });
-      });
-      req.on('error', () => {
-        wrong++;
-        resolve();
-      });
-    });
-  const deadline = Date.now() + o.maxSeconds * 1000;
-  const worker = async () => {
-    while (sent < o.requests && Date.now() < deadline) await once(o.urls[sent++ % o.urls.length]);
-  };
-  await Promise.all(o.urls.map((u) => once(u)));
-  ok = wrong = 0;
-  const t0 = process.hrtime.bigint();
-  await Promise.all(Array.from({ length: o.concurrency }, worker));
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  agent.destroy();
-  console.log(JSON.stringify({ rps: ok / seconds, ok, wrong }));
-}
+await main();
 
 async function main(): Promise<void> {
   const { startTestNode } = await import('../../test/helpers/node.js');
@@ -134,15 +88,19 @@ async function main(): Promise<void> {
       { name: 'route, range', origin: 'route', headers: range, status: 206 },
       { name: 'send, range', origin: 'send', headers: range, status: 206 },
     ];
-    const self = fileURLToPath(import.meta.url);
-    const tsx = path.join(path.dirname(self), '../../node_modules/.bin/tsx');
+    const benchDir = path.dirname(fileURLToPath(import.meta.url));
+    const tsx = path.join(benchDir, '../../node_modules/.bin/tsx');
     const nodeLoad = (origin: string, headers: Record<string, string>, status: number) =>
       new Promise<{ rps: number; wrong: number }>((resolve, reject) => {
-        const opts: LoadOptions = { urls: segments.map((s) => origin + s), headers, status, concurrency, requests, maxSeconds: 30 };
-        const child = spawn(tsx, [self, '--load', JSON.stringify(opts)], { stdio: ['ignore', 'pipe', 'inherit'] });
+        const opts = { urls: segments.map((s) => origin + s), headers, status, concurrency, requests, maxSeconds: 30 };
+        const child = spawn(tsx, [path.join(benchDir, '../listening/load.ts'), JSON.stringify(opts)], { stdio: ['ignore', 'pipe', 'inherit'] });
         let out = '';
         child.stdout.on('data', (d) => (out += d));
-        child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`load exited ${code}`))));
+        child.on('exit', (code) => {
+          if (code !== 0) return reject(new Error(`load exited ${code}`));
+          const r = JSON.parse(out.trim().split('\n').pop()!) as { rps: number; errors: number };
+          resolve({ rps: r.rps, wrong: r.errors });
+        });
       });
     // wrk asks for one full segment over and over (the node client rotates over all of them);
     // it tells only answers outside 2xx/3xx apart (`wrong`).

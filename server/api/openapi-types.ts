@@ -44,3 +44,17 @@ export const jsonBody = (schema: unknown) => ({ required: true, content: { 'appl
 /** A path parameter (a UUID unless told otherwise). */
 export const pathParam = (name: string, schema: unknown = { type: 'string', format: 'uuid' }, description?: string) =>
   description === undefined ? { name, in: 'path', required: true, schema } : { name, in: 'path', required: true, description, schema };
+
+/** The small schemas every fragment uses. */
+export const str = { type: 'string' } as const;
+export const int = { type: 'integer' } as const;
+export const uuid = { type: 'string', format: 'uuid' } as const;
+export const dateTime = { type: 'string', format: 'date-time' } as const;
+/** A JSON type or null (OpenAPI 3.1 spells it as a type list), with any other keywords. */
+export const nullable = (type: string, more: Record<string, unknown> = {}) => ({ type: [type, 'null'], ...more });
+
+/** `limit` and `offset` query parameters of a paged list. */
+export const pagingParams = (defaultLimit: number, maxLimit: number) => [
+  { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: maxLimit, default: defaultLimit } },
+  { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0, default: 0 } },
+];

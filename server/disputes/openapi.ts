@@ -1,5 +1,5 @@
 import { monthOpenApi } from '../http/month.js';
-import { bearer, fields, json, orNull, problem, ref, type OpenApiFragment, jsonBody, pathParam } from '../api/openapi-types.js';
+import { bearer, fields, json, orNull, problem, ref, type OpenApiFragment, jsonBody, pathParam, pagingParams } from '../api/openapi-types.js';
 
 const decision = { type: ['string', 'null'], enum: ['release', 'void', null] };
 const subject = fields({ type: { type: 'string', enum: ['reportRow', 'payout'] }, ref: { type: 'string', description: '`<month>:<artist actor URI or listener pseudonym>`' } });
@@ -125,8 +125,7 @@ export const disputesOpenApi: OpenApiFragment = {
         security: bearer,
         parameters: [
           { name: 'state', in: 'query', schema: { type: 'string', enum: ['pending', 'all'], default: 'pending' } },
-          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
-          { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0, default: 0 } },
+          ...pagingParams(50, 200),
         ],
         responses: {
           200: json('Review queue', ref('ReviewQueue')),

@@ -1,17 +1,13 @@
 // The federation REST routes in the OpenAPI description (ActivityPub, WebFinger and
 // NodeInfo endpoints are described in docs/federation.md).
-import { bearer, fields, json, orNull, page, problem, ref, type OpenApiFragment, jsonBody, pathParam } from '../api/openapi-types.js';
+import { bearer, fields, json, orNull, page, problem, ref, type OpenApiFragment, jsonBody, pathParam, str, nullable, pagingParams } from '../api/openapi-types.js';
 
 const tags = ['federation'];
 const adminTags = ['federation-admin'];
-const paging = [
-  { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
-  { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0, default: 0 } },
-];
-const str = { type: 'string' };
-const strOrNull = { type: ['string', 'null'] };
+const paging = pagingParams(20, 100);
+const strOrNull = nullable('string');
 const uri = { type: 'string', format: 'uri' };
-const urlOrNull = { type: ['string', 'null'], format: 'uri' };
+const urlOrNull = nullable('string', { format: 'uri' });
 
 export const federationOpenApi: OpenApiFragment = {
   tags: [

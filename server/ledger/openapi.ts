@@ -1,5 +1,5 @@
 // The ledger's part of the OpenAPI description: the auditors' endpoints.
-import { bearer, fields, json, problem, ref, type OpenApiFragment, pathParam } from '../api/openapi-types.js';
+import { bearer, fields, json, problem, ref, type OpenApiFragment, pathParam, str, int } from '../api/openapi-types.js';
 
 const formatParam = { name: 'format', in: 'query', required: false, schema: { type: 'string', enum: ['json', 'csv'], default: 'json' }, description: 'csv for a spreadsheet-ready export' };
 const q = (name: string, description: string, required = true, schema: Record<string, unknown> = { type: 'string' }) => ({ name, in: 'query', required, schema, description });
@@ -9,8 +9,6 @@ const csvOr = (description: string, schema: unknown) => ({
 });
 const tags = ['ledger'];
 const anyObject = { type: 'object', additionalProperties: true };
-const int = { type: 'integer' };
-const str = { type: 'string' };
 const artistAmount = fields({ artist: { type: 'string', description: "The artist's actor URI" }, amount: int });
 
 export const ledgerOpenApi: OpenApiFragment = {

@@ -1,5 +1,5 @@
 import { monthOpenApi } from '../http/month.js';
-import { bearer, fields, json, orNull, problem, ref, type OpenApiFragment, jsonBody, pathParam } from '../api/openapi-types.js';
+import { bearer, fields, json, orNull, problem, ref, type OpenApiFragment, jsonBody, pathParam, pagingParams } from '../api/openapi-types.js';
 import { ruleNames } from './anomaly-rules.js';
 
 const status = { type: 'string', enum: ['counted', 'held', 'rejected'] };
@@ -152,8 +152,7 @@ export const listeningOpenApi: OpenApiFragment = {
         summary: 'Listening held by anomaly rules, with the evidence',
         security: bearer,
         parameters: [
-          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
-          { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0, default: 0 } },
+          ...pagingParams(50, 200),
           { name: 'status', in: 'query', schema: status, description: 'Only flags whose listen has this status' },
         ],
         responses: { 200: json('Flags, newest first', ref('ListeningFlagPage')), 401: problem('Not signed in'), 403: problem('Not an admin') },

@@ -1,13 +1,10 @@
 // The media part of the OpenAPI description (REST routes under /api; the streaming files
 // under /static and the tracker under /tracker are described in docs/media.md).
-import { bearer, fields, json, orNull, page, problem, ref, type OpenApiFragment, jsonBody, pathParam } from '../api/openapi-types.js';
+import { bearer, fields, json, orNull, page, problem, ref, type OpenApiFragment, jsonBody, pathParam, nullable, pagingParams } from '../api/openapi-types.js';
 import { licenses, visibilities } from './model.js';
 
-const pageParams = [
-  { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
-  { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0, default: 0 } },
-];
-const nullable = (type: string) => ({ type: [type, 'null'] });
+const pageParams = pagingParams(50, 200);
+
 /** The track fields an owner edits (PATCH /api/v1/tracks/{id}) and every Track shows. */
 const trackMetadata = {
   artist: nullable('string'),

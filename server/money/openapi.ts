@@ -1,5 +1,5 @@
 import { monthOpenApi } from '../http/month.js';
-import { bearer, fields, json, orNull, page, problem, ref, type OpenApiFragment, jsonBody, pathParam } from '../api/openapi-types.js';
+import { bearer, fields, json, orNull, page, problem, ref, type OpenApiFragment, jsonBody, pathParam, str, int, uuid, dateTime, nullable } from '../api/openapi-types.js';
 
 const tags = ['money'];
 const idemHeader = {
@@ -11,12 +11,9 @@ const amountProp = { type: 'integer', minimum: 1, description: 'Minor units (cen
 const bad = problem('Invalid input (invalid_amount, unknown_currency, invalid_input)');
 const auth = problem('Not signed in');
 const role = problem('Missing role');
-const int = { type: 'integer' };
-const str = { type: 'string' };
-const strOrNull = { type: ['string', 'null'] };
-const time = { type: 'string', format: 'date-time' };
-const timeOrNull = { type: ['string', 'null'], format: 'date-time' };
-const uuid = { type: 'string', format: 'uuid' };
+const strOrNull = nullable('string');
+const time = dateTime;
+const timeOrNull = nullable('string', { format: 'date-time' });
 const qr = fields({ svg: str, png: { type: 'string', description: 'data: URL' } });
 /** What POST .../close and .../payout answer: the month and the queued job's id. */
 const queued = fields({ month: str, jobId: str }, ['jobId']);
