@@ -1,7 +1,7 @@
 // The capability graph, read from the code: who calls whom through `ctx.services`, which ports
 // node.ts wires, which domain events flow where. `npm run architecture` writes it into
 // docs/architecture.md; test/architecture/graph.test.ts fails when the page and the code differ.
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -21,12 +21,9 @@ export interface CapabilityGraph {
   events: Map<string, { emitters: Set<string>; listeners: Set<string> }>;
 }
 
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const p = path.join(dir, name);
-    return statSync(p).isDirectory() ? filesUnder(p) : p.endsWith('.ts') ? [p] : [];
-  });
-}
+/** The TypeScript files below a folder. */
+const filesUnder = (dir: string): string[] =>
+  readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts')).map((f) => path.join(dir, f));
 
 export function capabilityGraph(): CapabilityGraph {
   const list = readFileSync(path.join(root, 'server/capabilities.ts'), 'utf8');

@@ -21,6 +21,7 @@ import { EmbeddedLedger, ledgerPool } from '../server/ledger/embedded.js';
 import { FabricLedger } from '../server/ledger/fabric.js';
 import { loadContracts } from '../server/ledger/contracts.js';
 import { recomputeMonth, toCsv, transactionLogOf } from '../server/ledger/audit.js';
+import { instanceActorUri } from '../shared/actor-uris.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -65,7 +66,7 @@ function openLedger(): EmbeddedLedger | FabricLedger {
   return new EmbeddedLedger({
     pool: ledgerPool(url, 2),
     contracts: () => loadContracts(),
-    identity: { mspId: values.msp ?? ledgerConfig.mspId, nodeId: `${config.publicUrl}/ap/actor` },
+    identity: { mspId: values.msp ?? ledgerConfig.mspId, nodeId: instanceActorUri(config.publicUrl) },
     channel: ledgerConfig.channel,
   });
 }

@@ -32,6 +32,25 @@ export interface Services {
   disputes: DisputesApi;
 }
 
+/** Every key of `Services`, at run time: node.ts checks that each capability published its contract. */
+export const serviceNames = ['accounts', 'ledger', 'money', 'media', 'listening', 'federation', 'disputes'] as const satisfies readonly (keyof Services)[];
+// Fails to compile, naming the key, when `Services` gains one that serviceNames lacks.
+type UnlistedService = Exclude<keyof Services, (typeof serviceNames)[number]>;
+export const everyServiceListed: [UnlistedService] extends [never] ? true : UnlistedService = true;
+
+/** A port a capability owns (its consumer side), wired once by node.ts after every capability has initialised. */
+export class Port<T> {
+  private provider?: T;
+  constructor(private readonly name: string) {}
+  wire(provider: T): void {
+    this.provider = provider;
+  }
+  get(): T {
+    if (!this.provider) throw new Error(`the ${this.name} port is not wired (server/node.ts wires it after init)`);
+    return this.provider;
+  }
+}
+
 export interface NodeContext {
   config: Config;
   logger: Logger;
@@ -87,14 +106,14 @@ export function perNode<T extends object>(what: string): { set(ctx: NodeContext,
   };
 }
 
+/** The capabilities whose contract a service type satisfies. */
+type ContractOf<T> = { [K in keyof Services]: T extends Services[K] ? K : never }[keyof Services];
+
 /**
  * A capability's service: `publish` in init() keeps it for the capability's own routes, jobs
  * and tests (`get`, the class itself, no cast) and offers it to the others as its contract
  * (`ctx.services[capability]`).
  */
-/** The capabilities whose contract a service type satisfies. */
-type ContractOf<T> = { [K in keyof Services]: T extends Services[K] ? K : never }[keyof Services];
-
 export function serviceSlot<T extends object>(capability: ContractOf<T>): { publish(ctx: NodeContext, service: T): void; get(ctx: NodeContext): T } {
   const slot = perNode<T>(`${capability} capability`);
   return {

@@ -15,7 +15,7 @@ import { resolveRedisPrefix } from './jobs/prefix.js';
 import { DomainEventBus } from './events.js';
 import { buildRequestHandler } from './app.js';
 import { capabilities as defaultCapabilities } from './capabilities.js';
-import type { Capability, NodeContext, Services } from './context.js';
+import { serviceNames, type Capability, type NodeContext, type Services } from './context.js';
 
 export interface RunningNode {
   ctx: NodeContext;
@@ -87,6 +87,8 @@ export async function createRuntime(config: Config, options: StartNodeOptions = 
     const ctx: NodeContext = { config, logger, db, redis, jobs, events, metrics, services: {} as Services };
 
     for (const cap of caps) await cap.init(ctx);
+    const missing = serviceNames.filter((name) => !ctx.services[name]);
+    if (missing.length) throw new Error(`capabilities not built, yet others call them: ${missing.join(', ')} (server/capabilities.ts)`);
     wirePorts(ctx.services);
     return { ctx, capabilities: caps, stop, onStop: (fn) => void cleanups.push(fn) };
   } catch (err) {
@@ -97,12 +99,11 @@ export async function createRuntime(config: Config, options: StartNodeOptions = 
 
 /**
  * The ports a capability owns so as not to know a capability that knows it (the graph stays
- * acyclic: docs/architecture.md), wired once here. A node built without one side (a script,
- * a test of one capability) leaves the port empty, and the owner says so when it is used.
+ * acyclic: docs/architecture.md), wired once here, after every contract is published.
  */
-function wirePorts(services: Partial<Services>): void {
-  if (services.listening && services.federation) services.listening.useRemoteTracks(services.federation);
-  if (services.federation && services.disputes) services.federation.useFlagReceiver(services.disputes);
+function wirePorts(services: Services): void {
+  services.listening.useRemoteTracks(services.federation);
+  services.federation.useFlagReceiver(services.disputes);
 }
 
 export async function startNode(config: Config, options: StartNodeOptions = {}): Promise<RunningNode> {

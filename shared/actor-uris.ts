@@ -10,3 +10,12 @@ export const channelActorUri = (publicUrl: string, channelName: string) => under
 export const userActorUri = (publicUrl: string, username: string) => under(publicUrl, 'users', username);
 export const trackUri = (publicUrl: string, trackId: string) => under(publicUrl, 'tracks', trackId);
 export const playlistUri = (publicUrl: string, playlistId: string) => under(publicUrl, 'playlists', playlistId);
+export const activityUri = (publicUrl: string, activityId: string) => under(publicUrl, 'activities', activityId);
+/** A dispute of this node, as its review Flags name it. */
+export const disputeUri = (publicUrl: string, disputeId: string) => under(publicUrl, 'disputes', disputeId);
+
+/** The id of a local track named by its URI, or undefined for any other URI. */
+export function localTrackIdOf(publicUrl: string, uri: string): string | undefined {
+  const prefix = trackUri(publicUrl, '');
+  return uri.startsWith(prefix) && uri.length > prefix.length ? decodeURIComponent(uri.slice(prefix.length)) : undefined;
+}

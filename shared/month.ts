@@ -10,15 +10,21 @@ export const monthPattern = /^\d{4}-(0[1-9]|1[0-2])$/;
 
 export const isMonth = (value: unknown): value is Month => typeof value === 'string' && monthPattern.test(value);
 
+/** A month from inside the node (a job, another capability): a bad one is a bug, not a client's error (that is server/http/month.ts). */
+export function requireMonth(value: string): Month {
+  if (!isMonth(value)) throw new Error(`month must be YYYY-MM, got ${value}`);
+  return value;
+}
+
 function parts(at: Date, timeZone: string): { year: number; month: number; day: number } {
   const fmt = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
   const p = Object.fromEntries(fmt.formatToParts(at).map((x) => [x.type, x.value]));
   return { year: Number(p.year), month: Number(p.month), day: Number(p.day) };
 }
 
-/** The month a moment falls in, in the time zone (the browser's own when none is given). */
-export function monthOf(at: Date, timeZone?: string): Month {
-  const p = parts(at, timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone);
+/** The month a moment falls in, in the time zone (the node's; the web app uses UTC, as the API does). */
+export function monthOf(at: Date, timeZone: string): Month {
+  const p = parts(at, timeZone);
   return `${p.year}-${String(p.month).padStart(2, '0')}`;
 }
 

@@ -10,6 +10,7 @@ import { metricOnce } from '../http/metrics.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import type { AuthThrottle, LoginOutcome } from './throttle.js';
 import type * as api from '../../shared/api/index.js';
+import { isUuid } from '../../shared/ids.js';
 
 export const roles = ['admin', 'artist', 'listener', 'auditor'] as const;
 export type Role = (typeof roles)[number];
@@ -125,7 +126,7 @@ export class AccountsService implements AccountsApi {
   }
 
   async byId(id: string): Promise<User | undefined> {
-    if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+    if (!isUuid(id)) return undefined;
     const row = await selectOne<UserRow>(this.db, 'SELECT * FROM users WHERE id = :id', { id });
     return row && toUser(row);
   }
@@ -136,7 +137,7 @@ export class AccountsService implements AccountsApi {
   }
 
   async usernames(ids: readonly string[]): Promise<Map<string, string>> {
-    const valid = [...new Set(ids)].filter((id) => /^[0-9a-f-]{36}$/i.test(id));
+    const valid = [...new Set(ids)].filter((id) => isUuid(id));
     if (!valid.length) return new Map();
     const rows = await select<{ id: string; username: string }>(this.db, 'SELECT id, username FROM users WHERE id = ANY(CAST(:ids AS uuid[]))', { ids: `{${valid.join(',')}}` });
     return new Map(rows.map((r) => [r.id, r.username]));

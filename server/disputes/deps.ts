@@ -4,6 +4,7 @@ import type { Transaction } from 'sequelize';
 import type { NodeContext, Services } from '../context.js';
 import type { Logger } from '../logger.js';
 import { DisputeStore } from './store.js';
+import { disputeUri } from '../../shared/actor-uris.js';
 
 export class DisputesDeps {
   readonly store: DisputeStore;
@@ -33,7 +34,7 @@ export class DisputesDeps {
   }
 
   disputeUri(id: string): string {
-    return `${this.ctx.config.publicUrl}/ap/disputes/${id}`;
+    return disputeUri(this.ctx.config.publicUrl, id);
   }
 
   /** After `t` commits: the dispute moves on (its tick) and its pages refresh. */

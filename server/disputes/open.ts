@@ -73,18 +73,21 @@ export async function autoOpen(d: DisputesDeps): Promise<string[]> {
 
 /** Artist and month pairs whose held shares, not yet in a dispute, exceed `amount` (by month, then artist). */
 async function heldOver(d: DisputesDeps, amount: number): Promise<{ month: string; artist: string; amount: number }[]> {
-  const held = await d.money.heldShares();
-  const taken = new Set((await d.store.takenHolds(held.map((h) => h.id))).map((x) => x.hold_id));
-  const sums = new Map<string, { month: string; artist: string; amount: number }>();
-  for (const h of held) {
-    if (taken.has(h.id)) continue;
+  // heldShares comes ordered by month and artist, and a Map keeps that order.
+  const groups = new Map<string, { month: string; artist: string; holds: Hold[] }>();
+  for (const h of await d.money.heldShares()) {
     const key = `${h.month}\u0000${h.artist}`;
-    const sum = sums.get(key) ?? { month: h.month, artist: h.artist, amount: 0 };
-    sum.amount += h.amount;
-    sums.set(key, sum);
+    const group = groups.get(key) ?? groups.set(key, { month: h.month, artist: h.artist, holds: [] }).get(key)!;
+    group.holds.push(h);
   }
-  const order = (a: { month: string; artist: string }, b: typeof a) => (a.month !== b.month ? (a.month < b.month ? -1 : 1) : a.artist < b.artist ? -1 : a.artist > b.artist ? 1 : 0);
-  return [...sums.values()].filter((s) => s.amount > amount).sort(order);
+  const sum = (holds: Hold[]) => holds.reduce((a, h) => a + h.amount, 0);
+  // Only a group over the amount in all can be over it without its disputed holds.
+  const candidates = [...groups.values()].filter((g) => sum(g.holds) > amount);
+  if (!candidates.length) return [];
+  const taken = new Set((await d.store.takenHolds(candidates.flatMap((g) => g.holds.map((h) => h.id)))).map((x) => x.hold_id));
+  return candidates
+    .map((g) => ({ month: g.month, artist: g.artist, amount: sum(g.holds.filter((h) => !taken.has(h.id))) }))
+    .filter((g) => g.amount > amount);
 }
 
 function scopeOf(d: DisputesDeps, input: OpenInput): Promise<Scope> {

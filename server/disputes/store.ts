@@ -5,6 +5,7 @@ import { execute, select, selectOne } from '../db/index.js';
 import type { Hold } from '../money/contract.js';
 import type { Evidence } from './evidence.js';
 import type { Decision, DisputeRow, DisputeStatus, LedgerDispute, OpenedBy, Subject } from './types.js';
+import { isUuid } from '../../shared/ids.js';
 
 export interface NewReportingDispute {
   id: string;
@@ -33,7 +34,6 @@ export interface PendingHold {
   listen_ids: string[];
 }
 
-const uuidLike = /^[0-9a-f-]{36}$/i;
 
 export class DisputeStore {
   constructor(private readonly db: Sequelize) {}
@@ -41,7 +41,7 @@ export class DisputeStore {
   // ---------------------------------------------------------------- disputes
 
   async row(id: string): Promise<DisputeRow | undefined> {
-    if (!uuidLike.test(id)) return undefined;
+    if (!isUuid(id)) return undefined;
     return selectOne<DisputeRow>(this.db, 'SELECT * FROM disputes WHERE id = :id', { id });
   }
 

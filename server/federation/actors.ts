@@ -4,7 +4,7 @@ import { generateKeyPair as generateKeyPairCb, type JsonWebKey } from 'node:cryp
 import { promisify } from 'node:util';
 import { importJwk } from '@fedify/fedify/sig';
 import { select, selectOne, execute } from '../db/index.js';
-import type { FederationRuntime, ChannelView } from './runtime.js';
+import type { FederationRuntime } from './runtime.js';
 import { documentContext } from './vocabulary.js';
 
 const generateKeyPair = promisify(generateKeyPairCb);
@@ -193,7 +193,6 @@ export class LocalActors {
     let name: string = actor.name;
     let summary: string | undefined;
     let attributedTo: string | undefined;
-    let icon: string | null | undefined;
     let url = `${this.rt.publicUrl}/@${encodeURIComponent(actor.name)}`;
     if (actor.kind === 'instance') {
       type = 'Service';
@@ -204,8 +203,8 @@ export class LocalActors {
       const user = actor.refId ? await this.rt.ctx.services.accounts.byId(actor.refId) : undefined;
       name = user?.displayName ?? actor.name;
     } else {
-      const channel: ChannelView | undefined | null = actor.refId ? await this.rt.media.getChannel(actor.refId).catch(() => undefined) : undefined;
-      name = channel?.displayName ?? channel?.name ?? actor.name;
+      const channel = actor.refId ? await this.rt.media.getChannel(actor.refId).catch(() => undefined) : undefined;
+      name = channel?.displayName ?? actor.name;
       summary = channel?.description ?? undefined;
       url = `${this.rt.publicUrl}/channels/${encodeURIComponent(actor.name)}`;
       const owner = channel?.ownerId ? await this.rt.ctx.services.accounts.byId(channel.ownerId) : undefined;
@@ -228,7 +227,6 @@ export class LocalActors {
       manuallyApprovesFollowers: false,
       discoverable: actor.kind !== 'instance',
       ...(attributedTo ? { attributedTo } : {}),
-      ...(icon ? { icon: { type: 'Image', url: icon } } : {}),
       published: actor.createdAt,
       publicKey: { id: `${base}#main-key`, owner: base, publicKeyPem: actor.publicKeyPem },
     };

@@ -1,7 +1,8 @@
 // ActivityPub documents for 9ten's objects: AudioTrack / VideoTrack (an AS2 Audio /
 // Video with 9ten terms), the Note that software without our vocabulary sees instead,
 // and Playlist (an ordered collection of tracks).
-import type { FederationRuntime, MediaPlaylist, TrackView } from './runtime.js';
+import type { FederationRuntime, TrackView } from './runtime.js';
+import type { PlaylistView as MediaPlaylist } from '../media/index.js';
 import { AS_PUBLIC, isoDuration } from './vocabulary.js';
 import { escapeHtml } from './sanitize.js';
 

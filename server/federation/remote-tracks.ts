@@ -8,6 +8,7 @@ import type { Remote } from './remote.js';
 import { hostOf, idOf, parseIsoDuration, typesOf } from './vocabulary.js';
 import { sanitizeHtml, sanitizeText } from './sanitize.js';
 import type * as api from '../../shared/api/index.js';
+import { isUuid } from '../../shared/ids.js';
 
 export type RemoteRendition = api.RemoteRendition;
 
@@ -180,7 +181,7 @@ export class RemoteTracks {
   }
 
   async byId(id: string): Promise<RemoteTrack | undefined> {
-    if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+    if (!isUuid(id)) return undefined;
     const row = await selectOne<Row>(this.rt.db, 'SELECT * FROM federation_remote_tracks WHERE id = CAST(:id AS uuid)', { id });
     return row && toTrack(row);
   }

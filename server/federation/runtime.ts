@@ -6,7 +6,7 @@ import type { Logger } from '../logger.js';
 import * as uris from '../../shared/actor-uris.js';
 import { PostgresKvStore } from './kv-store.js';
 
-export type { TrackView, Channel as ChannelView, PlaylistView as MediaPlaylist } from '../media/index.js';
+export type { TrackView } from '../media/index.js';
 
 export class FederationRuntime {
   readonly log: Logger;
@@ -55,7 +55,7 @@ export class FederationRuntime {
     return uris.playlistUri(this.publicUrl, id);
   }
   activityUri(id: string): string {
-    return `${this.publicUrl}/ap/activities/${id}`;
+    return uris.activityUri(this.publicUrl, id);
   }
   sharedInboxUri(): string {
     return `${this.publicUrl}/ap/inbox`;

@@ -2,6 +2,7 @@
 import { select, selectOne } from '../db/index.js';
 import { AppError, badRequest, notFound } from '../http/errors.js';
 import type { Transaction } from 'sequelize';
+import { Port } from '../context.js';
 import type { FederationRuntime } from './runtime.js';
 import type { FederationApi, FlagReceiver } from './contract.js';
 import type { RemoteTrackForListening } from '../listening/contract.js';
@@ -20,6 +21,8 @@ import { sendListen, type ListenInput } from './send/send-listen.js';
 import { sendStream, type StreamInput } from './send/send-stream.js';
 import { sendSubscription, type SubscriptionInput } from './send/send-subscription.js';
 import { hostOf, idOf, typesOf } from './vocabulary.js';
+import { isUuid } from '../../shared/ids.js';
+import { localTrackIdOf } from '../../shared/actor-uris.js';
 
 export type { ListenInput, StreamInput, SubscriptionInput };
 
@@ -72,11 +75,11 @@ export class FederationService implements FederationApi {
     return { uri, inboxes };
   }
 
-  /** Where dispute Flags go (disputes, wired by node.ts); unset, they are ignored with a warning. */
-  flagReceiver?: FlagReceiver;
+  /** Where dispute Flags go (disputes, wired by node.ts). */
+  readonly flagReceiver = new Port<FlagReceiver>('dispute flags');
 
   useFlagReceiver(receiver: FlagReceiver): void {
-    this.flagReceiver = receiver;
+    this.flagReceiver.wire(receiver);
   }
 
   /** A segment of a remote track served from this node's cache: logged by listening (never throws). */
@@ -109,9 +112,9 @@ export class FederationService implements FederationApi {
   async ownerOf(objectUri: string): Promise<string | undefined> {
     const remoteTrack = await this.tracks.byUri(objectUri);
     if (remoteTrack) return remoteTrack.actorUri;
-    const prefix = `${this.rt.publicUrl}/ap/tracks/`;
-    if (objectUri.startsWith(prefix)) {
-      const track = await this.rt.media.getTrack(decodeURIComponent(objectUri.slice(prefix.length))).catch(() => undefined);
+    const localId = localTrackIdOf(this.rt.publicUrl, objectUri);
+    if (localId) {
+      const track = await this.rt.media.getTrack(localId).catch(() => undefined);
       return track ? this.rt.channelActorUri(track.channel.name) : undefined;
     }
     if (this.rt.isLocal(objectUri)) return undefined;
@@ -168,7 +171,7 @@ export class FederationService implements FederationApi {
 
   async unfollow(userId: string, followId: string): Promise<void> {
     const local = await this.actors.forUser(userId);
-    if (!/^[0-9a-f-]{36}$/i.test(followId) || !(await sendUndoFollow(this, local.uri, followId))) throw notFound('Follow');
+    if (!isUuid(followId) || !(await sendUndoFollow(this, local.uri, followId))) throw notFound('Follow');
   }
 
   private async followById(id: string): Promise<FollowView | undefined> {

@@ -27,29 +27,32 @@ export const ledgerSectionSchema = z.object({
   fabric: fabricConfigSchema.nullable(),
 });
 
-export interface LedgerConfig {
-  engine: 'embedded' | 'fabric';
+/** The settings the ledger runs with: the section with every default resolved. */
+export const ledgerConfigSchema = z.object({
+  engine: z.enum(['embedded', 'fabric']),
   /** The ledger's own database (embedded engine). Null: the node's own database. Several
    * nodes pointing at one ledger database share one ledger, as a Fabric channel would. */
-  databaseUrl: string | null;
+  databaseUrl: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').nullable(),
   /** The MSP id the node signs with (default: the Fabric identity's, else the node's organisation). */
-  mspId: string;
-  channel: string;
+  mspId: z.string().min(1),
+  channel: z.string().min(1),
   /** Attempts for an MVCC conflict in a direct `submit` before giving up. */
-  mvccRetries: number;
-  fabric: z.infer<typeof fabricConfigSchema> | null;
-}
+  mvccRetries: z.number().int().min(0).max(20),
+  fabric: fabricConfigSchema.nullable(),
+});
 
-/** The ledger's settings: the validated section, the capability's overrides on top, defaults filled in. */
+export type LedgerConfig = z.infer<typeof ledgerConfigSchema>;
+
+/** The ledger's settings: the section, the capability's overrides on top (checked too), defaults filled in. */
 export function ledgerConfigOf(config: Config, overrides: Partial<LedgerConfig> = {}): LedgerConfig {
   const section = config.ledger;
   const fabric = (overrides.fabric !== undefined ? overrides.fabric : section.fabric) ?? null;
-  return {
+  return ledgerConfigSchema.parse({
     engine: overrides.engine ?? section.engine,
     databaseUrl: overrides.databaseUrl ?? section.databaseUrl,
     mspId: overrides.mspId ?? section.mspId ?? fabric?.mspId ?? config.federation.organisation,
     channel: overrides.channel ?? section.channel,
     mvccRetries: overrides.mvccRetries ?? section.mvccRetries,
     fabric,
-  };
+  });
 }

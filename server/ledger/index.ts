@@ -16,6 +16,7 @@ import { ledgerOpenApi } from './openapi.js';
 import { setLedgerEngine } from './registry.js';
 import type { Ledger, LedgerIdentity } from './types.js';
 import type { IdempotentSubmitter } from './outbox.js';
+import { instanceActorUri } from '../../shared/actor-uris.js';
 
 export type { LedgerService } from './service.js';
 export type { LedgerApi } from './contract.js';
@@ -61,7 +62,7 @@ export function createLedgerCapability(options: LedgerCapabilityOptions = {}): C
     async init(ctx) {
       const config = ledgerConfigOf(ctx.config, options.config ?? {});
       const log = ctx.logger.child({ component: 'ledger' });
-      const identity: LedgerIdentity = { mspId: config.engine === 'fabric' ? config.fabric!.mspId : config.mspId, nodeId: `${ctx.config.publicUrl}/ap/actor` };
+      const identity: LedgerIdentity = { mspId: config.engine === 'fabric' ? config.fabric!.mspId : config.mspId, nodeId: instanceActorUri(ctx.config.publicUrl) };
       let engine: Ledger & IdempotentSubmitter;
       if (config.engine === 'fabric') {
         if (!config.fabric) throw new Error('ledger.engine is "fabric" but ledger.fabric is not configured');

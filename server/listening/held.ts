@@ -45,20 +45,8 @@ export class HeldListening {
     const items = await Promise.all(
       rows.map(async ({ listen, ...flag }) => ({
         ...flag,
-        listen: {
-          id: listen.id,
-          // Local to this node's admins; the pseudonym is what may leave the node.
-          userId: listen.userId,
-          username: usernames.get(listen.userId) ?? null,
-          pseudonym: await this.pseudonyms.pseudonym(listen.userId, listen.day.slice(0, 7)),
-          trackId: listen.trackId,
-          artist: listen.artist,
-          qualifiedSeconds: listen.qualifiedSeconds,
-          qualifiedAt: listen.qualifiedAt,
-          day: listen.day,
-          status: listen.status,
-          heldReason: listen.heldReason,
-        },
+        // userId is for this node's admins; the pseudonym is what may leave the node.
+        listen: { ...listen, username: usernames.get(listen.userId) ?? null, pseudonym: await this.pseudonyms.pseudonym(listen.userId, listen.day.slice(0, 7)) },
       })),
     );
     return { total, items };

@@ -7,6 +7,7 @@ import type { Month } from '../../shared/month.js';
 // A qualified listen is the API's `Listen`, generated from listening's OpenAPI schema.
 import type { Listen } from '../../shared/api/generated.js';
 import type { Interval } from './intervals.js';
+import { isUuid } from '../../shared/ids.js';
 
 export type { Listen };
 export type ListenStatus = Listen['status'];
@@ -116,9 +117,7 @@ interface ListenRow {
 /** Postgres `date` values arrive as 'YYYY-MM-DD' strings (pg's default parser keeps them so). */
 export const dayString = (d: string | Date) => (typeof d === 'string' ? d.slice(0, 10) : d.toISOString().slice(0, 10));
 
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** Ids of sessions, listens and accounts are uuids: anything else names nothing (and would fail the cast). */
-export const isUuid = (id: string) => uuidPattern.test(id);
+export { isUuid };
 
 const iso = (v: Date) => new Date(v).toISOString();
 const isoOrNull = (v: Date | null) => (v ? iso(v) : null);

@@ -6,7 +6,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Sequelize } from 'sequelize';
 import { execute, selectOne } from '../db/index.js';
-import { assertMonth } from '../http/month.js';
+import { requireMonth } from '../../shared/month.js';
 import type { Month } from '../../shared/month.js';
 
 export class Pseudonyms {
@@ -15,7 +15,7 @@ export class Pseudonyms {
   constructor(private readonly db: Sequelize) {}
 
   private async secret(month: Month): Promise<Buffer> {
-    assertMonth(month);
+    requireMonth(month);
     const known = this.secrets.get(month);
     if (known) return known;
     // Two processes may race to create it: the first insert wins, both read the winner.

@@ -10,6 +10,7 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 import type { Logger } from '../logger.js';
 import { metricOnce } from '../http/metrics.js';
 import type { SegmentServed as MediaSegmentServed } from '../media/index.js';
+import { isUuid } from '../../shared/ids.js';
 
 /** What media reports for each segment it really served; remote-track segments served from
  * federation's cache have no client address when they come from a background fetch. */
@@ -24,7 +25,6 @@ export interface SegmentLogOptions {
 /** The most rows one INSERT carries. */
 const maxRowsPerWrite = 20_000;
 
-const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 // The rows travel as one COPY in text format: PostgreSQL reads it with about a third less CPU
 // than the same rows as a JSON parameter through json_to_recordset (5.1-5.7 against 8.4 µs
@@ -47,8 +47,8 @@ function field(v: string | null | undefined): string {
 export function copyText(rows: SegmentServed[]): string {
   let out = '';
   for (const e of rows) {
-    const s = e.sessionId && uuid.test(e.sessionId) ? e.sessionId : '\\N';
-    const u = e.userId && uuid.test(e.userId) ? e.userId : '\\N';
+    const s = e.sessionId && isUuid(e.sessionId) ? e.sessionId : '\\N';
+    const u = e.userId && isUuid(e.userId) ? e.userId : '\\N';
     const ua = e.userAgent ? e.userAgent.slice(0, 512) : null;
     const part = e.segmentBytes && e.segmentBytes > 0 ? `${Math.trunc(e.byteStart ?? 0)}\t${Math.trunc(e.segmentBytes)}` : '\\N\t\\N';
     out += `${s}\t${u}\t${field(String(e.trackId))}\t${field(String(e.rendition))}\t${Math.trunc(e.segmentIndex)}\t${e.segmentStartSeconds}\t${e.segmentDurationSeconds}\t${Math.trunc(e.bytes)}\t${part}\t${field(e.ip)}\t${field(ua)}\t${e.at.toISOString()}\n`;

@@ -3,7 +3,7 @@
 // local and from other nodes.
 import type { NodeContext } from '../context.js';
 import { assertMonth } from '../http/month.js';
-import type { Month } from '../../shared/month.js';
+import { requireMonth, type Month } from '../../shared/month.js';
 import { compareKeys } from '../../shared/money/index.js';
 import type { ListensStore } from './listens-store.js';
 import type { RemoteListensStore } from './remote-listens-store.js';
@@ -44,7 +44,7 @@ export class Statistics {
    */
   async qualifiedSeconds(month: Month): Promise<QualifiedSecondsRow[]> {
     const out = new Map<string, QualifiedSecondsRow>();
-    for (const r of await this.listens.monthFigures(assertMonth(month))) {
+    for (const r of await this.listens.monthFigures(requireMonth(month))) {
       const key = `${r.userId}\u0000${r.artist}\u0000${r.channelId}\u0000${r.held}`;
       let agg = out.get(key);
       if (!agg) {

@@ -1,6 +1,6 @@
 // The tracks listening counts: this node's own (media's) and other nodes' tracks played
 // through this node's cache (the RemoteTracksPort, which node.ts wires to federation).
-import type { NodeContext } from '../context.js';
+import { Port, type NodeContext } from '../context.js';
 import { notFound } from '../http/errors.js';
 import { channelActorUri } from '../../shared/actor-uris.js';
 import type { RemoteTracksPort } from './contract.js';
@@ -19,12 +19,12 @@ export interface ListeningTrack {
 }
 
 export class Tracks {
-  private remote?: RemoteTracksPort;
+  private readonly remote = new Port<RemoteTracksPort>('remote tracks');
 
   constructor(private readonly ctx: NodeContext) {}
 
   useRemote(port: RemoteTracksPort): void {
-    this.remote = port;
+    this.remote.wire(port);
   }
 
   /** A track of this node, or 404. */
@@ -56,7 +56,7 @@ export class Tracks {
   }
 
   private async others(id: string): Promise<ListeningTrack | undefined> {
-    const track = await this.remote?.trackForListening(id);
+    const track = await this.remote.get().trackForListening(id);
     if (!track) return undefined;
     // The cache offers only public tracks that stream; the remote channel is known by its actor.
     return { id: track.id, channelId: track.artistUri, ownerId: null, artist: track.artistUri, durationSeconds: track.durationSeconds, status: 'ready', visibility: 'public' };

@@ -107,13 +107,15 @@ export class Playlists {
    */
   private async views(rows: PlaylistRow[], viewer: User | null | undefined): Promise<PlaylistView[]> {
     if (!rows.length) return [];
-    const usernames = await this.ctx.services.accounts.usernames(rows.map((r) => r.owner_id));
-    const items = await select<TrackRow & { playlist_id: string }>(
-      this.db,
-      `SELECT x.*, pt.playlist_id FROM media_playlist_tracks pt JOIN (${trackSelect}) x ON x.id = pt.track_id
-       WHERE pt.playlist_id IN (:ids) AND x.status = 'ready' ORDER BY pt.playlist_id, pt.position`,
-      { ids: rows.map((r) => r.id) },
-    );
+    const [usernames, items] = await Promise.all([
+      this.ctx.services.accounts.usernames(rows.map((r) => r.owner_id)),
+      select<TrackRow & { playlist_id: string }>(
+        this.db,
+        `SELECT x.*, pt.playlist_id FROM media_playlist_tracks pt JOIN (${trackSelect}) x ON x.id = pt.track_id
+         WHERE pt.playlist_id IN (:ids) AND x.status = 'ready' ORDER BY pt.playlist_id, pt.position`,
+        { ids: rows.map((r) => r.id) },
+      ),
+    ]);
     const byPlaylist = new Map<string, TrackView[]>();
     for (const t of items) {
       if (!canViewTrack(t, viewer)) continue;

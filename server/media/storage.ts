@@ -4,9 +4,9 @@ import path from 'node:path';
 import { mkdirSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 
-const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+import { isUuid } from '../../shared/ids.js';
 
-export const isUuid = (s: string): boolean => uuid.test(s);
+export { isUuid };
 
 export class MediaStorage {
   readonly root: string;

@@ -9,6 +9,7 @@ import type { Logger } from '../logger.js';
 import { accounts, type Books } from './books.js';
 import { assertMonth } from '../http/month.js';
 import type * as api from '../../shared/api/index.js';
+import { isUuid } from '../../shared/ids.js';
 
 export interface PayoutDeps {
   db: Sequelize;
@@ -61,7 +62,7 @@ export async function payMonth(d: PayoutDeps, month: string): Promise<{ paid: nu
 
 /** A dispute decided: release a held share to its artist, or refund it to the listener. */
 export async function resolveHold(d: PayoutDeps, holdId: string, decision: 'release' | 'refund'): Promise<'released' | 'refunded'> {
-  if (!/^[0-9a-f-]{36}$/i.test(holdId)) throw notFound('Hold');
+  if (!isUuid(holdId)) throw notFound('Hold');
   return d.db.transaction(async (t) => {
     const row = await selectOne<Record<string, unknown>>(d.db, 'SELECT * FROM money_holds WHERE id = :id FOR UPDATE', { id: holdId }, t);
     if (!row) throw notFound('Hold');

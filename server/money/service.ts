@@ -175,7 +175,7 @@ export class MoneyService implements MoneyApi {
     return this.holdRows({ ...filter, status: 'held' }, null);
   }
 
-  /** Shares of closed months by listener, artist and status (admins' view; at most 1000). */
+  /** Shares of closed months by listener, artist and status, at most 1000 (tests and operators' scripts). */
   holds(filter: HoldFilter & { status?: Hold['status'] } = {}): Promise<Hold[]> {
     return this.holdRows(filter, 1000);
   }

@@ -13,6 +13,7 @@ import { accounts, type Books } from './books.js';
 import { insufficientFunds } from './amounts.js';
 import { monthOf } from '../../shared/month.js';
 import type * as api from '../../shared/api/index.js';
+import { isUuid } from '../../shared/ids.js';
 
 export type SubscriptionStatus = 'active' | 'past_due' | 'lapsed' | 'canceled';
 
@@ -67,7 +68,7 @@ export class Subscriptions {
   }
 
   async byId(id: string): Promise<Subscription | undefined> {
-    if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+    if (!isUuid(id)) return undefined;
     const row = await selectOne<SubRow>(this.d.db, 'SELECT * FROM money_subscriptions WHERE id = :id', { id });
     return row && this.toSub(row);
   }

@@ -12,6 +12,7 @@ import { accounts, type Books, type PostedTransaction } from './books.js';
 import { amountSchema, assertAmount, assertCurrency } from './amounts.js';
 import { BaseProvider } from './providers.js';
 import type * as api from '../../shared/api/index.js';
+import { isUuid } from '../../shared/ids.js';
 
 export const signatureHeader = 'x-payment-signature';
 export const timestampHeader = 'x-payment-timestamp';
@@ -62,7 +63,7 @@ export class WebhookProvider extends BaseProvider {
   }
 
   async intent(id: string): Promise<TopUpIntent | undefined> {
-    if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+    if (!isUuid(id)) return undefined;
     const row = await selectOne<Record<string, unknown>>(this.db, 'SELECT * FROM money_top_ups WHERE id = :id', { id });
     return row && toIntent(row);
   }

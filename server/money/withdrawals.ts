@@ -7,6 +7,7 @@ import { conflict, notFound } from '../http/errors.js';
 import { accounts, type Books } from './books.js';
 import { assertAmount, assertCurrency } from './amounts.js';
 import type * as api from '../../shared/api/index.js';
+import { isUuid } from '../../shared/ids.js';
 
 export type Withdrawal = api.Withdrawal;
 
@@ -57,7 +58,7 @@ export class Withdrawals {
 
   /** The admin paid it outside the node: payable → external, with the payment's reference. */
   async settle(id: string, reference: string, adminId: string): Promise<Withdrawal> {
-    if (!/^[0-9a-f-]{36}$/i.test(id)) throw notFound('Withdrawal');
+    if (!isUuid(id)) throw notFound('Withdrawal');
     return this.db.transaction(async (t) => {
       const row = await selectOne<Record<string, unknown>>(this.db, 'SELECT * FROM money_withdrawals WHERE id = :id FOR UPDATE', { id }, t);
       if (!row) throw notFound('Withdrawal');

@@ -4,7 +4,7 @@
 // contract (server/<capability>/contract.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../../server/config/index.js';
 
@@ -35,12 +35,9 @@ const nodeFolders = ['api', 'config', 'db', 'http', 'jobs'];
 const createTable = /CREATE TABLE (?:IF NOT EXISTS )?([a-z_][a-z0-9_]*)/g;
 const tableUse = /\b(?:FROM|JOIN|INTO|UPDATE|TABLE|TRUNCATE|COPY)\s+(?:ONLY\s+)?([a-z_][a-z0-9_]*)/g;
 
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const p = path.join(dir, name);
-    return statSync(p).isDirectory() ? filesUnder(p) : p.endsWith('.ts') ? [p] : [];
-  });
-}
+/** The TypeScript files below a folder. */
+const filesUnder = (dir: string): string[] =>
+  readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts')).map((f) => path.join(dir, f));
 
 /** The tables a migration creates, including those of the server modules it imports its SQL from. */
 function tablesOf(file: string): string[] {

@@ -121,11 +121,13 @@ test('reviewer nodes get a Flag from the reporting node and see the case in thei
     assert.ok(Date.parse(item.deadline) > Date.now() + 6 * 86_400_000, 'a deadline about a week away');
     assert.equal(item.evidence.rows.length, 2);
   }
-  // The Flag really went out signed from a1's instance actor.
-  const flags = flagsSent(a1);
+  // The Flag really went out from a1's instance actor: what federation queued and signs.
+  const flags = await select<{ actor_uri: string; body: any }>(a1.ctx.db, "SELECT actor_uri, body FROM federation_outbox WHERE type = 'Flag'");
   assert.equal(flags.length, 2);
+  assert.equal(flagsSent(a1).length, 2, 'sent through federation’s contract');
   for (const f of flags) {
-    assert.equal(f.actor, nodeId(a1));
+    assert.equal(f.actor_uri, nodeId(a1));
+    assert.equal(f.body.actor, nodeId(a1));
     assert.equal(f.body.object, `${a1.url}/ap/disputes/${firstDispute}`);
     assert.equal(f.body.disputeRef.evidenceHash, rec.evidenceHash);
   }

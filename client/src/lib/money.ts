@@ -1,5 +1,6 @@
 // Money and time formatting for the wallet, earnings, statements and audits. Amounts are
 // integer minor units (cents); nothing here uses floating point for money.
+import { isMonth, monthOf as monthIn, previousMonth } from '../../../shared/month.js';
 
 /** 1234 → "12.34", -5 → "-0.05" (two decimals, integers only). */
 export function formatMinor(amount: number): string {
@@ -40,15 +41,9 @@ export function formatListening(seconds: number): string {
 }
 
 /** "YYYY-MM" of a date in UTC. */
-export function monthOf(d: Date): string {
-  return d.toISOString().slice(0, 7);
-}
+export const monthOf = (d: Date): string => monthIn(d, 'UTC');
 
-/** The month before "YYYY-MM". */
-export function previousMonth(month: string): string {
-  const [y, m] = month.split('-').map(Number);
-  return m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`;
-}
+export { isMonth, previousMonth };
 
 /** "2026-11" → "November 2026". */
 export function monthName(month: string): string {

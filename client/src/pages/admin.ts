@@ -5,7 +5,7 @@ import type {
 } from '../../../shared/api/index.js';
 import { api } from '../api.js';
 import { field, h } from '../dom.js';
-import { actorLabel, formatListening, formatMoney, monthName, monthOf, parseMinor, previousMonth } from '../lib/money.js';
+import { actorLabel, formatListening, formatMoney, isMonth, monthName, monthOf, parseMinor, previousMonth } from '../lib/money.js';
 import { navigate, type PageContext } from '../router.js';
 import { facts, failure, gate, inlineForm, jsonBlock, section, shortDate, table } from '../ui.js';
 import { outcomeText } from './disputes.js';
@@ -108,7 +108,7 @@ function userRow(u: User): (Node | string)[] {
 
 export async function adminMoneyPage({ main, query, signal }: PageContext): Promise<void> {
   if (!start(main, 'Money')) return;
-  const month = /^\d{4}-\d{2}$/.test(query.get('month') ?? '') ? query.get('month')! : monthOf(new Date());
+  const month = isMonth(query.get('month')) ? query.get('month')! : monthOf(new Date());
   const health = section('Health of the books');
   const statement = section(`Statement: ${monthName(month)}`);
   const withdrawals = section('Withdrawals to settle');

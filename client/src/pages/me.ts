@@ -3,7 +3,7 @@
 import type { Allocation, MyListening, SubscriptionWithCharges, Wallet } from '../../../shared/api/index.js';
 import { api, ApiError } from '../api.js';
 import { errorText, field, h } from '../dom.js';
-import { actorLabel, formatListening, formatMoney, monthName, monthOf, percentages, previousMonth, subscriptionStateText } from '../lib/money.js';
+import { actorLabel, formatListening, formatMoney, isMonth, monthName, monthOf, percentages, previousMonth, subscriptionStateText } from '../lib/money.js';
 import { navigate, type PageContext } from '../router.js';
 import { facts, failure, inlineForm, section, shortDate, table } from '../ui.js';
 import { gate } from '../ui.js';
@@ -26,7 +26,7 @@ const pageSize = 20;
 export async function mePage({ main, query, signal }: PageContext): Promise<void> {
   if (!gate(main, 'My account', 'any')) return;
   main.append(h('h1', null, 'My account'));
-  const month = /^\d{4}-\d{2}$/.test(query.get('month') ?? '') ? query.get('month')! : monthOf(new Date());
+  const month = isMonth(query.get('month')) ? query.get('month')! : monthOf(new Date());
   const offset = Math.max(0, Number(query.get('offset') ?? 0) || 0);
 
   const walletBox = section('Wallet');

@@ -8,11 +8,7 @@ import type { FederationService } from '../service.js';
 import type { ProcessInput, ProcessResult } from './process.js';
 
 export async function processFlag(svc: FederationService, { activity, actorUri }: ProcessInput): Promise<ProcessResult> {
-  const disputes = svc.flagReceiver;
-  if (!disputes) {
-    svc.rt.log.warn({ activity: activity.id }, 'a Flag arrived but no capability reviews disputes on this node; ignored');
-    return 'ignored';
-  }
+  const disputes = svc.flagReceiver.get();
   if (!disputes.isDisputeFlag(activity)) return 'ignored';
   try {
     const { created } = await disputes.receiveFlag(activity, actorUri);

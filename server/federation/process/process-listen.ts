@@ -7,6 +7,7 @@ import { AppError } from '../../http/errors.js';
 import type { FederationService } from '../service.js';
 import type { ProcessInput, ProcessResult } from './process.js';
 import { idOf } from '../vocabulary.js';
+import { localTrackIdOf } from '../../../shared/actor-uris.js';
 
 export async function processListen(svc: FederationService, { activity, actorUri }: ProcessInput): Promise<ProcessResult> {
   // An invalid or refused Listen is ignored (stored as such, with the reason), never retried:
@@ -16,9 +17,8 @@ export async function processListen(svc: FederationService, { activity, actorUri
     return { result: 'ignored', reason };
   };
   const objectUri = idOf(activity.object) ?? '';
-  const prefix = `${svc.rt.publicUrl}/ap/tracks/`;
-  if (!objectUri.startsWith(prefix)) return ignore('not a track of this node', { object: objectUri });
-  const trackId = decodeURIComponent(objectUri.slice(prefix.length));
+  const trackId = localTrackIdOf(svc.rt.publicUrl, objectUri);
+  if (!trackId) return ignore('not a track of this node', { object: objectUri });
   const raw = activity.qualifiedSeconds;
   const seconds = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
   if (!Number.isFinite(seconds) || seconds < 0 || seconds > 7 * 86_400) return ignore('invalid qualifiedSeconds', { qualifiedSeconds: raw });

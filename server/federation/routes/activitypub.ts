@@ -9,6 +9,7 @@ import type { LocalActor } from '../actors.js';
 import { ACTIVITY_JSON, documentContext } from '../vocabulary.js';
 import { trackObject, playlistObject, playlistViewOf } from '../objects.js';
 import { isFederatedTrack } from '../send/send-create.js';
+import { isUuid } from '../../../shared/ids.js';
 
 const PAGE_SIZE = 20;
 
@@ -166,7 +167,7 @@ export function activityPubRoutes(svc: FederationService): Router {
     isPublic,
     route(async (req, res) => {
       const id = String(req.params.id);
-      if (!/^[0-9a-f-]{36}$/i.test(id)) return notFound(res);
+      if (!isUuid(id)) return notFound(res);
       const row = await selectOne<{ body: unknown }>(rt.db, 'SELECT body FROM federation_outbox WHERE id = CAST(:id AS uuid) AND public', { id });
       if (!row) return notFound(res, 'No such activity');
       sendAp(res, row.body);
