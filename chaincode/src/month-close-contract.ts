@@ -16,6 +16,7 @@ import {
   listPrivateJson,
   nextMonth,
   ok,
+  previousMonth,
   oneOf,
   parseJsonArg,
   PRIVATE_KEY,
@@ -190,6 +191,19 @@ function sortedEntries(map: Map<string, number>, keep: (v: number) => boolean): 
     .map(([artist, amount]) => ({ artist, amount }));
 }
 
+/**
+ * The credits carried into `month`: none unless the month before was closed with money rolled
+ * over; then the one record that close wrote (point reads only, so the close may write). A
+ * month closed before that record existed (embedded ledgers only: on Fabric such a close could
+ * not have written) is read by listing its credit keys.
+ */
+async function creditsCarriedInto(ctx: Context, collection: string, nodeId: string, month: string): Promise<CreditRecord[]> {
+  const before = await getJson<StatementRecord>(ctx, KEY.statement, [nodeId, previousMonth(month)]);
+  if (!before || !(before.rolledOver > 0)) return [];
+  const carried = await getPrivateJson<CreditRecord[]>(ctx, collection, PRIVATE_KEY.creditsIn, [nodeId, month]);
+  return carried ?? listPrivateJson<CreditRecord>(ctx, collection, PRIVATE_KEY.credit, [nodeId, month]);
+}
+
 @Info({ title: 'MonthCloseContract', description: 'Monthly reconciliation and split: statements and payout obligations' })
 export class MonthCloseContract extends Contract {
   constructor() {
@@ -230,7 +244,7 @@ export class MonthCloseContract extends Contract {
 
     // Subscriptions and credits are read while the days are reconciled (step 3 uses them).
     const subsRead = activeSubscriptions(ctx, nodeId, month);
-    const creditsRead = listPrivateJson<CreditRecord>(ctx, collection, PRIVATE_KEY.credit, [nodeId, month]);
+    const creditsRead = creditsCarriedInto(ctx, collection, nodeId, month);
     // A refusal before step 3 must not leave these reads unobserved.
     subsRead.catch(() => {});
     creditsRead.catch(() => {});
@@ -380,10 +394,13 @@ export class MonthCloseContract extends Contract {
       await ctx.stub.putPrivateData(collection, key(ctx, PRIVATE_KEY.closeDetails, [nodeId, month, chunkAttr(c)]), stored.chunks[c]);
     }
     await putPrivateJson(ctx, collection, PRIVATE_KEY.closeDetailIndex, [nodeId, month], { chunkSize: DETAIL_CHUNK, firstPseudonyms });
+    const carried: CreditRecord[] = [];
     for (const [pseudonym, amount] of [...creditsOut].sort(([a], [b]) => compareKeys(a, b))) {
       const credit: CreditRecord = { nodeId, month: next, pseudonym, amount, currency: currency ?? '', fromMonth: month, txId };
       await putPrivateJson(ctx, collection, PRIVATE_KEY.credit, [nodeId, next, pseudonym], credit);
+      carried.push(credit);
     }
+    if (carried.length) await putPrivateJson(ctx, collection, PRIVATE_KEY.creditsIn, [nodeId, next], carried);
     for (const p of payoutList) {
       const payout: PayoutRecord = { artist: p.artist, nodeId, month, amount: p.amount, currency, dueBy: `${month}-25`, closedAt: now, txId };
       await putJson(ctx, KEY.payout, [p.artist, nodeId, month], payout);

@@ -1,8 +1,9 @@
 // Test world for the chaincode: the BUILT contracts (chaincode/dist, compiled by tsc with decorator
 // metadata) run against fabric-shim's ChaincodeStub stubbed by sinon over an in-memory world state.
-// A Fabric peer cannot run here; this stub behaves like one for the methods the contracts use:
-// reads see committed state only, writes commit when the transaction function returns, and a
-// refused transaction (thrown Error) commits nothing.
+// It behaves like a Fabric peer for the methods the contracts use: reads see committed state
+// only, writes commit when the transaction function returns, a refused transaction (thrown
+// Error) commits nothing, and no write follows a range query on private data. The contracts are
+// also run on a real Fabric network by `npm run test:fabric` (test-fabric/).
 import { createRequire } from 'node:module';
 import { artistTotalsOf } from '../../shared/money/index.js';
 
@@ -74,6 +75,12 @@ export class World {
   context(msp: string, transient: Record<string, string> = {}): { ctx: Any; commit: () => void; stub: Any } {
     const txId = `tx${String(++this.txSeq).padStart(4, '0')}`;
     const pending: Write[] = [];
+    // A Fabric peer refuses any write after a range query on private data (such a read cannot
+    // be re-validated at commit): "Transaction has already performed queries on pvt data".
+    let privateRangeRead = false;
+    const writable = () => {
+      if (privateRangeRead) throw new Error(`txid [${txId}]: unsuppored transaction. Transaction has already performed queries on pvt data. Writes are not allowed`);
+    };
     const stub = sinon.createStubInstance(shim.ChaincodeStub) as Any;
     const real = shim.ChaincodeStub.prototype;
     stub.createCompositeKey.callsFake((t: string, a: string[]) => real.createCompositeKey.call(stub, t, a));
@@ -85,9 +92,11 @@ export class World {
     stub.getTransient.returns(new Map(Object.entries(transient).map(([k, v]) => [k, Buffer.from(v)])));
     stub.getState.callsFake(async (k: string) => Buffer.from(this.state.get(k) ?? new Uint8Array()));
     stub.putState.callsFake(async (k: string, v: Uint8Array) => {
+      writable();
       pending.push({ tx: txId, op: 'put', collection: '', key: k, value: Buffer.from(v).toString('utf8') });
     });
     stub.deleteState.callsFake(async (k: string) => {
+      writable();
       pending.push({ tx: txId, op: 'delete', collection: '', key: k, value: '' });
     });
     stub.getStateByPartialCompositeKey.callsFake((t: string, a: string[]) => Promise.resolve(this.iterator(this.state, real.createCompositeKey.call(stub, t, a))));
@@ -96,14 +105,17 @@ export class World {
     );
     stub.getPrivateData.callsFake(async (c: string, k: string) => Buffer.from(this.collection(c).get(k) ?? new Uint8Array()));
     stub.putPrivateData.callsFake(async (c: string, k: string, v: Uint8Array) => {
+      writable();
       pending.push({ tx: txId, op: 'put', collection: c, key: k, value: Buffer.from(v).toString('utf8') });
     });
     stub.deletePrivateData.callsFake(async (c: string, k: string) => {
+      writable();
       pending.push({ tx: txId, op: 'delete', collection: c, key: k, value: '' });
     });
-    stub.getPrivateDataByPartialCompositeKey.callsFake((c: string, t: string, a: string[]) =>
-      Promise.resolve(this.iterator(this.collection(c), real.createCompositeKey.call(stub, t, a))),
-    );
+    stub.getPrivateDataByPartialCompositeKey.callsFake((c: string, t: string, a: string[]) => {
+      privateRangeRead = true;
+      return Promise.resolve(this.iterator(this.collection(c), real.createCompositeKey.call(stub, t, a)));
+    });
     stub.setEvent.callsFake((name: string, payload: Uint8Array) => {
       this.events.push({ tx: txId, name, payload: JSON.parse(Buffer.from(payload).toString('utf8')) });
     });

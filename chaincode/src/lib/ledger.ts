@@ -26,6 +26,13 @@ export const PRIVATE_KEY = {
   closeDetailIndex: 'closeDetailIndex',
   /** A rolled-over credit, keyed by the receiving month's pseudonym (never public: it links two months). */
   credit: 'credit',
+  /**
+   * Every credit carried into a month, in one record written by the close that rolled them over:
+   * the next close reads it by key. Fabric refuses writes in a transaction that ran a range
+   * query on private data (such a read cannot be re-validated at commit), so a close may not list
+   * `credit` keys.
+   */
+  creditsIn: 'creditsIn',
 } as const;
 
 /**
@@ -204,6 +211,11 @@ export function checkDay(value: string, what: string): string {
 export function nextMonth(month: string): string {
   const [y, m] = month.split('-').map(Number);
   return m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, '0')}`;
+}
+
+export function previousMonth(month: string): string {
+  const [y, m] = month.split('-').map(Number);
+  return m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`;
 }
 
 export function daysOf(month: string): string[] {
