@@ -60,6 +60,8 @@ export interface DecodedTransaction {
   args: string[];
   /** The endorsed chaincode action (read/write set, event, response), when there is one. */
   action?: ChaincodeAction;
+  /** The MSP ids of the peers that endorsed the transaction, in the block's order. */
+  endorsers: string[];
 }
 
 const creatorIds = new Map<string, string>();
@@ -101,6 +103,7 @@ export function decodeEnvelope(bytes: Uint8Array): DecodedTransaction {
     chaincode: null,
     fn: '',
     args: [],
+    endorsers: [],
   };
   if (channelHeader.getType() !== common.HeaderType.ENDORSER_TRANSACTION) return tx;
 
@@ -116,7 +119,14 @@ export function decodeEnvelope(bytes: Uint8Array): DecodedTransaction {
   if (!chaincode && channelHeader.getExtension_asU8().length) {
     chaincode = peer.ChaincodeHeaderExtension.deserializeBinary(channelHeader.getExtension_asU8()).getChaincodeId()?.getName() || null;
   }
-  return { ...tx, chaincode, fn: argv[0] ?? '', args: argv.slice(1), action };
+  const endorsers = (endorsed?.getEndorsementsList() ?? []).map((e) => {
+    try {
+      return msp.SerializedIdentity.deserializeBinary(e.getEndorser_asU8()).getMspid();
+    } catch {
+      return ''; // not a serialized identity: the transaction is still listed
+    }
+  });
+  return { ...tx, chaincode, fn: argv[0] ?? '', args: argv.slice(1), action, endorsers };
 }
 
 /**

@@ -86,9 +86,9 @@ export class FabricLedger implements Ledger {
     );
   }
 
-  async evaluate(fn: string, args: string[], opts: { transient?: Record<string, string> } = {}): Promise<unknown> {
+  async evaluate(fn: string, args: string[], opts: { transient?: Record<string, string>; endorsingOrganizations?: string[] } = {}): Promise<unknown> {
     try {
-      const bytes = await this.contract.evaluate(fn, { arguments: args, transientData: opts.transient });
+      const bytes = await this.contract.evaluate(fn, { arguments: args, transientData: opts.transient, endorsingOrganizations: opts.endorsingOrganizations });
       return decodeResult(bytes);
     } catch (err) {
       throw toLedgerError(err);
@@ -98,7 +98,7 @@ export class FabricLedger implements Ledger {
   async submit(fn: string, args: string[], opts: SubmitOptions = {}): Promise<SubmitResult> {
     let tx: Transaction | undefined;
     try {
-      tx = await this.contract.newProposal(fn, { arguments: args, transientData: opts.transient }).endorse();
+      tx = await this.contract.newProposal(fn, { arguments: args, transientData: opts.transient, endorsingOrganizations: opts.endorsingOrganizations }).endorse();
       return await this.commit(tx);
     } catch (err) {
       throw toLedgerError(err, tx?.getTransactionId());

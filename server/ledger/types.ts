@@ -17,6 +17,11 @@ export interface SubmitOptions {
    */
   txId?: string;
   identity?: LedgerIdentity;
+  /**
+   * The fabric engine: the organisations whose peers must endorse (default: the gateway picks
+   * what the endorsement policy needs). The embedded engine executes once and ignores it.
+   */
+  endorsingOrganizations?: string[];
 }
 
 export interface SubmitResult {
@@ -31,7 +36,7 @@ export interface SubmitResult {
 export interface Ledger {
   readonly engine: 'embedded' | 'fabric';
   submit(fn: string, args: string[], opts?: SubmitOptions): Promise<SubmitResult>;
-  evaluate(fn: string, args: string[], opts?: { identity?: LedgerIdentity; transient?: Record<string, string> }): Promise<unknown>;
+  evaluate(fn: string, args: string[], opts?: { identity?: LedgerIdentity; transient?: Record<string, string>; endorsingOrganizations?: string[] }): Promise<unknown>;
   close(): Promise<void>;
 }
 

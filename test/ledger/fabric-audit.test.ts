@@ -10,7 +10,7 @@ import path from 'node:path';
 import os from 'node:os';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { realChaincode, reportArgs } from './helpers.js';
+import { daysExcept, realChaincode, reportArgs, throughOutbox } from './helpers.js';
 import { startStandInFabric, type FabricConfig, type StandInFabric } from './stand-in-fabric.js';
 import type { StandInPeer } from './stand-in-peer.js';
 import { startLedgerNode } from './nodes.js';
@@ -50,22 +50,6 @@ after(async () => {
   if (configDir) rmSync(configDir, { recursive: true, force: true });
 });
 
-const daysExcept = (month: string, days: number, reported: number) =>
-  Array.from({ length: days }, (_, i) => i + 1).filter((d) => d !== reported).map((d) => `${month}-${String(d).padStart(2, '0')}`);
-
-/** Writes through the node's outbox, in one database transaction, and waits until each is on the ledger. */
-async function throughOutbox(writes: [string, string[], Record<string, string>?][]): Promise<unknown[]> {
-  const svc = ledgerService(node.ctx);
-  const ids = await node.ctx.db.transaction(async (t) => {
-    const out: string[] = [];
-    for (const [fn, args, transient] of writes) out.push(await svc.enqueueSubmit(t, fn, args, transient));
-    return out;
-  });
-  const results: unknown[] = [];
-  for (const id of ids) results.push((await svc.waitForOutbox(id)).result);
-  return results;
-}
-
 /** The ledger CLI in a child process, configured for the fabric engine by a config file. */
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const file = path.join(configDir, 'config.json');
@@ -96,12 +80,12 @@ test('a node with the fabric engine reports and closes; auditors read the peer\'
     { pseudonym: 'p1', artist: ADA, seconds: 300, plays: 3 },
     { pseudonym: 'p1', artist: BO, seconds: 100, plays: 1 },
   ];
-  await throughOutbox([
+  await throughOutbox(node, [
     ['SubscriptionContract:record', [JSON.stringify({ nodeId, month: march, pseudonym: 'p1', amount: 1000, currency: 'USD', kind: 'new' })]],
     ['SubscriptionContract:record', [JSON.stringify({ nodeId, month: march, pseudonym: 'p3', amount: 1000, currency: 'USD', kind: 'new' })]],
     ['ReportContract:submit', reportArgs(nodeId, `${march}-01`, marchRows), { rows: JSON.stringify(marchRows) }],
   ]);
-  const [marchStatement] = (await throughOutbox([
+  const [marchStatement] = (await throughOutbox(node, [
     ['MonthCloseContract:close', [JSON.stringify({ nodeId, month: march, nodeFee: 100, policy: 'rollover', missingDays: daysExcept(march, 31, 1) })], { nextPseudonyms: JSON.stringify({ p3: 'q3' }) }],
   ])) as { rolledOver: number; txId: string }[];
   assert.equal(marchStatement.rolledOver, 900);
@@ -109,11 +93,11 @@ test('a node with the fabric engine reports and closes; auditors read the peer\'
   // April: q3 listens to ada, part of it held by a dispute; the credit from March joins its pool.
   const april = '2026-04';
   const aprilRows: ReportRow[] = [{ pseudonym: 'q3', artist: ADA, seconds: 120, plays: 2 }];
-  await throughOutbox([
+  await throughOutbox(node, [
     ['SubscriptionContract:record', [JSON.stringify({ nodeId, month: april, pseudonym: 'q3', amount: 1000, currency: 'USD', kind: 'renewal' })]],
     ['ReportContract:submit', reportArgs(nodeId, `${april}-02`, aprilRows), { rows: JSON.stringify(aprilRows) }],
   ]);
-  const [aprilStatement] = (await throughOutbox([
+  const [aprilStatement] = (await throughOutbox(node, [
     ['MonthCloseContract:close', [JSON.stringify({ nodeId, month: april, nodeFee: 100, policy: 'rollover', missingDays: daysExcept(april, 30, 2), held: [{ pseudonym: 'q3', artist: ADA, seconds: 30 }] })]],
   ])) as { creditsIn: number; heldTotal: number; payouts: { artist: string; amount: number }[]; txId: string; hash: string }[];
   assert.equal(aprilStatement.creditsIn, 900);

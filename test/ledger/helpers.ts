@@ -9,6 +9,8 @@ import { projectRoot } from '../../server/config/index.js';
 import { adminQuery, databaseUrlFor } from '../helpers/database.js';
 import { defaultContractsPath } from '../../server/ledger/contracts.js';
 import { artistTotalsOf, reportRowsHash, type ReportRow } from '../../shared/money/index.js';
+import { ledgerService } from '../../server/ledger/index.js';
+import type { TestNode } from '../helpers/node.js';
 
 export const fixtureDir = path.join(projectRoot, 'test/ledger/fixtures');
 export const fixtureContractsPath = path.join(fixtureDir, 'dist/index.js');
@@ -51,4 +53,21 @@ export async function createDatabase(prefix = 'ledger'): Promise<{ name: string;
  * (the rows themselves go in the transient map). */
 export function reportArgs(nodeId: string, day: string, rows: ReportRow[]): string[] {
   return [JSON.stringify({ nodeId, day, artistTotals: artistTotalsOf(rows), hash: reportRowsHash(rows) })];
+}
+
+/** Every day of a month of `days` days but the one reported: a close's `missingDays`. */
+export const daysExcept = (month: string, days: number, reported: number) =>
+  Array.from({ length: days }, (_, i) => i + 1).filter((d) => d !== reported).map((d) => `${month}-${String(d).padStart(2, '0')}`);
+
+/** Writes through a node's outbox, in one database transaction, and waits until each is on the ledger. */
+export async function throughOutbox(node: TestNode, writes: [string, string[], Record<string, string>?][], timeoutMs?: number): Promise<unknown[]> {
+  const svc = ledgerService(node.ctx);
+  const ids = await node.ctx.db.transaction(async (t) => {
+    const out: string[] = [];
+    for (const [fn, args, transient] of writes) out.push(await svc.enqueueSubmit(t, fn, args, transient));
+    return out;
+  });
+  const results: unknown[] = [];
+  for (const id of ids) results.push((await svc.waitForOutbox(id, timeoutMs)).result);
+  return results;
 }

@@ -170,7 +170,11 @@ export async function startStandInPeer(opts: StandInPeerOptions): Promise<StandI
     prp.setProposalHash(createHash('sha256').update(p.proposalBytes).digest());
     prp.setExtension$(action.serializeBinary());
     const endorsement = new peer.Endorsement();
-    endorsement.setEndorser(Buffer.from(`stand-in-peer.${opts.mspId ?? 'Org1MSP'}`));
+    // A Fabric endorser is the peer's serialized identity (MSP id and certificate).
+    const endorser = new msp.SerializedIdentity();
+    endorser.setMspid(opts.mspId ?? 'Org1MSP');
+    endorser.setIdBytes(Buffer.from('stand-in-peer'));
+    endorsement.setEndorser(endorser.serializeBinary());
     const endorsed = new peer.ChaincodeEndorsedAction();
     endorsed.setProposalResponsePayload(prp.serializeBinary());
     endorsed.setEndorsementsList([endorsement]);
