@@ -2,8 +2,9 @@
 # Runs inside the fabric-tools container (see network.sh): creates the channel, joins both
 # peers, and deploys the 9ten chaincode as a service with its private data collections.
 set -euo pipefail
-CH=9ten
-CC=9ten
+# Fabric channel names start with a letter ([a-z][a-z0-9.-]*), as npm run fabric found.
+CH=nineten
+CC=nineten
 VERSION=${CC_VERSION:-1}
 SEQUENCE=${CC_SEQUENCE:-1}
 ORDERER=orderer.orderer.9ten.local:7050
