@@ -6,6 +6,7 @@ import { startTestNode, type TestNode } from '../helpers/node.js';
 import { createDatabase } from '../ledger/helpers.js';
 import { capabilities } from '../../server/capabilities.js';
 import { createLedgerCapability, ledgerService } from '../../server/ledger/index.js';
+import type { LedgerConfig } from '../../server/ledger/config.js';
 import { moneyService } from '../../server/money/index.js';
 import { listeningService } from '../../server/listening/index.js';
 import { disputesService } from '../../server/disputes/index.js';
@@ -24,13 +25,18 @@ export interface NodeSpec {
   organisation: string;
 }
 
-/** Starts the nodes against one shared ledger and waits until each has joined the registry. */
-export async function startNet(specs: NodeSpec[]): Promise<Net> {
+/**
+ * Starts the nodes against one shared ledger and waits until each has joined the registry:
+ * an embedded ledger database they share, or what `ledgerFor` gives each (a Fabric network's
+ * profile of the node's organisation).
+ */
+export async function startNet(specs: NodeSpec[], ledgerFor?: (spec: NodeSpec) => Partial<LedgerConfig>): Promise<Net> {
   const ledgerDb = await createDatabase('disputes_ledger');
   const nodes: TestNode[] = [];
   // One at a time: the machine is small and the ledger schema is created by the first.
   for (const s of specs) {
-    const caps = capabilities.map((c) => (c.name === 'ledger' ? createLedgerCapability({ config: { databaseUrl: ledgerDb.url, mspId: s.organisation } }) : c));
+    const ledger = ledgerFor ? ledgerFor(s) : { databaseUrl: ledgerDb.url, mspId: s.organisation };
+    const caps = capabilities.map((c) => (c.name === 'ledger' ? createLedgerCapability({ config: ledger }) : c));
     const node = await startTestNode({
       name: s.name,
       capabilities: caps,
