@@ -12,6 +12,7 @@ import { EmbeddedLedger, ledgerPool } from '../../server/ledger/embedded.js';
 import { loadContracts } from '../../server/ledger/contracts.js';
 import { artistTotalsOf, canonicalJson, reportRowsHash, type ReportRow } from '../../shared/money/index.js';
 import { adminQuery } from '../../test/helpers/database.js';
+import { prng } from './prng.js';
 
 const env = (k: string, d: string) => process.env[k] ?? d;
 const REPORTS = Number(env('BENCH_REPORTS', '200'));
@@ -26,15 +27,6 @@ const COLLECTION = `private:reportRows_${MSP}`;
 const log = (msg: string) => process.stdout.write(`${msg}\n`);
 const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const ck = (type: string, attrs: string[]) => Buffer.from(`\u0000${type}\u0000${attrs.map((a) => `${a}\u0000`).join('')}`, 'utf8');
-
-function prng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const admin = (sql: string) => adminQuery(sql, ADMIN_URL);
 
