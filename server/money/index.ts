@@ -23,6 +23,8 @@ export const moneyService = slot.get;
 /** How often the worker looks for due renewals, closes and payouts. */
 const tickMs = 5 * 60_000;
 const ticks = new WeakMap<NodeContext, NodeJS.Timeout>();
+const streamTicks = new WeakMap<NodeContext, NodeJS.Timeout>();
+const streamsTickMs = 30_000;
 
 export const moneyCapability: Capability = {
   name: 'money',
@@ -49,10 +51,20 @@ export const moneyCapability: Capability = {
     }, tickMs);
     timer.unref();
     ticks.set(ctx, timer);
+    // Rate streams are topped up (or stopped) well before their escrow runs out: every 30 s,
+    // against TOP_UP_AHEAD_SECONDS of runway. Row locks keep several workers from doubling a top-up.
+    const streamsTimer = setInterval(() => {
+      moneyService(ctx).streams.tick().catch((err) => log.warn({ err }, 'payment streams tick failed'));
+    }, streamsTickMs);
+    streamsTimer.unref();
+    streamTicks.set(ctx, streamsTimer);
   },
   stop(ctx) {
     const timer = ticks.get(ctx);
     if (timer) clearInterval(timer);
     ticks.delete(ctx);
+    const streamsTimer = streamTicks.get(ctx);
+    if (streamsTimer) clearInterval(streamsTimer);
+    streamTicks.delete(ctx);
   },
 };

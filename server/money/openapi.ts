@@ -19,7 +19,7 @@ const qr = fields({ svg: str, png: { type: 'string', description: 'data: URL' } 
 const queued = fields({ month: str, jobId: str }, ['jobId']);
 
 export const moneyOpenApi: OpenApiFragment = {
-  tags: [{ name: 'money', description: 'Wallets, top-ups, gift links, subscriptions, month close, payouts and withdrawals' }],
+  tags: [{ name: 'money', description: 'Wallets, top-ups, gift links, payment streams, subscriptions, month close, payouts and withdrawals' }],
   schemas: {
     MoneyTransaction: fields({
       id: uuid, idempotencyKey: str, kind: str, provider: strOrNull,
@@ -42,6 +42,29 @@ export const moneyOpenApi: OpenApiFragment = {
       createdAt: time, redeemedAt: timeOrNull, url: str,
     }),
     GiftLinkWithQr: { allOf: [ref('GiftLink'), fields({ qr })] },
+    PaymentStream: fields({
+      id: uuid,
+      kind: { type: 'string', enum: ['linear', 'rate'], description: 'linear: a deposit streamed from start to end; rate: an amount per period, topped up from the wallet' },
+      sender: fields({ id: uuid, username: strOrNull }),
+      recipient: fields({ id: uuid, username: strOrNull }),
+      currency: str,
+      deposited: { type: 'integer', description: 'Moved into the stream\'s escrow so far (linear: the whole deposit)' },
+      startAt: time, cliffAt: timeOrNull, endAt: timeOrNull,
+      rate: orNull(fields({ amount: int, periodSeconds: int })),
+      chunk: { type: ['integer', 'null'], description: 'Rate streams: what each top-up moves from the wallet' },
+      cancelable: { type: 'boolean' },
+      streamed: { type: 'integer', description: 'Streamed so far: floor(deposit × (now − start) / (end − start)) after the cliff; frozen once stopped' },
+      withdrawn: int,
+      withdrawable: { type: 'integer', description: 'streamed − withdrawn' },
+      refunded: { type: 'integer', description: 'Returned to the sender by a cancel' },
+      status: { type: 'string', enum: ['pending', 'streaming', 'settled', 'canceled', 'depleted'] },
+      stoppedAt: timeOrNull,
+      stopReason: { type: ['string', 'null'], enum: ['canceled', 'wallet_empty', null] },
+      runsDryAt: { ...timeOrNull, description: 'Rate streams: when the escrow runs out unless topped up' },
+      createdAt: time,
+    }),
+    PaymentStreamCreated: { allOf: [ref('PaymentStream'), fields({ replayed: { type: 'boolean', description: 'The Idempotency-Key had been used: this is the first stream' } })] },
+    PaymentStreamMoved: fields({ stream: ref('PaymentStream'), transaction: orNull(ref('MoneyTransaction'), 'The movement (null: a cancel with nothing left to return)') }),
     GiftLinkCreated: { allOf: [ref('GiftLinkWithQr'), fields({ replayed: { type: 'boolean', description: 'The Idempotency-Key had been used: this is the first link' } })] },
     GiftLinkRedeemed: fields({ link: ref('GiftLink'), transaction: ref('MoneyTransaction'), balance: { type: 'integer', description: "The redeemer's balance after" } }),
     Subscription: fields({
@@ -133,6 +156,70 @@ export const moneyOpenApi: OpenApiFragment = {
         responses: {
           200: json('Processed', { type: 'object' }), 400: problem('Malformed, amount_mismatch or unknown_currency'), 401: problem('invalid_signature or stale_timestamp'),
           404: problem('Unknown top-up'), 409: problem('replayed_event'), 415: problem('raw_body_required'), 503: problem('webhook_not_configured'),
+        },
+      },
+    },
+    '/api/v1/streams': {
+      post: {
+        tags, security: bearer, summary: 'Start a payment stream to another user from my wallet (linear with an optional cliff, or an open-ended rate)',
+        parameters: [idemHeader],
+        requestBody: jsonBody({
+          oneOf: [
+            {
+              type: 'object', required: ['recipient', 'amount'],
+              properties: {
+                recipient: { type: 'string', description: 'User id or username' }, amount: amountProp, currency: str,
+                startAt: { ...time, description: 'Default: now' }, endAt: time, durationSeconds: { type: 'integer', minimum: 1 },
+                cliffAt: time, cliffSeconds: { type: 'integer', minimum: 0, description: 'Seconds after the start' },
+                cancelable: { type: 'boolean', default: true },
+              },
+            },
+            {
+              type: 'object', required: ['recipient', 'rate'],
+              properties: {
+                recipient: str, currency: str, startAt: time,
+                rate: fields({ amount: amountProp, periodSeconds: { type: 'integer', minimum: 1, maximum: 2678400 } }),
+                chunk: { ...amountProp, description: 'Moved from the wallet at each top-up (default: ten minutes of the rate)' },
+              },
+            },
+          ],
+        }),
+        responses: {
+          201: json('The stream', ref('PaymentStreamCreated')), 200: json('Replayed (same Idempotency-Key)', ref('PaymentStreamCreated')),
+          400: problem('invalid_amount, invalid_stream_times, invalid_rate, invalid_recipient, unknown_currency'), 401: auth, 402: problem('insufficient_funds'), 404: problem('No such recipient'),
+        },
+      },
+      get: {
+        tags, security: bearer, summary: 'Streams I send or receive (newest first, at most 200)',
+        parameters: [{ name: 'role', in: 'query', required: false, schema: { type: 'string', enum: ['sent', 'received', 'all'], default: 'all' } }],
+        responses: { 200: json('Streams', fields({ data: { type: 'array', items: ref('PaymentStream') } })), 401: auth },
+      },
+    },
+    '/api/v1/streams/{id}': {
+      get: {
+        tags, security: bearer, summary: 'A stream I send or receive, with what has streamed now',
+        parameters: [pathParam('id')],
+        responses: { 200: json('The stream', ref('PaymentStream')), 401: auth, 404: problem('No such stream (or not mine)') },
+      },
+    },
+    '/api/v1/streams/{id}/withdraw': {
+      post: {
+        tags, security: bearer, summary: 'Recipient: withdraw what has streamed into my wallet (all of it, or `amount`)',
+        parameters: [pathParam('id'), idemHeader],
+        requestBody: { required: false, content: { 'application/json': { schema: { type: 'object', properties: { amount: amountProp } } } } },
+        responses: {
+          200: json('Withdrawn', ref('PaymentStreamMoved')), 400: bad, 401: auth, 403: problem('Not the recipient'), 404: problem('No such stream'),
+          409: problem('nothing_to_withdraw, exceeds_withdrawable (details.withdrawable), idempotency_key_reused'),
+        },
+      },
+    },
+    '/api/v1/streams/{id}/cancel': {
+      post: {
+        tags, security: bearer, summary: 'Sender: stop the stream; what streamed stays the recipient\'s, the rest returns to my wallet',
+        parameters: [pathParam('id')],
+        responses: {
+          200: json('Cancelled', ref('PaymentStreamMoved')), 401: auth, 403: problem('Not the sender'), 404: problem('No such stream'),
+          409: problem('not_cancelable, stream_canceled, stream_settled'),
         },
       },
     },

@@ -24,6 +24,24 @@ const giftBody = z.object({ amount: amountSchema, currency, message: z.string().
 const topUpBody = z.object({ amount: amountSchema, currency }).strict();
 const withdrawalBody = z.object({ amount: amountSchema, currency, destination: z.string().max(500).optional() }).strict();
 const settleBody = z.object({ reference: z.string().min(1).max(200) }).strict();
+/** A time as ISO 8601 (with its zone) or epoch seconds; whole seconds on the books. */
+const instant = z.union([
+  z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time with its offset, e.g. 2027-01-01T00:00:00Z' }).transform((v) => Math.floor(Date.parse(v) / 1000)),
+  z.number().int().positive(),
+]);
+const seconds = z.number().int().min(0).max(10 * 365 * 86_400);
+const linearStreamBody = z.object({
+  recipient: z.string().min(1).max(200), amount: amountSchema, currency,
+  startAt: instant.optional(), endAt: instant.optional(), durationSeconds: seconds.min(1).optional(),
+  cliffAt: instant.optional(), cliffSeconds: seconds.optional(), cancelable: z.boolean().optional(),
+}).strict();
+const rateStreamBody = z.object({
+  recipient: z.string().min(1).max(200), currency, startAt: instant.optional(),
+  rate: z.object({ amount: amountSchema, periodSeconds: z.number().int().min(1).max(31 * 86_400) }).strict(),
+  chunk: amountSchema.optional(),
+}).strict();
+const withdrawBody = z.object({ amount: amountSchema.optional() }).strict();
+const streamRole = z.object({ role: z.enum(['sent', 'received', 'all']).default('all') });
 
 /** The optional `Idempotency-Key` header: the same key twice makes one movement. */
 function idempotencyKey(req: Request): string | undefined {
@@ -70,6 +88,35 @@ export function moneyRoutes(ctx: NodeContext, money: MoneyService): Router {
     const raw = Buffer.isBuffer(req.body) ? req.body : (req as Request & { rawBody?: Buffer }).rawBody;
     if (!raw) throw new AppError(415, 'raw_body_required', 'Send the webhook as application/octet-stream, text/plain or application/webhook+json: the signature is checked over the raw body');
     res.json(await money.webhook.handle(raw, req.headers));
+  }));
+
+  r.post('/api/v1/streams', requireUser, route(async (req, res) => {
+    const raw = (req.body ?? {}) as Record<string, unknown>;
+    const key = idempotencyKey(req);
+    const { stream, replayed } = raw.rate !== undefined
+      ? await money.streams.createRate(req.user!, rateStreamBody.parse(raw), key)
+      : await money.streams.createLinear(req.user!, linearStreamBody.parse(raw), key);
+    res.status(replayed ? 200 : 201).json({ ...stream, replayed });
+  }));
+
+  r.get('/api/v1/streams', requireUser, route(async (req, res) => {
+    const q = streamRole.parse(req.query);
+    res.json({ data: await money.streams.list(req.user!.id, q.role) });
+  }));
+
+  r.get('/api/v1/streams/:id', requireUser, route(async (req, res) => {
+    res.json(await money.streams.get(req.params.id, req.user!));
+  }));
+
+  r.post('/api/v1/streams/:id/withdraw', requireUser, route(async (req, res) => {
+    const body = withdrawBody.parse(req.body ?? {});
+    const { stream, transaction } = await money.streams.withdraw(req.params.id, req.user!, body.amount, idempotencyKey(req));
+    res.json({ stream, transaction });
+  }));
+
+  r.post('/api/v1/streams/:id/cancel', requireUser, route(async (req, res) => {
+    const { stream, refund } = await money.streams.cancel(req.params.id, req.user!);
+    res.json({ stream, transaction: refund });
   }));
 
   r.post('/api/v1/gift-links', requireUser, route(async (req, res) => {

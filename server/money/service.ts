@@ -8,6 +8,7 @@ import { accounts, Books, type Health, type PostedTransaction } from './books.js
 import { AdminCreditProvider, type PaymentProvider, type TopUpArgs } from './providers.js';
 import { GiftLinkProvider } from './gift-links.js';
 import { WebhookProvider } from './webhook.js';
+import { Streams } from './streams.js';
 import { Withdrawals } from './withdrawals.js';
 import { Subscriptions, type Subscription, type SubscriptionChange } from './subscriptions.js';
 import { closeMonth, closeState, type CloseDeps, type CloseHooks, type MonthCloseState } from './month-close.js';
@@ -29,6 +30,7 @@ export class MoneyService implements MoneyApi {
   readonly webhook: WebhookProvider;
   readonly withdrawals: Withdrawals;
   readonly subscriptions: Subscriptions;
+  readonly streams: Streams;
   readonly providers: Map<string, PaymentProvider>;
   private source: QualifiedSecondsSource;
   /** Whether month close checks its split against the shared ledger's (true for listening's own figures). */
@@ -44,6 +46,8 @@ export class MoneyService implements MoneyApi {
     this.webhook = new WebhookProvider(this.books, db, () => ctx.config.money.webhookSecret ?? undefined);
     this.providers = new Map<string, PaymentProvider>([this.adminCredit, this.giftLinks, this.webhook].map((p) => [p.name, p]));
     this.withdrawals = new Withdrawals(db, this.books);
+    // Accounts initialise before money; asked per call all the same, as the other capabilities are.
+    this.streams = new Streams(db, this.books, { byId: (id) => ctx.services.accounts.byId(id), byUsername: (u) => ctx.services.accounts.byUsername(u) });
     // Listening initialises after money: asked when a month closes.
     this.source = { qualifiedSeconds: (month) => ctx.services.listening.qualifiedSeconds(month) };
     this.subscriptions = new Subscriptions({

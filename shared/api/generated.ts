@@ -548,6 +548,57 @@ export interface OpenDispute {
   reason?: string;
 }
 
+export interface PaymentStream {
+  id: string;
+  /** linear: a deposit streamed from start to end; rate: an amount per period, topped up from the wallet */
+  kind: 'linear' | 'rate';
+  sender: {
+    id: string;
+    username: string | null;
+  };
+  recipient: {
+    id: string;
+    username: string | null;
+  };
+  currency: string;
+  /** Moved into the stream's escrow so far (linear: the whole deposit) */
+  deposited: number;
+  startAt: string;
+  cliffAt: string | null;
+  endAt: string | null;
+  rate: {
+    amount: number;
+    periodSeconds: number;
+  } | null;
+  /** Rate streams: what each top-up moves from the wallet */
+  chunk: number | null;
+  cancelable: boolean;
+  /** Streamed so far: floor(deposit × (now − start) / (end − start)) after the cliff; frozen once stopped */
+  streamed: number;
+  withdrawn: number;
+  /** streamed − withdrawn */
+  withdrawable: number;
+  /** Returned to the sender by a cancel */
+  refunded: number;
+  status: 'pending' | 'streaming' | 'settled' | 'canceled' | 'depleted';
+  stoppedAt: string | null;
+  stopReason: 'canceled' | 'wallet_empty' | null;
+  /** Rate streams: when the escrow runs out unless topped up */
+  runsDryAt: string | null;
+  createdAt: string;
+}
+
+export type PaymentStreamCreated = PaymentStream & {
+  /** The Idempotency-Key had been used: this is the first stream */
+  replayed: boolean;
+};
+
+export interface PaymentStreamMoved {
+  stream: PaymentStream;
+  /** The movement (null: a cancel with nothing left to return) */
+  transaction: MoneyTransaction | null;
+}
+
 export interface Payout {
   month: string;
   artist: string;

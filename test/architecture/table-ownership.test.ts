@@ -23,6 +23,7 @@ const migrationOwners: Record<string, string> = {
   '0402-money-subscriptions': 'money',
   '0403-money-month-close': 'money',
   '0404-money-track-seconds': 'money',
+  '0405-money-streams': 'money',
   '0500-listening-core': 'listening',
   '0501-listening-served-bytes': 'listening',
   '0502-listening-remote-arrival': 'listening',
