@@ -12,6 +12,8 @@ export interface DomainEvents {
   'playlist.deleted': { playlistId: string; apId: string; channelId: string };
   'listen.qualified': { listenId: string };
   'subscription.changed': { subscriptionId: string };
+  /** A tip to an artist on another node was paid (its obligation recorded). */
+  'tip.sent': { tipId: string };
   'stream.changed': { streamId: string };
   'dispute.changed': { disputeId: string };
 }

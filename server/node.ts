@@ -104,6 +104,7 @@ export async function createRuntime(config: Config, options: StartNodeOptions = 
 function wirePorts(services: Services): void {
   services.listening.useRemoteTracks(services.federation);
   services.federation.useFlagReceiver(services.disputes);
+  services.money.useRemoteArtists(services.federation);
 }
 
 export async function startNode(config: Config, options: StartNodeOptions = {}): Promise<RunningNode> {

@@ -1,6 +1,7 @@
 // Federation follows domain events: a capability records its change, commits, emits; this
 // bridge turns the event into an outgoing activity (queued, never sent from a route).
 import { selectOne } from '../db/index.js';
+import { sendTip } from './send/send-tip.js';
 import type { FederationService } from './service.js';
 import { isFederatedTrack, sendCreateTrack, sendCreatePlaylist } from './send/send-create.js';
 import { sendUpdateTrack, sendUpdatePlaylist } from './send/send-update.js';
@@ -113,6 +114,12 @@ export function registerBridge(svc: FederationService): void {
       amount: sub.amount,
       currency: sub.currency,
     });
+  });
+
+  // A tip to an artist on another node: the artist's node hears of it (the money is owed here).
+  events.on('tip.sent', async ({ tipId }) => {
+    const tip = await svc.rt.money.tipToSend(tipId);
+    if (tip) await sendTip(svc, tip);
   });
 
   log.debug('federation bridge registered');

@@ -3,6 +3,7 @@
 // disputes: node.ts wires the provider in).
 import type { Transaction } from 'sequelize';
 import type { RemoteTrackForListening } from '../listening/contract.js';
+import type { RemoteArtistsPort } from '../money/contract.js';
 
 /** Federation's port for dispute Flags (provided by disputes, wired in node.ts). */
 export interface FlagReceiver {
@@ -12,7 +13,7 @@ export interface FlagReceiver {
   receiveFlag(activity: unknown, verifiedActorUri: string): Promise<{ created: boolean }>;
 }
 
-export interface FederationApi {
+export interface FederationApi extends RemoteArtistsPort {
   /** The node's instance actor, which signs what the node itself sends. */
   instanceActorUri(): string;
   /**

@@ -64,6 +64,19 @@ export class FederationService implements FederationApi {
     return track && { id: track.id, artistUri: track.actorUri, durationSeconds: track.durationSeconds };
   }
 
+  /** A remote actor this node has seen (money's port: a tip's recipient). */
+  async remoteArtist(uri: string): Promise<{ artistUri: string; name: string | null } | undefined> {
+    if (this.rt.isLocal(uri)) return undefined;
+    const actor = await this.remote.knownActor(uri);
+    return actor && { artistUri: actor.uri, name: actor.name ?? actor.preferredUsername };
+  }
+
+  /** A remote track this node has cached (money's port: a tipped track and its artist). */
+  async remoteTrack(uri: string): Promise<{ trackUri: string; artistUri: string; title: string } | undefined> {
+    const track = await this.tracks.byUri(uri);
+    return track && { trackUri: track.uri, artistUri: track.actorUri, title: track.title };
+  }
+
   instanceActorUri(): string {
     return this.rt.instanceActorUri();
   }

@@ -22,7 +22,7 @@ export const baseActivitySchema = z
 
 export type IncomingActivity = z.infer<typeof baseActivitySchema> & Record<string, unknown>;
 
-export const activityTypes = ['Follow', 'Accept', 'Reject', 'Undo', 'Create', 'Update', 'Delete', 'Like', 'Announce', 'Listen', 'Stream', 'Subscription', 'Flag'] as const;
+export const activityTypes = ['Follow', 'Accept', 'Reject', 'Undo', 'Create', 'Update', 'Delete', 'Like', 'Announce', 'Listen', 'Stream', 'Subscription', 'Flag', 'Tip'] as const;
 export type ActivityType = (typeof activityTypes)[number];
 
 /** The type 9ten processes: a 9ten custom type first, then the first known core type. */
@@ -30,6 +30,7 @@ export function primaryType(type: unknown): ActivityType | undefined {
   const types = typesOf(type).map((t) => t.replace(/^(nt|https:\/\/9ten\.org\/ns#):?/, ''));
   if (types.includes('Stream')) return 'Stream';
   if (types.includes('Subscription')) return 'Subscription';
+  if (types.includes('Tip')) return 'Tip';
   return types.find((t): t is ActivityType => (activityTypes as readonly string[]).includes(t));
 }
 
@@ -66,6 +67,16 @@ const schemas: Record<ActivityType, z.ZodTypeAny> = {
     .passthrough(),
   // A report (AS2 Flag): 9ten's dispute review requests carry a `disputeRef` (checked by disputes).
   Flag: z.object({ object: z.union([ref, z.array(ref).min(1).max(100)]) }).passthrough(),
+  // A tip (["Tip", "Like"]): an amount the sender's node owes the artist, with an optional message.
+  Tip: z
+    .object({
+      object: ref,
+      amount: z.number().int().min(1).max(1e12),
+      currency: z.string().regex(/^[A-Z]{3,5}$/),
+      content: z.string().max(2000).optional(),
+      published: dateTime.optional(),
+    })
+    .passthrough(),
   Subscription: z
     .object({
       object: ref,

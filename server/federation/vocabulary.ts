@@ -17,6 +17,7 @@ export const nineTenTerms = {
   Playlist: 'nt:Playlist',
   Stream: 'nt:Stream',
   Subscription: 'nt:Subscription',
+  Tip: 'nt:Tip',
   trackKind: 'nt:trackKind',
   artist: 'nt:artist',
   album: 'nt:album',
@@ -46,6 +47,7 @@ export const contextDocument = { '@context': nineTenTerms };
 /** Types 9ten processes; custom types travel with a core fallback type. */
 export const customFallback = {
   Subscription: 'Join',
+  Tip: 'Like',
   StreamStarted: 'Create',
   StreamEnded: 'Update',
 } as const;

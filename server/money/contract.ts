@@ -21,6 +21,36 @@ export interface HoldFilter {
   userId?: string;
 }
 
+/** A remote artist (channel actor) or track this node knows, for a tip (money's port, provided by federation). */
+export interface RemoteArtistsPort {
+  remoteArtist(uri: string): Promise<{ artistUri: string; name: string | null } | undefined>;
+  remoteTrack(uri: string): Promise<{ trackUri: string; artistUri: string; title: string } | undefined>;
+}
+
+/** A tip as federation sends it to the artist's home node. */
+export interface TipToSend {
+  id: string;
+  tipperId: string;
+  artistUri: string;
+  /** The tipped track, or the channel actor itself. */
+  objectUri: string;
+  amount: number;
+  currency: string;
+  message: string | null;
+  createdAt: string;
+}
+
+/** A tip another node's listener sent to an artist here (the money is owed by that node). */
+export interface IncomingTip {
+  activityUri: string;
+  tipperUri: string;
+  /** The local channel actor or track tipped. */
+  objectUri: string;
+  amount: number;
+  currency: string;
+  message: string | null;
+}
+
 export interface MoneyApi {
   readonly currency: string;
   /** Shares still held (status 'held'), oldest month first, then by artist and listener. */
@@ -36,4 +66,10 @@ export interface MoneyApi {
   /** The sum over every account (zero when the books balance). */
   health(): Promise<Health>;
   subscription(id: string): Promise<Subscription | undefined>;
+  /** A tip sent to a remote artist, for federation to announce (undefined: no such tip, or a local one). */
+  tipToSend(id: string): Promise<TipToSend | undefined>;
+  /** Records a tip from another node for an artist here, once per activity; refused (400/404) when it names nothing here. */
+  receiveTip(tip: IncomingTip): Promise<{ created: boolean }>;
+  /** Wires the remote-artists port (node.ts, once). */
+  useRemoteArtists(port: RemoteArtistsPort): void;
 }

@@ -19,7 +19,7 @@ const qr = fields({ svg: str, png: { type: 'string', description: 'data: URL' } 
 const queued = fields({ month: str, jobId: str }, ['jobId']);
 
 export const moneyOpenApi: OpenApiFragment = {
-  tags: [{ name: 'money', description: 'Wallets, top-ups, gift links, payment streams, subscriptions, month close, payouts and withdrawals' }],
+  tags: [{ name: 'money', description: 'Wallets, top-ups, gift links, tips, payment streams, subscriptions, month close, payouts and withdrawals' }],
   schemas: {
     MoneyTransaction: fields({
       id: uuid, idempotencyKey: str, kind: str, provider: strOrNull,
@@ -62,6 +62,23 @@ export const moneyOpenApi: OpenApiFragment = {
       stopReason: { type: ['string', 'null'], enum: ['canceled', 'wallet_empty', null] },
       runsDryAt: { ...timeOrNull, description: 'Rate streams: when the escrow runs out unless topped up' },
       createdAt: time,
+    }),
+    Tip: fields({
+      id: uuid,
+      direction: { type: 'string', enum: ['local', 'out', 'in'], description: 'local: artist on this node; out: to an artist on another node (owed by this node); in: from another node\'s listener' },
+      tipperUri: { type: 'string', description: 'The tipper\'s actor URI' },
+      artistUri: { type: 'string', description: 'The artist\'s channel actor URI' },
+      trackUri: strOrNull, trackTitle: strOrNull,
+      amount: int, nodeCut: { type: 'integer', description: 'What the tipper\'s node kept (money.tipNodeCutBasisPoints)' },
+      toArtist: { type: 'integer', description: 'amount − nodeCut' },
+      currency: str, message: strOrNull, transactionId: nullable('string', { format: 'uuid' }), createdAt: time,
+    }),
+    TipSent: fields({ tip: ref('Tip'), transaction: ref('MoneyTransaction'), replayed: { type: 'boolean' } }),
+    TipEarnings: fields({
+      currency: str, total: { type: 'integer', description: 'What the artist received (after the node\'s cut)' }, count: int,
+      byDay: { type: 'array', items: fields({ day: str, amount: int, count: int }) },
+      byTrack: { type: 'array', items: fields({ trackUri: { ...strOrNull, description: 'null: tips to the channel' }, title: strOrNull, amount: int, count: int }) },
+      recent: { type: 'array', items: ref('Tip') },
     }),
     PaymentStreamCreated: { allOf: [ref('PaymentStream'), fields({ replayed: { type: 'boolean', description: 'The Idempotency-Key had been used: this is the first stream' } })] },
     PaymentStreamMoved: fields({ stream: ref('PaymentStream'), transaction: orNull(ref('MoneyTransaction'), 'The movement (null: a cancel with nothing left to return)') }),
@@ -157,6 +174,34 @@ export const moneyOpenApi: OpenApiFragment = {
           200: json('Processed', { type: 'object' }), 400: problem('Malformed, amount_mismatch or unknown_currency'), 401: problem('invalid_signature or stale_timestamp'),
           404: problem('Unknown top-up'), 409: problem('replayed_event'), 415: problem('raw_body_required'), 503: problem('webhook_not_configured'),
         },
+      },
+    },
+    '/api/v1/tips': {
+      post: {
+        tags, security: bearer, summary: 'Tip an artist from my wallet: a track or a channel, here or on another node',
+        parameters: [idemHeader],
+        requestBody: jsonBody({
+          type: 'object', required: ['amount'],
+          properties: {
+            track: { type: 'string', description: 'A local track id, or a track URI (local or a remote track this node knows)' },
+            channel: { type: 'string', description: 'A local channel name, or a channel actor URI (local or remote)' },
+            amount: amountProp, currency: str, message: { type: 'string', maxLength: 280 },
+          },
+        }),
+        responses: {
+          201: json('Tipped', ref('TipSent')), 200: json('Replayed (same Idempotency-Key)', ref('TipSent')),
+          400: problem('invalid_amount, invalid_tip_target, invalid_message, invalid_recipient, unknown_currency'), 401: auth, 402: problem('insufficient_funds'), 404: problem('No such track or channel'),
+        },
+      },
+    },
+    '/api/v1/me/tips': {
+      get: { tags, security: bearer, summary: 'Tips I sent, newest first', parameters: [{ name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } }, { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0, default: 0 } }], responses: { 200: json('Tips', page(ref('Tip'))), 401: auth } },
+    },
+    '/api/v1/me/earnings/tips': {
+      get: {
+        tags, security: bearer, summary: 'Artist: tips received (here and from other nodes), per day and per track',
+        parameters: [{ name: 'from', in: 'query', schema: { type: 'string', format: 'date' } }, { name: 'to', in: 'query', schema: { type: 'string', format: 'date' } }],
+        responses: { 200: json('Tips received', ref('TipEarnings')), 400: bad, 401: auth, 403: role },
       },
     },
     '/api/v1/streams': {

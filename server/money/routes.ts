@@ -41,6 +41,12 @@ const rateStreamBody = z.object({
   chunk: amountSchema.optional(),
 }).strict();
 const withdrawBody = z.object({ amount: amountSchema.optional() }).strict();
+const tipBody = z.object({
+  track: z.string().min(1).max(2000).optional(), channel: z.string().min(1).max(2000).optional(),
+  amount: amountSchema, currency, message: z.string().max(2000).optional(),
+}).strict();
+const dayParam = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD').refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)), 'must be a calendar date');
+const tipRange = z.object({ from: dayParam.optional(), to: dayParam.optional() });
 const streamRole = z.object({ role: z.enum(['sent', 'received', 'all']).default('all') });
 
 /** The optional `Idempotency-Key` header: the same key twice makes one movement. */
@@ -88,6 +94,23 @@ export function moneyRoutes(ctx: NodeContext, money: MoneyService): Router {
     const raw = Buffer.isBuffer(req.body) ? req.body : (req as Request & { rawBody?: Buffer }).rawBody;
     if (!raw) throw new AppError(415, 'raw_body_required', 'Send the webhook as application/octet-stream, text/plain or application/webhook+json: the signature is checked over the raw body');
     res.json(await money.webhook.handle(raw, req.headers));
+  }));
+
+  r.post('/api/v1/tips', requireUser, route(async (req, res) => {
+    const body = tipBody.parse(req.body ?? {});
+    const tipperUri = `${ctx.config.publicUrl}/ap/users/${encodeURIComponent(req.user!.username)}`;
+    const { tip, transaction, replayed } = await money.tips.send(req.user!, body, tipperUri, idempotencyKey(req));
+    res.status(replayed ? 200 : 201).json({ tip, transaction, replayed });
+  }));
+
+  r.get('/api/v1/me/tips', requireUser, route(async (req, res) => {
+    const q = page.parse(req.query);
+    res.json(await money.tips.sent(req.user!.id, q.limit, q.offset));
+  }));
+
+  r.get('/api/v1/me/earnings/tips', requireRole('artist'), route(async (req, res) => {
+    const q = tipRange.parse(req.query);
+    res.json(await money.tips.earnings(req.user!.id, tz, q.from, q.to));
   }));
 
   r.post('/api/v1/streams', requireUser, route(async (req, res) => {

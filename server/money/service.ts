@@ -9,12 +9,13 @@ import { AdminCreditProvider, type PaymentProvider, type TopUpArgs } from './pro
 import { GiftLinkProvider } from './gift-links.js';
 import { WebhookProvider } from './webhook.js';
 import { Streams } from './streams.js';
+import { Tips } from './tips.js';
 import { Withdrawals } from './withdrawals.js';
 import { Subscriptions, type Subscription, type SubscriptionChange } from './subscriptions.js';
 import { closeMonth, closeState, type CloseDeps, type CloseHooks, type MonthCloseState } from './month-close.js';
 import { payMonth, resolveHold, toPayout, type Payout } from './payouts.js';
 import type { LedgerStatement, QualifiedSecondsSource } from './seconds-source.js';
-import type { Hold, HoldFilter, MoneyApi } from './contract.js';
+import type { Hold, HoldFilter, IncomingTip, MoneyApi, RemoteArtistsPort, TipToSend } from './contract.js';
 import { assertMonth } from '../http/month.js';
 import { dayOf, monthOf, nextMonth as nextMonthOf, previousMonth } from '../../shared/month.js';
 import type { Logger } from '../logger.js';
@@ -31,6 +32,7 @@ export class MoneyService implements MoneyApi {
   readonly withdrawals: Withdrawals;
   readonly subscriptions: Subscriptions;
   readonly streams: Streams;
+  readonly tips: Tips;
   readonly providers: Map<string, PaymentProvider>;
   private source: QualifiedSecondsSource;
   /** Whether month close checks its split against the shared ledger's (true for listening's own figures). */
@@ -48,6 +50,12 @@ export class MoneyService implements MoneyApi {
     this.withdrawals = new Withdrawals(db, this.books);
     // Accounts initialise before money; asked per call all the same, as the other capabilities are.
     this.streams = new Streams(db, this.books, { byId: (id) => ctx.services.accounts.byId(id), byUsername: (u) => ctx.services.accounts.byUsername(u) });
+    this.tips = new Tips(db, this.books, {
+      publicUrl: config.publicUrl,
+      media: () => ctx.services.media,
+      nodeCutBasisPoints: () => ctx.config.money.tipNodeCutBasisPoints,
+      sent: (tipId) => ctx.events.emit('tip.sent', { tipId }),
+    });
     // Listening initialises after money: asked when a month closes.
     this.source = { qualifiedSeconds: (month) => ctx.services.listening.qualifiedSeconds(month) };
     this.subscriptions = new Subscriptions({
@@ -89,6 +97,18 @@ export class MoneyService implements MoneyApi {
     const p = this.providers.get(provider);
     if (!p) throw new Error(`unknown payment provider ${provider}`);
     return p.topUp(args, t);
+  }
+
+  tipToSend(id: string): Promise<TipToSend | undefined> {
+    return this.tips.toSend(id);
+  }
+
+  receiveTip(tip: IncomingTip): Promise<{ created: boolean }> {
+    return this.tips.receive(tip);
+  }
+
+  useRemoteArtists(port: RemoteArtistsPort): void {
+    this.tips.remote.wire(port);
   }
 
   health(): Promise<Health> {

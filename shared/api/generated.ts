@@ -756,6 +756,53 @@ export type SubscriptionWithCharges = Subscription & {
   }[];
 };
 
+export interface Tip {
+  id: string;
+  /** local: artist on this node; out: to an artist on another node (owed by this node); in: from another node's listener */
+  direction: 'local' | 'out' | 'in';
+  /** The tipper's actor URI */
+  tipperUri: string;
+  /** The artist's channel actor URI */
+  artistUri: string;
+  trackUri: string | null;
+  trackTitle: string | null;
+  amount: number;
+  /** What the tipper's node kept (money.tipNodeCutBasisPoints) */
+  nodeCut: number;
+  /** amount − nodeCut */
+  toArtist: number;
+  currency: string;
+  message: string | null;
+  transactionId: string | null;
+  createdAt: string;
+}
+
+export interface TipEarnings {
+  currency: string;
+  /** What the artist received (after the node's cut) */
+  total: number;
+  count: number;
+  byDay: {
+    day: string;
+    amount: number;
+    count: number;
+  }[];
+  byTrack: {
+    /** null: tips to the channel */
+    trackUri: string | null;
+    title: string | null;
+    amount: number;
+    count: number;
+  }[];
+  recent: Tip[];
+}
+
+export interface TipSent {
+  tip: Tip;
+  transaction: MoneyTransaction;
+  replayed: boolean;
+}
+
 export interface TokenPair {
   access_token: string;
   token_type: 'Bearer';

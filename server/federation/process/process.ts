@@ -15,6 +15,7 @@ import { processListen } from './process-listen.js';
 import { processStream } from './process-stream.js';
 import { processSubscription } from './process-subscription.js';
 import { processFlag } from './process-flag.js';
+import { processTip } from './process-tip.js';
 
 export interface ProcessInput {
   activity: IncomingActivity;
@@ -38,6 +39,7 @@ export const processors: Record<ActivityType, Processor> = {
   Stream: processStream,
   Subscription: processSubscription,
   Flag: processFlag,
+  Tip: processTip,
 };
 
 /** Job handler for `federation.process`. Throws (to be retried) only on unexpected failures. */
