@@ -28,6 +28,8 @@ export const up: Migration = async ({ context: { sequelize } }) => {
       stop_reason text CHECK (stop_reason IN ('canceled', 'wallet_empty')),
       top_ups integer NOT NULL DEFAULT 0,
       request_key text UNIQUE,
+      -- what the request asked, so a reused Idempotency-Key with another request is refused
+      request_hash text,
       created_at timestamptz NOT NULL DEFAULT now(),
       CHECK (withdrawn + refunded <= deposited),
       CHECK (kind = 'rate' OR (end_at IS NOT NULL AND end_at > start_at AND (cliff_at IS NULL OR (cliff_at >= start_at AND cliff_at <= end_at)))),

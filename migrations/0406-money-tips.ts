@@ -22,6 +22,7 @@ export const up: Migration = async ({ context: { sequelize } }) => {
       transaction_id uuid REFERENCES money_transactions(id),
       activity_uri text UNIQUE,
       request_key text UNIQUE,
+      request_hash text,
       created_at timestamptz NOT NULL DEFAULT now(),
       CHECK (direction = 'in' OR tipper_id IS NOT NULL),
       CHECK (direction = 'out' OR artist_user_id IS NOT NULL)

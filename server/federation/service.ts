@@ -66,7 +66,7 @@ export class FederationService implements FederationApi {
 
   /** A remote actor this node has seen (money's port: a tip's recipient). */
   async remoteArtist(uri: string): Promise<{ artistUri: string; name: string | null } | undefined> {
-    if (this.rt.isLocal(uri)) return undefined;
+    if (this.rt.isLocal(uri) || (await this.blocks.isBlocked(uri))) return undefined;
     const actor = await this.remote.knownActor(uri);
     return actor && { artistUri: actor.uri, name: actor.name ?? actor.preferredUsername };
   }
@@ -74,7 +74,8 @@ export class FederationService implements FederationApi {
   /** A remote track this node has cached (money's port: a tipped track and its artist). */
   async remoteTrack(uri: string): Promise<{ trackUri: string; artistUri: string; title: string } | undefined> {
     const track = await this.tracks.byUri(uri);
-    return track && { trackUri: track.uri, artistUri: track.actorUri, title: track.title };
+    if (!track || (await this.blocks.isBlocked(track.actorUri))) return undefined;
+    return { trackUri: track.uri, artistUri: track.actorUri, title: track.title };
   }
 
   instanceActorUri(): string {

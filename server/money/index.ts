@@ -2,6 +2,7 @@
 // signed webhooks), subscriptions, month close, payouts and withdrawals.
 import { serviceSlot, type Capability, type NodeContext } from '../context.js';
 import { MoneyService } from './service.js';
+import { SWEEP_SECONDS } from './streams.js';
 import { moneyRoutes } from './routes.js';
 import { moneyOpenApi } from './openapi.js';
 import { monthOf, previousMonth } from '../../shared/month.js';
@@ -24,7 +25,7 @@ export const moneyService = slot.get;
 const tickMs = 5 * 60_000;
 const ticks = new WeakMap<NodeContext, NodeJS.Timeout>();
 const streamTicks = new WeakMap<NodeContext, NodeJS.Timeout>();
-const streamsTickMs = 30_000;
+const streamsTickMs = SWEEP_SECONDS * 1000;
 
 export const moneyCapability: Capability = {
   name: 'money',

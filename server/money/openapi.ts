@@ -75,10 +75,15 @@ export const moneyOpenApi: OpenApiFragment = {
     }),
     TipSent: fields({ tip: ref('Tip'), transaction: ref('MoneyTransaction'), replayed: { type: 'boolean' } }),
     TipEarnings: fields({
-      currency: str, total: { type: 'integer', description: 'What the artist received (after the node\'s cut)' }, count: int,
+      currency: str, total: { type: 'integer', description: 'Credited to the artist here (after the node\'s cut)' }, count: int,
       byDay: { type: 'array', items: fields({ day: str, amount: int, count: int }) },
       byTrack: { type: 'array', items: fields({ trackUri: { ...strOrNull, description: 'null: tips to the channel' }, title: strOrNull, amount: int, count: int }) },
-      recent: { type: 'array', items: ref('Tip') },
+      recent: { type: 'array', items: ref('Tip'), description: 'The latest 50, credited here and from other nodes' },
+      fromOtherNodes: fields(
+        { total: int, count: int, byNode: { type: 'array', items: fields({ node: { type: 'string', description: 'The sending node\'s host' }, amount: int, count: int }) } },
+        [],
+        'Tips listeners on other nodes sent: owed by those nodes (as they announced them), not in total',
+      ),
     }),
     PaymentStreamCreated: { allOf: [ref('PaymentStream'), fields({ replayed: { type: 'boolean', description: 'The Idempotency-Key had been used: this is the first stream' } })] },
     PaymentStreamMoved: fields({ stream: ref('PaymentStream'), transaction: orNull(ref('MoneyTransaction'), 'The movement (null: a cancel with nothing left to return)') }),

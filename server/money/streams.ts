@@ -5,6 +5,7 @@
 // period and is topped up from the sender's wallet in chunks, stopping where the wallet ran dry.
 // Every movement is a balanced, idempotent transaction, and for every stream the escrow holds
 // exactly deposited − withdrawn − refunded.
+import { createHash } from 'node:crypto';
 import type { Sequelize, Transaction } from 'sequelize';
 import { select, selectOne } from '../db/index.js';
 import { AppError, badRequest, conflict, notFound } from '../http/errors.js';
@@ -20,6 +21,8 @@ export type PaymentStream = api.PaymentStream;
 
 /** A rate stream is topped up when less than this many seconds of it are left in escrow. */
 export const TOP_UP_AHEAD_SECONDS = 120;
+/** How often the worker sweeps rate streams (server/money/index.ts). */
+export const SWEEP_SECONDS = 30;
 /** The longest a stream may run, and how far ahead it may start. */
 const MAX_SPAN_SECONDS = 10 * 365 * 86_400;
 /** A start this far in the past is taken as "now" (clocks of clients differ a little). */
@@ -70,6 +73,12 @@ interface StreamRow {
 
 const n = (v: string | null): number | null => (v === null ? null : Number(v));
 const iso = (seconds: number | null) => (seconds === null ? null : new Date(seconds * 1000).toISOString());
+
+/** What a create asked (not what it derived, such as "now"): a retry must ask the same. */
+const requestHashOf = (kind: string, input: object) => createHash('sha256').update(JSON.stringify([kind, Object.entries(input).sort(([a], [b]) => (a < b ? -1 : 1))])).digest('hex');
+
+const withdrawKey = (id: string, requestKey: string | undefined, withdrawnBefore: number) =>
+  requestKey ? `stream:withdraw:${id}:k:${requestKey}` : `stream:withdraw:${id}:n:${withdrawnBefore}`;
 
 export const streamEscrow = (id: string): AccountRef => ({ key: `escrow:stream:${id}`, kind: 'escrow' });
 
@@ -134,7 +143,7 @@ export class Streams {
     if (input.cliffAt !== undefined && input.cliffSeconds !== undefined) throw badRequest('invalid_stream_times', 'Give cliffAt or cliffSeconds, not both');
     const cliff = input.cliffAt ?? (input.cliffSeconds !== undefined ? start + input.cliffSeconds : null);
     if (cliff !== null && (!Number.isSafeInteger(cliff) || cliff < start || cliff > end)) throw badRequest('invalid_stream_times', 'The cliff must fall between the start and the end');
-    return this.insert(sender, recipient, requestKey, input.amount, {
+    return this.insert(sender, recipient, requestKey, requestHashOf('linear', input), input.amount, {
       kind: 'linear', start_at: start, cliff_at: cliff, end_at: end, cancelable: input.cancelable ?? true,
     });
   }
@@ -148,10 +157,13 @@ export class Streams {
     // Ten minutes' worth by default: few top-ups, little locked away.
     const chunk = input.chunk ?? Math.max(1, Math.ceil((input.rate.amount * 600) / period));
     assertAmount(chunk, 'chunk');
+    // A top-up must outlast the sweep's lead, or a funded stream would keep running short.
+    const minChunk = Math.ceil((input.rate.amount * (TOP_UP_AHEAD_SECONDS + SWEEP_SECONDS)) / period);
+    if (chunk < minChunk) throw badRequest('invalid_rate', `chunk must be at least ${minChunk} (${TOP_UP_AHEAD_SECONDS + SWEEP_SECONDS} s of the rate)`);
     if (chunk > maxAmount) throw badRequest('invalid_amount', `chunk must be at most ${maxAmount}`);
     const recipient = await this.recipientOf(sender, input.recipient);
     const start = this.startOf(input.startAt, this.now());
-    return this.insert(sender, recipient, requestKey, chunk, {
+    return this.insert(sender, recipient, requestKey, requestHashOf('rate', input), chunk, {
       kind: 'rate', start_at: start, rate_amount: input.rate.amount, rate_period: period, chunk, cancelable: true,
     });
   }
@@ -160,22 +172,26 @@ export class Streams {
     sender: User,
     recipient: User,
     requestKey: string | undefined,
+    requestHash: string,
     deposit: number,
     fields: Record<string, unknown> & { kind: 'linear' | 'rate' },
   ): Promise<{ stream: PaymentStream; replayed: boolean }> {
     const key = requestKey ? `${sender.id}:${requestKey}` : null;
     if (key) {
-      const existing = await selectOne<StreamRow>(this.db, 'SELECT * FROM money_streams WHERE request_key = :key', { key });
-      if (existing) return { stream: await this.view(existing), replayed: true };
+      const existing = await selectOne<StreamRow & { request_hash: string | null }>(this.db, 'SELECT * FROM money_streams WHERE request_key = :key', { key });
+      if (existing) {
+        if (existing.request_hash !== requestHash) throw conflict('idempotency_key_reused', `The Idempotency-Key "${requestKey}" was already used for a different stream`);
+        return { stream: await this.view(existing), replayed: true };
+      }
     }
     const row = await this.db.transaction(async (t) => {
       const [inserted] = await select<StreamRow>(
         this.db,
-        `INSERT INTO money_streams (sender_id, recipient_id, kind, currency, deposited, start_at, cliff_at, end_at, rate_amount, rate_period, chunk, cancelable, request_key)
-         VALUES (:sender, :recipient, :kind, :currency, :deposit, :start_at, :cliff_at, :end_at, :rate_amount, :rate_period, :chunk, :cancelable, :key)
+        `INSERT INTO money_streams (sender_id, recipient_id, kind, currency, deposited, start_at, cliff_at, end_at, rate_amount, rate_period, chunk, cancelable, request_key, request_hash)
+         VALUES (:sender, :recipient, :kind, :currency, :deposit, :start_at, :cliff_at, :end_at, :rate_amount, :rate_period, :chunk, :cancelable, :key, :requestHash)
          ON CONFLICT (request_key) DO NOTHING RETURNING *`,
         {
-          sender: sender.id, recipient: recipient.id, currency: this.books.currency, deposit, key,
+          sender: sender.id, recipient: recipient.id, currency: this.books.currency, deposit, key, requestHash,
           cliff_at: null, end_at: null, rate_amount: null, rate_period: null, chunk: null, ...fields,
         },
         t,
@@ -190,7 +206,7 @@ export class Streams {
       );
       return inserted;
     });
-    if (!row) return this.insert(sender, recipient, requestKey, deposit, fields);
+    if (!row) return this.insert(sender, recipient, requestKey, requestHash, deposit, fields);
     return { stream: await this.view(row), replayed: false };
   }
 
@@ -201,23 +217,23 @@ export class Streams {
 
   /** A stream as its sender, its recipient or an admin sees it (others: 404). */
   async get(id: string, viewer: User): Promise<PaymentStream> {
-    await this.refresh(id);
-    const row = await this.row(id);
-    if (!row || (row.sender_id !== viewer.id && row.recipient_id !== viewer.id && viewer.role !== 'admin')) throw notFound('Stream');
-    return this.view(row);
+    const seen = await this.row(id);
+    if (!seen || (seen.sender_id !== viewer.id && seen.recipient_id !== viewer.id && viewer.role !== 'admin')) throw notFound('Stream');
+    await this.refreshQuietly(id);
+    return this.view((await this.row(id))!);
   }
 
   async list(userId: string, role: 'sent' | 'received' | 'all' = 'all'): Promise<PaymentStream[]> {
     const where = role === 'sent' ? 'sender_id = :userId' : role === 'received' ? 'recipient_id = :userId' : '(sender_id = :userId OR recipient_id = :userId)';
     const rows = await select<StreamRow>(this.db, `SELECT * FROM money_streams WHERE ${where} ORDER BY created_at DESC, id LIMIT 200`, { userId });
-    for (const r of rows) if (r.kind === 'rate' && r.stopped_at === null) await this.refresh(r.id);
+    for (const r of rows) if (r.kind === 'rate' && r.stopped_at === null) await this.refreshQuietly(r.id);
     return Promise.all((await select<StreamRow>(this.db, `SELECT * FROM money_streams WHERE ${where} ORDER BY created_at DESC, id LIMIT 200`, { userId })).map((r) => this.view(r)));
   }
 
   /** The recipient takes `amount` (default: all) of what has streamed and is not yet withdrawn. */
   async withdraw(id: string, user: User, amount?: number, requestKey?: string): Promise<{ stream: PaymentStream; transaction: PostedTransaction }> {
     if (amount !== undefined) assertAmount(amount);
-    await this.refresh(id);
+    await this.refreshQuietly(id);
     const result = await this.db.transaction(async (t) => {
       const row = await this.row(id, t, true);
       if (!row || (row.recipient_id !== user.id && row.sender_id !== user.id)) throw notFound('Stream');
@@ -227,18 +243,20 @@ export class Streams {
       const take = amount ?? withdrawable;
       if (requestKey) {
         // A retry of a withdrawal that went through answers with that withdrawal, moving nothing.
-        const done = await this.books.byKey(`stream:withdraw:${id}:${requestKey}`, t);
+        const done = await this.books.byKey(withdrawKey(id, requestKey, 0), t);
         if (done) return { row, tx: { ...done.tx, replayed: true } };
       }
       if (withdrawable <= 0) throw new AppError(409, 'nothing_to_withdraw', 'Nothing has streamed that is not withdrawn yet', { withdrawable: 0 });
       if (take > withdrawable) throw new AppError(409, 'exceeds_withdrawable', `Only ${withdrawable} can be withdrawn now`, { withdrawable });
       const tx = await this.books.move(
         {
-          key: requestKey ? `stream:withdraw:${id}:${requestKey}` : `stream:withdraw:${id}:${Number(row.withdrawn)}`, kind: 'stream.withdraw', amount: take,
+          // Keyed requests and unkeyed ones never share a key: "k:" the client's key, "n:" how much was withdrawn before.
+          key: withdrawKey(id, requestKey, Number(row.withdrawn)), kind: 'stream.withdraw', amount: take,
           from: streamEscrow(id), to: accounts.wallet(user.id), reference: id, memo: { streamId: id },
         },
         t,
       );
+      if (tx.replayed) throw new AppError(409, 'idempotency_conflict', 'This withdrawal was already recorded; read the stream again');
       const [updated] = await select<StreamRow>(this.db, 'UPDATE money_streams SET withdrawn = withdrawn + :take WHERE id = :id RETURNING *', { id, take }, t);
       return { row: updated, tx };
     });
@@ -247,7 +265,7 @@ export class Streams {
 
   /** The sender stops the stream: what streamed stays the recipient's, the rest returns now. */
   async cancel(id: string, user: User): Promise<{ stream: PaymentStream; refund: PostedTransaction | null }> {
-    await this.refresh(id);
+    await this.refreshQuietly(id);
     const result = await this.db.transaction(async (t) => {
       const row = await this.row(id, t, true);
       if (!row || (row.recipient_id !== user.id && row.sender_id !== user.id)) throw notFound('Stream');
@@ -292,8 +310,14 @@ export class Streams {
       const deposited = Number(row.deposited);
       const exhaustedAt = rateExhaustedAt(terms(row), deposited);
       if (exhaustedAt - now > TOP_UP_AHEAD_SECONDS) return;
-      const wallet = await this.books.balance(accounts.wallet(row.sender_id).key, t);
-      const amount = Math.min(Number(row.chunk), wallet);
+      if (now >= exhaustedAt) {
+        // The escrow ran out before a top-up came: the stream stops there, whatever the wallet holds now.
+        await select(this.db, `UPDATE money_streams SET final_streamed = deposited, stopped_at = :at, stop_reason = 'wallet_empty' WHERE id = :id`, { id, at: exhaustedAt }, t);
+        return;
+      }
+      // The wallet is locked with the escrow, so the balance read is the one moved from.
+      const balances = await this.books.lock([accounts.wallet(row.sender_id), streamEscrow(id)], t);
+      const amount = Math.min(Number(row.chunk), balances.get(accounts.wallet(row.sender_id).key) ?? 0);
       if (amount > 0) {
         await this.books.move(
           {
@@ -303,17 +327,21 @@ export class Streams {
           t,
         );
         await select(this.db, 'UPDATE money_streams SET deposited = deposited + :amount, top_ups = top_ups + 1 WHERE id = :id', { id, amount }, t);
-      } else if (now >= exhaustedAt) {
-        await select(this.db, `UPDATE money_streams SET final_streamed = deposited, stopped_at = :at, stop_reason = 'wallet_empty' WHERE id = :id`, { id, at: exhaustedAt }, t);
       }
     });
   }
 
-  /** The worker's sweep: every running rate stream topped up or stopped. */
-  async tick(): Promise<{ checked: number }> {
+  /** A refresh on the way to reading or moving a stream: its failure (a wallet spent meanwhile) must not stop the reader. */
+  private async refreshQuietly(id: string): Promise<void> {
+    await this.refresh(id).catch(() => {});
+  }
+
+  /** The worker's sweep: every running rate stream topped up or stopped; one stream's failure does not stop the others. */
+  async tick(): Promise<{ checked: number; failed: number }> {
     const rows = await select<{ id: string }>(this.db, "SELECT id FROM money_streams WHERE kind = 'rate' AND stopped_at IS NULL ORDER BY start_at LIMIT 10000");
-    for (const r of rows) await this.refresh(r.id);
-    return { checked: rows.length };
+    let failed = 0;
+    for (const r of rows) await this.refresh(r.id).catch(() => void failed++);
+    return { checked: rows.length, failed };
   }
 
   /** Escrow held by streams against what they still owe (deposited − withdrawn − refunded): equal when the books are right. */

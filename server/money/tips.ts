@@ -3,6 +3,7 @@
 // paid like payouts, and federation tells the artist's node (`tip.sent`). Tips from other
 // nodes' listeners to artists here are recorded when their activity arrives. The node keeps
 // `money.tipNodeCutBasisPoints` of each tip it moves (default none).
+import { createHash } from 'node:crypto';
 import type { Sequelize } from 'sequelize';
 import { select, selectOne } from '../db/index.js';
 import { AppError, badRequest, notFound } from '../http/errors.js';
@@ -121,7 +122,12 @@ export class Tips {
       return { artistUri: remote.artistUri, artistUserId: null, trackUri: remote.trackUri, trackTitle: remote.title };
     }
     const ref = input.channel!;
-    const name = ref.startsWith(`${local}/ap/channels/`) ? decodeURIComponent(ref.slice(`${local}/ap/channels/`.length)) : /^https?:\/\//.test(ref) ? null : ref;
+    let name: string | null;
+    try {
+      name = ref.startsWith(`${local}/ap/channels/`) ? decodeURIComponent(ref.slice(`${local}/ap/channels/`.length)) : /^https?:\/\//.test(ref) ? null : ref;
+    } catch {
+      throw notFound('Channel'); // not a channel name: a malformed %-escape
+    }
     if (name !== null) {
       const channel = await media.getChannel(name);
       if (!channel) throw notFound('Channel');
@@ -137,25 +143,30 @@ export class Tips {
     assertAmount(input.amount);
     assertCurrency(input.currency, this.books.currency);
     const message = cleanMessage(input.message);
+    const key = requestKey ? `${tipper.id}:${requestKey}` : null;
+    const requestHash = createHash('sha256').update(JSON.stringify([input.track ?? null, input.channel ?? null, input.amount, message])).digest('hex');
+    // A retry answers with the first tip, even if the track has since gone private.
+    if (key) {
+      const existing = await selectOne<TipRow & { request_hash: string | null }>(this.db, 'SELECT * FROM money_tips WHERE request_key = :key', { key });
+      if (existing) {
+        if (existing.request_hash !== requestHash) throw new AppError(409, 'idempotency_key_reused', `The Idempotency-Key "${requestKey}" was already used for a different tip`);
+        return { tip: toTip(existing), transaction: { ...(await this.books.transaction(existing.transaction_id!)), replayed: true }, replayed: true };
+      }
+    }
     const target = await this.target(input);
     if (target.artistUserId === tipper.id) throw badRequest('invalid_recipient', 'You cannot tip your own channel');
-    const key = requestKey ? `${tipper.id}:${requestKey}` : null;
-    if (key) {
-      const existing = await selectOne<TipRow>(this.db, 'SELECT * FROM money_tips WHERE request_key = :key', { key });
-      if (existing) return { tip: toTip(existing), transaction: { ...(await this.books.transaction(existing.transaction_id!)), replayed: true }, replayed: true };
-    }
     const cut = Math.floor((input.amount * this.deps.nodeCutBasisPoints()) / 10_000);
     const toArtist = input.amount - cut;
     const direction = target.artistUserId ? 'local' : 'out';
     const result = await this.db.transaction(async (t) => {
       const [row] = await select<TipRow>(
         this.db,
-        `INSERT INTO money_tips (direction, tipper_id, tipper_uri, artist_user_id, artist_uri, track_uri, track_title, amount, node_cut, currency, message, request_key)
-         VALUES (:direction, :tipper, :tipperUri, :artistUserId, :artistUri, :trackUri, :trackTitle, :amount, :cut, :currency, :message, :key)
+        `INSERT INTO money_tips (direction, tipper_id, tipper_uri, artist_user_id, artist_uri, track_uri, track_title, amount, node_cut, currency, message, request_key, request_hash)
+         VALUES (:direction, :tipper, :tipperUri, :artistUserId, :artistUri, :trackUri, :trackTitle, :amount, :cut, :currency, :message, :key, :requestHash)
          ON CONFLICT (request_key) DO NOTHING RETURNING *`,
         {
           direction, tipper: tipper.id, tipperUri, artistUserId: target.artistUserId, artistUri: target.artistUri, trackUri: target.trackUri, trackTitle: target.trackTitle,
-          amount: input.amount, cut, currency: this.books.currency, message, key,
+          amount: input.amount, cut, currency: this.books.currency, message, key, requestHash,
         },
         t,
       );
@@ -187,9 +198,16 @@ export class Tips {
     return { total: Number(n?.n ?? 0), data: rows.map(toTip) };
   }
 
-  /** An artist's tips (from here and from other nodes): totals per day and per track, and the latest. */
+  /**
+   * An artist's tips: those credited here (total, per day, per track), those listeners of other
+   * nodes sent (owed by their nodes, as those nodes claim: shown apart, per node), and the latest
+   * of both.
+   */
   async earnings(artistUserId: string, timeZone: string, from?: string, to?: string): Promise<TipEarnings> {
-    const where = `artist_user_id = :artistUserId AND direction IN ('local', 'in')
+    const inRange = `artist_user_id = :artistUserId
+      AND (CAST(:from AS date) IS NULL OR (created_at AT TIME ZONE :tz)::date >= CAST(:from AS date))
+      AND (CAST(:to AS date) IS NULL OR (created_at AT TIME ZONE :tz)::date <= CAST(:to AS date))`;
+    const where = `artist_user_id = :artistUserId AND direction = 'local'
       AND (CAST(:from AS date) IS NULL OR (created_at AT TIME ZONE :tz)::date >= CAST(:from AS date))
       AND (CAST(:to AS date) IS NULL OR (created_at AT TIME ZONE :tz)::date <= CAST(:to AS date))`;
     const repl = { artistUserId, tz: timeZone, from: from ?? null, to: to ?? null };
@@ -206,8 +224,21 @@ export class Tips {
          FROM money_tips WHERE ${where} GROUP BY track_uri ORDER BY sum(amount - node_cut) DESC, track_uri NULLS LAST LIMIT 500`,
       repl,
     );
-    const recent = await select<TipRow>(this.db, `SELECT * FROM money_tips WHERE ${where} ORDER BY created_at DESC, id LIMIT 50`, repl);
+    const recent = await select<TipRow>(this.db, `SELECT * FROM money_tips WHERE ${inRange} AND direction IN ('local', 'in') ORDER BY created_at DESC, id LIMIT 50`, repl);
+    const owed = await select<{ tipper_uri: string; amount: string; count: string }>(
+      this.db,
+      `SELECT tipper_uri, sum(amount) AS amount, count(*) AS count FROM money_tips WHERE ${inRange} AND direction = 'in' GROUP BY tipper_uri`,
+      repl,
+    );
+    const byNode = new Map<string, { amount: number; count: number }>();
+    for (const o of owed) {
+      const host = new URL(o.tipper_uri).host;
+      const n = byNode.get(host) ?? { amount: 0, count: 0 };
+      byNode.set(host, { amount: n.amount + Number(o.amount), count: n.count + Number(o.count) });
+    }
+    const nodes = [...byNode].map(([node, v]) => ({ node, ...v })).sort((a, b) => b.amount - a.amount || (a.node < b.node ? -1 : 1));
     return {
+      fromOtherNodes: { total: nodes.reduce((a, n) => a + n.amount, 0), count: nodes.reduce((a, n) => a + n.count, 0), byNode: nodes },
       currency: this.books.currency,
       total: Number(total?.amount ?? 0),
       count: Number(total?.count ?? 0),

@@ -779,7 +779,7 @@ export interface Tip {
 
 export interface TipEarnings {
   currency: string;
-  /** What the artist received (after the node's cut) */
+  /** Credited to the artist here (after the node's cut) */
   total: number;
   count: number;
   byDay: {
@@ -794,7 +794,19 @@ export interface TipEarnings {
     amount: number;
     count: number;
   }[];
+  /** The latest 50, credited here and from other nodes */
   recent: Tip[];
+  /** Tips listeners on other nodes sent: owed by those nodes (as they announced them), not in total */
+  fromOtherNodes: {
+    total: number;
+    count: number;
+    byNode: {
+      /** The sending node's host */
+      node: string;
+      amount: number;
+      count: number;
+    }[];
+  };
 }
 
 export interface TipSent {

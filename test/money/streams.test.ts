@@ -187,11 +187,23 @@ test('retries and races move money once: the same Idempotency-Key, and parallel 
   assert.equal(w2.status, 200);
   assert.equal(w2.body.transaction.replayed, true);
   assert.equal(w2.body.stream.withdrawn, 100, 'the retry moved nothing');
+  // A keyed withdrawal and an unkeyed one never share a books key (a key "100" after 100 was withdrawn once did).
+  const keyed = await node.api('POST', `/api/v1/streams/${id}/withdraw`, { token: recipient.token, body: { amount: 100 }, headers: { 'idempotency-key': '200' } });
+  assert.equal(keyed.status, 200, keyed.text);
+  const unkeyed = await node.api('POST', `/api/v1/streams/${id}/withdraw`, { token: recipient.token, body: { amount: 100 } });
+  assert.equal(unkeyed.status, 200, unkeyed.text);
+  assert.equal(unkeyed.body.transaction.replayed, false);
+  assert.equal(unkeyed.body.stream.withdrawn, 300);
+  assert.equal(await wallet(recipient.user.id), 300, 'both moved money');
+  await assertEscrowIdentity();
+  const otherBody = await node.api('POST', '/api/v1/streams', { token: sender.token, body: { ...body, amount: 999 }, headers: { 'idempotency-key': 'stream-retry-1' } });
+  assert.equal(otherBody.status, 409);
+  assert.equal(otherBody.body.code, 'idempotency_key_reused');
   const parallel = await Promise.all(Array.from({ length: 6 }, () => node.api('POST', `/api/v1/streams/${id}/withdraw`, { token: recipient.token, body: {} })));
   const ok = parallel.filter((r) => r.status === 200);
   assert.ok(ok.length >= 1);
   assert.ok(parallel.every((r) => r.status === 200 || (r.status === 409 && r.body.code === 'nothing_to_withdraw')), parallel.map((r) => r.text).join('\n'));
-  assert.equal(ok.reduce((a, r) => a + r.body.transaction.amount, 0), 400, 'together they took exactly what had streamed');
+  assert.equal(ok.reduce((a, r) => a + r.body.transaction.amount, 0), 200, 'together they took exactly what had streamed');
   assert.equal(await wallet(recipient.user.id), 500);
   await assertEscrowIdentity();
 });
@@ -207,6 +219,9 @@ test('an open-ended rate stream tops up from the wallet in chunks and stops wher
   assert.equal(await wallet(sender.user.id), 15);
   const cancelable = await node.api('POST', '/api/v1/streams', { token: sender.token, body: { recipient: recipient.user.id, rate: { amount: 60, periodSeconds: 3600 }, cancelable: false } });
   assert.equal(cancelable.status, 400, 'a rate stream is always cancelable');
+  const tiny = await node.api('POST', '/api/v1/streams', { token: sender.token, body: { recipient: recipient.user.id, rate: { amount: 3600, periodSeconds: 3600 }, chunk: 100 } });
+  assert.equal(tiny.status, 400, 'a chunk shorter than the sweep\'s lead would keep the stream short');
+  assert.equal(tiny.body.code, 'invalid_rate');
 
   advance(500); // within two minutes of running dry: the sweep tops up
   await money(node).streams.tick();

@@ -77,6 +77,7 @@ test('a listener tips a track and a channel with a message; the artist is credit
     { trackUri: `${node.ctx.config.publicUrl}/ap/tracks/${trackId}`, title: 'Thank You Song', amount: 390, count: 1 },
   ]);
   assert.equal(earnings.body.recent[2].message, 'This got me through the week');
+  assert.deepEqual(earnings.body.fromOtherNodes, { total: 0, count: 0, byNode: [] });
   const none = await node.api('GET', '/api/v1/me/earnings/tips?from=2001-01-01&to=2001-01-31', { token: artist.token });
   assert.equal(none.body.count, 0);
   assert.equal((await node.api('GET', '/api/v1/me/earnings/tips?from=yesterday', { token: artist.token })).status, 400);
@@ -107,6 +108,8 @@ test('bad input gets a clear error and moves nothing; a retry with the same Idem
     assert.equal(r.status, status, `${JSON.stringify(body).slice(0, 80)}: ${r.text}`);
     assert.equal(r.body.code, code, JSON.stringify(body).slice(0, 80));
   }
+  const malformed = await node.api('POST', '/api/v1/tips', { token: fan.token, body: { channel: `${node.ctx.config.publicUrl}/ap/channels/%E0`, amount: 1 } });
+  assert.equal(malformed.status, 404, malformed.text);
   const own = await node.api('POST', '/api/v1/tips', { token: artist.token, body: { channel: 'tip_band', amount: 1 } });
   assert.equal(own.status, 400);
   assert.equal(own.body.code, 'invalid_recipient');
@@ -119,6 +122,9 @@ test('bad input gets a clear error and moves nothing; a retry with the same Idem
   assert.deepEqual(replies.map((r) => r.status).sort(), [200, 200, 201]);
   assert.equal(new Set(replies.map((r) => r.body.tip.id)).size, 1);
   assert.equal(await wallet(fan.user.id), 100, 'tipped once');
+  const reused = await node.api('POST', '/api/v1/tips', { token: fan.token, body: { track: trackId, amount: 50 }, headers });
+  assert.equal(reused.status, 409);
+  assert.equal(reused.body.code, 'idempotency_key_reused');
   assert.equal((await wallet(artist.user.id)) - artistBefore, 195);
   assert.equal((await node.api('POST', '/api/v1/tips', { body: { track: trackId, amount: 1 } })).status, 401);
   await assertBooksBalanced(node);
