@@ -2,13 +2,14 @@
 import './model.js';
 
 import { DisputeContract } from './dispute-contract.js';
+import { IncomeContract } from './income-contract.js';
 import { MonthCloseContract } from './month-close-contract.js';
 import { NodeRegistryContract } from './node-registry-contract.js';
 import { ReportContract } from './report-contract.js';
 import { SubscriptionContract } from './subscription-contract.js';
 
-export { DisputeContract, MonthCloseContract, NodeRegistryContract, ReportContract, SubscriptionContract };
+export { DisputeContract, IncomeContract, MonthCloseContract, NodeRegistryContract, ReportContract, SubscriptionContract };
 export { rowsCollection } from './lib/ledger.js';
 export { allocate, canonicalJson, canonicalReportRows, reportRowsHash, sha256Hex, splitSubscription, topArtists } from './vendor/money/index.js';
 
-export const contracts: any[] = [NodeRegistryContract, SubscriptionContract, ReportContract, MonthCloseContract, DisputeContract];
+export const contracts: any[] = [NodeRegistryContract, SubscriptionContract, ReportContract, MonthCloseContract, DisputeContract, IncomeContract];

@@ -27,6 +27,7 @@ import {
   txTime,
 } from './lib/ledger.js';
 import { requireNodeCaller } from './lib/registry.js';
+import { sumIncome, type ArtistIncome, type IncomeRecord } from './income-contract.js';
 import { MonthListening } from './lib/month-listening.js';
 import { ReportRecord, versionAttr } from './report-contract.js';
 import { SubscriptionRecord } from './subscription-contract.js';
@@ -61,6 +62,9 @@ export interface StatementRecord {
   refundedTotal: number;
   heldTotal: number;
   heldByArtist: { artist: string; amount: number }[];
+  /** Income besides the split, from the month's IncomeContract days: per artist, and the totals. */
+  income: ArtistIncome[];
+  incomeTotals: { tips: number; streams: number };
   days: { day: string; version: number; hash: string }[];
   missingDays: string[];
   collection: string;
@@ -346,6 +350,7 @@ export class MonthCloseContract extends Contract {
       throw new Error(`${what}: ${next} is already closed, so ${month} cannot roll credit into it; close months in order`);
     }
 
+    const income = sumIncome(await listJson<IncomeRecord>(ctx, KEY.income, [nodeId, month]));
     const payoutList = sortedEntries(payouts, (v) => v > 0);
     const stored = details.finish();
     const statement: StatementRecord = {
@@ -365,6 +370,8 @@ export class MonthCloseContract extends Contract {
       refundedTotal: totals.refunded,
       heldTotal: totals.held,
       heldByArtist: sortedEntries(heldByArtist, (v) => v > 0),
+      income,
+      incomeTotals: { tips: income.reduce((a, e) => a + e.tips, 0), streams: income.reduce((a, e) => a + e.streams, 0) },
       days,
       missingDays,
       collection,

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { FabricLedger } from '../../server/ledger/fabric.js';
 import { ensureFabricCommands } from './commands.js';
 import { configtxYaml, coreYaml, cryptoConfigYaml, writeChaincodePackage } from './config-files.js';
 import { CHAINCODE, CHANNEL, FABRIC_RELEASE, networkPaths, type MemberLayout, type NetworkLayout, type OrgLayout } from './layout.js';
@@ -375,13 +376,26 @@ export class FabricNetwork {
     throw new Error(`the orderer has no Raft leader for ${CHANNEL} after ${timeoutMs / 1000} s:\n${logTail(this.paths.logs, 'orderer')}`);
   }
 
-  /** Both peers answer a query through their own chaincode server. */
+  /**
+   * Both peers answer a query through their own chaincode server, and each organisation's
+   * gateway finds the other's peer (discovery learns peers by gossip, a few seconds after a
+   * start or an upgrade).
+   */
   private async waitForChaincode(binDir: string): Promise<void> {
     for (const o of this.layout.orgs) {
       await this.retry(
         () => this.peerAdmin(binDir, o, ['chaincode', 'query', '-C', CHANNEL, '-n', CHAINCODE, '-c', '{"Args":["org.hyperledger.fabric:GetMetadata"]}']),
         `${o.name}'s chaincode answers`,
       );
+    }
+    const [a, b] = this.layout.orgs;
+    for (const [via, other] of [[a, b], [b, a]] as const) {
+      const client = new FabricLedger(this.nodeProfile(via).ledger.fabric);
+      try {
+        await this.retry(() => client.evaluate('NodeRegistryContract:list', [], { endorsingOrganizations: [other.mspId] }), `${via.name}'s gateway reaches ${other.peerHost}`, 60);
+      } finally {
+        await client.close();
+      }
     }
   }
 

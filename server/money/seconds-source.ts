@@ -15,4 +15,4 @@ export interface QualifiedSecondsSource {
 }
 
 /** The parts of the chaincode's month statement (MonthCloseContract:close) the books are checked against. */
-export type LedgerStatement = Pick<api.LedgerStatement, 'nodeFeeTotal' | 'payouts' | 'heldTotal' | 'rolledOver' | 'toNodeTotal' | 'refundedTotal'>;
+export type LedgerStatement = Pick<api.LedgerStatement, 'nodeFeeTotal' | 'payouts' | 'heldTotal' | 'rolledOver' | 'toNodeTotal' | 'refundedTotal' | 'incomeTotals'>;

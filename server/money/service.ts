@@ -10,6 +10,7 @@ import { GiftLinkProvider } from './gift-links.js';
 import { WebhookProvider } from './webhook.js';
 import { Streams } from './streams.js';
 import { Tips } from './tips.js';
+import { IncomeReports } from './income.js';
 import { Withdrawals } from './withdrawals.js';
 import { Subscriptions, type Subscription, type SubscriptionChange } from './subscriptions.js';
 import { closeMonth, closeState, type CloseDeps, type CloseHooks, type MonthCloseState } from './month-close.js';
@@ -33,6 +34,7 @@ export class MoneyService implements MoneyApi {
   readonly subscriptions: Subscriptions;
   readonly streams: Streams;
   readonly tips: Tips;
+  readonly income: IncomeReports;
   readonly providers: Map<string, PaymentProvider>;
   private source: QualifiedSecondsSource;
   /** Whether month close checks its split against the shared ledger's (true for listening's own figures). */
@@ -55,6 +57,13 @@ export class MoneyService implements MoneyApi {
       media: () => ctx.services.media,
       nodeCutBasisPoints: () => ctx.config.money.tipNodeCutBasisPoints,
       sent: (tipId) => ctx.events.emit('tip.sent', { tipId }),
+    });
+    this.income = new IncomeReports(db, {
+      publicUrl: config.publicUrl,
+      currency: config.money.currency,
+      timeZone: () => ctx.config.money.timeZone,
+      ledger: () => ctx.services.ledger,
+      accounts: () => ctx.services.accounts,
     });
     // Listening initialises after money: asked when a month closes.
     this.source = { qualifiedSeconds: (month) => ctx.services.listening.qualifiedSeconds(month) };
@@ -160,6 +169,8 @@ export class MoneyService implements MoneyApi {
     const units = await select<{ user_id: string }>(db, 'SELECT user_id FROM money_close_units WHERE month = :month ORDER BY user_id', { month });
     const nextPseudonyms: Record<string, string> = {};
     for (const u of units) nextPseudonyms[await this.pseudonym(u.user_id, month)] = await this.pseudonym(u.user_id, next);
+    // The month's tips and stream income go to the ledger first: the statement sums them.
+    await this.income.reportMonth(month);
     const { result } = await ledger.submit('MonthCloseContract:close', [JSON.stringify(input)], { transient: { nextPseudonyms: JSON.stringify(nextPseudonyms) } });
     const statement = (typeof result === 'string' ? JSON.parse(result) : result) as LedgerStatement;
 
@@ -177,6 +188,19 @@ export class MoneyService implements MoneyApi {
     same('rolled over', sumOutcome('rollover'), statement.rolledOver);
     same('to the node', sumOutcome('node'), statement.toNodeTotal);
     same('refunded', sumOutcome('refund'), statement.refundedTotal);
+    if (statement.incomeTotals) {
+      // The month's income as the books have it, against what the chaincode summed.
+      let tips = 0;
+      let streams = 0;
+      for (let d = 1; d <= days; d++) {
+        for (const e of await this.income.figures(`${month}-${String(d).padStart(2, '0')}`)) {
+          tips += e.tips;
+          streams += e.streams;
+        }
+      }
+      same('tips', tips, statement.incomeTotals.tips);
+      same('stream income', streams, statement.incomeTotals.streams);
+    }
     const theirs = new Map(statement.payouts.map((p) => [p.artist, p.amount]));
     const ours = new Map(books.map((p) => [p.artist, Number(p.amount)]));
     for (const artist of new Set([...theirs.keys(), ...ours.keys()])) same(`payout to ${artist}`, ours.get(artist) ?? 0, theirs.get(artist) ?? 0);
@@ -352,6 +376,9 @@ export class MoneyService implements MoneyApi {
     const { timeZone, payoutDay } = this.ctx.config.money;
     const hour = now.toISOString().slice(0, 13).replace(/\D/g, '');
     await this.ctx.jobs.enqueue('money.renew-subscriptions', { at: now.toISOString() }, { jobId: `money-renew-${hour}` });
+    // Yesterday's tips and stream income to the ledger, once (the day has ended where the books keep time).
+    const yesterday = new Date(now.getTime() - 86_400_000).toLocaleDateString('en-CA', { timeZone });
+    await this.income.report(yesterday).catch((err) => this.log.warn({ err, day: yesterday }, 'income report failed; retried at the next tick'));
     const prev = previousMonth(monthOf(now, timeZone));
     const state = await closeState(this.ctx.db, prev);
     const hasActivity = await selectOne(this.ctx.db, 'SELECT 1 FROM money_subscription_charges WHERE month = :prev LIMIT 1', { prev });

@@ -321,7 +321,7 @@ export interface LedgerRecomputeReport {
   problems: string[];
 }
 
-/** A node's monthly statement as MonthCloseContract recorded it */
+/** A node's monthly statement as MonthCloseContract recorded it (income and incomeTotals: closed with IncomeContract, decision 0306) */
 export interface LedgerStatement {
   nodeId: string;
   month: string;
@@ -348,6 +348,16 @@ export interface LedgerStatement {
     artist: string;
     amount: number;
   }[];
+  /** Income besides the split (IncomeContract days of the month), per artist: tips and payment-stream withdrawals */
+  income?: {
+    artist: string;
+    tips: number;
+    streams: number;
+  }[];
+  incomeTotals?: {
+    tips: number;
+    streams: number;
+  };
   /** The daily reports the close read */
   days: {
     day: string;

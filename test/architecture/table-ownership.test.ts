@@ -25,6 +25,7 @@ const migrationOwners: Record<string, string> = {
   '0404-money-track-seconds': 'money',
   '0405-money-streams': 'money',
   '0406-money-tips': 'money',
+  '0407-money-income-reports': 'money',
   '0500-listening-core': 'listening',
   '0501-listening-served-bytes': 'listening',
   '0502-listening-remote-arrival': 'listening',

@@ -19,6 +19,7 @@ export const FUNCTIONS: Record<string, Record<string, 'SUBMIT' | 'EVALUATE'>> = 
   ReportContract: { submit: 'SUBMIT', get: 'EVALUATE', listForMonth: 'EVALUATE', getRows: 'EVALUATE' },
   MonthCloseContract: { close: 'SUBMIT', getStatement: 'EVALUATE', payoutsForArtist: 'EVALUATE', getSubscriptionDetail: 'EVALUATE' },
   DisputeContract: { open: 'SUBMIT', vote: 'SUBMIT', replaceReviewer: 'SUBMIT', recordApplied: 'SUBMIT', get: 'EVALUATE', history: 'EVALUATE' },
+  IncomeContract: { submit: 'SUBMIT', listForMonth: 'EVALUATE' },
 };
 
 test('the vendored money code in chaincode/src/vendor/money is identical to shared/money', () => {

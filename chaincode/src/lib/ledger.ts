@@ -15,6 +15,7 @@ export const KEY = {
   payout: 'payout',
   dispute: 'dispute',
   disputeEvent: 'disputeEvent',
+  income: 'income',
 } as const;
 
 /** Private-data object types (inside the node organisation's collection). */
