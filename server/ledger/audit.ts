@@ -110,6 +110,8 @@ export interface Statement {
   policy: 'rollover' | 'node' | 'refund';
   nodeFee: number;
   payouts: { artist: string; amount: number }[];
+  /** Present on statements closed with IncomeContract (decision 0306). */
+  income?: ArtistIncome[];
   days: { day: string; version: number; hash: string }[];
   collection: string;
   hash: string;
@@ -117,6 +119,12 @@ export interface Statement {
 }
 
 export type RecomputeReport = api.LedgerRecomputeReport;
+
+interface ArtistIncome {
+  artist: string;
+  tips: number;
+  streams: number;
+}
 
 /**
  * Where a recomputation reads the ledger's data. Private reads (`reportRows`, `credits`)
@@ -133,6 +141,8 @@ export interface RecomputeSource {
   /** Credits rolled over into the month (private: keyed by the month's pseudonyms). */
   credits(collection: string, nodeId: string, month: string): Promise<{ pseudonym: string; amount: number }[] | null>;
   payout(artist: string, nodeId: string, month: string): Promise<{ amount: number } | null>;
+  /** The month's IncomeContract days (public). */
+  income(nodeId: string, month: string): Promise<{ income: ArtistIncome[] }[]>;
 }
 
 /** The embedded engine's world state and log, read straight from its tables. */
@@ -148,6 +158,7 @@ export function postgresRecomputeSource(pool: pg.Pool): RecomputeSource {
     subscriptions: (nodeId, month) => stateList(pool, PUBLIC, compositeKey('subscription', [nodeId, month])),
     credits: (collection, nodeId, month) => stateList(pool, `private:${collection}`, compositeKey('credit', [nodeId, month])),
     payout: (artist, nodeId, month) => stateJson<{ amount: number }>(pool, PUBLIC, compositeKey('payout', [artist, nodeId, month])),
+    income: (nodeId, month) => stateList(pool, PUBLIC, compositeKey('income', [nodeId, month])),
   };
 }
 
@@ -219,15 +230,35 @@ export async function recomputeMonth(ledger: EmbeddedLedger | FabricLedger, node
   }
   const detailHash = canonicalHash(details);
   const hashMatches = detailHash === statement.hash;
+  const income = statement.income ? await recomputeIncome(source, statement.income, nodeId, month) : undefined;
   return {
+    ...(income ? { income } : {}),
     nodeId,
     month,
     statementTxId: statement.txId,
-    matches: !problems.length && hashMatches && artists.every((a) => a.matches),
+    matches: !problems.length && hashMatches && artists.every((a) => a.matches) && (income ?? []).every((i) => i.matches),
     artists,
     detailHash: { recorded: statement.hash, recomputed: detailHash, matches: hashMatches },
     problems,
   };
+}
+
+/** The statement's income per artist against the sums of the month's IncomeContract days. */
+async function recomputeIncome(source: RecomputeSource, recorded: ArtistIncome[], nodeId: string, month: string) {
+  const sums = new Map<string, { tips: number; streams: number }>();
+  for (const day of await source.income(nodeId, month)) {
+    for (const e of day.income) {
+      const acc = sums.get(e.artist) ?? { tips: 0, streams: 0 };
+      sums.set(e.artist, { tips: acc.tips + e.tips, streams: acc.streams + e.streams });
+    }
+  }
+  const stated = new Map(recorded.map((e) => [e.artist, { tips: e.tips, streams: e.streams }]));
+  const zero = { tips: 0, streams: 0 };
+  return [...new Set([...stated.keys(), ...sums.keys()])].sort(compareKeys).map((artist) => {
+    const r = stated.get(artist) ?? zero;
+    const c = sums.get(artist) ?? zero;
+    return { artist, recorded: r, recomputed: c, matches: r.tips === c.tips && r.streams === c.streams };
+  });
 }
 
 /** RFC 4180 CSV of objects (nested values as JSON). */

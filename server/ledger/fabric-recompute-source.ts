@@ -37,6 +37,8 @@ export function chaincodeRecomputeSource(ledger: Pick<Ledger, 'evaluate'>, block
     subscriptions: async (nodeId, month) => (await read<{ pseudonym: string; amount: number; status: string }[] | null>('SubscriptionContract:listForMonth', [nodeId, month])) ?? [],
     // The chaincode reads the node organisation's collection, the one the statement names.
     credits: (_collection, nodeId, month) => unlessRefused(read<{ pseudonym: string; amount: number }[]>('SubscriptionContract:listCredits', [nodeId, month])),
+    // A chaincode without IncomeContract has no income days.
+    income: async (nodeId, month) => (await unlessRefused(read<{ income: { artist: string; tips: number; streams: number }[] }[] | null>('IncomeContract:listForMonth', [nodeId, month]))) ?? [],
     async payout(artist, nodeId, month) {
       let payouts = payoutsByArtist.get(artist);
       if (!payouts) payoutsByArtist.set(artist, (payouts = read<{ nodeId: string; month: string; amount: number }[] | null>('MonthCloseContract:payoutsForArtist', [artist]).then((p) => p ?? [])));

@@ -95,8 +95,13 @@ export const ledgerOpenApi: OpenApiFragment = {
         items: fields({ artist: str, recorded: int, payoutRecord: { type: ['integer', 'null'] }, recomputed: int, matches: { type: 'boolean' } }),
       },
       detailHash: fields({ recorded: str, recomputed: str, matches: { type: 'boolean' } }),
+      income: {
+        type: 'array',
+        description: 'Income besides the split (a statement closed with IncomeContract): per artist, the statement\'s sums against the month\'s IncomeContract days',
+        items: fields({ artist: str, recorded: fields({ tips: int, streams: int }), recomputed: fields({ tips: int, streams: int }), matches: { type: 'boolean' } }),
+      },
       problems: { type: 'array', items: str },
-    }),
+    }, ['income']),
   },
   paths: {
     '/api/v1/ledger/transactions': {

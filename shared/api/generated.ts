@@ -318,6 +318,19 @@ export interface LedgerRecomputeReport {
     recomputed: string;
     matches: boolean;
   };
+  /** Income besides the split (a statement closed with IncomeContract): per artist, the statement's sums against the month's IncomeContract days */
+  income?: {
+    artist: string;
+    recorded: {
+      tips: number;
+      streams: number;
+    };
+    recomputed: {
+      tips: number;
+      streams: number;
+    };
+    matches: boolean;
+  }[];
   problems: string[];
 }
 

@@ -7,6 +7,7 @@ import { startTestNode, type TestNode } from '../helpers/node.js';
 import { makeArtist } from '../media/support.js';
 import { ledgerService } from '../../server/ledger/index.js';
 import { select } from '../../server/db/index.js';
+import { compositeKey } from '../../server/ledger/audit.js';
 import { assertBooksBalanced, credit, money, TestSecondsSource } from './helpers.js';
 
 let node: TestNode;
@@ -60,4 +61,24 @@ test('a day\'s tips and stream withdrawals reach the ledger once; the month\'s s
   assert.equal(statement.income.length, 2);
   assert.deepEqual(statement.payouts, [], 'apart from the split');
   await assertBooksBalanced(node);
+
+  // Auditors recompute the statement's income from the month's days; a changed figure is caught.
+  const auditor = await node.user('auditor');
+  const recompute = () => node.api('GET', `/api/v1/ledger/recompute?node=${encodeURIComponent(ledger.nodeId)}&month=${month}`, { token: auditor.token });
+  const r = await recompute();
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.body.matches, true, JSON.stringify(r.body));
+  assert.deepEqual(r.body.income.map((i: { recomputed: unknown; matches: boolean }) => [i.recomputed, i.matches]), [channel, user].sort().map((a) => [a === channel ? { tips: 700, streams: 0 } : { tips: 0, streams: 100 }, true]));
+  const key = Buffer.from(compositeKey('statement', [ledger.nodeId, month]), 'utf8');
+  const [{ value }] = await select<{ value: Buffer }>(node.ctx.db, "SELECT value FROM ledger_state WHERE collection = '' AND key = :key", { key });
+  const altered = JSON.parse(value.toString('utf8'));
+  altered.income[0].tips += 1;
+  await node.ctx.db.query("UPDATE ledger_state SET value = :v WHERE collection = '' AND key = :key", { replacements: { v: Buffer.from(JSON.stringify(altered)), key } });
+  try {
+    const wrong = await recompute();
+    assert.equal(wrong.body.matches, false);
+    assert.equal(wrong.body.income.filter((i: { matches: boolean }) => !i.matches).length, 1);
+  } finally {
+    await node.ctx.db.query("UPDATE ledger_state SET value = :v WHERE collection = '' AND key = :key", { replacements: { v: value, key } });
+  }
 });
