@@ -14,8 +14,18 @@ export const activityUri = (publicUrl: string, activityId: string) => under(publ
 /** A dispute of this node, as its review Flags name it. */
 export const disputeUri = (publicUrl: string, disputeId: string) => under(publicUrl, 'disputes', disputeId);
 
-/** The id of a local track named by its URI, or undefined for any other URI. */
-export function localTrackIdOf(publicUrl: string, uri: string): string | undefined {
-  const prefix = trackUri(publicUrl, '');
-  return uri.startsWith(prefix) && uri.length > prefix.length ? decodeURIComponent(uri.slice(prefix.length)) : undefined;
+/** The id under `/ap/<kind>/` of a local URI, or undefined for any other URI (or a malformed escape). */
+function localIdOf(publicUrl: string, kind: string, uri: string): string | undefined {
+  const prefix = under(publicUrl, kind, '');
+  if (!uri.startsWith(prefix) || uri.length === prefix.length) return undefined;
+  try {
+    return decodeURIComponent(uri.slice(prefix.length));
+  } catch {
+    return undefined;
+  }
 }
+
+/** The id of a local track named by its URI, or undefined for any other URI. */
+export const localTrackIdOf = (publicUrl: string, uri: string) => localIdOf(publicUrl, 'tracks', uri);
+/** The name of a local channel named by its actor URI, or undefined for any other URI. */
+export const localChannelNameOf = (publicUrl: string, uri: string) => localIdOf(publicUrl, 'channels', uri);

@@ -28,6 +28,12 @@ export function monthOf(at: Date, timeZone: string): Month {
   return `${p.year}-${String(p.month).padStart(2, '0')}`;
 }
 
+/** The calendar date (YYYY-MM-DD) a moment falls on, in the time zone. */
+export function dateOf(at: Date, timeZone: string): string {
+  const p = parts(at, timeZone);
+  return `${p.year}-${String(p.month).padStart(2, '0')}-${String(p.day).padStart(2, '0')}`;
+}
+
 /** The day of the month a moment falls on, in the time zone. */
 export function dayOf(at: Date, timeZone: string): number {
   return parts(at, timeZone).day;

@@ -1,12 +1,9 @@
 // The Fabric suite's setup: the local Fabric network the runner started (npm run test:fabric:
 // FABRIC_TEST_NETWORK and FABRIC_TEST_BASE_PORT name it), clients of its organisations, and
 // test nodes whose ledger is that network. Run alone, a file starts (or reuses) the network.
-import { createPrivateKey, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import * as grpc from '@grpc/grpc-js';
-import { connect, signers } from '@hyperledger/fabric-gateway';
+import { randomBytes } from 'node:crypto';
 import protos from '@hyperledger/fabric-protos';
-import { FabricLedger } from '../server/ledger/fabric.js';
+import { FabricLedger, connectGateway } from '../server/ledger/fabric.js';
 import { projectRoot } from '../server/config/index.js';
 import { networkLayout } from '../scripts/fabric/layout.js';
 import { FabricNetwork } from '../scripts/fabric/network.js';
@@ -53,14 +50,7 @@ export async function startFabricNode(org: Org, cluster: string, options: TestNo
  */
 export async function endorseTwiceAndCommit(org: Org, fn: string, args: string[], transient?: Record<string, string>): Promise<{ first: Buffer; second: Buffer; txId: string; result: unknown }> {
   const profile = (await testNetwork()).profile(org).ledger.fabric;
-  const grpcClient = new grpc.Client(profile.endpoint, grpc.credentials.createSsl(readFileSync(profile.tlsRootCertPath)), {
-    'grpc.ssl_target_name_override': profile.hostAlias,
-  });
-  const gateway = connect({
-    client: grpcClient,
-    identity: { mspId: profile.mspId, credentials: readFileSync(profile.certPath) },
-    signer: signers.newPrivateKeySigner(createPrivateKey(readFileSync(profile.keyPath))),
-  });
+  const { client: grpcClient, gateway } = connectGateway(profile);
   try {
     const contract = gateway.getNetwork(profile.channel).getContract(profile.chaincode);
     const proposal = contract.newProposal(fn, { arguments: args, transientData: transient, endorsingOrganizations: [org] });

@@ -17,7 +17,7 @@ import type { Ledger } from '../../server/ledger/types.js';
 import { projectRoot } from '../../server/config/index.js';
 import { artistTotalsOf, reportRowsHash, type ReportRow } from '../../shared/money/index.js';
 import { adminQuery } from '../../test/helpers/database.js';
-import { prng } from './prng.js';
+import { inFlight, prng } from './support.js';
 import { networkLayout } from '../../scripts/fabric/layout.js';
 import { FabricNetwork } from '../../scripts/fabric/network.js';
 
@@ -33,29 +33,6 @@ const MSP = 'Org1MSP';
 const log = (msg: string) => process.stdout.write(`${msg}\n`);
 const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const rate = (n: number, ms: number) => n / (ms / 1000);
-
-/** Runs `work` over `items` with `n` in flight; MVCC conflicts are retried and counted. */
-async function inFlight<T>(items: T[], n: number, work: (item: T) => Promise<unknown>): Promise<number> {
-  let next = 0;
-  let conflicts = 0;
-  await Promise.all(
-    Array.from({ length: n }, async () => {
-      while (next < items.length) {
-        const item = items[next++];
-        for (;;) {
-          try {
-            await work(item);
-            break;
-          } catch (err) {
-            if ((err as { code?: string }).code !== 'mvcc_conflict') throw err;
-            conflicts++;
-          }
-        }
-      }
-    }),
-  );
-  return conflicts;
-}
 
 const dayOf = (i: number) => new Date(Date.UTC(2001, 0, 1) + i * 86_400_000).toISOString().slice(0, 10);
 

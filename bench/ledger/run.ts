@@ -12,7 +12,7 @@ import { EmbeddedLedger, ledgerPool } from '../../server/ledger/embedded.js';
 import { loadContracts } from '../../server/ledger/contracts.js';
 import { artistTotalsOf, canonicalJson, reportRowsHash, type ReportRow } from '../../shared/money/index.js';
 import { adminQuery } from '../../test/helpers/database.js';
-import { prng } from './prng.js';
+import { inFlight, prng } from './support.js';
 
 const env = (k: string, d: string) => process.env[k] ?? d;
 const REPORTS = Number(env('BENCH_REPORTS', '200'));
@@ -59,24 +59,7 @@ try {
   const serialN = Math.ceil(REPORTS / 2);
   const rest = prepared.slice(serialN);
   t0 = performance.now();
-  let next = 0;
-  let conflicts = 0;
-  await Promise.all(
-    Array.from({ length: 4 }, async () => {
-      while (next < rest.length) {
-        const p = rest[next++];
-        for (;;) {
-          try {
-            await ledger.submit('ReportContract:submit', p.args, { transient: p.transient });
-            break;
-          } catch (err) {
-            if ((err as { code?: string }).code !== 'mvcc_conflict') throw err;
-            conflicts++;
-          }
-        }
-      }
-    }),
-  );
+  const conflicts = await inFlight(rest, 4, (p) => ledger.submit('ReportContract:submit', p.args, { transient: p.transient }));
   const concurrentMs = performance.now() - t0;
   log(`daily-report submits (${REPORT_ROWS} rows each, embedded engine):`);
   log(`  serial:       ${serialN} tx in ${secs(serialMs)} = ${(serialN / (serialMs / 1000)).toFixed(1)} tx/s`);

@@ -59,6 +59,10 @@ export function configtxYaml(layout: NetworkLayout, cryptoDir: string): string {
           : ''
       }`;
   const all = [...layout.orgs, ...layout.members];
+  // Every group: its members read and write, a majority of its organisations' admins administer.
+  const groupPolicies = `    Readers: { Type: ImplicitMeta, Rule: "ANY Readers" }
+    Writers: { Type: ImplicitMeta, Rule: "ANY Writers" }
+    Admins: { Type: ImplicitMeta, Rule: "MAJORITY Admins" }`;
   const ordererTls = `${cryptoDir}/ordererOrganizations/${layout.orderer.domain}/orderers/${layout.orderer.host}/tls/server.crt`;
   return `Organizations:
   - &OrdererOrg
@@ -81,9 +85,7 @@ Capabilities:
 Application: &ApplicationDefaults
   Organizations:
   Policies:
-    Readers: { Type: ImplicitMeta, Rule: "ANY Readers" }
-    Writers: { Type: ImplicitMeta, Rule: "ANY Writers" }
-    Admins: { Type: ImplicitMeta, Rule: "MAJORITY Admins" }
+${groupPolicies}
     LifecycleEndorsement: { Type: ImplicitMeta, Rule: "MAJORITY Endorsement" }
     Endorsement: { Type: ImplicitMeta, Rule: "ANY Endorsement" }
   Capabilities:
@@ -98,16 +100,12 @@ Orderer: &OrdererDefaults
     PreferredMaxBytes: 2 MB
   Organizations:
   Policies:
-    Readers: { Type: ImplicitMeta, Rule: "ANY Readers" }
-    Writers: { Type: ImplicitMeta, Rule: "ANY Writers" }
-    Admins: { Type: ImplicitMeta, Rule: "MAJORITY Admins" }
+${groupPolicies}
     BlockValidation: { Type: ImplicitMeta, Rule: "ANY Writers" }
 
 Channel: &ChannelDefaults
   Policies:
-    Readers: { Type: ImplicitMeta, Rule: "ANY Readers" }
-    Writers: { Type: ImplicitMeta, Rule: "ANY Writers" }
-    Admins: { Type: ImplicitMeta, Rule: "MAJORITY Admins" }
+${groupPolicies}
   Capabilities:
     <<: *ChannelCapabilities
 

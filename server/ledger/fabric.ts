@@ -46,6 +46,23 @@ export function toLedgerError(err: unknown, txId?: string): LedgerError {
   return new LedgerError('chaincode', message, id);
 }
 
+/** A gRPC connection to the configured peer and a Gateway signing as the configured identity (close both). */
+export function connectGateway(config: FabricConfig): { client: grpc.Client; gateway: Gateway } {
+  const credentials = config.tlsRootCertPath ? grpc.credentials.createSsl(readFileSync(config.tlsRootCertPath)) : grpc.credentials.createInsecure();
+  const options: grpc.ClientOptions = config.hostAlias ? { 'grpc.ssl_target_name_override': config.hostAlias } : {};
+  const client = new grpc.Client(config.endpoint, credentials, options);
+  const gateway = connect({
+    client,
+    identity: { mspId: config.mspId, credentials: readFileSync(config.certPath) },
+    signer: signers.newPrivateKeySigner(createPrivateKey(readFileSync(config.keyPath))),
+    evaluateOptions: () => ({ deadline: Date.now() + 10_000 }),
+    endorseOptions: () => ({ deadline: Date.now() + 30_000 }),
+    submitOptions: () => ({ deadline: Date.now() + 10_000 }),
+    commitStatusOptions: () => ({ deadline: Date.now() + 60_000 }),
+  });
+  return { client, gateway };
+}
+
 export class FabricLedger implements Ledger {
   readonly engine = 'fabric' as const;
   private readonly client: grpc.Client;
@@ -58,18 +75,7 @@ export class FabricLedger implements Ledger {
     readonly config: FabricConfig,
     private readonly logger?: Logger,
   ) {
-    const credentials = config.tlsRootCertPath ? grpc.credentials.createSsl(readFileSync(config.tlsRootCertPath)) : grpc.credentials.createInsecure();
-    const options: grpc.ClientOptions = config.hostAlias ? { 'grpc.ssl_target_name_override': config.hostAlias } : {};
-    this.client = new grpc.Client(config.endpoint, credentials, options);
-    this.gateway = connect({
-      client: this.client,
-      identity: { mspId: config.mspId, credentials: readFileSync(config.certPath) },
-      signer: signers.newPrivateKeySigner(createPrivateKey(readFileSync(config.keyPath))),
-      evaluateOptions: () => ({ deadline: Date.now() + 10_000 }),
-      endorseOptions: () => ({ deadline: Date.now() + 30_000 }),
-      submitOptions: () => ({ deadline: Date.now() + 10_000 }),
-      commitStatusOptions: () => ({ deadline: Date.now() + 60_000 }),
-    });
+    ({ client: this.client, gateway: this.gateway } = connectGateway(config));
     const network = this.gateway.getNetwork(config.channel);
     this.contract = network.getContract(config.chaincode);
     const qscc = network.getContract('qscc');

@@ -33,18 +33,23 @@ export class IncomeReports {
   ) {}
 
   /** The day's income per artist (YYYY-MM-DD in money.timeZone), sorted by artist. */
-  async figures(day: string): Promise<ArtistIncome[]> {
-    const repl = { day, tz: this.deps.timeZone() };
+  figures(day: string): Promise<ArtistIncome[]> {
+    return this.figuresBetween(day, day);
+  }
+
+  /** Income per artist over days `from` to `to` (inclusive, in money.timeZone), sorted by artist. */
+  async figuresBetween(from: string, to: string): Promise<ArtistIncome[]> {
+    const repl = { from, to, tz: this.deps.timeZone() };
     const tips = await select<{ artist: string; amount: string }>(
       this.db,
       `SELECT artist_uri AS artist, sum(amount - node_cut) AS amount FROM money_tips
-        WHERE direction IN ('local', 'out') AND (created_at AT TIME ZONE :tz)::date = CAST(:day AS date) GROUP BY artist_uri`,
+        WHERE direction IN ('local', 'out') AND (created_at AT TIME ZONE :tz)::date BETWEEN CAST(:from AS date) AND CAST(:to AS date) GROUP BY artist_uri`,
       repl,
     );
     const streams = await select<{ recipient_id: string; amount: string }>(
       this.db,
       `SELECT s.recipient_id, sum(t.amount) AS amount FROM money_transactions t JOIN money_streams s ON s.id::text = t.reference
-        WHERE t.kind = 'stream.withdraw' AND (t.created_at AT TIME ZONE :tz)::date = CAST(:day AS date) GROUP BY s.recipient_id`,
+        WHERE t.kind = 'stream.withdraw' AND (t.created_at AT TIME ZONE :tz)::date BETWEEN CAST(:from AS date) AND CAST(:to AS date) GROUP BY s.recipient_id`,
       repl,
     );
     const names = await this.deps.accounts().usernames(streams.map((s) => s.recipient_id));

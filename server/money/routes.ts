@@ -8,6 +8,7 @@ import { isPublic, requireRole, requireUser } from '../accounts/middleware.js';
 import { amountSchema } from './amounts.js';
 import { assertMonth } from '../http/month.js';
 import { monthOf } from '../../shared/month.js';
+import { userActorUri } from '../../shared/actor-uris.js';
 import type { MoneyService } from './service.js';
 import { notSubscribed } from './subscriptions.js';
 
@@ -98,7 +99,7 @@ export function moneyRoutes(ctx: NodeContext, money: MoneyService): Router {
 
   r.post('/api/v1/tips', requireUser, route(async (req, res) => {
     const body = tipBody.parse(req.body ?? {});
-    const tipperUri = `${ctx.config.publicUrl}/ap/users/${encodeURIComponent(req.user!.username)}`;
+    const tipperUri = userActorUri(ctx.config.publicUrl, req.user!.username);
     const { tip, transaction, replayed } = await money.tips.send(req.user!, body, tipperUri, idempotencyKey(req));
     res.status(replayed ? 200 : 201).json({ tip, transaction, replayed });
   }));

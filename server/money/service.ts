@@ -18,7 +18,7 @@ import { payMonth, resolveHold, toPayout, type Payout } from './payouts.js';
 import type { LedgerStatement, QualifiedSecondsSource } from './seconds-source.js';
 import type { Hold, HoldFilter, IncomingTip, MoneyApi, RemoteArtistsPort, TipToSend } from './contract.js';
 import { assertMonth } from '../http/month.js';
-import { dayOf, monthOf, nextMonth as nextMonthOf, previousMonth } from '../../shared/month.js';
+import { dateOf, dayOf, monthOf, nextMonth as nextMonthOf, previousMonth } from '../../shared/month.js';
 import type { Logger } from '../logger.js';
 import type * as api from '../../shared/api/index.js';
 
@@ -51,7 +51,11 @@ export class MoneyService implements MoneyApi {
     this.providers = new Map<string, PaymentProvider>([this.adminCredit, this.giftLinks, this.webhook].map((p) => [p.name, p]));
     this.withdrawals = new Withdrawals(db, this.books);
     // Accounts initialise before money; asked per call all the same, as the other capabilities are.
-    this.streams = new Streams(db, this.books, { byId: (id) => ctx.services.accounts.byId(id), byUsername: (u) => ctx.services.accounts.byUsername(u) });
+    this.streams = new Streams(db, this.books, {
+      byId: (id) => ctx.services.accounts.byId(id),
+      byUsername: (u) => ctx.services.accounts.byUsername(u),
+      usernames: (ids) => ctx.services.accounts.usernames(ids),
+    });
     this.tips = new Tips(db, this.books, {
       publicUrl: config.publicUrl,
       media: () => ctx.services.media,
@@ -192,11 +196,9 @@ export class MoneyService implements MoneyApi {
       // The month's income as the books have it, against what the chaincode summed.
       let tips = 0;
       let streams = 0;
-      for (let d = 1; d <= days; d++) {
-        for (const e of await this.income.figures(`${month}-${String(d).padStart(2, '0')}`)) {
-          tips += e.tips;
-          streams += e.streams;
-        }
+      for (const e of await this.income.figuresBetween(`${month}-01`, `${month}-${String(days).padStart(2, '0')}`)) {
+        tips += e.tips;
+        streams += e.streams;
       }
       same('tips', tips, statement.incomeTotals.tips);
       same('stream income', streams, statement.incomeTotals.streams);
@@ -377,7 +379,7 @@ export class MoneyService implements MoneyApi {
     const hour = now.toISOString().slice(0, 13).replace(/\D/g, '');
     await this.ctx.jobs.enqueue('money.renew-subscriptions', { at: now.toISOString() }, { jobId: `money-renew-${hour}` });
     // Yesterday's tips and stream income to the ledger, once (the day has ended where the books keep time).
-    const yesterday = new Date(now.getTime() - 86_400_000).toLocaleDateString('en-CA', { timeZone });
+    const yesterday = dateOf(new Date(now.getTime() - 86_400_000), timeZone);
     await this.income.report(yesterday).catch((err) => this.log.warn({ err, day: yesterday }, 'income report failed; retried at the next tick'));
     const prev = previousMonth(monthOf(now, timeZone));
     const state = await closeState(this.ctx.db, prev);

@@ -106,7 +106,7 @@ export class Streams {
   constructor(
     private readonly db: Sequelize,
     private readonly books: Books,
-    private readonly users: Pick<AccountsApi, 'byId' | 'byUsername'>,
+    private readonly users: Pick<AccountsApi, 'byId' | 'byUsername' | 'usernames'>,
   ) {}
 
   private now(): number {
@@ -225,9 +225,10 @@ export class Streams {
 
   async list(userId: string, role: 'sent' | 'received' | 'all' = 'all'): Promise<PaymentStream[]> {
     const where = role === 'sent' ? 'sender_id = :userId' : role === 'received' ? 'recipient_id = :userId' : '(sender_id = :userId OR recipient_id = :userId)';
+    const running = await select<{ id: string }>(this.db, `SELECT id FROM money_streams WHERE ${where} AND kind = 'rate' AND stopped_at IS NULL`, { userId });
+    for (const r of running) await this.refreshQuietly(r.id);
     const rows = await select<StreamRow>(this.db, `SELECT * FROM money_streams WHERE ${where} ORDER BY created_at DESC, id LIMIT 200`, { userId });
-    for (const r of rows) if (r.kind === 'rate' && r.stopped_at === null) await this.refreshQuietly(r.id);
-    return Promise.all((await select<StreamRow>(this.db, `SELECT * FROM money_streams WHERE ${where} ORDER BY created_at DESC, id LIMIT 200`, { userId })).map((r) => this.view(r)));
+    return this.views(rows);
   }
 
   /** The recipient takes `amount` (default: all) of what has streamed and is not yet withdrawn. */
@@ -355,16 +356,25 @@ export class Streams {
   }
 
   private async view(row: StreamRow): Promise<PaymentStream> {
+    return (await this.views([row]))[0];
+  }
+
+  /** Streams as the API shows them, with their parties' usernames read at once. */
+  private async views(rows: StreamRow[]): Promise<PaymentStream[]> {
+    const names = await this.users.usernames([...new Set(rows.flatMap((r) => [r.sender_id, r.recipient_id]))]);
     const t = this.now();
+    return rows.map((row) => this.viewOf(row, t, names));
+  }
+
+  private viewOf(row: StreamRow, t: number, names: Map<string, string>): PaymentStream {
     const streamed = streamedOf(row, t);
-    const [sender, recipient] = await Promise.all([this.users.byId(row.sender_id), this.users.byId(row.recipient_id)]);
     const deposited = Number(row.deposited);
     const rate = row.kind === 'rate' ? { amount: Number(row.rate_amount), periodSeconds: Number(row.rate_period) } : null;
     return {
       id: row.id,
       kind: row.kind,
-      sender: { id: row.sender_id, username: sender?.username ?? null },
-      recipient: { id: row.recipient_id, username: recipient?.username ?? null },
+      sender: { id: row.sender_id, username: names.get(row.sender_id) ?? null },
+      recipient: { id: row.recipient_id, username: names.get(row.recipient_id) ?? null },
       currency: row.currency,
       deposited,
       startAt: iso(Number(row.start_at))!,

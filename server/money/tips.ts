@@ -9,7 +9,7 @@ import { select, selectOne } from '../db/index.js';
 import { AppError, badRequest, notFound } from '../http/errors.js';
 import type { User } from '../accounts/service.js';
 import type { MediaApi } from '../media/contract.js';
-import { channelActorUri, trackUri } from '../../shared/actor-uris.js';
+import { channelActorUri, localChannelNameOf, localTrackIdOf, trackUri } from '../../shared/actor-uris.js';
 import { isUuid } from '../../shared/ids.js';
 import { Port } from '../context.js';
 import { accounts, type Books, type PostedTransaction } from './books.js';
@@ -108,34 +108,29 @@ export class Tips {
     if ((input.track === undefined) === (input.channel === undefined)) throw badRequest('invalid_tip_target', 'Tip a track or a channel: give one of "track" and "channel"');
     const media = this.deps.media();
     const local = this.deps.publicUrl;
+    const remoteRef = (ref: string) => /^https?:\/\//.test(ref) && !this.isLocal(ref);
     if (input.track !== undefined) {
       const ref = input.track;
-      const localId = isUuid(ref) ? ref : ref.startsWith(`${local}/ap/tracks/`) ? ref.slice(`${local}/ap/tracks/`.length) : null;
-      if (localId !== null) {
-        const track = isUuid(localId) ? await media.getTrack(localId) : undefined;
-        if (!track || track.visibility === 'private' || track.status !== 'ready') throw notFound('Track');
-        return { artistUri: channelActorUri(local, track.channel.name), artistUserId: track.channel.ownerId, trackUri: trackUri(local, track.id), trackTitle: track.title };
+      if (remoteRef(ref)) {
+        const remote = await this.remote.get().remoteTrack(ref);
+        if (!remote) throw notFound('Track');
+        return { artistUri: remote.artistUri, artistUserId: null, trackUri: remote.trackUri, trackTitle: remote.title };
       }
-      if (this.isLocal(ref) || !/^https?:\/\//.test(ref)) throw notFound('Track');
-      const remote = await this.remote.get().remoteTrack(ref);
-      if (!remote) throw notFound('Track');
-      return { artistUri: remote.artistUri, artistUserId: null, trackUri: remote.trackUri, trackTitle: remote.title };
+      const id = isUuid(ref) ? ref : localTrackIdOf(local, ref);
+      const track = id && isUuid(id) ? await media.getTrack(id) : undefined;
+      if (!track || track.visibility === 'private' || track.status !== 'ready') throw notFound('Track');
+      return { artistUri: channelActorUri(local, track.channel.name), artistUserId: track.channel.ownerId, trackUri: trackUri(local, track.id), trackTitle: track.title };
     }
     const ref = input.channel!;
-    let name: string | null;
-    try {
-      name = ref.startsWith(`${local}/ap/channels/`) ? decodeURIComponent(ref.slice(`${local}/ap/channels/`.length)) : /^https?:\/\//.test(ref) ? null : ref;
-    } catch {
-      throw notFound('Channel'); // not a channel name: a malformed %-escape
+    if (remoteRef(ref)) {
+      const remote = await this.remote.get().remoteArtist(ref);
+      if (!remote) throw notFound('Channel');
+      return { artistUri: remote.artistUri, artistUserId: null, trackUri: null, trackTitle: null };
     }
-    if (name !== null) {
-      const channel = await media.getChannel(name);
-      if (!channel) throw notFound('Channel');
-      return { artistUri: channelActorUri(local, channel.name), artistUserId: channel.ownerId, trackUri: null, trackTitle: null };
-    }
-    const remote = await this.remote.get().remoteArtist(ref);
-    if (!remote) throw notFound('Channel');
-    return { artistUri: remote.artistUri, artistUserId: null, trackUri: null, trackTitle: null };
+    const name = /^https?:\/\//.test(ref) ? localChannelNameOf(local, ref) : ref;
+    const channel = name ? await media.getChannel(name) : undefined;
+    if (!channel) throw notFound('Channel');
+    return { artistUri: channelActorUri(local, channel.name), artistUserId: channel.ownerId, trackUri: null, trackTitle: null };
   }
 
   /** The tipper pays now; the same request key returns the same tip. */
@@ -264,7 +259,7 @@ export class Tips {
     if (tip.currency !== this.books.currency) throw new AppError(422, 'unknown_currency', `This node keeps its books in ${this.books.currency}, not ${tip.currency}`);
     const message = cleanMessage(typeof tip.message === 'string' ? tip.message.slice(0, MAX_TIP_MESSAGE) : null);
     if (!this.isLocal(tip.objectUri)) throw notFound('Channel or track');
-    const target = tip.objectUri.startsWith(`${this.deps.publicUrl}/ap/tracks/`) ? await this.target({ track: tip.objectUri }) : await this.target({ channel: tip.objectUri });
+    const target = localTrackIdOf(this.deps.publicUrl, tip.objectUri) !== undefined ? await this.target({ track: tip.objectUri }) : await this.target({ channel: tip.objectUri });
     const rows = await select(
       this.db,
       `INSERT INTO money_tips (direction, tipper_uri, artist_user_id, artist_uri, track_uri, track_title, amount, currency, message, activity_uri)
