@@ -105,6 +105,7 @@ function wirePorts(services: Services): void {
   services.listening.useRemoteTracks(services.federation);
   services.federation.useFlagReceiver(services.disputes);
   services.money.useRemoteArtists(services.federation);
+  services.media.useSegmentAccess(services.money.segmentAccess);
 }
 
 export async function startNode(config: Config, options: StartNodeOptions = {}): Promise<RunningNode> {

@@ -1,5 +1,5 @@
-// IncomeContract: a node's daily per-artist income besides the subscription split (tips and
-// payment-stream withdrawals), public, so an auditor sees every source of an artist's income.
+// IncomeContract: a node's daily per-artist income besides the subscription split (tips,
+// payment-stream withdrawals and metered sales: pay-per-segment), public, so an auditor sees every source of an artist's income.
 // The month close sums the month's days into the statement, apart from the split.
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
 
@@ -13,6 +13,8 @@ export interface ArtistIncome {
   artist: string;
   tips: number;
   streams: number;
+  /** Pay-per-segment sales (records made before it existed read as 0). */
+  metered: number;
 }
 
 export interface IncomeRecord {
@@ -41,8 +43,8 @@ export function parseIncome(raw: unknown, what: string): ArtistIncome[] {
     const artist = str(o, 'artist', where);
     if (seen.has(artist)) throw new Error(`${what}: two entries for artist "${artist}"`);
     seen.add(artist);
-    const entry = { artist, tips: amount(o.tips ?? 0, 'tips', where), streams: amount(o.streams ?? 0, 'streams', where) };
-    if (entry.tips + entry.streams === 0) throw new Error(`${where}: an entry must carry some income`);
+    const entry = { artist, tips: amount(o.tips ?? 0, 'tips', where), streams: amount(o.streams ?? 0, 'streams', where), metered: amount(o.metered ?? 0, 'metered', where) };
+    if (entry.tips + entry.streams + entry.metered === 0) throw new Error(`${where}: an entry must carry some income`);
     return entry;
   });
   return out.sort((a, b) => compareKeys(a.artist, b.artist));
@@ -53,9 +55,10 @@ export function sumIncome(days: readonly IncomeRecord[]): ArtistIncome[] {
   const by = new Map<string, ArtistIncome>();
   for (const d of days) {
     for (const e of d.income) {
-      const acc = by.get(e.artist) ?? { artist: e.artist, tips: 0, streams: 0 };
+      const acc = by.get(e.artist) ?? { artist: e.artist, tips: 0, streams: 0, metered: 0 };
       acc.tips += e.tips;
       acc.streams += e.streams;
+      acc.metered += e.metered ?? 0;
       by.set(e.artist, acc);
     }
   }
@@ -63,16 +66,16 @@ export function sumIncome(days: readonly IncomeRecord[]): ArtistIncome[] {
 }
 
 const same = (a: ArtistIncome[], b: ArtistIncome[]) =>
-  a.length === b.length && a.every((x, i) => x.artist === b[i].artist && x.tips === b[i].tips && x.streams === b[i].streams);
+  a.length === b.length && a.every((x, i) => x.artist === b[i].artist && x.tips === b[i].tips && x.streams === b[i].streams && (x.metered ?? 0) === (b[i].metered ?? 0));
 
-@Info({ title: 'IncomeContract', description: 'Daily per-artist income besides the subscription split: tips and payment streams' })
+@Info({ title: 'IncomeContract', description: 'Daily per-artist income besides the subscription split: tips, payment streams and metered sales' })
 export class IncomeContract extends Contract {
   constructor() {
     super('IncomeContract');
   }
 
   /**
-   * submit({nodeId, day, currency, income: [{artist, tips, streams}]}): a node's income of a day,
+   * submit({nodeId, day, currency, income: [{artist, tips, streams, metered}]}): a node's income of a day,
    * once. The same report again returns the stored record; a different one is refused, as is a
    * day of a closed month (the close has counted the month).
    */

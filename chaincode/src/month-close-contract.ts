@@ -64,7 +64,7 @@ export interface StatementRecord {
   heldByArtist: { artist: string; amount: number }[];
   /** Income besides the split, from the month's IncomeContract days: per artist, and the totals. */
   income: ArtistIncome[];
-  incomeTotals: { tips: number; streams: number };
+  incomeTotals: { tips: number; streams: number; metered: number };
   days: { day: string; version: number; hash: string }[];
   missingDays: string[];
   collection: string;
@@ -371,7 +371,7 @@ export class MonthCloseContract extends Contract {
       heldTotal: totals.held,
       heldByArtist: sortedEntries(heldByArtist, (v) => v > 0),
       income,
-      incomeTotals: { tips: income.reduce((a, e) => a + e.tips, 0), streams: income.reduce((a, e) => a + e.streams, 0) },
+      incomeTotals: { tips: income.reduce((a, e) => a + e.tips, 0), streams: income.reduce((a, e) => a + e.streams, 0), metered: income.reduce((a, e) => a + (e.metered ?? 0), 0) },
       days,
       missingDays,
       collection,

@@ -78,6 +78,7 @@ export const environmentVariables: readonly (readonly [name: string, path: strin
   ['TIME_ZONE', 'money.timeZone', 'text'],
   ['PAYMENT_WEBHOOK_SECRET', 'money.webhookSecret', 'text'],
   ['TIP_NODE_CUT_BP', 'money.tipNodeCutBasisPoints', 'int'],
+  ['METERED_NODE_CUT_BP', 'money.meteredNodeCutBasisPoints', 'int'],
   ['LEDGER_ENGINE', 'ledger.engine', 'text'],
   ['LEDGER_DATABASE_URL', 'ledger.databaseUrl', 'text'],
   ['LEDGER_MSP_ID', 'ledger.mspId', 'text'],

@@ -124,6 +124,8 @@ interface ArtistIncome {
   artist: string;
   tips: number;
   streams: number;
+  /** Absent on records made before metered sales were reported. */
+  metered?: number;
 }
 
 /**
@@ -245,19 +247,19 @@ export async function recomputeMonth(ledger: EmbeddedLedger | FabricLedger, node
 
 /** The statement's income per artist against the sums of the month's IncomeContract days. */
 async function recomputeIncome(source: RecomputeSource, recorded: ArtistIncome[], nodeId: string, month: string) {
-  const sums = new Map<string, { tips: number; streams: number }>();
+  const sums = new Map<string, { tips: number; streams: number; metered: number }>();
   for (const day of await source.income(nodeId, month)) {
     for (const e of day.income) {
-      const acc = sums.get(e.artist) ?? { tips: 0, streams: 0 };
-      sums.set(e.artist, { tips: acc.tips + e.tips, streams: acc.streams + e.streams });
+      const acc = sums.get(e.artist) ?? { tips: 0, streams: 0, metered: 0 };
+      sums.set(e.artist, { tips: acc.tips + e.tips, streams: acc.streams + e.streams, metered: acc.metered + (e.metered ?? 0) });
     }
   }
-  const stated = new Map(recorded.map((e) => [e.artist, { tips: e.tips, streams: e.streams }]));
-  const zero = { tips: 0, streams: 0 };
+  const stated = new Map(recorded.map((e) => [e.artist, { tips: e.tips, streams: e.streams, metered: e.metered ?? 0 }]));
+  const zero = { tips: 0, streams: 0, metered: 0 };
   return [...new Set([...stated.keys(), ...sums.keys()])].sort(compareKeys).map((artist) => {
     const r = stated.get(artist) ?? zero;
     const c = sums.get(artist) ?? zero;
-    return { artist, recorded: r, recomputed: c, matches: r.tips === c.tips && r.streams === c.streams };
+    return { artist, recorded: r, recomputed: c, matches: r.tips === c.tips && r.streams === c.streams && r.metered === c.metered };
   });
 }
 

@@ -66,10 +66,10 @@ export const ledgerOpenApi: OpenApiFragment = {
         heldTotal: int,
         heldByArtist: { type: 'array', items: artistAmount },
         income: {
-          type: 'array', description: 'Income besides the split (IncomeContract days of the month), per artist: tips and payment-stream withdrawals',
-          items: fields({ artist: str, tips: int, streams: int }),
+          type: 'array', description: 'Income besides the split (IncomeContract days of the month), per artist: tips, payment-stream withdrawals and metered sales',
+          items: fields({ artist: str, tips: int, streams: int, metered: int }),
         },
-        incomeTotals: fields({ tips: int, streams: int }),
+        incomeTotals: fields({ tips: int, streams: int, metered: int }),
         days: { type: 'array', description: 'The daily reports the close read', items: fields({ day: str, version: int, hash: str }) },
         missingDays: { type: 'array', items: str },
         collection: str,
@@ -98,7 +98,7 @@ export const ledgerOpenApi: OpenApiFragment = {
       income: {
         type: 'array',
         description: 'Income besides the split (a statement closed with IncomeContract): per artist, the statement\'s sums against the month\'s IncomeContract days',
-        items: fields({ artist: str, recorded: fields({ tips: int, streams: int }), recomputed: fields({ tips: int, streams: int }), matches: { type: 'boolean' } }),
+        items: fields({ artist: str, recorded: fields({ tips: int, streams: int, metered: int }), recomputed: fields({ tips: int, streams: int, metered: int }), matches: { type: 'boolean' } }),
       },
       problems: { type: 'array', items: str },
     }, ['income']),

@@ -6,7 +6,7 @@
 // documented behaviour; test/media/fast-streaming.test.ts compares the two answers.
 import type { NodeContext, FastPath, FastPathTools } from '../context.js';
 import type { Streaming } from './streaming.js';
-import { canViewTrack } from './track-view.js';
+import { isOpenToAll } from './track-view.js';
 import { isPlainRequest, plainAnswerHeaders } from './http-range.js';
 import { cacheControlFor, corsEntries, streamingContentType } from './streaming-headers.js';
 import { parseSegmentUrl, playSessionOf, segmentServed } from './segment-meter.js';
@@ -24,8 +24,8 @@ export function streamingFastPath(ctx: NodeContext, streaming: Streaming, tools:
     const { trackId, file: rel, rendition, index } = seg;
     const entry = streaming.peekStreamEntry(trackId);
     const row = entry?.row;
-    // Anonymous access only: what the route allows without a user.
-    if (!entry || !row || row.status !== 'ready' || !canViewTrack(row, undefined)) return false;
+    // Anonymous access to free tracks only: what the route allows without a user or a payment.
+    if (!entry || !row || !isOpenToAll(row)) return false;
     const known = entry.files.get(rel);
     if (!known) return false;
     const bytes = streaming.segmentBytes.get(`${trackId}/${rel}/${known.etag}`);

@@ -13,6 +13,7 @@ import { streamingFastPath } from './fast-streaming.js';
 import { NginxFront } from './front.js';
 import { UserLimits } from './limits.js';
 import { TranscodeQueue } from './transcode-queue.js';
+import { isOpenToAll } from './track-view.js';
 
 export { MediaService } from './service.js';
 export { licenses, visibilities } from './model.js';
@@ -67,12 +68,12 @@ export const mediaCapability: Capability = {
     ctx.jobs.handle('media.transcode', async ({ trackId }, job) => jobs.run(trackId, String(job.id)));
     ctx.jobs.setConcurrency('media', ctx.config.media.transcodeConcurrency);
     ctx.services.media = media;
-    // Seed what is playable by strangers; stop seeding what was deleted or made private.
+    // Seed what strangers may play without asking; stop seeding what was deleted, made private or paid.
     if (seeder) {
       ctx.events.on('track.deleted', ({ trackId }) => seeder.unseedTrack(trackId));
       ctx.events.on('track.updated', async ({ trackId }) => {
         const row = await media.tracks.row(trackId);
-        if (!row || row.visibility === 'private') return seeder.unseedTrack(trackId);
+        if (!row || !isOpenToAll(row)) return seeder.unseedTrack(trackId);
         if (row.status === 'ready' && !seeder.isSeeding(trackId)) await jobs.seedTrack(trackId, row.renditions);
       });
     }

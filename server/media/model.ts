@@ -17,6 +17,11 @@ export const licenses = [
 export type License = (typeof licenses)[number];
 export const visibilities = ['public', 'unlisted', 'private'] as const;
 export type Visibility = (typeof visibilities)[number];
+/** Who may play a track's segments: whoever may see it, subscribers only, or pay as you play. */
+export const accessModes = ['free', 'subscribers', 'metered'] as const;
+export type AccessMode = (typeof accessModes)[number];
+/** The most a minute of one rendition may cost, in minor units. */
+export const maxPricePerMinute = 100_000;
 export type TrackStatus = 'processing' | 'ready' | 'failed';
 export type TrackKind = 'audio' | 'video';
 
@@ -75,6 +80,9 @@ export interface TrackRow {
   license: License;
   visibility: Visibility;
   allow_download: boolean;
+  access: AccessMode;
+  /** Metered tracks: rendition name → minor units per minute ({} otherwise). */
+  prices_per_minute: Record<string, number>;
   status: TrackStatus;
   progress: number;
   failure_reason: string | null;

@@ -1,7 +1,7 @@
 // The media part of the OpenAPI description (REST routes under /api; the streaming files
 // under /static and the tracker under /tracker are described in docs/media.md).
 import { bearer, fields, json, orNull, page, problem, ref, type OpenApiFragment, jsonBody, pathParam, nullable, pagingParams } from '../api/openapi-types.js';
-import { licenses, visibilities } from './model.js';
+import { accessModes, licenses, maxPricePerMinute, visibilities } from './model.js';
 
 const pageParams = pagingParams(50, 200);
 
@@ -14,6 +14,12 @@ const trackMetadata = {
   license: { enum: [...licenses] },
   visibility: { enum: [...visibilities] },
   allowDownload: { type: 'boolean' },
+};
+
+const pricesPerMinute = {
+  type: 'object',
+  additionalProperties: { type: 'integer', minimum: 1, maximum: maxPricePerMinute },
+  description: 'Metered tracks: rendition name → minor units per minute of that rendition (every rendition; a higher one never cheaper)',
 };
 
 const uploadProgress = {
@@ -186,7 +192,9 @@ export const mediaOpenApi: OpenApiFragment = {
       get: { tags: ['tracks'], summary: 'A track (private: owner and admins only)', parameters: [pathParam('id', { type: 'string' }, 'Track id')], responses: { 200: json('The track', ref('Track')), 404: problem('No such track (or not yours to see)') } },
       patch: {
         tags: ['tracks'],
-        summary: 'Edit metadata, visibility, download permission (owner or admin)',
+        summary: 'Edit metadata, visibility, download permission, access and prices (owner or admin)',
+        description:
+          'access.mode: `free` (whoever may see the track), `subscribers` (listeners with an active subscription) or `metered` (subscribers free, everyone else pays per span of segments, HTTP 402; see docs/money.md). A metered track must be ready and have a price for each rendition.',
         security: bearer,
         parameters: [pathParam('id', { type: 'string' }, 'Track id')],
         requestBody: jsonBody({
@@ -195,9 +203,16 @@ export const mediaOpenApi: OpenApiFragment = {
           properties: {
             title: { type: 'string', maxLength: 200 },
             ...trackMetadata,
+            access: fields({ mode: { enum: [...accessModes] }, pricesPerMinute }, ['pricesPerMinute']),
           },
         }),
-        responses: { 200: json('The track', ref('Track')), 400: problem('Invalid input'), 403: problem('Not the owner'), 404: problem('No such track') },
+        responses: {
+          200: json('The track', ref('Track')),
+          400: problem('Invalid input (invalid_prices: a rendition unpriced or unknown, or priced below a lower one)'),
+          403: problem('Not the owner'),
+          404: problem('No such track'),
+          409: problem('track_not_ready: a track is metered once transcoded'),
+        },
       },
       delete: { tags: ['tracks'], summary: 'Delete a track and its files (owner or admin)', security: bearer, parameters: [pathParam('id', { type: 'string' }, 'Track id')], responses: { 204: { description: 'Deleted' }, 403: problem('Not the owner'), 404: problem('No such track') } },
     },
@@ -325,6 +340,7 @@ export const mediaOpenApi: OpenApiFragment = {
         channel: ref('ChannelRef'),
         title: { type: 'string' },
         ...trackMetadata,
+        access: ref('TrackAccess'),
         status: { enum: ['processing', 'ready', 'failed'] },
         progress: { type: 'integer', minimum: 0, maximum: 100 },
         failureReason: nullable('string'),
@@ -340,6 +356,11 @@ export const mediaOpenApi: OpenApiFragment = {
       ['downloadUrl'],
     ),
     TrackPage: page(ref('Track')),
+    TrackAccess: fields(
+      { mode: { enum: [...accessModes] }, pricesPerMinute, currency: { type: 'string', description: "The node's currency (ISO 4217); prices are in its minor units" } },
+      [],
+      'Who may play the segments: free, subscribers only, or metered (subscribers free; everyone else pays per span, HTTP 402)',
+    ),
     UploadProgress: fields(uploadProgress, ['trackId']),
     UploadStarted: fields({ ...uploadProgress, chunkSize: { type: 'integer', description: 'Send chunks of this many bytes (the last one may be shorter)' } }, ['trackId']),
     Waveform: fields({ peaks: { type: 'array', items: { type: 'number', minimum: 0, maximum: 1 } }, durationSeconds: { type: 'number' } }),

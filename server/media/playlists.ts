@@ -120,7 +120,7 @@ export class Playlists {
     for (const t of items) {
       if (!canViewTrack(t, viewer)) continue;
       const list = byPlaylist.get(t.playlist_id) ?? [];
-      list.push(trackView(t, this.ctx.config.publicUrl, this.storage));
+      list.push(trackView(t, this.ctx.config.publicUrl, this.storage, this.ctx.config.money.currency));
       byPlaylist.set(t.playlist_id, list);
     }
     return rows.flatMap((r) => {

@@ -1,6 +1,6 @@
 // The folder an nginx in front of the node serves segments from without asking the node:
 // media/public-streaming/<trackId> is a link to media/streaming/<trackId> while, and only
-// while, anyone may play the track (ready and not private: canViewTrack without a user).
+// while, anyone may play the track without asking (ready, not private, free: isOpenToAll).
 // nginx tries this folder first and hands every miss to the node, so a track made private,
 // deleted or being transcoded again stops being served from disk when its link goes.
 import path from 'node:path';
@@ -9,7 +9,7 @@ import { readdir, readlink, rm, symlink } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { isUuid, type MediaStorage } from './storage.js';
 import type { Tracks } from './tracks.js';
-import { canViewTrack } from './track-view.js';
+import { isOpenToAll } from './track-view.js';
 
 export const PUBLIC_STREAMING_DIR = 'public-streaming';
 
@@ -29,7 +29,7 @@ export class PublicSegments {
   async sync(trackId: string): Promise<void> {
     if (!isUuid(trackId)) return;
     const row = await this.tracks.row(trackId);
-    await this.set(trackId, Boolean(row && canViewTrack(row, undefined)));
+    await this.set(trackId, Boolean(row && isOpenToAll(row)));
   }
 
   /** Makes the folder match the database: at start, after changes made while the node was down. */

@@ -3,7 +3,8 @@
 // hot path. Uploads and the transcode job live beside it (uploads.ts, transcode-job.ts).
 import type { User } from '../accounts/service.js';
 import type { NodeContext } from '../context.js';
-import type { MediaApi } from './contract.js';
+import type { GatedTrack, MediaApi, SegmentAccessPort } from './contract.js';
+import { SegmentAccess } from './segment-access.js';
 import { MediaStorage } from './storage.js';
 import { Channels } from './channels.js';
 import { Tracks } from './tracks.js';
@@ -17,6 +18,7 @@ export class MediaService implements MediaApi {
   readonly tracks: Tracks;
   readonly playlists: Playlists;
   readonly streaming: Streaming;
+  readonly access: SegmentAccess;
 
   constructor(ctx: NodeContext) {
     const log = ctx.logger.child({ component: 'media' });
@@ -24,6 +26,7 @@ export class MediaService implements MediaApi {
     this.channels = new Channels(ctx.db, log);
     this.playlists = new Playlists(ctx, this.storage, this.channels);
     this.streaming = new Streaming(ctx.db, this.storage, log);
+    this.access = new SegmentAccess(this.storage, ctx.config.money.currency, ctx.config.media.segmentSeconds);
     this.tracks = new Tracks(ctx, this.storage, {
       forget: (trackId) => this.streaming.forget(trackId),
       playlistsChanged: (trackId, t) => this.playlists.changedWith(trackId, t),
@@ -41,6 +44,19 @@ export class MediaService implements MediaApi {
   /** A playlist with the ready tracks `viewer` may see (anonymous when omitted: public and unlisted tracks), whatever its own visibility unless a viewer is given. */
   getPlaylist(id: string, viewer?: User | null): Promise<PlaylistView | undefined> {
     return this.playlists.get(id, viewer);
+  }
+
+  async gatedTrack(id: string): Promise<GatedTrack | undefined> {
+    const entry = await this.streaming.streamEntry(id);
+    return entry.row && entry.row.visibility !== 'private' ? this.access.gatedOf(entry) : undefined;
+  }
+
+  segmentHashes(trackId: string, rendition: string): Promise<string[] | undefined> {
+    return this.access.segmentHashes(trackId, rendition);
+  }
+
+  useSegmentAccess(port: SegmentAccessPort): void {
+    this.access.port.wire(port);
   }
 
   onSegmentServed(listener: (e: SegmentServed) => void): void {

@@ -16,6 +16,7 @@ import { isUuid } from './storage.js';
 import { canEditTrack, canViewTrack } from './track-view.js';
 import { answerBytes, answerFor, setAnswerHeaders } from './http-range.js';
 import { cacheControlFor, hourCacheControl, setCors, streamingContentType } from './streaming-headers.js';
+import type { Refusal } from './segment-access.js';
 
 const coverTypes: Record<string, string> = { jpg: 'image/jpeg', png: 'image/png', webp: 'image/webp' };
 
@@ -83,10 +84,48 @@ export function staticRoutes(r: Router, ctx: NodeContext, media: MediaService): 
     if (!file) return next(badRequest('invalid_path', 'Not a file of this track'));
     const type = streamingContentType(rel, row.kind);
     if (!type) return next(notFound('File'));
+    // A paid or subscribers' segment is never kept by a shared cache for the next listener.
+    const scope = row.access === 'free' ? row.visibility : 'private';
     res.setHeader('Content-Type', type);
-    res.setHeader('Cache-Control', cacheControlFor(rel, row.visibility));
-    const seg = req.method === 'GET' ? /^([A-Za-z0-9_-]+)\/seg-(\d+)\.m4s$/.exec(rel) : null;
-    if (seg) {
+    res.setHeader('Cache-Control', cacheControlFor(rel, scope));
+    // Only free tracks are shared over WebTorrent (its peers would pass paid segments on).
+    if (row.access !== 'free' && rel.endsWith('.torrent')) return next(notFound('File'));
+    if (row.access !== 'free' && rel.endsWith('.m3u8')) return servePricedPlaylist(req, res, next, row, rel, file);
+    const seg = /^([A-Za-z0-9_-]+)\/seg-(\d+)\.m4s$/.exec(rel);
+    if (seg && row.access !== 'free') {
+      const refusal = media.access.decide(entry, seg[1], Number(seg[2]), req.headers.authorization, req.user);
+      if (refusal instanceof Promise) {
+        refusal.then((r) => (r ? refuse(res, next, r) : serveSegment(req, res, next, entry, rel, file, type, seg)), next);
+        return;
+      }
+      if (refusal) return refuse(res, next, refusal);
+    }
+    serveSegment(req, res, next, entry, rel, file, type, seg);
+  };
+
+  const refuse = (res: Response, next: NextFunction, r: Refusal) => {
+    for (const [k, v] of Object.entries(r.headers)) res.setHeader(k, v);
+    res.setHeader('Cache-Control', 'no-store');
+    next(new AppError(r.status, r.code, r.message, r.details));
+  };
+
+  const servePricedPlaylist = (req: Request, res: Response, next: NextFunction, row: TrackRow, rel: string, file: string) => {
+    readFile(file, 'utf8').then(
+      (text) => {
+        // Prices change without the files changing: always asked again.
+        res.setHeader('Cache-Control', 'no-cache');
+        const body = media.access.pricedPlaylist(row, rel, text);
+        res.setHeader('Content-Length', Buffer.byteLength(body));
+        if (req.method === 'HEAD') res.end();
+        else res.end(body);
+      },
+      (err: NodeJS.ErrnoException) => next(err.code === 'ENOENT' ? notFound('File') : err),
+    );
+  };
+
+  const serveSegment = (req: Request, res: Response, next: NextFunction, entry: StreamEntry, rel: string, file: string, type: string, seg: RegExpExecArray | null) => {
+    const row = entry.row!;
+    if (seg && req.method === 'GET') {
       meterSegment(streaming, ctx.config.media.segmentSeconds, res, entry, seg[1], Number(seg[2]), {
         userId: req.user?.id ?? null,
         session: playSessionOf(req.headers['x-play-session'], req.query.session),
@@ -96,7 +135,7 @@ export function staticRoutes(r: Router, ctx: NodeContext, media: MediaService): 
     }
     const known = entry.files.get(rel);
     if (known) return sendKnown(req, res, next, row.id, rel, file, known);
-    sendFileOr404(res, next, file, { 'Content-Type': type, 'Cache-Control': cacheControlFor(rel, row.visibility) });
+    sendFileOr404(res, next, file, { 'Content-Type': type, 'Cache-Control': cacheControlFor(rel, row.access === 'free' ? row.visibility : 'private') });
   };
 
   r.get('/static/streaming/:trackId/*', isPublic, (req, res, next) => {
@@ -122,7 +161,11 @@ export function staticRoutes(r: Router, ctx: NodeContext, media: MediaService): 
     );
 
   trackFile('/static/download/:trackId', (row, req, res) => {
-    if (!row.allow_download && !canEditTrack(row, req.user)) throw new AppError(403, 'download_not_allowed', 'The artist does not offer this track for download');
+    if (!canEditTrack(row, req.user)) {
+      if (!row.allow_download) throw new AppError(403, 'download_not_allowed', 'The artist does not offer this track for download');
+      // The original is the whole track: a paid or subscribers' track is only streamed.
+      if (row.access !== 'free') throw new AppError(403, 'download_not_allowed', `This track is for ${row.access === 'metered' ? 'paying listeners' : 'subscribers'}: it is streamed, not offered for download`);
+    }
     const ext = path.extname(row.original_file);
     res.attachment(`${row.title.replace(/[\\/"\u0000-\u001f\u007f]/g, '_').slice(0, 150)}${ext}`);
     return { file: path.join(storage.root, 'originals', path.basename(row.original_file)), type: row.original_mime };

@@ -11,11 +11,20 @@ export function canViewTrack(row: Pick<TrackRow, 'owner_id' | 'visibility' | 'st
   return row.status === 'ready' && row.visibility !== 'private';
 }
 
+/**
+ * Whether a stranger may play the track's segments without asking anyone: seen by all and
+ * free. Only such tracks are served before Express, linked for nginx and seeded over
+ * WebTorrent; the segments of the others always go through the route and its access gate.
+ */
+export function isOpenToAll(row: Pick<TrackRow, 'owner_id' | 'visibility' | 'status' | 'access'>): boolean {
+  return row.access === 'free' && canViewTrack(row, undefined);
+}
+
 export function canEditTrack(row: Pick<TrackRow, 'owner_id'>, user: User | undefined | null): boolean {
   return !!user && (user.role === 'admin' || user.id === row.owner_id);
 }
 
-export function trackView(r: TrackRow, publicUrl: string, storage: MediaStorage): TrackView {
+export function trackView(r: TrackRow, publicUrl: string, storage: MediaStorage, currency: string): TrackView {
   const ready = r.status === 'ready';
   const streamBase = `${publicUrl}/static/streaming/${r.id}`;
   const v: TrackView = {
@@ -30,6 +39,7 @@ export function trackView(r: TrackRow, publicUrl: string, storage: MediaStorage)
     license: r.license,
     visibility: r.visibility,
     allowDownload: r.allow_download,
+    access: { mode: r.access, pricesPerMinute: r.prices_per_minute ?? {}, currency },
     status: r.status,
     progress: r.progress,
     failureReason: r.failure_reason,
@@ -46,8 +56,9 @@ export function trackView(r: TrackRow, publicUrl: string, storage: MediaStorage)
             ...(x.height !== undefined ? { height: x.height } : {}),
             playlistUrl: `${streamBase}/${x.name}/playlist.m3u8`,
             segmentHashesUrl: `${streamBase}/${x.name}/segment-hashes.json`,
-            torrentUrl: `${streamBase}/${x.name}.torrent`,
-            magnetUri: x.magnetUri ?? '',
+            // Only free tracks are shared over WebTorrent: peers would pass on paid segments.
+            torrentUrl: r.access === 'free' ? `${streamBase}/${x.name}.torrent` : '',
+            magnetUri: r.access === 'free' ? (x.magnetUri ?? '') : '',
           }))
         : [],
     },
@@ -55,7 +66,7 @@ export function trackView(r: TrackRow, publicUrl: string, storage: MediaStorage)
     publishedAt: r.published_at ? new Date(r.published_at).toISOString() : null,
     filesDir: storage.streamingDir(r.id),
   };
-  if (r.allow_download && ready) v.downloadUrl = `${publicUrl}/static/download/${r.id}`;
+  if (r.allow_download && ready && r.access === 'free') v.downloadUrl = `${publicUrl}/static/download/${r.id}`;
   return v;
 }
 

@@ -6,12 +6,12 @@ import { rm, writeFile } from 'node:fs/promises';
 import type { Sequelize, Transaction } from 'sequelize';
 import { z } from 'zod';
 import { select, selectOne, execute } from '../db/index.js';
-import { forbidden, notFound } from '../http/errors.js';
+import { AppError, badRequest, forbidden, notFound } from '../http/errors.js';
 import type { User } from '../accounts/service.js';
 import type { NodeContext } from '../context.js';
 import { trackUri } from '../../shared/actor-uris.js';
 import { isUuid, type MediaStorage } from './storage.js';
-import { licenses, visibilities, type ListTracksQuery, type TrackRow, type TrackView } from './model.js';
+import { accessModes, licenses, maxPricePerMinute, visibilities, type ListTracksQuery, type TrackRow, type TrackView } from './model.js';
 import { canEditTrack, canViewTrack, trackView } from './track-view.js';
 
 const optionalText = (max: number) => z.string().trim().max(max).nullable().optional().transform((v) => (v === '' ? null : v));
@@ -26,9 +26,44 @@ const trackPatchSchema = z
     license: z.enum(licenses).optional(),
     visibility: z.enum(visibilities).optional(),
     allowDownload: z.boolean().optional(),
+    access: z
+      .object({
+        mode: z.enum(accessModes),
+        pricesPerMinute: z.record(z.string(), z.number().int().min(1).max(maxPricePerMinute)).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
-type TrackPatch = z.infer<typeof trackPatchSchema>;
+type TrackPatch = Omit<z.infer<typeof trackPatchSchema>, 'access'>;
+type AccessPatch = NonNullable<z.infer<typeof trackPatchSchema>['access']>;
+
+/**
+ * The prices a metered track keeps: one per rendition of the ready track, none for a name it
+ * lacks, and a higher bitrate never cheaper than a lower one (a listener buying a rendition
+ * may also play the cheaper ones in the same span).
+ */
+function checkedPrices(row: TrackRow, access: AccessPatch): Record<string, number> {
+  if (access.mode !== 'metered') {
+    if (access.pricesPerMinute && Object.keys(access.pricesPerMinute).length) throw badRequest('invalid_prices', `Prices are for metered tracks; a ${access.mode} track has none`);
+    return {};
+  }
+  if (row.status !== 'ready') throw new AppError(409, 'track_not_ready', 'A track is metered once it is transcoded: its renditions are priced one by one');
+  const prices = access.pricesPerMinute ?? {};
+  const names = row.renditions.map((r) => r.name);
+  const unknown = Object.keys(prices).filter((n) => !names.includes(n));
+  if (unknown.length) throw badRequest('invalid_prices', `This track has no rendition ${unknown.map((n) => `"${n}"`).join(', ')}`, { renditions: names });
+  const missing = names.filter((n) => prices[n] === undefined);
+  if (missing.length) throw badRequest('invalid_prices', `Give a price per minute for every rendition; missing: ${missing.join(', ')}`, { renditions: names });
+  const weight = (r: TrackRow['renditions'][number]) => (r.height ?? 0) * 1e6 + (r.bitrateKbps ?? 0);
+  const ordered = [...row.renditions].sort((a, b) => weight(a) - weight(b));
+  for (let i = 1; i < ordered.length; i++) {
+    if (prices[ordered[i].name] < prices[ordered[i - 1].name]) {
+      throw badRequest('invalid_prices', `Rendition "${ordered[i].name}" may not cost less than the lower "${ordered[i - 1].name}"`, { renditions: names });
+    }
+  }
+  return Object.fromEntries(names.map((n) => [n, prices[n]]));
+}
 
 const patchColumns: Record<keyof TrackPatch, string> = {
   title: 'title',
@@ -103,7 +138,7 @@ export class Tracks {
   }
 
   view(row: TrackRow): TrackView {
-    return trackView(row, this.publicUrl, this.storage);
+    return trackView(row, this.publicUrl, this.storage, this.ctx.config.money.currency);
   }
 
   async list(q: ListTracksQuery = {}): Promise<{ total: number; data: TrackView[] }> {
@@ -123,24 +158,24 @@ export class Tracks {
     return { total: Number(count?.n ?? 0), data: rows.map((r) => this.view(r)) };
   }
 
-  /** Ids of the tracks anyone may play (ready, not private). */
+  /** Ids of the tracks anyone may play without asking (ready, not private, free: isOpenToAll). */
   async playableIds(): Promise<string[]> {
-    const rows = await select<{ id: string }>(this.db, "SELECT id FROM media_tracks WHERE status = 'ready' AND visibility <> 'private'");
+    const rows = await select<{ id: string }>(this.db, "SELECT id FROM media_tracks WHERE status = 'ready' AND visibility <> 'private' AND access = 'free'");
     return rows.map((r) => r.id);
   }
 
-  /** Whether a rendition of a track anyone may play has this torrent info hash. */
+  /** Whether a rendition of a track anyone may play without asking has this torrent info hash. */
   async playableRenditionHas(infoHash: string): Promise<boolean> {
     const rows = await select(
       this.db,
-      `SELECT 1 FROM media_tracks WHERE status = 'ready' AND visibility <> 'private' AND renditions @> CAST(:q AS jsonb) LIMIT 1`,
+      `SELECT 1 FROM media_tracks WHERE status = 'ready' AND visibility <> 'private' AND access = 'free' AND renditions @> CAST(:q AS jsonb) LIMIT 1`,
       { q: JSON.stringify([{ infoHash }]) },
     );
     return rows.length > 0;
   }
 
   async update(user: User, id: string, input: unknown): Promise<TrackView> {
-    const patch = trackPatchSchema.parse(input);
+    const { access, ...patch } = trackPatchSchema.parse(input);
     const row = await this.visible(id, user);
     if (!canEditTrack(row, user)) throw forbidden('Only the owner or an admin can edit this track');
     const sets: string[] = [];
@@ -150,6 +185,11 @@ export class Tracks {
         sets.push(`${col} = :${k}`);
         repl[k] = patch[k];
       }
+    }
+    if (access) {
+      sets.push('access = :access', 'prices_per_minute = CAST(:prices AS jsonb)');
+      repl.access = access.mode;
+      repl.prices = JSON.stringify(checkedPrices(row, access));
     }
     let publishes = false;
     const updated = await this.db.transaction(async (t) => {

@@ -180,14 +180,15 @@ export class TranscodeJobs {
       await rename(workDir, target);
       let published = false;
       let visibility = track.visibility as string;
+      let free = true;
       await this.ctx.db.transaction(async (t) => {
-        const row = await selectOne<{ visibility: string; published: boolean }>(
+        const row = await selectOne<{ visibility: string; published: boolean; access: string }>(
           this.ctx.db,
           `UPDATE media_tracks SET status = 'ready', progress = 100, failure_reason = NULL, duration_seconds = :duration,
              integrated_lufs = :lufs, true_peak_dbtp = :tp, lra = :lra, renditions = CAST(:renditions AS jsonb),
              segment_timeline = CAST(:timeline AS jsonb), updated_at = now(),
              published_at = CASE WHEN visibility = 'public' THEN COALESCE(published_at, now()) ELSE published_at END
-           WHERE id = :id AND status = 'processing' RETURNING visibility, published_at IS NOT NULL AS published`,
+           WHERE id = :id AND status = 'processing' RETURNING visibility, access, published_at IS NOT NULL AS published`,
           {
             id: trackId,
             duration: out.durationSeconds,
@@ -200,6 +201,7 @@ export class TranscodeJobs {
           t,
         );
         visibility = row?.visibility ?? visibility;
+        free = (row?.access ?? 'free') === 'free';
         published = visibility === 'public';
         t.afterCommit(() => {
           this.media.streaming.forget(trackId);
@@ -208,7 +210,7 @@ export class TranscodeJobs {
         });
       });
       log.info({ renditions: stored.map((r) => r.name), durationSeconds: out.durationSeconds, ms: { transcode: t1 - t0, torrents: t2 - t1, publish: Date.now() - t2 } }, 'track ready');
-      if (this.seeder && visibility !== 'private') void this.seedTrack(trackId, stored);
+      if (this.seeder && visibility !== 'private' && free) void this.seedTrack(trackId, stored);
     } catch (err) {
       await rm(workDir, { recursive: true, force: true }).catch(() => {});
       if (this.stopping) {
@@ -290,7 +292,7 @@ export class TranscodeJobs {
   /** Seeds the most recent ready tracks at start (worker role). */
   async seedExisting(limit = 200): Promise<void> {
     if (!this.seeder) return;
-    const rows = await this.ctx.db.query(`SELECT id, renditions FROM media_tracks WHERE status = 'ready' AND visibility <> 'private' ORDER BY updated_at DESC LIMIT ${Number(limit)}`);
+    const rows = await this.ctx.db.query(`SELECT id, renditions FROM media_tracks WHERE status = 'ready' AND visibility <> 'private' AND access = 'free' ORDER BY updated_at DESC LIMIT ${Number(limit)}`);
     for (const r of rows[0] as Pick<TrackRow, 'id' | 'renditions'>[]) await this.seedTrack(r.id, r.renditions);
   }
 }

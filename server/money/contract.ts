@@ -2,6 +2,7 @@
 import type { Health } from './books.js';
 import type { AllocationView } from './service.js';
 import type { Subscription } from './subscriptions.js';
+import type { SegmentAccessPort } from '../media/contract.js';
 
 /** A listener's share of a closed month, held while its listening is disputed. */
 export interface Hold {
@@ -70,6 +71,8 @@ export interface MoneyApi {
   tipToSend(id: string): Promise<TipToSend | undefined>;
   /** Records a tip from another node for an artist here, once per activity; refused (400/404) when it names nothing here. */
   receiveTip(tip: IncomingTip): Promise<{ created: boolean }>;
+  /** Who may play segments of tracks that are not free: subscribers and L402 payers (media's port). */
+  readonly segmentAccess: SegmentAccessPort;
   /** Wires the remote-artists port (node.ts, once). */
   useRemoteArtists(port: RemoteArtistsPort): void;
 }

@@ -1,6 +1,7 @@
 // A day's income besides the subscription split, per artist, to the ledger
 // (IncomeContract:submit): tips this node's listeners paid (after the node's cut; remote
-// artists by their channel) and payment-stream withdrawals (by the recipient's actor). Reported
+// artists by their channel), payment-stream withdrawals (by the recipient's actor) and metered
+// sales (pay-per-segment, after the node's cut, by the track's channel). Reported
 // once per day, through the ledger outbox, after the day ends in money.timeZone; a month close
 // first reports every day of its month, so the statement sums them.
 import type { Sequelize } from 'sequelize';
@@ -14,6 +15,7 @@ export interface ArtistIncome {
   artist: string;
   tips: number;
   streams: number;
+  metered: number;
 }
 
 const FN = 'IncomeContract:submit';
@@ -52,15 +54,22 @@ export class IncomeReports {
         WHERE t.kind = 'stream.withdraw' AND (t.created_at AT TIME ZONE :tz)::date BETWEEN CAST(:from AS date) AND CAST(:to AS date) GROUP BY s.recipient_id`,
       repl,
     );
+    const metered = await select<{ artist: string; amount: string }>(
+      this.db,
+      `SELECT artist_uri AS artist, sum(amount - node_cut) AS amount FROM money_metered_purchases
+        WHERE (paid_at AT TIME ZONE :tz)::date BETWEEN CAST(:from AS date) AND CAST(:to AS date) GROUP BY artist_uri`,
+      repl,
+    );
     const names = await this.deps.accounts().usernames(streams.map((s) => s.recipient_id));
     const by = new Map<string, ArtistIncome>();
-    const entry = (artist: string) => by.get(artist) ?? by.set(artist, { artist, tips: 0, streams: 0 }).get(artist)!;
+    const entry = (artist: string) => by.get(artist) ?? by.set(artist, { artist, tips: 0, streams: 0, metered: 0 }).get(artist)!;
     for (const t of tips) entry(t.artist).tips += Number(t.amount);
+    for (const m of metered) entry(m.artist).metered += Number(m.amount);
     for (const s of streams) {
       const name = names.get(s.recipient_id);
       if (name) entry(userActorUri(this.deps.publicUrl, name)).streams += Number(s.amount);
     }
-    return [...by.values()].filter((e) => e.tips + e.streams > 0).sort((a, b) => compareKeys(a.artist, b.artist));
+    return [...by.values()].filter((e) => e.tips + e.streams + e.metered > 0).sort((a, b) => compareKeys(a.artist, b.artist));
   }
 
   /**

@@ -29,8 +29,9 @@ const streamsTickMs = SWEEP_SECONDS * 1000;
 
 export const moneyCapability: Capability = {
   name: 'money',
-  init(ctx) {
+  async init(ctx) {
     const money = new MoneyService(ctx);
+    await money.metered.loadKeys();
     slot.publish(ctx, money);
     const tz = ctx.config.money.timeZone;
     ctx.jobs.handle('money.renew-subscriptions', (p) => money.subscriptions.renewDue(p.at ? new Date(p.at) : new Date()));

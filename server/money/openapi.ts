@@ -73,6 +73,39 @@ export const moneyOpenApi: OpenApiFragment = {
       toArtist: { type: 'integer', description: 'amount − nodeCut' },
       currency: str, message: strOrNull, transactionId: nullable('string', { format: 'uuid' }), createdAt: time,
     }),
+    MeteredOffer: fields({
+      invoice: { type: 'string', description: 'Pay it with POST /api/v1/metered/pay (from the wallet); it says its own terms' },
+      macaroon: { type: 'string', description: 'Base64 (v2 binary): send it with the preimage as `Authorization: L402 <macaroon>:<preimage>`' },
+      paymentHash: { type: 'string', description: 'sha256(preimage), hex' },
+      trackId: uuid,
+      renditions: { type: 'array', items: str, description: 'The rendition asked for and every cheaper one' },
+      segments: fields({ from: int, to: int }, [], 'Segment indices covered, inclusive'),
+      amount: int, currency: str,
+      payBy: { ...time, description: 'The invoice can be paid until then' },
+      expiresAt: { ...time, description: 'The credential works until then' },
+    }),
+    MeteredReceipt: fields({
+      type: { enum: ['9ten-metered-receipt'] }, version: { type: 'integer', enum: [1] }, node: str, keyId: str, invoice: str, paymentHash: str,
+      payer: uuid, artist: str, track: str, renditions: { type: 'array', items: str },
+      segments: fields({ from: int, to: int }),
+      segmentHashes: { type: 'object', additionalProperties: { type: 'array', items: str }, description: 'Per rendition: the SHA-256 of each segment covered, in order (as in its segment-hashes.json)' },
+      amount: int, currency: str, transaction: uuid, paidAt: time,
+    }, [], 'Signed with Ed25519 over its canonical JSON (keys sorted, no spaces): see docs/money.md'),
+    MeteredReceiptKey: fields({ algorithm: { enum: ['Ed25519'] }, keyId: str, publicKeyPem: str }),
+    MeteredPurchase: fields({
+      invoice: str, trackId: uuid, trackTitle: str, artistUri: str, renditions: { type: 'array', items: str }, segments: fields({ from: int, to: int }),
+      amount: int, nodeCut: int, currency: str,
+      preimage: { type: 'string', description: 'Hex: proves the payment' }, macaroon: str,
+      authorization: { type: 'string', description: 'The header value to send with each segment: `L402 <macaroon>:<preimage>`' },
+      expiresAt: time, paidAt: time, transactionId: nullable('string', { format: 'uuid' }),
+      receipt: ref('MeteredReceipt'), signature: { type: 'string', description: 'Ed25519, base64url' },
+    }),
+    MeteredPaid: fields({ purchase: ref('MeteredPurchase'), transaction: ref('MoneyTransaction'), replayed: { type: 'boolean' } }),
+    MeteredEarnings: fields({
+      currency: str, total: { ...int, description: 'After the node\'s cut (money.meteredNodeCutBasisPoints)' }, count: int,
+      byDay: { type: 'array', items: fields({ day: { type: 'string', format: 'date' }, amount: int, count: int }) },
+      byTrack: { type: 'array', items: fields({ trackId: uuid, title: str, amount: int, count: int }) },
+    }),
     TipSent: fields({ tip: ref('Tip'), transaction: ref('MoneyTransaction'), replayed: { type: 'boolean' } }),
     TipEarnings: fields({
       currency: str, total: { type: 'integer', description: 'Credited to the artist here (after the node\'s cut)' }, count: int,
@@ -198,6 +231,49 @@ export const moneyOpenApi: OpenApiFragment = {
           400: problem('invalid_amount, invalid_tip_target, invalid_message, invalid_recipient, unknown_currency'), 401: auth, 402: problem('insufficient_funds'), 404: problem('No such track or channel'),
         },
       },
+    },
+    '/api/v1/metered/offers': {
+      post: {
+        tags, summary: 'An offer for a span of a metered track (what a 402 carries, asked for ahead of the playhead)',
+        description: 'The span starts at the minute of the track holding `fromSegment` and covers `minutes` minutes of the rendition and of every cheaper one. Nothing is stored until the invoice is paid.',
+        requestBody: jsonBody({
+          type: 'object', required: ['track', 'rendition'], additionalProperties: false,
+          properties: { track: uuid, rendition: str, fromSegment: { type: 'integer', minimum: 0, default: 0 }, minutes: { type: 'integer', minimum: 1, maximum: 60, default: 1 } },
+        }),
+        responses: { 200: json('The offer', ref('MeteredOffer')), 400: problem('invalid_rendition, invalid_span'), 404: problem('No such metered track') },
+      },
+    },
+    '/api/v1/metered/pay': {
+      post: {
+        tags, security: bearer, summary: 'Pay an invoice of this node from my wallet: the preimage, the credential and a signed receipt',
+        parameters: [idemHeader],
+        requestBody: jsonBody({ type: 'object', required: ['invoice'], additionalProperties: false, properties: { invoice: str } }),
+        responses: {
+          201: json('Paid', ref('MeteredPaid')), 200: json('Replayed (same Idempotency-Key)', ref('MeteredPaid')),
+          400: problem('invalid_invoice, invalid_recipient'), 401: auth, 402: problem('insufficient_funds'), 404: problem('The track is no longer metered here'),
+          409: problem('invoice_already_paid, invoice_expired, idempotency_key_reused'),
+        },
+      },
+    },
+    '/api/v1/metered/purchases': {
+      get: {
+        tags, security: bearer, summary: 'My metered purchases, newest first, with their credentials and receipts',
+        parameters: [{ name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } }, { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0, default: 0 } }],
+        responses: { 200: json('Purchases', fields({ total: int, spent: { ...int, description: 'All I spent on metered tracks' }, data: { type: 'array', items: ref('MeteredPurchase') } })), 401: auth },
+      },
+    },
+    '/api/v1/metered/purchases/{invoice}': {
+      get: {
+        tags, security: bearer, summary: 'One of my purchases: its credential again (after a crash) and its receipt',
+        parameters: [pathParam('invoice', { type: 'string', pattern: '^[0-9a-f]{64}$' }, 'The invoice id (the receipt\'s `invoice`)')],
+        responses: { 200: json('The purchase', ref('MeteredPurchase')), 401: auth, 404: problem('Not a purchase of mine') },
+      },
+    },
+    '/api/v1/metered/receipt-key': {
+      get: { tags, summary: 'The public key that signs metered receipts', responses: { 200: json('The key', ref('MeteredReceiptKey')) } },
+    },
+    '/api/v1/me/earnings/metered': {
+      get: { tags, security: bearer, summary: 'Artist: metered sales, per day and per track', responses: { 200: json('Metered sales', ref('MeteredEarnings')), 401: auth, 403: role } },
     },
     '/api/v1/me/tips': {
       get: { tags, security: bearer, summary: 'Tips I sent, newest first', parameters: [{ name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } }, { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0, default: 0 } }], responses: { 200: json('Tips', page(ref('Tip'))), 401: auth } },

@@ -46,6 +46,11 @@ const tipBody = z.object({
   track: z.string().min(1).max(2000).optional(), channel: z.string().min(1).max(2000).optional(),
   amount: amountSchema, currency, message: z.string().max(2000).optional(),
 }).strict();
+const offerBody = z.object({
+  track: z.string().uuid(), rendition: z.string().min(1).max(50),
+  fromSegment: z.number().int().min(0).max(10_000_000).optional(), minutes: z.number().int().min(1).max(60).optional(),
+}).strict();
+const payBody = z.object({ invoice: z.string().min(1).max(4096) }).strict();
 const dayParam = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD').refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)), 'must be a calendar date');
 const tipRange = z.object({ from: dayParam.optional(), to: dayParam.optional() });
 const streamRole = z.object({ role: z.enum(['sent', 'received', 'all']).default('all') });
@@ -102,6 +107,33 @@ export function moneyRoutes(ctx: NodeContext, money: MoneyService): Router {
     const tipperUri = userActorUri(ctx.config.publicUrl, req.user!.username);
     const { tip, transaction, replayed } = await money.tips.send(req.user!, body, tipperUri, idempotencyKey(req));
     res.status(replayed ? 200 : 201).json({ tip, transaction, replayed });
+  }));
+
+  r.post('/api/v1/metered/offers', isPublic, route(async (req, res) => {
+    res.json(await money.metered.offer(offerBody.parse(req.body ?? {})));
+  }));
+
+  r.post('/api/v1/metered/pay', requireUser, route(async (req, res) => {
+    const body = payBody.parse(req.body ?? {});
+    const { purchase, transaction, replayed } = await money.metered.pay(req.user!, body.invoice, idempotencyKey(req));
+    res.status(replayed ? 200 : 201).json({ purchase, transaction, replayed });
+  }));
+
+  r.get('/api/v1/metered/purchases', requireUser, route(async (req, res) => {
+    const q = page.parse(req.query);
+    res.json(await money.metered.purchases(req.user!, q.limit, q.offset));
+  }));
+
+  r.get('/api/v1/metered/purchases/:invoice', requireUser, route(async (req, res) => {
+    res.json(await money.metered.purchase(req.user!, req.params.invoice));
+  }));
+
+  r.get('/api/v1/metered/receipt-key', isPublic, (_req, res) => {
+    res.json(money.metered.receiptPublicKey());
+  });
+
+  r.get('/api/v1/me/earnings/metered', requireRole('artist'), route(async (req, res) => {
+    res.json(await money.metered.earnings(req.user!.id, tz));
   }));
 
   r.get('/api/v1/me/tips', requireUser, route(async (req, res) => {

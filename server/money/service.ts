@@ -10,6 +10,7 @@ import { GiftLinkProvider } from './gift-links.js';
 import { WebhookProvider } from './webhook.js';
 import { Streams } from './streams.js';
 import { Tips } from './tips.js';
+import { Metered } from './metered.js';
 import { IncomeReports } from './income.js';
 import { Withdrawals } from './withdrawals.js';
 import { Subscriptions, type Subscription, type SubscriptionChange } from './subscriptions.js';
@@ -34,6 +35,10 @@ export class MoneyService implements MoneyApi {
   readonly subscriptions: Subscriptions;
   readonly streams: Streams;
   readonly tips: Tips;
+  readonly metered: Metered;
+  get segmentAccess(): Metered {
+    return this.metered;
+  }
   readonly income: IncomeReports;
   readonly providers: Map<string, PaymentProvider>;
   private source: QualifiedSecondsSource;
@@ -61,6 +66,12 @@ export class MoneyService implements MoneyApi {
       media: () => ctx.services.media,
       nodeCutBasisPoints: () => ctx.config.money.tipNodeCutBasisPoints,
       sent: (tipId) => ctx.events.emit('tip.sent', { tipId }),
+    });
+    this.metered = new Metered(db, this.books, {
+      publicUrl: config.publicUrl,
+      media: () => ctx.services.media,
+      nodeCutBasisPoints: () => ctx.config.money.meteredNodeCutBasisPoints,
+      isSubscriber: async (userId) => (await this.subscriptions.get(userId))?.status === 'active',
     });
     this.income = new IncomeReports(db, {
       publicUrl: config.publicUrl,
@@ -141,6 +152,7 @@ export class MoneyService implements MoneyApi {
 
   private subscriptionChanged(sub: Subscription, change: SubscriptionChange): void {
     this.log.info({ subscriptionId: sub.id, change, status: sub.status }, 'subscription changed');
+    this.metered.forgetSubscriber(sub.userId);
     this.ctx.events.emit('subscription.changed', { subscriptionId: sub.id });
   }
 
@@ -196,12 +208,15 @@ export class MoneyService implements MoneyApi {
       // The month's income as the books have it, against what the chaincode summed.
       let tips = 0;
       let streams = 0;
+      let metered = 0;
       for (const e of await this.income.figuresBetween(`${month}-01`, `${month}-${String(days).padStart(2, '0')}`)) {
         tips += e.tips;
         streams += e.streams;
+        metered += e.metered;
       }
       same('tips', tips, statement.incomeTotals.tips);
       same('stream income', streams, statement.incomeTotals.streams);
+      same('metered sales', metered, statement.incomeTotals.metered ?? 0);
     }
     const theirs = new Map(statement.payouts.map((p) => [p.artist, p.amount]));
     const ours = new Map(books.map((p) => [p.artist, Number(p.amount)]));

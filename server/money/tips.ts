@@ -8,12 +8,12 @@ import type { Sequelize } from 'sequelize';
 import { select, selectOne } from '../db/index.js';
 import { AppError, badRequest, notFound } from '../http/errors.js';
 import type { User } from '../accounts/service.js';
-import type { MediaApi } from '../media/contract.js';
 import { channelActorUri, localChannelNameOf, localTrackIdOf, trackUri } from '../../shared/actor-uris.js';
 import { isUuid } from '../../shared/ids.js';
 import { Port } from '../context.js';
 import { accounts, type Books, type PostedTransaction } from './books.js';
 import { assertAmount, assertCurrency, maxAmount } from './amounts.js';
+import { nodeCutOf, type SaleDeps } from './sales.js';
 import type { IncomingTip, RemoteArtistsPort, TipToSend } from './contract.js';
 import type * as api from '../../shared/api/index.js';
 
@@ -90,10 +90,7 @@ export class Tips {
   constructor(
     private readonly db: Sequelize,
     private readonly books: Books,
-    private readonly deps: {
-      publicUrl: string;
-      media: () => MediaApi;
-      nodeCutBasisPoints: () => number;
+    private readonly deps: SaleDeps & {
       /** After the tip's transaction commits: federation announces tips to remote artists. */
       sent: (tipId: string) => void;
     },
@@ -150,7 +147,7 @@ export class Tips {
     }
     const target = await this.target(input);
     if (target.artistUserId === tipper.id) throw badRequest('invalid_recipient', 'You cannot tip your own channel');
-    const cut = Math.floor((input.amount * this.deps.nodeCutBasisPoints()) / 10_000);
+    const cut = nodeCutOf(input.amount, this.deps.nodeCutBasisPoints());
     const toArtist = input.amount - cut;
     const direction = target.artistUserId ? 'local' : 'out';
     const result = await this.db.transaction(async (t) => {

@@ -324,10 +324,12 @@ export interface LedgerRecomputeReport {
     recorded: {
       tips: number;
       streams: number;
+      metered: number;
     };
     recomputed: {
       tips: number;
       streams: number;
+      metered: number;
     };
     matches: boolean;
   }[];
@@ -361,15 +363,17 @@ export interface LedgerStatement {
     artist: string;
     amount: number;
   }[];
-  /** Income besides the split (IncomeContract days of the month), per artist: tips and payment-stream withdrawals */
+  /** Income besides the split (IncomeContract days of the month), per artist: tips, payment-stream withdrawals and metered sales */
   income?: {
     artist: string;
     tips: number;
     streams: number;
+    metered: number;
   }[];
   incomeTotals?: {
     tips: number;
     streams: number;
+    metered: number;
   };
   /** The daily reports the close read */
   days: {
@@ -471,6 +475,109 @@ export interface Loudness {
   integratedLufs: number | null;
   truePeakDbtp: number | null;
   lra: number | null;
+}
+
+export interface MeteredEarnings {
+  currency: string;
+  /** After the node's cut (money.meteredNodeCutBasisPoints) */
+  total: number;
+  count: number;
+  byDay: {
+    day: string;
+    amount: number;
+    count: number;
+  }[];
+  byTrack: {
+    trackId: string;
+    title: string;
+    amount: number;
+    count: number;
+  }[];
+}
+
+export interface MeteredOffer {
+  /** Pay it with POST /api/v1/metered/pay (from the wallet); it says its own terms */
+  invoice: string;
+  /** Base64 (v2 binary): send it with the preimage as `Authorization: L402 <macaroon>:<preimage>` */
+  macaroon: string;
+  /** sha256(preimage), hex */
+  paymentHash: string;
+  trackId: string;
+  /** The rendition asked for and every cheaper one */
+  renditions: string[];
+  /** Segment indices covered, inclusive */
+  segments: {
+    from: number;
+    to: number;
+  };
+  amount: number;
+  currency: string;
+  /** The invoice can be paid until then */
+  payBy: string;
+  /** The credential works until then */
+  expiresAt: string;
+}
+
+export interface MeteredPaid {
+  purchase: MeteredPurchase;
+  transaction: MoneyTransaction;
+  replayed: boolean;
+}
+
+export interface MeteredPurchase {
+  invoice: string;
+  trackId: string;
+  trackTitle: string;
+  artistUri: string;
+  renditions: string[];
+  segments: {
+    from: number;
+    to: number;
+  };
+  amount: number;
+  nodeCut: number;
+  currency: string;
+  /** Hex: proves the payment */
+  preimage: string;
+  macaroon: string;
+  /** The header value to send with each segment: `L402 <macaroon>:<preimage>` */
+  authorization: string;
+  expiresAt: string;
+  paidAt: string;
+  transactionId: string | null;
+  receipt: MeteredReceipt;
+  /** Ed25519, base64url */
+  signature: string;
+}
+
+/** Signed with Ed25519 over its canonical JSON (keys sorted, no spaces): see docs/money.md */
+export interface MeteredReceipt {
+  type: '9ten-metered-receipt';
+  version: 1;
+  node: string;
+  keyId: string;
+  invoice: string;
+  paymentHash: string;
+  payer: string;
+  artist: string;
+  track: string;
+  renditions: string[];
+  segments: {
+    from: number;
+    to: number;
+  };
+  /** Per rendition: the SHA-256 of each segment covered, in order (as in its segment-hashes.json) */
+  segmentHashes: Record<string, string[]>;
+  amount: number;
+  currency: string;
+  transaction: string;
+  paidAt: string;
+}
+
+export interface MeteredReceiptKey {
+  algorithm: 'Ed25519';
+  keyId: string;
+  publicKeyPem: string;
 }
 
 export interface MoneyStatement {
@@ -870,6 +977,7 @@ export interface Track {
   license: 'cc0-1.0' | 'cc-by-4.0' | 'cc-by-sa-4.0' | 'cc-by-nd-4.0' | 'cc-by-nc-4.0' | 'cc-by-nc-sa-4.0' | 'cc-by-nc-nd-4.0' | 'all-rights-reserved';
   visibility: 'public' | 'unlisted' | 'private';
   allowDownload: boolean;
+  access: TrackAccess;
   status: 'processing' | 'ready' | 'failed';
   progress: number;
   failureReason: string | null;
@@ -886,6 +994,15 @@ export interface Track {
   };
   createdAt: string;
   publishedAt: string | null;
+}
+
+/** Who may play the segments: free, subscribers only, or metered (subscribers free; everyone else pays per span, HTTP 402) */
+export interface TrackAccess {
+  mode: 'free' | 'subscribers' | 'metered';
+  /** Metered tracks: rendition name → minor units per minute of that rendition (every rendition; a higher one never cheaper) */
+  pricesPerMinute: Record<string, number>;
+  /** The node's currency (ISO 4217); prices are in its minor units */
+  currency: string;
 }
 
 export interface TrackPage {

@@ -21,7 +21,7 @@ const income = (day: string, entries: unknown[], extra: Record<string, unknown> 
 test('a day\'s income is stored once, in canonical order; the same report again is a no-op, another is refused', async () => {
   const w = await setup();
   const first = await w.submit(ORG1, 'IncomeContract:submit', income(`${MONTH}-02`, [{ artist: BO, streams: 50 }, { artist: ADA, tips: 300, streams: 0 }]));
-  assert.deepEqual(first.income, [{ artist: ADA, tips: 300, streams: 0 }, { artist: BO, tips: 0, streams: 50 }]);
+  assert.deepEqual(first.income, [{ artist: ADA, tips: 300, streams: 0, metered: 0 }, { artist: BO, tips: 0, streams: 50, metered: 0 }]);
   const writes = w.writes.length;
   const again = await w.submit(ORG1, 'IncomeContract:submit', income(`${MONTH}-02`, [{ artist: ADA, tips: 300 }, { artist: BO, streams: 50, tips: 0 }]));
   assert.equal(again.txId, first.txId, 'the stored record');
@@ -47,12 +47,12 @@ test('the month statement sums the month\'s income per artist, apart from the sp
   await w.submit(ORG1, 'SubscriptionContract:record', { nodeId: N1, month: MONTH, pseudonym: 'p1', amount: 1000, currency: 'USD', kind: 'new' });
   await submitDay(w, ORG1, N1, `${MONTH}-01`, [{ pseudonym: 'p1', artist: ADA, seconds: 60, plays: 1 }]);
   await w.submit(ORG1, 'IncomeContract:submit', income(`${MONTH}-01`, [{ artist: ADA, tips: 200 }]));
-  await w.submit(ORG1, 'IncomeContract:submit', income(`${MONTH}-05`, [{ artist: ADA, tips: 100, streams: 7 }, { artist: BO, streams: 40 }]));
+  await w.submit(ORG1, 'IncomeContract:submit', income(`${MONTH}-05`, [{ artist: ADA, tips: 100, streams: 7, metered: 12 }, { artist: BO, streams: 40 }]));
   await w.submit(ORG1, 'IncomeContract:submit', income('2026-11-01', [{ artist: ADA, tips: 999 }]));
   const missingDays = monthDays(MONTH).filter((d) => d !== `${MONTH}-01`);
   const statement = await w.submit(ORG1, 'MonthCloseContract:close', { nodeId: N1, month: MONTH, nodeFee: 100, policy: 'refund', missingDays });
-  assert.deepEqual(statement.income, [{ artist: ADA, tips: 300, streams: 7 }, { artist: BO, tips: 0, streams: 40 }]);
-  assert.deepEqual(statement.incomeTotals, { tips: 300, streams: 47 });
+  assert.deepEqual(statement.income, [{ artist: ADA, tips: 300, streams: 7, metered: 12 }, { artist: BO, tips: 0, streams: 40, metered: 0 }]);
+  assert.deepEqual(statement.incomeTotals, { tips: 300, streams: 47, metered: 12 });
   assert.deepEqual(statement.payouts, [{ artist: ADA, amount: 900 }], 'the split is the subscription\'s alone');
   await assert.rejects(w.submit(ORG1, 'IncomeContract:submit', income(`${MONTH}-09`, [{ artist: ADA, tips: 1 }])), /already closed/);
 });

@@ -37,7 +37,7 @@ test('a day\'s tips and stream withdrawals reach the ledger once; the month\'s s
 
   const channel = `${node.ctx.config.publicUrl}/ap/channels/income_band`;
   const user = `${node.ctx.config.publicUrl}/ap/users/${artist.user.username}`;
-  assert.deepEqual(await money(node).income.figures(day), [channel, user].sort().map((a) => (a === channel ? { artist: a, tips: 700, streams: 0 } : { artist: a, tips: 0, streams: 100 })));
+  assert.deepEqual(await money(node).income.figures(day), [channel, user].sort().map((a) => (a === channel ? { artist: a, tips: 700, streams: 0, metered: 0 } : { artist: a, tips: 0, streams: 100, metered: 0 })));
 
   // The tick of the next morning reports the day; a second tick reports nothing more.
   await money(node).tick(tomorrow);
@@ -57,7 +57,7 @@ test('a day\'s tips and stream withdrawals reach the ledger once; the month\'s s
   const state = await money(node).closeMonth(month, { allowCurrentMonth: true });
   assert.equal(state.status, 'closed', JSON.stringify(state));
   const statement = (await ledger.evaluate('MonthCloseContract:getStatement', [ledger.nodeId, month])) as { incomeTotals: { tips: number; streams: number }; income: unknown[]; payouts: unknown[] };
-  assert.deepEqual(statement.incomeTotals, { tips: 700, streams: 100 });
+  assert.deepEqual(statement.incomeTotals, { tips: 700, streams: 100, metered: 0 });
   assert.equal(statement.income.length, 2);
   assert.deepEqual(statement.payouts, [], 'apart from the split');
   await assertBooksBalanced(node);
@@ -68,7 +68,7 @@ test('a day\'s tips and stream withdrawals reach the ledger once; the month\'s s
   const r = await recompute();
   assert.equal(r.status, 200, r.text);
   assert.equal(r.body.matches, true, JSON.stringify(r.body));
-  assert.deepEqual(r.body.income.map((i: { recomputed: unknown; matches: boolean }) => [i.recomputed, i.matches]), [channel, user].sort().map((a) => [a === channel ? { tips: 700, streams: 0 } : { tips: 0, streams: 100 }, true]));
+  assert.deepEqual(r.body.income.map((i: { recomputed: unknown; matches: boolean }) => [i.recomputed, i.matches]), [channel, user].sort().map((a) => [a === channel ? { tips: 700, streams: 0, metered: 0 } : { tips: 0, streams: 100, metered: 0 }, true]));
   const key = Buffer.from(compositeKey('statement', [ledger.nodeId, month]), 'utf8');
   const [{ value }] = await select<{ value: Buffer }>(node.ctx.db, "SELECT value FROM ledger_state WHERE collection = '' AND key = :key", { key });
   const altered = JSON.parse(value.toString('utf8'));

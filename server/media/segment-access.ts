@@ -1,0 +1,141 @@
+// The access gate of tracks that are not free. Their segments go through the route (never
+// the fast path without a credential, never nginx's folder, never WebTorrent): the owner and
+// admins play them; a `subscribers` track plays for listeners with an active subscription; a
+// `metered` track plays free for subscribers and for everyone else against an L402 credential
+// that the payment side (money, through the SegmentAccessPort) checks from the request alone.
+// Playlists and init files stay open: the prices are written into them.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { User } from '../accounts/service.js';
+import { Port } from '../context.js';
+import type { GatedTrack, SegmentAccessPort } from './contract.js';
+import type { TrackRow } from './model.js';
+import type { StreamEntry } from './stream-cache.js';
+import type { MediaStorage } from './storage.js';
+import { canEditTrack } from './track-view.js';
+
+/** Why a segment is refused, as the route answers it (problem+json with these headers). */
+export interface Refusal {
+  status: 401 | 402 | 403;
+  code: string;
+  message: string;
+  headers: Record<string, string>;
+  details?: Record<string, unknown>;
+}
+
+/** The HLS data ids of the prices, in the 9ten namespace (docs/money.md). */
+export const SESSION_DATA_PREFIX = 'org.9ten';
+
+const subscriptionRequired = (signedIn: boolean): Refusal =>
+  signedIn
+    ? { status: 403, code: 'subscription_required', message: 'This track is for subscribers: subscribe to play it', headers: {} }
+    : { status: 401, code: 'subscription_required', message: 'This track is for subscribers: sign in with a subscription to play it', headers: { 'WWW-Authenticate': 'Bearer realm="9ten"' } };
+
+/** A price per segment shown to players: minor units, up to four decimals. */
+function perSegment(pricePerMinute: number, segmentSeconds: number): string {
+  return String(Math.round((pricePerMinute * segmentSeconds * 10_000) / 60) / 10_000);
+}
+
+export class SegmentAccess {
+  readonly port = new Port<SegmentAccessPort>('segment access');
+  private readonly gated = new WeakMap<StreamEntry, GatedTrack>();
+
+  constructor(
+    private readonly storage: MediaStorage,
+    private readonly currency: string,
+    private readonly segmentSeconds: number,
+  ) {}
+
+  /** The gate's view of a cached track (made once per cache entry), or undefined when it is free. */
+  gatedOf(entry: StreamEntry): GatedTrack | undefined {
+    const row = entry.row;
+    if (!row || row.access === 'free' || row.status !== 'ready') return undefined;
+    let g = this.gated.get(entry);
+    if (!g) {
+      g = {
+        id: row.id,
+        ownerId: row.owner_id,
+        channelName: row.channel_name,
+        title: row.title,
+        access: row.access,
+        pricesPerMinute: row.prices_per_minute ?? {},
+        renditions: row.renditions.map((r) => ({ name: r.name, segmentCount: r.segmentCount, ...(r.bitrateKbps !== undefined ? { bitrateKbps: r.bitrateKbps } : {}), ...(r.height !== undefined ? { height: r.height } : {}) })),
+        timeline: entry.timeline ?? {},
+      };
+      this.gated.set(entry, g);
+    }
+    return g;
+  }
+
+  /**
+   * Whether this request may have this segment: undefined (yes) or the refusal. Synchronous
+   * unless a signed-in listener's subscription has to be looked up.
+   */
+  decide(entry: StreamEntry, rendition: string, index: number, authorization: string | undefined, user: User | undefined): Refusal | undefined | Promise<Refusal | undefined> {
+    const track = this.gatedOf(entry);
+    if (!track || canEditTrack(entry.row!, user)) return undefined;
+    const port = this.port.get();
+    const paid = (): Refusal | undefined => {
+      if (track.access === 'subscribers') return subscriptionRequired(!!user);
+      const d = port.payment(track, rendition, index, authorization);
+      if (d.ok) return undefined;
+      return { status: d.status, code: d.code, message: d.message, headers: { 'WWW-Authenticate': d.challenge }, ...(d.details ? { details: d.details } : {}) };
+    };
+    if (!user) return paid();
+    const subscribed = port.isSubscriber(user.id);
+    if (typeof subscribed === 'boolean') return subscribed ? undefined : paid();
+    return subscribed.then((s) => (s ? undefined : paid()));
+  }
+
+  /** SHA-256 of each segment of a rendition, by index, from its published segment-hashes.json. */
+  async segmentHashes(trackId: string, rendition: string): Promise<string[] | undefined> {
+    if (!/^[A-Za-z0-9_-]+$/.test(rendition)) return undefined;
+    try {
+      const h = JSON.parse(await readFile(path.join(this.storage.streamingDir(trackId), rendition, 'segment-hashes.json'), 'utf8')) as { segments?: { file: string; sha256: string }[] };
+      const out: string[] = [];
+      for (const s of h.segments ?? []) {
+        const m = /^seg-(\d+)\.m4s$/.exec(s.file);
+        if (m) out[Number(m[1])] = s.sha256;
+      }
+      return out;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * A playlist of a track that is not free, with its access and prices: the master playlist in
+   * EXT-X-SESSION-DATA (which players that do not know them ignore), a rendition's playlist in
+   * an EXT-X-9TEN-PRICE tag (unknown tags are ignored, RFC 8216 §4.1).
+   */
+  pricedPlaylist(row: TrackRow, rel: string, text: string): string {
+    const lines: string[] = [];
+    const prices = row.prices_per_minute ?? {};
+    if (rel === 'master.m3u8') {
+      const data = (id: string, value: string) => `#EXT-X-SESSION-DATA:DATA-ID="${SESSION_DATA_PREFIX}.${id}",VALUE="${value}"`;
+      lines.push(data('access', row.access));
+      if (row.access === 'metered') {
+        lines.push(data('currency', this.currency));
+        for (const r of row.renditions) {
+          const ppm = prices[r.name];
+          if (ppm === undefined) continue;
+          lines.push(data(`price-per-minute.${r.name}`, String(ppm)), data(`price-per-segment.${r.name}`, perSegment(ppm, this.segmentSeconds)));
+        }
+      }
+    } else {
+      const rendition = rel.split('/')[0];
+      const ppm = prices[rendition];
+      lines.push(
+        row.access === 'metered' && ppm !== undefined
+          ? `#EXT-X-9TEN-PRICE:ACCESS=metered,CURRENCY="${this.currency}",PER-MINUTE=${ppm},PER-SEGMENT="${perSegment(ppm, this.segmentSeconds)}"`
+          : `#EXT-X-9TEN-PRICE:ACCESS=${row.access}`,
+      );
+    }
+    // After the header tags (#EXTM3U, #EXT-X-VERSION): session data belongs with them.
+    const all = text.split('\n');
+    let at = 1;
+    while (at < all.length && /^#EXT-X-(VERSION|INDEPENDENT-SEGMENTS)\b/.test(all[at])) at++;
+    all.splice(at, 0, ...lines);
+    return all.join('\n');
+  }
+}

@@ -1,0 +1,400 @@
+// Pay-per-segment access to metered tracks (HTLC-DASH in the shape of L402). A listener buys a
+// span (a minute of the track by default) of one rendition and every cheaper one: the node
+// offers it as an invoice and a macaroon (l402.ts), the listener pays the invoice from their
+// wallet and gets the preimage, and the player sends both with each segment of the span. The
+// node checks credentials from the request alone (media's SegmentAccessPort, on the hot path);
+// only paying writes: one purchase row and one balanced books transaction per invoice, with a
+// receipt signed by the node's Ed25519 key listing the SHA-256 of every segment covered.
+// Subscribers never pay: their plays count in the monthly split.
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
+import type { Sequelize } from 'sequelize';
+import { select, selectOne } from '../db/index.js';
+import { AppError, badRequest, notFound } from '../http/errors.js';
+import type { User } from '../accounts/service.js';
+import type { GatedTrack, PaymentDecision, SegmentAccessPort } from '../media/contract.js';
+import { channelActorUri, trackUri } from '../../shared/actor-uris.js';
+import { accounts, type Books, type PostedTransaction } from './books.js';
+import { nodeCutOf, type SaleDeps } from './sales.js';
+import { L402, type CredentialError, type Grant, type SpanTerms } from './l402.js';
+import type * as api from '../../shared/api/index.js';
+
+export type MeteredOffer = api.MeteredOffer;
+export type MeteredPurchase = api.MeteredPurchase;
+export type MeteredReceipt = api.MeteredReceipt;
+
+/** How long an offered invoice may be paid, and how long a paid credential works. */
+export const INVOICE_SECONDS = 15 * 60;
+export const CREDENTIAL_SECONDS = 6 * 3600;
+/** The most minutes one purchase may cover. */
+export const MAX_SPAN_MINUTES = 60;
+const SUBSCRIBER_CACHE_MS = 30_000;
+const GRANT_CACHE_SIZE = 20_000;
+
+interface PurchaseRow {
+  invoice_id: string;
+  payer_id: string;
+  payee_user_id: string | null;
+  artist_uri: string;
+  track_id: string;
+  track_title: string;
+  renditions: string[];
+  seg_from: number;
+  seg_to: number;
+  amount: string;
+  node_cut: string;
+  currency: string;
+  expires_at: Date;
+  request_key: string | null;
+  transaction_id: string | null;
+  receipt: MeteredReceipt | null;
+  receipt_signature: string | null;
+  paid_at: Date;
+}
+
+/** Segments of a rendition's span: the minutes of the track (by segment start) that hold `index`, `minutes` of them. */
+export function spanOf(track: GatedTrack, rendition: string, index: number, minutes: number): { from: number; to: number; seconds: number } {
+  const timeline = track.timeline[rendition] ?? [];
+  const count = track.renditions.find((r) => r.name === rendition)?.segmentCount ?? timeline.length;
+  const last = Math.max(0, Math.min(count, timeline.length || count) - 1);
+  const i = Math.min(Math.max(0, index), last);
+  if (!timeline.length) return { from: i, to: i, seconds: 60 };
+  const minuteOf = (j: number) => Math.floor(timeline[j][0] / 60);
+  const first = minuteOf(i);
+  let from = i;
+  while (from > 0 && minuteOf(from - 1) === first) from--;
+  let to = i;
+  while (to < last && minuteOf(to + 1) < first + minutes) to++;
+  let seconds = 0;
+  for (let j = from; j <= to; j++) seconds += timeline[j][1];
+  return { from, to, seconds };
+}
+
+/** A rendition's price per minute: its own, or (renamed by a new transcode) the dearest. */
+function priceOf(track: GatedTrack, rendition: string): number {
+  const own = track.pricesPerMinute[rendition];
+  if (own !== undefined) return own;
+  return Math.max(1, ...Object.values(track.pricesPerMinute));
+}
+
+/** Canonical JSON (keys sorted at every level): what a receipt's signature covers. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value as object)
+      .sort()
+      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export class Metered implements SegmentAccessPort {
+  private l402?: L402;
+  private receiptKey?: { privateKey: KeyObject; publicKey: KeyObject; publicKeyPem: string; keyId: string };
+  private readonly grants = new Map<string, Grant | CredentialError>();
+  private readonly subscribers = new Map<string, { value: boolean; until: number }>();
+
+  constructor(
+    private readonly db: Sequelize,
+    private readonly books: Books,
+    private readonly deps: SaleDeps & {
+      isSubscriber: (userId: string) => Promise<boolean>;
+    },
+  ) {}
+
+  /** Loads the node's metered keys, making them on first start (money's init). */
+  async loadKeys(): Promise<void> {
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    await select(
+      this.db,
+      `INSERT INTO money_metered_keys (secret, receipt_private_key, receipt_public_key) VALUES (:secret, :priv, :pub) ON CONFLICT (singleton) DO NOTHING RETURNING singleton`,
+      { secret: randomBytes(32), priv: privateKey.export({ type: 'pkcs8', format: 'pem' }), pub: publicKey.export({ type: 'spki', format: 'pem' }) },
+    );
+    const row = await selectOne<{ secret: Buffer; receipt_private_key: string; receipt_public_key: string }>(this.db, 'SELECT * FROM money_metered_keys');
+    this.l402 = new L402(row!.secret, this.deps.publicUrl);
+    const pub = createPublicKey(row!.receipt_public_key);
+    this.receiptKey = {
+      privateKey: createPrivateKey(row!.receipt_private_key),
+      publicKey: pub,
+      publicKeyPem: row!.receipt_public_key,
+      keyId: createHash('sha256').update(pub.export({ type: 'spki', format: 'der' })).digest('hex').slice(0, 16),
+    };
+  }
+
+  private get keys(): L402 {
+    if (!this.l402) throw new Error('metered keys not loaded (Metered.loadKeys runs in money init)');
+    return this.l402;
+  }
+
+  /** The public half of the receipt key, for whoever checks a receipt. */
+  receiptPublicKey(): api.MeteredReceiptKey {
+    return { algorithm: 'Ed25519', keyId: this.receiptKey!.keyId, publicKeyPem: this.receiptKey!.publicKeyPem };
+  }
+
+  // --- the SegmentAccessPort (media asks, on the hot path) ---
+
+  isSubscriber(userId: string): boolean | Promise<boolean> {
+    const hit = this.subscribers.get(userId);
+    if (hit && hit.until > Date.now()) return hit.value;
+    return this.deps.isSubscriber(userId).then((value) => {
+      if (this.subscribers.size > 50_000) this.subscribers.clear();
+      this.subscribers.set(userId, { value, until: Date.now() + SUBSCRIBER_CACHE_MS });
+      return value;
+    });
+  }
+
+  /** A subscription changed: the next segment asks again. */
+  forgetSubscriber(userId: string): void {
+    this.subscribers.delete(userId);
+  }
+
+  payment(track: GatedTrack, rendition: string, index: number, authorization: string | undefined): PaymentDecision {
+    const known = track.renditions.find((r) => r.name === rendition);
+    // No such file: the route answers 404 (nothing to sell).
+    if (!known || index >= known.segmentCount) return { ok: true };
+    const refuse = (status: 401 | 402, code: string, message: string, details?: Record<string, unknown>): PaymentDecision => ({
+      ok: false, status, code, message, challenge: this.keys.challenge(this.terms(track, rendition, index, 1)), ...(details ? { details } : {}),
+    });
+    if (!authorization || !/^(L402|LSAT) /.test(authorization)) {
+      return refuse(402, 'payment_required', 'This track is paid as you play: pay the invoice in WWW-Authenticate, then send "Authorization: L402 <macaroon>:<preimage>"');
+    }
+    const grant = this.grant(authorization);
+    if (typeof grant === 'string') return refuse(401, 'invalid_credential', `The L402 credential is not valid (${grant.replace('_', ' ')})`);
+    if (grant.trackId !== track.id) return refuse(401, 'invalid_credential', 'The L402 credential is for another track');
+    if (grant.expires <= Date.now() / 1000) return refuse(402, 'credential_expired', 'The L402 credential has expired: buy the span again', { expiredAt: new Date(grant.expires * 1000).toISOString() });
+    if (!grant.renditions.has(rendition)) return refuse(402, 'rendition_not_covered', `The L402 credential covers ${[...grant.renditions].join(', ')}, not ${rendition}`, { renditions: [...grant.renditions] });
+    if (index < grant.from || index > grant.to) return refuse(402, 'span_spent', `The L402 credential covers segments ${grant.from}–${grant.to}: buy the next span`, { from: grant.from, to: grant.to });
+    return { ok: true };
+  }
+
+  /** Verified credentials by their header (a bounded memo: checking is the same every time). */
+  private grant(authorization: string): Grant | CredentialError {
+    let g = this.grants.get(authorization);
+    if (g === undefined) {
+      g = this.keys.verify(authorization);
+      if (this.grants.size >= GRANT_CACHE_SIZE) this.grants.delete(this.grants.keys().next().value!);
+      this.grants.set(authorization, g);
+    }
+    return g;
+  }
+
+  /** The terms of a span starting at the minute of `index`, for `rendition` and every cheaper one. */
+  private terms(track: GatedTrack, rendition: string, index: number, minutes: number): SpanTerms {
+    const price = priceOf(track, rendition);
+    const span = spanOf(track, rendition, index, minutes);
+    const now = Math.floor(Date.now() / 1000);
+    return {
+      tokenId: this.keys.newTokenId(),
+      trackId: track.id,
+      renditions: track.renditions.filter((r) => priceOf(track, r.name) <= price).map((r) => r.name),
+      from: span.from,
+      to: span.to,
+      // The span's whole seconds (a minute of AAC frames is 60.02 s) at the minute's price, rounded up.
+      amount: Math.max(1, Math.ceil((price * Math.round(span.seconds)) / 60)),
+      currency: this.books.currency,
+      payee: track.ownerId,
+      payBy: now + INVOICE_SECONDS,
+      expires: now + CREDENTIAL_SECONDS,
+    };
+  }
+
+  // --- offers, payment, purchases (the API) ---
+
+  /** An offer for `minutes` of a metered track from the minute holding segment `fromSegment`. */
+  async offer(input: { track: string; rendition: string; fromSegment?: number; minutes?: number }): Promise<MeteredOffer> {
+    const minutes = input.minutes ?? 1;
+    const from = input.fromSegment ?? 0;
+    if (!Number.isSafeInteger(minutes) || minutes < 1 || minutes > MAX_SPAN_MINUTES) throw badRequest('invalid_span', `minutes is a whole number from 1 to ${MAX_SPAN_MINUTES}`);
+    if (!Number.isSafeInteger(from) || from < 0) throw badRequest('invalid_span', 'fromSegment is a segment index (0 or more)');
+    const track = typeof input.track === 'string' ? await this.deps.media().gatedTrack(input.track) : undefined;
+    if (!track || track.access !== 'metered') throw notFound('Metered track');
+    const rendition = track.renditions.find((r) => r.name === input.rendition);
+    if (!rendition) throw badRequest('invalid_rendition', `This track has no rendition "${input.rendition}"`, { renditions: track.renditions.map((r) => r.name) });
+    if (from >= rendition.segmentCount) throw badRequest('invalid_span', `This rendition has ${rendition.segmentCount} segments`);
+    return this.offerOf(this.terms(track, rendition.name, from, minutes));
+  }
+
+  private offerOf(terms: SpanTerms): MeteredOffer {
+    return {
+      invoice: this.keys.invoice(terms),
+      macaroon: this.keys.macaroon(terms),
+      paymentHash: this.keys.paymentHash(terms.tokenId).toString('hex'),
+      trackId: terms.trackId,
+      renditions: terms.renditions,
+      segments: { from: terms.from, to: terms.to },
+      amount: terms.amount,
+      currency: terms.currency,
+      payBy: new Date(terms.payBy * 1000).toISOString(),
+      expiresAt: new Date(terms.expires * 1000).toISOString(),
+    };
+  }
+
+  /**
+   * Pays an invoice of this node from the payer's wallet, once: the preimage, the credential
+   * and the signed receipt. The same Idempotency-Key returns the same purchase; any other
+   * second payment of the invoice is refused (409), and GET /api/v1/metered/purchases/{id}
+   * gives the payer their credential again.
+   */
+  async pay(payer: User, invoice: unknown, requestKey?: string): Promise<{ purchase: MeteredPurchase; transaction: PostedTransaction; replayed: boolean }> {
+    const terms = typeof invoice === 'string' ? this.keys.readInvoice(invoice) : undefined;
+    if (!terms) throw badRequest('invalid_invoice', 'Not an invoice of this node (or altered)');
+    const key = requestKey ? `${payer.id}:${requestKey}` : null;
+    const existing = await selectOne<PurchaseRow>(this.db, 'SELECT * FROM money_metered_purchases WHERE invoice_id = :id OR (CAST(:key AS text) IS NOT NULL AND request_key = :key) LIMIT 1', { id: terms.tokenId, key });
+    if (existing) return this.replay(existing, payer, terms, key);
+    if (terms.payBy <= Date.now() / 1000) throw new AppError(409, 'invoice_expired', 'This invoice can no longer be paid: ask for a new one (a new 402 or offer)', { payBy: new Date(terms.payBy * 1000).toISOString() });
+    if (terms.currency !== this.books.currency) throw new AppError(422, 'unknown_currency', `This node keeps its books in ${this.books.currency}`);
+    if (terms.payee === payer.id) throw badRequest('invalid_recipient', 'Your own tracks play free for you');
+    const media = this.deps.media();
+    const track = await media.gatedTrack(terms.trackId);
+    if (!track) throw notFound('Metered track');
+    const hashes: Record<string, string[]> = {};
+    for (const r of terms.renditions) {
+      const all = await media.segmentHashes(terms.trackId, r);
+      hashes[r] = (all ?? []).slice(terms.from, terms.to + 1);
+    }
+    const cut = nodeCutOf(terms.amount, this.deps.nodeCutBasisPoints());
+    const artistUri = channelActorUri(this.deps.publicUrl, track.channelName);
+    const result = await this.db.transaction(async (t) => {
+      const [row] = await select<PurchaseRow>(
+        this.db,
+        `INSERT INTO money_metered_purchases (invoice_id, payer_id, payee_user_id, artist_uri, track_id, track_title, renditions, seg_from, seg_to, amount, node_cut, currency, expires_at, request_key)
+         VALUES (:id, :payer, :payee, :artistUri, :trackId, :title, ARRAY[:renditions]::text[], :from, :to, :amount, :cut, :currency, to_timestamp(:expires), :key)
+         ON CONFLICT DO NOTHING RETURNING *`,
+        {
+          id: terms.tokenId, payer: payer.id, payee: terms.payee, artistUri, trackId: terms.trackId, title: track.title, renditions: terms.renditions,
+          from: terms.from, to: terms.to, amount: terms.amount, cut, currency: terms.currency, expires: terms.expires, key,
+        },
+        t,
+      );
+      if (!row) return undefined; // a concurrent payment of the invoice (or with the key) won
+      const transaction = await this.books.post(
+        {
+          key: `metered:${terms.tokenId}`, kind: 'metered', reference: terms.tokenId,
+          memo: { invoice: terms.tokenId, track: trackUri(this.deps.publicUrl, terms.trackId), title: track.title, segments: `${terms.from}-${terms.to}`, renditions: terms.renditions },
+          legs: [
+            { account: accounts.wallet(payer.id), amount: -terms.amount },
+            { account: accounts.wallet(terms.payee), amount: terms.amount - cut },
+            ...(cut > 0 ? [{ account: accounts.nodeFee(), amount: cut }] : []),
+          ],
+        },
+        t,
+      );
+      const receipt: MeteredReceipt = {
+        type: '9ten-metered-receipt',
+        version: 1,
+        node: this.deps.publicUrl,
+        keyId: this.receiptKey!.keyId,
+        invoice: terms.tokenId,
+        paymentHash: this.keys.paymentHash(terms.tokenId).toString('hex'),
+        payer: payer.id,
+        artist: artistUri,
+        track: trackUri(this.deps.publicUrl, terms.trackId),
+        renditions: terms.renditions,
+        segments: { from: terms.from, to: terms.to },
+        segmentHashes: hashes,
+        amount: terms.amount,
+        currency: terms.currency,
+        transaction: transaction.id,
+        paidAt: new Date(row.paid_at).toISOString(),
+      };
+      const signature = sign(null, Buffer.from(canonicalJson(receipt)), this.receiptKey!.privateKey).toString('base64url');
+      const [stored] = await select<PurchaseRow>(
+        this.db,
+        'UPDATE money_metered_purchases SET transaction_id = :tx, receipt = CAST(:receipt AS jsonb), receipt_signature = :signature WHERE invoice_id = :id RETURNING *',
+        { id: terms.tokenId, tx: transaction.id, receipt: JSON.stringify(receipt), signature },
+        t,
+      );
+      return { row: stored, transaction };
+    });
+    if (!result) return this.pay(payer, invoice, requestKey);
+    return { purchase: this.toPurchase(result.row), transaction: result.transaction, replayed: false };
+  }
+
+  private async replay(row: PurchaseRow, payer: User, terms: SpanTerms, key: string | null) {
+    const sameRequest = key !== null && row.request_key === key;
+    if (sameRequest && row.invoice_id !== terms.tokenId) throw new AppError(409, 'idempotency_key_reused', 'This Idempotency-Key was already used to pay another invoice');
+    if (!sameRequest) {
+      const yours = row.payer_id === payer.id;
+      throw new AppError(
+        409,
+        'invoice_already_paid',
+        yours ? 'You paid this invoice already: GET /api/v1/metered/purchases/{invoice} gives its credential again' : 'This invoice is paid already',
+        { paidAt: new Date(row.paid_at).toISOString(), ...(yours ? { purchase: row.invoice_id } : {}) },
+      );
+    }
+    return { purchase: this.toPurchase(row), transaction: { ...(await this.books.transaction(row.transaction_id!)), replayed: true }, replayed: true };
+  }
+
+  private toPurchase(r: PurchaseRow): MeteredPurchase {
+    const terms: SpanTerms = {
+      tokenId: r.invoice_id, trackId: r.track_id, renditions: r.renditions, from: r.seg_from, to: r.seg_to, amount: Number(r.amount), currency: r.currency,
+      payee: r.payee_user_id ?? '', payBy: 0, expires: Math.floor(new Date(r.expires_at).getTime() / 1000),
+    };
+    const macaroon = this.keys.macaroon(terms);
+    const preimage = this.keys.preimage(r.invoice_id).toString('hex');
+    return {
+      invoice: r.invoice_id,
+      trackId: r.track_id,
+      trackTitle: r.track_title,
+      artistUri: r.artist_uri,
+      renditions: r.renditions,
+      segments: { from: r.seg_from, to: r.seg_to },
+      amount: Number(r.amount),
+      nodeCut: Number(r.node_cut),
+      currency: r.currency,
+      preimage,
+      macaroon,
+      authorization: `L402 ${macaroon}:${preimage}`,
+      expiresAt: new Date(r.expires_at).toISOString(),
+      paidAt: new Date(r.paid_at).toISOString(),
+      transactionId: r.transaction_id,
+      receipt: r.receipt!,
+      signature: r.receipt_signature!,
+    };
+  }
+
+  /** One of the payer's purchases (with its credential), or 404. */
+  async purchase(payer: User, invoiceId: string): Promise<MeteredPurchase> {
+    const row = /^[0-9a-f]{64}$/.test(invoiceId) ? await selectOne<PurchaseRow>(this.db, 'SELECT * FROM money_metered_purchases WHERE invoice_id = :invoiceId AND payer_id = :payer', { invoiceId, payer: payer.id }) : undefined;
+    if (!row) throw notFound('Purchase');
+    return this.toPurchase(row);
+  }
+
+  /** The payer's purchases, newest first. */
+  async purchases(payer: User, limit = 50, offset = 0): Promise<{ total: number; spent: number; data: MeteredPurchase[] }> {
+    const rows = await select<PurchaseRow>(this.db, 'SELECT * FROM money_metered_purchases WHERE payer_id = :payer ORDER BY paid_at DESC, invoice_id LIMIT :limit OFFSET :offset', { payer: payer.id, limit, offset });
+    const n = await selectOne<{ n: string; spent: string | null }>(this.db, 'SELECT count(*) AS n, sum(amount) AS spent FROM money_metered_purchases WHERE payer_id = :payer', { payer: payer.id });
+    return { total: Number(n?.n ?? 0), spent: Number(n?.spent ?? 0), data: rows.map((r) => this.toPurchase(r)) };
+  }
+
+  /** An artist's metered sales (after the node's cut): total, per day, per track. */
+  async earnings(artistUserId: string, timeZone: string): Promise<api.MeteredEarnings> {
+    const repl = { artistUserId, tz: timeZone };
+    const total = await selectOne<{ amount: string | null; count: string }>(this.db, 'SELECT sum(amount - node_cut) AS amount, count(*) AS count FROM money_metered_purchases WHERE payee_user_id = :artistUserId', repl);
+    const byDay = await select<{ day: string; amount: string; count: string }>(
+      this.db,
+      `SELECT to_char((paid_at AT TIME ZONE :tz)::date, 'YYYY-MM-DD') AS day, sum(amount - node_cut) AS amount, count(*) AS count
+         FROM money_metered_purchases WHERE payee_user_id = :artistUserId GROUP BY 1 ORDER BY 1 DESC LIMIT 366`,
+      repl,
+    );
+    const byTrack = await select<{ track_id: string; title: string; amount: string; count: string }>(
+      this.db,
+      `SELECT track_id, max(track_title) AS title, sum(amount - node_cut) AS amount, count(*) AS count
+         FROM money_metered_purchases WHERE payee_user_id = :artistUserId GROUP BY track_id ORDER BY sum(amount - node_cut) DESC, track_id LIMIT 500`,
+      repl,
+    );
+    return {
+      currency: this.books.currency,
+      total: Number(total?.amount ?? 0),
+      count: Number(total?.count ?? 0),
+      byDay: byDay.map((d) => ({ day: d.day, amount: Number(d.amount), count: Number(d.count) })),
+      byTrack: byTrack.map((t) => ({ trackId: t.track_id, title: t.title, amount: Number(t.amount), count: Number(t.count) })),
+    };
+  }
+
+  /** Whether a receipt's signature is this node's (for tests and auditors' tools). */
+  verifyReceipt(receipt: MeteredReceipt, signature: string): boolean {
+    return verify(null, Buffer.from(canonicalJson(receipt)), this.receiptKey!.publicKey, Buffer.from(signature, 'base64url'));
+  }
+}
