@@ -6,8 +6,9 @@ import type { Migration } from '../server/db/migrate.js';
 //   that signs purchase receipts (its public half is published at /api/v1/metered/receipt-key).
 //   Replacing the secret voids every credential not yet spent.
 // - money_metered_purchases: one row per paid invoice (the invoice id is its primary key, so
-//   an invoice is paid once), with its receipt and signature; the movement is the books
-//   transaction `metered:<invoice>`.
+//   an invoice is paid once), with its receipt and signature, written in the transaction of
+//   the movement, which is the books transaction `metered:<invoice>` (the receipt's
+//   transactionKey).
 export const up: Migration = async ({ context: { sequelize } }) => {
   await sequelize.query(`
     CREATE TABLE money_metered_keys (
@@ -33,9 +34,8 @@ export const up: Migration = async ({ context: { sequelize } }) => {
       currency text NOT NULL,
       expires_at timestamptz NOT NULL,
       request_key text UNIQUE,
-      transaction_id uuid,
-      receipt jsonb,
-      receipt_signature text,
+      receipt jsonb NOT NULL,
+      receipt_signature text NOT NULL,
       paid_at timestamptz NOT NULL DEFAULT now()
     );
     CREATE INDEX money_metered_purchases_payer ON money_metered_purchases (payer_id, paid_at DESC);

@@ -8,8 +8,7 @@
 //     metered from nginx's access log, with a check that every response was metered.
 // Bounded in count and time, loopback only. Env: BENCH_EVENTS, BENCH_REQUESTS, BENCH_CONCURRENCY,
 // BENCH_LOAD (wrk|node), BENCH_SECONDS (per wrk run).
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,7 +23,7 @@ import { listeningService, type SegmentServed } from '../../server/listening/ind
 import { mediaService } from '../../server/media/index.js';
 import { startNginx } from '../../test/helpers/nginx.js';
 import { nginxSite } from '../../server/media/nginx-site.js';
-import { projectRoot } from '../../server/config/index.js';
+import { generator, loadUrls, ratio, type LoadResult } from '../load-runner.js';
 
 const events = Number(process.env.BENCH_EVENTS ?? 100_000);
 const requests = Number(process.env.BENCH_REQUESTS ?? 4000);
@@ -110,71 +109,8 @@ async function hookCost(node: TestNode): Promise<number> {
   return micros;
 }
 
-interface LoadResult {
-  requests: number;
-  errors: number;
-  seconds: number;
-  rps: number;
-  p50: number;
-  p99: number;
-  max: number;
-}
-
-function nodeLoad(urls: string[], headers: Record<string, string>, c: number, n: number): Promise<LoadResult> {
-  const opts = { urls, headers, concurrency: c, requests: n, maxSeconds: 20 };
-  return new Promise((resolve, reject) => {
-    const child = spawn(path.join(projectRoot, 'node_modules/.bin/tsx'), [path.join(projectRoot, 'bench/listening/load.ts'), JSON.stringify(opts)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`load generator exited ${code}`))));
-  });
-}
-
-/**
- * wrk (C, one thread): takes far less CPU than a Node load generator, which on 2 cores competes
- * with the server under test. Rotates over the URLs' paths; latency percentiles from wrk's own
- * histogram; non-2xx answers count as errors.
- */
-function wrkLoad(urls: string[], headers: Record<string, string>, c: number, seconds: number): Promise<LoadResult> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), '9ten-bench-wrk-'));
-  const script = path.join(dir, 'rotate.lua');
-  const paths = urls.map((u) => new URL(u).pathname);
-  writeFileSync(
-    script,
-    `${Object.entries(headers).map(([k, v]) => `wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`).join('\n')}
-local paths = { ${paths.map((p) => JSON.stringify(p)).join(', ')} }
-local i = 0
-request = function()
-  i = i + 1
-  return wrk.format("GET", paths[(i % #paths) + 1])
-end
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format('{"requests":%d,"errors":%d,"seconds":%f,"p50":%f,"p99":%f,"max":%f}\\n', summary.requests, e.status + e.connect + e.read + e.write + e.timeout, summary.duration / 1e6, latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency.max / 1000))
-end
-`,
-  );
-  const origin = new URL(urls[0]).origin;
-  return new Promise((resolve, reject) => {
-    const child = spawn('wrk', ['-t1', `-c${c}`, `-d${seconds}s`, '-s', script, origin], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      rmSync(dir, { recursive: true, force: true });
-      if (code !== 0) return reject(new Error(`wrk exited ${code}`));
-      const r = JSON.parse(out.trim().split('\n').pop()!) as Omit<LoadResult, 'rps'>;
-      resolve({ ...r, rps: r.requests / r.seconds });
-    });
-  });
-}
-
-const haveWrk = spawnSync('wrk', ['--version']).error === undefined;
-const generator = process.env.BENCH_LOAD ?? (haveWrk ? 'wrk' : 'node');
-
 function load(urls: string[], headers: Record<string, string>, c = concurrency, n = requests): Promise<LoadResult> {
-  return generator === 'wrk' ? wrkLoad(urls, headers, c, Number(process.env.BENCH_SECONDS ?? 8)) : nodeLoad(urls, headers, c, n);
+  return loadUrls(urls, headers, c, n);
 }
 
 /** CPU time (ms) of every process, by pid, from /proc (Linux): to share out a run's CPU. */
@@ -204,7 +140,6 @@ function cpuOfProcesses(before: Map<number, { name: string; ms: number }>): Reco
   return Object.fromEntries(Object.entries(sums).sort((a, b) => b[1] - a[1]).slice(0, 6));
 }
 
-const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
 
 const frontDir = mkdtempSync(path.join(os.tmpdir(), '9ten-bench-front-'));
 const frontLog = path.join(frontDir, 'segments.log');

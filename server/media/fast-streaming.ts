@@ -1,12 +1,13 @@
 // The hottest request a node answers, a public segment already in memory asked for without
-// credentials or conditions, is served before Express: no router walk, no per-request logger
+// conditions, with no credential (free tracks) or an L402 one that opens it (metered tracks;
+// decided from the header alone, segment-access.ts), is served before Express: no router walk, no per-request logger
 // child, no body parser. Its headers, metering and metrics are those of the route
 // GET /static/streaming/:trackId/* in static-routes.ts, which handles everything else (ranges,
 // conditional requests, credentials, private tracks, bytes not yet cached) and stays the
 // documented behaviour; test/media/fast-streaming.test.ts compares the two answers.
 import type { NodeContext, FastPath, FastPathTools } from '../context.js';
-import type { Streaming } from './streaming.js';
-import { isOpenToAll } from './track-view.js';
+import type { MediaService } from './service.js';
+import { canViewTrack, isOpenToAll } from './track-view.js';
 import { isPlainRequest, plainAnswerHeaders } from './http-range.js';
 import { cacheControlFor, corsEntries, streamingContentType } from './streaming-headers.js';
 import { parseSegmentUrl, playSessionOf, segmentServed } from './segment-meter.js';
@@ -14,18 +15,25 @@ import { parseSegmentUrl, playSessionOf, segmentServed } from './segment-meter.j
 const ROUTE = '/static/streaming/:trackId/*';
 const corsFlat = corsEntries.flat();
 
-export function streamingFastPath(ctx: NodeContext, streaming: Streaming, tools: FastPathTools): FastPath {
+const isL402 = (auth: string) => auth.startsWith('L402 ') || auth.startsWith('LSAT ');
+
+export function streamingFastPath(ctx: NodeContext, media: Pick<MediaService, 'streaming' | 'access'>, tools: FastPathTools): FastPath {
+  const { streaming, access } = media;
   const segmentSeconds = ctx.config.media.segmentSeconds;
   return (req, res) => {
-    if (req.method !== 'GET' || req.headers.authorization !== undefined || !isPlainRequest(req.headers)) return false;
+    const auth = req.headers.authorization;
+    if (req.method !== 'GET' || (auth !== undefined && !isL402(auth)) || !isPlainRequest(req.headers)) return false;
     const seg = parseSegmentUrl(req.url ?? '');
     if (!seg) return false;
     const startedAt = performance.now();
     const { trackId, file: rel, rendition, index } = seg;
     const entry = streaming.peekStreamEntry(trackId);
     const row = entry?.row;
-    // Anonymous access to free tracks only: what the route allows without a user or a payment.
-    if (!entry || !row || !isOpenToAll(row)) return false;
+    if (!entry || !row) return false;
+    // Anonymous access: free tracks without a credential; metered ones with an L402 credential
+    // that opens this segment (any refusal is the route's to answer, with its challenge).
+    const paid = auth !== undefined;
+    if (paid ? row.access !== 'metered' || !canViewTrack(row, undefined) || access.decide(entry, rendition, index, auth, undefined) !== undefined : !isOpenToAll(row)) return false;
     const known = entry.files.get(rel);
     if (!known) return false;
     const bytes = streaming.segmentBytes.get(`${trackId}/${rel}/${known.etag}`);
@@ -48,7 +56,7 @@ export function streamingFastPath(ctx: NodeContext, streaming: Streaming, tools:
     res.writeHead(200, [
       ...corsFlat,
       'Content-Type', streamingContentType(rel, row.kind)!,
-      'Cache-Control', cacheControlFor(rel, row.visibility),
+      'Cache-Control', cacheControlFor(rel, paid ? 'private' : row.visibility),
       ...plainAnswerHeaders(known),
     ]);
     res.end(bytes);

@@ -84,7 +84,7 @@ export const mediaCapability: Capability = {
     return mediaRoutes(ctx, internalsOf(ctx));
   },
   fastPath(ctx, tools) {
-    return streamingFastPath(ctx, internalsOf(ctx).media.streaming, tools);
+    return streamingFastPath(ctx, internalsOf(ctx).media, tools);
   },
   openapi: mediaOpenApi,
   start(ctx) {

@@ -39,6 +39,8 @@ function perSegment(pricePerMinute: number, segmentSeconds: number): string {
 export class SegmentAccess {
   readonly port = new Port<SegmentAccessPort>('segment access');
   private readonly gated = new WeakMap<StreamEntry, GatedTrack>();
+  /** Segment hashes by rendition, for as long as the streaming cache keeps the track's entry. */
+  private readonly hashes = new WeakMap<StreamEntry, Map<string, Promise<string[] | undefined>>>();
 
   constructor(
     private readonly storage: MediaStorage,
@@ -85,6 +87,15 @@ export class SegmentAccess {
     const subscribed = port.isSubscriber(user.id);
     if (typeof subscribed === 'boolean') return subscribed ? undefined : paid();
     return subscribed.then((s) => (s ? undefined : paid()));
+  }
+
+  /** SHA-256 of each segment of a rendition, by index (cached with the track's streaming entry). */
+  segmentHashesOf(entry: StreamEntry, rendition: string): Promise<string[] | undefined> {
+    let byRendition = this.hashes.get(entry);
+    if (!byRendition) this.hashes.set(entry, (byRendition = new Map()));
+    let h = byRendition.get(rendition);
+    if (!h && entry.row) byRendition.set(rendition, (h = this.segmentHashes(entry.row.id, rendition)));
+    return h ?? Promise.resolve(undefined);
   }
 
   /** SHA-256 of each segment of a rendition, by index, from its published segment-hashes.json. */

@@ -51,8 +51,8 @@ export class MediaService implements MediaApi {
     return entry.row && entry.row.visibility !== 'private' ? this.access.gatedOf(entry) : undefined;
   }
 
-  segmentHashes(trackId: string, rendition: string): Promise<string[] | undefined> {
-    return this.access.segmentHashes(trackId, rendition);
+  async segmentHashes(trackId: string, rendition: string): Promise<string[] | undefined> {
+    return this.access.segmentHashesOf(await this.streaming.streamEntry(trackId), rendition);
   }
 
   useSegmentAccess(port: SegmentAccessPort): void {

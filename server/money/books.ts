@@ -79,6 +79,8 @@ export type Entry = api.WalletEntry;
 export type Health = api.BooksHealth;
 
 export class Books {
+  /** Account ids by key (see ensureAccount). */
+  private readonly accountIds = new Map<string, string>();
   constructor(
     private readonly db: Sequelize,
     readonly currency: string,
@@ -86,8 +88,19 @@ export class Books {
 
   /** Finds or creates an account; returns its id. */
   async ensureAccount(ref: AccountRef, t?: Transaction): Promise<string> {
+    const known = this.accountIds.get(ref.key);
+    if (known) return known;
     const found = await selectOne<{ id: string }>(this.db, 'SELECT id FROM money_accounts WHERE key = :key', { key: ref.key }, t);
-    if (found) return found.id;
+    if (found) {
+      // Accounts are never deleted and their keys never change: an id seen committed is kept.
+      // One seen inside a transaction may be that transaction's own insert, kept once it commits.
+      const keep = () => {
+        if (this.accountIds.size < 100_000) this.accountIds.set(ref.key, found.id);
+      };
+      if (t) t.afterCommit(keep);
+      else keep();
+      return found.id;
+    }
     await select(
       this.db,
       `INSERT INTO money_accounts (key, kind, user_id, actor_uri, currency, may_go_negative)

@@ -45,9 +45,8 @@ interface PurchaseRow {
   currency: string;
   expires_at: Date;
   request_key: string | null;
-  transaction_id: string | null;
-  receipt: MeteredReceipt | null;
-  receipt_signature: string | null;
+  receipt: MeteredReceipt;
+  receipt_signature: string;
   paid_at: Date;
 }
 
@@ -240,8 +239,13 @@ export class Metered implements SegmentAccessPort {
     const terms = typeof invoice === 'string' ? this.keys.readInvoice(invoice) : undefined;
     if (!terms) throw badRequest('invalid_invoice', 'Not an invoice of this node (or altered)');
     const key = requestKey ? `${payer.id}:${requestKey}` : null;
-    const existing = await selectOne<PurchaseRow>(this.db, 'SELECT * FROM money_metered_purchases WHERE invoice_id = :id OR (CAST(:key AS text) IS NOT NULL AND request_key = :key) LIMIT 1', { id: terms.tokenId, key });
-    if (existing) return this.replay(existing, payer, terms, key);
+    const existing = () => selectOne<PurchaseRow>(this.db, 'SELECT * FROM money_metered_purchases WHERE invoice_id = :id OR (CAST(:key AS text) IS NOT NULL AND request_key = :key) LIMIT 1', { id: terms.tokenId, key });
+    // A paid invoice (or a used key) is found when the purchase row cannot be inserted; only a
+    // retry of an invoice past its pay-by time needs to look first.
+    if (terms.payBy <= Date.now() / 1000) {
+      const paid = await existing();
+      if (paid) return this.replay(paid, payer, terms, key);
+    }
     if (terms.payBy <= Date.now() / 1000) throw new AppError(409, 'invoice_expired', 'This invoice can no longer be paid: ask for a new one (a new 402 or offer)', { payBy: new Date(terms.payBy * 1000).toISOString() });
     if (terms.currency !== this.books.currency) throw new AppError(422, 'unknown_currency', `This node keeps its books in ${this.books.currency}`);
     if (terms.payee === payer.id) throw badRequest('invalid_recipient', 'Your own tracks play free for you');
@@ -255,23 +259,47 @@ export class Metered implements SegmentAccessPort {
     }
     const cut = nodeCutOf(terms.amount, this.deps.nodeCutBasisPoints());
     const artistUri = channelActorUri(this.deps.publicUrl, track.channelName);
+    // Everything but the movement is made first: the movement locks the payer's and the artist's
+    // accounts, and is the last statement before the commit, so a hot artist's account is held
+    // for as short a time as can be.
+    const paidAt = new Date();
+    const receipt: MeteredReceipt = {
+      type: '9ten-metered-receipt',
+      version: 1,
+      node: this.deps.publicUrl,
+      keyId: this.receiptKey!.keyId,
+      invoice: terms.tokenId,
+      paymentHash: this.keys.paymentHash(terms.tokenId).toString('hex'),
+      payer: payer.id,
+      artist: artistUri,
+      track: trackUri(this.deps.publicUrl, terms.trackId),
+      renditions: terms.renditions,
+      segments: { from: terms.from, to: terms.to },
+      segmentHashes: hashes,
+      amount: terms.amount,
+      currency: terms.currency,
+      transactionKey: `metered:${terms.tokenId}`,
+      paidAt: paidAt.toISOString(),
+    };
+    const signature = sign(null, Buffer.from(canonicalJson(receipt)), this.receiptKey!.privateKey).toString('base64url');
     const result = await this.db.transaction(async (t) => {
       const [row] = await select<PurchaseRow>(
         this.db,
-        `INSERT INTO money_metered_purchases (invoice_id, payer_id, payee_user_id, artist_uri, track_id, track_title, renditions, seg_from, seg_to, amount, node_cut, currency, expires_at, request_key)
-         VALUES (:id, :payer, :payee, :artistUri, :trackId, :title, ARRAY[:renditions]::text[], :from, :to, :amount, :cut, :currency, to_timestamp(:expires), :key)
+        `INSERT INTO money_metered_purchases (invoice_id, payer_id, payee_user_id, artist_uri, track_id, track_title, renditions, seg_from, seg_to, amount, node_cut, currency, expires_at, request_key, receipt, receipt_signature, paid_at)
+         VALUES (:id, :payer, :payee, :artistUri, :trackId, :title, ARRAY[:renditions]::text[], :from, :to, :amount, :cut, :currency, to_timestamp(:expires), :key, CAST(:receipt AS jsonb), :signature, :paidAt)
          ON CONFLICT DO NOTHING RETURNING *`,
         {
           id: terms.tokenId, payer: payer.id, payee: terms.payee, artistUri, trackId: terms.trackId, title: track.title, renditions: terms.renditions,
           from: terms.from, to: terms.to, amount: terms.amount, cut, currency: terms.currency, expires: terms.expires, key,
+          receipt: JSON.stringify(receipt), signature, paidAt,
         },
         t,
       );
       if (!row) return undefined; // a concurrent payment of the invoice (or with the key) won
       const transaction = await this.books.post(
         {
-          key: `metered:${terms.tokenId}`, kind: 'metered', reference: terms.tokenId,
-          memo: { invoice: terms.tokenId, track: trackUri(this.deps.publicUrl, terms.trackId), title: track.title, segments: `${terms.from}-${terms.to}`, renditions: terms.renditions },
+          key: receipt.transactionKey, kind: 'metered', reference: terms.tokenId,
+          memo: { invoice: terms.tokenId, track: receipt.track, title: track.title, segments: `${terms.from}-${terms.to}`, renditions: terms.renditions },
           legs: [
             { account: accounts.wallet(payer.id), amount: -terms.amount },
             { account: accounts.wallet(terms.payee), amount: terms.amount - cut },
@@ -280,34 +308,13 @@ export class Metered implements SegmentAccessPort {
         },
         t,
       );
-      const receipt: MeteredReceipt = {
-        type: '9ten-metered-receipt',
-        version: 1,
-        node: this.deps.publicUrl,
-        keyId: this.receiptKey!.keyId,
-        invoice: terms.tokenId,
-        paymentHash: this.keys.paymentHash(terms.tokenId).toString('hex'),
-        payer: payer.id,
-        artist: artistUri,
-        track: trackUri(this.deps.publicUrl, terms.trackId),
-        renditions: terms.renditions,
-        segments: { from: terms.from, to: terms.to },
-        segmentHashes: hashes,
-        amount: terms.amount,
-        currency: terms.currency,
-        transaction: transaction.id,
-        paidAt: new Date(row.paid_at).toISOString(),
-      };
-      const signature = sign(null, Buffer.from(canonicalJson(receipt)), this.receiptKey!.privateKey).toString('base64url');
-      const [stored] = await select<PurchaseRow>(
-        this.db,
-        'UPDATE money_metered_purchases SET transaction_id = :tx, receipt = CAST(:receipt AS jsonb), receipt_signature = :signature WHERE invoice_id = :id RETURNING *',
-        { id: terms.tokenId, tx: transaction.id, receipt: JSON.stringify(receipt), signature },
-        t,
-      );
-      return { row: stored, transaction };
+      return { row, transaction };
     });
-    if (!result) return this.pay(payer, invoice, requestKey);
+    if (!result) {
+      const paid = await existing();
+      // Gone again (the winner rolled back, e.g. an empty wallet): try once more.
+      return paid ? this.replay(paid, payer, terms, key) : this.pay(payer, invoice, requestKey);
+    }
     return { purchase: this.toPurchase(result.row), transaction: result.transaction, replayed: false };
   }
 
@@ -323,7 +330,8 @@ export class Metered implements SegmentAccessPort {
         { paidAt: new Date(row.paid_at).toISOString(), ...(yours ? { purchase: row.invoice_id } : {}) },
       );
     }
-    return { purchase: this.toPurchase(row), transaction: { ...(await this.books.transaction(row.transaction_id!)), replayed: true }, replayed: true };
+    const tx = await this.books.byKey(row.receipt!.transactionKey);
+    return { purchase: this.toPurchase(row), transaction: { ...tx!.tx, replayed: true }, replayed: true };
   }
 
   private toPurchase(r: PurchaseRow): MeteredPurchase {
@@ -348,9 +356,9 @@ export class Metered implements SegmentAccessPort {
       authorization: `L402 ${macaroon}:${preimage}`,
       expiresAt: new Date(r.expires_at).toISOString(),
       paidAt: new Date(r.paid_at).toISOString(),
-      transactionId: r.transaction_id,
-      receipt: r.receipt!,
-      signature: r.receipt_signature!,
+      transactionKey: r.receipt.transactionKey,
+      receipt: r.receipt,
+      signature: r.receipt_signature,
     };
   }
 

@@ -89,7 +89,7 @@ export const moneyOpenApi: OpenApiFragment = {
       payer: uuid, artist: str, track: str, renditions: { type: 'array', items: str },
       segments: fields({ from: int, to: int }),
       segmentHashes: { type: 'object', additionalProperties: { type: 'array', items: str }, description: 'Per rendition: the SHA-256 of each segment covered, in order (as in its segment-hashes.json)' },
-      amount: int, currency: str, transaction: uuid, paidAt: time,
+      amount: int, currency: str, transactionKey: { type: 'string', description: 'The books transaction\'s idempotency key: metered:<invoice>' }, paidAt: time,
     }, [], 'Signed with Ed25519 over its canonical JSON (keys sorted, no spaces): see docs/money.md'),
     MeteredReceiptKey: fields({ algorithm: { enum: ['Ed25519'] }, keyId: str, publicKeyPem: str }),
     MeteredPurchase: fields({
@@ -97,7 +97,7 @@ export const moneyOpenApi: OpenApiFragment = {
       amount: int, nodeCut: int, currency: str,
       preimage: { type: 'string', description: 'Hex: proves the payment' }, macaroon: str,
       authorization: { type: 'string', description: 'The header value to send with each segment: `L402 <macaroon>:<preimage>`' },
-      expiresAt: time, paidAt: time, transactionId: nullable('string', { format: 'uuid' }),
+      expiresAt: time, paidAt: time, transactionKey: str,
       receipt: ref('MeteredReceipt'), signature: { type: 'string', description: 'Ed25519, base64url' },
     }),
     MeteredPaid: fields({ purchase: ref('MeteredPurchase'), transaction: ref('MoneyTransaction'), replayed: { type: 'boolean' } }),

@@ -544,7 +544,7 @@ export interface MeteredPurchase {
   authorization: string;
   expiresAt: string;
   paidAt: string;
-  transactionId: string | null;
+  transactionKey: string;
   receipt: MeteredReceipt;
   /** Ed25519, base64url */
   signature: string;
@@ -570,7 +570,8 @@ export interface MeteredReceipt {
   segmentHashes: Record<string, string[]>;
   amount: number;
   currency: string;
-  transaction: string;
+  /** The books transaction's idempotency key: metered:<invoice> */
+  transactionKey: string;
   paidAt: string;
 }
 

@@ -129,3 +129,37 @@ test('the fast path meters like the route (header or query session) and counts i
   for (const r of rows) assert.deepEqual(shape(r), shape(rows.find((x) => x.sessionId === viaRoute)!));
   assert.equal(rows[0].segmentIndex, 0);
 });
+
+test('a metered segment with an L402 credential that opens it: the fast path answers as the route; anything else is the route\'s', async () => {
+  const patch = (body: unknown) => node.api('PATCH', `/api/v1/tracks/${track.id}`, { token: artist.token, body });
+  assert.equal((await patch({ access: { mode: 'metered', pricesPerMinute: { '64k': 3 } } })).status, 200);
+  try {
+    const fan = await node.user('listener');
+    await mediaCredit(fan.user.id);
+    const offer = await node.api('POST', '/api/v1/metered/offers', { body: { track: track.id, rendition: '64k' } });
+    const paid = await node.api('POST', '/api/v1/metered/pay', { token: fan.token, body: { invoice: offer.body.invoice } });
+    assert.equal(paid.status, 201, paid.text);
+    const authorization = paid.body.purchase.authorization as string;
+    await rawGet(origin(expressOnly) + segPath(), { authorization }); // cached
+    const before = fastHits;
+    const fast = await rawGet(origin(withFastPath) + segPath(), { authorization });
+    assert.equal(fastHits, before + 1, 'answered by the fast path');
+    const slow = await rawGet(origin(expressOnly) + segPath(), { authorization });
+    assert.equal(fast.status, 200);
+    assert.deepEqual(comparable(fast.headers), comparable(slow.headers));
+    assert.equal(fast.headers['cache-control'], 'private, max-age=31536000, immutable');
+    assert.ok(fast.body.equals(slow.body));
+    // No credential, a wrong one, a Bearer token: the route answers, with its challenge.
+    assert.equal((await rawGet(origin(withFastPath) + segPath())).status, 402);
+    assert.equal((await rawGet(origin(withFastPath) + segPath(), { authorization: authorization.replace(/:[0-9a-f]{4}/, ':0000') })).status, 401);
+    assert.equal((await rawGet(origin(withFastPath) + segPath(), { authorization: `Bearer ${fan.token}` })).status, 402);
+    assert.equal(fastHits, before + 1);
+  } finally {
+    assert.equal((await patch({ access: { mode: 'free' } })).status, 200);
+  }
+});
+
+async function mediaCredit(userId: string) {
+  const { moneyService } = await import('../../server/money/index.js');
+  await moneyService(node.ctx).adminCredit.topUp({ userId, amount: 100, idempotencyKey: `fast-path:${userId}` });
+}
