@@ -1,5 +1,6 @@
 // The track player: HLS through hls.js, custom accessible controls, the waveform as seek bar,
-// loudness normalisation toward -14 LUFS, and listening reports.
+// loudness normalisation toward -14 LUFS, listening reports, and for metered tracks the budget
+// agent that pays for each span as it plays (metered.ts).
 import type Hls from 'hls.js';
 import { accessToken, api } from './api.js';
 import { h } from './dom.js';
@@ -10,6 +11,7 @@ import { seekTime } from './lib/waveform.js';
 import { PlayReporter } from './listening.js';
 import type { Track, Waveform } from '../../shared/api/index.js';
 import { WaveformView } from './waveform-view.js';
+import { MeteredAgent } from './metered.js';
 
 const normaliseKey = '9ten.normalise';
 const volumeKey = '9ten.volume';
@@ -18,6 +20,8 @@ const volumeKey = '9ten.volume';
 export type Playable = Pick<Track, 'id' | 'kind' | 'title' | 'durationSeconds' | 'waveformUrl' | 'downloadUrl'> & {
   loudness: Track['loudness'] | null;
   streaming: Pick<Track['streaming'], 'masterPlaylistUrl'>;
+  /** Who may play it (local tracks): metered tracks are paid as they play. */
+  access?: Track['access'];
 };
 
 export function createPlayer(track: Playable, signal: AbortSignal): HTMLElement {
@@ -37,6 +41,18 @@ export function createPlayer(track: Playable, signal: AbortSignal): HTMLElement 
   let startAt = 0;
   const position = () => (loading ? media.currentTime : startAt);
   const status = h('p', { class: 'player-status', role: 'status', 'aria-live': 'polite' });
+  // Metered: segments carry the credential of their span, bought as hls.js first asks for it.
+  let stopped = false;
+  const agent =
+    track.access?.mode === 'metered'
+      ? new MeteredAgent({ id: track.id, durationSeconds: track.durationSeconds, access: track.access }, (reason) => {
+          stopped = true;
+          hls?.stopLoad();
+          // What is paid for and buffered plays out; playback stops where it ends.
+          if (reason === 'budget' || reason === 'wallet') media.addEventListener('waiting', () => media.pause(), { once: true });
+          else media.pause();
+        })
+      : null;
   // hls.js is loaded on the track page only, so the rest of the app stays small.
   const ready: Promise<void> = (async () => {
     if (!url) return;
@@ -44,15 +60,18 @@ export function createPlayer(track: Playable, signal: AbortSignal): HTMLElement 
     if (signal.aborted || !HlsClass.isSupported()) return;
     const instance = new HlsClass({
       autoStartLoad: false, // segments load once a play session exists (the node counts served segments)
-      xhrSetup: (xhr, segmentUrl) => {
+      xhrSetup: async (xhr, segmentUrl) => {
         if (!xhr.readyState) xhr.open('GET', segmentUrl, true);
+        const paid = agent ? await agent.authorization(segmentUrl) : null;
         const token = accessToken();
-        if (token) xhr.setRequestHeader('Authorization', `Bearer ${token}`);
+        if (paid) xhr.setRequestHeader('Authorization', paid);
+        else if (token) xhr.setRequestHeader('Authorization', `Bearer ${token}`);
         if (reporter.sessionId) xhr.setRequestHeader('X-Play-Session', reporter.sessionId);
       },
     });
+    if (agent) instance.on(HlsClass.Events.MANIFEST_PARSED, () => agent.attach(instance));
     instance.on(HlsClass.Events.ERROR, (_e, data) => {
-      if (!data.fatal) return;
+      if (!data.fatal || stopped) return;
       status.textContent = `Playback error: ${data.details}`;
       if (data.type === HlsClass.ErrorTypes.NETWORK_ERROR) instance.startLoad();
       else if (data.type === HlsClass.ErrorTypes.MEDIA_ERROR) instance.recoverMediaError();
@@ -256,5 +275,7 @@ export function createPlayer(track: Playable, signal: AbortSignal): HTMLElement 
     h('div', { class: 'player-row secondary' }, time, volume, normaliseField),
     track.kind === 'audio' ? media : null,
     status,
+    agent?.element ?? null,
+    track.access?.mode === 'subscribers' ? h('p', { class: 'badge' }, 'For subscribers') : null,
   );
 }

@@ -82,3 +82,12 @@ export async function openBrowser(baseURL: string, extraArgs: string[] = []): Pr
     },
   };
 }
+
+/** Logs in through the login page and waits until it lands on `next`. */
+export async function logIn(page: Page, username: string, password: string, next: string): Promise<void> {
+  await page.goto(`/login?next=${encodeURIComponent(next)}`);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.waitForURL((u) => u.pathname === next);
+}

@@ -10,6 +10,7 @@ import { PlayedTracker } from '../../client/src/lib/played.js';
 import { actorLabel, formatListening, formatMinor, formatMoney, monthName, monthOf, parseMinor, percentages, previousMonth, subscriptionStateText } from '../../client/src/lib/money.js';
 import { barLayout, daysBetween, niceMax, stackedLayout, ticks } from '../../client/src/lib/chart.js';
 import { problemMessage } from '../../client/src/lib/problem.js';
+import { affordable, periodStart, pruneSpends, remaining, segmentOf, spentIn, trackCost } from '../../client/src/lib/budget.js';
 
 test('chunk plan covers the file exactly once, in order, with inclusive Content-Range ends', () => {
   for (const [size, chunk] of [[0, 5], [1, 5], [10, 5], [11, 5], [12_345_678, 5 * 1024 * 1024]]) {
@@ -183,4 +184,25 @@ test('chart geometry: nice axis tops, bars inside the plot, stacks summed, every
   assert.equal(stacked.bars.filter((b) => b.label === 'd2').length, 1, 'empty values draw nothing');
   assert.deepEqual(daysBetween('2026-02-27', '2026-03-02'), ['2026-02-27', '2026-02-28', '2026-03-01', '2026-03-02']);
   assert.deepEqual(daysBetween('2026-03-02', '2026-03-01'), []);
+});
+
+test('the metered budget: spent per hour (rolling) or month (calendar), what fits, what a track costs', () => {
+  const now = new Date(2027, 2, 15, 12, 0, 0);
+  const at = (minutesAgo: number) => now.getTime() - minutesAgo * 60_000;
+  const spends = [{ at: at(5), amount: 3 }, { at: at(59), amount: 2 }, { at: at(61), amount: 7 }, { at: new Date(2027, 1, 20).getTime(), amount: 50 }];
+  assert.equal(spentIn({ amount: 10, period: 'hour' }, spends, now), 5, 'the last 60 minutes');
+  assert.equal(spentIn({ amount: 100, period: 'month' }, spends, now), 12, 'March only');
+  assert.equal(remaining({ amount: 10, period: 'hour' }, spends, now), 5);
+  assert.equal(remaining({ amount: 4, period: 'hour' }, spends, now), 0, 'never negative');
+  assert.equal(periodStart('month', now), new Date(2027, 2, 1).getTime());
+  const prices = [{ name: '128k', pricePerMinute: 5 }, { name: '64k', pricePerMinute: 2 }, { name: '320k', pricePerMinute: 9 }];
+  assert.deepEqual(affordable(prices, 5).map((r) => r.name), ['64k', '128k'], 'cheapest first, up to what is left');
+  assert.deepEqual(affordable(prices, 1), []);
+  // As the node charges: a span per started minute, its seconds at the minute's price, rounded up.
+  assert.equal(trackCost(2, 70), 2 + 1);
+  assert.equal(trackCost(3, 120), 6);
+  assert.equal(trackCost(5, 1), 1);
+  assert.equal(pruneSpends(spends, now).length, 3, 'February is dropped');
+  assert.deepEqual(segmentOf('/static/streaming/0b9b5e0e-4a43-4a7a-9a43-1c2d3e4f5a6b/64k/seg-00012.m4s?session=x'), { trackId: '0b9b5e0e-4a43-4a7a-9a43-1c2d3e4f5a6b', rendition: '64k', index: 12 });
+  assert.equal(segmentOf('/static/streaming/0b9b5e0e-4a43-4a7a-9a43-1c2d3e4f5a6b/64k/playlist.m3u8'), undefined);
 });

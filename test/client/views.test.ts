@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Locator, Page } from 'playwright-core';
-import { ensureClientBuilt, openBrowser, skipWithoutChromium, type BrowserSession } from './browser-support.js';
+import { ensureClientBuilt, logIn as logInAs, openBrowser, skipWithoutChromium, type BrowserSession } from './browser-support.js';
 import { startTestNode, type TestNode } from '../helpers/node.js';
 
 const skip = skipWithoutChromium;
@@ -33,13 +33,7 @@ after(async () => {
 const reach = (target: Locator, timeout?: number) => session.reach(target, timeout);
 const shot = (name: string) => session.shot(`views-${name}`);
 
-async function logIn(username: string, password: string, next: string): Promise<void> {
-  await page.goto(`/login?next=${encodeURIComponent(next)}`);
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.waitForURL((u) => u.pathname === next);
-}
+const logIn = (username: string, password: string, next: string) => logInAs(page, username, password, next);
 
 async function logOut(): Promise<void> {
   await page.getByRole('button', { name: 'Log out' }).click();
