@@ -15,6 +15,7 @@ import type { GatedTrack, PaymentDecision, SegmentAccessPort } from '../media/co
 import { channelActorUri, trackUri } from '../../shared/actor-uris.js';
 import { accounts, type Books, type PostedTransaction } from './books.js';
 import { nodeCutOf, type SaleDeps } from './sales.js';
+import type { InvoiceProvider } from './invoice-provider.js';
 import { L402, type CredentialError, type Grant, type SpanTerms } from './l402.js';
 import type * as api from '../../shared/api/index.js';
 
@@ -93,6 +94,16 @@ export class Metered implements SegmentAccessPort {
   private receiptKey?: { privateKey: KeyObject; publicKey: KeyObject; publicKeyPem: string; keyId: string };
   private readonly grants = new Map<string, Grant | CredentialError>();
   private readonly subscribers = new Map<string, { value: boolean; until: number }>();
+  /** Today's invoice provider: the listener's wallet on this node. */
+  readonly wallet: InvoiceProvider = {
+    name: 'wallet',
+    invoice: (terms) => ({ paymentRequest: this.keys.invoice(terms), paymentHash: this.keys.paymentHash(terms.tokenId).toString('hex') }),
+    pay: (payer, paymentRequest, requestKey) => this.pay(payer, paymentRequest, requestKey),
+    settled: async (paymentRequest) => {
+      const terms = this.keys.readInvoice(paymentRequest);
+      return !!terms && !!(await selectOne(this.db, 'SELECT 1 FROM money_metered_purchases WHERE invoice_id = :id', { id: terms.tokenId }));
+    },
+  };
 
   constructor(
     private readonly db: Sequelize,
@@ -215,10 +226,11 @@ export class Metered implements SegmentAccessPort {
   }
 
   private offerOf(terms: SpanTerms): MeteredOffer {
+    const { paymentRequest, paymentHash } = this.wallet.invoice(terms);
     return {
-      invoice: this.keys.invoice(terms),
+      invoice: paymentRequest,
       macaroon: this.keys.macaroon(terms),
-      paymentHash: this.keys.paymentHash(terms.tokenId).toString('hex'),
+      paymentHash,
       trackId: terms.trackId,
       renditions: terms.renditions,
       segments: { from: terms.from, to: terms.to },

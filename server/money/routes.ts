@@ -115,7 +115,7 @@ export function moneyRoutes(ctx: NodeContext, money: MoneyService): Router {
 
   r.post('/api/v1/metered/pay', requireUser, route(async (req, res) => {
     const body = payBody.parse(req.body ?? {});
-    const { purchase, transaction, replayed } = await money.metered.pay(req.user!, body.invoice, idempotencyKey(req));
+    const { purchase, transaction, replayed } = await money.metered.wallet.pay(req.user!, body.invoice, idempotencyKey(req));
     res.status(replayed ? 200 : 201).json({ purchase, transaction, replayed });
   }));
 

@@ -244,6 +244,8 @@ test('paying twice, a stale or altered invoice, an empty wallet and concurrent p
   assert.equal((await pay(o.invoice, other.token)).body.code, 'invoice_already_paid');
   assert.equal((await pay((await offer()).invoice, fan.token, 'buy-1')).body.code, 'idempotency_key_reused');
   assert.equal(await wallet(fan.user.id), 8);
+  assert.equal(await moneyService(node.ctx).metered.wallet.settled(o.invoice), true);
+  assert.equal(await moneyService(node.ctx).metered.wallet.settled((await offer()).invoice), false);
 
   const altered = (await offer()).invoice.replace(/.(?=\.)/, (c: string) => (c === 'A' ? 'B' : 'A'));
   assert.equal((await pay(altered)).body.code, 'invalid_invoice');
