@@ -11,6 +11,7 @@ import { wellKnownRoutes } from './routes/well-known.js';
 import { activityPubRoutes } from './routes/activitypub.js';
 import { apiRoutes } from './routes/api.js';
 import { federationOpenApi } from './openapi.js';
+import { announceMissingTips } from './send/send-tip.js';
 
 export { FederationService } from './service.js';
 export type { ListenInput, StreamInput, SubscriptionInput } from './service.js';
@@ -25,6 +26,7 @@ const slot = serviceSlot<FederationService>('federation');
 export const federationService = slot.get;
 
 const purgeTimers = new WeakMap<NodeContext, NodeJS.Timeout>();
+const tipTimers = new WeakMap<NodeContext, NodeJS.Timeout>();
 
 export const federationCapability: Capability = {
   name: 'federation',
@@ -73,10 +75,18 @@ export const federationCapability: Capability = {
     const purge = () => void svc.rt.kv.purgeExpired().catch((err) => svc.rt.log.warn({ err }, 'kv purge failed'));
     purge();
     purgeTimers.set(ctx, setInterval(purge, 600_000).unref());
+    if (ctx.config.role !== 'web') {
+      // Tips whose announcement a crash lost: at start, then every 10 minutes.
+      const announce = () => void announceMissingTips(svc).catch((err) => svc.rt.log.warn({ err }, 'tip announcement sweep failed'));
+      announce();
+      tipTimers.set(ctx, setInterval(announce, 600_000).unref());
+    }
   },
   async stop(ctx) {
     clearInterval(purgeTimers.get(ctx));
     purgeTimers.delete(ctx);
+    clearInterval(tipTimers.get(ctx));
+    tipTimers.delete(ctx);
     await federationService(ctx).actors.settle();
   },
 };

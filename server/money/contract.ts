@@ -69,6 +69,8 @@ export interface MoneyApi {
   subscription(id: string): Promise<Subscription | undefined>;
   /** A tip sent to a remote artist, for federation to announce (undefined: no such tip, or a local one). */
   tipToSend(id: string): Promise<TipToSend | undefined>;
+  /** Tips to remote artists made since `since`, oldest first: federation announces any it has not (a crash can lose the after-commit event). */
+  tipsToAnnounce(since: Date, limit: number): Promise<TipToSend[]>;
   /** Records a tip from another node for an artist here, once per activity; refused (400/404) when it names nothing here. */
   receiveTip(tip: IncomingTip): Promise<{ created: boolean }>;
   /** Who may play segments of tracks that are not free: subscribers and L402 payers (media's port). */

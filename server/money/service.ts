@@ -127,6 +127,10 @@ export class MoneyService implements MoneyApi {
     return this.tips.toSend(id);
   }
 
+  tipsToAnnounce(since: Date, limit: number): Promise<TipToSend[]> {
+    return this.tips.toAnnounce(since, limit);
+  }
+
   receiveTip(tip: IncomingTip): Promise<{ created: boolean }> {
     return this.tips.receive(tip);
   }

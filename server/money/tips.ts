@@ -75,6 +75,13 @@ function toTip(r: TipRow): Tip {
   };
 }
 
+function toSend(row: TipRow): TipToSend {
+  return {
+    id: row.id, tipperId: row.tipper_id!, artistUri: row.artist_uri, objectUri: row.track_uri ?? row.artist_uri,
+    amount: Number(row.amount), currency: row.currency, message: row.message, createdAt: new Date(row.created_at).toISOString(),
+  };
+}
+
 function cleanMessage(message: string | undefined | null): string | null {
   if (message === undefined || message === null) return null;
   if (typeof message !== 'string') throw badRequest('invalid_message', 'message must be text');
@@ -243,11 +250,13 @@ export class Tips {
   async toSend(id: string): Promise<TipToSend | undefined> {
     if (!isUuid(id)) return undefined;
     const row = await selectOne<TipRow>(this.db, "SELECT * FROM money_tips WHERE id = :id AND direction = 'out'", { id });
-    if (!row) return undefined;
-    return {
-      id: row.id, tipperId: row.tipper_id!, artistUri: row.artist_uri, objectUri: row.track_uri ?? row.artist_uri,
-      amount: Number(row.amount), currency: row.currency, message: row.message, createdAt: new Date(row.created_at).toISOString(),
-    };
+    return row ? toSend(row) : undefined;
+  }
+
+  /** Tips to remote artists since `since`, oldest first. */
+  async toAnnounce(since: Date, limit: number): Promise<TipToSend[]> {
+    const rows = await select<TipRow>(this.db, "SELECT * FROM money_tips WHERE direction = 'out' AND created_at >= :since ORDER BY created_at, id LIMIT :limit", { since, limit });
+    return rows.map(toSend);
   }
 
   /** A tip from another node's listener to an artist here: recorded once per activity. */

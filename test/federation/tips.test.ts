@@ -71,3 +71,34 @@ test('a listener on B tips a track and the channel of an artist on A: B owes the
     { status: 404 },
   );
 });
+
+test('a tip whose announcement a crash lost is announced by the sweep, once', async () => {
+  const channelUri = `${a.ctx.config.publicUrl}/ap/channels/tipped_band`;
+  const fan = await b.user('listener');
+  await credit(b, fan.user.id, 100);
+  // The after-commit event never reaches federation, as if B stopped right after the commit.
+  const events = b.ctx.events as unknown as { emit: (name: string, payload: unknown) => void };
+  const emit = events.emit;
+  events.emit = function (name, payload) {
+    if (name !== 'tip.sent') emit.call(this, name, payload);
+  };
+  let tipId: string;
+  try {
+    const lost = await b.api('POST', '/api/v1/tips', { token: fan.token, body: { channel: channelUri, amount: 40 } });
+    assert.equal(lost.status, 201, lost.text);
+    tipId = lost.body.tip.id;
+  } finally {
+    events.emit = emit;
+  }
+  const outbox = () => select(b.ctx.db, 'SELECT 1 FROM federation_outbox WHERE id = :id', { id: tipId });
+  assert.equal((await outbox()).length, 0, 'not announced');
+  const { federationService } = await import('../../server/federation/index.js');
+  const { announceMissingTips } = await import('../../server/federation/send/send-tip.js');
+  assert.equal(await announceMissingTips(federationService(b.ctx)), 1);
+  assert.equal(await announceMissingTips(federationService(b.ctx)), 0, 'once');
+  assert.equal((await outbox()).length, 1);
+  await waitFor('A records the tip', async () => {
+    const rows = await select(a.ctx.db, "SELECT 1 FROM money_tips WHERE direction = 'in' AND activity_uri LIKE :id", { id: `%${tipId}` });
+    return rows.length === 1 ? rows : undefined;
+  });
+});
