@@ -201,7 +201,7 @@ test('both organisations\' peers endorse every kind of transaction that does not
   await submit(org1, 'record (cancelled)', 'SubscriptionContract:record', { nodeId: reporting, month, pseudonym: `${pseudonym}-x`, amount: 1000, currency: 'USD', kind: 'new' });
   await submit(org1, 'cancel', 'SubscriptionContract:cancel', { nodeId: reporting, month, pseudonym: `${pseudonym}-x` });
   await submit(org1, 'report', 'ReportContract:submit', JSON.parse(reportArgs(reporting, `${month}-03`, rows)[0]), { rows: JSON.stringify(rows) });
-  await submit(org1, 'income', 'IncomeContract:submit', { nodeId: reporting, day: `${month}-04`, currency: 'USD', income: [{ artist: ADA, tips: 250, streams: 0 }] });
+  await submit(org1, 'income', 'IncomeContract:submit', { nodeId: reporting, day: `${month}-04`, currency: 'USD', income: [{ artist: ADA, tips: 250, streams: 0, metered: 30 }] });
   // A close reads the month's private rows, which only the reporting organisation's peer holds:
   // no other peer can endorse it. Its determinism is shown by that peer answering one signed
   // proposal twice, byte for byte the same (result, read/write set, event).
@@ -209,7 +209,7 @@ test('both organisations\' peers endorse every kind of transaction that does not
   assert.ok(close.first.length > 0);
   assert.ok(close.first.equals(close.second), 'the same close proposal endorsed twice gives the same response');
   assert.ok((close.result as { payoutTotal: number }).payoutTotal > 0);
-  assert.deepEqual((close.result as { incomeTotals: unknown }).incomeTotals, { tips: 250, streams: 0 }, 'the month\'s income, apart from the split');
+  assert.deepEqual((close.result as { incomeTotals: unknown }).incomeTotals, { tips: 250, streams: 0, metered: 30 }, 'the month\'s income, apart from the split');
   await assert.rejects(
     org1.submit('MonthCloseContract:close', [JSON.stringify({ nodeId: reporting, month: '2026-06', nodeFee: 100, policy: 'refund', missingDays: daysExcept('2026-06', 30, 0) })], { endorsingOrganizations: ['Org2MSP'] }),
     (e: LedgerError) => e instanceof LedgerError,

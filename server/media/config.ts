@@ -20,6 +20,8 @@ export const mediaConfigSchema = z.object({
   audioBitratesKbps: z.array(z.number().int().min(16).max(512)).min(1),
   videoHeights: z.array(z.number().int().min(144).max(4320)).min(1),
   segmentSeconds: z.number().int().min(1).max(10),
+  /** Payment challenges (402/401 on metered segments) one client network may get per minute, per process. */
+  paymentChallengesPerMinute: z.number().int().positive().default(3000),
   transcodeConcurrency: z.number().int().min(1).max(16),
   waveformPeaks: z.number().int().min(50).max(10000),
   /** Longest source accepted (seconds): longer uploads are refused; ffmpeg never encodes more than this of any input. */

@@ -25,8 +25,8 @@ export type PaymentDecision =
       status: 401 | 402;
       code: string;
       message: string;
-      /** The WWW-Authenticate value: a fresh L402 challenge for this segment's span. */
-      challenge: string;
+      /** The WWW-Authenticate value: a fresh L402 challenge for this segment's span (made when asked: it costs a macaroon). */
+      challenge: () => string;
       details?: Record<string, unknown>;
     };
 

@@ -9,13 +9,13 @@ import type { NodeContext, FastPath, FastPathTools } from '../context.js';
 import type { MediaService } from './service.js';
 import { canViewTrack, isOpenToAll } from './track-view.js';
 import { isPlainRequest, plainAnswerHeaders } from './http-range.js';
-import { cacheControlFor, corsEntries, streamingContentType } from './streaming-headers.js';
+import { cacheControlFor, corsEntries, gatedSegmentCacheControl, streamingContentType } from './streaming-headers.js';
 import { parseSegmentUrl, playSessionOf, segmentServed } from './segment-meter.js';
 
 const ROUTE = '/static/streaming/:trackId/*';
 const corsFlat = corsEntries.flat();
 
-const isL402 = (auth: string) => auth.startsWith('L402 ') || auth.startsWith('LSAT ');
+const isL402 = (auth: string) => /^(L402|LSAT) /i.test(auth);
 
 export function streamingFastPath(ctx: NodeContext, media: Pick<MediaService, 'streaming' | 'access'>, tools: FastPathTools): FastPath {
   const { streaming, access } = media;
@@ -56,7 +56,7 @@ export function streamingFastPath(ctx: NodeContext, media: Pick<MediaService, 's
     res.writeHead(200, [
       ...corsFlat,
       'Content-Type', streamingContentType(rel, row.kind)!,
-      'Cache-Control', cacheControlFor(rel, paid ? 'private' : row.visibility),
+      'Cache-Control', paid ? gatedSegmentCacheControl : cacheControlFor(rel, row.visibility),
       ...plainAnswerHeaders(known),
     ]);
     res.end(bytes);

@@ -13,23 +13,29 @@ import type { TrackRow } from './model.js';
 import type { StreamEntry } from './stream-cache.js';
 import type { MediaStorage } from './storage.js';
 import { canEditTrack } from './track-view.js';
+import { pricePerMinuteOf } from '../../shared/prices.js';
 
 /** Why a segment is refused, as the route answers it (problem+json with these headers). */
 export interface Refusal {
-  status: 401 | 402 | 403;
+  status: 401 | 402 | 403 | 404;
   code: string;
   message: string;
-  headers: Record<string, string>;
+  /** The headers to send (a payment challenge is made only when the refusal is answered). */
+  headers: () => Record<string, string>;
+  /** Whether answering it makes a payment challenge (counted against media.paymentChallengesPerMinute). */
+  challenges: boolean;
   details?: Record<string, unknown>;
 }
 
 /** The HLS data ids of the prices, in the 9ten namespace (docs/money.md). */
 export const SESSION_DATA_PREFIX = 'org.9ten';
 
+const notForSale: Refusal = { status: 404, code: 'not_found', message: 'File not found', headers: () => ({}), challenges: false };
+
 const subscriptionRequired = (signedIn: boolean): Refusal =>
   signedIn
-    ? { status: 403, code: 'subscription_required', message: 'This track is for subscribers: subscribe to play it', headers: {} }
-    : { status: 401, code: 'subscription_required', message: 'This track is for subscribers: sign in with a subscription to play it', headers: { 'WWW-Authenticate': 'Bearer realm="9ten"' } };
+    ? { status: 403, code: 'subscription_required', message: 'This track is for subscribers: subscribe to play it', headers: () => ({}), challenges: false }
+    : { status: 401, code: 'subscription_required', message: 'This track is for subscribers: sign in with a subscription to play it', headers: () => ({ 'WWW-Authenticate': 'Bearer realm="9ten"' }), challenges: false };
 
 /** A price per segment shown to players: minor units, up to four decimals. */
 function perSegment(pricePerMinute: number, segmentSeconds: number): string {
@@ -76,12 +82,15 @@ export class SegmentAccess {
   decide(entry: StreamEntry, rendition: string, index: number, authorization: string | undefined, user: User | undefined): Refusal | undefined | Promise<Refusal | undefined> {
     const track = this.gatedOf(entry);
     if (!track || canEditTrack(entry.row!, user)) return undefined;
+    // Only segments the cached track knows are for sale; anything else is refused, not served.
+    const known = track.renditions.find((r) => r.name === rendition);
+    if (!known || index >= known.segmentCount) return notForSale;
     const port = this.port.get();
     const paid = (): Refusal | undefined => {
       if (track.access === 'subscribers') return subscriptionRequired(!!user);
       const d = port.payment(track, rendition, index, authorization);
       if (d.ok) return undefined;
-      return { status: d.status, code: d.code, message: d.message, headers: { 'WWW-Authenticate': d.challenge }, ...(d.details ? { details: d.details } : {}) };
+      return { status: d.status, code: d.code, message: d.message, headers: () => ({ 'WWW-Authenticate': d.challenge() }), challenges: true, ...(d.details ? { details: d.details } : {}) };
     };
     if (!user) return paid();
     const subscribed = port.isSubscriber(user.id);
@@ -128,14 +137,14 @@ export class SegmentAccess {
       if (row.access === 'metered') {
         lines.push(data('currency', this.currency));
         for (const r of row.renditions) {
-          const ppm = prices[r.name];
+          const ppm = pricePerMinuteOf(prices, r.name);
           if (ppm === undefined) continue;
           lines.push(data(`price-per-minute.${r.name}`, String(ppm)), data(`price-per-segment.${r.name}`, perSegment(ppm, this.segmentSeconds)));
         }
       }
     } else {
       const rendition = rel.split('/')[0];
-      const ppm = prices[rendition];
+      const ppm = pricePerMinuteOf(prices, rendition);
       lines.push(
         row.access === 'metered' && ppm !== undefined
           ? `#EXT-X-9TEN-PRICE:ACCESS=metered,CURRENCY="${this.currency}",PER-MINUTE=${ppm},PER-SEGMENT="${perSegment(ppm, this.segmentSeconds)}"`

@@ -6,7 +6,9 @@ import type { Request, Response, NextFunction, Router } from 'express';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { NodeContext } from '../context.js';
-import { AppError, badRequest, notFound, route } from '../http/errors.js';
+import { AppError, RetryLaterError, badRequest, notFound, route } from '../http/errors.js';
+import { WindowLimit } from '../http/window-limit.js';
+import { clientNetwork, DEFAULT_IPV6_PREFIX_LENGTH } from '../http/client-address.js';
 import { isPublic } from '../accounts/middleware.js';
 import type { MediaService } from './service.js';
 import type { TrackRow } from './model.js';
@@ -15,7 +17,7 @@ import { meterSegment, playSessionOf } from './segment-meter.js';
 import { isUuid } from './storage.js';
 import { canEditTrack, canViewTrack } from './track-view.js';
 import { answerBytes, answerFor, setAnswerHeaders } from './http-range.js';
-import { cacheControlFor, hourCacheControl, setCors, streamingContentType } from './streaming-headers.js';
+import { cacheControlFor, gatedSegmentCacheControl, hourCacheControl, setCors, streamingContentType } from './streaming-headers.js';
 import type { Refusal } from './segment-access.js';
 
 const coverTypes: Record<string, string> = { jpg: 'image/jpeg', png: 'image/png', webp: 'image/webp' };
@@ -84,10 +86,11 @@ export function staticRoutes(r: Router, ctx: NodeContext, media: MediaService): 
     if (!file) return next(badRequest('invalid_path', 'Not a file of this track'));
     const type = streamingContentType(rel, row.kind);
     if (!type) return next(notFound('File'));
-    // A paid or subscribers' segment is never kept by a shared cache for the next listener.
+    // A paid or subscribers' file is never kept by a shared cache; its segments are asked again.
     const scope = row.access === 'free' ? row.visibility : 'private';
+    const cacheControl = row.access !== 'free' && rel.endsWith('.m4s') ? gatedSegmentCacheControl : cacheControlFor(rel, scope);
     res.setHeader('Content-Type', type);
-    res.setHeader('Cache-Control', cacheControlFor(rel, scope));
+    res.setHeader('Cache-Control', cacheControl);
     // Only free tracks are shared over WebTorrent (its peers would pass paid segments on).
     if (row.access !== 'free' && rel.endsWith('.torrent')) return next(notFound('File'));
     if (row.access !== 'free' && rel.endsWith('.m3u8')) return servePricedPlaylist(req, res, next, row, rel, file);
@@ -95,17 +98,24 @@ export function staticRoutes(r: Router, ctx: NodeContext, media: MediaService): 
     if (seg && row.access !== 'free') {
       const refusal = media.access.decide(entry, seg[1], Number(seg[2]), req.headers.authorization, req.user);
       if (refusal instanceof Promise) {
-        refusal.then((r) => (r ? refuse(res, next, r) : serveSegment(req, res, next, entry, rel, file, type, seg)), next);
+        refusal.then((r) => (r ? refuse(req, res, next, r) : serveSegment(req, res, next, entry, rel, file, type, seg)), next);
         return;
       }
-      if (refusal) return refuse(res, next, refusal);
+      if (refusal) return refuse(req, res, next, refusal);
     }
     serveSegment(req, res, next, entry, rel, file, type, seg);
   };
 
-  const refuse = (res: Response, next: NextFunction, r: Refusal) => {
-    for (const [k, v] of Object.entries(r.headers)) res.setHeader(k, v);
+  // Each challenge costs a macaroon and an HMAC or two: a client network gets so many a minute.
+  const challenges = new WindowLimit(ctx.config.media.paymentChallengesPerMinute);
+  const refuse = (req: Request, res: Response, next: NextFunction, r: Refusal) => {
     res.setHeader('Cache-Control', 'no-store');
+    if (r.challenges && !challenges.take(clientNetwork(req.ip, DEFAULT_IPV6_PREFIX_LENGTH))) {
+      const wait = challenges.retryAfterSeconds();
+      res.setHeader('Retry-After', String(wait));
+      return next(new RetryLaterError(429, 'too_many_challenges', `Too many payment challenges from your network; try again in ${wait} s (buy longer spans with POST /api/v1/metered/offers)`, wait));
+    }
+    for (const [k, v] of Object.entries(r.headers())) res.setHeader(k, v);
     next(new AppError(r.status, r.code, r.message, r.details));
   };
 
@@ -135,11 +145,12 @@ export function staticRoutes(r: Router, ctx: NodeContext, media: MediaService): 
     }
     const known = entry.files.get(rel);
     if (known) return sendKnown(req, res, next, row.id, rel, file, known);
-    sendFileOr404(res, next, file, { 'Content-Type': type, 'Cache-Control': cacheControlFor(rel, row.access === 'free' ? row.visibility : 'private') });
+    sendFileOr404(res, next, file, { 'Content-Type': type, 'Cache-Control': res.getHeader('Cache-Control') as string });
   };
 
   r.get('/static/streaming/:trackId/*', isPublic, (req, res, next) => {
-    const trackId = req.params.trackId;
+    // One cache entry per track, whatever the case of the id in the URL.
+    const trackId = req.params.trackId.toLowerCase();
     if (!isUuid(trackId)) return next(notFound('Track'));
     // Synchronous when the track is cached (the common case): no promise per request.
     const cached = streaming.peekStreamEntry(trackId);

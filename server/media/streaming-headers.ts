@@ -37,3 +37,9 @@ export function cacheControlFor(file: string, visibility: string): string {
 
 /** Files of a track that may change (hashes, torrents, waveform, cover, original): an hour. */
 export const hourCacheControl = (visibility: string): string => `${scopeOf(visibility)}, max-age=3600`;
+
+/**
+ * A segment of a track that is not free: a browser may keep it but asks again each time, so the
+ * gate sees every use (a credential expires, a subscription lapses); never a shared cache.
+ */
+export const gatedSegmentCacheControl = 'private, no-cache';

@@ -14,6 +14,8 @@ export const moneyConfigSchema = z.object({
   webhookSecret: z.string().min(16, 'must be at least 16 characters').nullable().default(null),
   /** The node's cut of each tip, in basis points (100 = 1 %); the artist gets the rest (env TIP_NODE_CUT_BP). */
   tipNodeCutBasisPoints: z.number().int().min(0).max(5000, 'the node keeps at most half of a tip').default(0),
+  /** Offers for metered spans (POST /api/v1/metered/offers) one client network may ask per minute, per process. */
+  meteredOffersPerMinute: z.number().int().positive().default(600),
   /** The node's cut of each metered purchase (pay-per-segment), in basis points; it serves the bytes (env METERED_NODE_CUT_BP). */
   meteredNodeCutBasisPoints: z.number().int().min(0).max(5000, 'the node keeps at most half of a purchase').default(1000),
 }).refine((m) => m.nodeFeeAmount <= m.subscriptionAmount, 'nodeFeeAmount cannot exceed subscriptionAmount');

@@ -44,6 +44,9 @@ export interface Grant {
 export type CredentialError = 'malformed' | 'forged' | 'wrong_preimage';
 
 const INVOICE_PREFIX = '9ten1';
+/** The longest Authorization value checked, and the most caveats a credential may carry (5 made, the rest a holder's narrowing). */
+const MAX_CREDENTIAL_CHARS = 4096;
+const MAX_CAVEATS = 16;
 const IDENTIFIER_VERSION = 0;
 /** The caveat names, in the 9ten namespace. */
 const CAVEATS = ['9ten_track', '9ten_renditions', '9ten_segments', '9ten_expires', '9ten_amount'] as const;
@@ -173,7 +176,9 @@ export class L402 {
    * Holders may add caveats (attenuate); several of a kind narrow each other.
    */
   verify(authorization: string): Grant | CredentialError {
-    const m = /^(?:L402|LSAT) ([A-Za-z0-9+/=_-]+):([0-9a-fA-F]{64})$/.exec(authorization.trim());
+    // Ours are about 400 characters with 5 caveats: anything far larger is refused before any HMAC.
+    if (authorization.length > MAX_CREDENTIAL_CHARS) return 'malformed';
+    const m = /^(?:L402|LSAT) ([A-Za-z0-9+/=_-]+):([0-9a-fA-F]{64})$/i.exec(authorization.trim());
     if (!m) return 'malformed';
     let mac: macaroon.Macaroon;
     try {
@@ -181,6 +186,7 @@ export class L402 {
     } catch {
       return 'malformed';
     }
+    if (mac.caveats.length > MAX_CAVEATS) return 'malformed';
     const id = Buffer.from(mac.identifier);
     if (id.length !== 66 || id.readUInt16BE(0) !== IDENTIFIER_VERSION) return 'malformed';
     const tokenId = id.subarray(34).toString('hex');
@@ -189,6 +195,7 @@ export class L402 {
     let tracks = 0;
     const check = (condition: string): string | null => {
       const eq = condition.indexOf('=');
+      if (eq <= 0) return 'not a name=value caveat';
       const name = condition.slice(0, eq);
       const value = condition.slice(eq + 1);
       switch (name as (typeof CAVEATS)[number]) {

@@ -15,6 +15,7 @@ import type { GatedTrack, PaymentDecision, SegmentAccessPort } from '../media/co
 import { channelActorUri, trackUri } from '../../shared/actor-uris.js';
 import { accounts, type Books, type PostedTransaction } from './books.js';
 import { nodeCutOf, type SaleDeps } from './sales.js';
+import { pricePerMinuteOf } from '../../shared/prices.js';
 import type { InvoiceProvider } from './invoice-provider.js';
 import { L402, type CredentialError, type Grant, type SpanTerms } from './l402.js';
 import type * as api from '../../shared/api/index.js';
@@ -69,12 +70,8 @@ export function spanOf(track: GatedTrack, rendition: string, index: number, minu
   return { from, to, seconds };
 }
 
-/** A rendition's price per minute: its own, or (renamed by a new transcode) the dearest. */
-function priceOf(track: GatedTrack, rendition: string): number {
-  const own = track.pricesPerMinute[rendition];
-  if (own !== undefined) return own;
-  return Math.max(1, ...Object.values(track.pricesPerMinute));
-}
+/** A rendition's price per minute (shared/prices.ts; at least 1: a metered track always has prices). */
+const priceOf = (track: GatedTrack, rendition: string): number => pricePerMinuteOf(track.pricesPerMinute, rendition) ?? 1;
 
 /** Canonical JSON (keys sorted at every level): what a receipt's signature covers. */
 export function canonicalJson(value: unknown): string {
@@ -92,8 +89,10 @@ export function canonicalJson(value: unknown): string {
 export class Metered implements SegmentAccessPort {
   private l402?: L402;
   private receiptKey?: { privateKey: KeyObject; publicKey: KeyObject; publicKeyPem: string; keyId: string };
-  private readonly grants = new Map<string, Grant | CredentialError>();
+  private readonly grants = new Map<string, Grant>();
   private readonly subscribers = new Map<string, { value: boolean; until: number }>();
+  /** Bumped by forgetSubscriber: a lookup that started before a change does not cache its stale answer. */
+  private subscriberGeneration = 0;
   /** Today's invoice provider: the listener's wallet on this node. */
   readonly wallet: InvoiceProvider = {
     name: 'wallet',
@@ -147,26 +146,26 @@ export class Metered implements SegmentAccessPort {
   isSubscriber(userId: string): boolean | Promise<boolean> {
     const hit = this.subscribers.get(userId);
     if (hit && hit.until > Date.now()) return hit.value;
+    const generation = this.subscriberGeneration;
     return this.deps.isSubscriber(userId).then((value) => {
+      if (generation !== this.subscriberGeneration) return value;
       if (this.subscribers.size > 50_000) this.subscribers.clear();
       this.subscribers.set(userId, { value, until: Date.now() + SUBSCRIBER_CACHE_MS });
       return value;
     });
   }
 
-  /** A subscription changed: the next segment asks again. */
+  /** A subscription changed (in this process; another process sees it within SUBSCRIBER_CACHE_MS): the next segment asks again. */
   forgetSubscriber(userId: string): void {
+    this.subscriberGeneration++;
     this.subscribers.delete(userId);
   }
 
   payment(track: GatedTrack, rendition: string, index: number, authorization: string | undefined): PaymentDecision {
-    const known = track.renditions.find((r) => r.name === rendition);
-    // No such file: the route answers 404 (nothing to sell).
-    if (!known || index >= known.segmentCount) return { ok: true };
     const refuse = (status: 401 | 402, code: string, message: string, details?: Record<string, unknown>): PaymentDecision => ({
-      ok: false, status, code, message, challenge: this.keys.challenge(this.terms(track, rendition, index, 1)), ...(details ? { details } : {}),
+      ok: false, status, code, message, challenge: () => this.keys.challenge(this.terms(track, rendition, index, 1)), ...(details ? { details } : {}),
     });
-    if (!authorization || !/^(L402|LSAT) /.test(authorization)) {
+    if (!authorization || !/^(L402|LSAT) /i.test(authorization)) {
       return refuse(402, 'payment_required', 'This track is paid as you play: pay the invoice in WWW-Authenticate, then send "Authorization: L402 <macaroon>:<preimage>"');
     }
     const grant = this.grant(authorization);
@@ -180,9 +179,12 @@ export class Metered implements SegmentAccessPort {
 
   /** Verified credentials by their header (a bounded memo: checking is the same every time). */
   private grant(authorization: string): Grant | CredentialError {
-    let g = this.grants.get(authorization);
-    if (g === undefined) {
-      g = this.keys.verify(authorization);
+    const hit = this.grants.get(authorization);
+    if (hit) return hit;
+    const g = this.keys.verify(authorization);
+    // Only valid credentials are kept (bounded in count and, by verify, in size): a stream of
+    // made-up headers costs a failed check each, never memory.
+    if (typeof g !== 'string') {
       if (this.grants.size >= GRANT_CACHE_SIZE) this.grants.delete(this.grants.keys().next().value!);
       this.grants.set(authorization, g);
     }
@@ -263,7 +265,9 @@ export class Metered implements SegmentAccessPort {
     if (terms.payee === payer.id) throw badRequest('invalid_recipient', 'Your own tracks play free for you');
     const media = this.deps.media();
     const track = await media.gatedTrack(terms.trackId);
-    if (!track) throw notFound('Metered track');
+    // Made subscribers-only (or free) since the offer: a credential would open nothing.
+    if (!track || track.access !== 'metered') throw notFound('Metered track');
+    if (await this.deps.isSubscriber(payer.id)) throw new AppError(409, 'subscriber_plays_free', 'You subscribe: metered tracks play free for you, so there is nothing to pay');
     const hashes: Record<string, string[]> = {};
     for (const r of terms.renditions) {
       const all = await media.segmentHashes(terms.trackId, r);

@@ -3,7 +3,9 @@ import express, { Router, type Request } from 'express';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { NodeContext } from '../context.js';
-import { badRequest, notFound, route, AppError } from '../http/errors.js';
+import { badRequest, notFound, route, AppError, RetryLaterError } from '../http/errors.js';
+import { WindowLimit } from '../http/window-limit.js';
+import { clientNetwork, DEFAULT_IPV6_PREFIX_LENGTH } from '../http/client-address.js';
 import { isPublic, requireRole, requireUser } from '../accounts/middleware.js';
 import { amountSchema } from './amounts.js';
 import { assertMonth } from '../http/month.js';
@@ -109,7 +111,14 @@ export function moneyRoutes(ctx: NodeContext, money: MoneyService): Router {
     res.status(replayed ? 200 : 201).json({ tip, transaction, replayed });
   }));
 
+  // Offers write nothing but cost a macaroon each: a client network gets so many a minute.
+  const offers = new WindowLimit(ctx.config.money.meteredOffersPerMinute);
   r.post('/api/v1/metered/offers', isPublic, route(async (req, res) => {
+    if (!offers.take(clientNetwork(req.ip, DEFAULT_IPV6_PREFIX_LENGTH))) {
+      const wait = offers.retryAfterSeconds();
+      res.setHeader('Retry-After', String(wait));
+      throw new RetryLaterError(429, 'too_many_offers', `Too many offers asked from your network; try again in ${wait} s`, wait);
+    }
     res.json(await money.metered.offer(offerBody.parse(req.body ?? {})));
   }));
 

@@ -24,7 +24,7 @@ let trackId: string;
 let otherTrackId: string;
 let freeTrackId: string;
 before(async () => {
-  node = await startTestNode({ name: 'money-metered', overrides: { media: { audioBitratesKbps: [64, 128] } } });
+  node = await startTestNode({ name: 'money-metered', overrides: { media: { audioBitratesKbps: [64, 128], paymentChallengesPerMinute: 100 }, money: { meteredOffersPerMinute: 100 } } });
   dir = mediaDir('metered');
   artist = await makeArtist(node, 'meter_band');
   const ids: string[] = [];
@@ -133,7 +133,7 @@ test('402 → pay from the wallet → the credential opens its span and cheaper 
     const r = await rawGet(seg(trackId, '64k', i), { Authorization: p.authorization });
     assert.equal(r.status, 200, `segment ${i}`);
     assert.equal(createHash('sha256').update(Buffer.from(await r.arrayBuffer())).digest('hex'), p.receipt.segmentHashes['64k'][i]);
-    assert.equal(r.headers.get('cache-control'), 'private, max-age=31536000, immutable');
+    assert.equal(r.headers.get('cache-control'), 'private, no-cache', 'kept by the browser, asked again each time: the gate sees every use');
   }
   const lsat = await rawGet(seg(trackId, '64k', 1), { Authorization: `LSAT ${macaroon}:${p.preimage}` });
   assert.equal(lsat.status, 200, 'LSAT is an alias');
@@ -214,6 +214,15 @@ test('forged, altered, wrong-preimage, other-track and expired credentials are r
   assert.equal((await rawGet(seg(trackId, '64k', paid.segments.to + 1), { Authorization: `L402 ${wider}:${paid.preimage}` })).status, 402);
   // A bearer token without a subscription is not a payment.
   await expect(`Bearer ${fan.token}`, 402, 'payment_required');
+  // Oversized or over-caveated credentials are refused before any HMAC; the scheme's case does not matter.
+  await expect(`L402 ${'A'.repeat(5000)}:${paid.preimage}`, 401, 'invalid_credential');
+  let many = paid.macaroon;
+  for (let i = 0; i < 12; i++) many = attenuate(many, '9ten_amount=0 USD');
+  await expect(`L402 ${many}:${paid.preimage}`, 401, 'invalid_credential');
+  assert.equal((await get(`l402 ${paid.macaroon}:${paid.preimage}`)).status, 200, 'l402 is L402');
+  // Only the track's own segments are for sale: anything else is not found, not served.
+  assert.equal((await rawGet(seg(trackId, '320k', 0), { Authorization: paid.authorization })).status, 404);
+  assert.equal((await rawGet(seg(trackId, '64k', 999))).status, 404);
   // The owner and admins play without paying.
   assert.equal((await get(`Bearer ${artist.token}`)).status, 200);
 });
@@ -289,6 +298,19 @@ test('subscribers play metered and subscribers-only tracks free; others are told
   assert.equal(refused.status, 403);
   assert.equal((await refused.json()).code, 'subscription_required');
   assert.match(await (await rawGet(`/static/streaming/${otherTrackId}/master.m3u8`)).text(), /DATA-ID="org\.9ten\.access",VALUE="subscribers"/);
+  // A subscriber is never charged: paying is refused.
+  const offer = await node.api('POST', '/api/v1/metered/offers', { body: { track: trackId, rendition: '64k' } });
+  const refusedPay = await node.api('POST', '/api/v1/metered/pay', { token: subscriber.token, body: { invoice: offer.body.invoice } });
+  assert.equal(refusedPay.status, 409);
+  assert.equal(refusedPay.body.code, 'subscriber_plays_free');
+  // An invoice for a track made subscribers-only since is not paid: it would open nothing.
+  const stale = await node.api('POST', '/api/v1/metered/offers', { body: { track: trackId, rendition: '64k' } });
+  assert.equal((await node.api('PATCH', `/api/v1/tracks/${trackId}`, { token: artist.token, body: { access: { mode: 'subscribers' } } })).status, 200);
+  await credit(node, nonSubscriber.user.id, 100);
+  const late = await node.api('POST', '/api/v1/metered/pay', { token: nonSubscriber.token, body: { invoice: stale.body.invoice } });
+  assert.equal(late.status, 404, late.text);
+  assert.equal(await wallet(nonSubscriber.user.id), 100);
+  assert.equal((await node.api('PATCH', `/api/v1/tracks/${trackId}`, { token: artist.token, body: { access: { mode: 'metered', pricesPerMinute: { '64k': 2, '128k': 5 } } } })).status, 200);
   // Cancelling takes effect at the period's end: still a subscriber this month.
   assert.equal((await node.api('DELETE', '/api/v1/me/subscription', { token: subscriber.token })).status, 200);
   assert.equal((await rawGet(seg(otherTrackId, '64k', 0), bearer(subscriber.token))).status, 200);
@@ -316,4 +338,22 @@ test('a receipt lists the SHA-256 of every segment it covers and verifies agains
     assert.deepEqual(p.receipt.segmentHashes[r], published.segments.slice(p.segments.from, p.segments.to + 1).map((s) => s.sha256));
   }
   assert.ok(moneyService(node.ctx).metered.verifyReceipt(p.receipt, p.signature));
+});
+
+test('payment challenges and offers are limited per client network and minute', async () => {
+  // 2 × the limit + 1 asks: over the limit in one minute even if the minute turns meanwhile.
+  const statuses = async (ask: () => Promise<number>) => {
+    const seen: number[] = [];
+    for (let i = 0; i < 201 && !seen.includes(429); i++) seen.push(await ask());
+    return seen;
+  };
+  const challenges = await statuses(async () => (await rawGet(seg(trackId, '64k', 0))).status);
+  assert.ok(challenges.includes(402) && challenges.at(-1) === 429, 'challenges stop at the limit');
+  const limited = await rawGet(seg(trackId, '64k', 0));
+  assert.equal(limited.status, 429);
+  assert.ok(Number(limited.headers.get('retry-after')) >= 1);
+  assert.equal((await limited.json()).code, 'too_many_challenges');
+  assert.equal(limited.headers.get('www-authenticate'), null, 'no challenge made');
+  const offers = await statuses(async () => (await node.api('POST', '/api/v1/metered/offers', { body: { track: trackId, rendition: '64k' } })).status);
+  assert.ok(offers.includes(200) && offers.at(-1) === 429, 'offers stop at the limit');
 });
