@@ -7,6 +7,7 @@
 // Subscribers play metered tracks free: for them the agent stands aside.
 import type Hls from 'hls.js';
 import { api, ApiError, session } from './api.js';
+import { ownsChannel } from './channels.js';
 import { errorText, h } from './dom.js';
 import { affordable, pruneSpends, remaining, segmentOf, spentIn, trackCost, type Budget, type BudgetPeriod, type PricedRendition, type Spend } from './lib/budget.js';
 import { formatMoney, parseMinor } from './lib/money.js';
@@ -49,10 +50,12 @@ export type StopReason = 'budget' | 'wallet' | 'signed-out' | 'error';
 export class MeteredAgent {
   readonly element: HTMLElement;
   private budget = loadBudget();
-  private readonly held: Held[] = [];
-  private readonly buying = new Map<string, Promise<Held | null>>();
+  private held: Held[] = [];
+  /** Purchases run one at a time: two segments of one minute, or a seek mid-purchase, never buy it twice. */
+  private queue: Promise<unknown> = Promise.resolve();
   private spentOnTrack = 0;
-  private subscriber: Promise<boolean>;
+  /** Subscribers, the track's owner and admins play it free: the agent stands aside. */
+  private free: Promise<boolean>;
   private stopped: StopReason | null = null;
   private hls: Hls | null = null;
   private readonly status = h('p', { class: 'metered-status', role: 'status', 'aria-live': 'polite' });
@@ -61,22 +64,27 @@ export class MeteredAgent {
   private readonly prices: PricedRendition[];
 
   constructor(
-    private readonly track: Pick<Track, 'id' | 'durationSeconds'> & { access: Track['access'] },
+    private readonly track: Pick<Track, 'id' | 'durationSeconds'> & { access: Track['access']; channelId?: string },
     /** Called once when playing has to stop (the player stops loading; what is paid plays out). */
     private readonly onStop: (reason: StopReason) => void,
+    /** Called when a stopped agent may buy again (a higher budget): the player loads again. */
+    private readonly onResume: () => void,
+    private readonly signal: AbortSignal,
   ) {
     this.currency = track.access.currency ?? 'USD';
     this.prices = Object.entries(track.access.pricesPerMinute ?? {})
       .map(([name, pricePerMinute]) => ({ name, pricePerMinute }))
       .sort((a, b) => a.pricePerMinute - b.pricePerMinute);
-    this.subscriber = session()
-      ? api<Subscription>('GET', '/api/v1/me/subscription').then((s) => s.status === 'active', () => false)
-      : Promise.resolve(false);
-    this.element = this.render();
-    void this.subscriber.then((yes) => {
-      if (yes) this.say('Included in your subscription: you pay nothing more for this track.');
-      else if (!session()) this.say('Sign in to play this track: it is paid as you play, from your wallet.');
+    const s = session();
+    const owner = s && track.channelId ? ownsChannel(track.channelId) : Promise.resolve(false);
+    const subscribed = s ? api<Subscription>('GET', '/api/v1/me/subscription', { signal }).then((x) => x.status === 'active', () => false) : Promise.resolve(false);
+    this.free = Promise.all([owner, subscribed]).then(([own, sub]) => {
+      if (s?.user.role === 'admin' || own) this.say('Your own track (or you administer this node): it plays free for you.');
+      else if (sub) this.say('Included in your subscription: you pay nothing more for this track.');
+      else if (!s) this.say('Sign in to play this track: it is paid as you play, from your wallet.');
+      return s?.user.role === 'admin' || own || sub;
     });
+    this.element = this.render();
   }
 
   private money(n: number): string {
@@ -113,6 +121,7 @@ export class MeteredAgent {
       this.showSpent();
       this.capQuality();
       this.say(`Budget set: ${this.money(minor)} ${this.budget.period === 'hour' ? 'per hour' : 'per month'}.`);
+      this.resume();
     });
     this.showSpent();
     return h('section', { class: 'metered', 'aria-label': 'Pay as you play' }, h('h2', null, 'Pay as you play'), prices, cost, form, this.spent, this.status);
@@ -157,46 +166,77 @@ export class MeteredAgent {
     return null;
   }
 
+  /** After a stop: buys again (the player asks on play, the budget form after a change). */
+  resume(): boolean {
+    if (!this.stopped || this.signal.aborted) return false;
+    this.stopped = null;
+    this.onResume();
+    return true;
+  }
+
+  /** A segment was refused with its credential (expired, or not valid here): buy its span again. */
+  refused(url: string): void {
+    const seg = segmentOf(url);
+    if (!seg) return;
+    this.held = this.held.filter((c) => !(c.renditions.has(seg.rendition) && seg.index >= c.from && seg.index <= c.to));
+  }
+
+  private covering(rendition: string, index: number): Held | undefined {
+    const now = Date.now();
+    return this.held.find((c) => c.renditions.has(rendition) && index >= c.from && index <= c.to && c.expiresAt > now + 5000);
+  }
+
   /** The Authorization header for a segment request, or null (not a metered segment, a subscriber, or stopped). */
   async authorization(url: string): Promise<string | null> {
     const seg = segmentOf(url);
-    if (!seg || seg.trackId !== this.track.id || (await this.subscriber)) return null;
-    if (this.stopped) return null;
-    const now = Date.now();
-    const have = this.held.find((c) => c.renditions.has(seg.rendition) && seg.index >= c.from && seg.index <= c.to && c.expiresAt > now + 5000);
+    if (!seg || seg.trackId !== this.track.id || (await this.free)) return null;
+    const have = this.covering(seg.rendition, seg.index);
     if (have) return have.authorization;
-    const key = `${seg.rendition}/${seg.index}`;
-    let pending = this.buying.get(key);
-    if (!pending) {
-      pending = this.buy(seg.rendition, seg.index).finally(() => this.buying.delete(key));
-      this.buying.set(key, pending);
+    // One purchase at a time; each looks again at what is held and what is left once its turn comes.
+    const turn = this.queue.then(() => {
+      if (this.stopped || this.signal.aborted) return null;
+      return this.covering(seg.rendition, seg.index) ?? this.buy(seg.rendition, seg.index);
+    });
+    this.queue = turn.catch(() => null);
+    return (await turn)?.authorization ?? null;
+  }
+
+  /** POST /metered/pay, again with the same key when the answer is lost (the node then answers the same purchase). */
+  private async pay(invoice: string, key: string): Promise<MeteredPaid> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await api<MeteredPaid>('POST', '/api/v1/metered/pay', { body: { invoice }, headers: { 'Idempotency-Key': key } });
+      } catch (err) {
+        if (err instanceof ApiError || attempt === 3) throw err;
+        await new Promise((r) => setTimeout(r, 500 * attempt));
+      }
     }
-    return (await pending)?.authorization ?? null;
   }
 
   private async buy(rendition: string, index: number): Promise<Held | null> {
     if (!session()) return this.stop('signed-out', 'Sign in to play this track: it is paid as you play, from your wallet.');
     try {
-      const offer = await api<MeteredOffer>('POST', '/api/v1/metered/offers', { body: { track: this.track.id, rendition, fromSegment: index } });
+      const offer = await api<MeteredOffer>('POST', '/api/v1/metered/offers', { body: { track: this.track.id, rendition, fromSegment: index }, signal: this.signal });
       const left = this.left();
       if (offer.amount > left) {
         return this.stop('budget', `Playback stops at the end of what is paid: the next minute costs ${this.money(offer.amount)} and ${this.money(left)} of your budget is left. Raise the budget to keep listening.`);
       }
+      if (this.signal.aborted) return null; // the page was left: nothing more is bought
       // The key makes a retry after a lost answer return the same purchase, never a second one.
-      const paid = await api<MeteredPaid>('POST', '/api/v1/metered/pay', { body: { invoice: offer.invoice }, headers: { 'Idempotency-Key': `play-${offer.paymentHash.slice(0, 48)}` } });
+      const paid = await this.pay(offer.invoice, `play-${offer.paymentHash.slice(0, 48)}`);
       const p = paid.purchase;
       const held: Held = { renditions: new Set(p.renditions), from: p.segments.from, to: p.segments.to, expiresAt: Date.parse(p.expiresAt), authorization: p.authorization };
       this.held.push(held);
-      if (!paid.replayed) {
-        const spends = pruneSpends([...loadSpends(), { at: Date.now(), amount: p.amount }], new Date());
-        localStorage.setItem(spendsKey(), JSON.stringify(spends));
-        this.spentOnTrack += p.amount;
-      }
+      // Counted once per purchase, also when the answer came on a retry (replayed).
+      const spends = pruneSpends([...loadSpends(), { at: Date.now(), amount: p.amount }], new Date());
+      localStorage.setItem(spendsKey(), JSON.stringify(spends));
+      this.spentOnTrack += p.amount;
       this.showSpent();
       this.capQuality();
       this.say(`Paid ${this.money(p.amount)} for segments ${p.segments.from}–${p.segments.to} (${p.renditions.join(', ')}).`);
       return held;
     } catch (err) {
+      if (this.signal.aborted) return null;
       if (err instanceof ApiError && err.code === 'insufficient_funds') return this.stop('wallet', 'Playback stops at the end of what is paid: your wallet is empty. Top it up to keep listening.');
       return this.stop('error', `Stopped: could not pay for the next minute (${errorText(err)})`);
     }

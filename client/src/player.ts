@@ -18,6 +18,8 @@ const volumeKey = '9ten.volume';
 
 /** What the player needs of a track: a local one, or a remote one streamed through this node (no loudness, no waveform). */
 export type Playable = Pick<Track, 'id' | 'kind' | 'title' | 'durationSeconds' | 'waveformUrl' | 'downloadUrl'> & {
+  /** A local track's channel (its owner plays a metered track free). */
+  channel?: Pick<Track['channel'], 'id'>;
   loudness: Track['loudness'] | null;
   streaming: Pick<Track['streaming'], 'masterPlaylistUrl'>;
   /** Who may play it (local tracks): metered tracks are paid as they play. */
@@ -43,15 +45,25 @@ export function createPlayer(track: Playable, signal: AbortSignal): HTMLElement 
   const status = h('p', { class: 'player-status', role: 'status', 'aria-live': 'polite' });
   // Metered: segments carry the credential of their span, bought as hls.js first asks for it.
   let stopped = false;
+  const pauseAtEnd = () => media.pause();
   const agent =
     track.access?.mode === 'metered'
-      ? new MeteredAgent({ id: track.id, durationSeconds: track.durationSeconds, access: track.access }, (reason) => {
-          stopped = true;
-          hls?.stopLoad();
-          // What is paid for and buffered plays out; playback stops where it ends.
-          if (reason === 'budget' || reason === 'wallet') media.addEventListener('waiting', () => media.pause(), { once: true });
-          else media.pause();
-        })
+      ? new MeteredAgent(
+          { id: track.id, durationSeconds: track.durationSeconds, access: track.access, channelId: track.channel?.id },
+          (reason) => {
+            stopped = true;
+            hls?.stopLoad();
+            // What is paid for and buffered plays out; playback stops where it ends.
+            if (reason === 'budget' || reason === 'wallet') media.addEventListener('waiting', pauseAtEnd, { once: true });
+            else media.pause();
+          },
+          () => {
+            stopped = false;
+            media.removeEventListener('waiting', pauseAtEnd);
+            if (loading) hls?.startLoad(media.currentTime);
+          },
+          signal,
+        )
       : null;
   // hls.js is loaded on the track page only, so the rest of the app stays small.
   const ready: Promise<void> = (async () => {
@@ -71,6 +83,8 @@ export function createPlayer(track: Playable, signal: AbortSignal): HTMLElement 
     });
     if (agent) instance.on(HlsClass.Events.MANIFEST_PARSED, () => agent.attach(instance));
     instance.on(HlsClass.Events.ERROR, (_e, data) => {
+      // A segment refused with its credential (expired, say): the agent buys its span again.
+      if (agent && data.frag && (data.response?.code === 401 || data.response?.code === 402)) agent.refused(data.frag.url);
       if (!data.fatal || stopped) return;
       status.textContent = `Playback error: ${data.details}`;
       if (data.type === HlsClass.ErrorTypes.NETWORK_ERROR) instance.startLoad();
@@ -149,6 +163,7 @@ export function createPlayer(track: Playable, signal: AbortSignal): HTMLElement 
 
   const toggle = async () => {
     if (media.paused || media.ended) {
+      agent?.resume();
       applyGain(true);
       await reporter.start();
       await ensureLoading();
