@@ -106,6 +106,7 @@ function wirePorts(services: Services): void {
   services.federation.useFlagReceiver(services.disputes);
   services.money.useRemoteArtists(services.federation);
   services.media.useSegmentAccess(services.money.segmentAccess);
+  services.media.useRelays(services.federation);
 }
 
 export async function startNode(config: Config, options: StartNodeOptions = {}): Promise<RunningNode> {

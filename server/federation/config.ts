@@ -17,6 +17,12 @@ export const federationConfigSchema = z.object({
   maxDocumentBytes: z.number().int().min(65_536).max(2_000_000).default(2_000_000),
   /** Refused posts (unsigned, malformed, forged, replayed) per minute one client address may make before its posts are refused unread. */
   inboxFailuresPerMinutePerAddress: z.number().int().positive().default(300),
+  /**
+   * Hosts of nodes trusted to relay this node's paid tracks (metered, subscribers'): their
+   * caches may fetch the segments, signed by their instance actor, and they meter their own
+   * listeners and owe the artists (docs/money.md). Empty: no node may.
+   */
+  meteredRelays: z.array(z.string().min(1).max(300)).max(1000).default([]),
 });
 
 export type FederationConfig = z.infer<typeof federationConfigSchema>;

@@ -4,6 +4,7 @@
 import type { Transaction } from 'sequelize';
 import type { RemoteTrackForListening } from '../listening/contract.js';
 import type { RemoteArtistsPort } from '../money/contract.js';
+import type { RelayPort } from '../media/contract.js';
 
 /** Federation's port for dispute Flags (provided by disputes, wired in node.ts). */
 export interface FlagReceiver {
@@ -13,7 +14,7 @@ export interface FlagReceiver {
   receiveFlag(activity: unknown, verifiedActorUri: string): Promise<{ created: boolean }>;
 }
 
-export interface FederationApi extends RemoteArtistsPort {
+export interface FederationApi extends RemoteArtistsPort, RelayPort {
   /** The node's instance actor, which signs what the node itself sends. */
   instanceActorUri(): string;
   /**

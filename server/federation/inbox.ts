@@ -88,6 +88,42 @@ export class Inbox {
     return { status: 429, code: 'rate_limited', message, retryAfter: 60 - Math.floor((Date.now() % 60_000) / 1000) };
   }
 
+  /**
+   * The node whose instance actor signed this GET, when its signature verifies, its key belongs
+   * to that actor and its host is one of `hosts`; undefined otherwise (never an error).
+   */
+  async signedBy(method: string, url: string, reqHeaders: Record<string, string | string[] | undefined>, hosts: readonly string[]): Promise<string | undefined> {
+    const read = readSignature(reqHeaders, false);
+    if (!read.ok) return undefined;
+    const keyId = read.signature.keyId;
+    let host: string;
+    try {
+      host = new URL(keyId).host;
+    } catch {
+      return undefined;
+    }
+    if (!hosts.includes(host) || (await this.blocks.isBlocked(keyId))) return undefined;
+    const headers = new Headers();
+    for (const [k, v] of Object.entries(reqHeaders)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+    headers.set('host', this.rt.host);
+    try {
+      const key = await verifyRequest(new Request(new URL(url, this.rt.publicUrl).href, { method, headers }), {
+        documentLoader: await this.remote.documentLoader(),
+        contextLoader: this.remote.contextLoader,
+        keyCache: this.keyCache,
+        timeWindow: { seconds: this.rt.config.federation.signatureWindowSeconds },
+        spec: read.signature.spec,
+      });
+      const owner = key?.ownerId?.href;
+      if (!key || !owner || new URL(owner).host !== host) return undefined;
+      const owned = await this.ownership.check(key, keyId, owner);
+      return owned.ok ? host : undefined;
+    } catch (err) {
+      this.rt.log.debug({ err, keyId }, 'signed GET did not verify');
+      return undefined;
+    }
+  }
+
   /** Handles one inbox POST whose raw body has been read (and capped) already. */
   async receive(req: ExpressRequest, body: Buffer): Promise<InboxOutcome> {
     // Counted up front, so parallel or slow posts cannot all pass a count of zero; given back

@@ -23,7 +23,8 @@ export function trackLinks(rt: FederationRuntime, track: TrackView): Record<stri
   if (master) links.push({ type: 'Link', rel: 'hls-master', mediaType: 'application/x-mpegURL', href: master });
   for (const r of track.streaming?.renditions ?? []) {
     const playlist = absolute(rt, r.playlistUrl);
-    if (playlist) links.push({ type: 'Link', rel: 'hls-playlist', name: r.name, mediaType: 'application/x-mpegURL', href: playlist });
+    const price = track.access?.mode === 'metered' ? track.access.pricesPerMinute?.[r.name] : undefined;
+    if (playlist) links.push({ type: 'Link', rel: 'hls-playlist', name: r.name, mediaType: 'application/x-mpegURL', href: playlist, ...(price !== undefined ? { pricePerMinute: price } : {}) });
     const torrent = absolute(rt, r.torrentUrl);
     if (torrent) links.push({ type: 'Link', rel: 'torrent', name: r.name, mediaType: 'application/x-bittorrent', href: torrent });
     if (r.magnetUri) links.push({ type: 'Link', rel: 'magnet', name: r.name, mediaType: 'application/x-bittorrent;x-scheme-handler/magnet', href: r.magnetUri });
@@ -56,6 +57,8 @@ export function trackObject(rt: FederationRuntime, track: TrackView): Record<str
     ...(track.durationSeconds != null ? { duration: isoDuration(track.durationSeconds) } : {}),
     ...(cover ? { image: { type: 'Image', url: cover }, icon: { type: 'Image', url: cover } } : {}),
     published: track.publishedAt ?? track.createdAt ?? new Date().toISOString(),
+    // Who may play it (metered: the prices are on each rendition's hls-playlist link).
+    ...(track.access && track.access.mode !== 'free' ? { access: track.access.mode, currency: track.access.currency } : {}),
     url: trackLinks(rt, track),
     ...addressing(channelUri),
   };

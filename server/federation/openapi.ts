@@ -131,7 +131,10 @@ export const federationOpenApi: OpenApiFragment = {
     },
   },
   schemas: {
-    RemoteRendition: fields({ name: str, playlistUrl: urlOrNull, torrentUrl: urlOrNull, magnetUri: strOrNull, segmentHashesUrl: urlOrNull }),
+    RemoteRendition: fields(
+      { name: str, playlistUrl: urlOrNull, torrentUrl: urlOrNull, magnetUri: strOrNull, segmentHashesUrl: urlOrNull, pricePerMinute: { type: 'integer', description: 'Metered tracks: minor units per minute of this rendition' } },
+      ['pricePerMinute'],
+    ),
     RemoteTrack: fields(
       {
         id: { type: 'string', format: 'uuid' }, uri, actorUri: uri, host: str,
@@ -141,6 +144,11 @@ export const federationOpenApi: OpenApiFragment = {
         renditions: { type: 'array', items: ref('RemoteRendition') },
         segmentHashes: { type: 'object', description: 'Per rendition: segment file name to its SHA-256', additionalProperties: { type: 'object', additionalProperties: str } },
         publishedAt: strOrNull, receivedAt: str,
+        access: fields(
+          { mode: { enum: ['free', 'subscribers', 'metered'] }, currency: strOrNull },
+          [],
+          "As the home node federates it. Played through this node: subscribers' tracks for this node's subscribers; metered ones paid here per span (HTTP 402, as local ones), owed to the artist",
+        ),
         localMasterPlaylistUrl: { type: 'string', description: 'Play through this node (cached, hash-checked); on GET /tracks/{id}' },
       },
       ['localMasterPlaylistUrl'],

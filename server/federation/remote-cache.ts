@@ -43,12 +43,13 @@ export class RemoteCache {
   }
 
   /** A file from the track's home node, cut off while it streams once it passes `max` bytes. */
-  private async upstream(track: RemoteTrack, url: string | null, max: number): Promise<Buffer> {
+  private async upstream(track: RemoteTrack, url: string | null, max: number, signed = false): Promise<Buffer> {
     if (!url || hostOf(url) !== track.host) throw badGateway('The home node does not offer this file');
     let res: SafeResponse;
     try {
       // No redirects: a redirect could lead off the home node's host.
-      res = await this.remote.request(url, { maxBytes: max, timeoutMs: UPSTREAM_TIMEOUT_MS, redirect: 'error' });
+      const opts = { maxBytes: max, timeoutMs: UPSTREAM_TIMEOUT_MS, redirect: 'error' as const };
+      res = signed ? await this.remote.requestSigned(url, opts) : await this.remote.request(url, opts);
     } catch (err) {
       if (err instanceof ResponseTooLargeError) throw badGateway(`The home node sent too much (more than ${max} bytes)`);
       throw badGateway(`The home node did not answer: ${(err as Error).message}`);
@@ -131,7 +132,8 @@ export class RemoteCache {
     const file = path.join(this.dirOf(track.id), rendition, name);
     const hit = await this.cached(file);
     if (hit && createHash('sha256').update(hit).digest('hex') === expected) return { body: hit, cached: true };
-    const body = await this.upstream(track, new URL(name, r.playlistUrl).href, MAX_SEGMENT_BYTES);
+    // A paid track's segments: asked as this node (its listeners pay it; it owes the artist).
+    const body = await this.upstream(track, new URL(name, r.playlistUrl).href, MAX_SEGMENT_BYTES, track.access.mode !== 'free');
     const actual = createHash('sha256').update(body).digest('hex');
     if (actual !== expected) {
       this.rt.log.warn({ track: track.uri, rendition, name, expected, actual }, 'segment from the home node does not match its hash; refused');

@@ -18,7 +18,7 @@ interface Row {
   id: string; uri: string; actor_uri: string; host: string; kind: 'audio' | 'video'; title: string; artist: string | null; album: string | null;
   position: number | null; duration_seconds: number | null; license: string | null; cover_url: string | null; url: string | null;
   master_playlist_url: string | null; renditions: RemoteRendition[]; segment_hashes: Record<string, Record<string, string>>;
-  published_at: Date | null; received_at: Date;
+  published_at: Date | null; received_at: Date; access: 'free' | 'subscribers' | 'metered'; currency: string | null;
 }
 
 const toTrack = (r: Row): RemoteTrack => ({
@@ -26,6 +26,7 @@ const toTrack = (r: Row): RemoteTrack => ({
   position: r.position, durationSeconds: r.duration_seconds, license: r.license, coverUrl: r.cover_url, url: r.url,
   masterPlaylistUrl: r.master_playlist_url, renditions: r.renditions, segmentHashes: r.segment_hashes,
   publishedAt: r.published_at ? new Date(r.published_at).toISOString() : null, receivedAt: new Date(r.received_at).toISOString(),
+  access: { mode: r.access ?? 'free', currency: r.currency ?? null },
 });
 
 const httpUrl = (v: unknown): string | null => (typeof v === 'string' && /^https?:\/\//.test(v) && v.length < 2048 ? v : null);
@@ -46,7 +47,12 @@ function linksOf(obj: Record<string, unknown>) {
     const rel = typeof e.rel === 'string' ? e.rel : Array.isArray(e.rel) ? String(e.rel[0]) : '';
     if (rel === 'alternate' && e.mediaType === 'text/html') page = httpUrl(href);
     else if (rel === 'hls-master') master = httpUrl(href);
-    else if (rel === 'hls-playlist') rendition(e.name).playlistUrl = httpUrl(href);
+    else if (rel === 'hls-playlist') {
+      const r = rendition(e.name);
+      r.playlistUrl = httpUrl(href);
+      // A metered track's price per minute of this rendition (minor units of the track's currency).
+      if (Number.isSafeInteger(e.pricePerMinute) && (e.pricePerMinute as number) >= 1 && (e.pricePerMinute as number) <= 100_000) r.pricePerMinute = e.pricePerMinute as number;
+    }
     else if (rel === 'torrent') rendition(e.name).torrentUrl = httpUrl(href);
     else if (rel === 'magnet') rendition(e.name).magnetUri = typeof href === 'string' && href.startsWith('magnet:') ? href.slice(0, 4096) : null;
     else if (rel === 'segment-hashes') rendition(e.name).segmentHashesUrl = httpUrl(href);
@@ -112,16 +118,20 @@ export class RemoteTracks {
     const title = sanitizeText(typeof obj.name === 'string' ? obj.name : 'Untitled', 300);
     const published = typeof obj.published === 'string' && !Number.isNaN(Date.parse(obj.published)) ? obj.published : null;
     const position = typeof obj.position === 'number' && Number.isInteger(obj.position) ? obj.position : null;
+    // Who may play it, as its home node says; a metered track without prices is not playable here.
+    const access = obj.access === 'subscribers' || obj.access === 'metered' ? obj.access : 'free';
+    const currency = typeof obj.currency === 'string' && /^[A-Z]{3}$/.test(obj.currency) ? obj.currency : null;
     await execute(
       this.rt.db,
       `INSERT INTO federation_remote_tracks (uri, actor_uri, host, kind, title, artist, album, position, duration_seconds, license, cover_url, url,
-         master_playlist_url, renditions, summary, raw, published_at, updated_at)
+         master_playlist_url, renditions, summary, raw, published_at, updated_at, access, currency)
        VALUES (:uri, :actor, :host, :kind, :title, :artist, :album, :position, :duration, :license, :cover, :page, :master, CAST(:renditions AS jsonb),
-         :summary, CAST(:raw AS jsonb), :published, now())
+         :summary, CAST(:raw AS jsonb), :published, now(), :access, :currency)
        ON CONFLICT (uri) DO UPDATE SET title = EXCLUDED.title, artist = EXCLUDED.artist, album = EXCLUDED.album, position = EXCLUDED.position,
          duration_seconds = EXCLUDED.duration_seconds, license = EXCLUDED.license, cover_url = EXCLUDED.cover_url, url = EXCLUDED.url,
          master_playlist_url = EXCLUDED.master_playlist_url, renditions = EXCLUDED.renditions, summary = EXCLUDED.summary, raw = EXCLUDED.raw,
-         published_at = COALESCE(EXCLUDED.published_at, federation_remote_tracks.published_at), updated_at = now()`,
+         published_at = COALESCE(EXCLUDED.published_at, federation_remote_tracks.published_at), updated_at = now(),
+         access = EXCLUDED.access, currency = EXCLUDED.currency`,
       {
         uri, actor: attributedTo, host: hostOf(uri), kind, title,
         artist: typeof obj.artist === 'string' ? sanitizeText(obj.artist, 300) : null,
@@ -130,7 +140,7 @@ export class RemoteTracks {
         license: typeof obj.license === 'string' ? obj.license.slice(0, 500) : null,
         cover, page, master, renditions: JSON.stringify(renditions),
         summary: typeof obj.content === 'string' ? sanitizeHtml(obj.content) : null,
-        raw: JSON.stringify(obj), published,
+        raw: JSON.stringify(obj), published, access, currency,
       },
     );
     await this.fetchSegmentHashes(uri).catch((err) => this.rt.log.warn({ err, uri }, 'segment hashes of a remote track could not be fetched'));

@@ -2,6 +2,7 @@
 // actors and their cache, the software a host runs. Every fetch goes through safeFetch
 // (safe-fetch.ts): bounded in bytes and time, to a checked address. Private and loopback
 // addresses are refused unless the node is configured for tests (federation.allowPrivateAddresses).
+import { signRequest } from '@fedify/fedify/sig';
 import { isIP } from 'node:net';
 import { kvCache, type DocumentLoader } from '@fedify/fedify';
 import { z } from 'zod';
@@ -92,6 +93,14 @@ export class Remote {
     const headers = new Headers(opts.headers);
     if (!headers.has('user-agent')) headers.set('user-agent', this.userAgent);
     return safeFetch(url, { maxBytes: f.maxDocumentBytes, timeoutMs: f.fetchTimeoutMs, ...opts, headers, allowPrivate: f.allowPrivateAddresses });
+  }
+
+  /** A GET signed by the instance actor (a paid track's segments, which the home node gives only its trusted relays). */
+  async requestSigned(url: string, opts: SafeFetchOptions = {}): Promise<SafeResponse> {
+    const instance = await this.actors.ensureInstance();
+    const { privateKey, keyId } = await this.actors.signer(instance.uri);
+    const signed = await signRequest(new Request(url, { method: 'GET', headers: { 'user-agent': this.userAgent } }), privateKey, keyId);
+    return this.request(url, { ...opts, headers: Object.fromEntries(signed.headers) });
   }
 
   /** A JSON document by an unsigned GET (WebFinger, NodeInfo, segment hashes); throws unless 2xx and JSON. */

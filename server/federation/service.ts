@@ -6,6 +6,7 @@ import { Port } from '../context.js';
 import type { FederationRuntime } from './runtime.js';
 import type { FederationApi, FlagReceiver } from './contract.js';
 import type { RemoteTrackForListening } from '../listening/contract.js';
+import type { GatedTrack } from '../media/contract.js';
 import { LocalActors } from './actors.js';
 import { Remote, RemoteAddressError } from './remote.js';
 import { Blocks } from './blocks.js';
@@ -34,6 +35,9 @@ export interface FollowView {
   createdAt: string;
   actor?: { name: string | null; preferredUsername: string | null; host: string; type: string } | null;
 }
+
+/** The segment files of a rendition's hash table (seg-NNNNN.m4s). */
+const segmentIndexes = (files: Record<string, string> | undefined): string[] => Object.keys(files ?? {}).filter((f) => /^seg-\d+\.m4s$/.test(f));
 
 export class FederationService implements FederationApi {
   readonly actors: LocalActors;
@@ -76,6 +80,46 @@ export class FederationService implements FederationApi {
     const track = await this.tracks.byUri(uri);
     if (!track || (await this.blocks.isBlocked(track.actorUri))) return undefined;
     return { trackUri: track.uri, artistUri: track.actorUri, title: track.title };
+  }
+
+  /**
+   * A remote track that is not free, as money's segment gate sees it: its renditions and their
+   * segment counts from the home node's segment hashes, a timeline spread evenly over its
+   * duration (the home node does not federate segment times), and its prices. Undefined when it
+   * is free, unknown, blocked, or metered in another currency than this node's books.
+   */
+  async remoteGatedTrack(id: string): Promise<GatedTrack | undefined> {
+    const t = await this.tracks.byId(id);
+    if (!t || t.access.mode === 'free' || (await this.blocks.isBlocked(t.actorUri))) return undefined;
+    if (t.access.mode === 'metered' && t.access.currency !== this.rt.money.currency) return undefined;
+    const duration = t.durationSeconds ?? 0;
+    const renditions = t.renditions.map((r) => ({ name: r.name, segmentCount: segmentIndexes(t.segmentHashes[r.name]).length }));
+    const timeline: GatedTrack['timeline'] = {};
+    for (const r of renditions) {
+      const each = r.segmentCount && duration ? duration / r.segmentCount : 0;
+      timeline[r.name] = Array.from({ length: r.segmentCount }, (_, i) => [i * each, each]);
+    }
+    const prices = Object.fromEntries(t.renditions.filter((r) => r.pricePerMinute !== undefined).map((r) => [r.name, r.pricePerMinute!]));
+    if (t.access.mode === 'metered' && !Object.keys(prices).length) return undefined;
+    return { id: t.id, uri: t.uri, artistUri: t.actorUri, ownerId: null, title: t.title, access: t.access.mode, pricesPerMinute: prices, renditions, timeline };
+  }
+
+  async remoteSegmentHashes(id: string, rendition: string): Promise<string[] | undefined> {
+    const t = await this.tracks.byId(id);
+    const files = t?.segmentHashes[rendition];
+    if (!files) return undefined;
+    const out: string[] = [];
+    for (const [file, hash] of Object.entries(files)) {
+      const m = /^seg-(\d+)\.m4s$/.exec(file);
+      if (m) out[Number(m[1])] = hash;
+    }
+    return out;
+  }
+
+  /** media's RelayPort: a trusted node's cache fetching a paid track's segments (federation.meteredRelays). */
+  relayOf(req: { method: string; url: string; headers: Record<string, string | string[] | undefined> }): Promise<string | undefined> {
+    const relays = this.rt.config.federation.meteredRelays;
+    return relays.length ? this.inbox.signedBy(req.method, req.url, req.headers, relays) : Promise.resolve(undefined);
   }
 
   instanceActorUri(): string {

@@ -33,6 +33,8 @@ export const nineTenTerms = {
   subscriptionStatus: 'nt:subscriptionStatus',
   cluster: 'nt:cluster',
   channel: { '@id': 'nt:channel', '@type': '@id' },
+  access: 'nt:access',
+  pricePerMinute: { '@id': 'nt:pricePerMinute', '@type': 'xsd:integer' },
   sensitive: 'as:sensitive',
   manuallyApprovesFollowers: 'as:manuallyApprovesFollowers',
   as: 'https://www.w3.org/ns/activitystreams#',

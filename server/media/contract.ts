@@ -2,11 +2,16 @@
 import type { Channel, SegmentServed, SegmentTimeline, TrackView } from './model.js';
 import type { PlaylistView } from './playlists.js';
 
-/** A ready track whose segments are not free, as the segment access gate sees it. */
+/** A ready track whose segments are not free, as the segment access gate sees it (a local track, or a remote one played through this node's cache). */
 export interface GatedTrack {
+  /** The local track's id, or the remote track's id here. */
   id: string;
-  ownerId: string;
-  channelName: string;
+  /** The ActivityPub id of the track. */
+  uri: string;
+  /** The channel actor paid: a local channel's, or (remote) its home node's. */
+  artistUri: string;
+  /** The local owner (credited at once), or null for a remote track (an obligation, as remote payouts are). */
+  ownerId: string | null;
   title: string;
   access: 'subscribers' | 'metered';
   /** Rendition name → minor units per minute (metered). */
@@ -16,28 +21,43 @@ export interface GatedTrack {
   timeline: SegmentTimeline;
 }
 
-/** What the payment side answers for one metered segment: serve it, or refuse with a challenge. */
-export type PaymentDecision =
+/** Whether a request may have a segment of a track that is not free: yes, or why not. */
+export type AccessDecision =
   | { ok: true }
   | {
       ok: false;
-      /** 401: the credential is not valid here (forged, malformed, another track); 402: pay (none, expired, outside its span or renditions). */
-      status: 401 | 402;
+      /**
+       * 401: sign in with a subscription (subscribers' tracks), or the L402 credential is not
+       * valid here (forged, malformed, another track); 402: pay (none, expired, outside its span
+       * or renditions); 403: subscribers only.
+       */
+      status: 401 | 402 | 403;
       code: string;
       message: string;
-      /** The WWW-Authenticate value: a fresh L402 challenge for this segment's span (made when asked: it costs a macaroon). */
-      challenge: () => string;
+      /** The WWW-Authenticate value (an L402 challenge costs a macaroon: made only when answered). */
+      challenge: (() => string) | null;
+      /** Whether the challenge is a payment challenge (counted per client network). */
+      payment: boolean;
       details?: Record<string, unknown>;
     };
 
 /**
  * Who may play the segments of tracks that are not free (media's port, provided by money):
- * subscribers, and payers of metered spans (L402). `payment` is synchronous: it runs on the
- * streaming hot path and decides from the credential alone.
+ * subscribers of this node, and payers of metered spans (L402). Synchronous without a user
+ * (it runs on the streaming hot path and decides from the credential alone); a user's
+ * subscription may need a lookup.
  */
+/**
+ * Which trusted node signed a request (media's port, provided by federation): another node's
+ * cache fetching a paid track's segments to play to its own listeners, who pay it, and it owes
+ * the artist. Undefined: not signed, not verified, or not a trusted relay.
+ */
+export interface RelayPort {
+  relayOf(req: { method: string; url: string; headers: Record<string, string | string[] | undefined> }): Promise<string | undefined>;
+}
+
 export interface SegmentAccessPort {
-  isSubscriber(userId: string): boolean | Promise<boolean>;
-  payment(track: GatedTrack, rendition: string, index: number, authorization: string | undefined): PaymentDecision;
+  decide(track: GatedTrack, rendition: string, index: number, authorization: string | undefined, userId: string | undefined): AccessDecision | Promise<AccessDecision>;
 }
 
 export interface MediaApi {
@@ -50,6 +70,8 @@ export interface MediaApi {
   segmentHashes(trackId: string, rendition: string): Promise<string[] | undefined>;
   /** Wires the segment access port (node.ts, once). */
   useSegmentAccess(port: SegmentAccessPort): void;
+  /** Wires the relay port (node.ts, once). */
+  useRelays(port: RelayPort): void;
   /** Event: a segment of a local track was served in full or in part (every 200/206). */
   onSegmentServed(listener: (e: SegmentServed) => void): void;
   /** Event: a channel was made (after commit). */

@@ -8,34 +8,25 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { User } from '../accounts/service.js';
 import { Port } from '../context.js';
-import type { GatedTrack, SegmentAccessPort } from './contract.js';
+import type { AccessDecision, GatedTrack, RelayPort, SegmentAccessPort } from './contract.js';
+import type { SegmentRefusal } from '../http/segment-refusal.js';
 import type { TrackRow } from './model.js';
 import type { StreamEntry } from './stream-cache.js';
 import type { MediaStorage } from './storage.js';
 import { canEditTrack } from './track-view.js';
 import { pricePerMinuteOf } from '../../shared/prices.js';
+import { channelActorUri, trackUri } from '../../shared/actor-uris.js';
 
-/** Why a segment is refused, as the route answers it (problem+json with these headers). */
-export interface Refusal {
-  status: 401 | 402 | 403 | 404;
-  code: string;
-  message: string;
-  /** The headers to send (a payment challenge is made only when the refusal is answered). */
-  headers: () => Record<string, string>;
-  /** Whether answering it makes a payment challenge (counted against media.paymentChallengesPerMinute). */
-  challenges: boolean;
-  details?: Record<string, unknown>;
-}
+/** Why a segment is refused, as the route answers it (server/http/segment-refusal.ts). */
+export type Refusal = SegmentRefusal;
 
 /** The HLS data ids of the prices, in the 9ten namespace (docs/money.md). */
 export const SESSION_DATA_PREFIX = 'org.9ten';
 
-const notForSale: Refusal = { status: 404, code: 'not_found', message: 'File not found', headers: () => ({}), challenges: false };
+const notForSale: Refusal = { status: 404, code: 'not_found', message: 'File not found', challenge: null, payment: false };
 
-const subscriptionRequired = (signedIn: boolean): Refusal =>
-  signedIn
-    ? { status: 403, code: 'subscription_required', message: 'This track is for subscribers: subscribe to play it', headers: () => ({}), challenges: false }
-    : { status: 401, code: 'subscription_required', message: 'This track is for subscribers: sign in with a subscription to play it', headers: () => ({ 'WWW-Authenticate': 'Bearer realm="9ten"' }), challenges: false };
+/** The route's refusal of a port's decision (undefined: served). */
+export const refusalOf = (d: AccessDecision): Refusal | undefined => (d.ok ? undefined : d);
 
 /** A price per segment shown to players: minor units, up to four decimals. */
 function perSegment(pricePerMinute: number, segmentSeconds: number): string {
@@ -44,12 +35,14 @@ function perSegment(pricePerMinute: number, segmentSeconds: number): string {
 
 export class SegmentAccess {
   readonly port = new Port<SegmentAccessPort>('segment access');
+  readonly relays = new Port<RelayPort>('relays');
   private readonly gated = new WeakMap<StreamEntry, GatedTrack>();
   /** Segment hashes by rendition, for as long as the streaming cache keeps the track's entry. */
   private readonly hashes = new WeakMap<StreamEntry, Map<string, Promise<string[] | undefined>>>();
 
   constructor(
     private readonly storage: MediaStorage,
+    private readonly publicUrl: string,
     private readonly currency: string,
     private readonly segmentSeconds: number,
   ) {}
@@ -62,8 +55,9 @@ export class SegmentAccess {
     if (!g) {
       g = {
         id: row.id,
+        uri: trackUri(this.publicUrl, row.id),
+        artistUri: channelActorUri(this.publicUrl, row.channel_name),
         ownerId: row.owner_id,
-        channelName: row.channel_name,
         title: row.title,
         access: row.access,
         pricesPerMinute: row.prices_per_minute ?? {},
@@ -85,17 +79,14 @@ export class SegmentAccess {
     // Only segments the cached track knows are for sale; anything else is refused, not served.
     const known = track.renditions.find((r) => r.name === rendition);
     if (!known || index >= known.segmentCount) return notForSale;
-    const port = this.port.get();
-    const paid = (): Refusal | undefined => {
-      if (track.access === 'subscribers') return subscriptionRequired(!!user);
-      const d = port.payment(track, rendition, index, authorization);
-      if (d.ok) return undefined;
-      return { status: d.status, code: d.code, message: d.message, headers: () => ({ 'WWW-Authenticate': d.challenge() }), challenges: true, ...(d.details ? { details: d.details } : {}) };
-    };
-    if (!user) return paid();
-    const subscribed = port.isSubscriber(user.id);
-    if (typeof subscribed === 'boolean') return subscribed ? undefined : paid();
-    return subscribed.then((s) => (s ? undefined : paid()));
+    const d = this.port.get().decide(track, rendition, index, authorization, user?.id);
+    return d instanceof Promise ? d.then(refusalOf) : refusalOf(d);
+  }
+
+  /** Whether a refused request comes from a trusted relay's cache (HTTP-signed by its instance actor). */
+  async fromRelay(req: { method: string; url: string; headers: Record<string, string | string[] | undefined> }): Promise<boolean> {
+    if (req.headers.signature === undefined && req.headers['signature-input'] === undefined) return false;
+    return (await this.relays.get().relayOf(req)) !== undefined;
   }
 
   /** SHA-256 of each segment of a rendition, by index (cached with the track's streaming entry). */

@@ -3,7 +3,7 @@
 // hot path. Uploads and the transcode job live beside it (uploads.ts, transcode-job.ts).
 import type { User } from '../accounts/service.js';
 import type { NodeContext } from '../context.js';
-import type { GatedTrack, MediaApi, SegmentAccessPort } from './contract.js';
+import type { GatedTrack, MediaApi, RelayPort, SegmentAccessPort } from './contract.js';
 import { SegmentAccess } from './segment-access.js';
 import { MediaStorage } from './storage.js';
 import { Channels } from './channels.js';
@@ -26,7 +26,7 @@ export class MediaService implements MediaApi {
     this.channels = new Channels(ctx.db, log);
     this.playlists = new Playlists(ctx, this.storage, this.channels);
     this.streaming = new Streaming(ctx.db, this.storage, log);
-    this.access = new SegmentAccess(this.storage, ctx.config.money.currency, ctx.config.media.segmentSeconds);
+    this.access = new SegmentAccess(this.storage, ctx.config.publicUrl, ctx.config.money.currency, ctx.config.media.segmentSeconds);
     this.tracks = new Tracks(ctx, this.storage, {
       forget: (trackId) => this.streaming.forget(trackId),
       playlistsChanged: (trackId, t) => this.playlists.changedWith(trackId, t),
@@ -57,6 +57,10 @@ export class MediaService implements MediaApi {
 
   useSegmentAccess(port: SegmentAccessPort): void {
     this.access.port.wire(port);
+  }
+
+  useRelays(port: RelayPort): void {
+    this.access.relays.wire(port);
   }
 
   onSegmentServed(listener: (e: SegmentServed) => void): void {

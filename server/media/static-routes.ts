@@ -6,9 +6,9 @@ import type { Request, Response, NextFunction, Router } from 'express';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { NodeContext } from '../context.js';
-import { AppError, RetryLaterError, badRequest, notFound, route } from '../http/errors.js';
+import { AppError, badRequest, notFound, route } from '../http/errors.js';
 import { WindowLimit } from '../http/window-limit.js';
-import { clientNetwork, DEFAULT_IPV6_PREFIX_LENGTH } from '../http/client-address.js';
+import { segmentRefusal } from '../http/segment-refusal.js';
 import { isPublic } from '../accounts/middleware.js';
 import type { MediaService } from './service.js';
 import type { TrackRow } from './model.js';
@@ -97,27 +97,24 @@ export function staticRoutes(r: Router, ctx: NodeContext, media: MediaService): 
     const seg = /^([A-Za-z0-9_-]+)\/seg-(\d+)\.m4s$/.exec(rel);
     if (seg && row.access !== 'free') {
       const refusal = media.access.decide(entry, seg[1], Number(seg[2]), req.headers.authorization, req.user);
+      const serve = () => serveSegment(req, res, next, entry, rel, file, type, seg);
+      // Refused, but perhaps fetched by a trusted node's cache for its own (paying) listeners.
+      const refused = (r: Refusal) =>
+        r.status === 404
+          ? refuse(req, res, next, r)
+          : media.access.fromRelay({ method: req.method, url: req.originalUrl, headers: req.headers }).then((relay) => (relay ? serve() : refuse(req, res, next, r)), next);
       if (refusal instanceof Promise) {
-        refusal.then((r) => (r ? refuse(req, res, next, r) : serveSegment(req, res, next, entry, rel, file, type, seg)), next);
+        refusal.then((r) => (r ? refused(r) : serve()), next);
         return;
       }
-      if (refusal) return refuse(req, res, next, refusal);
+      if (refusal) return refused(refusal);
     }
     serveSegment(req, res, next, entry, rel, file, type, seg);
   };
 
   // Each challenge costs a macaroon and an HMAC or two: a client network gets so many a minute.
   const challenges = new WindowLimit(ctx.config.media.paymentChallengesPerMinute);
-  const refuse = (req: Request, res: Response, next: NextFunction, r: Refusal) => {
-    res.setHeader('Cache-Control', 'no-store');
-    if (r.challenges && !challenges.take(clientNetwork(req.ip, DEFAULT_IPV6_PREFIX_LENGTH))) {
-      const wait = challenges.retryAfterSeconds();
-      res.setHeader('Retry-After', String(wait));
-      return next(new RetryLaterError(429, 'too_many_challenges', `Too many payment challenges from your network; try again in ${wait} s (buy longer spans with POST /api/v1/metered/offers)`, wait));
-    }
-    for (const [k, v] of Object.entries(r.headers())) res.setHeader(k, v);
-    next(new AppError(r.status, r.code, r.message, r.details));
-  };
+  const refuse = (req: Request, res: Response, next: NextFunction, r: Refusal) => next(segmentRefusal(req, res, challenges, r));
 
   const servePricedPlaylist = (req: Request, res: Response, next: NextFunction, row: TrackRow, rel: string, file: string) => {
     readFile(file, 'utf8').then(

@@ -2,7 +2,7 @@
 import type { Health } from './books.js';
 import type { AllocationView } from './service.js';
 import type { Subscription } from './subscriptions.js';
-import type { SegmentAccessPort } from '../media/contract.js';
+import type { GatedTrack, SegmentAccessPort } from '../media/contract.js';
 
 /** A listener's share of a closed month, held while its listening is disputed. */
 export interface Hold {
@@ -26,6 +26,10 @@ export interface HoldFilter {
 export interface RemoteArtistsPort {
   remoteArtist(uri: string): Promise<{ artistUri: string; name: string | null } | undefined>;
   remoteTrack(uri: string): Promise<{ trackUri: string; artistUri: string; title: string } | undefined>;
+  /** A remote track that is not free, by its id here, as the segment gate sees it (metered here, owed to its artist). */
+  remoteGatedTrack(id: string): Promise<GatedTrack | undefined>;
+  /** SHA-256 of each segment of a remote track's rendition, by index, as its home node published them. */
+  remoteSegmentHashes(id: string, rendition: string): Promise<string[] | undefined>;
 }
 
 /** A tip as federation sends it to the artist's home node. */

@@ -23,7 +23,7 @@ export interface SpanTerms {
   to: number;
   amount: number;
   currency: string;
-  /** The artist (local user id) who is paid. */
+  /** Who is paid: the local owner's user id, or a remote track's channel actor URI. */
   payee: string;
   /** Unix seconds: the invoice may be paid until then. */
   payBy: number;

@@ -11,10 +11,11 @@ import type { Sequelize } from 'sequelize';
 import { select, selectOne } from '../db/index.js';
 import { AppError, badRequest, notFound } from '../http/errors.js';
 import type { User } from '../accounts/service.js';
-import type { GatedTrack, PaymentDecision, SegmentAccessPort } from '../media/contract.js';
-import { channelActorUri, trackUri } from '../../shared/actor-uris.js';
+import type { AccessDecision, GatedTrack, SegmentAccessPort } from '../media/contract.js';
 import { accounts, type Books, type PostedTransaction } from './books.js';
 import { nodeCutOf, type SaleDeps } from './sales.js';
+import { Port } from '../context.js';
+import type { RemoteArtistsPort } from './contract.js';
 import { pricePerMinuteOf } from '../../shared/prices.js';
 import type { InvoiceProvider } from './invoice-provider.js';
 import { L402, type CredentialError, type Grant, type SpanTerms } from './l402.js';
@@ -87,6 +88,8 @@ export function canonicalJson(value: unknown): string {
 }
 
 export class Metered implements SegmentAccessPort {
+  /** Remote tracks played through this node's cache (money's port, provided by federation). */
+  readonly remote = new Port<RemoteArtistsPort>('remote artists');
   private l402?: L402;
   private receiptKey?: { privateKey: KeyObject; publicKey: KeyObject; publicKeyPem: string; keyId: string };
   private readonly grants = new Map<string, Grant>();
@@ -143,6 +146,21 @@ export class Metered implements SegmentAccessPort {
 
   // --- the SegmentAccessPort (media asks, on the hot path) ---
 
+  decide(track: GatedTrack, rendition: string, index: number, authorization: string | undefined, userId: string | undefined): AccessDecision | Promise<AccessDecision> {
+    const paid = (): AccessDecision => {
+      if (track.access === 'subscribers') {
+        return userId
+          ? { ok: false, status: 403, code: 'subscription_required', message: 'This track is for subscribers: subscribe to play it', challenge: null, payment: false }
+          : { ok: false, status: 401, code: 'subscription_required', message: 'This track is for subscribers: sign in with a subscription to play it', challenge: () => 'Bearer realm="9ten"', payment: false };
+      }
+      return this.payment(track, rendition, index, authorization);
+    };
+    if (!userId) return paid();
+    const subscribed = this.isSubscriber(userId);
+    if (typeof subscribed === 'boolean') return subscribed ? { ok: true } : paid();
+    return subscribed.then((s) => (s ? { ok: true } : paid()));
+  }
+
   isSubscriber(userId: string): boolean | Promise<boolean> {
     const hit = this.subscribers.get(userId);
     if (hit && hit.until > Date.now()) return hit.value;
@@ -161,9 +179,10 @@ export class Metered implements SegmentAccessPort {
     this.subscribers.delete(userId);
   }
 
-  payment(track: GatedTrack, rendition: string, index: number, authorization: string | undefined): PaymentDecision {
-    const refuse = (status: 401 | 402, code: string, message: string, details?: Record<string, unknown>): PaymentDecision => ({
-      ok: false, status, code, message, challenge: () => this.keys.challenge(this.terms(track, rendition, index, 1)), ...(details ? { details } : {}),
+  /** An L402 credential (or its absence) for one metered segment; synchronous. */
+  payment(track: GatedTrack, rendition: string, index: number, authorization: string | undefined): AccessDecision {
+    const refuse = (status: 401 | 402, code: string, message: string, details?: Record<string, unknown>): AccessDecision => ({
+      ok: false, status, code, message, challenge: () => this.keys.challenge(this.terms(track, rendition, index, 1)), payment: true, ...(details ? { details } : {}),
     });
     if (!authorization || !/^(L402|LSAT) /i.test(authorization)) {
       return refuse(402, 'payment_required', 'This track is paid as you play: pay the invoice in WWW-Authenticate, then send "Authorization: L402 <macaroon>:<preimage>"');
@@ -205,7 +224,7 @@ export class Metered implements SegmentAccessPort {
       // The span's whole seconds (a minute of AAC frames is 60.02 s) at the minute's price, rounded up.
       amount: Math.max(1, Math.ceil((price * Math.round(span.seconds)) / 60)),
       currency: this.books.currency,
-      payee: track.ownerId,
+      payee: track.ownerId ?? track.artistUri,
       payBy: now + INVOICE_SECONDS,
       expires: now + CREDENTIAL_SECONDS,
     };
@@ -213,13 +232,18 @@ export class Metered implements SegmentAccessPort {
 
   // --- offers, payment, purchases (the API) ---
 
+  /** A metered or subscribers' track here, or a remote one this node plays through its cache. */
+  private async gatedTrack(id: string): Promise<GatedTrack | undefined> {
+    return (await this.deps.media().gatedTrack(id)) ?? (await this.remote.get().remoteGatedTrack(id));
+  }
+
   /** An offer for `minutes` of a metered track from the minute holding segment `fromSegment`. */
   async offer(input: { track: string; rendition: string; fromSegment?: number; minutes?: number }): Promise<MeteredOffer> {
     const minutes = input.minutes ?? 1;
     const from = input.fromSegment ?? 0;
     if (!Number.isSafeInteger(minutes) || minutes < 1 || minutes > MAX_SPAN_MINUTES) throw badRequest('invalid_span', `minutes is a whole number from 1 to ${MAX_SPAN_MINUTES}`);
     if (!Number.isSafeInteger(from) || from < 0) throw badRequest('invalid_span', 'fromSegment is a segment index (0 or more)');
-    const track = typeof input.track === 'string' ? await this.deps.media().gatedTrack(input.track) : undefined;
+    const track = typeof input.track === 'string' ? await this.gatedTrack(input.track) : undefined;
     if (!track || track.access !== 'metered') throw notFound('Metered track');
     const rendition = track.renditions.find((r) => r.name === input.rendition);
     if (!rendition) throw badRequest('invalid_rendition', `This track has no rendition "${input.rendition}"`, { renditions: track.renditions.map((r) => r.name) });
@@ -263,18 +287,17 @@ export class Metered implements SegmentAccessPort {
     if (terms.payBy <= Date.now() / 1000) throw new AppError(409, 'invoice_expired', 'This invoice can no longer be paid: ask for a new one (a new 402 or offer)', { payBy: new Date(terms.payBy * 1000).toISOString() });
     if (terms.currency !== this.books.currency) throw new AppError(422, 'unknown_currency', `This node keeps its books in ${this.books.currency}`);
     if (terms.payee === payer.id) throw badRequest('invalid_recipient', 'Your own tracks play free for you');
-    const media = this.deps.media();
-    const track = await media.gatedTrack(terms.trackId);
+    const track = await this.gatedTrack(terms.trackId);
     // Made subscribers-only (or free) since the offer: a credential would open nothing.
     if (!track || track.access !== 'metered') throw notFound('Metered track');
     if (await this.deps.isSubscriber(payer.id)) throw new AppError(409, 'subscriber_plays_free', 'You subscribe: metered tracks play free for you, so there is nothing to pay');
     const hashes: Record<string, string[]> = {};
     for (const r of terms.renditions) {
-      const all = await media.segmentHashes(terms.trackId, r);
+      const all = track.ownerId ? await this.deps.media().segmentHashes(terms.trackId, r) : await this.remote.get().remoteSegmentHashes(terms.trackId, r);
       hashes[r] = (all ?? []).slice(terms.from, terms.to + 1);
     }
     const cut = nodeCutOf(terms.amount, this.deps.nodeCutBasisPoints());
-    const artistUri = channelActorUri(this.deps.publicUrl, track.channelName);
+    const artistUri = track.artistUri;
     // Everything but the movement is made first: the movement locks the payer's and the artist's
     // accounts, and is the last statement before the commit, so a hot artist's account is held
     // for as short a time as can be.
@@ -288,7 +311,7 @@ export class Metered implements SegmentAccessPort {
       paymentHash: this.keys.paymentHash(terms.tokenId).toString('hex'),
       payer: payer.id,
       artist: artistUri,
-      track: trackUri(this.deps.publicUrl, terms.trackId),
+      track: track.uri,
       renditions: terms.renditions,
       segments: { from: terms.from, to: terms.to },
       segmentHashes: hashes,
@@ -305,7 +328,7 @@ export class Metered implements SegmentAccessPort {
          VALUES (:id, :payer, :payee, :artistUri, :trackId, :title, ARRAY[:renditions]::text[], :from, :to, :amount, :cut, :currency, to_timestamp(:expires), :key, CAST(:receipt AS jsonb), :signature, :paidAt)
          ON CONFLICT DO NOTHING RETURNING *`,
         {
-          id: terms.tokenId, payer: payer.id, payee: terms.payee, artistUri, trackId: terms.trackId, title: track.title, renditions: terms.renditions,
+          id: terms.tokenId, payer: payer.id, payee: track.ownerId, artistUri, trackId: terms.trackId, title: track.title, renditions: terms.renditions,
           from: terms.from, to: terms.to, amount: terms.amount, cut, currency: terms.currency, expires: terms.expires, key,
           receipt: JSON.stringify(receipt), signature, paidAt,
         },
@@ -318,7 +341,8 @@ export class Metered implements SegmentAccessPort {
           memo: { invoice: terms.tokenId, track: receipt.track, title: track.title, segments: `${terms.from}-${terms.to}`, renditions: terms.renditions },
           legs: [
             { account: accounts.wallet(payer.id), amount: -terms.amount },
-            { account: accounts.wallet(terms.payee), amount: terms.amount - cut },
+            // A remote artist is owed, as remote payouts are; a local one is credited at once.
+            { account: track.ownerId ? accounts.wallet(track.ownerId) : accounts.remotePayable(artistUri), amount: terms.amount - cut },
             ...(cut > 0 ? [{ account: accounts.nodeFee(), amount: cut }] : []),
           ],
         },

@@ -137,6 +137,7 @@ export class MoneyService implements MoneyApi {
 
   useRemoteArtists(port: RemoteArtistsPort): void {
     this.tips.remote.wire(port);
+    this.metered.remote.wire(port);
   }
 
   health(): Promise<Health> {

@@ -809,6 +809,8 @@ export interface RemoteRendition {
   torrentUrl: string | null;
   magnetUri: string | null;
   segmentHashesUrl: string | null;
+  /** Metered tracks: minor units per minute of this rendition */
+  pricePerMinute?: number;
 }
 
 export interface RemoteTrack {
@@ -832,6 +834,11 @@ export interface RemoteTrack {
   segmentHashes: Record<string, Record<string, string>>;
   publishedAt: string | null;
   receivedAt: string;
+  /** As the home node federates it. Played through this node: subscribers' tracks for this node's subscribers; metered ones paid here per span (HTTP 402, as local ones), owed to the artist */
+  access: {
+    mode: 'free' | 'subscribers' | 'metered';
+    currency: string | null;
+  };
   /** Play through this node (cached, hash-checked); on GET /tracks/{id} */
   localMasterPlaylistUrl?: string;
 }

@@ -3,7 +3,9 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { isPublic, requireRole, requireUser } from '../../accounts/middleware.js';
-import { route, notFound } from '../../http/errors.js';
+import { AppError, route, notFound } from '../../http/errors.js';
+import { WindowLimit } from '../../http/window-limit.js';
+import { segmentRefusal } from '../../http/segment-refusal.js';
 import type { FederationService } from '../service.js';
 import { hlsContentType } from '../remote-cache.js';
 
@@ -16,6 +18,7 @@ const iri = z.string().url().max(2048).refine((u) => /^https?:\/\//.test(u), 'mu
 
 export function apiRoutes(svc: FederationService): Router {
   const r = Router();
+  const challenges = new WindowLimit(svc.rt.ctx.config.media.paymentChallengesPerMinute);
 
   r.get(
     '/api/v1/federation/tracks',
@@ -56,6 +59,19 @@ export function apiRoutes(svc: FederationService): Router {
         res.type(hlsContentType(file)).set('Cache-Control', 'public, max-age=300').send(await svc.cache.playlist(id, rendition));
         return;
       }
+      // A remote track that is not free: its segments are this node's to sell (metered, owed to
+      // the artist) or to give its subscribers, through money's gate, as for local tracks.
+      const seg = /^seg-(\d+)\.m4s$/.exec(file);
+      const track = seg ? await svc.tracks.byId(id) : undefined;
+      const gated = track && track.access.mode !== 'free';
+      if (gated) {
+        const g = await svc.remoteGatedTrack(id);
+        if (!g) throw new AppError(409, 'not_playable_here', 'This track is paid for in another currency than this node keeps, or has no prices: play it on its home node');
+        const known = g.renditions.find((x) => x.name === rendition);
+        if (!known || Number(seg![1]) >= known.segmentCount) throw notFound('File');
+        const d = await svc.rt.money.segmentAccess.decide(g, rendition, Number(seg![1]), req.headers.authorization, req.user?.id);
+        if (!d.ok) throw segmentRefusal(req, res, challenges, d);
+      }
       const { body, cached } = await svc.cache.file(id, rendition, file);
       // Listening counts what this node serves, remote tracks included (user-centric payouts).
       const session = req.get('x-play-session') ?? (typeof req.query.session === 'string' ? req.query.session : null);
@@ -73,7 +89,7 @@ export function apiRoutes(svc: FederationService): Router {
           userAgent: req.get('user-agent') ?? null,
         });
       });
-      res.type(hlsContentType(file)).set('Cache-Control', 'public, max-age=86400, immutable').set('X-Cache', cached ? 'hit' : 'miss').send(body);
+      res.type(hlsContentType(file)).set('Cache-Control', gated ? 'private, no-cache' : 'public, max-age=86400, immutable').set('X-Cache', cached ? 'hit' : 'miss').send(body);
     }),
   );
   r.get(

@@ -1,0 +1,30 @@
+// How a refused segment is answered, by media's streaming route and federation's remote cache
+// alike: problem+json, never stored, and the challenge (WWW-Authenticate) made only now. A
+// payment challenge costs a macaroon: a client network gets `limit` of them a minute, then 429.
+import type { Request, Response } from 'express';
+import { AppError, RetryLaterError } from './errors.js';
+import type { WindowLimit } from './window-limit.js';
+import { clientNetwork, DEFAULT_IPV6_PREFIX_LENGTH } from './client-address.js';
+
+export interface SegmentRefusal {
+  status: 401 | 402 | 403 | 404;
+  code: string;
+  message: string;
+  /** The WWW-Authenticate value, made when answered (null: none). */
+  challenge: (() => string) | null;
+  /** Whether the challenge is a payment challenge (limited per client network). */
+  payment: boolean;
+  details?: Record<string, unknown>;
+}
+
+/** Sets the refusal's headers and returns the error to pass on (the problem handler answers it). */
+export function segmentRefusal(req: Request, res: Response, challenges: WindowLimit, r: SegmentRefusal): AppError {
+  res.setHeader('Cache-Control', 'no-store');
+  if (r.payment && !challenges.take(clientNetwork(req.ip, DEFAULT_IPV6_PREFIX_LENGTH))) {
+    const wait = challenges.retryAfterSeconds();
+    res.setHeader('Retry-After', String(wait));
+    return new RetryLaterError(429, 'too_many_challenges', `Too many payment challenges from your network; try again in ${wait} s (buy longer spans with POST /api/v1/metered/offers)`, wait);
+  }
+  if (r.challenge) res.setHeader('WWW-Authenticate', r.challenge());
+  return new AppError(r.status, r.code, r.message, r.details);
+}
