@@ -205,4 +205,5 @@ test('the metered budget: spent per hour (rolling) or month (calendar), what fit
   assert.equal(pruneSpends(spends, now).length, 3, 'February is dropped');
   assert.deepEqual(segmentOf('/static/streaming/0b9b5e0e-4a43-4a7a-9a43-1c2d3e4f5a6b/64k/seg-00012.m4s?session=x'), { trackId: '0b9b5e0e-4a43-4a7a-9a43-1c2d3e4f5a6b', rendition: '64k', index: 12 });
   assert.equal(segmentOf('/static/streaming/0b9b5e0e-4a43-4a7a-9a43-1c2d3e4f5a6b/64k/playlist.m3u8'), undefined);
+  assert.deepEqual(segmentOf('http://n/api/v1/federation/tracks/0b9b5e0e-4a43-4a7a-9a43-1c2d3e4f5a6b/hls/64k/seg-00003.m4s'), { trackId: '0b9b5e0e-4a43-4a7a-9a43-1c2d3e4f5a6b', rendition: '64k', index: 3 });
 });

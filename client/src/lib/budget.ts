@@ -59,8 +59,8 @@ export function pruneSpends(spends: readonly Spend[], now: Date): Spend[] {
   return spends.filter((s) => s.at >= keepFrom);
 }
 
-/** Rendition and segment index of a segment URL of this node, or undefined for any other file. */
+/** Rendition and segment index of a segment URL of this node (a local track, or a remote one through its cache), or undefined for any other file. */
 export function segmentOf(url: string): { trackId: string; rendition: string; index: number } | undefined {
-  const m = /\/static\/streaming\/([0-9a-f-]{36})\/([A-Za-z0-9_-]+)\/seg-(\d+)\.m4s(?:\?|$)/.exec(url);
+  const m = /\/(?:static\/streaming|api\/v1\/federation\/tracks)\/([0-9a-f-]{36})\/(?:hls\/)?([A-Za-z0-9_-]+)\/seg-(\d+)\.m4s(?:\?|$)/.exec(url);
   return m ? { trackId: m[1], rendition: m[2], index: Number(m[3]) } : undefined;
 }
