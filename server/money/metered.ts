@@ -290,7 +290,7 @@ export class Metered implements SegmentAccessPort {
     const track = await this.gatedTrack(terms.trackId);
     // Made subscribers-only (or free) since the offer: a credential would open nothing.
     if (!track || track.access !== 'metered') throw notFound('Metered track');
-    if (await this.deps.isSubscriber(payer.id)) throw new AppError(409, 'subscriber_plays_free', 'You subscribe: metered tracks play free for you, so there is nothing to pay');
+    if (await this.isSubscriber(payer.id)) throw new AppError(409, 'subscriber_plays_free', 'You subscribe: metered tracks play free for you, so there is nothing to pay');
     const hashes: Record<string, string[]> = {};
     for (const r of terms.renditions) {
       const all = track.ownerId ? await this.deps.media().segmentHashes(terms.trackId, r) : await this.remote.get().remoteSegmentHashes(terms.trackId, r);
