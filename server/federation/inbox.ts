@@ -54,6 +54,9 @@ function keyCacheOn(rt: FederationRuntime, remote: Remote): KeyCache {
   };
 }
 
+/** How old a relay's signed GET may be (clock skew included). */
+const RELAY_WINDOW_SECONDS = 300;
+
 export class Inbox {
   private readonly keyCache: KeyCache;
   private readonly ownership: KeyOwnershipCheck;
@@ -96,26 +99,34 @@ export class Inbox {
     const read = readSignature(reqHeaders, false);
     if (!read.ok) return undefined;
     const keyId = read.signature.keyId;
-    let host: string;
+    let signer: URL;
     try {
-      host = new URL(keyId).host;
+      signer = new URL(keyId);
     } catch {
       return undefined;
     }
-    if (!hosts.includes(host) || (await this.blocks.isBlocked(keyId))) return undefined;
+    const host = signer.host;
+    // Only the relay's instance actor (a 9ten node's, at the same path as ours), nothing else on
+    // its host: checked before any key is fetched, so made-up keyIds cost nothing.
+    const instance = `${signer.protocol}//${host}${new URL(this.rt.instanceActorUri()).pathname}`;
+    if (!hosts.includes(host) || keyId !== `${instance}#main-key` || (await this.blocks.isBlocked(keyId))) return undefined;
     const headers = new Headers();
     for (const [k, v] of Object.entries(reqHeaders)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
     headers.set('host', this.rt.host);
+    // The request as addressed to this node: its path (an absolute-form target's own host is ignored).
+    const target = new URL(url, 'http://x');
     try {
-      const key = await verifyRequest(new Request(new URL(url, this.rt.publicUrl).href, { method, headers }), {
+      const key = await verifyRequest(new Request(`${this.rt.publicUrl}${target.pathname}${target.search}`, { method, headers }), {
         documentLoader: await this.remote.documentLoader(),
         contextLoader: this.remote.contextLoader,
         keyCache: this.keyCache,
-        timeWindow: { seconds: this.rt.config.federation.signatureWindowSeconds },
+        // A relay signs each fetch as it makes it: a copy is good for minutes, not the inbox's
+        // window. (No once-only guard: the same GET signed in the same second is the same bytes.)
+        timeWindow: { seconds: Math.min(RELAY_WINDOW_SECONDS, this.rt.config.federation.signatureWindowSeconds) },
         spec: read.signature.spec,
       });
       const owner = key?.ownerId?.href;
-      if (!key || !owner || new URL(owner).host !== host) return undefined;
+      if (!key || owner !== instance) return undefined;
       const owned = await this.ownership.check(key, keyId, owner);
       return owned.ok ? host : undefined;
     } catch (err) {

@@ -23,6 +23,23 @@ export const hlsContentType = (file: string): string =>
         : file.endsWith('.mp4') ? 'video/mp4'
           : 'application/octet-stream';
 
+/** A media playlist's segments in order, each with its #EXTINF duration (null when missing or not a number). */
+function playlistSegments(text: string): { uri: string; duration: number | null }[] {
+  const out: { uri: string; duration: number | null }[] = [];
+  let duration: number | null = null;
+  for (const line of text.split(/\r?\n/)) {
+    const inf = /^#EXTINF:([0-9.]+)/.exec(line);
+    if (inf) {
+      duration = Number.isFinite(Number(inf[1])) ? Number(inf[1]) : null;
+      continue;
+    }
+    if (!line || line.startsWith('#')) continue;
+    out.push({ uri: line, duration });
+    duration = null;
+  }
+  return out;
+}
+
 const badGateway = (message: string) => new AppError(502, 'upstream_failed', message);
 
 export class RemoteCache {
@@ -122,18 +139,21 @@ export class RemoteCache {
   }
 
   /** A segment (or init section): from the cache, or from the home node once its hash matches. */
-  async file(id: string, rendition: string, name: string): Promise<{ body: Buffer; cached: boolean }> {
+  async file(id: string, rendition: string, name: string, known?: RemoteTrack): Promise<{ body: Buffer; cached: boolean }> {
     if (!SAFE_NAME.test(rendition) || !SAFE_NAME.test(name) || name.endsWith('.m3u8') || name.endsWith('.tmp')) throw notFound('File');
-    const track = await this.track(id);
+    const track = known ?? (await this.track(id));
     const r = track.renditions.find((x) => x.name === rendition);
     if (!r?.playlistUrl) throw notFound('Rendition');
     const expected = track.segmentHashes[rendition]?.[name];
     if (!expected) throw badGateway('The home node published no hash for this file; it is not served');
-    const file = path.join(this.dirOf(track.id), rendition, name);
+    // Copies fetched as a relay (a paid track) are kept apart and served only while the track
+    // is paid here; were it free here, the home node is asked unsigned and decides.
+    const paid = track.access.mode !== 'free';
+    const file = path.join(this.dirOf(track.id), paid ? 'paid' : '', rendition, name);
     const hit = await this.cached(file);
     if (hit && createHash('sha256').update(hit).digest('hex') === expected) return { body: hit, cached: true };
     // A paid track's segments: asked as this node (its listeners pay it; it owes the artist).
-    const body = await this.upstream(track, new URL(name, r.playlistUrl).href, MAX_SEGMENT_BYTES, track.access.mode !== 'free');
+    const body = await this.upstream(track, new URL(name, r.playlistUrl).href, MAX_SEGMENT_BYTES, paid);
     const actual = createHash('sha256').update(body).digest('hex');
     if (actual !== expected) {
       this.rt.log.warn({ track: track.uri, rendition, name, expected, actual }, 'segment from the home node does not match its hash; refused');
@@ -144,26 +164,33 @@ export class RemoteCache {
   }
 
   /**
+   * A rendition's segment timeline ([start, duration] by index) from its playlist's #EXTINF
+   * durations, or undefined when a duration is missing or not between 0 and 60 s (a paid
+   * track is then not sold here: its spans could not be priced).
+   */
+  async timeline(id: string, rendition: string): Promise<[number, number][] | undefined> {
+    const out: [number, number][] = [];
+    let start = 0;
+    for (const { duration } of playlistSegments(await this.playlist(id, rendition))) {
+      if (duration === null || duration <= 0 || duration > 60) return undefined;
+      out.push([start, duration]);
+      start += duration;
+    }
+    return out;
+  }
+
+  /**
    * Where a segment sits on the track's timeline, read from the rendition playlist
    * (cumulative #EXTINF durations), for the listening capability's segment-serve log.
    */
   async segmentTiming(id: string, rendition: string, name: string): Promise<{ index: number; start: number; duration: number } | null> {
-    const text = await this.playlist(id, rendition);
     let start = 0;
     let index = 0;
-    let duration: number | null = null;
-    for (const line of text.split(/\r?\n/)) {
-      const inf = /^#EXTINF:([0-9.]+)/.exec(line);
-      if (inf) {
-        duration = Number(inf[1]);
-        continue;
-      }
-      if (!line || line.startsWith('#')) continue;
-      const d = duration !== null && Number.isFinite(duration) ? duration : 0;
-      if (line === name) return { index, start, duration: d };
+    for (const s of playlistSegments(await this.playlist(id, rendition))) {
+      const d = s.duration ?? 0;
+      if (s.uri === name) return { index, start, duration: d };
       start += d;
       index += 1;
-      duration = null;
     }
     return null;
   }

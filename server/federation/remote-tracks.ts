@@ -120,7 +120,7 @@ export class RemoteTracks {
     const position = typeof obj.position === 'number' && Number.isInteger(obj.position) ? obj.position : null;
     // Who may play it, as its home node says; a metered track without prices is not playable here.
     const access = obj.access === 'subscribers' || obj.access === 'metered' ? obj.access : 'free';
-    const currency = typeof obj.currency === 'string' && /^[A-Z]{3}$/.test(obj.currency) ? obj.currency : null;
+    const currency = typeof obj.currency === 'string' && /^[A-Z]{3,5}$/.test(obj.currency) ? obj.currency : null;
     await execute(
       this.rt.db,
       `INSERT INTO federation_remote_tracks (uri, actor_uri, host, kind, title, artist, album, position, duration_seconds, license, cover_url, url,

@@ -36,6 +36,9 @@ export interface FollowView {
   actor?: { name: string | null; preferredUsername: string | null; host: string; type: string } | null;
 }
 
+/** A relay as an admin may write it ("https://B.example/", "b.example:8443"): lower-case host[:port]. */
+export const normaliseHost = (h: string): string => h.trim().toLowerCase().replace(/^https?:\/\//, '').replace(/\/.*$/, '');
+
 /** The segment files of a rendition's hash table (seg-NNNNN.m4s). */
 const segmentIndexes = (files: Record<string, string> | undefined): string[] => Object.keys(files ?? {}).filter((f) => /^seg-\d+\.m4s$/.test(f));
 
@@ -84,20 +87,21 @@ export class FederationService implements FederationApi {
 
   /**
    * A remote track that is not free, as money's segment gate sees it: its renditions and their
-   * segment counts from the home node's segment hashes, a timeline spread evenly over its
-   * duration (the home node does not federate segment times), and its prices. Undefined when it
-   * is free, unknown, blocked, or metered in another currency than this node's books.
+   * segment counts from the home node's segment hashes, the segment times of its playlists,
+   * and its prices. Undefined when it is free, unknown, blocked, metered in another currency
+   * than this node's books, or its playlists do not give every segment a sane duration.
    */
   async remoteGatedTrack(id: string): Promise<GatedTrack | undefined> {
     const t = await this.tracks.byId(id);
     if (!t || t.access.mode === 'free' || (await this.blocks.isBlocked(t.actorUri))) return undefined;
     if (t.access.mode === 'metered' && t.access.currency !== this.rt.money.currency) return undefined;
-    const duration = t.durationSeconds ?? 0;
     const renditions = t.renditions.map((r) => ({ name: r.name, segmentCount: segmentIndexes(t.segmentHashes[r.name]).length }));
+    // Spans are minutes of the home node's own segment times (its playlists' #EXTINF).
     const timeline: GatedTrack['timeline'] = {};
     for (const r of renditions) {
-      const each = r.segmentCount && duration ? duration / r.segmentCount : 0;
-      timeline[r.name] = Array.from({ length: r.segmentCount }, (_, i) => [i * each, each]);
+      const times = await this.cache.timeline(t.id, r.name).catch(() => undefined);
+      if (!times || times.length < r.segmentCount) return undefined;
+      timeline[r.name] = times;
     }
     const prices = Object.fromEntries(t.renditions.filter((r) => r.pricePerMinute !== undefined).map((r) => [r.name, r.pricePerMinute!]));
     if (t.access.mode === 'metered' && !Object.keys(prices).length) return undefined;
@@ -118,7 +122,7 @@ export class FederationService implements FederationApi {
 
   /** media's RelayPort: a trusted node's cache fetching a paid track's segments (federation.meteredRelays). */
   relayOf(req: { method: string; url: string; headers: Record<string, string | string[] | undefined> }): Promise<string | undefined> {
-    const relays = this.rt.config.federation.meteredRelays;
+    const relays = this.rt.config.federation.meteredRelays.map(normaliseHost);
     return relays.length ? this.inbox.signedBy(req.method, req.url, req.headers, relays) : Promise.resolve(undefined);
   }
 

@@ -3,8 +3,18 @@
 // payment challenge costs a macaroon: a client network gets `limit` of them a minute, then 429.
 import type { Request, Response } from 'express';
 import { AppError, RetryLaterError } from './errors.js';
-import type { WindowLimit } from './window-limit.js';
+import { WindowLimit } from './window-limit.js';
+import type { NodeContext } from '../context.js';
 import { clientNetwork, DEFAULT_IPV6_PREFIX_LENGTH } from './client-address.js';
+
+const limits = new WeakMap<NodeContext, WindowLimit>();
+
+/** The node's one count of payment challenges per client network (media.paymentChallengesPerMinute), for every route that makes them. */
+export function challengeLimit(ctx: NodeContext): WindowLimit {
+  let l = limits.get(ctx);
+  if (!l) limits.set(ctx, (l = new WindowLimit(ctx.config.media.paymentChallengesPerMinute)));
+  return l;
+}
 
 export interface SegmentRefusal {
   status: 401 | 402 | 403 | 404;

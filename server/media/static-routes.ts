@@ -7,8 +7,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { NodeContext } from '../context.js';
 import { AppError, badRequest, notFound, route } from '../http/errors.js';
-import { WindowLimit } from '../http/window-limit.js';
-import { segmentRefusal } from '../http/segment-refusal.js';
+import { challengeLimit, segmentRefusal } from '../http/segment-refusal.js';
 import { isPublic } from '../accounts/middleware.js';
 import type { MediaService } from './service.js';
 import type { TrackRow } from './model.js';
@@ -113,7 +112,7 @@ export function staticRoutes(r: Router, ctx: NodeContext, media: MediaService): 
   };
 
   // Each challenge costs a macaroon and an HMAC or two: a client network gets so many a minute.
-  const challenges = new WindowLimit(ctx.config.media.paymentChallengesPerMinute);
+  const challenges = challengeLimit(ctx);
   const refuse = (req: Request, res: Response, next: NextFunction, r: Refusal) => next(segmentRefusal(req, res, challenges, r));
 
   const servePricedPlaylist = (req: Request, res: Response, next: NextFunction, row: TrackRow, rel: string, file: string) => {

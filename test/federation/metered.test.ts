@@ -10,6 +10,7 @@ import { mediaDir, removeMediaDir, makeAudio } from '../helpers/media.js';
 import { makeArtist, upload, waitTrack } from '../media/support.js';
 import { accounts } from '../../server/money/index.js';
 import { startNodes, waitFor, hostOf } from './support.js';
+import { federationService } from '../../server/federation/index.js';
 import { assertBooksBalanced, balanceOf, credit } from '../money/helpers.js';
 
 let a: TestNode, b: TestNode;
@@ -83,6 +84,19 @@ test('a metered track of A plays on B for B\'s listener, paid on B and owed to A
     headers: { signature: `keyId="${b.ctx.config.publicUrl}/ap/actor#main-key",algorithm="rsa-sha256",headers="(request-target) host date",signature="AAAA"`, date: new Date().toUTCString() },
   });
   assert.equal(forged.status, 402);
+
+  // Copies B fetched as a relay are never served as free ones: were B to think the track free
+  // (an Update processed out of order), it asks A unsigned, and A says 402.
+  await b.ctx.db.query("UPDATE federation_remote_tracks SET access = 'free' WHERE id = :id", { replacements: { id: remote.id } });
+  const asFree = await b.api('GET', `${base}/seg-00001.m4s`);
+  assert.equal(asFree.status, 502, asFree.text);
+  assert.match(asFree.body.detail, /answered 402/);
+  await b.ctx.db.query("UPDATE federation_remote_tracks SET access = 'metered' WHERE id = :id", { replacements: { id: remote.id } });
+  // A relay is its instance actor alone, and A's admin may write it as a URL.
+  a.ctx.config.federation.meteredRelays = [`HTTP://${hostOf(b).toUpperCase()}/`];
+  await federationService(b.ctx).cache.evict(remote.id);
+  const renamed = await fetch(`${b.url}${base}/seg-00002.m4s`, { headers: { authorization: purchase.authorization } });
+  assert.equal(renamed.status, 200, await renamed.clone().text());
 
   // The money: B's listener paid B; B owes A's artist; A moved nothing.
   assert.equal(await balanceOf(b, accounts.wallet(fan.user.id).key), 99);

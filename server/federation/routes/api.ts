@@ -4,8 +4,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { isPublic, requireRole, requireUser } from '../../accounts/middleware.js';
 import { AppError, route, notFound } from '../../http/errors.js';
-import { WindowLimit } from '../../http/window-limit.js';
-import { segmentRefusal } from '../../http/segment-refusal.js';
+import { challengeLimit, segmentRefusal } from '../../http/segment-refusal.js';
 import type { FederationService } from '../service.js';
 import { hlsContentType } from '../remote-cache.js';
 
@@ -18,7 +17,7 @@ const iri = z.string().url().max(2048).refine((u) => /^https?:\/\//.test(u), 'mu
 
 export function apiRoutes(svc: FederationService): Router {
   const r = Router();
-  const challenges = new WindowLimit(svc.rt.ctx.config.media.paymentChallengesPerMinute);
+  const challenges = challengeLimit(svc.rt.ctx);
 
   r.get(
     '/api/v1/federation/tracks',
@@ -56,14 +55,18 @@ export function apiRoutes(svc: FederationService): Router {
       const rendition = String(req.params.rendition);
       const file = String(req.params.file);
       if (file === 'playlist.m3u8') {
-        res.type(hlsContentType(file)).set('Cache-Control', 'public, max-age=300').send(await svc.cache.playlist(id, rendition));
+        const t = await svc.tracks.byId(id);
+        // A paid track's playlist is asked again each time, as a local one's (its prices may change).
+        res.type(hlsContentType(file)).set('Cache-Control', t && t.access.mode !== 'free' ? 'no-cache' : 'public, max-age=300').send(await svc.cache.playlist(id, rendition));
         return;
       }
       // A remote track that is not free: its segments are this node's to sell (metered, owed to
       // the artist) or to give its subscribers, through money's gate, as for local tracks.
       const seg = /^seg-(\d+)\.m4s$/.exec(file);
+      // Read once: the gate and the cache decide on the same state of the track.
       const track = seg ? await svc.tracks.byId(id) : undefined;
-      const gated = track && track.access.mode !== 'free';
+      if (seg && !track) throw notFound('Remote track');
+      const gated = !!track && track.access.mode !== 'free';
       if (gated) {
         const g = await svc.remoteGatedTrack(id);
         if (!g) throw new AppError(409, 'not_playable_here', 'This track is paid for in another currency than this node keeps, or has no prices: play it on its home node');
@@ -72,7 +75,7 @@ export function apiRoutes(svc: FederationService): Router {
         const d = await svc.rt.money.segmentAccess.decide(g, rendition, Number(seg![1]), req.headers.authorization, req.user?.id);
         if (!d.ok) throw segmentRefusal(req, res, challenges, d);
       }
-      const { body, cached } = await svc.cache.file(id, rendition, file);
+      const { body, cached } = await svc.cache.file(id, rendition, file, track);
       // Listening counts what this node serves, remote tracks included (user-centric payouts).
       const session = req.get('x-play-session') ?? (typeof req.query.session === 'string' ? req.query.session : null);
       const userId = req.user?.id ?? null;
