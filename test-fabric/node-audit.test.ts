@@ -6,15 +6,14 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import os from 'node:os';
-import { execFile } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { startFabricNode, testNetwork, unique } from './helpers.js';
 import { daysExcept, reportArgs, throughOutbox } from '../test/ledger/helpers.js';
 import { ledgerService } from '../server/ledger/index.js';
-import { projectRoot } from '../server/config/index.js';
 import type { FabricLedger } from '../server/ledger/fabric.js';
 import type { FabricNetwork } from '../scripts/fabric/network.js';
 import type { ReportRow } from '../shared/money/index.js';
+import { runLedgerCli } from '../test/helpers/ledger-cli.js';
 import type { TestNode } from '../test/helpers/node.js';
 
 const ADA = 'https://x.test/ap/artists/ada';
@@ -36,18 +35,7 @@ after(async () => {
 });
 
 /** The ledger CLI in a child process, configured by the organisation's profile. */
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const file = path.join(configDir, 'config.json');
-  writeFileSync(file, JSON.stringify(network.profile('Org1MSP')));
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', path.join(projectRoot, 'scripts/ledger-cli.ts'), ...args],
-      { cwd: projectRoot, env: { ...process.env, NINETEN_CONFIG: file, LOG_LEVEL: 'silent' }, timeout: 120_000 },
-      (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const cli = (args: string[]) => runLedgerCli(configDir, network.profile('Org1MSP'), args);
 
 /** Changes one byte of the transaction id inside the peer's block file; returns the undo. */
 function tamperBlockFile(peerHost: string, txId: string): () => void {

@@ -8,8 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import os from 'node:os';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { daysExcept, realChaincode, reportArgs, throughOutbox } from './helpers.js';
 import { startStandInFabric, type FabricConfig, type StandInFabric } from './stand-in-fabric.js';
 import type { StandInPeer } from './stand-in-peer.js';
@@ -17,8 +16,8 @@ import { startLedgerNode } from './nodes.js';
 import type { EmbeddedLedger } from '../../server/ledger/embedded.js';
 import { compositeKey } from '../../server/ledger/audit.js';
 import { ledgerService } from '../../server/ledger/index.js';
-import { projectRoot } from '../../server/config/index.js';
 import type { ReportRow } from '../../shared/money/index.js';
+import { runLedgerCli } from '../helpers/ledger-cli.js';
 import type { TestNode } from '../helpers/node.js';
 
 const chaincode = realChaincode();
@@ -51,18 +50,7 @@ after(async () => {
 });
 
 /** The ledger CLI in a child process, configured for the fabric engine by a config file. */
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const file = path.join(configDir, 'config.json');
-  writeFileSync(file, JSON.stringify({ ledger: { engine: 'fabric', fabric: fabricConfig } }));
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', path.join(projectRoot, 'scripts/ledger-cli.ts'), ...args],
-      { cwd: projectRoot, env: { ...process.env, NINETEN_CONFIG: file, LOG_LEVEL: 'silent' }, timeout: 120_000 },
-      (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const cli = (args: string[]) => runLedgerCli(configDir, { ledger: { engine: 'fabric', fabric: fabricConfig } }, args);
 
 test('a node with the fabric engine reports and closes; auditors read the peer\'s blocks, verify them and recompute the payouts', { skip }, async () => {
   const svc = ledgerService(node.ctx);
