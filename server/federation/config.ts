@@ -22,7 +22,17 @@ export const federationConfigSchema = z.object({
    * caches may fetch the segments, signed by their instance actor, and they meter their own
    * listeners and owe the artists (docs/money.md). Empty: no node may.
    */
-  meteredRelays: z.array(z.string().min(1).max(300)).max(1000).default([]),
+  meteredRelays: z
+    .array(
+      z
+        .string()
+        .min(1)
+        .max(300)
+        // As an admin may write it ("https://B.example/", "b.example:8443"): lower-case host[:port].
+        .transform((h) => h.trim().toLowerCase().replace(/^https?:\/\//, '').replace(/\/.*$/, '')),
+    )
+    .max(1000)
+    .default([]),
 });
 
 export type FederationConfig = z.infer<typeof federationConfigSchema>;

@@ -5,6 +5,7 @@ import type { FederationRuntime, TrackView } from './runtime.js';
 import type { PlaylistView as MediaPlaylist } from '../media/index.js';
 import { AS_PUBLIC, isoDuration } from './vocabulary.js';
 import { escapeHtml } from './sanitize.js';
+import { pricePerMinuteOf } from '../../shared/prices.js';
 
 export function trackPageUrl(rt: FederationRuntime, track: TrackView): string {
   return `${rt.publicUrl}/tracks/${encodeURIComponent(track.id)}`;
@@ -23,7 +24,7 @@ export function trackLinks(rt: FederationRuntime, track: TrackView): Record<stri
   if (master) links.push({ type: 'Link', rel: 'hls-master', mediaType: 'application/x-mpegURL', href: master });
   for (const r of track.streaming?.renditions ?? []) {
     const playlist = absolute(rt, r.playlistUrl);
-    const price = track.access?.mode === 'metered' ? track.access.pricesPerMinute?.[r.name] : undefined;
+    const price = track.access?.mode === 'metered' ? pricePerMinuteOf(track.access.pricesPerMinute ?? {}, r.name) : undefined;
     if (playlist) links.push({ type: 'Link', rel: 'hls-playlist', name: r.name, mediaType: 'application/x-mpegURL', href: playlist, ...(price !== undefined ? { pricePerMinute: price } : {}) });
     const torrent = absolute(rt, r.torrentUrl);
     if (torrent) links.push({ type: 'Link', rel: 'torrent', name: r.name, mediaType: 'application/x-bittorrent', href: torrent });

@@ -145,7 +145,7 @@ export const federationOpenApi: OpenApiFragment = {
         segmentHashes: { type: 'object', description: 'Per rendition: segment file name to its SHA-256', additionalProperties: { type: 'object', additionalProperties: str } },
         publishedAt: strOrNull, receivedAt: str,
         access: fields(
-          { mode: { enum: ['free', 'subscribers', 'metered'] }, currency: strOrNull },
+          { mode: { enum: ['free', 'subscribers', 'metered'] }, currency: strOrNull, pricesPerMinute: { type: 'object', additionalProperties: { type: 'integer' }, description: 'Metered: rendition name → minor units per minute (as on each rendition)' } },
           [],
           "As the home node federates it. Played through this node: subscribers' tracks for this node's subscribers; metered ones paid here per span (HTTP 402, as local ones), owed to the artist",
         ),

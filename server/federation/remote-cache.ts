@@ -10,6 +10,7 @@ import type { Remote } from './remote.js';
 import { ResponseTooLargeError, type SafeResponse } from './safe-fetch.js';
 import type { RemoteTrack, RemoteTracks } from './remote-tracks.js';
 import { hostOf } from './vocabulary.js';
+import { parseMediaPlaylist } from '../../shared/hls.js';
 
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,100}$/;
 const MAX_PLAYLIST_BYTES = 1_000_000;
@@ -22,23 +23,6 @@ export const hlsContentType = (file: string): string =>
       : file.endsWith('.ts') ? 'video/mp2t'
         : file.endsWith('.mp4') ? 'video/mp4'
           : 'application/octet-stream';
-
-/** A media playlist's segments in order, each with its #EXTINF duration (null when missing or not a number). */
-function playlistSegments(text: string): { uri: string; duration: number | null }[] {
-  const out: { uri: string; duration: number | null }[] = [];
-  let duration: number | null = null;
-  for (const line of text.split(/\r?\n/)) {
-    const inf = /^#EXTINF:([0-9.]+)/.exec(line);
-    if (inf) {
-      duration = Number.isFinite(Number(inf[1])) ? Number(inf[1]) : null;
-      continue;
-    }
-    if (!line || line.startsWith('#')) continue;
-    out.push({ uri: line, duration });
-    duration = null;
-  }
-  return out;
-}
 
 const badGateway = (message: string) => new AppError(502, 'upstream_failed', message);
 
@@ -112,9 +96,9 @@ export class RemoteCache {
   }
 
   /** A rendition's playlist, its segment and init URIs made local. */
-  async playlist(id: string, rendition: string): Promise<string> {
+  async playlist(id: string, rendition: string, known?: RemoteTrack): Promise<string> {
     if (!SAFE_NAME.test(rendition)) throw notFound('Rendition');
-    const track = await this.track(id);
+    const track = known ?? (await this.track(id));
     const r = track.renditions.find((x) => x.name === rendition);
     if (!r) throw notFound('Rendition');
     const file = path.join(this.dirOf(track.id), rendition, 'playlist.m3u8');
@@ -168,13 +152,11 @@ export class RemoteCache {
    * durations, or undefined when a duration is missing or not between 0 and 60 s (a paid
    * track is then not sold here: its spans could not be priced).
    */
-  async timeline(id: string, rendition: string): Promise<[number, number][] | undefined> {
+  async timeline(id: string, rendition: string, known?: RemoteTrack): Promise<[number, number][] | undefined> {
     const out: [number, number][] = [];
-    let start = 0;
-    for (const { duration } of playlistSegments(await this.playlist(id, rendition))) {
-      if (duration === null || duration <= 0 || duration > 60) return undefined;
-      out.push([start, duration]);
-      start += duration;
+    for (const s of parseMediaPlaylist(await this.playlist(id, rendition, known))) {
+      if (!(s.durationSeconds > 0 && s.durationSeconds <= 60)) return undefined;
+      out.push([s.startSeconds, s.durationSeconds]);
     }
     return out;
   }
@@ -184,15 +166,9 @@ export class RemoteCache {
    * (cumulative #EXTINF durations), for the listening capability's segment-serve log.
    */
   async segmentTiming(id: string, rendition: string, name: string): Promise<{ index: number; start: number; duration: number } | null> {
-    let start = 0;
-    let index = 0;
-    for (const s of playlistSegments(await this.playlist(id, rendition))) {
-      const d = s.duration ?? 0;
-      if (s.uri === name) return { index, start, duration: d };
-      start += d;
-      index += 1;
-    }
-    return null;
+    const segments = parseMediaPlaylist(await this.playlist(id, rendition));
+    const index = segments.findIndex((s) => s.file === name);
+    return index < 0 ? null : { index, start: segments[index].startSeconds, duration: segments[index].durationSeconds };
   }
 
   async evict(id: string): Promise<void> {

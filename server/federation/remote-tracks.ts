@@ -26,7 +26,11 @@ const toTrack = (r: Row): RemoteTrack => ({
   position: r.position, durationSeconds: r.duration_seconds, license: r.license, coverUrl: r.cover_url, url: r.url,
   masterPlaylistUrl: r.master_playlist_url, renditions: r.renditions, segmentHashes: r.segment_hashes,
   publishedAt: r.published_at ? new Date(r.published_at).toISOString() : null, receivedAt: new Date(r.received_at).toISOString(),
-  access: { mode: r.access ?? 'free', currency: r.currency ?? null },
+  access: {
+    mode: r.access ?? 'free',
+    currency: r.currency ?? null,
+    pricesPerMinute: Object.fromEntries((r.renditions ?? []).filter((x) => x.pricePerMinute !== undefined).map((x) => [x.name, x.pricePerMinute!])),
+  },
 });
 
 const httpUrl = (v: unknown): string | null => (typeof v === 'string' && /^https?:\/\//.test(v) && v.length < 2048 ? v : null);

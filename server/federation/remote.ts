@@ -97,8 +97,7 @@ export class Remote {
 
   /** A GET signed by the instance actor (a paid track's segments, which the home node gives only its trusted relays). */
   async requestSigned(url: string, opts: SafeFetchOptions = {}): Promise<SafeResponse> {
-    const instance = await this.actors.ensureInstance();
-    const { privateKey, keyId } = await this.actors.signer(instance.uri);
+    const { privateKey, keyId } = await this.actors.signer(this.rt.instanceActorUri());
     const signed = await signRequest(new Request(url, { method: 'GET', headers: { 'user-agent': this.userAgent } }), privateKey, keyId);
     return this.request(url, { ...opts, headers: Object.fromEntries(signed.headers) });
   }

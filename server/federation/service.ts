@@ -7,6 +7,8 @@ import type { FederationRuntime } from './runtime.js';
 import type { FederationApi, FlagReceiver } from './contract.js';
 import type { RemoteTrackForListening } from '../listening/contract.js';
 import type { GatedTrack } from '../media/contract.js';
+import type { RemoteTrack } from './remote-tracks.js';
+import { segmentIndexOf } from '../../shared/hls.js';
 import { LocalActors } from './actors.js';
 import { Remote, RemoteAddressError } from './remote.js';
 import { Blocks } from './blocks.js';
@@ -36,11 +38,11 @@ export interface FollowView {
   actor?: { name: string | null; preferredUsername: string | null; host: string; type: string } | null;
 }
 
-/** A relay as an admin may write it ("https://B.example/", "b.example:8443"): lower-case host[:port]. */
-export const normaliseHost = (h: string): string => h.trim().toLowerCase().replace(/^https?:\/\//, '').replace(/\/.*$/, '');
-
 /** The segment files of a rendition's hash table (seg-NNNNN.m4s). */
-const segmentIndexes = (files: Record<string, string> | undefined): string[] => Object.keys(files ?? {}).filter((f) => /^seg-\d+\.m4s$/.test(f));
+const segmentIndexes = (files: Record<string, string> | undefined): string[] => Object.keys(files ?? {}).filter((f) => segmentIndexOf(f) !== undefined);
+
+/** How long a remote paid track's gate view is kept. */
+const GATED_TTL_MS = 5000;
 
 export class FederationService implements FederationApi {
   readonly actors: LocalActors;
@@ -48,6 +50,7 @@ export class FederationService implements FederationApi {
   readonly blocks: Blocks;
   readonly delivery: Delivery;
   readonly inbox: Inbox;
+  private readonly gated = new Map<string, { track: GatedTrack | undefined; until: number }>();
   readonly tracks: RemoteTracks;
   readonly cache: RemoteCache;
 
@@ -91,19 +94,30 @@ export class FederationService implements FederationApi {
    * and its prices. Undefined when it is free, unknown, blocked, metered in another currency
    * than this node's books, or its playlists do not give every segment a sane duration.
    */
-  async remoteGatedTrack(id: string): Promise<GatedTrack | undefined> {
-    const t = await this.tracks.byId(id);
+  async remoteGatedTrack(id: string, known?: RemoteTrack): Promise<GatedTrack | undefined> {
+    // Kept a few seconds: a player asks for a segment every few seconds, and this reads the track,
+    // the blocks and every rendition's playlist. (A change from its home node shows within GATED_TTL_MS.)
+    const hit = this.gated.get(id);
+    if (hit && hit.until > Date.now()) return hit.track;
+    const track = await this.gatedTrackNow(id, known);
+    if (this.gated.size > 10_000) this.gated.clear();
+    this.gated.set(id, { track, until: Date.now() + GATED_TTL_MS });
+    return track;
+  }
+
+  private async gatedTrackNow(id: string, known?: RemoteTrack): Promise<GatedTrack | undefined> {
+    const t = known ?? (await this.tracks.byId(id));
     if (!t || t.access.mode === 'free' || (await this.blocks.isBlocked(t.actorUri))) return undefined;
     if (t.access.mode === 'metered' && t.access.currency !== this.rt.money.currency) return undefined;
     const renditions = t.renditions.map((r) => ({ name: r.name, segmentCount: segmentIndexes(t.segmentHashes[r.name]).length }));
     // Spans are minutes of the home node's own segment times (its playlists' #EXTINF).
     const timeline: GatedTrack['timeline'] = {};
     for (const r of renditions) {
-      const times = await this.cache.timeline(t.id, r.name).catch(() => undefined);
+      const times = await this.cache.timeline(t.id, r.name, t).catch(() => undefined);
       if (!times || times.length < r.segmentCount) return undefined;
       timeline[r.name] = times;
     }
-    const prices = Object.fromEntries(t.renditions.filter((r) => r.pricePerMinute !== undefined).map((r) => [r.name, r.pricePerMinute!]));
+    const prices = t.access.pricesPerMinute;
     if (t.access.mode === 'metered' && !Object.keys(prices).length) return undefined;
     return { id: t.id, uri: t.uri, artistUri: t.actorUri, ownerId: null, title: t.title, access: t.access.mode, pricesPerMinute: prices, renditions, timeline };
   }
@@ -114,15 +128,15 @@ export class FederationService implements FederationApi {
     if (!files) return undefined;
     const out: string[] = [];
     for (const [file, hash] of Object.entries(files)) {
-      const m = /^seg-(\d+)\.m4s$/.exec(file);
-      if (m) out[Number(m[1])] = hash;
+      const i = segmentIndexOf(file);
+      if (i !== undefined) out[i] = hash;
     }
     return out;
   }
 
   /** media's RelayPort: a trusted node's cache fetching a paid track's segments (federation.meteredRelays). */
   relayOf(req: { method: string; url: string; headers: Record<string, string | string[] | undefined> }): Promise<string | undefined> {
-    const relays = this.rt.config.federation.meteredRelays.map(normaliseHost);
+    const relays = this.rt.config.federation.meteredRelays;
     return relays.length ? this.inbox.signedBy(req.method, req.url, req.headers, relays) : Promise.resolve(undefined);
   }
 

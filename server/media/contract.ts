@@ -29,9 +29,9 @@ export type AccessDecision =
       /**
        * 401: sign in with a subscription (subscribers' tracks), or the L402 credential is not
        * valid here (forged, malformed, another track); 402: pay (none, expired, outside its span
-       * or renditions); 403: subscribers only.
+       * or renditions); 403: subscribers only; 404: not a segment of the track.
        */
-      status: 401 | 402 | 403;
+      status: 401 | 402 | 403 | 404;
       code: string;
       message: string;
       /** The WWW-Authenticate value (an L402 challenge costs a macaroon: made only when answered). */
@@ -42,12 +42,6 @@ export type AccessDecision =
     };
 
 /**
- * Who may play the segments of tracks that are not free (media's port, provided by money):
- * subscribers of this node, and payers of metered spans (L402). Synchronous without a user
- * (it runs on the streaming hot path and decides from the credential alone); a user's
- * subscription may need a lookup.
- */
-/**
  * Which trusted node signed a request (media's port, provided by federation): another node's
  * cache fetching a paid track's segments to play to its own listeners, who pay it, and it owes
  * the artist. Undefined: not signed, not verified, or not a trusted relay.
@@ -56,6 +50,12 @@ export interface RelayPort {
   relayOf(req: { method: string; url: string; headers: Record<string, string | string[] | undefined> }): Promise<string | undefined>;
 }
 
+/**
+ * Who may play the segments of tracks that are not free (media's port, provided by money):
+ * subscribers of this node, and payers of metered spans (L402). Synchronous without a user
+ * (it runs on the streaming hot path and decides from the credential alone); a user's
+ * subscription may need a lookup.
+ */
 export interface SegmentAccessPort {
   decide(track: GatedTrack, rendition: string, index: number, authorization: string | undefined, userId: string | undefined): AccessDecision | Promise<AccessDecision>;
 }

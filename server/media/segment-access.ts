@@ -4,17 +4,15 @@
 // `metered` track plays free for subscribers and for everyone else against an L402 credential
 // that the payment side (money, through the SegmentAccessPort) checks from the request alone.
 // Playlists and init files stay open: the prices are written into them.
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { User } from '../accounts/service.js';
 import { Port } from '../context.js';
 import type { AccessDecision, GatedTrack, RelayPort, SegmentAccessPort } from './contract.js';
 import type { SegmentRefusal } from '../http/segment-refusal.js';
 import type { TrackRow } from './model.js';
 import type { StreamEntry } from './stream-cache.js';
-import type { MediaStorage } from './storage.js';
 import { canEditTrack } from './track-view.js';
 import { pricePerMinuteOf } from '../../shared/prices.js';
+import { segmentIndexOf } from '../../shared/hls.js';
 import { channelActorUri, trackUri } from '../../shared/actor-uris.js';
 
 /** Why a segment is refused, as the route answers it (server/http/segment-refusal.ts). */
@@ -22,8 +20,6 @@ export type Refusal = SegmentRefusal;
 
 /** The HLS data ids of the prices, in the 9ten namespace (docs/money.md). */
 export const SESSION_DATA_PREFIX = 'org.9ten';
-
-const notForSale: Refusal = { status: 404, code: 'not_found', message: 'File not found', challenge: null, payment: false };
 
 /** The route's refusal of a port's decision (undefined: served). */
 export const refusalOf = (d: AccessDecision): Refusal | undefined => (d.ok ? undefined : d);
@@ -37,11 +33,8 @@ export class SegmentAccess {
   readonly port = new Port<SegmentAccessPort>('segment access');
   readonly relays = new Port<RelayPort>('relays');
   private readonly gated = new WeakMap<StreamEntry, GatedTrack>();
-  /** Segment hashes by rendition, for as long as the streaming cache keeps the track's entry. */
-  private readonly hashes = new WeakMap<StreamEntry, Map<string, Promise<string[] | undefined>>>();
 
   constructor(
-    private readonly storage: MediaStorage,
     private readonly publicUrl: string,
     private readonly currency: string,
     private readonly segmentSeconds: number,
@@ -76,9 +69,6 @@ export class SegmentAccess {
   decide(entry: StreamEntry, rendition: string, index: number, authorization: string | undefined, user: User | undefined): Refusal | undefined | Promise<Refusal | undefined> {
     const track = this.gatedOf(entry);
     if (!track || canEditTrack(entry.row!, user)) return undefined;
-    // Only segments the cached track knows are for sale; anything else is refused, not served.
-    const known = track.renditions.find((r) => r.name === rendition);
-    if (!known || index >= known.segmentCount) return notForSale;
     const d = this.port.get().decide(track, rendition, index, authorization, user?.id);
     return d instanceof Promise ? d.then(refusalOf) : refusalOf(d);
   }
@@ -89,29 +79,16 @@ export class SegmentAccess {
     return (await this.relays.get().relayOf(req)) !== undefined;
   }
 
-  /** SHA-256 of each segment of a rendition, by index (cached with the track's streaming entry). */
-  segmentHashesOf(entry: StreamEntry, rendition: string): Promise<string[] | undefined> {
-    let byRendition = this.hashes.get(entry);
-    if (!byRendition) this.hashes.set(entry, (byRendition = new Map()));
-    let h = byRendition.get(rendition);
-    if (!h && entry.row) byRendition.set(rendition, (h = this.segmentHashes(entry.row.id, rendition)));
-    return h ?? Promise.resolve(undefined);
-  }
-
-  /** SHA-256 of each segment of a rendition, by index, from its published segment-hashes.json. */
-  async segmentHashes(trackId: string, rendition: string): Promise<string[] | undefined> {
-    if (!/^[A-Za-z0-9_-]+$/.test(rendition)) return undefined;
-    try {
-      const h = JSON.parse(await readFile(path.join(this.storage.streamingDir(trackId), rendition, 'segment-hashes.json'), 'utf8')) as { segments?: { file: string; sha256: string }[] };
-      const out: string[] = [];
-      for (const s of h.segments ?? []) {
-        const m = /^seg-(\d+)\.m4s$/.exec(s.file);
-        if (m) out[Number(m[1])] = s.sha256;
-      }
-      return out;
-    } catch {
-      return undefined;
+  /** SHA-256 of each segment of a rendition, by index, from the track's cached file table (its published segment-hashes.json). */
+  segmentHashesOf(entry: StreamEntry, rendition: string): string[] | undefined {
+    if (!entry.row?.renditions.some((r) => r.name === rendition)) return undefined;
+    const out: string[] = [];
+    const prefix = `${rendition}/`;
+    for (const [rel, known] of entry.files) {
+      const i = rel.startsWith(prefix) ? segmentIndexOf(rel.slice(prefix.length)) : undefined;
+      if (i !== undefined) out[i] = known.sha256;
     }
+    return out;
   }
 
   /**

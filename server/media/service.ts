@@ -26,7 +26,7 @@ export class MediaService implements MediaApi {
     this.channels = new Channels(ctx.db, log);
     this.playlists = new Playlists(ctx, this.storage, this.channels);
     this.streaming = new Streaming(ctx.db, this.storage, log);
-    this.access = new SegmentAccess(this.storage, ctx.config.publicUrl, ctx.config.money.currency, ctx.config.media.segmentSeconds);
+    this.access = new SegmentAccess(ctx.config.publicUrl, ctx.config.money.currency, ctx.config.media.segmentSeconds);
     this.tracks = new Tracks(ctx, this.storage, {
       forget: (trackId) => this.streaming.forget(trackId),
       playlistsChanged: (trackId, t) => this.playlists.changedWith(trackId, t),

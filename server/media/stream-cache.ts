@@ -12,6 +12,8 @@ import type { SegmentTimeline, TrackRow } from './model.js';
 
 export interface KnownFile {
   bytes: number;
+  /** The whole SHA-256, hex (segments: what receipts list). */
+  sha256: string;
   /** Strong ETag from the file's SHA-256 (files of a transcode never change in place). */
   etag: string;
 }
@@ -35,11 +37,11 @@ export async function loadFileTable(streamingDir: string, renditions: string[]):
     renditions.map(async (name) => {
       try {
         const h = JSON.parse(await readFile(path.join(streamingDir, name, 'segment-hashes.json'), 'utf8')) as SegmentHashes;
-        for (const s of h.segments ?? []) files.set(`${name}/${s.file}`, { bytes: s.bytes, etag: `"${s.sha256.slice(0, 40)}"` });
+        for (const s of h.segments ?? []) files.set(`${name}/${s.file}`, { bytes: s.bytes, sha256: s.sha256, etag: `"${s.sha256.slice(0, 40)}"` });
         const init = h.files?.['init.mp4'];
         if (init) {
           const st = await stat(path.join(streamingDir, name, 'init.mp4'));
-          files.set(`${name}/init.mp4`, { bytes: st.size, etag: `"${init.slice(0, 40)}"` });
+          files.set(`${name}/init.mp4`, { bytes: st.size, sha256: init, etag: `"${init.slice(0, 40)}"` });
         }
       } catch {
         /* served the slow way (sendFile) */

@@ -1,6 +1,7 @@
 // The transcode itself: the HLS ladder split over parallel ffmpeg processes (one per core,
 // balanced by cost, each decoding the source), the loudness (EBU R128) and waveform
 // analysis folded into the lightest one. Then per-segment hashes and the master playlist.
+import { parseMediaPlaylist } from '../../shared/hls.js';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readFile, writeFile, rm } from 'node:fs/promises';
@@ -327,24 +328,6 @@ export async function peaksFromRaw(file: string, count: number): Promise<number[
     peaks[b] = Math.round((max / 32768) * 1000) / 1000;
   }
   return peaks;
-}
-
-/** Segments of an HLS media playlist, with cumulative start times. */
-export function parseMediaPlaylist(text: string): { file: string; startSeconds: number; durationSeconds: number }[] {
-  const out: { file: string; startSeconds: number; durationSeconds: number }[] = [];
-  let pending: number | null = null;
-  let t = 0;
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    const m = /^#EXTINF:([\d.]+)/.exec(line);
-    if (m) pending = Number(m[1]);
-    else if (line && !line.startsWith('#') && pending !== null) {
-      out.push({ file: line, startSeconds: Math.round(t * 1e6) / 1e6, durationSeconds: pending });
-      t += pending;
-      pending = null;
-    }
-  }
-  return out;
 }
 
 async function sha256File(file: string, small = false): Promise<{ sha256: string; bytes: number }> {

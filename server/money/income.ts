@@ -10,6 +10,7 @@ import type { AccountsApi } from '../accounts/contract.js';
 import type { LedgerApi } from '../ledger/contract.js';
 import { userActorUri } from '../../shared/actor-uris.js';
 import { compareKeys } from '../../shared/money/index.js';
+import { dateOf } from '../../shared/month.js';
 
 export interface ArtistIncome {
   artist: string;
@@ -23,6 +24,9 @@ const FN = 'IncomeContract:submit';
 class AlreadyReported extends Error {}
 
 export class IncomeReports {
+  /** Ended days found without such income (not asked again in this process). */
+  private readonly emptyDays = new Set<string>();
+
   constructor(
     private readonly db: Sequelize,
     private readonly deps: {
@@ -81,8 +85,13 @@ export class IncomeReports {
     if (!ledger.has(FN)) return null;
     const done = await selectOne<{ outbox_id: string }>(this.db, 'SELECT outbox_id FROM money_income_reports WHERE day = CAST(:day AS date)', { day });
     if (done) return done.outbox_id;
+    if (this.emptyDays.has(day)) return null;
     const income = await this.figures(day);
-    if (!income.length) return null;
+    if (!income.length) {
+      // A day that has ended cannot gain income: the worker's tick need not sum it again.
+      if (day < dateOf(new Date(), this.deps.timeZone()) && this.emptyDays.size < 1000) this.emptyDays.add(day);
+      return null;
+    }
     try {
       return await this.db.transaction(async (t) => {
         const id = await ledger.enqueueSubmit(t, FN, [JSON.stringify({ nodeId: ledger.nodeId, day, currency: this.deps.currency, income })]);

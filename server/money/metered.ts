@@ -17,6 +17,7 @@ import { nodeCutOf, type SaleDeps } from './sales.js';
 import { Port } from '../context.js';
 import type { RemoteArtistsPort } from './contract.js';
 import { pricePerMinuteOf } from '../../shared/prices.js';
+import { canonicalJson } from '../../shared/money/index.js';
 import type { InvoiceProvider } from './invoice-provider.js';
 import { L402, type CredentialError, type Grant, type SpanTerms } from './l402.js';
 import type * as api from '../../shared/api/index.js';
@@ -32,6 +33,7 @@ export const CREDENTIAL_SECONDS = 6 * 3600;
 export const MAX_SPAN_MINUTES = 60;
 const SUBSCRIBER_CACHE_MS = 30_000;
 const GRANT_CACHE_SIZE = 20_000;
+const FAILED_CACHE_SIZE = 256;
 
 interface PurchaseRow {
   invoice_id: string;
@@ -71,21 +73,10 @@ export function spanOf(track: GatedTrack, rendition: string, index: number, minu
   return { from, to, seconds };
 }
 
+const notForSale: AccessDecision = { ok: false, status: 404, code: 'not_found', message: 'File not found', challenge: null, payment: false };
+
 /** A rendition's price per minute (shared/prices.ts; at least 1: a metered track always has prices). */
 const priceOf = (track: GatedTrack, rendition: string): number => pricePerMinuteOf(track.pricesPerMinute, rendition) ?? 1;
-
-/** Canonical JSON (keys sorted at every level): what a receipt's signature covers. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    return `{${Object.keys(value as object)
-      .sort()
-      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
 
 export class Metered implements SegmentAccessPort {
   /** Remote tracks played through this node's cache (money's port, provided by federation). */
@@ -93,6 +84,7 @@ export class Metered implements SegmentAccessPort {
   private l402?: L402;
   private receiptKey?: { privateKey: KeyObject; publicKey: KeyObject; publicKeyPem: string; keyId: string };
   private readonly grants = new Map<string, Grant>();
+  private readonly failed = new Map<string, CredentialError>();
   private readonly subscribers = new Map<string, { value: boolean; until: number }>();
   /** Bumped by forgetSubscriber: a lookup that started before a change does not cache its stale answer. */
   private subscriberGeneration = 0;
@@ -147,6 +139,9 @@ export class Metered implements SegmentAccessPort {
   // --- the SegmentAccessPort (media asks, on the hot path) ---
 
   decide(track: GatedTrack, rendition: string, index: number, authorization: string | undefined, userId: string | undefined): AccessDecision | Promise<AccessDecision> {
+    // Only segments the track lists are for sale; anything else is refused, never served.
+    const known = track.renditions.find((r) => r.name === rendition);
+    if (!known || index >= known.segmentCount) return notForSale;
     const paid = (): AccessDecision => {
       if (track.access === 'subscribers') {
         return userId
@@ -198,15 +193,14 @@ export class Metered implements SegmentAccessPort {
 
   /** Verified credentials by their header (a bounded memo: checking is the same every time). */
   private grant(authorization: string): Grant | CredentialError {
-    const hit = this.grants.get(authorization);
+    const hit = this.grants.get(authorization) ?? this.failed.get(authorization);
     if (hit) return hit;
     const g = this.keys.verify(authorization);
-    // Only valid credentials are kept (bounded in count and, by verify, in size): a stream of
-    // made-up headers costs a failed check each, never memory.
-    if (typeof g !== 'string') {
-      if (this.grants.size >= GRANT_CACHE_SIZE) this.grants.delete(this.grants.keys().next().value!);
-      this.grants.set(authorization, g);
-    }
+    // Valid credentials are kept (bounded in count and, by verify, in size); the last few
+    // failures too, so the fast path's refusal is not checked again by the route it hands to.
+    const memo: Map<string, Grant | CredentialError> = typeof g === 'string' ? this.failed : this.grants;
+    if (memo.size >= (typeof g === 'string' ? FAILED_CACHE_SIZE : GRANT_CACHE_SIZE)) memo.delete(memo.keys().next().value!);
+    memo.set(authorization, g);
     return g;
   }
 

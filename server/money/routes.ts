@@ -116,7 +116,6 @@ export function moneyRoutes(ctx: NodeContext, money: MoneyService): Router {
   r.post('/api/v1/metered/offers', isPublic, route(async (req, res) => {
     if (!offers.take(clientNetwork(req.ip, DEFAULT_IPV6_PREFIX_LENGTH))) {
       const wait = offers.retryAfterSeconds();
-      res.setHeader('Retry-After', String(wait));
       throw new RetryLaterError(429, 'too_many_offers', `Too many offers asked from your network; try again in ${wait} s`, wait);
     }
     res.json(await money.metered.offer(offerBody.parse(req.body ?? {})));

@@ -206,9 +206,7 @@ export class Tips {
     const inRange = `artist_user_id = :artistUserId
       AND (CAST(:from AS date) IS NULL OR (created_at AT TIME ZONE :tz)::date >= CAST(:from AS date))
       AND (CAST(:to AS date) IS NULL OR (created_at AT TIME ZONE :tz)::date <= CAST(:to AS date))`;
-    const where = `artist_user_id = :artistUserId AND direction = 'local'
-      AND (CAST(:from AS date) IS NULL OR (created_at AT TIME ZONE :tz)::date >= CAST(:from AS date))
-      AND (CAST(:to AS date) IS NULL OR (created_at AT TIME ZONE :tz)::date <= CAST(:to AS date))`;
+    const where = `${inRange} AND direction = 'local'`;
     const repl = { artistUserId, tz: timeZone, from: from ?? null, to: to ?? null };
     const total = await selectOne<{ amount: string | null; count: string }>(this.db, `SELECT sum(amount - node_cut) AS amount, count(*) AS count FROM money_tips WHERE ${where}`, repl);
     const byDay = await select<{ day: string; amount: string; count: string }>(

@@ -838,6 +838,8 @@ export interface RemoteTrack {
   access: {
     mode: 'free' | 'subscribers' | 'metered';
     currency: string | null;
+    /** Metered: rendition name → minor units per minute (as on each rendition) */
+    pricesPerMinute: Record<string, number>;
   };
   /** Play through this node (cached, hash-checked); on GET /tracks/{id} */
   localMasterPlaylistUrl?: string;

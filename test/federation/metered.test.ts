@@ -11,6 +11,7 @@ import { makeArtist, upload, waitTrack } from '../media/support.js';
 import { accounts } from '../../server/money/index.js';
 import { startNodes, waitFor, hostOf } from './support.js';
 import { federationService } from '../../server/federation/index.js';
+import { federationConfigSchema } from '../../server/federation/config.js';
 import { assertBooksBalanced, balanceOf, credit } from '../money/helpers.js';
 
 let a: TestNode, b: TestNode;
@@ -44,7 +45,7 @@ test('a metered track of A plays on B for B\'s listener, paid on B and owed to A
     const t = (await b.api('GET', '/api/v1/federation/tracks')).body.data.find((x: any) => x.uri === trackUri);
     return t?.access?.mode === 'metered' && t.renditions[0]?.pricePerMinute === 6 && Object.keys(t.segmentHashes['64k'] ?? {}).length ? t : undefined;
   });
-  assert.deepEqual(remote.access, { mode: 'metered', currency: 'USD' });
+  assert.deepEqual(remote.access, { mode: 'metered', currency: 'USD', pricesPerMinute: { '64k': 6 } });
   const base = `/api/v1/federation/tracks/${remote.id}/hls/64k`;
 
   // B's listener: a 402 from B, with B's challenge.
@@ -93,7 +94,7 @@ test('a metered track of A plays on B for B\'s listener, paid on B and owed to A
   assert.match(asFree.body.detail, /answered 402/);
   await b.ctx.db.query("UPDATE federation_remote_tracks SET access = 'metered' WHERE id = :id", { replacements: { id: remote.id } });
   // A relay is its instance actor alone, and A's admin may write it as a URL.
-  a.ctx.config.federation.meteredRelays = [`HTTP://${hostOf(b).toUpperCase()}/`];
+  a.ctx.config.federation.meteredRelays = federationConfigSchema.shape.meteredRelays.parse([`HTTP://${hostOf(b).toUpperCase()}/`]);
   await federationService(b.ctx).cache.evict(remote.id);
   const renamed = await fetch(`${b.url}${base}/seg-00002.m4s`, { headers: { authorization: purchase.authorization } });
   assert.equal(renamed.status, 200, await renamed.clone().text());

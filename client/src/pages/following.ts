@@ -88,11 +88,7 @@ export async function remoteTrackPage({ main, params, signal }: PageContext): Pr
         id: t.id, kind: t.kind, title: t.title, durationSeconds: t.durationSeconds, loudness: null, waveformUrl: null,
         streaming: { masterPlaylistUrl: t.localMasterPlaylistUrl ?? `/api/v1/federation/tracks/${t.id}/hls/master.m3u8` },
         // A paid remote track is sold by this node, as a local one (the budget agent buys its spans).
-        access: {
-          mode: t.access?.mode ?? 'free',
-          currency: t.access?.currency ?? 'USD',
-          pricesPerMinute: Object.fromEntries(t.renditions.filter((r) => r.pricePerMinute !== undefined).map((r) => [r.name, r.pricePerMinute!])),
-        },
+        access: { ...t.access, currency: t.access.currency ?? 'USD' },
       },
       signal,
     ),

@@ -56,8 +56,9 @@ export function apiRoutes(svc: FederationService): Router {
       const file = String(req.params.file);
       if (file === 'playlist.m3u8') {
         const t = await svc.tracks.byId(id);
+        if (!t) throw notFound('Remote track');
         // A paid track's playlist is asked again each time, as a local one's (its prices may change).
-        res.type(hlsContentType(file)).set('Cache-Control', t && t.access.mode !== 'free' ? 'no-cache' : 'public, max-age=300').send(await svc.cache.playlist(id, rendition));
+        res.type(hlsContentType(file)).set('Cache-Control', t.access.mode !== 'free' ? 'no-cache' : 'public, max-age=300').send(await svc.cache.playlist(id, rendition, t));
         return;
       }
       // A remote track that is not free: its segments are this node's to sell (metered, owed to
@@ -68,10 +69,8 @@ export function apiRoutes(svc: FederationService): Router {
       if (seg && !track) throw notFound('Remote track');
       const gated = !!track && track.access.mode !== 'free';
       if (gated) {
-        const g = await svc.remoteGatedTrack(id);
+        const g = await svc.remoteGatedTrack(id, track);
         if (!g) throw new AppError(409, 'not_playable_here', 'This track is paid for in another currency than this node keeps, or has no prices: play it on its home node');
-        const known = g.renditions.find((x) => x.name === rendition);
-        if (!known || Number(seg![1]) >= known.segmentCount) throw notFound('File');
         const d = await svc.rt.money.segmentAccess.decide(g, rendition, Number(seg![1]), req.headers.authorization, req.user?.id);
         if (!d.ok) throw segmentRefusal(req, res, challenges, d);
       }

@@ -5,7 +5,7 @@ import type { TipToSend } from '../../money/contract.js';
 import type { FederationService } from '../service.js';
 
 /** How far back the sweep looks for tips whose announcement was lost (a crash after commit). */
-export const TIP_ANNOUNCE_WINDOW_MS = 7 * 86_400_000;
+const TIP_ANNOUNCE_WINDOW_MS = 7 * 86_400_000;
 
 /**
  * Announces the tips of the last week that never reached the outbox: the after-commit event
@@ -15,7 +15,7 @@ export const TIP_ANNOUNCE_WINDOW_MS = 7 * 86_400_000;
 export async function announceMissingTips(svc: FederationService, now = new Date()): Promise<number> {
   const tips = await svc.rt.money.tipsToAnnounce(new Date(now.getTime() - TIP_ANNOUNCE_WINDOW_MS), 1000);
   if (!tips.length) return 0;
-  const [rows] = await svc.rt.db.query('SELECT id::text AS id FROM federation_outbox WHERE id::text IN (:ids)', { replacements: { ids: tips.map((t) => t.id) } });
+  const [rows] = await svc.rt.db.query('SELECT id::text AS id FROM federation_outbox WHERE id IN (:ids)', { replacements: { ids: tips.map((t) => t.id) } });
   const queued = new Set((rows as { id: string }[]).map((r) => r.id));
   let sent = 0;
   for (const tip of tips) {
