@@ -8,6 +8,7 @@ import { mediaCapability } from './media/index.js';
 import { listeningCapability } from './listening/index.js';
 import { federationCapability } from './federation/index.js';
 import { disputesCapability } from './disputes/index.js';
+import { liveCapability } from './live/index.js';
 
 export const capabilities: Capability[] = [
   accountsCapability,
@@ -17,4 +18,5 @@ export const capabilities: Capability[] = [
   listeningCapability,
   federationCapability,
   disputesCapability,
+  liveCapability,
 ];

@@ -8,6 +8,7 @@ import { moneyConfigSchema } from '../money/config.js';
 import { ledgerSectionSchema } from '../ledger/config.js';
 import { listeningConfigSchema } from '../listening/config.js';
 import { disputesConfigSchema } from '../disputes/config.js';
+import { liveConfigSchema } from '../live/config.js';
 
 const url = z.string().url();
 
@@ -32,6 +33,7 @@ export const configSchema = z.object({
   ledger: ledgerSectionSchema,
   listening: listeningConfigSchema.prefault({}),
   disputes: disputesConfigSchema.prefault({}),
+  live: liveConfigSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -4,7 +4,7 @@ import { AppError, badRequest, notFound } from '../http/errors.js';
 import type { Transaction } from 'sequelize';
 import { Port } from '../context.js';
 import type { FederationRuntime } from './runtime.js';
-import type { FederationApi, FlagReceiver } from './contract.js';
+import type { FederationApi, FlagReceiver, RemoteLiveStream } from './contract.js';
 import type { RemoteTrackForListening } from '../listening/contract.js';
 import type { GatedTrack } from '../media/contract.js';
 import type { RemoteTrack } from './remote-tracks.js';
@@ -22,6 +22,7 @@ import { sendLike } from './send/send-like.js';
 import { sendAnnounce } from './send/send-announce.js';
 import { sendListen, type ListenInput } from './send/send-listen.js';
 import { sendStream, type StreamInput } from './send/send-stream.js';
+import { followedLiveStreams } from './remote-streams.js';
 import { sendSubscription, type SubscriptionInput } from './send/send-subscription.js';
 import { hostOf, idOf, typesOf } from './vocabulary.js';
 import { isUuid } from '../../shared/ids.js';
@@ -299,6 +300,14 @@ export class FederationService implements FederationApi {
   /** Live streaming calls this when a stream starts or ends. */
   sendStream(input: StreamInput) {
     return sendStream(this, input);
+  }
+
+  async announceStream(input: StreamInput): Promise<void> {
+    await sendStream(this, input);
+  }
+
+  followedLiveStreams(): Promise<RemoteLiveStream[]> {
+    return followedLiveStreams(this.rt.db);
   }
 
   /** Money (or the bridge) calls this when a subscription changes. */

@@ -21,6 +21,11 @@ export class WindowLimit {
     return n <= this.perMinute;
   }
 
+  /** This minute's count for `key`, without counting. */
+  peek(key: string, now = Date.now()): number {
+    return Math.floor(now / 60_000) === this.window ? (this.counts.get(key) ?? 0) : 0;
+  }
+
   /** Seconds until the window turns. */
   retryAfterSeconds(now = Date.now()): number {
     return Math.max(1, Math.ceil((60_000 - (now % 60_000)) / 1000));

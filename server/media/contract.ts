@@ -68,6 +68,11 @@ export interface MediaApi {
   gatedTrack(id: string): Promise<GatedTrack | undefined>;
   /** SHA-256 (hex) of every segment of a ready track's rendition, by index (the published segment-hashes.json). */
   segmentHashes(trackId: string, rendition: string): Promise<string[] | undefined>;
+  /**
+   * A recording (a live stream's replay) becomes a track of the channel, transcoded like an
+   * upload; the file is moved into media's storage. Refused (MediaRejected) when it is not media.
+   */
+  importRecording(input: { channelId: string; file: string; title: string; visibility: 'public' | 'unlisted' | 'private' }): Promise<{ trackId: string }>;
   /** Wires the segment access port (node.ts, once). */
   useSegmentAccess(port: SegmentAccessPort): void;
   /** Wires the relay port (node.ts, once). */

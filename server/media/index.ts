@@ -62,6 +62,7 @@ export const mediaCapability: Capability = {
     const limits = new UserLimits(ctx);
     const queue = new TranscodeQueue(ctx);
     const uploads = new Uploads(ctx, media, limits, queue);
+    media.importer = uploads;
     const seeder = ctx.config.role !== 'web' && ctx.config.media.seed ? new Seeder(log) : undefined;
     const jobs = new TranscodeJobs(ctx, media, seeder, queue);
     const tracker = new NodeTracker(log, ctx.config.trustProxy, trackerAllowList(media.tracks));

@@ -11,6 +11,8 @@ import { Tracks } from './tracks.js';
 import { Playlists, type PlaylistView } from './playlists.js';
 import { Streaming } from './streaming.js';
 import type { Channel, SegmentServed, TrackView } from './model.js';
+import type { Uploads } from './uploads.js';
+import path from 'node:path';
 
 export class MediaService implements MediaApi {
   readonly storage: MediaStorage;
@@ -31,6 +33,19 @@ export class MediaService implements MediaApi {
       forget: (trackId) => this.streaming.forget(trackId),
       playlistsChanged: (trackId, t) => this.playlists.changedWith(trackId, t),
     });
+  }
+
+  /** Set by media's init: turns finished files into tracks (uploads.ts). */
+  importer?: Pick<Uploads, 'ingestFile'>;
+
+  async importRecording(input: { channelId: string; file: string; title: string; visibility: 'public' | 'unlisted' | 'private' }): Promise<{ trackId: string }> {
+    const channel = await this.channels.get(input.channelId);
+    if (!channel) throw new Error(`importRecording: no channel ${input.channelId}`);
+    if (!this.importer) throw new Error('importRecording: media has not finished initialising');
+    const trackId = await this.importer.ingestFile({
+      file: input.file, filename: path.basename(input.file), channelId: channel.id, ownerId: channel.ownerId, visibility: input.visibility, allowDownload: false, title: input.title,
+    });
+    return { trackId };
   }
 
   getChannel(idOrName: string): Promise<Channel | undefined> {

@@ -2,7 +2,8 @@
 // last byte probe the file, read its tags, create the track and queue the transcode.
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { rename, rm, truncate, writeFile } from 'node:fs/promises';
+import { rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import type { Transaction } from 'sequelize';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -198,18 +199,36 @@ export class Uploads {
       await execute(this.ctx.db, 'DELETE FROM media_uploads WHERE id = :id', { id: upload.id });
       await rm(part, { force: true });
     };
-    let probed;
+    let trackId: string;
     try {
-      probed = await probeMedia(part);
-      checkSourceLimits(probed, this.ctx.config.media);
+      trackId = await this.ingestFile(
+        { file: part, filename: upload.filename, channelId: upload.channel_id, ownerId: upload.owner_id, visibility: upload.visibility, allowDownload: upload.allow_download },
+        (id, t) => execute(this.ctx.db, 'UPDATE media_uploads SET track_id = :trackId, updated_at = now() WHERE id = :id', { id: upload.id, trackId: id }, t),
+      );
     } catch (err) {
-      await removeUpload();
+      await removeUpload().catch(() => {});
       if (err instanceof MediaRejected) throw new AppError(422, err.code, err.message, { received: size, size, ...(err.details ?? {}) });
       throw err;
     }
+    return { id: upload.id, received: size, size, complete: true, trackId };
+  }
+
+  /**
+   * A finished file becomes a track: probe it (MediaRejected when it is not media this node
+   * takes), move it into storage as the original, read its tags, create the track and queue
+   * its transcode in the owner's fair-share line. The file is moved on success and left where
+   * it was otherwise. `also` runs in the track's transaction.
+   */
+  async ingestFile(
+    f: { file: string; filename: string; channelId: string; ownerId: string; visibility: string; allowDownload: boolean; title?: string },
+    also?: (trackId: string, t: Transaction) => Promise<void>,
+  ): Promise<string> {
+    const probed = await probeMedia(f.file);
+    checkSourceLimits(probed, this.ctx.config.media);
+    const size = (await stat(f.file)).size;
     const trackId = randomUUID();
     const original = this.storage.originalFile(trackId, probed.container);
-    await rename(part, original);
+    await rename(f.file, original);
     const created: string[] = [original];
     try {
       const tags = await readTags(original);
@@ -220,7 +239,7 @@ export class Uploads {
         created.push(cover);
         coverFile = path.basename(cover);
       }
-      const stem = sanitizeFilename(upload.filename).replace(/\.[A-Za-z0-9]{1,5}$/, '') || 'Untitled';
+      const stem = sanitizeFilename(f.filename).replace(/\.[A-Za-z0-9]{1,5}$/, '') || 'Untitled';
       await this.ctx.db.transaction(async (t) => {
         await execute(
           this.ctx.db,
@@ -230,15 +249,15 @@ export class Uploads {
              :originalFile, :mime, :bytes, :format, :height, :duration, :cover, CAST(:probe AS jsonb))`,
           {
             id: trackId,
-            channelId: upload.channel_id,
+            channelId: f.channelId,
             kind: probed.kind,
-            title: tags.title ?? stem,
+            title: f.title ?? tags.title ?? stem,
             artist: tags.artist ?? null,
             album: tags.album ?? null,
             trackNumber: tags.trackNumber ?? null,
             genre: tags.genre ?? null,
-            visibility: upload.visibility,
-            allowDownload: upload.allow_download,
+            visibility: f.visibility,
+            allowDownload: f.allowDownload,
             originalFile: path.basename(original),
             mime: probed.mime,
             bytes: size,
@@ -250,16 +269,15 @@ export class Uploads {
           },
           t,
         );
-        await execute(this.ctx.db, 'UPDATE media_uploads SET track_id = :trackId, updated_at = now() WHERE id = :id', { id: upload.id, trackId }, t);
+        if (also) await also(trackId, t);
       });
     } catch (err) {
-      for (const f of created) await rm(f, { force: true });
-      await removeUpload().catch(() => {});
+      for (const c of created) await rm(c, { force: true });
       throw err;
     }
     // The track joins its owner's fair-share line; the dispatch queues it when it is their turn.
-    await this.queue.dispatch(upload.owner_id).catch((err) => this.ctx.logger.warn({ err, trackId }, 'fair-share dispatch failed; the sweep will queue the track'));
-    return { id: upload.id, received: size, size, complete: true, trackId };
+    await this.queue.dispatch(f.ownerId).catch((err) => this.ctx.logger.warn({ err, trackId }, 'fair-share dispatch failed; the sweep will queue the track'));
+    return trackId;
   }
 
   /** Removes uploads left unfinished for longer than `olderThanHours`. */

@@ -56,6 +56,19 @@ export interface IncomingTip {
   message: string | null;
 }
 
+/** A tip an artist here received (from a listener here or on another node). */
+export interface ReceivedTip {
+  id: string;
+  /** The tipped channel actor. */
+  artistUri: string;
+  /** The tipper's actor URI. */
+  tipperUri: string;
+  amount: number;
+  currency: string;
+  message: string | null;
+  at: string;
+}
+
 export interface MoneyApi {
   readonly currency: string;
   /** Shares still held (status 'held'), oldest month first, then by artist and listener. */
@@ -79,6 +92,8 @@ export interface MoneyApi {
   receiveTip(tip: IncomingTip): Promise<{ created: boolean }>;
   /** Who may play segments of tracks that are not free: subscribers and L402 payers (media's port). */
   readonly segmentAccess: SegmentAccessPort;
+  /** Event: an artist here received a tip (after it committed). */
+  onTipReceived(listener: (tip: ReceivedTip) => void): void;
   /** Wires the remote-artists port (node.ts, once). */
   useRemoteArtists(port: RemoteArtistsPort): void;
 }

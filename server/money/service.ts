@@ -17,7 +17,7 @@ import { Subscriptions, type Subscription, type SubscriptionChange } from './sub
 import { closeMonth, closeState, type CloseDeps, type CloseHooks, type MonthCloseState } from './month-close.js';
 import { payMonth, resolveHold, toPayout, type Payout } from './payouts.js';
 import type { LedgerStatement, QualifiedSecondsSource } from './seconds-source.js';
-import type { Hold, HoldFilter, IncomingTip, MoneyApi, RemoteArtistsPort, TipToSend } from './contract.js';
+import type { Hold, HoldFilter, IncomingTip, MoneyApi, ReceivedTip, RemoteArtistsPort, TipToSend } from './contract.js';
 import { assertMonth } from '../http/month.js';
 import { dateOf, dayOf, monthOf, nextMonth as nextMonthOf, previousMonth } from '../../shared/month.js';
 import type { Logger } from '../logger.js';
@@ -45,6 +45,7 @@ export class MoneyService implements MoneyApi {
   /** Whether month close checks its split against the shared ledger's (true for listening's own figures). */
   private reconcileWithLedger = true;
   private readonly log: Logger;
+  private readonly tipListeners: ((tip: ReceivedTip) => void)[] = [];
 
   constructor(private readonly ctx: NodeContext) {
     const { db, config } = ctx;
@@ -66,6 +67,15 @@ export class MoneyService implements MoneyApi {
       media: () => ctx.services.media,
       nodeCutBasisPoints: () => ctx.config.money.tipNodeCutBasisPoints,
       sent: (tipId) => ctx.events.emit('tip.sent', { tipId }),
+      received: (tip) => {
+        for (const l of this.tipListeners) {
+          try {
+            l(tip);
+          } catch (err) {
+            ctx.logger.warn({ err }, 'tip listener failed');
+          }
+        }
+      },
     });
     this.metered = new Metered(db, this.books, {
       publicUrl: config.publicUrl,
@@ -133,6 +143,10 @@ export class MoneyService implements MoneyApi {
 
   receiveTip(tip: IncomingTip): Promise<{ created: boolean }> {
     return this.tips.receive(tip);
+  }
+
+  onTipReceived(listener: (tip: ReceivedTip) => void): void {
+    this.tipListeners.push(listener);
   }
 
   useRemoteArtists(port: RemoteArtistsPort): void {

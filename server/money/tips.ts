@@ -14,7 +14,7 @@ import { Port } from '../context.js';
 import { accounts, type Books, type PostedTransaction } from './books.js';
 import { assertAmount, assertCurrency, maxAmount } from './amounts.js';
 import { nodeCutOf, type SaleDeps } from './sales.js';
-import type { IncomingTip, RemoteArtistsPort, TipToSend } from './contract.js';
+import type { IncomingTip, ReceivedTip, RemoteArtistsPort, TipToSend } from './contract.js';
 import type * as api from '../../shared/api/index.js';
 
 export type Tip = api.Tip;
@@ -100,6 +100,8 @@ export class Tips {
     private readonly deps: SaleDeps & {
       /** After the tip's transaction commits: federation announces tips to remote artists. */
       sent: (tipId: string) => void;
+      /** After a tip to an artist here commits (from a listener here or another node): live's on-screen alerts. */
+      received: (tip: ReceivedTip) => void;
     },
   ) {}
 
@@ -184,6 +186,7 @@ export class Tips {
       );
       const [stored] = await select<TipRow>(this.db, 'UPDATE money_tips SET transaction_id = :tx WHERE id = :id RETURNING *', { id: row.id, tx: transaction.id }, t);
       if (direction === 'out') t.afterCommit(() => this.deps.sent(row.id));
+      else t.afterCommit(() => this.deps.received(receivedOf(stored)));
       return { row: stored, transaction };
     });
     if (!result) return this.send(tipper, input, tipperUri, requestKey);
@@ -264,16 +267,21 @@ export class Tips {
     const message = cleanMessage(typeof tip.message === 'string' ? tip.message.slice(0, MAX_TIP_MESSAGE) : null);
     if (!this.isLocal(tip.objectUri)) throw notFound('Channel or track');
     const target = localTrackIdOf(this.deps.publicUrl, tip.objectUri) !== undefined ? await this.target({ track: tip.objectUri }) : await this.target({ channel: tip.objectUri });
-    const rows = await select(
+    const rows = await select<TipRow>(
       this.db,
       `INSERT INTO money_tips (direction, tipper_uri, artist_user_id, artist_uri, track_uri, track_title, amount, currency, message, activity_uri)
        VALUES ('in', :tipper, :artistUserId, :artistUri, :trackUri, :trackTitle, :amount, :currency, :message, :activity)
-       ON CONFLICT (activity_uri) DO NOTHING RETURNING id`,
+       ON CONFLICT (activity_uri) DO NOTHING RETURNING *`,
       {
         tipper: tip.tipperUri, artistUserId: target.artistUserId, artistUri: target.artistUri, trackUri: target.trackUri, trackTitle: target.trackTitle,
         amount: tip.amount, currency: tip.currency, message, activity: tip.activityUri,
       },
     );
+    if (rows[0]) this.deps.received(receivedOf(rows[0]));
     return { created: rows.length > 0 };
   }
+}
+
+function receivedOf(r: TipRow): ReceivedTip {
+  return { id: r.id, artistUri: r.artist_uri, tipperUri: r.tipper_uri, amount: Number(r.amount), currency: r.currency, message: r.message, at: r.created_at.toISOString() };
 }

@@ -59,6 +59,25 @@ export interface Channel {
   createdAt: string;
 }
 
+export interface ChannelLive {
+  channel: {
+    id: string;
+    name: string;
+    displayName: string;
+  };
+  hasKey: boolean;
+  /** The last four characters of the stream key */
+  keyHint: string | null;
+  keyCreatedAt: string | null;
+  title: string | null;
+  keepReplays: boolean;
+  server: string;
+  ingest: LiveIngest;
+  current: LiveStream | null;
+  health: LiveHealth | null;
+  recent: LiveStream[];
+}
+
 export interface ChannelPage {
   total: number;
   data: Channel[];
@@ -470,6 +489,96 @@ export interface ListeningFlagPage {
   items: ListeningFlag[];
 }
 
+export interface LiveChoices {
+  /** The next streams' title (null: the channel's name) */
+  title?: string | null;
+  /** Turn each ended stream into a track */
+  keepReplays?: boolean;
+}
+
+export interface LiveDirectory {
+  local: LiveStream[];
+  /** Followed channels on other nodes that announced a live stream (Stream activities) */
+  remote: {
+    uri: string;
+    actorUri: string;
+    channel: string;
+    channelName: string;
+    title: string;
+    url: string | null;
+    startedAt: string;
+  }[];
+}
+
+export interface LiveHealth {
+  state: string;
+  connected: boolean;
+  startedAt: string | null;
+  uptimeSeconds: number;
+  /** Input bitrate, the last 5 s */
+  inputKbps: number;
+  /** Video frames per second received, the last 5 s */
+  fps: number;
+  droppedFrames: number;
+  /** ffmpeg's speed (1 = real time) */
+  speed: number | null;
+  /** Media waiting for the transcoder */
+  backlogBytes: number;
+  viewers: number;
+  peakViewers: number;
+  /** Connections so far (a reconnect within the grace adds one) */
+  parts: number;
+  renditions: string[];
+  /** What the publisher declared: width, height, frameRate, videoCodec, audioCodec */
+  source: Record<string, unknown>;
+}
+
+export interface LiveIngest {
+  enabled: boolean;
+  /** False when the RTMP port could not be opened (see the log) */
+  listening: boolean;
+  port: number | null;
+  /** The RTMP URL to push to (the stream key goes after it) */
+  server: string;
+  liveNow: number;
+  maxConcurrentStreams: number;
+}
+
+export interface LiveStream {
+  id: string;
+  title: string;
+  /** starting: connected, no segment yet; reconnecting: the publisher dropped and may come back within the grace */
+  state: 'starting' | 'live' | 'reconnecting' | 'ended';
+  channel: {
+    id: string;
+    name: string;
+    displayName: string;
+    uri: string;
+  };
+  createdAt: string;
+  startedAt: string | null;
+  endedAt: string | null;
+  /** publisher_stopped, publisher_disconnected, stopped_by_owner, stopped_by_admin, max_duration, stalled, bitrate_exceeded, overloaded, transcoder_failed, transcoder_stalled, unsupported_codec, no_audio, no_media, node_stopping, node_restarted */
+  endReason: string | null;
+  endMessage: string | null;
+  /** Watching now (null when another process of the node runs the stream) */
+  viewers: number | null;
+  peakViewers: number;
+  renditions: {
+    name: string;
+    kind: 'audio' | 'video';
+    height: number | null;
+    bitrateKbps: number;
+  }[];
+  playlistUrl: string;
+  /** The audio-only rendition, for players with no video */
+  audioPlaylistUrl: string;
+  pageUrl: string;
+  /** The track the recording became (channels that keep replays) */
+  replayTrackId: string | null;
+  replayError: string | null;
+}
+
 /** EBU R128 measurements of the original; null where the file has no audio */
 export interface Loudness {
   integratedLufs: number | null;
@@ -864,6 +973,16 @@ export interface Rendition {
 export interface ReviewQueue {
   total: number;
   items: DisputeReview[];
+}
+
+export interface StreamKey {
+  /** Shown this once; stored only as a hash */
+  key: string;
+  keyHint: string;
+  /** OBS "Server" */
+  server: string;
+  /** Server and key in one URL (ffmpeg) */
+  url: string;
 }
 
 export interface Subscription {

@@ -33,6 +33,7 @@ const migrationOwners: Record<string, string> = {
   '0501-listening-served-bytes': 'listening',
   '0502-listening-remote-arrival': 'listening',
   '0600-disputes-core': 'disputes',
+  '0700-live-core': 'live',
 };
 
 /** Folders of server/ that belong to the node rather than to a capability. */

@@ -4,17 +4,9 @@
 import type { FederationService } from '../service.js';
 import { AS_PUBLIC } from '../vocabulary.js';
 import { escapeHtml } from '../sanitize.js';
+import type { StreamAnnouncement } from '../contract.js';
 
-export interface StreamInput {
-  /** The channel (id or name) that streams. */
-  channel: string;
-  streamId: string;
-  state: 'started' | 'ended';
-  name: string;
-  /** Where to watch (the live page or HLS playlist). */
-  url?: string;
-  at?: string;
-}
+export type StreamInput = StreamAnnouncement;
 
 export function streamUri(svc: FederationService, streamId: string): string {
   return `${svc.rt.publicUrl}/ap/streams/${encodeURIComponent(streamId)}`;

@@ -1,0 +1,33 @@
+// live: RTMP ingest (in-process, keys checked before any ffmpeg), live HLS with an audio-only
+// rendition, segments hashed as written, health and guards, viewers and tip alerts, Stream
+// announcements and replays. See docs/live.md.
+import { serviceSlot, type Capability } from '../context.js';
+import { LiveService } from './service.js';
+import { liveRoutes } from './routes.js';
+import { liveOpenApi } from './openapi.js';
+
+export { LiveService } from './service.js';
+export type { LiveApi, LiveStreamView, LiveDirectory, ChannelLiveView } from './contract.js';
+
+const slot = serviceSlot<LiveService>('live');
+
+/** The live service itself, for live's routes and tests (others use `ctx.services.live`). */
+export const liveService = slot.get;
+
+export const liveCapability: Capability = {
+  name: 'live',
+  init(ctx) {
+    slot.publish(ctx, new LiveService(ctx));
+  },
+  routes: (ctx) => liveRoutes(ctx, liveService(ctx)),
+  openapi: liveOpenApi,
+  async start(ctx) {
+    // The ingest runs where the web role runs: it serves what it ingests from memory first.
+    if (ctx.config.role === 'worker') return;
+    await liveService(ctx).start();
+  },
+  async stop(ctx) {
+    if (ctx.config.role === 'worker') return;
+    await liveService(ctx).stop();
+  },
+};

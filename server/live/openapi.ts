@@ -1,0 +1,166 @@
+// The live part of the OpenAPI description. HLS is served outside /api: /live-hls/{id}/master.m3u8,
+// /live-hls/{id}/{rendition}/index.m3u8, /live-hls/{id}/{rendition}/{seq}.ts and
+// /live-hls/{id}/{rendition}/hashes.json (docs/live.md).
+import { bearer, fields, json, jsonBody, nullable, orNull, pathParam, problem, ref, type OpenApiFragment } from '../api/openapi-types.js';
+
+const channelParam = pathParam('channel', { type: 'string' }, 'The channel id or name');
+
+const view = fields({
+  id: { type: 'string', format: 'uuid' },
+  title: { type: 'string' },
+  state: { type: 'string', enum: ['starting', 'live', 'reconnecting', 'ended'], description: 'starting: connected, no segment yet; reconnecting: the publisher dropped and may come back within the grace' },
+  channel: fields({ id: { type: 'string', format: 'uuid' }, name: { type: 'string' }, displayName: { type: 'string' }, uri: { type: 'string', format: 'uri' } }),
+  createdAt: { type: 'string', format: 'date-time' },
+  startedAt: nullable('string', { format: 'date-time' }),
+  endedAt: nullable('string', { format: 'date-time' }),
+  endReason: nullable('string', { description: 'publisher_stopped, publisher_disconnected, stopped_by_owner, stopped_by_admin, max_duration, stalled, bitrate_exceeded, overloaded, transcoder_failed, transcoder_stalled, unsupported_codec, no_audio, no_media, node_stopping, node_restarted' }),
+  endMessage: nullable('string'),
+  viewers: nullable('integer', { description: 'Watching now (null when another process of the node runs the stream)' }),
+  peakViewers: { type: 'integer' },
+  renditions: { type: 'array', items: fields({ name: { type: 'string' }, kind: { type: 'string', enum: ['audio', 'video'] }, height: nullable('integer'), bitrateKbps: { type: 'integer' } }) },
+  playlistUrl: { type: 'string', format: 'uri' },
+  audioPlaylistUrl: { type: 'string', format: 'uri', description: 'The audio-only rendition, for players with no video' },
+  pageUrl: { type: 'string', format: 'uri' },
+  replayTrackId: nullable('string', { format: 'uuid', description: 'The track the recording became (channels that keep replays)' }),
+  replayError: nullable('string'),
+});
+
+const health = fields({
+  state: { type: 'string' },
+  connected: { type: 'boolean' },
+  startedAt: nullable('string', { format: 'date-time' }),
+  uptimeSeconds: { type: 'integer' },
+  inputKbps: { type: 'integer', description: 'Input bitrate, the last 5 s' },
+  fps: { type: 'number', description: 'Video frames per second received, the last 5 s' },
+  droppedFrames: { type: 'integer' },
+  speed: nullable('number', { description: "ffmpeg's speed (1 = real time)" }),
+  backlogBytes: { type: 'integer', description: 'Media waiting for the transcoder' },
+  viewers: { type: 'integer' },
+  peakViewers: { type: 'integer' },
+  parts: { type: 'integer', description: 'Connections so far (a reconnect within the grace adds one)' },
+  renditions: { type: 'array', items: { type: 'string' } },
+  source: { type: 'object', description: 'What the publisher declared: width, height, frameRate, videoCodec, audioCodec' },
+});
+
+const ingest = fields({
+  enabled: { type: 'boolean' },
+  listening: { type: 'boolean', description: 'False when the RTMP port could not be opened (see the log)' },
+  port: nullable('integer'),
+  server: { type: 'string', description: 'The RTMP URL to push to (the stream key goes after it)' },
+  liveNow: { type: 'integer' },
+  maxConcurrentStreams: { type: 'integer' },
+});
+
+export const liveOpenApi: OpenApiFragment = {
+  tags: [{ name: 'live', description: 'Live streams: RTMP ingest, live HLS (audio-only rendition always), health, events. HLS under /live-hls/{id}/ (master.m3u8, {rendition}/index.m3u8, {rendition}/{seq}.ts, {rendition}/hashes.json).' }],
+  schemas: {
+    LiveStream: view,
+    LiveHealth: health,
+    LiveIngest: ingest,
+    LiveDirectory: fields({
+      local: { type: 'array', items: ref('LiveStream') },
+      remote: {
+        type: 'array',
+        description: 'Followed channels on other nodes that announced a live stream (Stream activities)',
+        items: fields({ uri: { type: 'string' }, actorUri: { type: 'string' }, channel: { type: 'string' }, channelName: { type: 'string' }, title: { type: 'string' }, url: nullable('string'), startedAt: { type: 'string', format: 'date-time' } }),
+      },
+    }),
+    ChannelLive: fields({
+      channel: fields({ id: { type: 'string', format: 'uuid' }, name: { type: 'string' }, displayName: { type: 'string' } }),
+      hasKey: { type: 'boolean' },
+      keyHint: nullable('string', { description: 'The last four characters of the stream key' }),
+      keyCreatedAt: nullable('string', { format: 'date-time' }),
+      title: nullable('string'),
+      keepReplays: { type: 'boolean' },
+      server: { type: 'string' },
+      ingest: ref('LiveIngest'),
+      current: orNull(ref('LiveStream')),
+      health: orNull(ref('LiveHealth')),
+      recent: { type: 'array', items: ref('LiveStream') },
+    }),
+    StreamKey: fields({
+      key: { type: 'string', description: 'Shown this once; stored only as a hash' },
+      keyHint: { type: 'string' },
+      server: { type: 'string', description: 'OBS "Server"' },
+      url: { type: 'string', description: 'Server and key in one URL (ffmpeg)' },
+    }),
+    LiveChoices: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        title: { type: ['string', 'null'], minLength: 1, maxLength: 200, description: "The next streams' title (null: the channel's name)" },
+        keepReplays: { type: 'boolean', description: 'Turn each ended stream into a track' },
+      },
+    },
+  },
+  paths: {
+    '/api/v1/live': {
+      get: { tags: ['live'], summary: 'Streams live now: this node, and followed channels on other nodes', responses: { 200: json('The directory', ref('LiveDirectory')) } },
+    },
+    '/api/v1/live/ingest': {
+      get: { tags: ['live'], summary: "The node's RTMP ingest: where to push, whether it listens, how many streams run", responses: { 200: json('The ingest', ref('LiveIngest')) } },
+    },
+    '/api/v1/live/streams/{id}': {
+      get: {
+        tags: ['live'],
+        summary: 'A live stream (live now or past)',
+        parameters: [pathParam('id')],
+        responses: { 200: json('The stream', ref('LiveStream')), 404: problem('No such stream') },
+      },
+    },
+    '/api/v1/live/streams/{id}/events': {
+      get: {
+        tags: ['live'],
+        summary: 'Server-sent events of a stream: `state` ({state, reason?, message?}), `viewers` ({now, peak}), `tip` ({amount, currency, message, from, at})',
+        parameters: [pathParam('id')],
+        responses: {
+          200: { description: 'An event stream (text/event-stream); ends when the stream ends', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+          404: problem('No such stream'),
+          429: problem('Too many event streams open from this address'),
+        },
+      },
+    },
+    '/api/v1/channels/{channel}/live': {
+      get: {
+        tags: ['live'],
+        summary: "The channel's live settings, current stream with its health, and recent streams (owner or admin)",
+        security: bearer,
+        parameters: [channelParam],
+        responses: { 200: json('Live settings and state', ref('ChannelLive')), 401: problem('Not signed in'), 403: problem('Not the owner'), 404: problem('No such channel') },
+      },
+      patch: {
+        tags: ['live'],
+        summary: "Set the channel's live title and whether streams are kept as tracks",
+        security: bearer,
+        parameters: [channelParam],
+        requestBody: jsonBody(ref('LiveChoices')),
+        responses: { 200: json('Live settings and state', ref('ChannelLive')), 400: problem('Invalid input'), 401: problem('Not signed in'), 403: problem('Not the owner'), 404: problem('No such channel') },
+      },
+    },
+    '/api/v1/channels/{channel}/live/key': {
+      post: {
+        tags: ['live'],
+        summary: 'A new stream key, shown once (the previous key stops working; a stream running now goes on)',
+        security: bearer,
+        parameters: [channelParam],
+        responses: { 201: json('The key', ref('StreamKey')), 401: problem('Not signed in'), 403: problem('Not the owner'), 404: problem('No such channel') },
+      },
+      delete: {
+        tags: ['live'],
+        summary: 'Revoke the stream key (no push is accepted until a new one is made)',
+        security: bearer,
+        parameters: [channelParam],
+        responses: { 204: { description: 'Revoked' }, 401: problem('Not signed in'), 403: problem('Not the owner'), 404: problem('No such channel') },
+      },
+    },
+    '/api/v1/channels/{channel}/live/stop': {
+      post: {
+        tags: ['live'],
+        summary: "End the channel's live stream now (owner or admin)",
+        security: bearer,
+        parameters: [channelParam],
+        responses: { 200: json('The ended stream', ref('LiveStream')), 401: problem('Not signed in'), 403: problem('Not the owner'), 404: problem('No such channel'), 409: problem('The channel is not live') },
+      },
+    },
+  },
+};

@@ -1,0 +1,130 @@
+// Live routes: the directory, a stream's view, events and HLS (anyone), and each channel's
+// live settings, key and health (its owner or an admin).
+import { createReadStream } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { notFound, route, AppError } from '../http/errors.js';
+import { clientNetwork } from '../http/client-address.js';
+import { isPublic, requireRole } from '../accounts/middleware.js';
+import type { NodeContext } from '../context.js';
+import type { LiveService } from './service.js';
+
+const choicesSchema = z
+  .object({
+    title: z.string().trim().min(1).max(200).nullable().optional(),
+    keepReplays: z.boolean().optional(),
+  })
+  .strict();
+
+const seqPattern = /^(\d{1,9})\.ts$/;
+
+function sendPlaylist(res: Response, text: string): void {
+  res.writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl', 'cache-control': 'no-cache', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+export function liveRoutes(ctx: NodeContext, svc: LiveService): Router {
+  const r = Router();
+  const address = (req: Request) => clientNetwork(req.ip, ctx.config.auth.throttle.ipv6PrefixLength);
+  const artist = requireRole('artist');
+
+  r.get('/api/v1/live', isPublic, route(async (_req, res) => void res.json(await svc.directory())));
+  r.get('/api/v1/live/ingest', isPublic, route(async (_req, res) => void res.json(svc.ingest())));
+
+  r.get(
+    '/api/v1/live/streams/:id',
+    isPublic,
+    route(async (req, res) => {
+      const view = await svc.view(req.params.id);
+      if (!view) throw notFound('Live stream');
+      res.json(view);
+    }),
+  );
+
+  r.get(
+    '/api/v1/live/streams/:id/events',
+    isPublic,
+    route(async (req, res) => {
+      const view = await svc.view(req.params.id);
+      if (!view) throw notFound('Live stream');
+      const initial: [string, unknown][] = [
+        ['state', { state: view.state, ...(view.endReason ? { reason: view.endReason, message: view.endMessage } : {}) }],
+        ['viewers', { now: view.viewers ?? 0, peak: view.peakViewers }],
+      ];
+      if (view.state === 'ended') {
+        res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
+        for (const [event, data] of initial) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+        return void res.end();
+      }
+      if (!svc.hub.subscribe(view.id, req, res, address(req), initial)) {
+        throw new AppError(429, 'too_many_event_streams', 'Too many live event streams are open from this address');
+      }
+    }),
+  );
+
+  r.get(
+    '/live-hls/:id/master.m3u8',
+    isPublic,
+    route(async (req, res) => {
+      const text = await svc.master(req.params.id);
+      if (!text) throw notFound('Live playlist');
+      sendPlaylist(res, text);
+    }),
+  );
+
+  r.get(
+    '/live-hls/:id/:rendition/index.m3u8',
+    isPublic,
+    route(async (req, res) => {
+      const text = await svc.mediaPlaylist(req.params.id, req.params.rendition);
+      if (!text) throw notFound('Live playlist');
+      sendPlaylist(res, text);
+    }),
+  );
+
+  r.get(
+    '/live-hls/:id/:rendition/hashes.json',
+    isPublic,
+    route(async (req, res) => {
+      const hashes = await svc.hashes(req.params.id, req.params.rendition);
+      if (!hashes) throw notFound('Live rendition');
+      res.set('cache-control', 'no-cache').json({ algorithm: 'sha256', segments: hashes });
+    }),
+  );
+
+  r.get(
+    '/live-hls/:id/:rendition/:segment',
+    isPublic,
+    route(async (req, res) => {
+      const m = seqPattern.exec(req.params.segment);
+      if (!m) throw notFound('Live segment');
+      const viewer = req.user?.id ?? createHash('sha256').update(`${address(req)}|${req.get('user-agent') ?? ''}`).digest('hex').slice(0, 16);
+      const seg = await svc.segment(req.params.id, req.params.rendition, Number(m[1]), viewer);
+      if (!seg) throw notFound('Live segment');
+      res.set({ 'content-type': 'video/mp2t', 'content-length': String(seg.row.bytes), 'cache-control': 'public, max-age=3600, immutable', 'x-content-sha256': seg.row.sha256 });
+      const stream = createReadStream(seg.file);
+      stream.on('error', () => (res.headersSent ? res.destroy() : res.status(404).end()));
+      stream.pipe(res);
+    }),
+  );
+
+  // ---- the channel's owner ----
+  r.get('/api/v1/channels/:channel/live', artist, route(async (req, res) => void res.json(await svc.channelLive(req.user!, req.params.channel))));
+  r.patch(
+    '/api/v1/channels/:channel/live',
+    artist,
+    route(async (req, res) => void res.json(await svc.setChoices(req.user!, req.params.channel, choicesSchema.parse(req.body ?? {})))),
+  );
+  r.post('/api/v1/channels/:channel/live/key', artist, route(async (req, res) => void res.status(201).set('cache-control', 'no-store').json(await svc.rotateKey(req.user!, req.params.channel))));
+  r.delete(
+    '/api/v1/channels/:channel/live/key',
+    artist,
+    route(async (req, res) => {
+      await svc.revokeKey(req.user!, req.params.channel);
+      res.status(204).end();
+    }),
+  );
+  r.post('/api/v1/channels/:channel/live/stop', artist, route(async (req, res) => void res.json(await svc.stopStream(req.user!, req.params.channel))));
+  return r;
+}

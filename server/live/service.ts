@@ -1,0 +1,353 @@
+// Live: who may push (stream keys), the streams running in this process, what viewers and
+// artists see of them, and what happens when one ends (announcement, replay, clean-up).
+import { randomUUID } from 'node:crypto';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import type { NodeContext } from '../context.js';
+import type { User } from '../accounts/service.js';
+import { AppError, conflict, forbidden, notFound } from '../http/errors.js';
+import { WindowLimit } from '../http/window-limit.js';
+import { ffmpegPath } from '../media/ffmpeg.js';
+import { channelActorUri, localChannelNameOf } from '../../shared/actor-uris.js';
+import { isUuid } from '../../shared/ids.js';
+import type { Logger } from '../logger.js';
+import type { LiveApi, LiveStreamView, ChannelLiveView, LiveDirectory } from './contract.js';
+import { LiveStore, type StreamRow, type SegmentRow } from './store.js';
+import { LiveSession, type LiveChannel } from './session.js';
+import { RtmpListener, type PublishAnswer, type PublishRequest } from './rtmp-adapter.js';
+import { hashOfKey, looksLikeKey, newStreamKey } from './keys.js';
+import { LiveEventHub } from './events-hub.js';
+import { masterPlaylist, mediaPlaylist } from './playlists.js';
+import type { EndReason } from './end-reasons.js';
+import type { LiveRendition } from './ladder.js';
+
+const refuse = (reason: string, message: string): PublishAnswer => ({ accept: false, reason, message });
+
+export class LiveService implements LiveApi {
+  readonly store: LiveStore;
+  readonly hub: LiveEventHub;
+  readonly root: string;
+  private readonly sessions = new Map<string, LiveSession>();
+  private readonly badKeys: WindowLimit;
+  private listener?: RtmpListener;
+  /** The RTMP port in use (0 until listening). */
+  rtmpPort = 0;
+  private readonly log: Logger;
+
+  constructor(private readonly ctx: NodeContext) {
+    this.store = new LiveStore(ctx.db);
+    this.log = ctx.logger.child({ component: 'live' });
+    this.root = path.join(ctx.config.dataDir, 'live');
+    this.hub = new LiveEventHub(() => ctx.config.live.eventStreamsPerAddress);
+    this.badKeys = new WindowLimit(ctx.config.live.badKeysPerMinutePerAddress);
+    ctx.services.money.onTipReceived((tip) => {
+      const name = localChannelNameOf(ctx.config.publicUrl, tip.artistUri);
+      const session = name ? [...this.sessions.values()].find((s) => s.channel.name === name && s.live) : undefined;
+      if (session) this.hub.emit(session.id, 'tip', { amount: tip.amount, currency: tip.currency, message: tip.message, from: tip.tipperUri, at: tip.at });
+    });
+  }
+
+  get liveSessions(): number {
+    return [...this.sessions.values()].filter((s) => s.live).length;
+  }
+
+  // ---- ingest -------------------------------------------------------------------------
+
+  /** Ends what a crash or restart left "live", removes folders no stream owns, opens the RTMP port. */
+  async start(): Promise<void> {
+    await mkdir(this.root, { recursive: true });
+    for (const row of await this.store.unfinished()) {
+      if (this.sessions.has(row.id)) continue;
+      await this.store.end(row.id, 'node_restarted', 'The node restarted while the stream was live.', 0);
+      this.log.warn({ streamId: row.id }, 'live stream left unfinished by a previous run ended');
+      if (row.announced) await this.announce(row.channel_id, row.id, row.title, 'ended').catch((err) => this.log.warn({ err }, 'end announcement failed'));
+    }
+    for (const entry of await readdir(this.root)) if (!this.sessions.has(entry)) await rm(path.join(this.root, entry), { recursive: true, force: true });
+    const c = this.ctx.config.live;
+    if (!c.enabled) return;
+    this.listener = new RtmpListener({ host: c.rtmpHost, port: c.rtmpPort, logger: this.log, authorize: (req) => this.authorize(req) });
+    try {
+      this.rtmpPort = await this.listener.listen();
+      this.log.info({ port: this.rtmpPort, host: c.rtmpHost }, 'rtmp ingest listening');
+    } catch (err) {
+      // A taken port leaves the rest of the node serving; the admin sees it in the log and at /api/v1/live/ingest.
+      this.listener = undefined;
+      this.log.error({ err, port: c.rtmpPort }, 'rtmp ingest could not listen; live pushes are off');
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.listener?.close();
+    await Promise.all([...this.sessions.values()].map((s) => s.end('node_stopping')));
+    this.hub.close();
+  }
+
+  /** Decides a push before any transcoding: the key names a channel that is not live already, and the node has room. */
+  async authorize(req: PublishRequest): Promise<PublishAnswer> {
+    const c = this.ctx.config.live;
+    if (req.app !== 'live') return refuse('wrong_app', 'Push to rtmp://<host>/live/<stream key>.');
+    if (this.badKeys.peek(req.remoteAddress) >= c.badKeysPerMinutePerAddress) {
+      return refuse('too_many_bad_keys', 'Too many wrong stream keys from this address; wait a minute.');
+    }
+    const row = looksLikeKey(req.key) ? await this.store.channelByKeyHash(hashOfKey(req.key)) : undefined;
+    if (!row) {
+      this.badKeys.take(req.remoteAddress);
+      this.log.warn({ remoteAddress: req.remoteAddress, reason: req.key ? 'unknown_key' : 'no_key' }, 'rtmp push refused: wrong stream key');
+      return refuse('bad_key', 'The stream key is not valid (it may have been rotated).');
+    }
+    const channel = await this.ctx.services.media.getChannel(row.channel_id);
+    if (!channel) return refuse('bad_key', 'The stream key is not valid (its channel is gone).');
+    const running = [...this.sessions.values()].find((s) => s.channel.id === channel.id && s.live);
+    if (running) {
+      if (running.state === 'reconnecting') return { accept: true, session: running.attach(req.close) };
+      this.log.warn({ channel: channel.name, remoteAddress: req.remoteAddress }, 'rtmp push refused: channel already live');
+      return refuse('already_live', 'This channel is live already; stop the other push first.');
+    }
+    if (this.liveSessions >= c.maxConcurrentStreams) {
+      this.log.warn({ channel: channel.name, max: c.maxConcurrentStreams }, 'rtmp push refused: node at its live stream limit');
+      return refuse('node_full', 'This node is at its limit of live streams; try again later.');
+    }
+    const id = randomUUID();
+    const title = row.title?.trim() || `${channel.displayName} live`;
+    const created = await this.store.createStream({ id, channelId: channel.id, title, keepReplay: row.keep_replays });
+    if (!created) return refuse('already_live', 'This channel is live already; stop the other push first.');
+    const session = new LiveSession(id, { id: channel.id, name: channel.name, displayName: channel.displayName, ownerId: channel.ownerId }, title, row.keep_replays, this.root, {
+      config: () => this.ctx.config.live,
+      logger: this.log,
+      store: this.store,
+      started: (s) => this.onStarted(s),
+      ended: (s, reason) => this.onEnded(s, reason),
+      emit: (streamId, event, data) => this.hub.emit(streamId, event, data),
+    });
+    await mkdir(session.dir, { recursive: true });
+    this.sessions.set(id, session);
+    return { accept: true, session: session.attach(req.close) };
+  }
+
+  private async onStarted(s: LiveSession): Promise<void> {
+    await this.announce(s.channel.id, s.id, s.title, 'started');
+    await this.store.update(s.id, { announced: true });
+  }
+
+  private async announce(channelId: string, streamId: string, title: string, state: 'started' | 'ended'): Promise<void> {
+    await this.ctx.services.federation.announceStream({ channel: channelId, streamId, state, name: title, url: this.pageUrl(streamId) });
+  }
+
+  private async onEnded(s: LiveSession, reason: EndReason): Promise<void> {
+    const row = await this.store.stream(s.id);
+    if (row?.announced) await this.announce(s.channel.id, s.id, s.title, 'ended').catch((err) => this.log.warn({ err, streamId: s.id }, 'end announcement failed'));
+    setTimeout(() => this.hub.close(s.id), 1000).unref();
+    try {
+      if (s.keepReplay && row?.started_at && reason !== 'node_stopping') await this.makeReplay(s);
+    } finally {
+      this.sessions.delete(s.id);
+      await rm(s.dir, { recursive: true, force: true });
+    }
+  }
+
+  /** The pushed recording (every part, joined) becomes an ordinary track of the channel. */
+  private async makeReplay(s: LiveSession): Promise<void> {
+    const parts: string[] = [];
+    for (const f of s.recordings()) if (((await stat(f).catch(() => undefined))?.size ?? 0) > 1024) parts.push(f);
+    if (!parts.length) return;
+    const out = path.join(s.dir, `replay-${s.id}.mp4`);
+    const list = path.join(s.dir, 'parts.txt');
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(list, parts.map((p) => `file '${p.replace(/'/g, "'\\''")}'`).join('\n'));
+    try {
+      await run(ffmpegPath, ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'concat', '-safe', '0', '-i', list, '-c', 'copy', '-movflags', '+faststart', out]);
+      const date = (s.startedAt ?? new Date()).toISOString().slice(0, 10);
+      const { trackId } = await this.ctx.services.media.importRecording({ channelId: s.channel.id, file: out, title: `${s.title} (live ${date})`, visibility: 'public' });
+      await this.store.setReplay(s.id, trackId, null);
+      this.log.info({ streamId: s.id, trackId }, 'live replay kept as a track');
+    } catch (err) {
+      const message = (err as Error).message.slice(0, 500);
+      await this.store.setReplay(s.id, null, message);
+      this.log.warn({ err, streamId: s.id }, 'live replay could not be made');
+    }
+  }
+
+  // ---- artists ------------------------------------------------------------------------
+
+  private async ownedChannel(user: User, channelRef: string) {
+    const channel = await this.ctx.services.media.getChannel(channelRef);
+    if (!channel) throw notFound('Channel');
+    if (channel.ownerId !== user.id && user.role !== 'admin') throw forbidden('Only the channel owner (or an admin) manages its live streams');
+    return channel;
+  }
+
+  /** A new stream key (the old one stops working at once); shown this once. */
+  async rotateKey(user: User, channelRef: string): Promise<{ key: string; keyHint: string; server: string; url: string }> {
+    const channel = await this.ownedChannel(user, channelRef);
+    const k = newStreamKey();
+    await this.store.setKey(channel.id, k.hash, k.hint);
+    this.log.info({ channel: channel.name, by: user.id }, 'stream key rotated');
+    return { key: k.key, keyHint: k.hint, server: this.rtmpServer(), url: `${this.rtmpServer()}/${k.key}` };
+  }
+
+  async revokeKey(user: User, channelRef: string): Promise<void> {
+    const channel = await this.ownedChannel(user, channelRef);
+    await this.store.setKey(channel.id, null, null);
+    this.log.info({ channel: channel.name, by: user.id }, 'stream key revoked');
+  }
+
+  async setChoices(user: User, channelRef: string, choices: { title?: string | null; keepReplays?: boolean }): Promise<ChannelLiveView> {
+    const channel = await this.ownedChannel(user, channelRef);
+    await this.store.setChoices(channel.id, choices);
+    return this.channelLive(user, channel.id);
+  }
+
+  async stopStream(user: User, channelRef: string): Promise<LiveStreamView> {
+    const channel = await this.ownedChannel(user, channelRef);
+    const session = [...this.sessions.values()].find((s) => s.channel.id === channel.id && s.live);
+    if (!session) {
+      const row = await this.store.current(channel.id);
+      if (row) throw new AppError(409, 'not_here', 'The stream runs in another process of this node; stop it there (or restart that process)');
+      throw conflict('not_live', 'The channel is not live');
+    }
+    await session.end(channel.ownerId === user.id ? 'stopped_by_owner' : 'stopped_by_admin');
+    return (await this.view(session.id))!;
+  }
+
+  async channelLive(user: User, channelRef: string): Promise<ChannelLiveView> {
+    const channel = await this.ownedChannel(user, channelRef);
+    const row = await this.store.channel(channel.id);
+    const recent = await this.store.recent(channel.id, 10);
+    const current = recent.find((r) => r.state !== 'ended');
+    const session = current ? this.sessions.get(current.id) : undefined;
+    return {
+      channel: { id: channel.id, name: channel.name, displayName: channel.displayName },
+      hasKey: !!row?.key_hash,
+      keyHint: row?.key_hint ?? null,
+      keyCreatedAt: row?.key_created_at?.toISOString() ?? null,
+      title: row?.title ?? null,
+      keepReplays: row?.keep_replays ?? false,
+      server: this.rtmpServer(),
+      ingest: this.ingest(),
+      current: current ? this.toView(current, channel) : null,
+      health: session ? session.health() : null,
+      recent: recent.filter((r) => r.state === 'ended').map((r) => this.toView(r, channel)),
+    };
+  }
+
+  ingest(): { enabled: boolean; listening: boolean; port: number | null; server: string; liveNow: number; maxConcurrentStreams: number } {
+    const c = this.ctx.config.live;
+    return { enabled: c.enabled, listening: !!this.listener, port: this.listener ? this.rtmpPort : null, server: this.rtmpServer(), liveNow: this.liveSessions, maxConcurrentStreams: c.maxConcurrentStreams };
+  }
+
+  private rtmpServer(): string {
+    const c = this.ctx.config.live;
+    const host = c.rtmpPublicHost ?? new URL(this.ctx.config.publicUrl).hostname;
+    const port = this.rtmpPort || c.rtmpPort;
+    return `rtmp://${host}${port === 1935 ? '' : `:${port}`}/live`;
+  }
+
+  // ---- viewers ------------------------------------------------------------------------
+
+  async directory(): Promise<LiveDirectory> {
+    const rows = await this.store.liveNow();
+    const local: LiveStreamView[] = [];
+    for (const r of rows) {
+      const channel = await this.ctx.services.media.getChannel(r.channel_id);
+      if (channel) local.push(this.toView(r, channel));
+    }
+    return { local, remote: await this.ctx.services.federation.followedLiveStreams() };
+  }
+
+  async view(id: string): Promise<LiveStreamView | undefined> {
+    if (!isUuid(id)) return undefined;
+    const row = await this.store.stream(id);
+    if (!row) return undefined;
+    const channel = await this.ctx.services.media.getChannel(row.channel_id);
+    return channel ? this.toView(row, channel) : undefined;
+  }
+
+  private toView(r: StreamRow, channel: { id: string; name: string; displayName: string }): LiveStreamView {
+    const session = this.sessions.get(r.id);
+    const base = this.hlsBase(r.id);
+    const state = session?.state ?? r.state;
+    return {
+      id: r.id,
+      title: r.title,
+      state,
+      channel: { id: channel.id, name: channel.name, displayName: channel.displayName, uri: channelActorUri(this.ctx.config.publicUrl, channel.name) },
+      createdAt: r.created_at.toISOString(),
+      startedAt: (session?.startedAt ?? r.started_at)?.toISOString() ?? null,
+      endedAt: r.ended_at?.toISOString() ?? null,
+      endReason: r.end_reason,
+      endMessage: r.end_message,
+      viewers: session ? session.viewersNow() : null,
+      peakViewers: Math.max(r.peak_viewers, session?.peakViewers ?? 0),
+      renditions: (session?.plan ?? r.renditions).map((x) => ({ name: x.name, kind: x.kind, height: x.height ?? null, bitrateKbps: x.bitrateKbps })),
+      playlistUrl: `${base}/master.m3u8`,
+      audioPlaylistUrl: `${base}/audio/index.m3u8`,
+      pageUrl: this.pageUrl(r.id),
+      replayTrackId: r.replay_track_id,
+      replayError: r.replay_error,
+    };
+  }
+
+  private hlsBase(id: string): string {
+    return `${this.ctx.config.publicUrl}/live-hls/${id}`;
+  }
+
+  private pageUrl(id: string): string {
+    return `${this.ctx.config.publicUrl}/live/${id}`;
+  }
+
+  private async renditionsOf(id: string): Promise<{ row: StreamRow; renditions: LiveRendition[] } | undefined> {
+    if (!isUuid(id)) return undefined;
+    const row = await this.store.stream(id);
+    if (!row) return undefined;
+    const session = this.sessions.get(id);
+    return { row, renditions: session?.plan ?? row.renditions };
+  }
+
+  async master(id: string): Promise<string | undefined> {
+    const s = await this.renditionsOf(id);
+    if (!s || !s.renditions.length) return undefined;
+    return masterPlaylist(s.renditions, this.hlsBase(id));
+  }
+
+  async mediaPlaylist(id: string, rendition: string): Promise<string | undefined> {
+    const s = await this.renditionsOf(id);
+    if (!s || !s.renditions.some((r) => r.name === rendition)) return undefined;
+    const c = this.ctx.config.live;
+    const session = this.sessions.get(id);
+    const limit = c.playlistSegments;
+    const window = session?.windowOf(rendition, limit) ?? (await this.store.window(id, rendition, limit));
+    return mediaPlaylist(window, { segmentSeconds: c.segmentSeconds, ended: (session?.state ?? s.row.state) === 'ended' });
+  }
+
+  /** A live segment's file, if this node still has it; counts the viewer. */
+  async segment(id: string, rendition: string, seq: number, viewer: string): Promise<{ file: string; row: SegmentRow } | undefined> {
+    if (!isUuid(id) || !Number.isSafeInteger(seq) || seq < 0) return undefined;
+    const session = this.sessions.get(id);
+    const row = session?.segmentOf(rendition, seq) ?? (await this.store.segment(id, rendition, seq));
+    if (!row) return undefined;
+    session?.touchViewer(viewer);
+    return { file: path.join(this.root, id, row.file), row };
+  }
+
+  /** SHA-256 of every segment a rendition of a stream wrote, by sequence number. */
+  async hashes(id: string, rendition: string): Promise<{ seq: number; sha256: string }[] | undefined> {
+    const s = await this.renditionsOf(id);
+    if (!s || !s.renditions.some((r) => r.name === rendition)) return undefined;
+    return this.store.hashes(id, rendition);
+  }
+
+  session(id: string): LiveSession | undefined {
+    return this.sessions.get(id);
+  }
+}
+
+function run(cmd: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-1000)));
+    p.on('error', reject);
+    p.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg exited ${code}: ${err.trim()}`))));
+  });
+}

@@ -1,0 +1,61 @@
+// Live across two nodes: followers on B see A's channel go live (Stream start) and end
+// (Stream end) in B's directory; tips from A's listeners and from B's arrive on the stream's
+// page as events.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { TestNode } from '../helpers/node.js';
+import { hostOf, waitFor } from '../federation/support.js';
+import { credit } from '../money/helpers.js';
+import { liveArtist, push, readEvents, rtmpUrl, startLiveNode, waitStream } from './support.js';
+
+let a: TestNode;
+let b: TestNode;
+before(async () => {
+  a = await startLiveNode({ name: 'livea' });
+  b = await startLiveNode({ name: 'liveb' });
+});
+after(async () => {
+  await Promise.all([a, b].map((n) => n?.stop()));
+});
+
+test("B's follower sees A's channel live and then ended; tips from both nodes reach the stream page as alerts", { timeout: 120_000 }, async () => {
+  const artist = await liveArtist(a);
+  const fan = await b.user('listener');
+  const follow = await b.api('POST', '/api/v1/federation/follows', { token: fan.token, body: { handle: `${artist.channel.name}@${hostOf(a)}` } });
+  assert.equal(follow.status, 201, follow.text);
+  await waitFor('follow accepted', async () => (await b.api('GET', '/api/v1/federation/follows', { token: fan.token })).body.data.find((f: any) => f.state === 'accepted'));
+  await a.api('PATCH', `/api/v1/channels/${artist.channel.name}/live`, { token: artist.token, body: { title: 'Sunday radio' } });
+
+  const publisher = push(rtmpUrl(a, artist.key), { seconds: 60 });
+  const live = await waitStream(a, artist.token, artist.channel.name, 'live');
+  const announced = await waitFor(
+    'live on B',
+    async () => (await b.api('GET', '/api/v1/live')).body.remote.find((s: any) => s.title === 'Sunday radio'),
+    20_000,
+  );
+  assert.equal(announced.url, live.pageUrl, "B's directory links the stream's page on A");
+  assert.equal(announced.actorUri, live.channel.uri);
+  assert.equal((await b.api('GET', '/api/v1/live')).body.local.length, 0);
+
+  const events = readEvents(`${a.url}/api/v1/live/streams/${live.id}/events`);
+  await waitFor('initial state event', () => events.events.find((e) => e.event === 'state' && e.data.state === 'live'));
+  const localFan = await a.user('listener');
+  await credit(a, localFan.user.id, 1000);
+  await credit(b, fan.user.id, 1000);
+  const local = await a.api('POST', '/api/v1/tips', { token: localFan.token, body: { channel: artist.channel.name, amount: 150, message: 'great set' } });
+  assert.equal(local.status, 201, local.text);
+  const remote = await b.api('POST', '/api/v1/tips', { token: fan.token, body: { channel: live.channel.uri, amount: 250, message: 'from B' } });
+  assert.equal(remote.status, 201, remote.text);
+  const tips = await waitFor('both tip alerts', () => {
+    const t = events.events.filter((e) => e.event === 'tip');
+    return t.length >= 2 ? t : undefined;
+  }, 30_000);
+  assert.deepEqual(tips.map((t) => [t.data.amount, t.data.message]).sort(), [[150, 'great set'], [250, 'from B']]);
+
+  publisher.kill('SIGINT'); // ffmpeg unpublishes on SIGINT
+  const ended = await waitStream(a, artist.token, artist.channel.name, 'ended', 20_000);
+  assert.equal(ended.endReason, 'publisher_stopped');
+  await waitFor('ended event', () => events.events.find((e) => e.event === 'state' && e.data.state === 'ended'));
+  await waitFor('gone from B', async () => !(await b.api('GET', '/api/v1/live')).body.remote.some((s: any) => s.title === 'Sunday radio'), 20_000);
+  events.close();
+});
