@@ -19,9 +19,9 @@ function renderNav(): void {
   const here = location.pathname;
   const link = (href: string, text: string) =>
     h('a', { href, 'aria-current': here === href || (href !== '/' && here.startsWith(`${href}/`)) ? 'page' : undefined }, text);
-  const items: (HTMLElement | null)[] = [link('/', 'Library')];
+  const items: (HTMLElement | null)[] = [link('/', 'Library'), link('/live', 'Live')];
   const role = s?.user.role;
-  if (role === 'artist' || role === 'admin') items.push(link('/studio', 'Studio'), link('/upload', 'Upload'), link('/earnings', 'Earnings'));
+  if (role === 'artist' || role === 'admin') items.push(link('/studio', 'Studio'), link('/upload', 'Upload'), link('/live/setup', 'Go live'), link('/earnings', 'Earnings'));
   if (s) items.push(link('/me', 'Account'), link('/following', 'Following'), link('/disputes', 'Disputes'));
   if (role === 'admin') items.push(link('/admin', 'Admin'));
   if (role === 'auditor' || role === 'admin') items.push(link('/audit', 'Audit'));
@@ -66,6 +66,10 @@ route('/admin/listening', lazy(admin, (m) => m.adminListeningPage));
 route('/admin/disputes', lazy(admin, (m) => m.adminDisputesPage));
 route('/admin/federation', lazy(admin, (m) => m.adminFederationPage));
 route('/audit', lazy(() => import('./pages/audit.js'), (m) => m.auditPage));
+const live = () => import('./pages/live.js');
+route('/live', lazy(live, (m) => m.liveDirectoryPage));
+route('/live/setup', lazy(live, (m) => m.liveSetupPage));
+route('/live/:id', lazy(live, (m) => m.livePage));
 notFound(({ main }) => {
   main.append(h('h1', null, 'Page not found'), h('p', null, h('a', { href: '/' }, 'Back to the library')));
 });

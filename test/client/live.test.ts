@@ -1,0 +1,82 @@
+// A live stream in a real browser against a real node with a real RTMP push: the directory
+// lists it, hls.js plays the live playlist with video and the audio-only rendition in an audio
+// element, the viewer count and tip alerts arrive from the event stream, a tip sent from the
+// page lands, and the page says when the stream ends.
+// Uses Debian's chromium through playwright-core (no browser download).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Page } from 'playwright-core';
+import { ensureClientBuilt, logIn, openBrowser, skipWithoutChromium, type BrowserSession } from './browser-support.js';
+import type { TestNode } from '../helpers/node.js';
+import { liveArtist, push, rtmpUrl, startLiveNode, waitStream } from '../live/support.js';
+import { accounts, moneyService } from '../../server/money/index.js';
+
+const skip = skipWithoutChromium;
+let node: TestNode;
+let session: BrowserSession;
+let page: Page;
+
+before(async () => {
+  if (skip) return;
+  await ensureClientBuilt();
+  node = await startLiveNode({ name: 'client-live' });
+  session = await openBrowser(node.url, ['--autoplay-policy=no-user-gesture-required']);
+  page = session.page;
+});
+
+after(async () => {
+  await session?.close();
+  await node?.stop();
+});
+
+const playing = (p: Page) =>
+  p.waitForFunction(() => {
+    const m = document.querySelector<HTMLMediaElement>('[data-testid="live-media"]');
+    return !!m && m.currentTime > 1 && !m.paused;
+  }, null, { timeout: 30_000 });
+
+test('hls.js plays a live stream (video, and the audio-only rendition), shows viewers and tip alerts, and says when it ends', { skip, timeout: 150_000 }, async () => {
+  const artist = await liveArtist(node);
+  await node.api('PATCH', `/api/v1/channels/${artist.channel.name}/live`, { token: artist.token, body: { title: 'Browser session' } });
+  const publisher = push(rtmpUrl(node, artist.key), { video: true, seconds: 120 });
+  try {
+    const live = await waitStream(node, artist.token, artist.channel.name, 'live');
+
+    await page.goto('/live');
+    await session.reach(page.getByRole('link', { name: 'Browser session' }));
+    await page.getByRole('link', { name: 'Browser session' }).click();
+    await page.waitForURL((u) => u.pathname === `/live/${live.id}`);
+    await session.reach(page.getByRole('heading', { name: 'Browser session' }));
+    await playing(page);
+    const size = await page.evaluate(() => {
+      const v = document.querySelector<HTMLVideoElement>('video[data-testid="live-media"]')!;
+      return [v.videoWidth, v.videoHeight];
+    });
+    assert.equal(size[1], 240, 'video frames decoded');
+    await page.getByTestId('live-viewers').filter({ hasText: /^[1-9]\d* watching$/ }).waitFor({ timeout: 20_000 });
+
+    await page.getByRole('link', { name: 'Listen only (audio)' }).click();
+    await page.waitForURL((u) => u.search === '?listen=1');
+    assert.equal(await page.locator('audio[data-testid="live-media"]').count(), 1, 'an audio element, no video');
+    await playing(page);
+
+    // A tip from the page (signed in) and one from elsewhere both show as alerts.
+    const fan = await node.user('listener');
+    await moneyService(node.ctx).adminCredit.topUp({ userId: fan.user.id, amount: 1000, idempotencyKey: `client-live:${fan.user.id}` });
+    await logIn(page, fan.user.username, fan.password, `/live/${live.id}`);
+    await playing(page);
+    await page.getByLabel('Amount').fill('1.25');
+    await page.getByLabel('Message').fill('lovely tone');
+    await page.getByRole('button', { name: 'Send tip' }).click();
+    await session.reach(page.getByText('Thank you! Your tip is on its way.'));
+    await page.locator('.tip-alert').filter({ hasText: /\$1\.25 .*lovely tone/ }).waitFor({ timeout: 15_000 });
+    assert.equal(await moneyService(node.ctx).books.balance(accounts.wallet(fan.user.id).key), 875);
+
+    publisher.kill('SIGINT');
+    await page.getByText(/The stream has ended\. The publisher stopped the stream\./).waitFor({ timeout: 20_000 });
+    assert.equal(await page.getByTestId('live-state').textContent(), 'Ended');
+    assert.deepEqual(session.pageErrors, []);
+  } finally {
+    publisher.kill('SIGKILL');
+  }
+});
