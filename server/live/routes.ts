@@ -19,8 +19,11 @@ const choicesSchema = z
 
 const seqPattern = /^(\d{1,9})\.ts$/;
 
+/** Players on other origins (other nodes' web apps, embeds) read live HLS as they read on-demand HLS. */
+const cors = { 'access-control-allow-origin': '*', 'access-control-expose-headers': 'x-content-sha256' };
+
 function sendPlaylist(res: Response, text: string): void {
-  res.writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl', 'cache-control': 'no-cache', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(200, { ...cors, 'content-type': 'application/vnd.apple.mpegurl', 'cache-control': 'no-cache', 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }
 
@@ -89,7 +92,7 @@ export function liveRoutes(ctx: NodeContext, svc: LiveService): Router {
     route(async (req, res) => {
       const hashes = await svc.hashes(req.params.id, req.params.rendition);
       if (!hashes) throw notFound('Live rendition');
-      res.set('cache-control', 'no-cache').json({ algorithm: 'sha256', segments: hashes });
+      res.set({ ...cors, 'cache-control': 'no-cache' }).json({ algorithm: 'sha256', segments: hashes });
     }),
   );
 
@@ -102,7 +105,7 @@ export function liveRoutes(ctx: NodeContext, svc: LiveService): Router {
       const viewer = req.user?.id ?? createHash('sha256').update(`${address(req)}|${req.get('user-agent') ?? ''}`).digest('hex').slice(0, 16);
       const seg = await svc.segment(req.params.id, req.params.rendition, Number(m[1]), viewer);
       if (!seg) throw notFound('Live segment');
-      res.set({ 'content-type': 'video/mp2t', 'content-length': String(seg.row.bytes), 'cache-control': 'public, max-age=3600, immutable', 'x-content-sha256': seg.row.sha256 });
+      res.set({ ...cors, 'content-type': 'video/mp2t', 'content-length': String(seg.row.bytes), 'cache-control': 'public, max-age=3600, immutable', 'x-content-sha256': seg.row.sha256 });
       const stream = createReadStream(seg.file);
       stream.on('error', () => (res.headersSent ? res.destroy() : res.status(404).end()));
       stream.pipe(res);

@@ -57,6 +57,9 @@ export class LiveService implements LiveApi {
   /** Ends what a crash or restart left "live", removes folders no stream owns, opens the RTMP port. */
   async start(): Promise<void> {
     await mkdir(this.root, { recursive: true });
+    const c = this.ctx.config.live;
+    // Only the ingesting process cleans up: a web process with live off must not end streams another one runs.
+    if (!c.enabled) return;
     for (const row of await this.store.unfinished()) {
       if (this.sessions.has(row.id)) continue;
       await this.store.end(row.id, 'node_restarted', 'The node restarted while the stream was live.', 0);
@@ -64,8 +67,6 @@ export class LiveService implements LiveApi {
       if (row.announced) await this.announce(row.channel_id, row.id, row.title, 'ended').catch((err) => this.log.warn({ err }, 'end announcement failed'));
     }
     for (const entry of await readdir(this.root)) if (!this.sessions.has(entry)) await rm(path.join(this.root, entry), { recursive: true, force: true });
-    const c = this.ctx.config.live;
-    if (!c.enabled) return;
     this.listener = new RtmpListener({ host: c.rtmpHost, port: c.rtmpPort, logger: this.log, authorize: (req) => this.authorize(req) });
     try {
       this.rtmpPort = await this.listener.listen();
