@@ -26,7 +26,9 @@ interface RtmpProtocol {
   streamApp?: string;
   streamName?: string;
   streamId: number;
-  parserPacket: { header: { stream_id: number } };
+  parserPacket: { header: { stream_id: number; length: number } };
+  inPackets: Map<number, unknown>;
+  packetAlloc(): void;
   onOutputCallback: (buffer: Buffer) => void;
   onPacketCallback: (packet: AvPacket) => void;
   onConnectCallback: (req: unknown) => void;
@@ -40,6 +42,13 @@ const Flv = require('node-media-server/src/protocol/flv.js') as { createHeader(a
 const Amf = require('node-media-server/src/protocol/amf.js') as { decodeAmf0Data(b: Buffer): { cmd?: string; method?: string; dataObj?: Record<string, unknown> } };
 // Its logger prints to stdout; what matters is reported through ours.
 (require('node-media-server/src/core/logger.js') as { log: (...a: unknown[]) => void }).log = () => {};
+
+/** Largest RTMP message accepted before the publish is accepted (connect, createStream, publish are small). */
+const PRE_PUBLISH_MESSAGE_BYTES = 16 * 1024;
+/** Largest message of an accepted publisher (a key frame of a high-bitrate stream fits). */
+const MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
+/** Chunk streams one connection may open (encoders use a handful). */
+const MAX_CHUNK_STREAMS = 32;
 
 /** Audio and video codecs as FLV numbers them (and the enhanced-RTMP FourCCs). */
 const audioCodecs: Record<number, string> = { 2: 'mp3', 10: 'aac', 9: 'enhanced' };
@@ -129,6 +138,17 @@ export class RtmpListener {
     const rtmp = new Rtmp();
     let sink: PublishSink | undefined;
     let state: 'handshake' | 'deciding' | 'publishing' | 'closed' = 'handshake';
+    // The library allocates a message's declared length (up to 16 MiB) per chunk stream as soon
+    // as its header arrives, before a byte of it is sent: cap the length (tightly before the key
+    // is checked) and the number of chunk streams, or a few bytes would cost gigabytes.
+    const alloc = rtmp.packetAlloc.bind(rtmp);
+    rtmp.packetAlloc = () => {
+      const declared = rtmp.parserPacket.header.length;
+      const limit = state === 'publishing' ? MAX_MESSAGE_BYTES : PRE_PUBLISH_MESSAGE_BYTES;
+      if (declared > limit) throw new Error(`a message of ${declared} bytes (at most ${limit} here)`);
+      if (rtmp.inPackets.size > MAX_CHUNK_STREAMS) throw new Error(`more than ${MAX_CHUNK_STREAMS} chunk streams`);
+      alloc();
+    };
     let preAuth = 0;
     let flvStarted = false;
     let unpublished = false;

@@ -187,7 +187,10 @@ export class LiveSession {
       this.plan = planLiveLadder({ ...this.source, hasVideo }, this.deps.config());
       void this.deps.store.update(this.id, { renditions: this.plan, source: { ...this.source } }).catch(() => {});
     }
-    void this.startLadder(part);
+    void this.startLadder(part).catch((err) => {
+      this.deps.logger.error({ err, streamId: this.id }, 'live ladder could not start');
+      void this.end('transcoder_failed', `The transcoder could not start: ${(err as Error).message}`);
+    });
   }
 
   private async startLadder(part: Part): Promise<void> {
@@ -200,6 +203,7 @@ export class LiveSession {
     part.ffmpeg = child;
     part.ffmpegStartedAt = Date.now();
     part.lastSegmentAt = Date.now();
+    child.on('error', (err) => part.stderr += `\n${err.message}`);
     child.stdin.on('error', () => {});
     child.stderr.on('data', (d: Buffer) => (part.stderr = (part.stderr + d.toString()).slice(-2000)));
     let progress = '';
@@ -396,6 +400,7 @@ export class LiveSession {
 
   /** Ends the stream once, whatever the reason; resolves when its row says ended. */
   end(reason: EndReason, message: string = endMessages[reason]): Promise<void> {
+    // Never rejects: callers fire and forget it, and a failure must not take the process down.
     this.ending ??= (async () => {
       if (this.grace) clearTimeout(this.grace);
       if (this.part) await this.stopPart(this.part);
@@ -406,7 +411,7 @@ export class LiveSession {
       await this.deps.store.end(this.id, reason, message, this.peakViewers);
       this.deps.emit(this.id, 'state', { state: 'ended', reason, message });
       await this.deps.ended(this, reason, message).catch((err) => this.deps.logger.error({ err, streamId: this.id }, 'after a live stream ended'));
-    })();
+    })().catch((err) => this.deps.logger.error({ err, streamId: this.id, reason }, 'ending a live stream failed'));
     return this.ending;
   }
 

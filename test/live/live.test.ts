@@ -173,6 +173,34 @@ test('wrong, missing and revoked keys are refused before any transcoding; a seco
   assert.equal(ladderProcesses(), 0);
 });
 
+test('chunk headers declaring huge messages on many chunk streams are refused before the node allocates them', { timeout: 30_000 }, async () => {
+  const before = process.memoryUsage().arrayBuffers;
+  const closed = await new Promise<boolean>((resolve) => {
+    const s = net.connect(liveService(node.ctx).rtmpPort, '127.0.0.1');
+    let handshaken = false;
+    s.on('data', () => {
+      if (handshaken) return;
+      handshaken = true; // S0S1S2 arrived: send C2, then 20 chunk streams each declaring 16 MiB
+      const chunks = [randomBytes(1536)];
+      for (let cid = 3; cid < 23; cid++) {
+        const header = Buffer.alloc(12);
+        header[0] = cid; // fmt 0
+        header.writeUIntBE(0xffffff, 4, 3); // message length
+        header[7] = 20; // AMF0 command
+        chunks.push(header, Buffer.alloc(128));
+      }
+      s.write(Buffer.concat(chunks));
+    });
+    s.on('connect', () => s.write(Buffer.concat([Buffer.from([3]), randomBytes(1536)])));
+    s.on('close', () => resolve(true));
+    s.on('error', () => {});
+    setTimeout(() => (s.destroy(), resolve(false)), 5_000);
+  });
+  const grown = process.memoryUsage().arrayBuffers - before;
+  assert.ok(closed, 'the node closed the connection');
+  assert.ok(grown < 64 * 1024 * 1024, `the node allocated ${Math.round(grown / 1048576)} MiB for it`);
+});
+
 test('an unsupported codec and a stream without audio end with a clear reason, never stuck live', { timeout: 60_000 }, async () => {
   const a = await liveArtist(node);
   const flv1 = push(rtmpUrl(node, a.key), { video: true, videoCodec: 'flv1', seconds: 20 });
