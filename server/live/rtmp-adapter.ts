@@ -78,7 +78,7 @@ export interface PublishSink {
   /** The FLV stream: header first, then one tag per media packet. */
   flv(chunk: Buffer): void;
   /** A media packet arrived (health counters; codecs seen). */
-  packet(kind: 'audio' | 'video', codec: string | null, bytes: number, keyFrame: boolean): void;
+  packet(kind: 'audio' | 'video', codec: string | null, bytes: number): void;
   metadata(meta: StreamMetadata): void;
   /** The publisher stopped (unpublish) or the connection closed (`clean` false: no unpublish came first). */
   closed(clean: boolean): void;
@@ -219,7 +219,7 @@ export class RtmpListener {
         if (meta) sink.metadata(meta);
       } else if (packet.codec_type === 8 || packet.codec_type === 9) {
         const video = packet.codec_type === 9;
-        sink.packet(video ? 'video' : 'audio', (video ? videoCodecs : audioCodecs)[packet.codec_id] ?? null, packet.size, video && packet.flags === 3);
+        sink.packet(video ? 'video' : 'audio', (video ? videoCodecs : audioCodecs)[packet.codec_id] ?? null, packet.size);
       } else return;
       if (!flvStarted) {
         flvStarted = true;

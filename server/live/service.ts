@@ -1,7 +1,7 @@
 // Live: who may push (stream keys), the streams running in this process, what viewers and
 // artists see of them, and what happens when one ends (announcement, replay, clean-up).
 import { randomUUID } from 'node:crypto';
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { NodeContext } from '../context.js';
@@ -154,7 +154,6 @@ export class LiveService implements LiveApi {
     if (!parts.length) return;
     const out = path.join(s.dir, `replay-${s.id}.mp4`);
     const list = path.join(s.dir, 'parts.txt');
-    const { writeFile } = await import('node:fs/promises');
     await writeFile(list, parts.map((p) => `file '${p.replace(/'/g, "'\\''")}'`).join('\n'));
     try {
       await run(ffmpegPath, ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'concat', '-safe', '0', '-i', list, '-c', 'copy', '-movflags', '+faststart', out]);

@@ -54,6 +54,8 @@ interface Part {
   audioPackets: number;
   videoPackets: number;
   stopping: boolean;
+  /** The ladder is being started (folders made, then ffmpeg spawned): packets only queue meanwhile. */
+  ladderStarting?: boolean;
   lastSegmentAt: number;
   ffmpegStartedAt: number;
 }
@@ -130,7 +132,7 @@ export class LiveSession {
     this.deps.logger.info({ streamId: this.id, channel: this.channel.name, part: k }, k > 1 ? 'live stream resumed' : 'live stream connected');
     return {
       flv: (chunk) => this.onFlv(part, chunk),
-      packet: (kind, codec, bytes, keyFrame) => this.onPacket(part, kind, codec, bytes, keyFrame),
+      packet: (kind, codec, bytes) => this.onPacket(part, kind, codec, bytes),
       metadata: (meta) => {
         if (part.k === 1) this.source = { ...this.source, ...meta };
       },
@@ -149,7 +151,7 @@ export class LiveSession {
     part.pendingBytes += chunk.length;
   }
 
-  private onPacket(part: Part, kind: 'audio' | 'video', codec: string | null, bytes: number, _keyFrame: boolean): void {
+  private onPacket(part: Part, kind: 'audio' | 'video', codec: string | null, bytes: number): void {
     if (part.stopping) return;
     this.lastPacketAt = Date.now();
     this.secondBytes += bytes;
@@ -167,7 +169,7 @@ export class LiveSession {
         if (!codec) return void this.end('unsupported_codec', 'The audio codec is not supported: push AAC (or MP3).');
       }
     }
-    if (!part.ffmpeg) this.maybeStartLadder(part);
+    if (!part.ffmpeg && !part.ladderStarting) this.maybeStartLadder(part);
   }
 
   /** Starts ffmpeg once the source is known well enough to plan the ladder. */
@@ -187,6 +189,7 @@ export class LiveSession {
       this.plan = planLiveLadder({ ...this.source, hasVideo }, this.deps.config());
       void this.deps.store.update(this.id, { renditions: this.plan, source: { ...this.source } }).catch(() => {});
     }
+    part.ladderStarting = true;
     void this.startLadder(part).catch((err) => {
       this.deps.logger.error({ err, streamId: this.id }, 'live ladder could not start');
       void this.end('transcoder_failed', `The transcoder could not start: ${(err as Error).message}`);
@@ -195,7 +198,6 @@ export class LiveSession {
 
   private async startLadder(part: Part): Promise<void> {
     const plan = this.plan!;
-    // A placeholder: packets that arrive while the folders are made keep queueing.
     const cfg = this.deps.config();
     await Promise.all(plan.map((r) => mkdir(path.join(this.dir, r.name), { recursive: true })));
     if (part.stopping || part.ffmpeg) return;
