@@ -63,6 +63,8 @@ interface Part {
 
 export class LiveSession {
   state: StreamState = 'starting';
+  /** Set with state 'ended', before the row says so: views read it so "ended" never comes without its reason. */
+  outcome: { reason: EndReason; message: string; at: Date } | undefined;
   readonly dir: string;
   plan?: LiveRendition[];
   source: StreamMetadata & { hasVideo?: boolean } = {};
@@ -407,6 +409,7 @@ export class LiveSession {
       if (this.grace) clearTimeout(this.grace);
       if (this.part) await this.stopPart(this.part);
       if (this.tick) clearInterval(this.tick);
+      this.outcome = { reason, message, at: new Date() };
       this.state = 'ended';
       const log = reason === 'transcoder_failed' || reason === 'overloaded' || reason === 'transcoder_stalled' ? 'warn' : 'info';
       this.deps.logger[log]({ streamId: this.id, channel: this.channel.name, reason, message, parts: this.parts }, 'live stream ended');

@@ -57,7 +57,9 @@ test('hls.js plays a live stream (video, and the audio-only rendition), shows vi
 
     await page.getByRole('link', { name: 'Listen only (audio)' }).click();
     await page.waitForURL((u) => u.search === '?listen=1');
-    assert.equal(await page.locator('audio[data-testid="live-media"]').count(), 1, 'an audio element, no video');
+    // The URL changes before the page swaps its player: wait for the audio element, then check no video is left.
+    await page.locator('audio[data-testid="live-media"]').waitFor({ timeout: 15_000 });
+    assert.equal(await page.locator('video[data-testid="live-media"]').count(), 0, 'an audio element, no video');
     await playing(page);
 
     // A tip from the page (signed in) and one from elsewhere both show as alerts.

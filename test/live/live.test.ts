@@ -112,7 +112,7 @@ test('a publisher that drops and comes back within the grace resumes the same st
     const ended = await waitStream(node, a.token, a.channel.name, 'ended', 20_000);
     assert.equal(ended.endReason, 'publisher_stopped', 'an unpublish ends the stream at once');
     assert.equal(ended.replayTrackId, null, 'no replay unless chosen');
-    assert.equal(svc.session(live.id), undefined);
+    await waitFor('the session released after its end', () => svc.session(live.id) === undefined, 10_000);
   } finally {
     node.ctx.config.live.reconnectGraceSeconds = 2;
   }
