@@ -107,6 +107,7 @@ function wirePorts(services: Services): void {
   services.money.useRemoteArtists(services.federation);
   services.media.useSegmentAccess(services.money.segmentAccess);
   services.media.useRelays(services.federation);
+  services.money.useLiveCatalog(services.live.catalog);
 }
 
 export async function startNode(config: Config, options: StartNodeOptions = {}): Promise<RunningNode> {

@@ -23,6 +23,7 @@ const view = fields({
   pageUrl: { type: 'string', format: 'uri' },
   replayTrackId: nullable('string', { format: 'uuid', description: 'The track the recording became (channels that keep replays)' }),
   replayError: nullable('string'),
+  price: ref('LivePrice'),
 });
 
 const health = fields({
@@ -54,6 +55,39 @@ const ingest = fields({
 export const liveOpenApi: OpenApiFragment = {
   tags: [{ name: 'live', description: 'Live streams: RTMP ingest, live HLS (audio-only rendition always), health, events. HLS under /live-hls/{id}/ (master.m3u8, {rendition}/index.m3u8, {rendition}/{seq}.ts, {rendition}/hashes.json).' }],
   schemas: {
+    LivePrice: fields({
+      pricePerMinute: { type: 'integer', description: 'Minor units per minute watched after the free minutes; 0: free' },
+      freeMinutes: { type: 'number', description: 'Minutes each viewer watches free (a signed-in user, or else the client network)' },
+      subscriberDiscountPercent: { type: 'integer', description: 'Off the price for subscribers (100: they watch free)' },
+      currency: { type: 'string' },
+    }),
+    LiveAccess: fields({
+      streamId: { type: 'string', format: 'uuid' },
+      free: { type: 'boolean', description: 'Free for this viewer (a free stream, their own, or a subscriber with all of the price off)' },
+      currency: { type: 'string' },
+      pricePerMinute: { type: 'integer' },
+      yourPricePerMinute: { type: 'integer', description: "What this viewer pays per minute (a subscriber's discount applied)" },
+      freeMinutes: { type: 'number' },
+      freeSecondsLeft: { type: 'integer', description: "Of this viewer's free minutes, at the live edge" },
+      subscriberDiscountPercent: { type: 'integer' },
+      watchStream: orNull(ref('PaymentStream')),
+    }),
+    LiveWatch: fields({
+      streamId: { type: 'string', format: 'uuid' },
+      pricePerMinute: { type: 'integer' },
+      open: { type: 'boolean' },
+      paymentStream: ref('PaymentStream'),
+    }),
+    LiveOfferRequest: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['rendition', 'fromSeq'],
+      properties: {
+        rendition: { type: 'string' },
+        fromSeq: { type: 'integer', minimum: 0, description: 'A segment sequence number: the span starts at the minute holding it' },
+        minutes: { type: 'integer', minimum: 1, maximum: 60, default: 1 },
+      },
+    },
     LiveStream: view,
     LiveHealth: health,
     LiveIngest: ingest,
@@ -72,6 +106,7 @@ export const liveOpenApi: OpenApiFragment = {
       keyCreatedAt: nullable('string', { format: 'date-time' }),
       title: nullable('string'),
       keepReplays: { type: 'boolean' },
+      price: ref('LivePrice'),
       server: { type: 'string' },
       ingest: ref('LiveIngest'),
       current: orNull(ref('LiveStream')),
@@ -90,6 +125,9 @@ export const liveOpenApi: OpenApiFragment = {
       properties: {
         title: { type: ['string', 'null'], minLength: 1, maxLength: 200, description: "The next streams' title (null: the channel's name)" },
         keepReplays: { type: 'boolean', description: 'Turn each ended stream into a track' },
+        pricePerMinute: { type: 'integer', minimum: 0, maximum: 1000000, description: 'Minor units per minute after the free minutes; 0: free. A stream keeps the price it started with.' },
+        freeMinutes: { type: 'number', minimum: 0, maximum: 120, description: 'Minutes each viewer watches free (two decimals)' },
+        subscriberDiscountPercent: { type: 'integer', minimum: 0, maximum: 100, description: 'Off the price for subscribers (100: they watch free)' },
       },
     },
   },
@@ -118,6 +156,43 @@ export const liveOpenApi: OpenApiFragment = {
           404: problem('No such stream'),
           429: problem('Too many event streams open from this address'),
         },
+      },
+    },
+    '/api/v1/live/streams/{id}/access': {
+      get: {
+        tags: ['live'],
+        summary: "What watching costs this viewer: the price, free minutes left, their open watch stream",
+        parameters: [pathParam('id')],
+        responses: { 200: json('The viewer\'s access', ref('LiveAccess')), 404: problem('No such stream') },
+      },
+    },
+    '/api/v1/live/streams/{id}/watch-stream': {
+      post: {
+        tags: ['live'],
+        summary: 'Pay as you watch: open a rate stream from your wallet to the artist at the price per minute; the node closes it when you stop being served (or the stream ends), so you pay the seconds watched',
+        security: bearer,
+        parameters: [pathParam('id'), { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 200 } }],
+        responses: {
+          201: json('Opened', ref('LiveWatch')), 200: json('Already open', ref('LiveWatch')), 400: problem('invalid_recipient (your own stream)'), 401: problem('Not signed in'),
+          402: problem('insufficient_funds: the wallet holds less than 2.5 minutes of watching'), 404: problem('No such stream'), 409: problem('stream_ended, stream_free, subscriber_plays_free'),
+        },
+      },
+      delete: {
+        tags: ['live'],
+        summary: 'Stop your watch stream now: the artist gets what streamed, the rest returns to your wallet',
+        security: bearer,
+        parameters: [pathParam('id')],
+        responses: { 200: json('Closed', ref('LiveWatch')), 401: problem('Not signed in'), 404: problem('No open watch stream') },
+      },
+    },
+    '/api/v1/live/streams/{id}/offers': {
+      post: {
+        tags: ['live'],
+        summary: 'Buy minutes of a priced live stream as L402 credentials: an invoice to pay with POST /api/v1/metered/pay (a subscriber\'s discount applied; that invoice only they may pay)',
+        security: bearer,
+        parameters: [pathParam('id')],
+        requestBody: jsonBody(ref('LiveOfferRequest')),
+        responses: { 200: json('The offer', ref('MeteredOffer')), 400: problem('invalid_span, invalid_rendition'), 401: problem('Not signed in'), 404: problem('No such stream'), 409: problem('stream_ended, stream_free, subscriber_plays_free') },
       },
     },
     '/api/v1/channels/{channel}/live': {

@@ -6,7 +6,8 @@ import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { notFound, route, AppError } from '../http/errors.js';
 import { clientNetwork } from '../http/client-address.js';
-import { isPublic, requireRole } from '../accounts/middleware.js';
+import { isPublic, requireRole, requireUser } from '../accounts/middleware.js';
+import { challengeLimit, segmentRefusal } from '../http/segment-refusal.js';
 import type { NodeContext } from '../context.js';
 import type { LiveService } from './service.js';
 
@@ -14,6 +15,18 @@ const choicesSchema = z
   .object({
     title: z.string().trim().min(1).max(200).nullable().optional(),
     keepReplays: z.boolean().optional(),
+    pricePerMinute: z.number().int().min(0).max(1_000_000).optional(),
+    // Minutes with up to two decimals (0.25: the first 15 seconds).
+    freeMinutes: z.number().min(0).max(120).refine((m) => Math.abs(m * 100 - Math.round(m * 100)) < 1e-9, 'at most two decimals').optional(),
+    subscriberDiscountPercent: z.number().int().min(0).max(100).optional(),
+  })
+  .strict();
+
+const offerSchema = z
+  .object({
+    rendition: z.string().min(1).max(64),
+    fromSeq: z.number().int().min(0),
+    minutes: z.number().int().min(1).max(60).default(1),
   })
   .strict();
 
@@ -102,15 +115,37 @@ export function liveRoutes(ctx: NodeContext, svc: LiveService): Router {
     route(async (req, res) => {
       const m = seqPattern.exec(req.params.segment);
       if (!m) throw notFound('Live segment');
-      const viewer = req.user?.id ?? createHash('sha256').update(`${address(req)}|${req.get('user-agent') ?? ''}`).digest('hex').slice(0, 16);
-      const seg = await svc.segment(req.params.id, req.params.rendition, Number(m[1]), viewer);
+      const key = req.user?.id ?? createHash('sha256').update(`${address(req)}|${req.get('user-agent') ?? ''}`).digest('hex').slice(0, 16);
+      const seg = await svc.segment(req.params.id, req.params.rendition, Number(m[1]), { key, user: req.user, network: address(req), authorization: req.headers.authorization });
       if (!seg) throw notFound('Live segment');
+      if ('refusal' in seg) {
+        res.set(cors);
+        throw segmentRefusal(req, res, challengeLimit(ctx), seg.refusal);
+      }
       res.set({ ...cors, 'content-type': 'video/mp2t', 'content-length': String(seg.row.bytes), 'cache-control': 'public, max-age=3600, immutable', 'x-content-sha256': seg.row.sha256 });
       const stream = createReadStream(seg.file);
       stream.on('error', () => (res.headersSent ? res.destroy() : res.status(404).end()));
       stream.pipe(res);
     }),
   );
+
+  // ---- paying viewers ----
+  r.get(
+    '/api/v1/live/streams/:id/access',
+    isPublic,
+    route(async (req, res) => void res.set('cache-control', 'no-store').json(await svc.accessOf(req.params.id, { user: req.user, network: address(req) }))),
+  );
+  r.post(
+    '/api/v1/live/streams/:id/watch-stream',
+    requireUser,
+    route(async (req, res) => {
+      const before = await svc.accessOf(req.params.id, { user: req.user, network: address(req) });
+      const watch = await svc.access.openWatch(req.user!, req.params.id, req.get('idempotency-key') ?? undefined);
+      res.status(before.watchStream ? 200 : 201).json(watch);
+    }),
+  );
+  r.delete('/api/v1/live/streams/:id/watch-stream', requireUser, route(async (req, res) => void res.json(await svc.access.closeWatch(req.user!, req.params.id))));
+  r.post('/api/v1/live/streams/:id/offers', requireUser, route(async (req, res) => void res.json(await svc.offer(req.user!, req.params.id, offerSchema.parse(req.body ?? {})))));
 
   // ---- the channel's owner ----
   r.get('/api/v1/channels/:channel/live', artist, route(async (req, res) => void res.json(await svc.channelLive(req.user!, req.params.channel))));

@@ -12,8 +12,12 @@ import { ffmpegPath } from '../media/ffmpeg.js';
 import { channelActorUri, localChannelNameOf } from '../../shared/actor-uris.js';
 import { isUuid } from '../../shared/ids.js';
 import type { Logger } from '../logger.js';
-import type { LiveApi, LiveStreamView, ChannelLiveView, LiveDirectory } from './contract.js';
-import { LiveStore, type StreamRow, type SegmentRow } from './store.js';
+import type { LiveApi, LiveStreamView, ChannelLiveView, LiveDirectory, LiveAccessView } from './contract.js';
+import type * as api from '../../shared/api/index.js';
+import { LiveStore, priceOfRow, type LivePrice, type StreamRow, type SegmentRow } from './store.js';
+import { LiveAccess, type ViewerRequest } from './access.js';
+import type { SegmentRefusal } from '../http/segment-refusal.js';
+import type { LiveCatalogPort } from '../money/contract.js';
 import { LiveSession, type LiveChannel } from './session.js';
 import { RtmpListener, type PublishAnswer, type PublishRequest } from './rtmp-adapter.js';
 import { hashOfKey, looksLikeKey, newStreamKey } from './keys.js';
@@ -28,6 +32,12 @@ export class LiveService implements LiveApi {
   readonly store: LiveStore;
   readonly hub: LiveEventHub;
   readonly root: string;
+  readonly access: LiveAccess;
+  /** Priced live streams, as money sells them. */
+  readonly catalog: LiveCatalogPort = {
+    saleItem: async (id) => (isUuid(id) ? (await this.access.item(id))?.sale : undefined),
+    segmentHashes: async (id, rendition, from, to) => (await this.store.hashes(id, rendition)).filter((h) => h.seq >= from && h.seq <= to).map((h) => h.sha256),
+  };
   private readonly sessions = new Map<string, LiveSession>();
   private readonly badKeys: WindowLimit;
   private listener?: RtmpListener;
@@ -41,6 +51,7 @@ export class LiveService implements LiveApi {
     this.root = path.join(ctx.config.dataDir, 'live');
     this.hub = new LiveEventHub(() => ctx.config.live.eventStreamsPerAddress);
     this.badKeys = new WindowLimit(ctx.config.live.badKeysPerMinutePerAddress);
+    this.access = new LiveAccess(ctx, this.store, this.log, (id) => this.streamInfo(id), (id) => this.pageUrl(id));
     ctx.services.money.onTipReceived((tip) => {
       const name = localChannelNameOf(ctx.config.publicUrl, tip.artistUri);
       const session = name ? [...this.sessions.values()].find((s) => s.channel.name === name && s.live) : undefined;
@@ -57,6 +68,8 @@ export class LiveService implements LiveApi {
   /** Ends what a crash or restart left "live", removes folders no stream owns, opens the RTMP port. */
   async start(): Promise<void> {
     await mkdir(this.root, { recursive: true });
+    // Every process serving segments keeps its viewers' watch streams.
+    this.access.start();
     const c = this.ctx.config.live;
     // Only the ingesting process cleans up: a web process with live off must not end streams another one runs.
     if (!c.enabled) return;
@@ -79,6 +92,7 @@ export class LiveService implements LiveApi {
   }
 
   async stop(): Promise<void> {
+    this.access.stop();
     await this.listener?.close();
     await Promise.all([...this.sessions.values()].map((s) => s.end('node_stopping')));
     this.hub.close();
@@ -111,7 +125,7 @@ export class LiveService implements LiveApi {
     }
     const id = randomUUID();
     const title = row.title?.trim() || `${channel.displayName} live`;
-    const created = await this.store.createStream({ id, channelId: channel.id, title, keepReplay: row.keep_replays });
+    const created = await this.store.createStream({ id, channelId: channel.id, title, keepReplay: row.keep_replays, price: priceOfRow(row) });
     if (!created) return refuse('already_live', 'This channel is live already; stop the other push first.');
     const session = new LiveSession(id, { id: channel.id, name: channel.name, displayName: channel.displayName, ownerId: channel.ownerId }, title, row.keep_replays, this.root, {
       config: () => this.ctx.config.live,
@@ -139,6 +153,7 @@ export class LiveService implements LiveApi {
     const row = await this.store.stream(s.id);
     if (row?.announced) await this.announce(s.channel.id, s.id, s.title, 'ended').catch((err) => this.log.warn({ err, streamId: s.id }, 'end announcement failed'));
     setTimeout(() => this.hub.close(s.id), 1000).unref();
+    await this.access.streamEnded(s.id).catch((err) => this.log.warn({ err, streamId: s.id }, 'closing watch streams failed'));
     try {
       if (s.keepReplay && row?.started_at && reason !== 'node_stopping') await this.makeReplay(s);
     } finally {
@@ -192,7 +207,7 @@ export class LiveService implements LiveApi {
     this.log.info({ channel: channel.name, by: user.id }, 'stream key revoked');
   }
 
-  async setChoices(user: User, channelRef: string, choices: { title?: string | null; keepReplays?: boolean }): Promise<ChannelLiveView> {
+  async setChoices(user: User, channelRef: string, choices: { title?: string | null; keepReplays?: boolean } & Partial<LivePrice>): Promise<ChannelLiveView> {
     const channel = await this.ownedChannel(user, channelRef);
     await this.store.setChoices(channel.id, choices);
     return this.channelLive(user, channel.id);
@@ -223,6 +238,7 @@ export class LiveService implements LiveApi {
       keyCreatedAt: row?.key_created_at?.toISOString() ?? null,
       title: row?.title ?? null,
       keepReplays: row?.keep_replays ?? false,
+      price: { ...priceOfRow(row ?? { price_per_minute: 0, free_minutes: 0, subscriber_discount_percent: 0 }), currency: this.ctx.services.money.currency },
       server: this.rtmpServer(),
       ingest: this.ingest(),
       current: current ? this.toView(current, channel) : null,
@@ -285,6 +301,7 @@ export class LiveService implements LiveApi {
       pageUrl: this.pageUrl(r.id),
       replayTrackId: r.replay_track_id,
       replayError: r.replay_error,
+      price: { ...priceOfRow(r), currency: this.ctx.services.money.currency },
     };
   }
 
@@ -320,14 +337,48 @@ export class LiveService implements LiveApi {
     return mediaPlaylist(window, { segmentSeconds: c.segmentSeconds, ended: (session?.state ?? s.row.state) === 'ended' });
   }
 
-  /** A live segment's file, if this node still has it; counts the viewer. */
-  async segment(id: string, rendition: string, seq: number, viewer: string): Promise<{ file: string; row: SegmentRow } | undefined> {
+  /** A live segment's file, if this node still has it and the viewer may have it (then they count as watching). */
+  async segment(id: string, rendition: string, seq: number, viewer: ViewerRequest & { key: string }): Promise<{ file: string; row: SegmentRow } | { refusal: SegmentRefusal } | undefined> {
     if (!isUuid(id) || !Number.isSafeInteger(seq) || seq < 0) return undefined;
     const session = this.sessions.get(id);
     const row = session?.segmentOf(rendition, seq) ?? (await this.store.segment(id, rendition, seq));
     if (!row) return undefined;
-    session?.touchViewer(viewer);
+    const refusal = await this.access.decide(id, rendition, seq, row.duration_ms / 1000, viewer);
+    if (refusal) return { refusal };
+    session?.touchViewer(viewer.key);
     return { file: path.join(this.root, id, row.file), row };
+  }
+
+  /** What watching a stream costs this viewer, and their free minutes left. */
+  async accessOf(id: string, v: Pick<ViewerRequest, 'user' | 'network'>): Promise<LiveAccessView> {
+    if (!isUuid(id)) throw notFound('Live stream');
+    return this.access.status(id, v, await this.liveEdge(id));
+  }
+
+  /** Minutes of a priced stream as an L402 offer (paid with POST /api/v1/metered/pay). */
+  async offer(user: User, id: string, input: { rendition: string; fromSeq: number; minutes: number }): Promise<api.MeteredOffer> {
+    const item = isUuid(id) ? await this.access.item(id) : undefined;
+    if (!item) throw notFound('Live stream');
+    if (item.ended) throw conflict('stream_ended', 'This live stream has ended');
+    if (item.price.pricePerMinute === 0) throw conflict('stream_free', 'This live stream is free: there is nothing to pay');
+    if (user.id === item.ownerId) throw new AppError(400, 'invalid_recipient', 'Your own stream is free for you');
+    return this.ctx.services.money.live.offer(item.sale, input, user);
+  }
+
+  /** The newest segment's sequence number of a stream (its live edge). */
+  async liveEdge(id: string): Promise<number | undefined> {
+    const session = this.sessions.get(id);
+    const w = session?.windowOf('audio', 1) ?? (isUuid(id) ? await this.store.window(id, 'audio', 1) : undefined);
+    return w?.segments.at(-1)?.seq;
+  }
+
+  private async streamInfo(id: string): Promise<{ row: StreamRow; channel: { id: string; name: string; ownerId: string } } | undefined> {
+    const row = await this.store.stream(id);
+    if (!row) return undefined;
+    const channel = await this.ctx.services.media.getChannel(row.channel_id);
+    if (!channel) return undefined;
+    const session = this.sessions.get(id);
+    return { row: session?.plan?.length ? { ...row, renditions: session.plan } : row, channel: { id: channel.id, name: channel.name, ownerId: channel.ownerId } };
   }
 
   /** SHA-256 of every segment a rendition of a stream wrote, by sequence number. */

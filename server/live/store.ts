@@ -12,7 +12,34 @@ export interface LiveChannelRow {
   key_created_at: Date | null;
   title: string | null;
   keep_replays: boolean;
+  price_per_minute: string;
+  free_minutes: string;
+  subscriber_discount_percent: number;
 }
+
+/** What a stream costs, as its channel set it when it started. */
+export interface LivePrice {
+  pricePerMinute: number;
+  freeMinutes: number;
+  subscriberDiscountPercent: number;
+}
+
+export interface WatchStreamRow {
+  payment_stream_id: string;
+  stream_id: string;
+  viewer_id: string;
+  price_per_minute: string;
+  opened_at: Date;
+  watched_until: string;
+  closed_at: Date | null;
+  close_reason: string | null;
+}
+
+export const priceOfRow = (r: { price_per_minute: string | number; free_minutes: string | number; subscriber_discount_percent: number }): LivePrice => ({
+  pricePerMinute: Number(r.price_per_minute),
+  freeMinutes: Number(r.free_minutes),
+  subscriberDiscountPercent: r.subscriber_discount_percent,
+});
 
 export interface StreamRow {
   id: string;
@@ -29,6 +56,9 @@ export interface StreamRow {
   replay_track_id: string | null;
   replay_error: string | null;
   announced: boolean;
+  price_per_minute: string;
+  free_minutes: string;
+  subscriber_discount_percent: number;
   created_at: Date;
   started_at: Date | null;
   ended_at: Date | null;
@@ -64,25 +94,83 @@ export class LiveStore {
     );
   }
 
-  async setChoices(channelId: string, choices: { title?: string | null; keepReplays?: boolean }): Promise<void> {
+  async setChoices(channelId: string, choices: { title?: string | null; keepReplays?: boolean } & Partial<LivePrice>): Promise<void> {
     await execute(
       this.db,
-      `INSERT INTO live_channels (channel_id, title, keep_replays) VALUES (:channelId, :title, COALESCE(:keep, false))
+      `INSERT INTO live_channels (channel_id, title, keep_replays, price_per_minute, free_minutes, subscriber_discount_percent)
+       VALUES (:channelId, :title, COALESCE(:keep, false), COALESCE(:price, 0), COALESCE(:free, 0), COALESCE(:discount, 0))
        ON CONFLICT (channel_id) DO UPDATE SET
          title = CASE WHEN :setTitle THEN EXCLUDED.title ELSE live_channels.title END,
-         keep_replays = COALESCE(:keep, live_channels.keep_replays), updated_at = now()`,
-      { channelId, title: choices.title ?? null, setTitle: choices.title !== undefined, keep: choices.keepReplays ?? null },
+         keep_replays = COALESCE(:keep, live_channels.keep_replays),
+         price_per_minute = COALESCE(:price, live_channels.price_per_minute),
+         free_minutes = COALESCE(:free, live_channels.free_minutes),
+         subscriber_discount_percent = COALESCE(:discount, live_channels.subscriber_discount_percent),
+         updated_at = now()`,
+      {
+        channelId, title: choices.title ?? null, setTitle: choices.title !== undefined, keep: choices.keepReplays ?? null,
+        price: choices.pricePerMinute ?? null, free: choices.freeMinutes ?? null, discount: choices.subscriberDiscountPercent ?? null,
+      },
     );
   }
 
   /** A new stream, or undefined when the channel already has one that has not ended. */
-  async createStream(s: { id: string; channelId: string; title: string; keepReplay: boolean }): Promise<StreamRow | undefined> {
+  async createStream(s: { id: string; channelId: string; title: string; keepReplay: boolean; price: LivePrice }): Promise<StreamRow | undefined> {
     return selectOne<StreamRow>(
       this.db,
-      `INSERT INTO live_streams (id, channel_id, title, state, keep_replay) VALUES (:id, :channelId, :title, 'starting', :keepReplay)
+      `INSERT INTO live_streams (id, channel_id, title, state, keep_replay, price_per_minute, free_minutes, subscriber_discount_percent)
+       VALUES (:id, :channelId, :title, 'starting', :keepReplay, :price, :free, :discount)
        ON CONFLICT (channel_id) WHERE state <> 'ended' DO NOTHING RETURNING *`,
-      s,
+      { id: s.id, channelId: s.channelId, title: s.title, keepReplay: s.keepReplay, price: s.price.pricePerMinute, free: s.price.freeMinutes, discount: s.price.subscriberDiscountPercent },
     );
+  }
+
+  // ---- viewers' free minutes and watch streams ----
+
+  /** The sequence number a viewer's free minutes started at: the first asked, once. */
+  async freePass(streamId: string, viewer: string, seq: number): Promise<number> {
+    const row = await selectOne<{ first_seq: number }>(
+      this.db,
+      `WITH ins AS (INSERT INTO live_free_passes (stream_id, viewer, first_seq) VALUES (:streamId, :viewer, :seq) ON CONFLICT DO NOTHING RETURNING first_seq)
+       SELECT first_seq FROM ins UNION ALL SELECT first_seq FROM live_free_passes WHERE stream_id = :streamId AND viewer = :viewer LIMIT 1`,
+      { streamId, viewer, seq },
+    );
+    return row!.first_seq;
+  }
+
+  openWatchStream(streamId: string, viewerId: string): Promise<WatchStreamRow | undefined> {
+    return selectOne<WatchStreamRow>(this.db, 'SELECT * FROM live_watch_streams WHERE stream_id = :streamId AND viewer_id = :viewerId AND closed_at IS NULL', { streamId, viewerId });
+  }
+
+  /** Records a viewer's new watch stream; false when one is open already (a concurrent open won). */
+  async addWatchStream(w: { paymentStreamId: string; streamId: string; viewerId: string; pricePerMinute: number; watchedUntil: number }): Promise<boolean> {
+    const rows = await select(
+      this.db,
+      `INSERT INTO live_watch_streams (payment_stream_id, stream_id, viewer_id, price_per_minute, watched_until)
+       VALUES (:paymentStreamId, :streamId, :viewerId, :pricePerMinute, :watchedUntil) ON CONFLICT DO NOTHING RETURNING payment_stream_id`,
+      w,
+    );
+    return rows.length > 0;
+  }
+
+  async watched(paymentStreamId: string, until: number): Promise<void> {
+    await execute(this.db, 'UPDATE live_watch_streams SET watched_until = GREATEST(watched_until, :until) WHERE payment_stream_id = :paymentStreamId', { paymentStreamId, until });
+  }
+
+  /** Marks a watch stream closed (after money closed it: a crash in between leaves it open, and the next sweep closes it again, moving nothing twice). */
+  async markClosed(paymentStreamId: string, reason: string): Promise<void> {
+    await execute(this.db, 'UPDATE live_watch_streams SET closed_at = now(), close_reason = :reason WHERE payment_stream_id = :paymentStreamId AND closed_at IS NULL', { paymentStreamId, reason });
+  }
+
+  /** Open watch streams of a live stream, or those nobody was served on since `idleBefore` (epoch seconds) or whose live stream ended. */
+  openWatchStreams(filter: { streamId: string } | { idleBefore: number }): Promise<WatchStreamRow[]> {
+    return 'streamId' in filter
+      ? select<WatchStreamRow>(this.db, 'SELECT * FROM live_watch_streams WHERE stream_id = :streamId AND closed_at IS NULL', filter)
+      : select<WatchStreamRow & { stream_state: StreamState }>(
+        this.db,
+        `SELECT w.*, s.state AS stream_state FROM live_watch_streams w JOIN live_streams s ON s.id = w.stream_id
+          WHERE w.closed_at IS NULL AND (w.watched_until < :idleBefore OR s.state = 'ended') LIMIT 500`,
+        filter,
+      );
   }
 
   stream(id: string): Promise<StreamRow | undefined> {

@@ -2,7 +2,9 @@
 import type { Health } from './books.js';
 import type { AllocationView } from './service.js';
 import type { Subscription } from './subscriptions.js';
-import type { GatedTrack, SegmentAccessPort } from '../media/contract.js';
+import type { AccessDecision, GatedTrack, SegmentAccessPort } from '../media/contract.js';
+import type { User } from '../accounts/service.js';
+import type * as api from '../../shared/api/index.js';
 
 /** A listener's share of a closed month, held while its listening is disputed. */
 export interface Hold {
@@ -69,6 +71,41 @@ export interface ReceivedTip {
   at: string;
 }
 
+/** A live stream sold by the minute, as the metered gate sees it (spans are minutes of nominal segments, numbered by sequence). */
+export interface LiveSaleItem extends GatedTrack {
+  live: {
+    /** The nominal segment length: a minute is 60 / segmentSeconds sequence numbers. */
+    segmentSeconds: number;
+    /** Off the price for viewers with an active subscription (100: they watch free). */
+    subscriberDiscountPercent: number;
+  };
+}
+
+/** Where money finds live streams sold by the minute (live's port, wired by node.ts). */
+export interface LiveCatalogPort {
+  saleItem(id: string): Promise<LiveSaleItem | undefined>;
+  /** SHA-256 of the segments from..to of a rendition that exist (a receipt lists them). */
+  segmentHashes(id: string, rendition: string, from: number, to: number): Promise<string[]>;
+}
+
+/** Paying for live streams: L402 credentials per minute, and rate streams the node closes when the viewer stops watching. */
+export interface LiveSalesApi {
+  /** Whether an L402 credential opens this segment (synchronous: the segment hot path). */
+  credential(item: LiveSaleItem, rendition: string, seq: number, authorization: string): AccessDecision;
+  /** The 402 for a segment nothing pays for: the challenge offers the minute holding it. */
+  paymentRequired(item: LiveSaleItem, rendition: string, seq: number, code: string, message: string, details: Record<string, unknown>): AccessDecision;
+  /** An offer of `minutes` from the minute holding `fromSeq`; a subscriber gets the artist's discount (an invoice only they may pay). */
+  offer(item: LiveSaleItem, input: { rendition: string; fromSeq: number; minutes: number }, payer: User): Promise<api.MeteredOffer>;
+  /** The price per minute this user pays (the discount applied for subscribers). */
+  priceFor(item: LiveSaleItem, userId: string | undefined): Promise<number>;
+  /** Opens a rate stream from the viewer to the artist at `pricePerMinute`; the node closes it (closeWatchStream). */
+  openWatchStream(viewer: User, recipientUserId: string, pricePerMinute: number, requestKey?: string): Promise<api.PaymentStream>;
+  /** A watch stream as it stands now (topped up or stopped first). */
+  watchStream(id: string): Promise<api.PaymentStream | undefined>;
+  /** Closes a watch stream at `at` (epoch seconds): the artist gets what streamed until then, the viewer the rest. Once. */
+  closeWatchStream(id: string, at: number): Promise<api.PaymentStream>;
+}
+
 export interface MoneyApi {
   readonly currency: string;
   /** Shares still held (status 'held'), oldest month first, then by artist and listener. */
@@ -96,4 +133,8 @@ export interface MoneyApi {
   onTipReceived(listener: (tip: ReceivedTip) => void): void;
   /** Wires the remote-artists port (node.ts, once). */
   useRemoteArtists(port: RemoteArtistsPort): void;
+  /** Paying for live streams (live's side of money). */
+  readonly live: LiveSalesApi;
+  /** Wires the live catalog port (node.ts, once). */
+  useLiveCatalog(port: LiveCatalogPort): void;
 }

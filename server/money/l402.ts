@@ -29,6 +29,8 @@ export interface SpanTerms {
   payBy: number;
   /** Unix seconds: the credential works until then. */
   expires: number;
+  /** Only this user may pay the invoice (an offer at a subscriber's discount); absent: anyone. */
+  payer?: string;
 }
 
 /** What a valid credential allows, as its caveats say (several caveats of a kind narrow each other). */

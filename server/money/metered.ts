@@ -15,7 +15,7 @@ import type { AccessDecision, GatedTrack, SegmentAccessPort } from '../media/con
 import { accounts, type Books, type PostedTransaction } from './books.js';
 import { nodeCutOf, type SaleDeps } from './sales.js';
 import { Port } from '../context.js';
-import type { RemoteArtistsPort } from './contract.js';
+import type { LiveCatalogPort, LiveSaleItem, RemoteArtistsPort } from './contract.js';
 import { pricePerMinuteOf } from '../../shared/prices.js';
 import { canonicalJson } from '../../shared/money/index.js';
 import type { InvoiceProvider } from './invoice-provider.js';
@@ -57,6 +57,13 @@ interface PurchaseRow {
 
 /** Segments of a rendition's span: the minutes of the track (by segment start) that hold `index`, `minutes` of them. */
 export function spanOf(track: GatedTrack, rendition: string, index: number, minutes: number): { from: number; to: number; seconds: number } {
+  const live = liveOf(track);
+  if (live) {
+    // A live stream's minutes are runs of nominal segments by sequence number, also those not made yet.
+    const perMinute = Math.max(1, Math.round(60 / live.segmentSeconds));
+    const from = Math.floor(Math.max(0, index) / perMinute) * perMinute;
+    return { from, to: from + perMinute * minutes - 1, seconds: 60 * minutes };
+  }
   const timeline = track.timeline[rendition] ?? [];
   const count = track.renditions.find((r) => r.name === rendition)?.segmentCount ?? timeline.length;
   const last = Math.max(0, Math.min(count, timeline.length || count) - 1);
@@ -73,6 +80,9 @@ export function spanOf(track: GatedTrack, rendition: string, index: number, minu
   return { from, to, seconds };
 }
 
+/** The live part of a sale item, when it is a live stream. */
+export const liveOf = (track: GatedTrack): LiveSaleItem['live'] | undefined => (track as Partial<LiveSaleItem>).live;
+
 const notForSale: AccessDecision = { ok: false, status: 404, code: 'not_found', message: 'File not found', challenge: null, payment: false };
 
 /** A rendition's price per minute (shared/prices.ts; at least 1: a metered track always has prices). */
@@ -81,6 +91,8 @@ const priceOf = (track: GatedTrack, rendition: string): number => pricePerMinute
 export class Metered implements SegmentAccessPort {
   /** Remote tracks played through this node's cache (money's port, provided by federation). */
   readonly remote = new Port<RemoteArtistsPort>('remote artists');
+  /** Live streams sold by the minute (money's port, provided by live). */
+  readonly live = new Port<LiveCatalogPort>('live catalog');
   private l402?: L402;
   private receiptKey?: { privateKey: KeyObject; publicKey: KeyObject; publicKeyPem: string; keyId: string };
   private readonly grants = new Map<string, Grant>();
@@ -204,15 +216,16 @@ export class Metered implements SegmentAccessPort {
     return g;
   }
 
-  /** The terms of a span starting at the minute of `index`, for `rendition` and every cheaper one. */
-  private terms(track: GatedTrack, rendition: string, index: number, minutes: number): SpanTerms {
-    const price = priceOf(track, rendition);
+  /** The terms of a span starting at the minute of `index`, for `rendition` and every cheaper one (at `price` per minute when given: a subscriber's discount). */
+  terms(track: GatedTrack, rendition: string, index: number, minutes: number, only?: { price: number; payer: string }): SpanTerms {
+    const listed = priceOf(track, rendition);
+    const price = only?.price ?? listed;
     const span = spanOf(track, rendition, index, minutes);
     const now = Math.floor(Date.now() / 1000);
     return {
       tokenId: this.keys.newTokenId(),
       trackId: track.id,
-      renditions: track.renditions.filter((r) => priceOf(track, r.name) <= price).map((r) => r.name),
+      renditions: track.renditions.filter((r) => priceOf(track, r.name) <= listed).map((r) => r.name),
       from: span.from,
       to: span.to,
       // The span's whole seconds (a minute of AAC frames is 60.02 s) at the minute's price, rounded up.
@@ -221,6 +234,7 @@ export class Metered implements SegmentAccessPort {
       payee: track.ownerId ?? track.artistUri,
       payBy: now + INVOICE_SECONDS,
       expires: now + CREDENTIAL_SECONDS,
+      ...(only ? { payer: only.payer } : {}),
     };
   }
 
@@ -228,7 +242,7 @@ export class Metered implements SegmentAccessPort {
 
   /** A metered or subscribers' track here, or a remote one this node plays through its cache. */
   private async gatedTrack(id: string): Promise<GatedTrack | undefined> {
-    return (await this.deps.media().gatedTrack(id)) ?? (await this.remote.get().remoteGatedTrack(id));
+    return (await this.deps.media().gatedTrack(id)) ?? (await this.remote.get().remoteGatedTrack(id)) ?? (await this.live.get().saleItem(id));
   }
 
   /** An offer for `minutes` of a metered track from the minute holding segment `fromSegment`. */
@@ -238,14 +252,14 @@ export class Metered implements SegmentAccessPort {
     if (!Number.isSafeInteger(minutes) || minutes < 1 || minutes > MAX_SPAN_MINUTES) throw badRequest('invalid_span', `minutes is a whole number from 1 to ${MAX_SPAN_MINUTES}`);
     if (!Number.isSafeInteger(from) || from < 0) throw badRequest('invalid_span', 'fromSegment is a segment index (0 or more)');
     const track = typeof input.track === 'string' ? await this.gatedTrack(input.track) : undefined;
-    if (!track || track.access !== 'metered') throw notFound('Metered track');
+    if (!track || track.access !== 'metered' || liveOf(track)) throw notFound('Metered track');
     const rendition = track.renditions.find((r) => r.name === input.rendition);
     if (!rendition) throw badRequest('invalid_rendition', `This track has no rendition "${input.rendition}"`, { renditions: track.renditions.map((r) => r.name) });
     if (from >= rendition.segmentCount) throw badRequest('invalid_span', `This rendition has ${rendition.segmentCount} segments`);
     return this.offerOf(this.terms(track, rendition.name, from, minutes));
   }
 
-  private offerOf(terms: SpanTerms): MeteredOffer {
+  offerOf(terms: SpanTerms): MeteredOffer {
     const { paymentRequest, paymentHash } = this.wallet.invoice(terms);
     return {
       invoice: paymentRequest,
@@ -281,12 +295,21 @@ export class Metered implements SegmentAccessPort {
     if (terms.payBy <= Date.now() / 1000) throw new AppError(409, 'invoice_expired', 'This invoice can no longer be paid: ask for a new one (a new 402 or offer)', { payBy: new Date(terms.payBy * 1000).toISOString() });
     if (terms.currency !== this.books.currency) throw new AppError(422, 'unknown_currency', `This node keeps its books in ${this.books.currency}`);
     if (terms.payee === payer.id) throw badRequest('invalid_recipient', 'Your own tracks play free for you');
+    if (terms.payer !== undefined && terms.payer !== payer.id) throw new AppError(403, 'invoice_not_yours', 'This invoice carries a subscriber\'s discount: only the subscriber it was made for may pay it');
     const track = await this.gatedTrack(terms.trackId);
     // Made subscribers-only (or free) since the offer: a credential would open nothing.
     if (!track || track.access !== 'metered') throw notFound('Metered track');
-    if (await this.isSubscriber(payer.id)) throw new AppError(409, 'subscriber_plays_free', 'You subscribe: metered tracks play free for you, so there is nothing to pay');
+    const live = liveOf(track);
+    // Subscribers play metered tracks free; live streams they pay (less the artist's discount), unless it is all of the price.
+    if ((!live || live.subscriberDiscountPercent >= 100) && (await this.isSubscriber(payer.id))) {
+      throw new AppError(409, 'subscriber_plays_free', live ? 'You subscribe: this live stream is free for you, so there is nothing to pay' : 'You subscribe: metered tracks play free for you, so there is nothing to pay');
+    }
     const hashes: Record<string, string[]> = {};
     for (const r of terms.renditions) {
+      if (live) {
+        hashes[r] = await this.live.get().segmentHashes(terms.trackId, r, terms.from, terms.to);
+        continue;
+      }
       const all = track.ownerId ? await this.deps.media().segmentHashes(terms.trackId, r) : await this.remote.get().remoteSegmentHashes(terms.trackId, r);
       hashes[r] = (all ?? []).slice(terms.from, terms.to + 1);
     }

@@ -59,7 +59,7 @@ export const moneyOpenApi: OpenApiFragment = {
       refunded: { type: 'integer', description: 'Returned to the sender by a cancel' },
       status: { type: 'string', enum: ['pending', 'streaming', 'settled', 'canceled', 'depleted'] },
       stoppedAt: timeOrNull,
-      stopReason: { type: ['string', 'null'], enum: ['canceled', 'wallet_empty', null] },
+      stopReason: { type: ['string', 'null'], enum: ['canceled', 'wallet_empty', 'closed', null], description: 'closed: the node closed it (pay as you watch: the viewer left or the live stream ended) and paid the recipient what had streamed' },
       runsDryAt: { ...timeOrNull, description: 'Rate streams: when the escrow runs out unless topped up' },
       createdAt: time,
     }),

@@ -11,13 +11,14 @@ import { WebhookProvider } from './webhook.js';
 import { Streams } from './streams.js';
 import { Tips } from './tips.js';
 import { Metered } from './metered.js';
+import { LiveSales } from './live-sales.js';
 import { IncomeReports } from './income.js';
 import { Withdrawals } from './withdrawals.js';
 import { Subscriptions, type Subscription, type SubscriptionChange } from './subscriptions.js';
 import { closeMonth, closeState, type CloseDeps, type CloseHooks, type MonthCloseState } from './month-close.js';
 import { payMonth, resolveHold, toPayout, type Payout } from './payouts.js';
 import type { LedgerStatement, QualifiedSecondsSource } from './seconds-source.js';
-import type { Hold, HoldFilter, IncomingTip, MoneyApi, ReceivedTip, RemoteArtistsPort, TipToSend } from './contract.js';
+import type { Hold, HoldFilter, IncomingTip, MoneyApi, ReceivedTip, RemoteArtistsPort, TipToSend, LiveCatalogPort } from './contract.js';
 import { assertMonth } from '../http/month.js';
 import { dateOf, dayOf, monthOf, nextMonth as nextMonthOf, previousMonth } from '../../shared/month.js';
 import type { Logger } from '../logger.js';
@@ -36,6 +37,7 @@ export class MoneyService implements MoneyApi {
   readonly streams: Streams;
   readonly tips: Tips;
   readonly metered: Metered;
+  readonly live: LiveSales;
   get segmentAccess(): Metered {
     return this.metered;
   }
@@ -83,6 +85,7 @@ export class MoneyService implements MoneyApi {
       nodeCutBasisPoints: () => ctx.config.money.meteredNodeCutBasisPoints,
       isSubscriber: async (userId) => (await this.subscriptions.get(userId))?.status === 'active',
     });
+    this.live = new LiveSales(this.metered, this.streams);
     this.income = new IncomeReports(db, {
       publicUrl: config.publicUrl,
       currency: config.money.currency,
@@ -147,6 +150,10 @@ export class MoneyService implements MoneyApi {
 
   onTipReceived(listener: (tip: ReceivedTip) => void): void {
     this.tipListeners.push(listener);
+  }
+
+  useLiveCatalog(port: LiveCatalogPort): void {
+    this.metered.live.wire(port);
   }
 
   useRemoteArtists(port: RemoteArtistsPort): void {

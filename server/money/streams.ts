@@ -66,7 +66,7 @@ interface StreamRow {
   refunded: string;
   final_streamed: string | null;
   stopped_at: string | null;
-  stop_reason: 'canceled' | 'wallet_empty' | null;
+  stop_reason: 'canceled' | 'wallet_empty' | 'closed' | null;
   top_ups: number;
   created_at: Date;
 }
@@ -292,6 +292,57 @@ export class Streams {
       return { row: updated, tx };
     });
     return { stream: await this.view(result.row), refund: result.tx };
+  }
+
+  /**
+   * The node closes a rate stream it opened for its sender (live's pay as you watch): it stops at
+   * `at` (whole epoch seconds, clamped between its start and now, never past where its escrow ran
+   * out), what streamed until then goes to the recipient's wallet and the rest back to the
+   * sender, in one transaction. Closing a closed stream moves nothing.
+   */
+  async close(id: string, at: number): Promise<PaymentStream> {
+    await this.refreshQuietly(id);
+    const row = await this.db.transaction(async (t) => {
+      const row = await this.row(id, t, true);
+      if (!row) throw notFound('Stream');
+      if (row.kind !== 'rate') throw conflict('not_a_rate_stream', 'Only rate streams are closed by the node');
+      let current = row;
+      if (row.stopped_at === null) {
+        const stopAt = Math.max(Number(row.start_at), Math.min(Math.floor(at), this.now()));
+        const streamed = streamedOf(row, stopAt);
+        const refund = Number(row.deposited) - streamed;
+        if (refund > 0) {
+          await this.books.move(
+            { key: `stream:close:${id}`, kind: 'stream.refund', amount: refund, from: streamEscrow(id), to: accounts.wallet(row.sender_id), reference: id, memo: { streamId: id, closed: true } },
+            t,
+          );
+        }
+        [current] = await select<StreamRow>(
+          this.db,
+          `UPDATE money_streams SET final_streamed = :streamed, refunded = :refund, stopped_at = :stopAt, stop_reason = 'closed' WHERE id = :id RETURNING *`,
+          { id, streamed, refund, stopAt },
+          t,
+        );
+      }
+      // What streamed and is not withdrawn yet is the recipient's now (also after a wallet ran dry).
+      const owed = streamedOf(current, this.now()) - Number(current.withdrawn);
+      if (owed > 0) {
+        await this.books.move(
+          { key: `stream:withdraw:${id}:closed`, kind: 'stream.withdraw', amount: owed, from: streamEscrow(id), to: accounts.wallet(current.recipient_id), reference: id, memo: { streamId: id, closed: true } },
+          t,
+        );
+        [current] = await select<StreamRow>(this.db, 'UPDATE money_streams SET withdrawn = withdrawn + :owed WHERE id = :id RETURNING *', { id, owed }, t);
+      }
+      return current;
+    });
+    return this.view(row);
+  }
+
+  /** A stream as the node sees it (no viewer check), refreshed first: for services that opened it. */
+  async peek(id: string): Promise<PaymentStream | undefined> {
+    await this.refreshQuietly(id);
+    const row = await this.row(id);
+    return row ? this.view(row) : undefined;
   }
 
   /**

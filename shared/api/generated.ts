@@ -71,6 +71,7 @@ export interface ChannelLive {
   keyCreatedAt: string | null;
   title: string | null;
   keepReplays: boolean;
+  price: LivePrice;
   server: string;
   ingest: LiveIngest;
   current: LiveStream | null;
@@ -489,11 +490,32 @@ export interface ListeningFlagPage {
   items: ListeningFlag[];
 }
 
+export interface LiveAccess {
+  streamId: string;
+  /** Free for this viewer (a free stream, their own, or a subscriber with all of the price off) */
+  free: boolean;
+  currency: string;
+  pricePerMinute: number;
+  /** What this viewer pays per minute (a subscriber's discount applied) */
+  yourPricePerMinute: number;
+  freeMinutes: number;
+  /** Of this viewer's free minutes, at the live edge */
+  freeSecondsLeft: number;
+  subscriberDiscountPercent: number;
+  watchStream: PaymentStream | null;
+}
+
 export interface LiveChoices {
   /** The next streams' title (null: the channel's name) */
   title?: string | null;
   /** Turn each ended stream into a track */
   keepReplays?: boolean;
+  /** Minor units per minute after the free minutes; 0: free. A stream keeps the price it started with. */
+  pricePerMinute?: number;
+  /** Minutes each viewer watches free (two decimals) */
+  freeMinutes?: number;
+  /** Off the price for subscribers (100: they watch free) */
+  subscriberDiscountPercent?: number;
 }
 
 export interface LiveDirectory {
@@ -544,6 +566,23 @@ export interface LiveIngest {
   maxConcurrentStreams: number;
 }
 
+export interface LiveOfferRequest {
+  rendition: string;
+  /** A segment sequence number: the span starts at the minute holding it */
+  fromSeq: number;
+  minutes?: number;
+}
+
+export interface LivePrice {
+  /** Minor units per minute watched after the free minutes; 0: free */
+  pricePerMinute: number;
+  /** Minutes each viewer watches free (a signed-in user, or else the client network) */
+  freeMinutes: number;
+  /** Off the price for subscribers (100: they watch free) */
+  subscriberDiscountPercent: number;
+  currency: string;
+}
+
 export interface LiveStream {
   id: string;
   title: string;
@@ -577,6 +616,14 @@ export interface LiveStream {
   /** The track the recording became (channels that keep replays) */
   replayTrackId: string | null;
   replayError: string | null;
+  price: LivePrice;
+}
+
+export interface LiveWatch {
+  streamId: string;
+  pricePerMinute: number;
+  open: boolean;
+  paymentStream: PaymentStream;
 }
 
 /** EBU R128 measurements of the original; null where the file has no audio */
@@ -822,7 +869,8 @@ export interface PaymentStream {
   refunded: number;
   status: 'pending' | 'streaming' | 'settled' | 'canceled' | 'depleted';
   stoppedAt: string | null;
-  stopReason: 'canceled' | 'wallet_empty' | null;
+  /** closed: the node closed it (pay as you watch: the viewer left or the live stream ended) and paid the recipient what had streamed */
+  stopReason: 'canceled' | 'wallet_empty' | 'closed' | null;
   /** Rate streams: when the escrow runs out unless topped up */
   runsDryAt: string | null;
   createdAt: string;

@@ -29,11 +29,13 @@ const migrationOwners: Record<string, string> = {
   '0406-money-tips': 'money',
   '0407-money-income-reports': 'money',
   '0408-money-metered': 'money',
+  '0409-money-stream-close': 'money',
   '0500-listening-core': 'listening',
   '0501-listening-served-bytes': 'listening',
   '0502-listening-remote-arrival': 'listening',
   '0600-disputes-core': 'disputes',
   '0700-live-core': 'live',
+  '0701-live-pricing': 'live',
 };
 
 /** Folders of server/ that belong to the node rather than to a capability. */

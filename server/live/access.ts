@@ -1,0 +1,344 @@
+// Who may have a segment of a priced live stream. A stream is free, or priced per minute with the
+// first minutes free for each viewer (a signed-in user, or else the client's network). After
+// them a segment needs an L402 credential for its minute (money's metered flow) or a watch
+// stream: a rate stream from the viewer's wallet to the artist that the node closes when the
+// viewer stops being served (or the live stream ends), so the viewer pays the seconds watched.
+// The channel's owner and admins always watch; subscribers pay less the artist's discount.
+// Every answer on the segment path comes from memory after a viewer's first segment.
+import type { User } from '../accounts/service.js';
+import type { NodeContext } from '../context.js';
+import { AppError, conflict, notFound } from '../http/errors.js';
+import type { SegmentRefusal } from '../http/segment-refusal.js';
+import type { LiveSaleItem } from '../money/contract.js';
+import type { Logger } from '../logger.js';
+import { channelActorUri } from '../../shared/actor-uris.js';
+import { priceOfRow, type LivePrice, type LiveStore, type StreamRow, type WatchStreamRow } from './store.js';
+import type * as api from '../../shared/api/index.js';
+
+/** A stream's price and sale item are read again after this long (a reconnect may change its renditions). */
+const ITEM_TTL_MS = 5_000;
+/** A viewer without a watch stream is looked up again after this long (another process may have opened one). */
+const NO_WATCH_TTL_MS = 3_000;
+/** How often what viewers were served reaches the database, and idle watch streams are closed. */
+const FLUSH_MS = 5_000;
+const MAX_CACHED = 50_000;
+
+interface Item {
+  price: LivePrice;
+  ownerId: string;
+  ended: boolean;
+  sale: LiveSaleItem;
+  until: number;
+}
+
+interface Watch {
+  paymentStreamId: string;
+  pricePerMinute: number;
+  /** Epoch seconds: the escrow runs dry then unless topped up (checked again on the way). */
+  runsDryAt: number;
+  watchedUntil: number;
+  flushedUntil: number;
+}
+
+export interface ViewerRequest {
+  user: User | undefined;
+  /** The client's network (free minutes of viewers not signed in). */
+  network: string;
+  authorization: string | undefined;
+}
+
+export interface LiveStreamInfo {
+  row: StreamRow;
+  channel: { id: string; name: string; ownerId: string };
+}
+
+export class LiveAccess {
+  private readonly items = new Map<string, Item>();
+  private readonly passes = new Map<string, number>();
+  private readonly watches = new Map<string, Watch | { none: number }>();
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly ctx: NodeContext,
+    private readonly store: LiveStore,
+    private readonly log: Logger,
+    private readonly streamInfo: (id: string) => Promise<LiveStreamInfo | undefined>,
+    private readonly pageUrl: (id: string) => string,
+  ) {}
+
+  private get money() {
+    return this.ctx.services.money.live;
+  }
+
+  private now(): number {
+    return Math.floor(Date.now() / 1000);
+  }
+
+  /** Flushes what viewers were served and closes watch streams nobody is served on (every process that serves segments). */
+  start(): void {
+    this.timer = setInterval(() => void this.sweep().catch((err) => this.log.warn({ err }, 'live watch stream sweep failed')), FLUSH_MS);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  // ---- the stream's price, as money sells it ----
+
+  async item(id: string): Promise<Item | undefined> {
+    const hit = this.items.get(id);
+    if (hit && hit.until > Date.now()) return hit;
+    const info = await this.streamInfo(id);
+    if (!info) return undefined;
+    const { row, channel } = info;
+    const price = priceOfRow(row);
+    const renditions = row.renditions.map((r) => ({ name: r.name, segmentCount: Number.MAX_SAFE_INTEGER, bitrateKbps: r.bitrateKbps, ...(r.height ? { height: r.height } : {}) }));
+    const item: Item = {
+      price,
+      ownerId: channel.ownerId,
+      ended: row.state === 'ended',
+      until: Date.now() + ITEM_TTL_MS,
+      sale: {
+        id: row.id,
+        uri: this.pageUrl(row.id),
+        artistUri: channelActorUri(this.ctx.config.publicUrl, channel.name),
+        ownerId: channel.ownerId,
+        title: row.title,
+        access: 'metered',
+        pricesPerMinute: Object.fromEntries(renditions.map((r) => [r.name, price.pricePerMinute])),
+        renditions,
+        timeline: {},
+        live: { segmentSeconds: this.ctx.config.live.segmentSeconds, subscriberDiscountPercent: price.subscriberDiscountPercent },
+      },
+    };
+    if (this.items.size >= MAX_CACHED) this.items.clear();
+    this.items.set(id, item);
+    return item;
+  }
+
+  private freeSegments(price: LivePrice): number {
+    return Math.ceil((price.freeMinutes * 60) / this.ctx.config.live.segmentSeconds);
+  }
+
+  private viewerKey(v: Pick<ViewerRequest, 'user' | 'network'>): string {
+    return v.user ? `u:${v.user.id}` : `a:${v.network}`;
+  }
+
+  // ---- the gate (every segment of a priced stream) ----
+
+  /** Undefined: serve it. Otherwise why not, with the challenge for its minute. */
+  async decide(streamId: string, rendition: string, seq: number, durationSeconds: number, v: ViewerRequest): Promise<SegmentRefusal | undefined> {
+    const item = await this.item(streamId);
+    if (!item || item.price.pricePerMinute === 0) return undefined;
+    if (v.user && (v.user.id === item.ownerId || v.user.role === 'admin')) return undefined;
+    if (v.authorization && /^(L402|LSAT) /i.test(v.authorization)) {
+      const d = this.money.credential(item.sale, rendition, seq, v.authorization);
+      return d.ok ? undefined : d;
+    }
+    if (v.user) {
+      if ((await this.money.priceFor(item.sale, v.user.id)) === 0) return undefined;
+      const watch = await this.watchOf(streamId, v.user.id);
+      if (watch) {
+        const open = await this.stillFunded(streamId, v.user.id, watch);
+        if (open) {
+          watch.watchedUntil = Math.max(watch.watchedUntil, this.now() + Math.ceil(durationSeconds));
+          return undefined;
+        }
+        return this.refuse(item, rendition, seq, v, 'credit_exhausted', 'Your wallet ran out: the watch stream stopped. Top up your wallet and start it again to keep watching.');
+      }
+    }
+    const free = this.freeSegments(item.price);
+    if (free > 0) {
+      const key = `${streamId}|${this.viewerKey(v)}`;
+      let first = this.passes.get(key);
+      if (first === undefined) {
+        first = await this.store.freePass(streamId, this.viewerKey(v), seq);
+        if (this.passes.size >= MAX_CACHED) this.passes.clear();
+        this.passes.set(key, first);
+      }
+      // A player starts a few segments behind the live edge: those count as free too.
+      if (seq >= first - this.ctx.config.live.playlistSegments && seq < first + free) return undefined;
+      return this.refuse(item, rendition, seq, v, 'free_minutes_used', `The ${formatMinutes(item.price.freeMinutes)} free of this stream are used.`);
+    }
+    return this.refuse(item, rendition, seq, v, 'payment_required', 'This live stream is paid as you watch.');
+  }
+
+  private refuse(item: Item, rendition: string, seq: number, v: ViewerRequest, code: string, why: string): SegmentRefusal {
+    const base = `${this.ctx.config.publicUrl}/api/v1/live/streams/${item.sale.id}`;
+    const how = v.user
+      ? `Keep watching with a watch stream (POST ${base}/watch-stream, charged per second watched) or buy minutes (POST ${base}/offers, then send "Authorization: L402 <macaroon>:<preimage>"), paid from your wallet.`
+      : 'Sign in to keep watching, paid from your wallet as you watch.';
+    const d = this.money.paymentRequired(item.sale, rendition, seq, code, `${why} ${how}`, {
+      pricePerMinute: item.price.pricePerMinute,
+      currency: this.ctx.services.money.currency,
+      freeMinutes: item.price.freeMinutes,
+      watchStream: `${base}/watch-stream`,
+      offers: `${base}/offers`,
+      wallet: `${this.ctx.config.publicUrl}/wallet`,
+    });
+    if (d.ok) throw new Error('a refusal was expected');
+    return d;
+  }
+
+  private async watchOf(streamId: string, userId: string): Promise<Watch | undefined> {
+    const key = `${streamId}|${userId}`;
+    const hit = this.watches.get(key);
+    if (hit && !('none' in hit)) return hit;
+    if (hit && hit.none > Date.now()) return undefined;
+    const row = await this.store.openWatchStream(streamId, userId);
+    if (!row) {
+      this.cacheWatch(key, { none: Date.now() + NO_WATCH_TTL_MS });
+      return undefined;
+    }
+    const stream = await this.money.watchStream(row.payment_stream_id);
+    const watch = this.watchFrom(row, stream);
+    this.cacheWatch(key, watch);
+    return watch;
+  }
+
+  private cacheWatch(key: string, w: Watch | { none: number }): void {
+    if (this.watches.size >= MAX_CACHED) for (const [k, x] of this.watches) if ('none' in x) this.watches.delete(k);
+    this.watches.set(key, w);
+  }
+
+  private watchFrom(row: WatchStreamRow, stream: api.PaymentStream | undefined): Watch {
+    const until = Number(row.watched_until);
+    return {
+      paymentStreamId: row.payment_stream_id,
+      pricePerMinute: Number(row.price_per_minute),
+      runsDryAt: stream?.runsDryAt && !stream.stoppedAt ? Math.floor(Date.parse(stream.runsDryAt) / 1000) : 0,
+      watchedUntil: until,
+      flushedUntil: until,
+    };
+  }
+
+  /** Whether the watch stream still has money in escrow; near its end it is topped up (or found stopped, and closed). */
+  private async stillFunded(streamId: string, userId: string, w: Watch): Promise<boolean> {
+    // Top up ahead of the sweep's lead, so a funded viewer never waits on the money path.
+    if (w.runsDryAt - this.now() > 150) return true;
+    const stream = await this.money.watchStream(w.paymentStreamId);
+    if (stream && !stream.stoppedAt && stream.runsDryAt) {
+      w.runsDryAt = Math.floor(Date.parse(stream.runsDryAt) / 1000);
+      if (w.runsDryAt > this.now()) return true;
+    }
+    await this.close(streamId, userId, w, 'wallet_empty', w.watchedUntil);
+    return false;
+  }
+
+  // ---- watch streams (the viewer's word) ----
+
+  /** Opens a watch stream for the viewer (their open one, if any). */
+  async openWatch(user: User, streamId: string, requestKey?: string): Promise<api.LiveWatch> {
+    const item = await this.item(streamId);
+    if (!item) throw notFound('Live stream');
+    if (item.ended) throw conflict('stream_ended', 'This live stream has ended');
+    if (item.price.pricePerMinute === 0) throw conflict('stream_free', 'This live stream is free: there is nothing to pay');
+    if (user.id === item.ownerId) throw new AppError(400, 'invalid_recipient', 'Your own stream is free for you');
+    const price = await this.money.priceFor(item.sale, user.id);
+    if (price === 0) throw conflict('subscriber_plays_free', 'You subscribe: this live stream is free for you');
+    const existing = await this.watchOf(streamId, user.id);
+    if (existing) return this.watchView(existing, streamId);
+    const stream = await this.money.openWatchStream(user, item.ownerId, price, requestKey);
+    const added = await this.store.addWatchStream({ paymentStreamId: stream.id, streamId, viewerId: user.id, pricePerMinute: price, watchedUntil: this.now() });
+    if (!added) {
+      // A concurrent open won: this one closes at its start, returning all of it.
+      const mine = await this.store.openWatchStream(streamId, user.id);
+      if (mine?.payment_stream_id !== stream.id) await this.money.closeWatchStream(stream.id, 0);
+    }
+    this.watches.delete(`${streamId}|${user.id}`);
+    const watch = await this.watchOf(streamId, user.id);
+    if (!watch) throw new Error('the watch stream was not recorded');
+    this.log.info({ streamId, viewer: user.id, paymentStream: watch.paymentStreamId, pricePerMinute: price }, 'live watch stream opened');
+    return this.watchView(watch, streamId);
+  }
+
+  /** The viewer stops their watch stream now. */
+  async closeWatch(user: User, streamId: string): Promise<api.LiveWatch> {
+    const watch = await this.watchOf(streamId, user.id);
+    if (!watch) throw notFound('Open watch stream');
+    const stream = await this.close(streamId, user.id, watch, 'viewer_stopped', Math.min(this.now(), watch.watchedUntil));
+    return { paymentStream: stream, pricePerMinute: watch.pricePerMinute, streamId, open: false };
+  }
+
+  private async watchView(w: Watch, streamId: string): Promise<api.LiveWatch> {
+    const stream = await this.money.watchStream(w.paymentStreamId);
+    if (!stream) throw new Error('watch stream without its payment stream');
+    return { paymentStream: stream, pricePerMinute: w.pricePerMinute, streamId, open: !stream.stoppedAt };
+  }
+
+  /** Money first (closing twice moves nothing), then the row: a crash in between is closed again by the next sweep. */
+  private async close(streamId: string, userId: string, w: Watch, reason: string, at: number): Promise<api.PaymentStream> {
+    const stream = await this.money.closeWatchStream(w.paymentStreamId, at);
+    await this.store.watched(w.paymentStreamId, w.watchedUntil);
+    await this.store.markClosed(w.paymentStreamId, reason);
+    this.watches.delete(`${streamId}|${userId}`);
+    this.log.info({ streamId, viewer: userId, paymentStream: w.paymentStreamId, reason, streamed: stream.streamed, stoppedAt: stream.stoppedAt }, 'live watch stream closed');
+    return stream;
+  }
+
+  /** Every open watch stream of a live stream that ended, at what each viewer was served. */
+  async streamEnded(streamId: string): Promise<void> {
+    this.items.delete(streamId);
+    for (const row of await this.store.openWatchStreams({ streamId })) await this.closeRow(row, 'stream_ended').catch((err) => this.log.warn({ err, streamId }, 'closing a watch stream failed'));
+  }
+
+  private async closeRow(row: WatchStreamRow, reason: string): Promise<void> {
+    const key = `${row.stream_id}|${row.viewer_id}`;
+    const cached = this.watches.get(key);
+    const w = cached && !('none' in cached) && cached.paymentStreamId === row.payment_stream_id ? cached : this.watchFrom(row, undefined);
+    await this.close(row.stream_id, row.viewer_id, w, reason, Math.min(this.now(), w.watchedUntil));
+  }
+
+  /** Writes what viewers were served; closes watch streams idle past live.watchIdleSeconds or of ended streams. */
+  async sweep(): Promise<void> {
+    for (const [key, w] of this.watches) {
+      if ('none' in w) {
+        if (w.none <= Date.now()) this.watches.delete(key);
+        continue;
+      }
+      if (w.watchedUntil > w.flushedUntil) {
+        await this.store.watched(w.paymentStreamId, w.watchedUntil);
+        w.flushedUntil = w.watchedUntil;
+      }
+    }
+    const idleBefore = this.now() - this.ctx.config.live.watchIdleSeconds;
+    for (const row of await this.store.openWatchStreams({ idleBefore })) {
+      const cached = this.watches.get(`${row.stream_id}|${row.viewer_id}`);
+      // Served here since the flush above: not idle.
+      if (cached && !('none' in cached) && cached.watchedUntil >= idleBefore && (row as { stream_state?: string }).stream_state !== 'ended') continue;
+      await this.closeRow(row, (row as { stream_state?: string }).stream_state === 'ended' ? 'stream_ended' : 'viewer_left').catch((err) => this.log.warn({ err, paymentStream: row.payment_stream_id }, 'closing a watch stream failed'));
+    }
+  }
+
+  // ---- what the player shows ----
+
+  async status(streamId: string, v: Pick<ViewerRequest, 'user' | 'network'>, liveEdge: number | undefined): Promise<api.LiveAccess> {
+    const item = await this.item(streamId);
+    if (!item) throw notFound('Live stream');
+    const { price } = item;
+    const mine = !!v.user && (v.user.id === item.ownerId || v.user.role === 'admin');
+    const yours = mine ? 0 : await this.money.priceFor(item.sale, v.user?.id);
+    const free = this.freeSegments(price);
+    let freeSecondsLeft = price.freeMinutes * 60;
+    const first = this.passes.get(`${streamId}|${this.viewerKey(v)}`);
+    if (first !== undefined && liveEdge !== undefined) freeSecondsLeft = Math.max(0, (first + free - 1 - liveEdge) * this.ctx.config.live.segmentSeconds);
+    const watch = v.user && yours > 0 ? await this.watchOf(streamId, v.user.id) : undefined;
+    return {
+      streamId,
+      free: price.pricePerMinute === 0 || yours === 0,
+      currency: this.ctx.services.money.currency,
+      pricePerMinute: price.pricePerMinute,
+      yourPricePerMinute: yours,
+      freeMinutes: price.freeMinutes,
+      freeSecondsLeft: Math.round(freeSecondsLeft),
+      subscriberDiscountPercent: price.subscriberDiscountPercent,
+      watchStream: watch ? (await this.watchView(watch, streamId)).paymentStream : null,
+    };
+  }
+}
+
+function formatMinutes(m: number): string {
+  if (m >= 1) return `${m} minute${m === 1 ? '' : 's'}`;
+  return `${Math.round(m * 60)} seconds`;
+}
