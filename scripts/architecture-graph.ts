@@ -45,7 +45,7 @@ export function capabilityGraph(): CapabilityGraph {
     }
   }
   const node = readFileSync(path.join(root, 'server/node.ts'), 'utf8');
-  const ports = [...node.matchAll(/services\.([a-z]+)\.(use[A-Za-z]+)\(services\.([a-z]+)\)/g)].map((m) => ({ owner: m[1], method: m[2], provider: m[3] }));
+  const ports = [...node.matchAll(/services\.([a-z]+)\.(use[A-Za-z]+)\(services\.([a-z]+)(?:\.[A-Za-z]+)?\)/g)].map((m) => ({ owner: m[1], method: m[2], provider: m[3] }));
   return { capabilities, calls, ports, events };
 }
 

@@ -108,6 +108,7 @@ function wirePorts(services: Services): void {
   services.media.useSegmentAccess(services.money.segmentAccess);
   services.media.useRelays(services.federation);
   services.money.useLiveCatalog(services.live.catalog);
+  services.listening.useLiveStreams(services.live);
 }
 
 export async function startNode(config: Config, options: StartNodeOptions = {}): Promise<RunningNode> {

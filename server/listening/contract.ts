@@ -16,6 +16,22 @@ export interface RemoteTracksPort {
   trackForListening(id: string): Promise<RemoteTrackForListening | undefined>;
 }
 
+/** A live stream of this node, as listening counts it (its segments are served on a timeline of seq × segment length). */
+export interface LiveStreamForListening {
+  id: string;
+  channelId: string;
+  ownerId: string;
+  /** The channel's actor URI: the artist listening counts and money pays. */
+  artistUri: string;
+  /** Whether it is live now (a play starts only then). */
+  live: boolean;
+}
+
+/** Listening's port for live streams (provided by live, wired in node.ts). */
+export interface LiveStreamsPort {
+  streamForListening(id: string): Promise<LiveStreamForListening | undefined>;
+}
+
 export interface ListeningApi {
   /** The listener's pseudonym for a month: HMAC under the node's secret of that month (the node's one pseudonym store). */
   pseudonym(userId: string, month: string): Promise<string>;
@@ -32,4 +48,6 @@ export interface ListeningApi {
   recordSegmentServed(e: SegmentServed): void;
   /** Wires the remote-track port (node.ts, once). */
   useRemoteTracks(port: RemoteTracksPort): void;
+  /** Wires the live-streams port (node.ts, once). */
+  useLiveStreams(port: LiveStreamsPort): void;
 }

@@ -4,7 +4,7 @@
 // (held.ts) and the figures (statistics.ts).
 import type { NodeContext } from '../context.js';
 import type { Month } from '../../shared/month.js';
-import type { ListeningApi, RemoteTracksPort } from './contract.js';
+import type { ListeningApi, RemoteTracksPort, LiveStreamsPort } from './contract.js';
 import { ListensStore, isUuid, type Listen, type ListenStatus } from './listens-store.js';
 import { RemoteListensStore } from './remote-listens-store.js';
 import { Pseudonyms } from './pseudonyms.js';
@@ -50,6 +50,10 @@ export class ListeningService implements ListeningApi {
 
   useRemoteTracks(port: RemoteTracksPort): void {
     this.tracks.useRemote(port);
+  }
+
+  useLiveStreams(port: LiveStreamsPort): void {
+    this.tracks.useLive(port);
   }
 
   pseudonym(userId: string, month: Month): Promise<string> {

@@ -1,9 +1,11 @@
-// The tracks listening counts: this node's own (media's) and other nodes' tracks played
-// through this node's cache (the RemoteTracksPort, which node.ts wires to federation).
+// The tracks listening counts: this node's own (media's), other nodes' tracks played through
+// this node's cache (the RemoteTracksPort, which node.ts wires to federation), and this node's
+// live streams (the LiveStreamsPort, wired to live): a live stream's timeline is its segments'
+// sequence numbers times the segment length, and it has no end while it runs.
 import { Port, type NodeContext } from '../context.js';
 import { notFound } from '../http/errors.js';
 import { channelActorUri } from '../../shared/actor-uris.js';
-import type { RemoteTracksPort } from './contract.js';
+import type { LiveStreamsPort, RemoteTracksPort } from './contract.js';
 
 /** A track as listening needs it: whom its listening counts for, and whether it may be played. */
 export interface ListeningTrack {
@@ -20,11 +22,16 @@ export interface ListeningTrack {
 
 export class Tracks {
   private readonly remote = new Port<RemoteTracksPort>('remote tracks');
+  private readonly live = new Port<LiveStreamsPort>('live streams');
 
   constructor(private readonly ctx: NodeContext) {}
 
   useRemote(port: RemoteTracksPort): void {
     this.remote.wire(port);
+  }
+
+  useLive(port: LiveStreamsPort): void {
+    this.live.wire(port);
   }
 
   /** A track of this node, or 404. */
@@ -36,9 +43,16 @@ export class Tracks {
 
   /** A track this node can play: its own, or another node's through its cache; 404 otherwise. */
   async playable(id: string): Promise<ListeningTrack> {
-    const track = (await this.own(id)) ?? (await this.others(id));
+    const track = (await this.own(id)) ?? (await this.others(id)) ?? (await this.liveStream(id));
     if (!track) throw notFound('Track');
     return track;
+  }
+
+  private async liveStream(id: string): Promise<ListeningTrack | undefined> {
+    const s = await this.live.get().streamForListening(id);
+    if (!s) return undefined;
+    // A live stream plays only while live; its length is open (null: no clamp on positions).
+    return { id: s.id, channelId: s.channelId, ownerId: s.ownerId, artist: s.artistUri, durationSeconds: null, status: s.live ? 'ready' : 'ended', visibility: 'public' };
   }
 
   private async own(id: string): Promise<ListeningTrack | undefined> {

@@ -10,6 +10,7 @@ import { isPublic, requireRole, requireUser } from '../accounts/middleware.js';
 import { challengeLimit, segmentRefusal } from '../http/segment-refusal.js';
 import type { NodeContext } from '../context.js';
 import type { LiveService } from './service.js';
+import { isUuid } from '../../shared/ids.js';
 
 const choicesSchema = z
   .object({
@@ -126,6 +127,11 @@ export function liveRoutes(ctx: NodeContext, svc: LiveService): Router {
       const stream = createReadStream(seg.file);
       stream.on('error', () => (res.headersSent ? res.destroy() : res.status(404).end()));
       stream.pipe(res);
+      // Counted once the whole segment went out, as media counts on-demand segments.
+      res.once('finish', () => {
+        const session = req.get('x-play-session');
+        svc.served({ streamId: req.params.id, rendition: req.params.rendition, row: seg.row, userId: req.user?.id ?? null, sessionId: session && isUuid(session) ? session : null, ip: req.ip ?? '', userAgent: req.get('user-agent') ?? null });
+      });
     }),
   );
 

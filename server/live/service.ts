@@ -14,6 +14,7 @@ import { isUuid } from '../../shared/ids.js';
 import type { Logger } from '../logger.js';
 import type { LiveApi, LiveStreamView, ChannelLiveView, LiveDirectory, LiveAccessView } from './contract.js';
 import type * as api from '../../shared/api/index.js';
+import type { LiveStreamForListening } from '../listening/contract.js';
 import { LiveStore, priceOfRow, type LivePrice, type StreamRow, type SegmentRow } from './store.js';
 import { LiveAccess, type ViewerRequest } from './access.js';
 import type { SegmentRefusal } from '../http/segment-refusal.js';
@@ -363,6 +364,32 @@ export class LiveService implements LiveApi {
     if (item.price.pricePerMinute === 0) throw conflict('stream_free', 'This live stream is free: there is nothing to pay');
     if (user.id === item.ownerId) throw new AppError(400, 'invalid_recipient', 'Your own stream is free for you');
     return this.ctx.services.money.live.offer(item.sale, input, user);
+  }
+
+  /** A stream as listening counts it (listening's port). */
+  async streamForListening(id: string): Promise<LiveStreamForListening | undefined> {
+    if (!isUuid(id)) return undefined;
+    const info = await this.streamInfo(id);
+    if (!info) return undefined;
+    const state = this.sessions.get(id)?.state ?? info.row.state;
+    return { id, channelId: info.channel.id, ownerId: info.channel.ownerId, artistUri: channelActorUri(this.ctx.config.publicUrl, info.channel.name), live: state === 'live' || state === 'reconnecting' };
+  }
+
+  /** A served segment counts for listening like an on-demand one: on the stream's timeline (seq × segment length). */
+  served(e: { streamId: string; rendition: string; row: SegmentRow; userId: string | null; sessionId: string | null; ip: string; userAgent: string | null }): void {
+    this.ctx.services.listening.recordSegmentServed({
+      trackId: e.streamId,
+      rendition: e.rendition,
+      segmentIndex: e.row.seq,
+      segmentStartSeconds: e.row.seq * this.ctx.config.live.segmentSeconds,
+      segmentDurationSeconds: e.row.duration_ms / 1000,
+      bytes: e.row.bytes,
+      userId: e.userId,
+      sessionId: e.sessionId,
+      ip: e.ip,
+      userAgent: e.userAgent,
+      at: new Date(),
+    });
   }
 
   /** The newest segment's sequence number of a stream (its live edge). */

@@ -3,7 +3,7 @@
 // and when the stream ends; the books balance and nothing is paid twice.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { liveArtist, push, rtmpUrl, startLiveNode, waitStream } from './support.js';
+import { liveArtist, play, push, rtmpUrl, startLiveNode, waitStream } from './support.js';
 import { liveService } from '../../server/live/index.js';
 import { moneyService } from '../../server/money/index.js';
 import { accounts } from '../../server/money/books.js';
@@ -19,37 +19,6 @@ after(async () => node?.stop());
 
 const money = () => moneyService(node.ctx);
 const balance = (userId: string) => money().books.balance(accounts.wallet(userId).key);
-
-/** A player's segment loop: follows the audio playlist and fetches each new segment once, in order, until `stop` says so. */
-async function play(
-  playlistUrl: string,
-  headers: () => Record<string, string>,
-  stop: (res: Response, seq: number) => boolean | Promise<boolean>,
-  timeoutMs = 60_000,
-): Promise<{ served: number[]; last: Response; lastSeq: number; servedAt: number[] }> {
-  const base = playlistUrl.replace(/index\.m3u8$/, '');
-  const served: number[] = [];
-  const servedAt: number[] = [];
-  let next: number | undefined;
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    if (Date.now() > until) throw new Error(`play: timed out after ${served.length} segments`);
-    const text = await fetch(playlistUrl).then((r) => r.text());
-    const seqs = [...text.matchAll(/^(\d+)\.ts$/gm)].map((m) => Number(m[1]));
-    // A player joins three segments behind the live edge.
-    next ??= seqs.length ? seqs[Math.max(0, seqs.length - 3)] : undefined;
-    while (next !== undefined && seqs.includes(next)) {
-      const res = await fetch(`${base}${next}.ts`, { headers: headers() });
-      if (await stop(res, next)) return { served, last: res, lastSeq: next, servedAt };
-      assert.equal(res.status, 200, `segment ${next}: ${res.status} ${await res.clone().text()}`);
-      await res.arrayBuffer();
-      served.push(next);
-      servedAt.push(Date.now());
-      next++;
-    }
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
 
 const refused = (res: Response) => res.status !== 200;
 

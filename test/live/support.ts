@@ -1,6 +1,7 @@
 // Live test steps: a node whose RTMP port is free, a channel with a stream key, and real
 // ffmpeg pushes of test patterns over RTMP on loopback.
 import { spawn, type ChildProcess } from 'node:child_process';
+import assert from 'node:assert/strict';
 import { ffmpegPath } from '../../server/media/ffmpeg.js';
 import { liveService } from '../../server/live/index.js';
 import { startTestNode, type TestNode, type TestNodeOptions } from '../helpers/node.js';
@@ -92,4 +93,37 @@ export function readEvents(url: string): { events: { event: string; data: any }[
     if ((err as Error).name !== 'AbortError') throw err;
   });
   return { events, close: () => controller.abort(), done };
+}
+
+/** A player's segment loop: follows the audio playlist and fetches each new segment once, in order, until `stop` says so. */
+export async function play(
+  playlistUrl: string,
+  headers: () => Record<string, string>,
+  stop: (res: Response, seq: number) => boolean | Promise<boolean>,
+  timeoutMs = 60_000,
+  /** The first segment to fetch (default: three behind the live edge, as players join). */
+  from?: number,
+): Promise<{ served: number[]; last: Response; lastSeq: number; servedAt: number[] }> {
+  const base = playlistUrl.replace(/index\.m3u8$/, '');
+  const served: number[] = [];
+  const servedAt: number[] = [];
+  let next: number | undefined = from;
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    if (Date.now() > until) throw new Error(`play: timed out after ${served.length} segments`);
+    const text = await fetch(playlistUrl).then((r) => r.text());
+    const seqs = [...text.matchAll(/^(\d+)\.ts$/gm)].map((m) => Number(m[1]));
+    // A player joins three segments behind the live edge.
+    next ??= seqs.length ? seqs[Math.max(0, seqs.length - 3)] : undefined;
+    while (next !== undefined && seqs.includes(next)) {
+      const res = await fetch(`${base}${next}.ts`, { headers: headers() });
+      if (await stop(res, next)) return { served, last: res, lastSeq: next, servedAt };
+      assert.equal(res.status, 200, `segment ${next}: ${res.status} ${await res.clone().text()}`);
+      await res.arrayBuffer();
+      served.push(next);
+      servedAt.push(Date.now());
+      next++;
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
 }
