@@ -24,6 +24,8 @@ export interface StreamAnnouncement {
   name: string;
   /** Where to watch (the live page). */
   url?: string;
+  /** The HLS master playlist (a start): followers' nodes play it through their cache. */
+  hls?: string;
   at?: string;
 }
 

@@ -72,7 +72,11 @@ export const federationCapability: Capability = {
     const svc = federationService(ctx);
     await svc.actors.ensureInstance();
     // Expired replay guards and cached keys are swept every 10 minutes.
-    const purge = () => void svc.rt.kv.purgeExpired().catch((err) => svc.rt.log.warn({ err }, 'kv purge failed'));
+    // Copies of remote live streams that ended go with them.
+    const purge = () => {
+      void svc.rt.kv.purgeExpired().catch((err) => svc.rt.log.warn({ err }, 'kv purge failed'));
+      void svc.remoteLive.sweep().catch((err) => svc.rt.log.warn({ err }, 'remote live copies sweep failed'));
+    };
     purge();
     purgeTimers.set(ctx, setInterval(purge, 600_000).unref());
     if (ctx.config.role !== 'web') {

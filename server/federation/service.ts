@@ -16,6 +16,7 @@ import { Delivery } from './delivery.js';
 import { Inbox } from './inbox.js';
 import { RemoteTracks } from './remote-tracks.js';
 import { RemoteCache } from './remote-cache.js';
+import { RemoteLive } from './remote-live.js';
 import { sendFollow } from './send/send-follow.js';
 import { sendUndoFollow, sendUndoReaction } from './send/send-undo.js';
 import { sendLike } from './send/send-like.js';
@@ -54,6 +55,7 @@ export class FederationService implements FederationApi {
   private readonly gated = new Map<string, { track: GatedTrack | undefined; until: number }>();
   readonly tracks: RemoteTracks;
   readonly cache: RemoteCache;
+  readonly remoteLive: RemoteLive;
 
   constructor(readonly rt: FederationRuntime) {
     this.actors = new LocalActors(rt);
@@ -63,6 +65,7 @@ export class FederationService implements FederationApi {
     this.inbox = new Inbox(rt, this.remote, this.blocks);
     this.tracks = new RemoteTracks(rt, this.remote);
     this.cache = new RemoteCache(rt, this.remote, this.tracks);
+    this.remoteLive = new RemoteLive(rt, this.remote);
     this.tracks.onRemoved((id) => this.cache.evict(id));
   }
 
@@ -307,7 +310,7 @@ export class FederationService implements FederationApi {
   }
 
   followedLiveStreams(): Promise<RemoteLiveStream[]> {
-    return followedLiveStreams(this.rt.db);
+    return followedLiveStreams(this.rt.db, this.rt.publicUrl).then((all) => all.map(({ hlsUrl: _hls, ...s }) => s));
   }
 
   /** Money (or the bridge) calls this when a subscription changes. */

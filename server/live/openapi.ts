@@ -96,7 +96,13 @@ export const liveOpenApi: OpenApiFragment = {
       remote: {
         type: 'array',
         description: 'Followed channels on other nodes that announced a live stream (Stream activities)',
-        items: fields({ uri: { type: 'string' }, actorUri: { type: 'string' }, channel: { type: 'string' }, channelName: { type: 'string' }, title: { type: 'string' }, url: nullable('string'), startedAt: { type: 'string', format: 'date-time' } }),
+        items: fields({
+          uri: { type: 'string' }, actorUri: { type: 'string' }, channel: { type: 'string' }, channelName: { type: 'string' }, title: { type: 'string' },
+          url: nullable('string', { description: 'The stream page on its home node' }), startedAt: { type: 'string', format: 'date-time' },
+          watchId: { type: 'string', description: 'Its id for watching here (/live/remote/{watchId} in the web app)' },
+          playlistUrl: nullable('string', { description: "This node's copy of its HLS (segments checked against the home node's hashes); null when the start carried no playlist" }),
+          audioPlaylistUrl: nullable('string', { description: 'The audio-only rendition through this node' }),
+        }),
       },
     }),
     ChannelLive: fields({

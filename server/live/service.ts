@@ -147,7 +147,7 @@ export class LiveService implements LiveApi {
   }
 
   private async announce(channelId: string, streamId: string, title: string, state: 'started' | 'ended'): Promise<void> {
-    await this.ctx.services.federation.announceStream({ channel: channelId, streamId, state, name: title, url: this.pageUrl(streamId) });
+    await this.ctx.services.federation.announceStream({ channel: channelId, streamId, state, name: title, url: this.pageUrl(streamId), hls: `${this.hlsBase(streamId)}/master.m3u8` });
   }
 
   private async onEnded(s: LiveSession, reason: EndReason): Promise<void> {

@@ -527,8 +527,15 @@ export interface LiveDirectory {
     channel: string;
     channelName: string;
     title: string;
+    /** The stream page on its home node */
     url: string | null;
     startedAt: string;
+    /** Its id for watching here (/live/remote/{watchId} in the web app) */
+    watchId: string;
+    /** This node's copy of its HLS (segments checked against the home node's hashes); null when the start carried no playlist */
+    playlistUrl: string | null;
+    /** The audio-only rendition through this node */
+    audioPlaylistUrl: string | null;
   }[];
 }
 

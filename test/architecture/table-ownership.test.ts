@@ -18,6 +18,7 @@ const migrationOwners: Record<string, string> = {
   '0103-media-track-access': 'media',
   '0200-federation-core': 'federation',
   '0201-federation-remote-access': 'federation',
+  '0202-federation-stream-hls': 'federation',
   '0300-ledger-world-state': 'ledger',
   '0301-ledger-outbox': 'ledger',
   '0400-money-books': 'money',

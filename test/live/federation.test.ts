@@ -4,6 +4,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestNode } from '../helpers/node.js';
+import { createHash } from 'node:crypto';
+import { existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { liveService } from '../../server/live/index.js';
 import { hostOf, waitFor } from '../federation/support.js';
 import { credit } from '../money/helpers.js';
 import { liveArtist, push, readEvents, rtmpUrl, startLiveNode, waitStream } from './support.js';
@@ -36,6 +40,38 @@ test("B's follower sees A's channel live and then ended; tips from both nodes re
   assert.equal(announced.url, live.pageUrl, "B's directory links the stream's page on A");
   assert.equal(announced.actorUri, live.channel.uri);
   assert.equal((await b.api('GET', '/api/v1/live')).body.local.length, 0);
+
+  // B's listeners watch through B: playlists from A, each segment checked against A's hashes and kept.
+  assert.equal(announced.playlistUrl, `${b.url}/live-remote/${announced.watchId}/master.m3u8`);
+  const master = await fetch(announced.playlistUrl).then((r) => r.text());
+  assert.match(master, /^audio\/index\.m3u8$/m);
+  assert.doesNotMatch(master, new RegExp(hostOf(a).replace(/\./g, '\\.')), 'no URL of A is left in it');
+  const seqs = await waitFor('two segments through B', async () => {
+    const viaB = await fetch(announced.audioPlaylistUrl).then((r) => r.text());
+    const found = [...viaB.matchAll(/^(\d+)\.ts$/gm)].map((m) => Number(m[1]));
+    return found.length >= 2 ? found : undefined;
+  }, 15_000);
+  const aHashes = (await fetch(live.audioPlaylistUrl.replace(/index\.m3u8$/, 'hashes.json')).then((r) => r.json())).segments as { seq: number; sha256: string }[];
+  const seq = seqs.at(-1)!;
+  const first = await fetch(announced.audioPlaylistUrl.replace(/index\.m3u8$/, `${seq}.ts`));
+  assert.equal(first.status, 200);
+  const bytes = Buffer.from(await first.arrayBuffer());
+  assert.equal(createHash('sha256').update(bytes).digest('hex'), aHashes.find((h) => h.seq === seq)!.sha256, "B serves A's bytes");
+  assert.equal(first.headers.get('x-cache'), 'miss');
+  const again = await fetch(announced.audioPlaylistUrl.replace(/index\.m3u8$/, `${seq}.ts`));
+  assert.equal(again.headers.get('x-cache'), 'hit');
+  assert.equal((await fetch(announced.audioPlaylistUrl.replace(/index\.m3u8$/, '999999.ts'))).status, 404, 'a segment A never hashed is not fetched');
+  // A segment altered on A after it was hashed is refused by B, never served or kept.
+  const next = await waitFor('a newer segment on A', async () => {
+    const row = await liveService(a.ctx).store.segment(live.id, 'audio', seq + 1);
+    return row ?? undefined;
+  }, 15_000);
+  const aFile = path.join(a.dataDir, 'live', live.id, next.file);
+  await waitFor('the file on A', () => existsSync(aFile) || undefined, 10_000);
+  writeFileSync(aFile, Buffer.alloc(4096, 7));
+  const tampered = await fetch(announced.audioPlaylistUrl.replace(/index\.m3u8$/, `${seq + 1}.ts`));
+  assert.equal(tampered.status, 502, 'a segment that does not match its hash is refused');
+  assert.equal((await tampered.json()).code, 'upstream_failed');
 
   const events = readEvents(`${a.url}/api/v1/live/streams/${live.id}/events`);
   await waitFor('initial state event', () => events.events.find((e) => e.event === 'state' && e.data.state === 'live'));

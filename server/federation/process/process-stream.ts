@@ -11,15 +11,28 @@ export async function processStream(svc: FederationService, { activity, actorUri
   if (!streamUri || hostOf(streamUri) !== hostOf(actorUri)) return 'ignored';
   const o = (object && typeof object === 'object' ? object : {}) as Record<string, unknown>;
   const url = typeof o.url === 'string' && /^https?:\/\//.test(o.url) ? o.url.slice(0, 2048) : null;
+  const hls = hlsLinkOf(o.attachment, actorUri);
   const rows = await select(
     svc.rt.db,
-    `INSERT INTO federation_streams (activity_uri, actor_uri, stream_uri, state, name, url, at, direction)
-     VALUES (:id, :actor, :stream, :state, :name, :url, :at, 'in') ON CONFLICT DO NOTHING RETURNING activity_uri`,
+    `INSERT INTO federation_streams (activity_uri, actor_uri, stream_uri, state, name, url, hls_url, at, direction)
+     VALUES (:id, :actor, :stream, :state, :name, :url, :hls, :at, 'in') ON CONFLICT DO NOTHING RETURNING activity_uri`,
     {
       id: activity.id, actor: actorUri, stream: streamUri, state: activity.streamState,
-      name: typeof o.name === 'string' ? sanitizeText(o.name, 300) : null, url,
+      name: typeof o.name === 'string' ? sanitizeText(o.name, 300) : null, url, hls,
       at: String(activity.published ?? new Date().toISOString()),
     },
   );
   return rows.length ? 'processed' : 'ignored';
+}
+
+/** The HLS playlist among a Stream's attachments: an http(s) Link on the actor's own host, or null. */
+function hlsLinkOf(attachment: unknown, actorUri: string): string | null {
+  for (const a of Array.isArray(attachment) ? attachment.slice(0, 10) : [attachment]) {
+    if (!a || typeof a !== 'object') continue;
+    const { type, mediaType, href } = a as Record<string, unknown>;
+    if (type !== 'Link' || typeof mediaType !== 'string' || !/^application\/(x-mpegurl|vnd\.apple\.mpegurl)$/i.test(mediaType)) continue;
+    if (typeof href !== 'string' || href.length > 2048 || !/^https?:\/\//.test(href) || hostOf(href) !== hostOf(actorUri)) continue;
+    return href;
+  }
+  return null;
 }

@@ -37,6 +37,28 @@ export function apiRoutes(svc: FederationService): Router {
     }),
   );
 
+  // Watching a followed channel's live stream through this node (server/federation/remote-live.ts).
+  const liveCors = { 'access-control-allow-origin': '*', 'access-control-expose-headers': 'x-content-sha256' };
+  const livePlaylist = (res: import('express').Response, text: string) => res.type(hlsContentType('index.m3u8')).set({ ...liveCors, 'cache-control': 'no-cache' }).send(text);
+  r.get('/live-remote/:watchId/master.m3u8', isPublic, route(async (req, res) => void livePlaylist(res, await svc.remoteLive.master(String(req.params.watchId)))));
+  r.get(
+    '/live-remote/:watchId/:rendition/:file',
+    isPublic,
+    route(async (req, res) => {
+      const watchId = String(req.params.watchId);
+      const rendition = String(req.params.rendition);
+      const file = String(req.params.file);
+      if (file === 'index.m3u8') return void livePlaylist(res, await svc.remoteLive.playlist(watchId, rendition));
+      const m = /^(\d{1,9})\.ts$/.exec(file);
+      if (!m) throw notFound('Live segment');
+      const seg = await svc.remoteLive.segment(watchId, rendition, Number(m[1]));
+      res
+        .type(hlsContentType(file))
+        .set({ ...liveCors, 'cache-control': 'public, max-age=3600, immutable', 'x-content-sha256': seg.sha256, 'x-cache': seg.cached ? 'hit' : 'miss' })
+        .send(seg.body);
+    }),
+  );
+
   // Playing a remote track through this node: HLS from the home node, segments checked
   // against the home node's hashes and cached here.
   r.get(

@@ -32,7 +32,11 @@ export async function sendStream(svc: FederationService, input: StreamInput) {
           actor: channel.uri,
           streamState: input.state,
           published: at,
-          object: { id, type: 'Note', name: input.name, content, url: watch, attributedTo: channel.uri, published: at, ...(started ? {} : { updated: at }), ...address },
+          object: {
+            id, type: 'Note', name: input.name, content, url: watch, attributedTo: channel.uri, published: at, ...(started ? {} : { updated: at }), ...address,
+            // The live HLS, as a Link (Mastodon shows the Note and passes Links by).
+            ...(started && input.hls ? { attachment: [{ type: 'Link', mediaType: 'application/x-mpegURL', name: 'HLS', href: input.hls }] } : {}),
+          },
           ...address,
         },
         toFollowersOf: channel.uri,
