@@ -22,15 +22,19 @@ export const up: Migration = async ({ context: { sequelize } }) => {
       PRIMARY KEY (stream_id, viewer)
     );
     CREATE TABLE live_watch_streams (
-      payment_stream_id uuid PRIMARY KEY,
+      id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
       stream_id uuid NOT NULL REFERENCES live_streams (id) ON DELETE CASCADE,
       viewer_id uuid NOT NULL,
+      -- the Idempotency-Key money's rate stream is made with: after a crash mid-open it is found again
+      request_key text NOT NULL UNIQUE,
+      -- null while it is being opened
+      payment_stream_id uuid UNIQUE,
       price_per_minute bigint NOT NULL,
       opened_at timestamptz NOT NULL DEFAULT now(),
       -- epoch seconds up to which the viewer was served (the last segment's end)
       watched_until bigint NOT NULL,
       closed_at timestamptz,
-      close_reason text CHECK (close_reason IN ('viewer_left', 'viewer_stopped', 'stream_ended', 'wallet_empty'))
+      close_reason text CHECK (close_reason IN ('viewer_left', 'viewer_stopped', 'stream_ended', 'wallet_empty', 'closed_elsewhere', 'open_failed'))
     );
     -- One open watch stream per viewer and live stream.
     CREATE UNIQUE INDEX live_watch_streams_open ON live_watch_streams (stream_id, viewer_id) WHERE closed_at IS NULL;

@@ -67,7 +67,8 @@ export class PlayReporter {
 
   private async send(state: PlayState, keepalive = false): Promise<void> {
     const id = this.sessionId;
-    if (!id || this.disabled) return;
+    // Signed out since it started (logging out leaves the page): the session is not theirs to report.
+    if (!id || this.disabled || !session()) return;
     const { positionSeconds, playedSeconds } = this.read();
     try {
       await api('POST', `/api/v1/plays/${encodeURIComponent(id)}/progress`, {

@@ -69,6 +69,7 @@ route('/audit', lazy(() => import('./pages/audit.js'), (m) => m.auditPage));
 const live = () => import('./pages/live.js');
 route('/live', lazy(live, (m) => m.liveDirectoryPage));
 route('/live/setup', lazy(live, (m) => m.liveSetupPage));
+route('/live/remote/:watchId', lazy(live, (m) => m.remoteLivePage));
 route('/live/:id', lazy(live, (m) => m.livePage));
 notFound(({ main }) => {
   main.append(h('h1', null, 'Page not found'), h('p', null, h('a', { href: '/' }, 'Back to the library')));

@@ -5,6 +5,7 @@
 // viewer stops being served (or the live stream ends), so the viewer pays the seconds watched.
 // The channel's owner and admins always watch; subscribers pay less the artist's discount.
 // Every answer on the segment path comes from memory after a viewer's first segment.
+import { randomUUID } from 'node:crypto';
 import type { User } from '../accounts/service.js';
 import type { NodeContext } from '../context.js';
 import { AppError, conflict, notFound } from '../http/errors.js';
@@ -22,6 +23,8 @@ const NO_WATCH_TTL_MS = 3_000;
 /** How often what viewers were served reaches the database, and idle watch streams are closed. */
 const FLUSH_MS = 5_000;
 const MAX_CACHED = 50_000;
+/** A watch stream's state is asked of money again after this long (another process may have closed it). */
+const RECHECK_MS = 10_000;
 
 interface Item {
   price: LivePrice;
@@ -32,10 +35,14 @@ interface Item {
 }
 
 interface Watch {
+  /** The live_watch_streams row. */
+  id: string;
   paymentStreamId: string;
   pricePerMinute: number;
   /** Epoch seconds: the escrow runs dry then unless topped up (checked again on the way). */
   runsDryAt: number;
+  /** When money was last asked about it (Date.now()). */
+  checkedAt: number;
   watchedUntil: number;
   flushedUntil: number;
 }
@@ -140,12 +147,13 @@ export class LiveAccess {
       if ((await this.money.priceFor(item.sale, v.user.id)) === 0) return undefined;
       const watch = await this.watchOf(streamId, v.user.id);
       if (watch) {
-        const open = await this.stillFunded(streamId, v.user.id, watch);
-        if (open) {
+        const state = await this.stillFunded(streamId, v.user.id, watch);
+        if (state === 'ok') {
           watch.watchedUntil = Math.max(watch.watchedUntil, this.now() + Math.ceil(durationSeconds));
           return undefined;
         }
-        return this.refuse(item, rendition, seq, v, 'credit_exhausted', 'Your wallet ran out: the watch stream stopped. Top up your wallet and start it again to keep watching.');
+        if (state === 'wallet_empty') return this.refuse(item, rendition, seq, v, 'credit_exhausted', 'Your wallet ran out: the watch stream stopped. Top up your wallet and start it again to keep watching.');
+        return this.refuse(item, rendition, seq, v, 'payment_required', 'Your watch stream was stopped.');
       }
     }
     const free = this.freeSegments(item.price);
@@ -175,7 +183,7 @@ export class LiveAccess {
       freeMinutes: item.price.freeMinutes,
       watchStream: `${base}/watch-stream`,
       offers: `${base}/offers`,
-      wallet: `${this.ctx.config.publicUrl}/wallet`,
+      wallet: `${this.ctx.config.publicUrl}/me`,
     });
     if (d.ok) throw new Error('a refusal was expected');
     return d;
@@ -187,12 +195,11 @@ export class LiveAccess {
     if (hit && !('none' in hit)) return hit;
     if (hit && hit.none > Date.now()) return undefined;
     const row = await this.store.openWatchStream(streamId, userId);
-    if (!row) {
+    if (!row?.payment_stream_id) {
       this.cacheWatch(key, { none: Date.now() + NO_WATCH_TTL_MS });
       return undefined;
     }
-    const stream = await this.money.watchStream(row.payment_stream_id);
-    const watch = this.watchFrom(row, stream);
+    const watch = this.watchFrom(row, row.payment_stream_id, await this.money.watchStream(row.payment_stream_id));
     this.cacheWatch(key, watch);
     return watch;
   }
@@ -202,55 +209,83 @@ export class LiveAccess {
     this.watches.set(key, w);
   }
 
-  private watchFrom(row: WatchStreamRow, stream: api.PaymentStream | undefined): Watch {
+  private watchFrom(row: WatchStreamRow, paymentStreamId: string, stream: api.PaymentStream | undefined): Watch {
     const until = Number(row.watched_until);
     return {
-      paymentStreamId: row.payment_stream_id,
+      id: row.id,
+      paymentStreamId,
       pricePerMinute: Number(row.price_per_minute),
       runsDryAt: stream?.runsDryAt && !stream.stoppedAt ? Math.floor(Date.parse(stream.runsDryAt) / 1000) : 0,
+      checkedAt: Date.now(),
       watchedUntil: until,
       flushedUntil: until,
     };
   }
 
-  /** Whether the watch stream still has money in escrow; near its end it is topped up (or found stopped, and closed). */
-  private async stillFunded(streamId: string, userId: string, w: Watch): Promise<boolean> {
-    // Top up ahead of the sweep's lead, so a funded viewer never waits on the money path.
-    if (w.runsDryAt - this.now() > 150) return true;
+  /**
+   * Whether the watch stream still pays: asked of money every RECHECK_MS (another process may
+   * have closed it) and when its escrow is about to run dry (money tops it up on the way, or
+   * finds the wallet empty: then it is closed here and the viewer is told).
+   */
+  private async stillFunded(streamId: string, userId: string, w: Watch): Promise<'ok' | 'wallet_empty' | 'closed'> {
+    const now = this.now();
+    if (Date.now() - w.checkedAt < RECHECK_MS && w.runsDryAt - now > 2 * this.ctx.config.live.segmentSeconds) return 'ok';
+    w.checkedAt = Date.now();
     const stream = await this.money.watchStream(w.paymentStreamId);
     if (stream && !stream.stoppedAt && stream.runsDryAt) {
       w.runsDryAt = Math.floor(Date.parse(stream.runsDryAt) / 1000);
-      if (w.runsDryAt > this.now()) return true;
+      if (w.runsDryAt > now) return 'ok';
+    }
+    if (stream?.stopReason === 'closed') {
+      // Closed by another process of the node (the viewer's DELETE, its sweep): nothing more here.
+      this.watches.delete(`${streamId}|${userId}`);
+      await this.store.markClosed(w.id, 'closed_elsewhere');
+      return 'closed';
     }
     await this.close(streamId, userId, w, 'wallet_empty', w.watchedUntil);
-    return false;
+    return 'wallet_empty';
   }
 
   // ---- watch streams (the viewer's word) ----
 
-  /** Opens a watch stream for the viewer (their open one, if any). */
-  async openWatch(user: User, streamId: string, requestKey?: string): Promise<api.LiveWatch> {
+  /**
+   * Opens a watch stream for the viewer (their open one, if any: one per viewer and stream, so a
+   * retry opens nothing more). The viewer's slot is taken before money is asked, under a key
+   * money's stream is made with: a crash in between is found by the sweep and undone.
+   */
+  async openWatch(user: User, streamId: string): Promise<{ watch: api.LiveWatch; opened: boolean }> {
     const item = await this.item(streamId);
     if (!item) throw notFound('Live stream');
     if (item.ended) throw conflict('stream_ended', 'This live stream has ended');
     if (item.price.pricePerMinute === 0) throw conflict('stream_free', 'This live stream is free: there is nothing to pay');
     if (user.id === item.ownerId) throw new AppError(400, 'invalid_recipient', 'Your own stream is free for you');
+    if (user.role === 'admin') throw conflict('watches_free', 'Admins watch every stream of this node free');
     const price = await this.money.priceFor(item.sale, user.id);
     if (price === 0) throw conflict('subscriber_plays_free', 'You subscribe: this live stream is free for you');
     const existing = await this.watchOf(streamId, user.id);
-    if (existing) return this.watchView(existing, streamId);
-    const stream = await this.money.openWatchStream(user, item.ownerId, price, requestKey);
-    const added = await this.store.addWatchStream({ paymentStreamId: stream.id, streamId, viewerId: user.id, pricePerMinute: price, watchedUntil: this.now() });
-    if (!added) {
-      // A concurrent open won: this one closes at its start, returning all of it.
-      const mine = await this.store.openWatchStream(streamId, user.id);
-      if (mine?.payment_stream_id !== stream.id) await this.money.closeWatchStream(stream.id, 0);
+    if (existing) return { watch: await this.watchView(existing, streamId), opened: false };
+    const requestKey = `live-watch:${randomUUID()}`;
+    const slot = await this.store.beginWatchStream({ streamId, viewerId: user.id, requestKey, pricePerMinute: price, watchedUntil: this.now() });
+    if (!slot) {
+      const other = await this.store.openWatchStream(streamId, user.id);
+      this.watches.delete(`${streamId}|${user.id}`);
+      const theirs = other?.payment_stream_id ? await this.watchOf(streamId, user.id) : undefined;
+      if (theirs) return { watch: await this.watchView(theirs, streamId), opened: false };
+      throw new AppError(409, 'watch_stream_opening', 'Your watch stream is being opened; try again in a moment');
     }
+    let stream: api.PaymentStream;
+    try {
+      stream = await this.money.openWatchStream(user, item.ownerId, price, requestKey);
+    } catch (err) {
+      await this.store.markClosed(slot.id, 'open_failed');
+      throw err;
+    }
+    await this.store.attachPayment(slot.id, stream.id);
     this.watches.delete(`${streamId}|${user.id}`);
     const watch = await this.watchOf(streamId, user.id);
     if (!watch) throw new Error('the watch stream was not recorded');
     this.log.info({ streamId, viewer: user.id, paymentStream: watch.paymentStreamId, pricePerMinute: price }, 'live watch stream opened');
-    return this.watchView(watch, streamId);
+    return { watch: await this.watchView(watch, streamId), opened: true };
   }
 
   /** The viewer stops their watch stream now. */
@@ -270,8 +305,8 @@ export class LiveAccess {
   /** Money first (closing twice moves nothing), then the row: a crash in between is closed again by the next sweep. */
   private async close(streamId: string, userId: string, w: Watch, reason: string, at: number): Promise<api.PaymentStream> {
     const stream = await this.money.closeWatchStream(w.paymentStreamId, at);
-    await this.store.watched(w.paymentStreamId, w.watchedUntil);
-    await this.store.markClosed(w.paymentStreamId, reason);
+    await this.store.watched(w.id, w.watchedUntil);
+    await this.store.markClosed(w.id, reason);
     this.watches.delete(`${streamId}|${userId}`);
     this.log.info({ streamId, viewer: userId, paymentStream: w.paymentStreamId, reason, streamed: stream.streamed, stoppedAt: stream.stoppedAt }, 'live watch stream closed');
     return stream;
@@ -284,13 +319,21 @@ export class LiveAccess {
   }
 
   private async closeRow(row: WatchStreamRow, reason: string): Promise<void> {
+    if (!row.payment_stream_id) {
+      // Left opening by a crash: money's stream (if it was made) closes at its start, all of it returned.
+      const made = await this.money.watchStreamByKey(row.viewer_id, row.request_key);
+      if (made) await this.money.closeWatchStream(made.id, 0);
+      await this.store.markClosed(row.id, 'open_failed');
+      this.log.warn({ streamId: row.stream_id, viewer: row.viewer_id, paymentStream: made?.id ?? null }, 'a watch stream left opening was undone');
+      return;
+    }
     const key = `${row.stream_id}|${row.viewer_id}`;
     const cached = this.watches.get(key);
-    const w = cached && !('none' in cached) && cached.paymentStreamId === row.payment_stream_id ? cached : this.watchFrom(row, undefined);
+    const w = cached && !('none' in cached) && cached.id === row.id ? cached : this.watchFrom(row, row.payment_stream_id, undefined);
     await this.close(row.stream_id, row.viewer_id, w, reason, Math.min(this.now(), w.watchedUntil));
   }
 
-  /** Writes what viewers were served; closes watch streams idle past live.watchIdleSeconds or of ended streams. */
+  /** Writes what viewers were served; closes watch streams idle past live.watchIdleSeconds, of ended streams, or left opening. */
   async sweep(): Promise<void> {
     for (const [key, w] of this.watches) {
       if ('none' in w) {
@@ -298,16 +341,19 @@ export class LiveAccess {
         continue;
       }
       if (w.watchedUntil > w.flushedUntil) {
-        await this.store.watched(w.paymentStreamId, w.watchedUntil);
+        await this.store.watched(w.id, w.watchedUntil);
         w.flushedUntil = w.watchedUntil;
       }
     }
     const idleBefore = this.now() - this.ctx.config.live.watchIdleSeconds;
     for (const row of await this.store.openWatchStreams({ idleBefore })) {
+      const ended = (row as { stream_state?: string }).stream_state === 'ended';
+      // Being opened right now: not a crash's leftover yet.
+      if (!row.payment_stream_id && Date.now() - row.opened_at.getTime() < 30_000) continue;
       const cached = this.watches.get(`${row.stream_id}|${row.viewer_id}`);
       // Served here since the flush above: not idle.
-      if (cached && !('none' in cached) && cached.watchedUntil >= idleBefore && (row as { stream_state?: string }).stream_state !== 'ended') continue;
-      await this.closeRow(row, (row as { stream_state?: string }).stream_state === 'ended' ? 'stream_ended' : 'viewer_left').catch((err) => this.log.warn({ err, paymentStream: row.payment_stream_id }, 'closing a watch stream failed'));
+      if (row.payment_stream_id && !ended && cached && !('none' in cached) && cached.watchedUntil >= idleBefore) continue;
+      await this.closeRow(row, ended ? 'stream_ended' : 'viewer_left').catch((err) => this.log.warn({ err, watchStream: row.id }, 'closing a watch stream failed'));
     }
   }
 
@@ -321,7 +367,7 @@ export class LiveAccess {
     const yours = mine ? 0 : await this.money.priceFor(item.sale, v.user?.id);
     const free = this.freeSegments(price);
     let freeSecondsLeft = price.freeMinutes * 60;
-    const first = this.passes.get(`${streamId}|${this.viewerKey(v)}`);
+    const first = this.passes.get(`${streamId}|${this.viewerKey(v)}`) ?? (await this.store.freePassOf(streamId, this.viewerKey(v)));
     if (first !== undefined && liveEdge !== undefined) freeSecondsLeft = Math.max(0, (first + free - 1 - liveEdge) * this.ctx.config.live.segmentSeconds);
     const watch = v.user && yours > 0 ? await this.watchOf(streamId, v.user.id) : undefined;
     return {

@@ -36,7 +36,8 @@ export const liveConfigSchema = z.object({
   /** Wrong stream keys one address may try per minute before its pushes are refused unread. */
   badKeysPerMinutePerAddress: z.number().int().min(1).default(10),
   /** A watch stream (pay as you watch) nobody was served a segment on for this long is closed, at the end of the last segment served. */
-  watchIdleSeconds: z.number().int().min(4).max(600).default(12),
+  // At least twice the 5 s at which each process writes what it served, so no process closes one another still serves.
+  watchIdleSeconds: z.number().int().min(10).max(600).default(12),
   /** Open event streams (SSE) per address. */
   eventStreamsPerAddress: z.number().int().min(1).default(20),
 });

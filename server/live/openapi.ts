@@ -24,6 +24,7 @@ const view = fields({
   replayTrackId: nullable('string', { format: 'uuid', description: 'The track the recording became (channels that keep replays)' }),
   replayError: nullable('string'),
   price: ref('LivePrice'),
+  segmentSeconds: { type: 'integer', description: "The segment length: a segment's place on the stream's timeline is its sequence number times this (listening reports positions on it)" },
 });
 
 const health = fields({
@@ -175,12 +176,13 @@ export const liveOpenApi: OpenApiFragment = {
     '/api/v1/live/streams/{id}/watch-stream': {
       post: {
         tags: ['live'],
-        summary: 'Pay as you watch: open a rate stream from your wallet to the artist at the price per minute; the node closes it when you stop being served (or the stream ends), so you pay the seconds watched',
+        summary: 'Pay as you watch: open a rate stream from your wallet to the artist at the price per minute (not cancelable: stop it here); the node closes it when you stop being served (or the stream ends), so you pay the seconds watched. One per viewer and stream: asking again answers the open one',
         security: bearer,
-        parameters: [pathParam('id'), { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 200 } }],
+        parameters: [pathParam('id')],
         responses: {
           201: json('Opened', ref('LiveWatch')), 200: json('Already open', ref('LiveWatch')), 400: problem('invalid_recipient (your own stream)'), 401: problem('Not signed in'),
-          402: problem('insufficient_funds: the wallet holds less than 2.5 minutes of watching'), 404: problem('No such stream'), 409: problem('stream_ended, stream_free, subscriber_plays_free'),
+          402: problem('insufficient_funds: the wallet holds less than 2.5 minutes of watching'), 404: problem('No such stream'),
+          409: problem('stream_ended, stream_free, subscriber_plays_free, watches_free (admins), watch_stream_opening (another request is opening it)'),
         },
       },
       delete: {
@@ -198,7 +200,10 @@ export const liveOpenApi: OpenApiFragment = {
         security: bearer,
         parameters: [pathParam('id')],
         requestBody: jsonBody(ref('LiveOfferRequest')),
-        responses: { 200: json('The offer', ref('MeteredOffer')), 400: problem('invalid_span, invalid_rendition'), 401: problem('Not signed in'), 404: problem('No such stream'), 409: problem('stream_ended, stream_free, subscriber_plays_free') },
+        responses: {
+          200: json('The offer', ref('MeteredOffer')), 400: problem('invalid_span (also more than an hour past the live edge), invalid_rendition, invalid_recipient (your own stream)'), 401: problem('Not signed in'),
+          404: problem('No such stream'), 409: problem('stream_ended, stream_free, subscriber_plays_free, watches_free (admins)'),
+        },
       },
     },
     '/api/v1/channels/{channel}/live': {
@@ -211,7 +216,7 @@ export const liveOpenApi: OpenApiFragment = {
       },
       patch: {
         tags: ['live'],
-        summary: "Set the channel's live title and whether streams are kept as tracks",
+        summary: "Set the channel's live title, whether streams are kept as tracks, and the price: per minute, free minutes per viewer, subscribers' discount (a running stream keeps the price it started with)",
         security: bearer,
         parameters: [channelParam],
         requestBody: jsonBody(ref('LiveChoices')),

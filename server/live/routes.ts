@@ -34,7 +34,7 @@ const offerSchema = z
 const seqPattern = /^(\d{1,9})\.ts$/;
 
 /** Players on other origins (other nodes' web apps, embeds) read live HLS as they read on-demand HLS. */
-const cors = { 'access-control-allow-origin': '*', 'access-control-expose-headers': 'x-content-sha256' };
+const cors = { 'access-control-allow-origin': '*', 'access-control-expose-headers': 'x-content-sha256, www-authenticate' };
 
 function sendPlaylist(res: Response, text: string): void {
   res.writeHead(200, { ...cors, 'content-type': 'application/vnd.apple.mpegurl', 'cache-control': 'no-cache', 'content-length': Buffer.byteLength(text) });
@@ -123,7 +123,9 @@ export function liveRoutes(ctx: NodeContext, svc: LiveService): Router {
         res.set(cors);
         throw segmentRefusal(req, res, challengeLimit(ctx), seg.refusal);
       }
-      res.set({ ...cors, 'content-type': 'video/mp2t', 'content-length': String(seg.row.bytes), 'cache-control': 'public, max-age=3600, immutable', 'x-content-sha256': seg.row.sha256 });
+      // A priced stream's segments are the viewer's alone: no shared cache may keep them.
+      const cache = seg.priced ? 'private, no-cache' : 'public, max-age=3600, immutable';
+      res.set({ ...cors, 'content-type': 'video/mp2t', 'content-length': String(seg.row.bytes), 'cache-control': cache, 'x-content-sha256': seg.row.sha256 });
       const stream = createReadStream(seg.file);
       stream.on('error', () => (res.headersSent ? res.destroy() : res.status(404).end()));
       stream.pipe(res);
@@ -145,9 +147,8 @@ export function liveRoutes(ctx: NodeContext, svc: LiveService): Router {
     '/api/v1/live/streams/:id/watch-stream',
     requireUser,
     route(async (req, res) => {
-      const before = await svc.accessOf(req.params.id, { user: req.user, network: address(req) });
-      const watch = await svc.access.openWatch(req.user!, req.params.id, req.get('idempotency-key') ?? undefined);
-      res.status(before.watchStream ? 200 : 201).json(watch);
+      const { watch, opened } = await svc.access.openWatch(req.user!, req.params.id);
+      res.status(opened ? 201 : 200).json(watch);
     }),
   );
   r.delete('/api/v1/live/streams/:id/watch-stream', requireUser, route(async (req, res) => void res.json(await svc.access.closeWatch(req.user!, req.params.id))));

@@ -36,7 +36,11 @@ export class LiveService implements LiveApi {
   readonly access: LiveAccess;
   /** Priced live streams, as money sells them. */
   readonly catalog: LiveCatalogPort = {
-    saleItem: async (id) => (isUuid(id) ? (await this.access.item(id))?.sale : undefined),
+    // An ended stream sells nothing more (an invoice made before its end cannot be paid after it).
+    saleItem: async (id) => {
+      const item = isUuid(id) ? await this.access.item(id) : undefined;
+      return item && !item.ended ? item.sale : undefined;
+    },
     segmentHashes: async (id, rendition, from, to) => (await this.store.hashes(id, rendition)).filter((h) => h.seq >= from && h.seq <= to).map((h) => h.sha256),
   };
   private readonly sessions = new Map<string, LiveSession>();
@@ -303,6 +307,7 @@ export class LiveService implements LiveApi {
       replayTrackId: r.replay_track_id,
       replayError: r.replay_error,
       price: { ...priceOfRow(r), currency: this.ctx.services.money.currency },
+      segmentSeconds: this.ctx.config.live.segmentSeconds,
     };
   }
 
@@ -339,7 +344,7 @@ export class LiveService implements LiveApi {
   }
 
   /** A live segment's file, if this node still has it and the viewer may have it (then they count as watching). */
-  async segment(id: string, rendition: string, seq: number, viewer: ViewerRequest & { key: string }): Promise<{ file: string; row: SegmentRow } | { refusal: SegmentRefusal } | undefined> {
+  async segment(id: string, rendition: string, seq: number, viewer: ViewerRequest & { key: string }): Promise<{ file: string; row: SegmentRow; priced: boolean } | { refusal: SegmentRefusal } | undefined> {
     if (!isUuid(id) || !Number.isSafeInteger(seq) || seq < 0) return undefined;
     const session = this.sessions.get(id);
     const row = session?.segmentOf(rendition, seq) ?? (await this.store.segment(id, rendition, seq));
@@ -347,7 +352,7 @@ export class LiveService implements LiveApi {
     const refusal = await this.access.decide(id, rendition, seq, row.duration_ms / 1000, viewer);
     if (refusal) return { refusal };
     session?.touchViewer(viewer.key);
-    return { file: path.join(this.root, id, row.file), row };
+    return { file: path.join(this.root, id, row.file), row, priced: ((await this.access.item(id))?.price.pricePerMinute ?? 0) > 0 };
   }
 
   /** What watching a stream costs this viewer, and their free minutes left. */
@@ -363,6 +368,11 @@ export class LiveService implements LiveApi {
     if (item.ended) throw conflict('stream_ended', 'This live stream has ended');
     if (item.price.pricePerMinute === 0) throw conflict('stream_free', 'This live stream is free: there is nothing to pay');
     if (user.id === item.ownerId) throw new AppError(400, 'invalid_recipient', 'Your own stream is free for you');
+    if (user.role === 'admin') throw conflict('watches_free', 'Admins watch every stream of this node free');
+    // Minutes not made yet are sold up to an hour ahead of the live edge, never further.
+    const edge = (await this.liveEdge(id)) ?? 0;
+    const perMinute = Math.max(1, Math.round(60 / this.ctx.config.live.segmentSeconds));
+    if (input.fromSeq > edge + 60 * perMinute) throw new AppError(400, 'invalid_span', `fromSeq is more than an hour past the live edge (segment ${edge})`, { liveEdge: edge });
     return this.ctx.services.money.live.offer(item.sale, input, user);
   }
 

@@ -25,7 +25,9 @@ export interface LivePrice {
 }
 
 export interface WatchStreamRow {
-  payment_stream_id: string;
+  id: string;
+  request_key: string;
+  payment_stream_id: string | null;
   stream_id: string;
   viewer_id: string;
   price_per_minute: string;
@@ -137,38 +139,52 @@ export class LiveStore {
     return row!.first_seq;
   }
 
+  /** The viewer's open (or opening: no payment stream yet) watch stream of a live stream. */
   openWatchStream(streamId: string, viewerId: string): Promise<WatchStreamRow | undefined> {
     return selectOne<WatchStreamRow>(this.db, 'SELECT * FROM live_watch_streams WHERE stream_id = :streamId AND viewer_id = :viewerId AND closed_at IS NULL', { streamId, viewerId });
   }
 
-  /** Records a viewer's new watch stream; false when one is open already (a concurrent open won). */
-  async addWatchStream(w: { paymentStreamId: string; streamId: string; viewerId: string; pricePerMinute: number; watchedUntil: number }): Promise<boolean> {
-    const rows = await select(
+  /** Takes the viewer's one open slot before money is asked; undefined when it is taken (open, or opening). */
+  beginWatchStream(w: { streamId: string; viewerId: string; requestKey: string; pricePerMinute: number; watchedUntil: number }): Promise<WatchStreamRow | undefined> {
+    return selectOne<WatchStreamRow>(
       this.db,
-      `INSERT INTO live_watch_streams (payment_stream_id, stream_id, viewer_id, price_per_minute, watched_until)
-       VALUES (:paymentStreamId, :streamId, :viewerId, :pricePerMinute, :watchedUntil) ON CONFLICT DO NOTHING RETURNING payment_stream_id`,
+      `INSERT INTO live_watch_streams (stream_id, viewer_id, request_key, price_per_minute, watched_until)
+       VALUES (:streamId, :viewerId, :requestKey, :pricePerMinute, :watchedUntil) ON CONFLICT DO NOTHING RETURNING *`,
       w,
     );
-    return rows.length > 0;
   }
 
-  async watched(paymentStreamId: string, until: number): Promise<void> {
-    await execute(this.db, 'UPDATE live_watch_streams SET watched_until = GREATEST(watched_until, :until) WHERE payment_stream_id = :paymentStreamId', { paymentStreamId, until });
+  async attachPayment(id: string, paymentStreamId: string): Promise<WatchStreamRow | undefined> {
+    return selectOne<WatchStreamRow>(this.db, 'UPDATE live_watch_streams SET payment_stream_id = :paymentStreamId WHERE id = :id RETURNING *', { id, paymentStreamId });
+  }
+
+  async watched(id: string, until: number): Promise<void> {
+    await execute(this.db, 'UPDATE live_watch_streams SET watched_until = GREATEST(watched_until, :until) WHERE id = :id', { id, until });
+  }
+
+  /** The sequence number a viewer's free minutes started at, if they were served any. */
+  async freePassOf(streamId: string, viewer: string): Promise<number | undefined> {
+    return (await selectOne<{ first_seq: number }>(this.db, 'SELECT first_seq FROM live_free_passes WHERE stream_id = :streamId AND viewer = :viewer', { streamId, viewer }))?.first_seq;
   }
 
   /** Marks a watch stream closed (after money closed it: a crash in between leaves it open, and the next sweep closes it again, moving nothing twice). */
-  async markClosed(paymentStreamId: string, reason: string): Promise<void> {
-    await execute(this.db, 'UPDATE live_watch_streams SET closed_at = now(), close_reason = :reason WHERE payment_stream_id = :paymentStreamId AND closed_at IS NULL', { paymentStreamId, reason });
+  async markClosed(id: string, reason: string): Promise<void> {
+    await execute(this.db, 'UPDATE live_watch_streams SET closed_at = now(), close_reason = :reason WHERE id = :id AND closed_at IS NULL', { id, reason });
   }
 
-  /** Open watch streams of a live stream, or those nobody was served on since `idleBefore` (epoch seconds) or whose live stream ended. */
+  /**
+   * Open watch streams of a live stream; or those nobody was served on since `idleBefore` (epoch
+   * seconds), whose live stream ended, or left opening by a crash (no payment stream after 30 s).
+   */
   openWatchStreams(filter: { streamId: string } | { idleBefore: number }): Promise<WatchStreamRow[]> {
     return 'streamId' in filter
       ? select<WatchStreamRow>(this.db, 'SELECT * FROM live_watch_streams WHERE stream_id = :streamId AND closed_at IS NULL', filter)
       : select<WatchStreamRow & { stream_state: StreamState }>(
         this.db,
         `SELECT w.*, s.state AS stream_state FROM live_watch_streams w JOIN live_streams s ON s.id = w.stream_id
-          WHERE w.closed_at IS NULL AND (w.watched_until < :idleBefore OR s.state = 'ended') LIMIT 500`,
+          WHERE w.closed_at IS NULL
+            AND (w.watched_until < :idleBefore OR s.state = 'ended' OR (w.payment_stream_id IS NULL AND w.opened_at < now() - interval '30 seconds'))
+          LIMIT 500`,
         filter,
       );
   }

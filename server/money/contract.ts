@@ -99,7 +99,9 @@ export interface LiveSalesApi {
   /** The price per minute this user pays (the discount applied for subscribers). */
   priceFor(item: LiveSaleItem, userId: string | undefined): Promise<number>;
   /** Opens a rate stream from the viewer to the artist at `pricePerMinute`; the node closes it (closeWatchStream). */
-  openWatchStream(viewer: User, recipientUserId: string, pricePerMinute: number, requestKey?: string): Promise<api.PaymentStream>;
+  openWatchStream(viewer: User, recipientUserId: string, pricePerMinute: number, requestKey: string): Promise<api.PaymentStream>;
+  /** The watch stream opened with this key, if money made it (a crash between money and live's row). */
+  watchStreamByKey(viewerId: string, requestKey: string): Promise<api.PaymentStream | undefined>;
   /** A watch stream as it stands now (topped up or stopped first). */
   watchStream(id: string): Promise<api.PaymentStream | undefined>;
   /** Closes a watch stream at `at` (epoch seconds): the artist gets what streamed until then, the viewer the rest. Once. */

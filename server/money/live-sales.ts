@@ -51,8 +51,11 @@ export class LiveSales implements LiveSalesApi {
     return this.metered.offerOf(terms);
   }
 
-  async openWatchStream(viewer: User, recipientUserId: string, pricePerMinute: number, requestKey?: string): Promise<api.PaymentStream> {
-    const open = (chunk: number) => this.streams.createRate(viewer, { recipient: recipientUserId, rate: { amount: pricePerMinute, periodSeconds: 60 }, chunk }, requestKey);
+  async openWatchStream(viewer: User, recipientUserId: string, pricePerMinute: number, requestKey: string): Promise<api.PaymentStream> {
+    // Not cancelable by the viewer: the node closes it (DELETE …/watch-stream), paying the artist
+    // the seconds watched; a cancel behind the gate's back would play on for free.
+    const open = (chunk: number) =>
+      this.streams.createRate(viewer, { recipient: recipientUserId, rate: { amount: pricePerMinute, periodSeconds: 60 }, chunk, cancelable: false }, requestKey);
     try {
       return (await open(pricePerMinute * WATCH_CHUNK_MINUTES)).stream;
     } catch (err) {
@@ -60,6 +63,10 @@ export class LiveSales implements LiveSalesApi {
       // A wallet short of five minutes still watches, on the smallest chunk the sweep allows.
       return (await open(Math.ceil((pricePerMinute * (TOP_UP_AHEAD_SECONDS + SWEEP_SECONDS)) / 60))).stream;
     }
+  }
+
+  watchStreamByKey(viewerId: string, requestKey: string): Promise<api.PaymentStream | undefined> {
+    return this.streams.byRequestKey(viewerId, requestKey);
   }
 
   watchStream(id: string): Promise<api.PaymentStream | undefined> {

@@ -250,8 +250,9 @@ export const moneyOpenApi: OpenApiFragment = {
         requestBody: jsonBody({ type: 'object', required: ['invoice'], additionalProperties: false, properties: { invoice: str } }),
         responses: {
           201: json('Paid', ref('MeteredPaid')), 200: json('Replayed (same Idempotency-Key)', ref('MeteredPaid')),
-          400: problem('invalid_invoice, invalid_recipient'), 401: auth, 402: problem('insufficient_funds'), 404: problem('The track is no longer metered here'),
-          409: problem('invoice_already_paid, invoice_expired, idempotency_key_reused'),
+          400: problem('invalid_invoice, invalid_recipient'), 401: auth, 402: problem('insufficient_funds'), 403: problem("invoice_not_yours (a subscriber's discounted live minutes)"),
+          404: problem('The track is no longer metered here (or the live stream ended)'),
+          409: problem('invoice_already_paid, invoice_expired, idempotency_key_reused, subscriber_plays_free'),
         },
       },
     },

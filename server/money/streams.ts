@@ -46,6 +46,8 @@ export interface CreateRate {
   chunk?: number;
   currency?: string;
   startAt?: number;
+  /** Whether the sender may cancel it (default yes; a stream the node closes for them is not). */
+  cancelable?: boolean;
 }
 
 interface StreamRow {
@@ -164,7 +166,7 @@ export class Streams {
     const recipient = await this.recipientOf(sender, input.recipient);
     const start = this.startOf(input.startAt, this.now());
     return this.insert(sender, recipient, requestKey, requestHashOf('rate', input), chunk, {
-      kind: 'rate', start_at: start, rate_amount: input.rate.amount, rate_period: period, chunk, cancelable: true,
+      kind: 'rate', start_at: start, rate_amount: input.rate.amount, rate_period: period, chunk, cancelable: input.cancelable ?? true,
     });
   }
 
@@ -336,6 +338,12 @@ export class Streams {
       return current;
     });
     return this.view(row);
+  }
+
+  /** The stream a sender made with a request key, as the node sees it (a retry after a crash finds it). */
+  async byRequestKey(senderId: string, requestKey: string): Promise<PaymentStream | undefined> {
+    const row = await selectOne<StreamRow>(this.db, 'SELECT * FROM money_streams WHERE request_key = :key', { key: `${senderId}:${requestKey}` });
+    return row ? this.view(row) : undefined;
   }
 
   /** A stream as the node sees it (no viewer check), refreshed first: for services that opened it. */

@@ -624,6 +624,8 @@ export interface LiveStream {
   replayTrackId: string | null;
   replayError: string | null;
   price: LivePrice;
+  /** The segment length: a segment's place on the stream's timeline is its sequence number times this (listening reports positions on it) */
+  segmentSeconds: number;
 }
 
 export interface LiveWatch {

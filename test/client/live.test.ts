@@ -3,31 +3,18 @@
 // element, the viewer count and tip alerts arrive from the event stream, a tip sent from the
 // page lands, and the page says when the stream ends.
 // Uses Debian's chromium through playwright-core (no browser download).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import { ensureClientBuilt, logIn, openBrowser, skipWithoutChromium, type BrowserSession } from './browser-support.js';
-import type { TestNode } from '../helpers/node.js';
-import { liveArtist, push, rtmpUrl, startLiveNode, waitStream } from '../live/support.js';
+import { logIn, skipWithoutChromium } from './browser-support.js';
+import { liveBrowser } from './live-support.js';
+import { liveArtist, push, rtmpUrl, waitStream } from '../live/support.js';
 import { accounts, moneyService } from '../../server/money/index.js';
+import { listeningService } from '../../server/listening/index.js';
+import { waitFor } from '../helpers/wait.js';
 
 const skip = skipWithoutChromium;
-let node: TestNode;
-let session: BrowserSession;
-let page: Page;
-
-before(async () => {
-  if (skip) return;
-  await ensureClientBuilt();
-  node = await startLiveNode({ name: 'client-live' });
-  session = await openBrowser(node.url, ['--autoplay-policy=no-user-gesture-required']);
-  page = session.page;
-});
-
-after(async () => {
-  await session?.close();
-  await node?.stop();
-});
+const browser = liveBrowser('client-live');
 
 const playing = (p: Page) =>
   p.waitForFunction(() => {
@@ -36,6 +23,7 @@ const playing = (p: Page) =>
   }, null, { timeout: 30_000 });
 
 test('hls.js plays a live stream (video, and the audio-only rendition), shows viewers and tip alerts, and says when it ends', { skip, timeout: 150_000 }, async () => {
+  const { node, session, page } = browser;
   const artist = await liveArtist(node);
   await node.api('PATCH', `/api/v1/channels/${artist.channel.name}/live`, { token: artist.token, body: { title: 'Browser session' } });
   const publisher = push(rtmpUrl(node, artist.key), { video: true, seconds: 120 });
@@ -73,6 +61,20 @@ test('hls.js plays a live stream (video, and the audio-only rendition), shows vi
     await session.reach(page.getByText('Thank you! Your tip is on its way.'));
     await page.locator('.tip-alert').filter({ hasText: /\$1\.25 .*lovely tone/ }).waitFor({ timeout: 15_000 });
     assert.equal(await moneyService(node.ctx).books.balance(accounts.wallet(fan.user.id).key), 875);
+
+    // The signed-in listener's listening is reported: a play session on the stream, its segments
+    // served to it on the stream's timeline, and progress positions inside what was served.
+    const played = await waitFor('listening reported for the live stream', async () => {
+      await listeningService(node.ctx).segmentLog.flush();
+      const [row] = await node.ctx.db.query(
+        `SELECT s.id, s.position_seconds, (SELECT count(*) FROM segment_serves v WHERE v.session_id = s.id)::int AS served,
+                (SELECT min(start_seconds) FROM segment_serves v WHERE v.session_id = s.id) AS first_start
+           FROM listening_sessions s WHERE s.track_id = :id AND s.user_id = :user`,
+        { replacements: { id: live.id, user: fan.user.id }, type: 'SELECT' },
+      ) as any[];
+      return row && row.served >= 2 && Number(row.position_seconds) > 0 ? row : undefined;
+    }, 30_000);
+    assert.ok(Number(played.position_seconds) >= Number(played.first_start), `the position ${played.position_seconds} is on the stream's timeline (served from ${played.first_start})`);
 
     publisher.kill('SIGINT');
     await page.getByText(/The stream has ended\. The publisher stopped the stream\./).waitFor({ timeout: 20_000 });

@@ -13,7 +13,7 @@ import type { TestNode } from '../helpers/node.js';
 
 let node: TestNode;
 before(async () => {
-  node = await startLiveNode({ name: 'live-paid', overrides: { live: { watchIdleSeconds: 4 } } });
+  node = await startLiveNode({ name: 'live-paid', overrides: { live: { watchIdleSeconds: 10 } } });
 });
 after(async () => node?.stop());
 
@@ -92,7 +92,7 @@ test('a priced stream: free minutes, then 402; minutes bought with L402; a watch
     const fanHeaders = () => ({ authorization: `Bearer ${fan.token}` });
     const fanFree = await play(live.audioPlaylistUrl, fanHeaders, refused);
     assert.equal(fanFree.last.status, 402);
-    const opened = await node.api('POST', `/api/v1/live/streams/${live.id}/watch-stream`, { token: fan.token, headers: { 'Idempotency-Key': 'watch-1' } });
+    const opened = await node.api('POST', `/api/v1/live/streams/${live.id}/watch-stream`, { token: fan.token });
     assert.equal(opened.status, 201, opened.text);
     assert.equal(opened.body.pricePerMinute, 60);
     assert.equal(opened.body.paymentStream.rate.amount, 60);
@@ -100,6 +100,10 @@ test('a priced stream: free minutes, then 402; minutes bought with L402; a watch
     assert.equal(again.status, 200, 'one watch stream per viewer');
     assert.equal(again.body.paymentStream.id, opened.body.paymentStream.id);
     const streamId = opened.body.paymentStream.id;
+    // Not cancelable behind the gate's back: the viewer stops it through live (DELETE), which pays the artist.
+    const cancel = await node.api('POST', `/api/v1/streams/${streamId}/cancel`, { token: fan.token });
+    assert.equal(cancel.status, 409);
+    assert.equal(cancel.body.code, 'not_cancelable');
     const startAt = Date.parse(opened.body.paymentStream.startAt) / 1000;
     let fetched = 0;
     const watched = await play(live.audioPlaylistUrl, fanHeaders, () => ++fetched > 5);
@@ -132,6 +136,23 @@ test('a priced stream: free minutes, then 402; minutes bought with L402; a watch
     await waitFor('the half-closed watch stream is closed by a sweep', async () => (await liveService(node.ctx).store.openWatchStream(live.id, fan.user.id)) === undefined || undefined, 20_000);
     assert.equal(await balance(fan.user.id), walletAfterFirstClose, 'closing again moved nothing');
     assert.equal(await balance(a.user.id), artistAfterFirstClose);
+
+    // A crash after money made the stream and before live recorded it: the sweep undoes it, all returned.
+    const crashed = await node.user('listener');
+    await money().adminCredit.topUp({ userId: crashed.user.id, amount: 400, idempotencyKey: `paid-live:${crashed.user.id}` });
+    const slot = await liveService(node.ctx).store.beginWatchStream({ streamId: live.id, viewerId: crashed.user.id, requestKey: 'live-watch:crash-test', pricePerMinute: 60, watchedUntil: Math.floor(Date.now() / 1000) });
+    const orphan = await money().live.openWatchStream(crashed.user, a.user.id, 60, 'live-watch:crash-test');
+    assert.ok(slot && (await balance(crashed.user.id)) < 400, 'the first chunk went into escrow');
+    const busy = await node.api('POST', `/api/v1/live/streams/${live.id}/watch-stream`, { token: crashed.token });
+    assert.equal(busy.status, 409, 'the slot is taken while it opens');
+    assert.equal(busy.body.code, 'watch_stream_opening');
+    await node.ctx.db.query(`UPDATE live_watch_streams SET opened_at = now() - interval '1 minute' WHERE id = '${slot!.id}'`);
+    await liveService(node.ctx).access.sweep();
+    const undone = (await node.api('GET', `/api/v1/streams/${orphan.id}`, { token: crashed.token })).body;
+    assert.deepEqual([undone.stopReason, undone.streamed, await balance(crashed.user.id)], ['closed', 0, 400], 'closed at its start, all of it returned');
+    const retry = await node.api('POST', `/api/v1/live/streams/${live.id}/watch-stream`, { token: crashed.token });
+    assert.equal(retry.status, 201, 'the slot is free again');
+    await node.api('DELETE', `/api/v1/live/streams/${live.id}/watch-stream`, { token: crashed.token });
 
     // A watch stream open when the stream ends is closed with it.
     const third = await node.api('POST', `/api/v1/live/streams/${live.id}/watch-stream`, { token: buyer.token });

@@ -1,28 +1,50 @@
 // Live: the directory of streams live now (this node and followed channels elsewhere), a
 // stream's page (hls.js, watch or listen only, viewers, tip alerts from the event stream, a
-// tip form), and the artist's live setup (key, title, replays, health).
-import { api, ApiError, session } from '../api.js';
+// tip form; for a priced stream the price, the viewer's free time left, and paying as you
+// watch when the node answers 402), and the artist's live setup (key, title, replays, price,
+// health).
+import type { ErrorData } from 'hls.js';
+import { accessToken, api, ApiError, refresh, session } from '../api.js';
 import { append, clear, errorText, field, h, messageBox } from '../dom.js';
 import { myChannels } from '../channels.js';
 import { formatMoney, parseMinor } from '../lib/money.js';
 import { failure, facts, section, shortDate, table } from '../ui.js';
 import type { PageContext } from '../router.js';
-import type { ChannelLive, LiveDirectory, LiveStream, StreamKey } from '../../../shared/api/index.js';
+import { PlayReporter } from '../listening.js';
+import { PlayedTracker } from '../lib/played.js';
+import type { ChannelLive, LiveAccess, LiveDirectory, LivePrice, LiveStream, LiveWatch, PaymentStream, StreamKey } from '../../../shared/api/index.js';
+
+/** Where a listener sees their wallet (balance and entries). */
+const walletPath = '/me';
+
+/** The directory, or undefined once the failure is on the page. */
+async function loadDirectory(main: HTMLElement, signal: AbortSignal): Promise<LiveDirectory | undefined> {
+  try {
+    return await api<LiveDirectory>('GET', '/api/v1/live', { signal });
+  } catch (err) {
+    main.append(failure('the live streams', err));
+    return undefined;
+  }
+}
 
 export async function liveDirectoryPage({ main, signal }: PageContext): Promise<void> {
   main.append(h('h1', null, 'Live now'));
-  let dir: LiveDirectory;
-  try {
-    dir = await api<LiveDirectory>('GET', '/api/v1/live', { signal });
-  } catch (err) {
-    main.append(failure('the live streams', err));
-    return;
-  }
+  const dir = await loadDirectory(main, signal);
+  if (!dir) return;
   const local = dir.local.map((s) =>
     h('li', { class: 'live-item' }, h('span', { class: 'badge live' }, '● LIVE'), ' ', h('a', { href: `/live/${s.id}` }, s.title), ` · ${s.channel.displayName}`, s.viewers !== null ? ` · ${s.viewers} watching` : ''),
   );
   const remote = dir.remote.map((s) =>
-    h('li', { class: 'live-item' }, h('span', { class: 'badge live' }, '● LIVE'), ' ', s.url ? h('a', { href: s.url, rel: 'noopener' }, s.title) : s.title, ` · ${s.channelName} (${s.channel})`),
+    h(
+      'li',
+      { class: 'live-item' },
+      h('span', { class: 'badge live' }, '● LIVE'),
+      ' ',
+      // Watched here, through this node, when its home node sent the playlist; else on its home node.
+      s.playlistUrl ? h('a', { href: `/live/remote/${s.watchId}` }, s.title) : s.url ? h('a', { href: s.url, rel: 'noopener' }, s.title) : s.title,
+      ` · ${s.channelName} (${s.channel})`,
+      s.playlistUrl && s.url ? [' · ', h('a', { href: s.url, rel: 'noopener' }, 'on its home node')] : null,
+    ),
   );
   append(
     main,
@@ -53,10 +75,35 @@ export async function livePage({ main, params, signal, query }: PageContext): Pr
     { href: listenOnly ? `/live/${stream.id}` : `/live/${stream.id}?listen=1`, class: 'button secondary' },
     listenOnly ? 'Watch (video)' : 'Listen only (audio)',
   );
-  main.append(
+  const priced = stream.price.pricePerMinute > 0 && stream.state !== 'ended';
+  // Listening counts for the monthly split: a play session on the stream, positions on its
+  // timeline (a segment's sequence number times the segment length, plus the time into it).
+  let current: { sn: number; start: number } | null = null;
+  const tracker = new PlayedTracker();
+  const reporter = new PlayReporter(stream.id, () => ({
+    positionSeconds: current ? current.sn * stream.segmentSeconds + Math.max(0, media.currentTime - current.start) : 0,
+    playedSeconds: tracker.playedSeconds,
+  }));
+  media.addEventListener('timeupdate', () => !media.paused && tracker.update(media.currentTime));
+  media.addEventListener('playing', () => {
+    tracker.update(media.currentTime);
+    void reporter.start().then(() => reporter.playing());
+  });
+  media.addEventListener('pause', () => {
+    tracker.update(media.currentTime);
+    tracker.break();
+    reporter.paused();
+  });
+  media.addEventListener('seeking', () => tracker.break());
+  signal.addEventListener('abort', () => reporter.close());
+  const player = { stop: () => {}, resume: () => {} };
+  const paid = priced ? new PayAsYouWatch(stream, media, player, signal) : null;
+  append(
+    main,
     h('h1', null, stream.title),
-    h('p', { class: 'byline' }, badge, ' ', h('a', { href: `/channels/${encodeURIComponent(stream.channel.name)}` }, stream.channel.displayName), ' · ', viewers, ' · Free to watch'),
+    h('p', { class: 'byline' }, badge, ' ', h('a', { href: `/channels/${encodeURIComponent(stream.channel.name)}` }, stream.channel.displayName), ' · ', viewers, ' · ', h('span', { 'data-testid': 'live-price' }, priceText(stream.price))),
     media,
+    paid?.element ?? null,
     h('p', { class: 'actions' }, stream.renditions.some((r) => r.kind === 'video') ? switcher : null),
     status,
     alerts,
@@ -67,6 +114,7 @@ export async function livePage({ main, params, signal, query }: PageContext): Pr
     badge.className = 'badge';
     status.hidden = false;
     status.textContent = `The stream has ended.${s.message ? ` ${s.message}` : ''}`;
+    paid?.ended();
   };
   if (stream.state === 'ended') {
     ended({ message: stream.endMessage ?? undefined });
@@ -79,17 +127,75 @@ export async function livePage({ main, params, signal, query }: PageContext): Pr
   const { default: Hls } = await import('hls.js');
   if (signal.aborted) return;
   if (Hls.isSupported()) {
-    const hls = new Hls({ liveSyncDurationCount: 3, lowLatencyMode: false });
+    const fragPolicy = Hls.DefaultConfig.fragLoadPolicy.default;
+    const hls = new Hls({
+      liveSyncDurationCount: 3,
+      lowLatencyMode: false,
+      // The signed-in viewer's token on every request of this node (free minutes and watch
+      // streams are theirs); read each time, as tokens refresh. Never sent to other origins.
+      xhrSetup: (xhr, reqUrl) => {
+        const token = accessToken();
+        if (!token || !sameOrigin(reqUrl)) return;
+        if (!xhr.readyState) xhr.open('GET', reqUrl, true);
+        xhr.setRequestHeader('Authorization', `Bearer ${token}`);
+        if (reporter.sessionId) xhr.setRequestHeader('X-Play-Session', reporter.sessionId);
+      },
+      // A segment refused for payment (402) or an expired token (401) is no reason to switch
+      // rendition: the same answer would come. Counted as a retry; the handler below stops
+      // loading before it runs, and starts again once the viewer pays (or the token is new).
+      fragLoadPolicy: {
+        default: {
+          ...fragPolicy,
+          errorRetry: fragPolicy.errorRetry && {
+            ...fragPolicy.errorRetry,
+            shouldRetry: (_config, _count, _timeout, response, retry) => (response?.code === 402 || response?.code === 401 ? true : retry),
+          },
+        },
+      },
+    });
+    let refreshedAt = 0;
     hls.on(Hls.Events.ERROR, (_e, data) => {
-      if (!data.fatal) return;
-      if (data.type === Hls.ErrorTypes.NETWORK_ERROR) setTimeout(() => hls.startLoad(), 1000);
+      const code = data.response?.code;
+      if (code === 402 && data.frag) {
+        if (paid) void paid.refused(data);
+        else hls.stopLoad();
+        return;
+      }
+      if (code === 401 && session() && Date.now() - refreshedAt > 30_000) {
+        // The access token expired: a new one, then load again.
+        refreshedAt = Date.now();
+        hls.stopLoad();
+        void refresh().then(() => {
+          if (signal.aborted) return;
+          if (data.details === Hls.ErrorDetails.MANIFEST_LOAD_ERROR) hls.loadSource(url);
+          else hls.startLoad(-1);
+        });
+        return;
+      }
+      if (!data.fatal || paid?.waiting) return;
+      if (data.type === Hls.ErrorTypes.NETWORK_ERROR) setTimeout(() => !signal.aborted && !paid?.waiting && hls.startLoad(), 1000);
       else if (data.type === Hls.ErrorTypes.MEDIA_ERROR) hls.recoverMediaError();
     });
+    player.stop = () => hls.stopLoad();
+    player.resume = () => {
+      hls.startLoad(-1);
+      void media.play().catch(() => {});
+    };
+    hls.on(Hls.Events.FRAG_CHANGED, (_e, data) => {
+      if (typeof data.frag.sn === 'number') current = { sn: data.frag.sn, start: data.frag.start };
+    });
+    // The session exists before the first segment is asked for, so every served segment counts.
+    if (session()) await reporter.start();
     hls.attachMedia(media);
     hls.loadSource(url);
     signal.addEventListener('abort', () => hls.destroy());
   } else if (media.canPlayType('application/vnd.apple.mpegurl')) {
+    // Native HLS sends no token: a signed-in viewer's free minutes count by network there.
     media.src = url;
+    player.resume = () => {
+      media.load();
+      void media.play().catch(() => {});
+    };
   } else {
     status.hidden = false;
     status.textContent = 'This browser cannot play HLS streams.';
@@ -124,7 +230,339 @@ export async function livePage({ main, params, signal, query }: PageContext): Pr
   });
 
   if (session()) main.append(tipForm(stream));
-  else main.append(h('p', null, h('a', { href: `/login?next=/live/${stream.id}` }, 'Log in'), ' to send a tip.'));
+  else main.append(h('p', null, h('a', { href: `/login?next=${encodeURIComponent(`/live/${stream.id}`)}` }, 'Log in'), ' to send a tip.'));
+}
+
+/** A followed channel's live stream on another node, watched through this node's copy. */
+export async function remoteLivePage({ main, params, signal }: PageContext): Promise<void> {
+  const dir = await loadDirectory(main, signal);
+  if (!dir) return;
+  const s = dir.remote.find((x) => x.watchId === params.watchId);
+  if (!s?.playlistUrl) {
+    main.append(h('h1', null, 'Stream not found'), h('p', { class: 'message error', role: 'alert' }, 'This stream is not live any more, or nobody here follows its channel.'));
+    return;
+  }
+  const media = h('video', { controls: true, playsinline: true, 'data-testid': 'live-media', class: 'live-video' });
+  const status = h('p', { class: 'message info', role: 'status', 'aria-live': 'polite', hidden: true });
+  append(
+    main,
+    h('h1', null, s.title),
+    h('p', { class: 'byline' }, h('span', { class: 'badge live' }, '● LIVE'), ` ${s.channelName} (${s.channel})`, s.url ? [' · ', h('a', { href: s.url, rel: 'noopener' }, 'Watch on its home node')] : null),
+    media,
+    h('p', { class: 'hint' }, 'Played through this node: every segment is checked against the hashes its home node published.'),
+    status,
+  );
+  const { default: Hls } = await import('hls.js');
+  if (signal.aborted) return;
+  const say = (text: string) => {
+    status.hidden = false;
+    status.textContent = text;
+  };
+  if (Hls.isSupported()) {
+    const hls = new Hls({ liveSyncDurationCount: 3 });
+    hls.on(Hls.Events.ERROR, (_e, data) => {
+      if (data.response?.code === 402) {
+        hls.stopLoad();
+        return say('This live stream is paid on its home node: watch it there.');
+      }
+      if (data.response?.code === 404 && data.details === Hls.ErrorDetails.MANIFEST_LOAD_ERROR) {
+        hls.stopLoad();
+        return say('The stream has ended.');
+      }
+      if (data.fatal && data.type === Hls.ErrorTypes.NETWORK_ERROR) setTimeout(() => !signal.aborted && hls.startLoad(), 1000);
+      else if (data.fatal && data.type === Hls.ErrorTypes.MEDIA_ERROR) hls.recoverMediaError();
+    });
+    hls.attachMedia(media);
+    hls.loadSource(s.playlistUrl);
+    signal.addEventListener('abort', () => hls.destroy());
+  } else if (media.canPlayType('application/vnd.apple.mpegurl')) media.src = s.playlistUrl;
+  else say('This browser cannot play HLS streams.');
+  void media.play().catch(() => say('Press play to start.'));
+}
+
+const sameOrigin = (url: string): boolean => {
+  try {
+    return new URL(url, location.href).origin === location.origin;
+  } catch {
+    return false;
+  }
+};
+
+/** 0.1 → "6 free seconds", 2 → "2 free minutes", 1.5 → "1 min 30 s free". */
+function freeText(minutes: number): string | null {
+  const secs = Math.round(minutes * 60);
+  if (secs <= 0) return null;
+  if (secs < 60) return `${secs} free second${secs === 1 ? '' : 's'}`;
+  if (secs % 60 === 0) return `${secs / 60} free minute${secs === 60 ? '' : 's'}`;
+  return `${Math.floor(secs / 60)} min ${secs % 60} s free`;
+}
+
+/** "Free to watch", or "$0.60 per minute after 6 free seconds · subscribers pay 20% less". */
+export function priceText(p: LivePrice): string {
+  if (p.pricePerMinute <= 0) return 'Free to watch';
+  const free = freeText(p.freeMinutes);
+  const discount =
+    p.subscriberDiscountPercent >= 100 ? ' · free for subscribers' : p.subscriberDiscountPercent > 0 ? ` · subscribers pay ${p.subscriberDiscountPercent}% less` : '';
+  return `${formatMoney(p.pricePerMinute, p.currency)} per minute${free ? ` after ${free}` : ''}${discount}`;
+}
+
+/** 75 → "1:15". */
+const clock = (seconds: number): string => {
+  const s = Math.max(0, Math.floor(seconds));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+};
+
+/** The problem+json of a refused segment: from hls.js's request, or else asked again. */
+interface Refusal {
+  code: string;
+  detail: string | null;
+}
+
+async function refusalOf(data: ErrorData): Promise<Refusal | 'served'> {
+  const parse = (body: unknown): Refusal | null => {
+    if (!body || typeof body !== 'object') return null;
+    const b = body as { code?: unknown; detail?: unknown };
+    return { code: typeof b.code === 'string' ? b.code : 'payment_required', detail: typeof b.detail === 'string' ? b.detail : null };
+  };
+  const xhr = data.networkDetails as unknown;
+  try {
+    if (xhr instanceof XMLHttpRequest) {
+      const r: unknown = xhr.response;
+      const text = r instanceof ArrayBuffer ? new TextDecoder().decode(r) : typeof r === 'string' ? r : '';
+      const found = text ? parse(JSON.parse(text)) : null;
+      if (found) return found;
+    }
+  } catch {
+    /* not JSON: ask again */
+  }
+  const url = data.frag?.url;
+  if (url) {
+    try {
+      const token = accessToken();
+      const res = await fetch(url, { headers: token && sameOrigin(url) ? { authorization: `Bearer ${token}` } : {}, cache: 'no-store' });
+      if (res.ok) return 'served';
+      const found = parse(await res.json().catch(() => null));
+      if (found) return found;
+    } catch {
+      /* the panel says it without the node's words */
+    }
+  }
+  return { code: 'payment_required', detail: null };
+}
+
+/**
+ * A priced stream's part of the page: the viewer's free time left (from /access, counted down
+ * while playing and synced every few seconds), the panel when the node refuses a segment (402),
+ * paying as you watch (a watch stream the node charges per second watched) and stopping it.
+ */
+class PayAsYouWatch {
+  readonly element: HTMLElement;
+  /** Stopped at a 402, until the viewer pays (or the stream turns out free for them). */
+  waiting = false;
+  private access: LiveAccess | null = null;
+  private secondsLeft: number;
+  private open: PaymentStream | null = null;
+  private readonly timers: ReturnType<typeof setInterval>[] = [];
+  private readonly freeNote = h('p', { class: 'muted', 'data-testid': 'live-free-for-you', hidden: true });
+  private readonly freeLeft = h('p', { class: 'live-free-left', role: 'timer', 'aria-live': 'off', 'data-testid': 'live-free-left', hidden: true });
+  private readonly payingText = h('span', { 'data-testid': 'live-paying' });
+  private readonly stopButton = h('button', { type: 'button', class: 'secondary' }, 'Stop paying');
+  private readonly paying = h('p', { class: 'live-paying actions', hidden: true }, this.payingText, this.stopButton);
+  private readonly slot = h('div', { class: 'live-paywall-slot' });
+  private readonly msg = messageBox();
+
+  constructor(
+    private readonly stream: LiveStream,
+    private readonly media: HTMLMediaElement,
+    private readonly player: { stop(): void; resume(): void },
+    private readonly signal: AbortSignal,
+  ) {
+    this.secondsLeft = Math.round(stream.price.freeMinutes * 60);
+    this.element = h('section', { class: 'live-pay', 'aria-label': 'Paying for this stream' }, this.freeNote, this.freeLeft, this.paying, this.slot, this.msg);
+    this.stopButton.addEventListener('click', () => void this.stopPaying());
+    this.render();
+    void this.sync();
+    this.timers.push(setInterval(() => void this.sync(), 5000));
+    this.timers.push(
+      setInterval(() => {
+        if (!this.media.paused && !this.waiting && !this.open && this.secondsLeft > 0) {
+          this.secondsLeft--;
+          this.render();
+        }
+      }, 1000),
+    );
+    signal.addEventListener('abort', () => this.ended());
+  }
+
+  private get base(): string {
+    return `/api/v1/live/streams/${encodeURIComponent(this.stream.id)}`;
+  }
+
+  private get currency(): string {
+    return this.access?.currency ?? this.stream.price.currency;
+  }
+
+  private money(n: number): string {
+    return formatMoney(n, this.currency);
+  }
+
+  /** What this viewer pays a minute (a subscriber's discount applied). */
+  private get yourPrice(): number {
+    return this.access?.yourPricePerMinute ?? this.stream.price.pricePerMinute;
+  }
+
+  /** The stream ended (or the page was left): nothing more to count or pay. */
+  ended(): void {
+    for (const t of this.timers) clearInterval(t);
+    this.timers.length = 0;
+    this.waiting = false;
+    this.slot.replaceChildren();
+    this.freeLeft.hidden = true;
+    this.paying.hidden = true;
+  }
+
+  private async sync(): Promise<void> {
+    let a: LiveAccess;
+    try {
+      a = await api<LiveAccess>('GET', `${this.base}/access`, { signal: this.signal });
+    } catch {
+      return; // the next sync tries again
+    }
+    if (this.signal.aborted || !this.timers.length) return;
+    this.access = a;
+    this.secondsLeft = a.freeSecondsLeft;
+    const ws = a.watchStream && !a.watchStream.stoppedAt ? a.watchStream : null;
+    if (this.open && !ws && !this.waiting) this.msg.show('Your watch stream is closed: what you watched is paid. Playback stops after what is already loaded.', 'info');
+    this.open = ws;
+    this.render();
+    if (a.free && this.waiting) this.resume();
+  }
+
+  private render(): void {
+    const a = this.access;
+    if (a?.free) {
+      this.freeNote.hidden = false;
+      this.freeNote.textContent = 'Free for you: your own stream, or included in your subscription.';
+      this.freeLeft.hidden = true;
+      this.paying.hidden = true;
+      return;
+    }
+    this.freeNote.hidden = !a || a.yourPricePerMinute === a.pricePerMinute;
+    if (a && !this.freeNote.hidden) this.freeNote.textContent = `As a subscriber you pay ${this.money(a.yourPricePerMinute)} per minute.`;
+    this.freeLeft.hidden = !!this.open || this.stream.price.freeMinutes <= 0;
+    this.freeLeft.textContent = `Free minutes left: ${clock(this.secondsLeft)}`;
+    this.paying.hidden = !this.open;
+    if (this.open) {
+      const perMinute = this.open.rate ? Math.round((this.open.rate.amount * 60) / this.open.rate.periodSeconds) : this.yourPrice;
+      this.payingText.textContent = `Paying as you watch: ${this.money(perMinute)}/min — ${this.money(this.open.streamed)} so far`;
+      this.payingText.dataset.streamed = String(this.open.streamed);
+    }
+  }
+
+  /** hls.js was refused a segment (402): loading stops, and the panel says why and what to do. */
+  async refused(data: ErrorData): Promise<void> {
+    if (this.waiting) return;
+    this.waiting = true;
+    this.player.stop();
+    const wasPaying = !!this.open;
+    const r = await refusalOf(data);
+    if (this.signal.aborted || !this.waiting) return;
+    if (r === 'served') return this.resume(); // paid meanwhile (another tab, say)
+    this.open = null;
+    this.msg.hide();
+    this.showPanel(r, wasPaying);
+    void this.sync();
+  }
+
+  private showPanel(r: Refusal, wasPaying: boolean): void {
+    const firstSentence = r.detail ? (/^.*?[.!?](?=\s|$)/.exec(r.detail)?.[0] ?? r.detail) : null;
+    const free = freeText(this.stream.price.freeMinutes);
+    let why: string;
+    if (r.code === 'credit_exhausted') why = 'Your wallet ran out: the watch stream stopped. Top up your wallet and start again to keep watching.';
+    else if (wasPaying) why = 'Your watch stream was closed (nothing was played for a while). Start it again to keep watching.';
+    else why = firstSentence ?? (r.code === 'free_minutes_used' && free ? `Your free time on this stream (${free}) is used.` : 'This live stream is paid as you watch.');
+    const panelMsg = messageBox();
+    const children: (Node | string | null)[] = [h('h2', null, 'Keep watching'), h('p', { 'data-testid': 'live-refusal', 'data-code': r.code }, why)];
+    if (session()) {
+      const price = this.money(this.yourPrice);
+      const pay = h('button', { type: 'button' }, `Pay as you watch (${price}/min, charged per second)`);
+      pay.addEventListener('click', () => void this.startPaying(pay, panelMsg));
+      children.push(
+        h('p', null, `Playback stops at the end of what is loaded. Keep watching for ${price} a minute, paid from your wallet for each second you watch; stop whenever you like.`),
+        h('p', { class: 'actions' }, pay, h('a', { href: walletPath, class: 'button secondary' }, 'Top up your wallet')),
+      );
+    } else {
+      const next = `${location.pathname}${location.search}`;
+      children.push(
+        h('p', null, 'Playback stops at the end of what is loaded. Signed-in viewers keep watching, paid from their wallet for each second they watch.'),
+        h('p', { class: 'actions' }, h('a', { href: `/login?next=${encodeURIComponent(next)}`, class: 'button' }, 'Sign in to keep watching'), h('a', { href: `/signup`, class: 'button secondary' }, 'Sign up')),
+      );
+    }
+    children.push(panelMsg);
+    if (r.detail && r.detail !== why) children.push(h('details', { class: 'live-refusal-detail' }, h('summary', null, 'What the node said'), h('p', null, r.detail)));
+    this.slot.replaceChildren(h('div', { class: 'live-paywall', role: 'alert' }, ...children.filter((c): c is Node | string => c !== null)));
+  }
+
+  private resume(): void {
+    this.waiting = false;
+    this.slot.replaceChildren();
+    this.player.resume();
+  }
+
+  private async startPaying(button: HTMLButtonElement, box: ReturnType<typeof messageBox>): Promise<void> {
+    button.disabled = true;
+    box.show('Starting to pay as you watch…', 'info');
+    try {
+      const w = await api<LiveWatch>('POST', `${this.base}/watch-stream`, { headers: { 'Idempotency-Key': `watch-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}` } });
+      this.open = w.open ? w.paymentStream : null;
+      this.render();
+      this.msg.show(`Paying as you watch: ${this.money(w.pricePerMinute)} a minute, charged per second. Playback resumes.`, 'ok');
+      this.resume();
+      void this.sync();
+    } catch (err) {
+      button.disabled = false;
+      if (!(err instanceof ApiError)) return box.show(errorText(err));
+      const body = err.body as { needed?: unknown; available?: unknown } | null;
+      switch (err.code) {
+        case 'insufficient_funds': {
+          const amounts = typeof body?.needed === 'number' && typeof body.available === 'number' ? ` Watching needs at least ${this.money(body.needed)} in it; it holds ${this.money(body.available)}.` : '';
+          box.show(`Your wallet is short.${amounts} Top up your wallet, then press the button again.`);
+          box.append(' ', h('a', { href: walletPath }, 'Top up your wallet'));
+          return;
+        }
+        case 'subscriber_plays_free':
+        case 'stream_free':
+        case 'invalid_recipient':
+          box.show(`${err.message}. Playback resumes.`, 'ok');
+          await this.sync();
+          this.resume();
+          return;
+        case 'stream_ended':
+          box.show('This live stream has ended.');
+          return;
+        default:
+          box.show(`Could not start paying: ${errorText(err)}`);
+      }
+    }
+  }
+
+  private async stopPaying(): Promise<void> {
+    this.stopButton.disabled = true;
+    try {
+      const w = await api<LiveWatch>('DELETE', `${this.base}/watch-stream`);
+      this.open = null;
+      this.render();
+      this.msg.show(`You stopped paying (${this.money(w.paymentStream.streamed)} paid for what you watched). Playback stops after what is already loaded.`, 'ok');
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) {
+        this.open = null;
+        this.render();
+        this.msg.show('Your watch stream was already closed. Playback stops after what is already loaded.', 'info');
+      } else this.msg.show(`Could not stop paying: ${errorText(err)}`);
+    } finally {
+      this.stopButton.disabled = false;
+    }
+  }
 }
 
 function tipForm(stream: LiveStream): HTMLFormElement {
@@ -230,6 +668,7 @@ export async function liveSetupPage({ main, signal }: PageContext): Promise<void
           h('button', { type: 'submit' }, 'Save'),
           saved,
         ),
+        priceForm(c.name, live),
         live.current
           ? section(
               'Live now',
@@ -254,4 +693,58 @@ export async function liveSetupPage({ main, signal }: PageContext): Promise<void
     };
     await render();
   }
+}
+
+/** The artist's price for the next streams: per minute after each viewer's free minutes, and a subscriber discount. */
+function priceForm(channel: string, live: ChannelLive): HTMLFormElement {
+  const p = live.price;
+  const price = h('input', { type: 'text', inputmode: 'decimal', size: '8', value: (p.pricePerMinute / 100).toFixed(2), placeholder: '0.00' });
+  const free = h('input', { type: 'number', min: '0', max: '120', step: '0.01', value: String(p.freeMinutes) });
+  const discount = h('input', { type: 'number', min: '0', max: '100', step: '1', value: String(p.subscriberDiscountPercent) });
+  const now = h('p', { 'data-testid': 'live-price-now' });
+  const showNow = (q: LivePrice) => {
+    now.textContent = `Now: ${priceText(q)}.`;
+  };
+  showNow(p);
+  const saved = messageBox();
+  const runningNote =
+    live.current && live.current.state !== 'ended'
+      ? h('p', { class: 'muted' }, `The stream live now keeps the price it started with (${priceText(live.current.price)}); a new price applies from the next stream.`)
+      : h('p', { class: 'muted' }, 'A stream keeps the price it started with; a new price applies from the next stream.');
+  return h(
+    'form',
+    {
+      class: 'live-price-form',
+      novalidate: true,
+      'aria-labelledby': `price-${channel}`,
+      onsubmit: async (e: Event) => {
+        e.preventDefault();
+        const minor = price.value.trim() === '' ? 0 : parseMinor(price.value);
+        if (minor === null) return saved.show('Enter the price per minute like 0.60 (0 for free).');
+        const minutes = free.value.trim() === '' ? 0 : Number(free.value);
+        if (!Number.isFinite(minutes) || minutes < 0 || minutes > 120 || Math.abs(minutes * 100 - Math.round(minutes * 100)) > 1e-9) {
+          return saved.show('Free minutes are a number from 0 to 120 with at most two decimals (0.5 is 30 seconds).');
+        }
+        const off = discount.value.trim() === '' ? 0 : Number(discount.value);
+        if (!Number.isInteger(off) || off < 0 || off > 100) return saved.show('The subscriber discount is a whole percent from 0 to 100.');
+        try {
+          const out = await api<ChannelLive>('PATCH', `/api/v1/channels/${encodeURIComponent(channel)}/live`, {
+            body: { pricePerMinute: minor, freeMinutes: minutes, subscriberDiscountPercent: off },
+          });
+          showNow(out.price);
+          saved.show('Price saved.', 'ok');
+        } catch (err) {
+          saved.show(`Could not save the price: ${errorText(err)}`);
+        }
+      },
+    },
+    h('h3', { id: `price-${channel}` }, 'Price'),
+    now,
+    field(`Price per minute (${p.currency})`, price, '0 makes your streams free to watch.'),
+    field('Free minutes per viewer', free, 'Each viewer watches this long free; 0.1 is 6 seconds.'),
+    field('Subscriber discount (%)', discount, '100: subscribers watch free.'),
+    runningNote,
+    h('button', { type: 'submit' }, 'Save price'),
+    saved,
+  );
 }
