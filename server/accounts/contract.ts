@@ -1,5 +1,5 @@
 // What other capabilities may ask of accounts. The routes of accounts use the service itself.
-import type { NewUser, User } from './service.js';
+import type { NewUser, TokenPair, User } from './service.js';
 
 export type UserCreatedHook = (user: User) => void | Promise<void>;
 
@@ -20,6 +20,10 @@ export interface AccountsApi {
   /** Makes an account without the sign-up throttle (admins, scripts). */
   create(input: NewUser): Promise<User>;
   activity(): Promise<AccountActivity>;
+  /** A guest account, signed in (a watch link opened without a sign-up). */
+  createGuest(): Promise<{ user: User; tokens: TokenPair }>;
+  /** Event: a guest claimed their account (after commit). */
+  onGuestClaimed(hook: UserCreatedHook): void;
   /** Event: an account was made (after commit). */
   onUserCreated(hook: UserCreatedHook): void;
 }

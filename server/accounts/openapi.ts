@@ -18,8 +18,15 @@ export const accountsOpenApi: OpenApiFragment = {
       role,
       displayName: { type: ['string', 'null'] },
       disabled: { type: 'boolean' },
+      guest: { type: 'boolean', description: 'Made by a watch link without a sign-up; claim it (POST /api/v1/users/me/claim) to keep it' },
       createdAt: { type: 'string', format: 'date-time' },
     }),
+    GuestClaim: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['username', 'password'],
+      properties: { username: { type: 'string', minLength: 2, maxLength: 40 }, password: { type: 'string', minLength: 8, maxLength: 200 }, email: { type: 'string', format: 'email' } },
+    },
     UserPage: page(ref('User')),
     NewUser: {
       type: 'object',
@@ -85,6 +92,15 @@ export const accountsOpenApi: OpenApiFragment = {
     },
     '/api/v1/oauth/revoke': {
       post: { tags: ['accounts'], summary: 'Revoke a token (defaults to the one in use)', security: bearer, responses: { 204: { description: 'Revoked' }, 401: problem('Not signed in') } },
+    },
+    '/api/v1/users/me/claim': {
+      post: {
+        tags: ['accounts'],
+        summary: 'A guest keeps their account: a username and password (and an email) of their own; what is left of their watch link moves to their wallet',
+        security: bearer,
+        requestBody: jsonBody(ref('GuestClaim')),
+        responses: { 200: json('The claimed account', ref('User')), 400: problem('Invalid input'), 401: problem('Not signed in'), 409: problem('not_a_guest, username_taken') },
+      },
     },
     '/api/v1/users/me': {
       get: { tags: ['accounts'], summary: 'The signed-in user', security: bearer, responses: { 200: json('User', ref('User')), 401: problem('Not signed in') } },

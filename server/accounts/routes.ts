@@ -71,6 +71,15 @@ export function accountRoutes(ctx: NodeContext, accounts: AccountsService): Rout
     }),
   );
 
+  r.post(
+    '/api/v1/users/me/claim',
+    requireUser,
+    route(async (req, res) => {
+      const body = z.object({ username: z.string(), password: z.string(), email: z.string().optional() }).strict().parse(req.body ?? {});
+      res.json(await accounts.claim(req.user!.id, body));
+    }),
+  );
+
   r.get(
     '/api/v1/admin/users',
     requireRole('admin'),

@@ -45,6 +45,7 @@ interface UserRow {
   disabled: boolean;
   created_at: Date;
   password_hash: string;
+  guest: boolean;
 }
 
 const toUser = (r: UserRow): User => ({
@@ -54,6 +55,7 @@ const toUser = (r: UserRow): User => ({
   role: r.role,
   displayName: r.display_name,
   disabled: r.disabled,
+  guest: r.guest,
   createdAt: new Date(r.created_at).toISOString(),
 });
 
@@ -65,6 +67,7 @@ export interface RequestOrigin {
 
 export class AccountsService implements AccountsApi {
   private createdHooks: UserCreatedHook[] = [];
+  private claimedHooks: UserCreatedHook[] = [];
   /**
    * What a name without an account is checked against, so that it costs one scrypt verify with
    * the same parameters as a real account: the time of an answer does not tell who exists.
@@ -123,6 +126,48 @@ export class AccountsService implements AccountsApi {
     const user = toUser(row!);
     for (const hook of this.createdHooks) await hook(user);
     return user;
+  }
+
+  /**
+   * A guest account, signed in at once: no sign-up form, a password nobody knows. Only other
+   * capabilities make them (a pre-funded watch link), each behind its own limits.
+   */
+  async createGuest(): Promise<{ user: User; tokens: TokenPair }> {
+    const username = `guest_${randomBytes(9).toString('base64url').replace(/[^A-Za-z0-9]/g, '').slice(0, 10).toLowerCase()}${Date.now().toString(36).slice(-4)}`;
+    const row = await selectOne<UserRow>(
+      this.db,
+      `INSERT INTO users (username, password_hash, role, display_name, guest) VALUES (:username, :hash, 'listener', 'Guest', true) RETURNING *`,
+      { username, hash: await hashPassword(randomBytes(32).toString('base64')) },
+    );
+    const user = toUser(row!);
+    for (const hook of this.createdHooks) await hook(user);
+    return { user, tokens: await this.issueTokens(user.id, user.role) };
+  }
+
+  /** A guest makes the account theirs: a username, a password, an email. */
+  async claim(userId: string, input: { username: string; password: string; email?: string }): Promise<User> {
+    const data = newUserSchema.pick({ username: true, password: true, email: true }).parse(input);
+    const hash = await hashPassword(data.password);
+    let row: UserRow | undefined;
+    try {
+      row = await selectOne<UserRow>(
+        this.db,
+        `UPDATE users SET username = :username, password_hash = :hash, email = :email, display_name = NULL, guest = false
+         WHERE id = :id AND guest RETURNING *`,
+        { id: userId, username: data.username, hash, email: data.email ?? null },
+      );
+    } catch (err) {
+      if (/unique/i.test(String((err as Error).message))) throw conflict('username_taken', 'That username or email is taken');
+      throw err;
+    }
+    if (!row) throw conflict('not_a_guest', 'This account is not a guest account: it has its own username and password already');
+    for (const hook of this.claimedHooks) await hook(toUser(row));
+    return toUser(row);
+  }
+
+  /** Event: a guest claimed their account (after commit). */
+  onGuestClaimed(hook: UserCreatedHook): void {
+    this.claimedHooks.push(hook);
   }
 
   async byId(id: string): Promise<User | undefined> {

@@ -52,6 +52,10 @@ export const federationCapability: Capability = {
     // takes 0.1-0.7 s of CPU, so it runs in the background, one at a time, off the signup
     // path; anything that needs the actor sooner creates it on demand (same row, no race).
     ctx.services.accounts.onUserCreated(async (user) => {
+      // A guest's name is a placeholder until they claim the account: its actor comes then.
+      if (!user.guest) svc.actors.ensureInBackground('user', user.username, user.id);
+    });
+    ctx.services.accounts.onGuestClaimed(async (user) => {
       svc.actors.ensureInBackground('user', user.username, user.id);
     });
     ctx.services.media.onChannelCreated(async (channel) => {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { AppError, notFound } from '../http/errors.js';
 import type { FederationRuntime } from './runtime.js';
 import type { Remote } from './remote.js';
-import { ResponseTooLargeError } from './safe-fetch.js';
+import { ResponseTooLargeError, type SafeResponse } from './safe-fetch.js';
 import { hostOf } from './vocabulary.js';
 import { followedLiveStreams, type FollowedLiveStream } from './remote-streams.js';
 
@@ -21,6 +21,12 @@ const MAX_SEGMENT_BYTES = 32_000_000;
 const TIMEOUT_MS = 10_000;
 /** Playlists and hashes are asked again after this long. */
 const FRESH_MS = 1_000;
+/** A segment missing from hashes read longer ago than this asks for them again (at most four times a second). */
+const HASHES_RETRY_MS = 250;
+/** A segment this far past the newest hashed one cannot be new yet: 404 without asking the home node. */
+const AHEAD_SEGMENTS = 5;
+/** Copies kept per rendition; older ones are removed as new ones come (as the home node's keepSegments). */
+const KEEP_SEGMENTS = 150;
 const STREAMS_FRESH_MS = 5_000;
 
 const badGateway = (message: string) => new AppError(502, 'upstream_failed', message);
@@ -34,6 +40,8 @@ export class RemoteLive {
   private streams?: Fresh<FollowedLiveStream[]>;
   private readonly fresh = new Map<string, Fresh<unknown>>();
   private readonly inFlight = new Map<string, Promise<Buffer>>();
+  /** Renditions whose home node marks its segments private. */
+  private readonly privately = new Set<string>();
 
   constructor(
     private readonly rt: FederationRuntime,
@@ -68,6 +76,10 @@ export class RemoteLive {
   }
 
   private async upstream(s: FollowedLiveStream, url: string, max: number): Promise<Buffer> {
+    return (await this.upstreamResponse(s, url, max)).body;
+  }
+
+  private async upstreamResponse(s: FollowedLiveStream, url: string, max: number): Promise<SafeResponse> {
     if (hostOf(url) !== hostOf(s.actorUri)) throw badGateway('The home node does not offer this file');
     let res;
     try {
@@ -81,7 +93,7 @@ export class RemoteLive {
     }
     if (res.status === 404) throw notFound('Live file (the home node no longer has it)');
     if (!res.ok) throw badGateway(`The home node answered ${res.status}`);
-    return res.body;
+    return res;
   }
 
   /** The renditions the master playlist lists, by name, with their playlist URLs on the home node. */
@@ -123,20 +135,35 @@ export class RemoteLive {
     const { s, url } = await this.renditionUrl(watchId, rendition);
     return this.shared(`p|${watchId}|${rendition}`, async () => {
       const text = (await this.upstream(s, url, MAX_PLAYLIST_BYTES)).toString('utf8');
-      return text
-        .split(/\r?\n/)
-        .map((line) => {
-          if (!line || line.startsWith('#')) return line;
-          const name = new URL(line, url).pathname.split('/').pop() ?? '';
-          return /^\d{1,9}\.ts$/.test(name) ? name : '#invalid';
-        })
-        .join('\n');
+      const out: string[] = [];
+      for (const line of text.split(/\r?\n/)) {
+        if (!line || line.startsWith('#')) {
+          out.push(line);
+          continue;
+        }
+        const name = new URL(line, url).pathname.split('/').pop() ?? '';
+        if (/^\d{1,9}\.ts$/.test(name)) out.push(name);
+        // Not a segment of ours: left out with its #EXTINF.
+        else if (out.at(-1)?.startsWith('#EXTINF')) out.pop();
+      }
+      return out.join('\n');
     });
   }
 
-  private async hashes(s: FollowedLiveStream, url: string, watchId: string, rendition: string, fresh: boolean): Promise<Map<number, string>> {
+  private async hashes(s: FollowedLiveStream, url: string, watchId: string, rendition: string, seq: number): Promise<{ known: Map<number, string>; max: number }> {
     const key = `h|${watchId}|${rendition}`;
-    if (fresh) this.fresh.delete(key);
+    let got = await this.readHashes(s, url, key);
+    // Newer than the hashes read a moment ago: read them again, a few times a second at most,
+    // and never for numbers too far ahead to exist (made-up requests cost the home node nothing).
+    const at = this.fresh.get(key)?.at ?? 0;
+    if (!got.known.has(seq) && seq <= got.max + AHEAD_SEGMENTS && Date.now() - at > HASHES_RETRY_MS) {
+      if (this.fresh.get(key)?.at === at) this.fresh.delete(key);
+      got = await this.readHashes(s, url, key);
+    }
+    return got;
+  }
+
+  private readHashes(s: FollowedLiveStream, url: string, key: string): Promise<{ known: Map<number, string>; max: number }> {
     return this.shared(key, async () => {
       const body = await this.upstream(s, new URL('hashes.json', url).href, MAX_HASHES_BYTES);
       const out = new Map<number, string>();
@@ -146,26 +173,28 @@ export class RemoteLive {
       } catch {
         throw badGateway('The home node sent hashes that are not JSON');
       }
-      return out;
+      return { known: out, max: Math.max(-1, ...out.keys()) };
     });
   }
 
   /** A segment: from disk, or from the home node once its hash matches. */
-  async segment(watchId: string, rendition: string, seq: number): Promise<{ body: Buffer; sha256: string; cached: boolean }> {
+  async segment(watchId: string, rendition: string, seq: number): Promise<{ body: Buffer; sha256: string; cached: boolean; private: boolean }> {
     if (!Number.isSafeInteger(seq) || seq < 0) throw notFound('Live segment');
     const { s, url } = await this.renditionUrl(watchId, rendition);
-    let expected = (await this.hashes(s, url, watchId, rendition, false)).get(seq);
-    // Newer than the hashes read a moment ago: read them again (at most once a second).
-    if (!expected) expected = (await this.hashes(s, url, watchId, rendition, true)).get(seq);
+    const expected = (await this.hashes(s, url, watchId, rendition, seq)).known.get(seq);
     if (!expected) throw notFound('Live segment (not hashed by the home node)');
     const file = path.join(this.root, watchId, rendition, `${seq}.ts`);
     const hit = await readFile(file).catch(() => undefined);
-    if (hit && createHash('sha256').update(hit).digest('hex') === expected) return { body: hit, sha256: expected, cached: true };
+    // A stream its home node serves privately (a priced one's free minutes) is served privately here too.
+    const kept = this.privately.has(`${watchId}|${rendition}`);
+    if (hit && createHash('sha256').update(hit).digest('hex') === expected) return { body: hit, sha256: expected, cached: true, private: kept };
     const key = `${watchId}|${rendition}|${seq}`;
     let fetching = this.inFlight.get(key);
     if (!fetching) {
       fetching = (async () => {
-        const body = await this.upstream(s, new URL(`${seq}.ts`, url).href, MAX_SEGMENT_BYTES);
+        const res = await this.upstreamResponse(s, new URL(`${seq}.ts`, url).href, MAX_SEGMENT_BYTES);
+        const body = res.body;
+        if (/\bprivate\b/i.test(res.headers.get('cache-control') ?? '')) this.privately.add(`${watchId}|${rendition}`);
         const actual = createHash('sha256').update(body).digest('hex');
         if (actual !== expected) {
           this.rt.log.warn({ stream: s.uri, rendition, seq, expected, actual }, 'live segment from the home node does not match its hash; refused');
@@ -175,11 +204,13 @@ export class RemoteLive {
         const tmp = `${file}.${process.pid}.tmp`;
         await writeFile(tmp, body);
         await rename(tmp, file);
+        await rm(path.join(path.dirname(file), `${seq - KEEP_SEGMENTS}.ts`), { force: true });
         return body;
       })().finally(() => this.inFlight.delete(key));
       this.inFlight.set(key, fetching);
     }
-    return { body: await fetching, sha256: expected, cached: false };
+    const body = await fetching;
+    return { body, sha256: expected, cached: false, private: this.privately.has(`${watchId}|${rendition}`) };
   }
 
   /** Removes the copies of streams that are no longer live. */

@@ -32,7 +32,7 @@ export function segmentRefusal(req: Request, res: Response, challenges: WindowLi
   res.setHeader('Cache-Control', 'no-store');
   if (r.payment && !challenges.take(clientNetwork(req.ip, DEFAULT_IPV6_PREFIX_LENGTH))) {
     const wait = challenges.retryAfterSeconds();
-    return new RetryLaterError(429, 'too_many_challenges', `Too many payment challenges from your network; try again in ${wait} s (buy longer spans with POST /api/v1/metered/offers)`, wait);
+    return new RetryLaterError(429, 'too_many_challenges', `Too many payment challenges from your network; try again in ${wait} s (buying longer spans at once asks for fewer)`, wait);
   }
   if (r.challenge) res.setHeader('WWW-Authenticate', r.challenge());
   return new AppError(r.status, r.code, r.message, r.details);

@@ -28,6 +28,7 @@ const RECHECK_MS = 10_000;
 
 interface Item {
   price: LivePrice;
+  channelId: string;
   ownerId: string;
   ended: boolean;
   sale: LiveSaleItem;
@@ -71,6 +72,8 @@ export class LiveAccess {
     private readonly log: Logger,
     private readonly streamInfo: (id: string) => Promise<LiveStreamInfo | undefined>,
     private readonly pageUrl: (id: string) => string,
+    /** The watch link a guest's watch stream of this stream draws on (live's watch links). */
+    private readonly watchLinkCredit: (userId: string, stream: { id: string; channelId: string }) => Promise<string | undefined>,
   ) {}
 
   private get money() {
@@ -93,6 +96,12 @@ export class LiveAccess {
 
   // ---- the stream's price, as money sells it ----
 
+  /** The stream's price and sale item if known and fresh (the fast path: no waiting). */
+  peekItem(id: string): Item | undefined {
+    const hit = this.items.get(id);
+    return hit && hit.until > Date.now() ? hit : undefined;
+  }
+
   async item(id: string): Promise<Item | undefined> {
     const hit = this.items.get(id);
     if (hit && hit.until > Date.now()) return hit;
@@ -103,6 +112,7 @@ export class LiveAccess {
     const renditions = row.renditions.map((r) => ({ name: r.name, segmentCount: Number.MAX_SAFE_INTEGER, bitrateKbps: r.bitrateKbps, ...(r.height ? { height: r.height } : {}) }));
     const item: Item = {
       price,
+      channelId: channel.id,
       ownerId: channel.ownerId,
       ended: row.state === 'ended',
       until: Date.now() + ITEM_TTL_MS,
@@ -237,9 +247,9 @@ export class LiveAccess {
       if (w.runsDryAt > now) return 'ok';
     }
     if (stream?.stopReason === 'closed') {
-      // Closed by another process of the node (the viewer's DELETE, its sweep): nothing more here.
+      // Closed by another process of the node (the viewer's DELETE, its sweep), which marks the
+      // row with its reason (or, had it crashed, the next sweep does): nothing more here.
       this.watches.delete(`${streamId}|${userId}`);
-      await this.store.markClosed(w.id, 'closed_elsewhere');
       return 'closed';
     }
     await this.close(streamId, userId, w, 'wallet_empty', w.watchedUntil);
@@ -275,7 +285,9 @@ export class LiveAccess {
     }
     let stream: api.PaymentStream;
     try {
-      stream = await this.money.openWatchStream(user, item.ownerId, price, requestKey);
+      // A guest from a watch link watches on its credit; everyone else on their wallet.
+      const link = user.guest ? await this.watchLinkCredit(user.id, { id: streamId, channelId: item.channelId }) : undefined;
+      stream = await this.money.openWatchStream(user, item.ownerId, price, requestKey, link);
     } catch (err) {
       await this.store.markClosed(slot.id, 'open_failed');
       throw err;
@@ -292,7 +304,10 @@ export class LiveAccess {
   async closeWatch(user: User, streamId: string): Promise<api.LiveWatch> {
     const watch = await this.watchOf(streamId, user.id);
     if (!watch) throw notFound('Open watch stream');
-    const stream = await this.close(streamId, user.id, watch, 'viewer_stopped', Math.min(this.now(), watch.watchedUntil));
+    // Another process may have served the viewer later than this one knows: the row has the latest.
+    const row = await this.store.openWatchStream(streamId, user.id);
+    const served = Math.max(watch.watchedUntil, Number(row?.watched_until ?? 0));
+    const stream = await this.close(streamId, user.id, watch, 'viewer_stopped', Math.min(this.now(), served));
     return { paymentStream: stream, pricePerMinute: watch.pricePerMinute, streamId, open: false };
   }
 
@@ -310,6 +325,11 @@ export class LiveAccess {
     this.watches.delete(`${streamId}|${userId}`);
     this.log.info({ streamId, viewer: userId, paymentStream: w.paymentStreamId, reason, streamed: stream.streamed, stoppedAt: stream.stoppedAt }, 'live watch stream closed');
     return stream;
+  }
+
+  /** Every open watch stream of a viewer, closed now (a guest claiming their account). */
+  async closeAllOf(userId: string): Promise<void> {
+    for (const row of await this.store.openWatchStreamsOf(userId)) await this.closeRow(row, 'viewer_stopped');
   }
 
   /** Every open watch stream of a live stream that ended, at what each viewer was served. */
@@ -330,7 +350,7 @@ export class LiveAccess {
     const key = `${row.stream_id}|${row.viewer_id}`;
     const cached = this.watches.get(key);
     const w = cached && !('none' in cached) && cached.id === row.id ? cached : this.watchFrom(row, row.payment_stream_id, undefined);
-    await this.close(row.stream_id, row.viewer_id, w, reason, Math.min(this.now(), w.watchedUntil));
+    await this.close(row.stream_id, row.viewer_id, w, reason, Math.min(this.now(), Math.max(w.watchedUntil, Number(row.watched_until))));
   }
 
   /** Writes what viewers were served; closes watch streams idle past live.watchIdleSeconds, of ended streams, or left opening. */

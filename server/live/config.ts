@@ -38,6 +38,8 @@ export const liveConfigSchema = z.object({
   /** A watch stream (pay as you watch) nobody was served a segment on for this long is closed, at the end of the last segment served. */
   // At least twice the 5 s at which each process writes what it served, so no process closes one another still serves.
   watchIdleSeconds: z.number().int().min(10).max(600).default(12),
+  /** Watch links one client network may open a minute (each makes a guest account). */
+  watchLinkOpensPerMinutePerAddress: z.number().int().min(1).default(10),
   /** Open event streams (SSE) per address. */
   eventStreamsPerAddress: z.number().int().min(1).default(20),
 });

@@ -5,6 +5,7 @@ import { serviceSlot, type Capability } from '../context.js';
 import { LiveService } from './service.js';
 import { liveRoutes } from './routes.js';
 import { liveOpenApi } from './openapi.js';
+import { liveFastPath } from './fast-segments.js';
 
 export { LiveService } from './service.js';
 export type { LiveApi, LiveStreamView, LiveDirectory, ChannelLiveView } from './contract.js';
@@ -21,6 +22,7 @@ export const liveCapability: Capability = {
   },
   routes: (ctx) => liveRoutes(ctx, liveService(ctx)),
   openapi: liveOpenApi,
+  fastPath: (ctx, tools) => liveFastPath(ctx, liveService(ctx), tools),
   async start(ctx) {
     // The ingest runs where the web role runs: it serves what it ingests from memory first.
     if (ctx.config.role === 'worker') return;

@@ -79,6 +79,40 @@ export const liveOpenApi: OpenApiFragment = {
       open: { type: 'boolean' },
       paymentStream: ref('PaymentStream'),
     }),
+    WatchLink: fields({
+      code: { type: 'string' },
+      url: { type: 'string', format: 'uri', description: 'The page that opens it (/watch/{code})' },
+      channel: fields({ id: { type: 'string', format: 'uuid' }, name: { type: 'string' }, displayName: { type: 'string' } }),
+      streamId: nullable('string', { format: 'uuid', description: 'The one stream it is for (null: any stream of the channel)' }),
+      liveStreamId: nullable('string', { format: 'uuid', description: 'Where it plays now (null: not live)' }),
+      amount: { type: 'integer', description: 'The credit it was made with (minor units)' },
+      credit: { type: 'integer', description: 'What is left of it' },
+      currency: { type: 'string' },
+      message: nullable('string'),
+      fundedFrom: { type: 'string', enum: ['wallet', 'node'] },
+      status: { type: 'string', enum: ['open', 'opened', 'claimed'], description: 'open: nobody opened it yet; opened: a guest watches on it; claimed: the guest made the account theirs' },
+      createdAt: { type: 'string', format: 'date-time' },
+      openedAt: nullable('string', { format: 'date-time' }),
+    }),
+    WatchLinkCreated: fields({
+      link: ref('WatchLink'),
+      qr: fields({ svg: { type: 'string' }, png: { type: 'string', description: 'A data: URL' } }),
+    }),
+    WatchLinkOpened: fields({
+      link: ref('WatchLink'),
+      guest: orNull(fields({ user: ref('User'), tokens: ref('TokenPair') })),
+    }),
+    NewWatchLink: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['amount'],
+      properties: {
+        amount: { type: 'integer', minimum: 1, description: 'Credit, minor units, from your wallet (or the node: fundFrom node, admins)' },
+        streamId: { type: 'string', format: 'uuid', description: 'Only this stream (else any stream of the channel)' },
+        message: { type: 'string', maxLength: 300 },
+        fundFrom: { type: 'string', enum: ['wallet', 'node'] },
+      },
+    },
     LiveOfferRequest: {
       type: 'object',
       additionalProperties: false,
@@ -204,6 +238,42 @@ export const liveOpenApi: OpenApiFragment = {
           200: json('The offer', ref('MeteredOffer')), 400: problem('invalid_span (also more than an hour past the live edge), invalid_rendition, invalid_recipient (your own stream)'), 401: problem('Not signed in'),
           404: problem('No such stream'), 409: problem('stream_ended, stream_free, subscriber_plays_free, watches_free (admins)'),
         },
+      },
+    },
+    '/api/v1/channels/{channel}/live/watch-links': {
+      post: {
+        tags: ['live'],
+        summary: "A pre-funded watch link (and its QR code) for the channel's live streams: the first to open it watches on its credit as a guest, no sign-up (owner or admin)",
+        security: bearer,
+        parameters: [channelParam, { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 200 } }],
+        requestBody: jsonBody(ref('NewWatchLink')),
+        responses: {
+          201: json('Made', ref('WatchLinkCreated')), 200: json('The same Idempotency-Key: the same link', ref('WatchLinkCreated')), 400: problem('Invalid input'), 401: problem('Not signed in'),
+          402: problem('insufficient_funds'), 403: problem('Not the owner; fundFrom node is for admins'), 404: problem('No such channel or stream'), 409: problem('stream_ended'),
+        },
+      },
+      get: {
+        tags: ['live'],
+        summary: "The channel's watch links, with the credit left on each (owner or admin)",
+        security: bearer,
+        parameters: [channelParam],
+        responses: { 200: json('Links', { type: 'array', items: ref('WatchLink') }), 401: problem('Not signed in'), 403: problem('Not the owner'), 404: problem('No such channel') },
+      },
+    },
+    '/api/v1/live/watch-links/{code}': {
+      get: {
+        tags: ['live'],
+        summary: 'What a watch link offers: the channel, where it plays now, the credit left',
+        parameters: [pathParam('code', { type: 'string' })],
+        responses: { 200: json('The link', ref('WatchLink')), 404: problem('No such link') },
+      },
+    },
+    '/api/v1/live/watch-links/{code}/open': {
+      post: {
+        tags: ['live'],
+        summary: 'Open a watch link: the first visitor gets a guest account, signed in (its tokens), watching on the credit; the guest it made may open it again',
+        parameters: [pathParam('code', { type: 'string' })],
+        responses: { 200: json('Opened', ref('WatchLinkOpened')), 404: problem('No such link'), 410: problem('watch_link_used'), 429: problem('too_many_watch_links') },
       },
     },
     '/api/v1/channels/{channel}/live': {

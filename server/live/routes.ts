@@ -1,7 +1,6 @@
 // Live routes: the directory, a stream's view, events and HLS (anyone), and each channel's
 // live settings, key and health (its owner or an admin).
 import { createReadStream } from 'node:fs';
-import { createHash } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { notFound, route, AppError } from '../http/errors.js';
@@ -10,6 +9,7 @@ import { isPublic, requireRole, requireUser } from '../accounts/middleware.js';
 import { challengeLimit, segmentRefusal } from '../http/segment-refusal.js';
 import type { NodeContext } from '../context.js';
 import type { LiveService } from './service.js';
+import { anonymousViewer, liveCors as cors, SEGMENT_ROUTE } from './fast-segments.js';
 import { isUuid } from '../../shared/ids.js';
 
 const choicesSchema = z
@@ -23,6 +23,15 @@ const choicesSchema = z
   })
   .strict();
 
+const watchLinkSchema = z
+  .object({
+    amount: z.number().int().min(1).max(100_000_000),
+    streamId: z.string().uuid().optional(),
+    message: z.string().trim().max(300).optional(),
+    fundFrom: z.enum(['wallet', 'node']).optional(),
+  })
+  .strict();
+
 const offerSchema = z
   .object({
     rendition: z.string().min(1).max(64),
@@ -33,8 +42,6 @@ const offerSchema = z
 
 const seqPattern = /^(\d{1,9})\.ts$/;
 
-/** Players on other origins (other nodes' web apps, embeds) read live HLS as they read on-demand HLS. */
-const cors = { 'access-control-allow-origin': '*', 'access-control-expose-headers': 'x-content-sha256, www-authenticate' };
 
 function sendPlaylist(res: Response, text: string): void {
   res.writeHead(200, { ...cors, 'content-type': 'application/vnd.apple.mpegurl', 'cache-control': 'no-cache', 'content-length': Buffer.byteLength(text) });
@@ -111,12 +118,12 @@ export function liveRoutes(ctx: NodeContext, svc: LiveService): Router {
   );
 
   r.get(
-    '/live-hls/:id/:rendition/:segment',
+    SEGMENT_ROUTE,
     isPublic,
     route(async (req, res) => {
       const m = seqPattern.exec(req.params.segment);
       if (!m) throw notFound('Live segment');
-      const key = req.user?.id ?? createHash('sha256').update(`${address(req)}|${req.get('user-agent') ?? ''}`).digest('hex').slice(0, 16);
+      const key = req.user?.id ?? anonymousViewer(address(req), req.get('user-agent'));
       const seg = await svc.segment(req.params.id, req.params.rendition, Number(m[1]), { key, user: req.user, network: address(req), authorization: req.headers.authorization });
       if (!seg) throw notFound('Live segment');
       if ('refusal' in seg) {
@@ -131,7 +138,8 @@ export function liveRoutes(ctx: NodeContext, svc: LiveService): Router {
       stream.pipe(res);
       // Counted once the whole segment went out, as media counts on-demand segments.
       res.once('finish', () => {
-        const session = req.get('x-play-session');
+        // As on demand: the header, or ?session= for players that cannot set headers (native HLS).
+        const session = req.get('x-play-session') ?? (typeof req.query.session === 'string' ? req.query.session : undefined);
         svc.served({ streamId: req.params.id, rendition: req.params.rendition, row: seg.row, userId: req.user?.id ?? null, sessionId: session && isUuid(session) ? session : null, ip: req.ip ?? '', userAgent: req.get('user-agent') ?? null });
       });
     }),
@@ -153,6 +161,23 @@ export function liveRoutes(ctx: NodeContext, svc: LiveService): Router {
   );
   r.delete('/api/v1/live/streams/:id/watch-stream', requireUser, route(async (req, res) => void res.json(await svc.access.closeWatch(req.user!, req.params.id))));
   r.post('/api/v1/live/streams/:id/offers', requireUser, route(async (req, res) => void res.json(await svc.offer(req.user!, req.params.id, offerSchema.parse(req.body ?? {})))));
+
+  // ---- pre-funded watch links ----
+  r.post(
+    '/api/v1/channels/:channel/live/watch-links',
+    artist,
+    route(async (req, res) => {
+      const { link, qr, created } = await svc.watchLinks.create(req.user!, req.params.channel, watchLinkSchema.parse(req.body ?? {}), req.get('idempotency-key') ?? undefined);
+      res.status(created ? 201 : 200).set('cache-control', 'no-store').json({ link, qr });
+    }),
+  );
+  r.get('/api/v1/channels/:channel/live/watch-links', artist, route(async (req, res) => void res.json(await svc.watchLinks.list(req.user!, req.params.channel))));
+  r.get('/api/v1/live/watch-links/:code', isPublic, route(async (req, res) => void res.set('cache-control', 'no-store').json(await svc.watchLinks.info(req.params.code))));
+  r.post(
+    '/api/v1/live/watch-links/:code/open',
+    isPublic,
+    route(async (req, res) => void res.set('cache-control', 'no-store').json(await svc.watchLinks.open(req.params.code, address(req), req.user))),
+  );
 
   // ---- the channel's owner ----
   r.get('/api/v1/channels/:channel/live', artist, route(async (req, res) => void res.json(await svc.channelLive(req.user!, req.params.channel))));

@@ -17,6 +17,7 @@ import type * as api from '../../shared/api/index.js';
 import type { LiveStreamForListening } from '../listening/contract.js';
 import { LiveStore, priceOfRow, type LivePrice, type StreamRow, type SegmentRow } from './store.js';
 import { LiveAccess, type ViewerRequest } from './access.js';
+import { WatchLinks } from './watch-links.js';
 import type { SegmentRefusal } from '../http/segment-refusal.js';
 import type { LiveCatalogPort } from '../money/contract.js';
 import { LiveSession, type LiveChannel } from './session.js';
@@ -34,6 +35,7 @@ export class LiveService implements LiveApi {
   readonly hub: LiveEventHub;
   readonly root: string;
   readonly access: LiveAccess;
+  readonly watchLinks: WatchLinks;
   /** Priced live streams, as money sells them. */
   readonly catalog: LiveCatalogPort = {
     // An ended stream sells nothing more (an invoice made before its end cannot be paid after it).
@@ -56,7 +58,16 @@ export class LiveService implements LiveApi {
     this.root = path.join(ctx.config.dataDir, 'live');
     this.hub = new LiveEventHub(() => ctx.config.live.eventStreamsPerAddress);
     this.badKeys = new WindowLimit(ctx.config.live.badKeysPerMinutePerAddress);
-    this.access = new LiveAccess(ctx, this.store, this.log, (id) => this.streamInfo(id), (id) => this.pageUrl(id));
+    this.access = new LiveAccess(ctx, this.store, this.log, (id) => this.streamInfo(id), (id) => this.pageUrl(id), (userId, stream) => this.watchLinks.creditFor(userId, stream));
+    this.watchLinks = new WatchLinks({
+      ctx,
+      db: ctx.db,
+      log: this.log,
+      ownedChannel: (user, ref) => this.ownedChannel(user, ref),
+      currentStream: (channelId) => this.store.current(channelId),
+      stream: (id) => (isUuid(id) ? this.store.stream(id) : Promise.resolve(undefined)),
+      closeWatchStreamsOf: (userId) => this.access.closeAllOf(userId),
+    });
     ctx.services.money.onTipReceived((tip) => {
       const name = localChannelNameOf(ctx.config.publicUrl, tip.artistUri);
       const session = name ? [...this.sessions.values()].find((s) => s.channel.name === name && s.live) : undefined;
@@ -372,7 +383,7 @@ export class LiveService implements LiveApi {
     // Minutes not made yet are sold up to an hour ahead of the live edge, never further.
     const edge = (await this.liveEdge(id)) ?? 0;
     const perMinute = Math.max(1, Math.round(60 / this.ctx.config.live.segmentSeconds));
-    if (input.fromSeq > edge + 60 * perMinute) throw new AppError(400, 'invalid_span', `fromSeq is more than an hour past the live edge (segment ${edge})`, { liveEdge: edge });
+    if (input.fromSeq + input.minutes * perMinute > edge + 60 * perMinute) throw new AppError(400, 'invalid_span', `The span would end more than an hour past the live edge (segment ${edge})`, { liveEdge: edge });
     return this.ctx.services.money.live.offer(item.sale, input, user);
   }
 
@@ -382,7 +393,7 @@ export class LiveService implements LiveApi {
     const info = await this.streamInfo(id);
     if (!info) return undefined;
     const state = this.sessions.get(id)?.state ?? info.row.state;
-    return { id, channelId: info.channel.id, ownerId: info.channel.ownerId, artistUri: channelActorUri(this.ctx.config.publicUrl, info.channel.name), live: state === 'live' || state === 'reconnecting' };
+    return { id, channelId: info.channel.id, ownerId: info.channel.ownerId, artistUri: channelActorUri(this.ctx.config.publicUrl, info.channel.name), live: state !== 'ended' };
   }
 
   /** A served segment counts for listening like an on-demand one: on the stream's timeline (seq × segment length). */

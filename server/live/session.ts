@@ -61,8 +61,12 @@ interface Part {
 }
 
 
+/** Segments per rendition whose bytes stay in memory: players ask for the few nearest the live edge. */
+const HOT_SEGMENTS = 6;
+
 export class LiveSession {
   state: StreamState = 'starting';
+  private readonly hot = new Map<string, Buffer>();
   /** Set with state 'ended', before the row says so: views read it so "ended" never comes without its reason. */
   outcome: { reason: EndReason; message: string; at: Date } | undefined;
   readonly dir: string;
@@ -250,16 +254,19 @@ export class LiveSession {
       part.seen.set(r.name, seen);
       for (const entry of parseMediaPlaylist(text)) {
         if (seen.has(entry.file)) continue;
-        seen.add(entry.file);
         const file = path.join(r.name, entry.file);
         const data = await readFile(path.join(this.dir, file));
         const seq = this.nextSeq.get(r.name) ?? 0;
-        this.nextSeq.set(r.name, seq + 1);
         const row: SegmentRow = {
           seq, part: part.k, file, duration_ms: Math.round(entry.durationSeconds * 1000), bytes: data.length,
-          sha256: createHash('sha256').update(data).digest('hex'), discontinuity: this.discontinuityDue.delete(r.name),
+          sha256: createHash('sha256').update(data).digest('hex'), discontinuity: this.discontinuityDue.has(r.name),
         };
+        // Numbered and listed only once recorded: a failed write is tried again at the next look, under the same number.
         await this.deps.store.addSegment(this.id, r.name, row);
+        seen.add(entry.file);
+        this.nextSeq.set(r.name, seq + 1);
+        this.discontinuityDue.delete(r.name);
+        this.keepHot(r.name, seq, data);
         const list = this.segments.get(r.name) ?? [];
         list.push(row);
         this.segments.set(r.name, list);
@@ -280,6 +287,17 @@ export class LiveSession {
       this.deps.logger.info({ streamId: this.id, channel: this.channel.name, renditions: this.plan.map((r) => r.name), firstSegmentMs: Date.now() - this.createdAt }, 'live stream started');
       await this.deps.started(this).catch((err) => this.deps.logger.warn({ err, streamId: this.id }, 'live start announcement failed'));
     }
+  }
+
+  /** The newest segments' bytes of each rendition, kept in memory for the fast path (fast-segments.ts). */
+  private keepHot(rendition: string, seq: number, data: Buffer): void {
+    this.hot.set(`${rendition}/${seq}`, data);
+    this.hot.delete(`${rendition}/${seq - HOT_SEGMENTS}`);
+  }
+
+  /** A recent segment's bytes, if still in memory. */
+  bytesOf(rendition: string, seq: number): Buffer | undefined {
+    return this.hot.get(`${rendition}/${seq}`);
   }
 
   /** The in-memory window of a rendition (the process that ingests the stream). */
@@ -411,6 +429,7 @@ export class LiveSession {
       if (this.tick) clearInterval(this.tick);
       this.outcome = { reason, message, at: new Date() };
       this.state = 'ended';
+      this.hot.clear();
       const log = reason === 'transcoder_failed' || reason === 'overloaded' || reason === 'transcoder_stalled' ? 'warn' : 'info';
       this.deps.logger[log]({ streamId: this.id, channel: this.channel.name, reason, message, parts: this.parts }, 'live stream ended');
       await this.deps.store.end(this.id, reason, message, this.peakViewers);

@@ -162,6 +162,10 @@ export class LiveStore {
     await execute(this.db, 'UPDATE live_watch_streams SET watched_until = GREATEST(watched_until, :until) WHERE id = :id', { id, until });
   }
 
+  openWatchStreamsOf(viewerId: string): Promise<WatchStreamRow[]> {
+    return select<WatchStreamRow>(this.db, 'SELECT * FROM live_watch_streams WHERE viewer_id = :viewerId AND closed_at IS NULL', { viewerId });
+  }
+
   /** The sequence number a viewer's free minutes started at, if they were served any. */
   async freePassOf(streamId: string, viewer: string): Promise<number | undefined> {
     return (await selectOne<{ first_seq: number }>(this.db, 'SELECT first_seq FROM live_free_passes WHERE stream_id = :streamId AND viewer = :viewer', { streamId, viewer }))?.first_seq;

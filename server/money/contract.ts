@@ -4,6 +4,7 @@ import type { AllocationView } from './service.js';
 import type { Subscription } from './subscriptions.js';
 import type { AccessDecision, GatedTrack, SegmentAccessPort } from '../media/contract.js';
 import type { User } from '../accounts/service.js';
+import type { Transaction } from '../db/index.js';
 import type * as api from '../../shared/api/index.js';
 
 /** A listener's share of a closed month, held while its listening is disputed. */
@@ -99,7 +100,13 @@ export interface LiveSalesApi {
   /** The price per minute this user pays (the discount applied for subscribers). */
   priceFor(item: LiveSaleItem, userId: string | undefined): Promise<number>;
   /** Opens a rate stream from the viewer to the artist at `pricePerMinute`; the node closes it (closeWatchStream). */
-  openWatchStream(viewer: User, recipientUserId: string, pricePerMinute: number, requestKey: string): Promise<api.PaymentStream>;
+  openWatchStream(viewer: User, recipientUserId: string, pricePerMinute: number, requestKey: string, watchLink?: string): Promise<api.PaymentStream>;
+  /** A pre-funded watch link's credit moves into its own escrow (from the creator's wallet, or an admin's node funds). */
+  fundWatchLink(creator: User, input: { code: string; amount: number; fundFrom: 'wallet' | 'node' }, t?: Transaction): Promise<unknown>;
+  /** What is left of a watch link's credit. */
+  watchLinkCredit(code: string): Promise<number>;
+  /** The rest of a watch link's credit to the wallet of the guest who claimed their account (once). */
+  releaseWatchLink(code: string, userId: string): Promise<unknown>;
   /** The watch stream opened with this key, if money made it (a crash between money and live's row). */
   watchStreamByKey(viewerId: string, requestKey: string): Promise<api.PaymentStream | undefined>;
   /** A watch stream as it stands now (topped up or stopped first). */

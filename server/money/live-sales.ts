@@ -4,11 +4,14 @@
 // viewer's word and closes when they stop watching, so they pay for the seconds watched.
 // Subscribers pay too, less the discount the artist set (all of it: they watch free).
 import type { User } from '../accounts/service.js';
+import type { Transaction } from '../db/index.js';
 import type { AccessDecision } from '../media/contract.js';
 import { AppError, badRequest } from '../http/errors.js';
 import type { LiveSaleItem, LiveSalesApi } from './contract.js';
 import type { Metered } from './metered.js';
 import { SWEEP_SECONDS, TOP_UP_AHEAD_SECONDS, type Streams } from './streams.js';
+import { accounts, type AccountRef, type Books, type PostedTransaction } from './books.js';
+import { assertAmount } from './amounts.js';
 import type * as api from '../../shared/api/index.js';
 
 /** The longest span of live minutes one offer sells. */
@@ -20,7 +23,40 @@ export class LiveSales implements LiveSalesApi {
   constructor(
     private readonly metered: Metered,
     private readonly streams: Streams,
+    private readonly books: Books,
   ) {}
+
+  // ---- pre-funded watch links: credit held for one guest's watching of one channel ----
+
+  /** A watch link's credit, held in its own escrow until spent on watch streams or released to the guest who claims their account. */
+  static watchLinkEscrow(code: string): AccountRef {
+    return { key: `escrow:watch-link:${code}`, kind: 'escrow' };
+  }
+
+  /** Moves a new watch link's credit into its escrow: from the creator's wallet, or (an admin) from the node. Once per code. */
+  async fundWatchLink(creator: User, input: { code: string; amount: number; fundFrom: 'wallet' | 'node' }, t?: Transaction): Promise<PostedTransaction> {
+    assertAmount(input.amount);
+    if (input.fundFrom === 'node' && creator.role !== 'admin') throw new AppError(403, 'forbidden', 'Only an admin funds a watch link from the node');
+    return this.books.move({
+      key: `watch-link:fund:${input.code}`, kind: 'watch-link.fund', amount: input.amount,
+      from: input.fundFrom === 'node' ? accounts.externalIn('watch-links') : accounts.wallet(creator.id),
+      to: LiveSales.watchLinkEscrow(input.code), reference: input.code, memo: { code: input.code, creator: creator.id },
+    }, t);
+  }
+
+  watchLinkCredit(code: string): Promise<number> {
+    return this.books.balance(LiveSales.watchLinkEscrow(code).key);
+  }
+
+  /** What is left of a watch link goes to the wallet of the guest who claimed their account (once; nothing left: null). */
+  async releaseWatchLink(code: string, userId: string): Promise<PostedTransaction | null> {
+    const left = await this.watchLinkCredit(code);
+    if (left <= 0) return null;
+    return this.books.move({
+      key: `watch-link:release:${code}`, kind: 'watch-link.release', amount: left,
+      from: LiveSales.watchLinkEscrow(code), to: accounts.wallet(userId), reference: code, memo: { code },
+    });
+  }
 
   credential(item: LiveSaleItem, rendition: string, seq: number, authorization: string): AccessDecision {
     return this.metered.payment(item, rendition, seq, authorization);
@@ -51,7 +87,17 @@ export class LiveSales implements LiveSalesApi {
     return this.metered.offerOf(terms);
   }
 
-  async openWatchStream(viewer: User, recipientUserId: string, pricePerMinute: number, requestKey: string): Promise<api.PaymentStream> {
+  async openWatchStream(viewer: User, recipientUserId: string, pricePerMinute: number, requestKey: string, watchLink?: string): Promise<api.PaymentStream> {
+    if (watchLink) {
+      // On a watch link's credit: five minutes a chunk, or what is left (at least what the sweep needs).
+      const fundedFrom = LiveSales.watchLinkEscrow(watchLink);
+      const min = Math.ceil((pricePerMinute * (TOP_UP_AHEAD_SECONDS + SWEEP_SECONDS)) / 60);
+      const left = await this.books.balance(fundedFrom.key);
+      if (left < min) throw new AppError(402, 'insufficient_funds', `The watch link's credit (${left}) is less than 2.5 minutes of watching (${min}): claim your account and top up your wallet to keep watching`, { needed: min, available: left });
+      const chunk = Math.min(pricePerMinute * WATCH_CHUNK_MINUTES, left);
+      const rate = { amount: pricePerMinute, periodSeconds: 60 };
+      return (await this.streams.createRate(viewer, { recipient: recipientUserId, rate, chunk, cancelable: false, fundedFrom }, requestKey)).stream;
+    }
     // Not cancelable by the viewer: the node closes it (DELETE …/watch-stream), paying the artist
     // the seconds watched; a cancel behind the gate's back would play on for free.
     const open = (chunk: number) =>

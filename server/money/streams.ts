@@ -48,6 +48,8 @@ export interface CreateRate {
   startAt?: number;
   /** Whether the sender may cancel it (default yes; a stream the node closes for them is not). */
   cancelable?: boolean;
+  /** An escrow account of the node's that funds it instead of the sender's wallet (a watch link's credit). */
+  fundedFrom?: AccountRef;
 }
 
 interface StreamRow {
@@ -70,6 +72,7 @@ interface StreamRow {
   stopped_at: string | null;
   stop_reason: 'canceled' | 'wallet_empty' | 'closed' | null;
   top_ups: number;
+  funding_account: string | null;
   created_at: Date;
 }
 
@@ -83,6 +86,10 @@ const withdrawKey = (id: string, requestKey: string | undefined, withdrawnBefore
   requestKey ? `stream:withdraw:${id}:k:${requestKey}` : `stream:withdraw:${id}:n:${withdrawnBefore}`;
 
 export const streamEscrow = (id: string): AccountRef => ({ key: `escrow:stream:${id}`, kind: 'escrow' });
+
+/** Where a stream's deposits come from and its refunds go: the sender's wallet, or the escrow it was opened on (a watch link's credit). */
+const fundingOf = (row: Pick<StreamRow, 'sender_id' | 'funding_account'>): AccountRef =>
+  row.funding_account ? { key: row.funding_account, kind: 'escrow' } : accounts.wallet(row.sender_id);
 
 /** What has streamed at `t`: frozen once the stream stopped. */
 export function streamedOf(row: StreamRow, t: number): number {
@@ -167,6 +174,7 @@ export class Streams {
     const start = this.startOf(input.startAt, this.now());
     return this.insert(sender, recipient, requestKey, requestHashOf('rate', input), chunk, {
       kind: 'rate', start_at: start, rate_amount: input.rate.amount, rate_period: period, chunk, cancelable: input.cancelable ?? true,
+      funding_account: input.fundedFrom?.key ?? null,
     });
   }
 
@@ -189,12 +197,12 @@ export class Streams {
     const row = await this.db.transaction(async (t) => {
       const [inserted] = await select<StreamRow>(
         this.db,
-        `INSERT INTO money_streams (sender_id, recipient_id, kind, currency, deposited, start_at, cliff_at, end_at, rate_amount, rate_period, chunk, cancelable, request_key, request_hash)
-         VALUES (:sender, :recipient, :kind, :currency, :deposit, :start_at, :cliff_at, :end_at, :rate_amount, :rate_period, :chunk, :cancelable, :key, :requestHash)
+        `INSERT INTO money_streams (sender_id, recipient_id, kind, currency, deposited, start_at, cliff_at, end_at, rate_amount, rate_period, chunk, cancelable, request_key, request_hash, funding_account)
+         VALUES (:sender, :recipient, :kind, :currency, :deposit, :start_at, :cliff_at, :end_at, :rate_amount, :rate_period, :chunk, :cancelable, :key, :requestHash, :funding_account)
          ON CONFLICT (request_key) DO NOTHING RETURNING *`,
         {
           sender: sender.id, recipient: recipient.id, currency: this.books.currency, deposit, key, requestHash,
-          cliff_at: null, end_at: null, rate_amount: null, rate_period: null, chunk: null, ...fields,
+          cliff_at: null, end_at: null, rate_amount: null, rate_period: null, chunk: null, funding_account: null, ...fields,
         },
         t,
       );
@@ -202,7 +210,7 @@ export class Streams {
       await this.books.move(
         {
           key: `stream:deposit:${inserted.id}:0`, kind: 'stream.deposit', amount: deposit,
-          from: accounts.wallet(sender.id), to: streamEscrow(inserted.id), reference: inserted.id, memo: { streamId: inserted.id, recipient: recipient.id },
+          from: fundingOf(inserted), to: streamEscrow(inserted.id), reference: inserted.id, memo: { streamId: inserted.id, recipient: recipient.id },
         },
         t,
       );
@@ -281,7 +289,7 @@ export class Streams {
       const refund = Number(row.deposited) - streamed;
       const tx = refund > 0
         ? await this.books.move(
-          { key: `stream:cancel:${id}`, kind: 'stream.refund', amount: refund, from: streamEscrow(id), to: accounts.wallet(row.sender_id), reference: id, memo: { streamId: id } },
+          { key: `stream:cancel:${id}`, kind: 'stream.refund', amount: refund, from: streamEscrow(id), to: fundingOf(row), reference: id, memo: { streamId: id } },
           t,
         )
         : null;
@@ -315,7 +323,7 @@ export class Streams {
         const refund = Number(row.deposited) - streamed;
         if (refund > 0) {
           await this.books.move(
-            { key: `stream:close:${id}`, kind: 'stream.refund', amount: refund, from: streamEscrow(id), to: accounts.wallet(row.sender_id), reference: id, memo: { streamId: id, closed: true } },
+            { key: `stream:close:${id}`, kind: 'stream.refund', amount: refund, from: streamEscrow(id), to: fundingOf(row), reference: id, memo: { streamId: id, closed: true } },
             t,
           );
         }
@@ -376,13 +384,14 @@ export class Streams {
         return;
       }
       // The wallet is locked with the escrow, so the balance read is the one moved from.
-      const balances = await this.books.lock([accounts.wallet(row.sender_id), streamEscrow(id)], t);
-      const amount = Math.min(Number(row.chunk), balances.get(accounts.wallet(row.sender_id).key) ?? 0);
+      const funding = fundingOf(row);
+      const balances = await this.books.lock([funding, streamEscrow(id)], t);
+      const amount = Math.min(Number(row.chunk), balances.get(funding.key) ?? 0);
       if (amount > 0) {
         await this.books.move(
           {
             key: `stream:deposit:${id}:${row.top_ups + 1}`, kind: 'stream.deposit', amount,
-            from: accounts.wallet(row.sender_id), to: streamEscrow(id), reference: id, memo: { streamId: id, topUp: row.top_ups + 1 },
+            from: funding, to: streamEscrow(id), reference: id, memo: { streamId: id, topUp: row.top_ups + 1 },
           },
           t,
         );

@@ -272,6 +272,12 @@ export type GiftLinkWithQr = GiftLink & {
   };
 };
 
+export interface GuestClaim {
+  username: string;
+  password: string;
+  email?: string;
+}
+
 export interface LedgerDisputeHistory {
   /** DisputeContract's record */
   dispute: Record<string, unknown>;
@@ -830,6 +836,15 @@ export interface NewUser {
   role?: 'listener' | 'artist' | 'admin' | 'auditor';
 }
 
+export interface NewWatchLink {
+  /** Credit, minor units, from your wallet (or the node: fundFrom node, admins) */
+  amount: number;
+  /** Only this stream (else any stream of the channel) */
+  streamId?: string;
+  message?: string;
+  fundFrom?: 'wallet' | 'node';
+}
+
 export interface OpenDispute {
   month: string;
   /** Default: by role (artist: contest a payout; listener: where my money went) */
@@ -1225,6 +1240,8 @@ export interface User {
   role: 'admin' | 'artist' | 'listener' | 'auditor';
   displayName: string | null;
   disabled: boolean;
+  /** Made by a watch link without a sign-up; claim it (POST /api/v1/users/me/claim) to keep it */
+  guest: boolean;
   createdAt: string;
 }
 
@@ -1265,6 +1282,49 @@ export interface WalletEntry {
   reference: string | null;
   memo: Record<string, unknown>;
   createdAt: string;
+}
+
+export interface WatchLink {
+  code: string;
+  /** The page that opens it (/watch/{code}) */
+  url: string;
+  channel: {
+    id: string;
+    name: string;
+    displayName: string;
+  };
+  /** The one stream it is for (null: any stream of the channel) */
+  streamId: string | null;
+  /** Where it plays now (null: not live) */
+  liveStreamId: string | null;
+  /** The credit it was made with (minor units) */
+  amount: number;
+  /** What is left of it */
+  credit: number;
+  currency: string;
+  message: string | null;
+  fundedFrom: 'wallet' | 'node';
+  /** open: nobody opened it yet; opened: a guest watches on it; claimed: the guest made the account theirs */
+  status: 'open' | 'opened' | 'claimed';
+  createdAt: string;
+  openedAt: string | null;
+}
+
+export interface WatchLinkCreated {
+  link: WatchLink;
+  qr: {
+    svg: string;
+    /** A data: URL */
+    png: string;
+  };
+}
+
+export interface WatchLinkOpened {
+  link: WatchLink;
+  guest: {
+    user: User;
+    tokens: TokenPair;
+  } | null;
 }
 
 export interface Waveform {

@@ -12,6 +12,7 @@ import { projectRoot } from '../../server/config/index.js';
 const migrationOwners: Record<string, string> = {
   '0001-accounts': 'accounts',
   '0002-node-identity': 'node',
+  '0003-accounts-guests': 'accounts',
   '0100-media-channels-tracks': 'media',
   '0101-media-playlists': 'media',
   '0102-media-quotas': 'media',
@@ -37,6 +38,7 @@ const migrationOwners: Record<string, string> = {
   '0600-disputes-core': 'disputes',
   '0700-live-core': 'live',
   '0701-live-pricing': 'live',
+  '0702-live-watch-links': 'live',
 };
 
 /** Folders of server/ that belong to the node rather than to a capability. */

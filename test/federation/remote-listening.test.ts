@@ -68,8 +68,13 @@ test("a listener on B plays A's track through B: the listen qualifies on B for A
   assert.equal(listen.status, 'counted');
   assert.equal(listen.artist, channelUri);
   assert.ok(listen.qualifiedSeconds >= 30, JSON.stringify(listen));
-  await listeningService(b.ctx).segmentLog.flush();
-  const served = await count(b, 'segment_serves', `session_id = '${sessionId}'`);
+  // A remote segment is logged after its response finished and its timing was looked up: the
+  // last one may still be on its way when the listen qualifies.
+  const served = await waitFor('every served segment logged', async () => {
+    await listeningService(b.ctx).segmentLog.flush();
+    const n = await count(b, 'segment_serves', `session_id = '${sessionId}'`);
+    return n >= segments.length ? n : undefined;
+  }, 10_000).catch(async () => count(b, 'segment_serves', `session_id = '${sessionId}'`));
   assert.equal(served, segments.length, 'every remote segment served through B is in B\'s log');
 
   // B's month figures name the remote artist (no local owner): money pays it as an obligation.

@@ -61,11 +61,10 @@ test("B's follower sees A's channel live and then ended; tips from both nodes re
   const again = await fetch(announced.audioPlaylistUrl.replace(/index\.m3u8$/, `${seq}.ts`));
   assert.equal(again.headers.get('x-cache'), 'hit');
   assert.equal((await fetch(announced.audioPlaylistUrl.replace(/index\.m3u8$/, '999999.ts'))).status, 404, 'a segment A never hashed is not fetched');
-  // A segment altered on A after it was hashed is refused by B, never served or kept.
-  const next = await waitFor('a newer segment on A', async () => {
-    const row = await liveService(a.ctx).store.segment(live.id, 'audio', seq + 1);
-    return row ?? undefined;
-  }, 15_000);
+  // A segment altered on A after it was hashed is refused by B, never served or kept. (Old
+  // enough that A serves it from disk, not from the newest bytes it keeps in memory.)
+  await waitFor('six newer segments on A', async () => (await liveService(a.ctx).store.segment(live.id, 'audio', seq + 7)) ?? undefined, 25_000);
+  const next = (await liveService(a.ctx).store.segment(live.id, 'audio', seq + 1))!;
   const aFile = path.join(a.dataDir, 'live', live.id, next.file);
   await waitFor('the file on A', () => existsSync(aFile) || undefined, 10_000);
   writeFileSync(aFile, Buffer.alloc(4096, 7));

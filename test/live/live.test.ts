@@ -67,6 +67,13 @@ test('a push goes live: directory, ladder, hashed segments, health and viewers; 
   assert.equal(seg.status, 200);
   const body = Buffer.from(await seg.arrayBuffer());
   assert.equal(body[0], 0x47, 'an MPEG-TS segment');
+  // The fast path (bytes in memory, before Express) and the route answer the same.
+  const viaRoute = await fetch(`${base}${first}.ts`, { headers: { range: 'bytes=0-' } });
+  const viaFast = await fetch(`${base}${first}.ts`);
+  assert.deepEqual(Buffer.from(await viaFast.arrayBuffer()), Buffer.from(await viaRoute.arrayBuffer()));
+  for (const h of ['content-type', 'content-length', 'cache-control', 'x-content-sha256', 'access-control-allow-origin', 'access-control-expose-headers']) {
+    assert.equal(viaFast.headers.get(h), viaRoute.headers.get(h), h);
+  }
   const hashes = await fetch(`${base}hashes.json`).then((r) => r.json());
   assert.equal(hashes.segments.find((h: any) => String(h.seq) === first).sha256, sha256(body), 'the recorded hash is the served bytes');
   assert.equal(seg.headers.get('x-content-sha256'), sha256(body));

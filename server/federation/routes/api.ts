@@ -54,7 +54,7 @@ export function apiRoutes(svc: FederationService): Router {
       const seg = await svc.remoteLive.segment(watchId, rendition, Number(m[1]));
       res
         .type(hlsContentType(file))
-        .set({ ...liveCors, 'cache-control': 'public, max-age=3600, immutable', 'x-content-sha256': seg.sha256, 'x-cache': seg.cached ? 'hit' : 'miss' })
+        .set({ ...liveCors, 'cache-control': seg.private ? 'private, no-cache' : 'public, max-age=3600, immutable', 'x-content-sha256': seg.sha256, 'x-cache': seg.cached ? 'hit' : 'miss' })
         .send(seg.body);
     }),
   );
