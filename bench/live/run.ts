@@ -9,9 +9,10 @@
 //     first N that falls behind): every stream live, none ended, ffmpeg speed >= 0.95 and about
 //     one segment per segment length over the window (goal: >= 20 keep up), with CPU figures;
 //  3. 720p ladders (360p + 720p + audio) from 1280x720 pushes, N = 1, 2, 3: how many keep up;
-//  4. live segments served by the node (/live-hls/{id}/audio/{seq}.ts, the ungated route the
-//     coming 402 gate will be compared against) against nginx serving the same files, while
-//     the stream is live (goal: >= 0.5x), loaded by wrk when installed (bench/load-runner.ts).
+//  4. live segments of a priced stream with an L402 credential on each request (the 402 gate;
+//     the newest segments, as players ask for them: the fast path), and the same through the
+//     route, against nginx serving the same files ungated, while the stream is live (goal:
+//     >= 0.5x), loaded by wrk when installed (bench/load-runner.ts).
 // The publishers' ffmpeg runs on the same machine and takes CPU from the node; on a 2-core
 // machine that is part of every figure here. Bounded in count and time (about 5 minutes).
 // Env: BENCH_LIVE_STREAMS (5,10,20,30), BENCH_LIVE_LADDERS (1,2,3), BENCH_LIVE_WINDOW (20 s),
@@ -24,9 +25,12 @@ import type { TestNode } from '../../test/helpers/node.js';
 import { liveArtist, push, rtmpUrl, startLiveNode } from '../../test/live/support.js';
 import { startNginx, type RunningNginx } from '../../test/helpers/nginx.js';
 import { liveService } from '../../server/live/index.js';
+import { moneyService } from '../../server/money/index.js';
 import type * as api from '../../shared/api/index.js';
 import { generator, loadUrls, ratio, type LoadResult } from '../load-runner.js';
 
+/** Which sections run (BENCH_LIVE_SECTIONS=4 for the segments alone). */
+const sections = new Set((process.env.BENCH_LIVE_SECTIONS ?? '1,2,3,4').split(',').map((x) => x.trim()));
 const list = (v: string | undefined, d: number[]) => (v ? v.split(',').map(Number).filter((n) => n > 0) : d);
 const streamSteps = list(process.env.BENCH_LIVE_STREAMS, [5, 10, 20, 30]);
 const ladderSteps = list(process.env.BENCH_LIVE_LADDERS, [1, 2, 3]);
@@ -227,8 +231,8 @@ try {
     }
   };
   const goalMs = (seg + 1) * 1000;
-  console.log(`\n1. first segment (listed in the audio playlist and answered 200), ${latencyRuns} runs each; goal <= ${goalMs} ms (segment + 1 s = ${(goalMs / (seg * 1000)).toFixed(2)}x segment)`);
-  for (const [label, video] of [['audio', false], ['video426x240', true]] as const) {
+  if (sections.has('1')) console.log(`\n1. first segment (listed in the audio playlist and answered 200), ${latencyRuns} runs each; goal <= ${goalMs} ms (segment + 1 s = ${(goalMs / (seg * 1000)).toFixed(2)}x segment)`);
+  for (const [label, video] of sections.has('1') ? ([['audio', false], ['video426x240', true]] as const) : []) {
     const runs: Awaited<ReturnType<typeof latency>>[] = [];
     for (let i = 0; i < latencyRuns; i++) runs.push(await latency(artists[0], video));
     const spawnMs = median(runs.map((r) => r.spawnMs));
@@ -244,9 +248,11 @@ try {
     );
   }
 
-  // ---- 4. live segments: node against nginx, while the stream is live --------------------
-  {
+  // ---- 4. live segments behind the 402 gate: node against nginx, while the stream is live ----
+  if (sections.has('4')) {
     const a = artists[1];
+    // A priced stream: every segment past the free minutes needs a credential (here: none free).
+    await n.api('PATCH', `/api/v1/channels/${a.channel.name}/live`, { token: a.token, body: { pricePerMinute: 60, freeMinutes: 0 } });
     const p = start(a);
     try {
       let id: string | undefined;
@@ -259,8 +265,19 @@ try {
         if (Date.now() > until) throw new Error('section 4: the stream did not reach 8 segments');
         await sleep(500);
       }
+      // A viewer buys the minute holding the newest segment (an L402 credential), as a player would.
+      const viewer = await n.user('listener');
+      await moneyService(n.ctx).adminCredit.topUp({ userId: viewer.user.id, amount: 10_000, idempotencyKey: `bench-live:${viewer.user.id}` });
       const session = svc.session(id!)!;
-      const rows = session.windowOf('audio', 1000)!.segments;
+      const newest = session.windowOf('audio', 1)!.segments[0].seq;
+      // Ten minutes from the newest segment's: every segment the runs below ask for is in the span.
+      const offer = await n.api<api.MeteredOffer>('POST', `/api/v1/live/streams/${id}/offers`, { token: viewer.token, body: { rendition: 'audio', fromSeq: newest, minutes: 10 } });
+      if (offer.status !== 200) throw new Error(`offer: ${offer.status} ${offer.text}`);
+      const paid = await n.api<api.MeteredPaid>('POST', '/api/v1/metered/pay', { token: viewer.token, body: { invoice: offer.body.invoice } });
+      if (paid.status !== 201) throw new Error(`pay: ${paid.status} ${paid.text}`);
+      const auth = { authorization: paid.body.purchase.authorization };
+      // The segments a player asks for: the newest ones (their bytes in memory), inside the span bought.
+      const rows = session.windowOf('audio', 6)!.segments.filter((r) => r.seq >= offer.body.segments.from && r.seq <= offer.body.segments.to);
       const nodePaths = rows.map((r) => `/live-hls/${id}/audio/${r.seq}.ts`);
       const filePaths = rows.map((r) => `/live-files/${id}/${r.file}`);
       nginx = await startNginx(
@@ -271,41 +288,42 @@ try {
   }`,
       );
       const nginxOrigin = nginx.origin;
-      // The same bytes both ways (and every file read once, into the page cache).
+      // The same bytes both ways (and every file read once, into the page cache); without the credential, 402.
       for (let i = 0; i < rows.length; i++) {
-        const [x, y] = await Promise.all([fetch(n.url + nodePaths[i]), fetch(nginxOrigin + filePaths[i])]);
-        const [bx, by] = await Promise.all([x.arrayBuffer(), y.arrayBuffer()]);
+        const [x, y, refused] = await Promise.all([fetch(n.url + nodePaths[i], { headers: auth }), fetch(nginxOrigin + filePaths[i]), fetch(n.url + nodePaths[i])]);
+        const [bx, by] = await Promise.all([x.arrayBuffer(), y.arrayBuffer(), refused.arrayBuffer()]);
         const h = (b: ArrayBuffer) => createHash('sha256').update(Buffer.from(b)).digest('hex');
         if (x.status !== 200 || y.status !== 200 || h(bx) !== h(by) || h(bx) !== rows[i].sha256) throw new Error(`segment ${rows[i].seq}: node ${x.status}, nginx ${y.status}, or different bytes`);
+        if (refused.status !== 402) throw new Error(`segment ${rows[i].seq} without a credential: ${refused.status}, not 402`);
       }
       const sizes = rows.map((r) => r.bytes);
       const fmt = (r: LoadResult) => `${Math.round(r.rps)} req/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, errors ${r.errors}`;
       console.log(
-        `\n4. live audio segments while live (${rows.length} segments of ${Math.min(...sizes)}-${Math.max(...sizes)} bytes; ${generator === 'wrk' ? `wrk, ${process.env.BENCH_SECONDS ?? 8} s per run` : `${requests} requests per run`}, ${concurrency} connections)`,
+        `\n4. live audio segments behind the 402 gate while live (${rows.length} newest segments of ${Math.min(...sizes)}-${Math.max(...sizes)} bytes, an L402 credential on each request; ${generator === 'wrk' ? `wrk, ${process.env.BENCH_SECONDS ?? 8} s per run` : `${requests} requests per run`}, ${concurrency} connections)`,
       );
-      console.log('  the ungated live segment route (/live-hls/{id}/audio/{seq}.ts): the figure the coming 402 gate will be compared against');
+      // The stream goes on while the load runs: each node run asks for the segments newest at its
+      // start (the ones players ask for), which stay among those kept in memory for its length.
+      const newestPaths = () => session.windowOf('audio', 2)!.segments.filter((r) => r.seq <= offer.body.segments.to).map((r) => `${n.url}/live-hls/${id}/audio/${r.seq}.ts`);
       const cpu0 = cpuMark();
       const base1 = await loadUrls(filePaths.map((x) => nginxOrigin + x), {}, concurrency, requests);
-      const viaNode = await loadUrls(nodePaths.map((x) => n.url + x), {}, concurrency, requests);
+      const viaNode = await loadUrls(newestPaths(), auth, concurrency, requests);
       const base2 = await loadUrls(filePaths.map((x) => nginxOrigin + x), {}, concurrency, requests);
       const cpu = cpuSince(cpu0, new Set([p.pid!]));
-      // The node's per-request floor on the same path through the app (every router in front of
-      // live's, live's own router), answering small JSON and reading no file: how much of the
-      // segment figure is the app rather than the file.
-      const floor = await loadUrls([`${n.url}/api/v1/live/ingest`], {}, concurrency, requests);
+      // The route itself (the fast path declines a Range request): what players get for segments not in memory.
+      const viaRoute = await loadUrls(newestPaths(), { ...auth, range: 'bytes=0-' }, concurrency, requests);
       const baseRps = (base1.rps + base2.rps) / 2;
       const still = (await channelLive(a)).current?.state;
-      console.log(`  nginx (same files): ${fmt(base1)}`);
-      console.log(`  node:               ${fmt(viaNode)}`);
-      console.log(`  nginx (same files): ${fmt(base2)} (again, for the noise)`);
-      console.log(`  ratio: ${ratio(viaNode.rps, baseRps)} of nginx (goal >= 0.5x); the stream was ${still} throughout (its ingest and ladder ffmpeg ran during both)`);
-      console.log(`  CPU over the three runs: ${fmtCpu(cpu)}`);
-      console.log(`  for reference, node GET /api/v1/live/ingest (same router chain, small JSON, no file): ${fmt(floor)}; segments at ${ratio(viaNode.rps, floor.rps)} of it`);
+      console.log(`  nginx (same files, no gate): ${fmt(base1)}`);
+      console.log(`  node (gated, fast path):     ${fmt(viaNode)}`);
+      console.log(`  nginx (same files, no gate): ${fmt(base2)} (again, for the noise)`);
+      console.log(`  node (gated, the route):     ${fmt(viaRoute)}`);
+      console.log(`  ratio: ${ratio(viaNode.rps, baseRps)} of nginx (goal >= 0.5x); the route alone ${ratio(viaRoute.rps, baseRps)}; the stream was ${still} throughout (its ingest and ladder ffmpeg ran during all of it)`);
+      console.log(`  CPU over the first three runs: ${fmtCpu(cpu)}`);
       summary.push(
-        `live.segments.node_rps=${Math.round(viaNode.rps)} (ungated /live-hls route; p99 ${viaNode.p99.toFixed(2)} ms, errors ${viaNode.errors})`,
-        `live.segments.nginx_rps=${Math.round(baseRps)} (mean of 2 runs; p99 ${Math.max(base1.p99, base2.p99).toFixed(2)} ms)`,
+        `live.segments.gated_node_rps=${Math.round(viaNode.rps)} (L402 credential, fast path; p99 ${viaNode.p99.toFixed(2)} ms, errors ${viaNode.errors})`,
+        `live.segments.gated_route_rps=${Math.round(viaRoute.rps)} (the same through Express)`,
+        `live.segments.nginx_rps=${Math.round(baseRps)} (mean of 2 runs, no gate; p99 ${Math.max(base1.p99, base2.p99).toFixed(2)} ms)`,
         `live.segments.node_vs_nginx=${(viaNode.rps / baseRps).toFixed(2)} (goal >= 0.5)`,
-        `live.segments.node_json_floor_rps=${Math.round(floor.rps)} (GET /api/v1/live/ingest, same router chain, no file)`,
       );
     } finally {
       await stopAll([a], [p]);
@@ -403,9 +421,9 @@ try {
     return `live=${r.outcomes.filter((x) => x.live).length}/${r.outcomes.length} ended=${ended.length}${ended.length ? `(${[...new Set(ended)].join(',')})` : ''} speed_min=${speeds.length ? Math.min(...speeds).toFixed(3) : 'n/a'} segments_min=${Math.min(...r.outcomes.map((x) => x.segments))}/${r.outcomes[0].expected.toFixed(1)}`;
   };
 
-  console.log(`\n2. concurrent audio-only streams on separate channels, ${windowSeconds} s window each; keeps up: every stream live, none ended, speed >= ${minSpeed}, ~1 segment per ${seg} s`);
+  if (sections.has('2')) console.log(`\n2. concurrent audio-only streams on separate channels, ${windowSeconds} s window each; keeps up: every stream live, none ended, speed >= ${minSpeed}, ~1 segment per ${seg} s`);
   let best = 0;
-  for (const count of streamSteps) {
+  for (const count of sections.has('2') ? streamSteps : []) {
     const r = await concurrent(count, {}, windowSeconds);
     const keeping = r.outcomes.filter((x) => x.ok).length;
     const all = keeping === count;
@@ -415,12 +433,14 @@ try {
     if (!all) break;
     best = count;
   }
-  console.log(`  largest N that keeps up: ${best} (goal >= 20${best === streamSteps[streamSteps.length - 1] ? `; the largest tried, not a limit found` : ''})`);
-  summary.push(`live.concurrent_audio.max_keeping_up=${best} (goal >= 20; tried ${streamSteps.join(',')})`);
+  if (sections.has('2')) {
+    console.log(`  largest N that keeps up: ${best} (goal >= 20${best === streamSteps[streamSteps.length - 1] ? `; the largest tried, not a limit found` : ''})`);
+    summary.push(`live.concurrent_audio.max_keeping_up=${best} (goal >= 20; tried ${streamSteps.join(',')})`);
+  }
 
-  console.log(`\n3. 720p ladders (pushes of 1280x720 test pattern; ladder ${JSON.stringify(n.ctx.config.live.videoHeights)}p + audio, x264 ${n.ctx.config.live.x264Preset}), ${ladderWindowSeconds} s window each`);
-  console.log('  each publisher encodes 1280x720 H.264 (x264 ultrafast) on this same machine: its CPU is taken from the ladders');
-  for (const count of ladderSteps) {
+  if (sections.has('3')) console.log(`\n3. 720p ladders (pushes of 1280x720 test pattern; ladder ${JSON.stringify(n.ctx.config.live.videoHeights)}p + audio, x264 ${n.ctx.config.live.x264Preset}), ${ladderWindowSeconds} s window each`);
+  if (sections.has('3')) console.log('  each publisher encodes 1280x720 H.264 (x264 ultrafast) on this same machine: its CPU is taken from the ladders');
+  for (const count of sections.has('3') ? ladderSteps : []) {
     const r = await concurrent(count, { video: true, size: '1280x720' }, ladderWindowSeconds);
     const keeping = r.outcomes.filter((x) => x.ok).length;
     console.log(`  N=${count}: ${keeping}/${count} keep up; ${describe(r, true)}`);

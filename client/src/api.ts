@@ -41,6 +41,8 @@ function save(s: Session | null): void {
 }
 
 export const session = (): Session | null => current;
+/** Signs in with a session the node handed out another way (a watch link's guest), or stores its user anew (a claimed guest). */
+export const saveSession = (s: Session): void => save(s);
 export const accessToken = (): string | null => current?.accessToken ?? null;
 export function onSessionChange(fn: (s: Session | null) => void): () => void {
   listeners.add(fn);

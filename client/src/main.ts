@@ -55,6 +55,7 @@ const disputes = () => import('./pages/disputes.js');
 const admin = () => import('./pages/admin.js');
 route('/me', lazy(me, (m) => m.mePage));
 route('/gift/:code', lazy(() => import('./pages/gift.js'), (m) => m.giftPage));
+route('/watch/:code', lazy(() => import('./pages/watch-link.js'), (m) => m.watchLinkPage));
 route('/following', lazy(following, (m) => m.followingPage));
 route('/remote/:id', lazy(following, (m) => m.remoteTrackPage));
 route('/disputes', lazy(disputes, (m) => m.disputesPage));

@@ -162,7 +162,12 @@ export class LiveAccess {
           watch.watchedUntil = Math.max(watch.watchedUntil, this.now() + Math.ceil(durationSeconds));
           return undefined;
         }
-        if (state === 'wallet_empty') return this.refuse(item, rendition, seq, v, 'credit_exhausted', 'Your wallet ran out: the watch stream stopped. Top up your wallet and start it again to keep watching.');
+        if (state === 'wallet_empty') {
+          const why = v.user.guest
+            ? "The watch link's credit is used up: the watch stream stopped. Claim your account and top up your wallet to keep watching."
+            : 'Your wallet ran out: the watch stream stopped. Top up your wallet and start it again to keep watching.';
+          return this.refuse(item, rendition, seq, v, 'credit_exhausted', why);
+        }
         return this.refuse(item, rendition, seq, v, 'payment_required', 'Your watch stream was stopped.');
       }
     }

@@ -33,6 +33,8 @@ export const liveConfigSchema = z.object({
   videoHeights: z.array(z.number().int().min(144).max(2160)).default([360, 720]),
   /** libx264 preset of the live ladder (faster presets cost less CPU per stream). */
   x264Preset: z.enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium']).default('superfast'),
+  /** Open RTMP connections from one address (an encoder uses one; a studio pushing many channels from one address needs more). */
+  rtmpConnectionsPerAddress: z.number().int().min(1).max(10_000).default(8),
   /** Wrong stream keys one address may try per minute before its pushes are refused unread. */
   badKeysPerMinutePerAddress: z.number().int().min(1).default(10),
   /** A watch stream (pay as you watch) nobody was served a segment on for this long is closed, at the end of the last segment served. */
@@ -42,6 +44,8 @@ export const liveConfigSchema = z.object({
   watchLinkOpensPerMinutePerAddress: z.number().int().min(1).default(10),
   /** Open event streams (SSE) per address. */
   eventStreamsPerAddress: z.number().int().min(1).default(20),
+  /** Open event streams (SSE) in one process, all addresses together. */
+  eventStreams: z.number().int().min(1).default(5000),
 });
 
 export type LiveConfig = z.infer<typeof liveConfigSchema>;

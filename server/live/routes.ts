@@ -1,9 +1,9 @@
 // Live routes: the directory, a stream's view, events and HLS (anyone), and each channel's
 // live settings, key and health (its owner or an admin).
-import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { notFound, route, AppError } from '../http/errors.js';
+import { notFound, route, AppError, RetryLaterError } from '../http/errors.js';
 import { clientNetwork } from '../http/client-address.js';
 import { isPublic, requireRole, requireUser } from '../accounts/middleware.js';
 import { challengeLimit, segmentRefusal } from '../http/segment-refusal.js';
@@ -81,9 +81,9 @@ export function liveRoutes(ctx: NodeContext, svc: LiveService): Router {
         for (const [event, data] of initial) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
         return void res.end();
       }
-      if (!svc.hub.subscribe(view.id, req, res, address(req), initial)) {
-        throw new AppError(429, 'too_many_event_streams', 'Too many live event streams are open from this address');
-      }
+      const full = svc.hub.subscribe(view.id, req, res, address(req), initial);
+      if (full === 'address') throw new AppError(429, 'too_many_event_streams', 'Too many live event streams are open from this address');
+      if (full === 'node') throw new RetryLaterError(503, 'event_streams_full', 'This node has as many live event streams open as it takes; try again shortly', 30);
     }),
   );
 
@@ -125,16 +125,26 @@ export function liveRoutes(ctx: NodeContext, svc: LiveService): Router {
       if (!m) throw notFound('Live segment');
       const key = req.user?.id ?? anonymousViewer(address(req), req.get('user-agent'));
       const seg = await svc.segment(req.params.id, req.params.rendition, Number(m[1]), { key, user: req.user, network: address(req), authorization: req.headers.authorization });
-      if (!seg) throw notFound('Live segment');
+      if (!seg) {
+        // Not yet written (or no such stream): a player asks again shortly; nothing may keep this answer.
+        res.set({ ...cors, 'cache-control': 'no-store' });
+        throw notFound('Live segment');
+      }
       if ('refusal' in seg) {
         res.set(cors);
         throw segmentRefusal(req, res, challengeLimit(ctx), seg.refusal);
       }
       // A priced stream's segments are the viewer's alone: no shared cache may keep them.
       const cache = seg.priced ? 'private, no-cache' : 'public, max-age=3600, immutable';
+      // The file first: one pruned since it was listed is a clear 404, not a broken answer.
+      const file = await open(seg.file).catch(() => undefined);
+      if (!file) {
+        res.set({ ...cors, 'cache-control': 'no-store' });
+        throw new AppError(404, 'not_found', 'Live segment no longer kept (older than the node keeps while live)');
+      }
       res.set({ ...cors, 'content-type': 'video/mp2t', 'content-length': String(seg.row.bytes), 'cache-control': cache, 'x-content-sha256': seg.row.sha256 });
-      const stream = createReadStream(seg.file);
-      stream.on('error', () => (res.headersSent ? res.destroy() : res.status(404).end()));
+      const stream = file.createReadStream();
+      stream.on('error', () => res.destroy());
       stream.pipe(res);
       // Counted once the whole segment went out, as media counts on-demand segments.
       res.once('finish', () => {

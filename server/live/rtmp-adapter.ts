@@ -96,6 +96,8 @@ export interface RtmpListenerOptions {
   publishTimeoutMs?: number;
   /** Open connections at most (publishing or not). */
   maxConnections?: number;
+  /** Open connections from one client address at most (publishing or not). */
+  maxConnectionsPerAddress?: () => number;
 }
 
 /**
@@ -106,6 +108,8 @@ export interface RtmpListenerOptions {
 export class RtmpListener {
   private server?: net.Server;
   private readonly sockets = new Set<net.Socket>();
+  /** Open connections per client address: one address may not take the whole port. */
+  private readonly perAddress = new Map<string, number>();
 
   constructor(private readonly o: RtmpListenerOptions) {}
 
@@ -133,6 +137,13 @@ export class RtmpListener {
   private accept(socket: net.Socket): void {
     const log = this.o.logger;
     const remoteAddress = socket.remoteAddress ?? 'unknown';
+    const held = this.perAddress.get(remoteAddress) ?? 0;
+    if (held >= (this.o.maxConnectionsPerAddress?.() ?? 8)) {
+      log.warn({ remoteAddress, open: held }, 'rtmp connection refused: too many open from this address');
+      socket.destroy();
+      return;
+    }
+    this.perAddress.set(remoteAddress, held + 1);
     this.sockets.add(socket);
     socket.setNoDelay(true);
     const rtmp = new Rtmp();
@@ -246,6 +257,9 @@ export class RtmpListener {
     socket.on('close', () => {
       clearTimeout(timer);
       this.sockets.delete(socket);
+      const n = (this.perAddress.get(remoteAddress) ?? 1) - 1;
+      if (n <= 0) this.perAddress.delete(remoteAddress);
+      else this.perAddress.set(remoteAddress, n);
       const was = state;
       state = 'closed';
       if (was === 'publishing' && !unpublished) sink?.closed(false);

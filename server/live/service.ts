@@ -56,7 +56,7 @@ export class LiveService implements LiveApi {
     this.store = new LiveStore(ctx.db);
     this.log = ctx.logger.child({ component: 'live' });
     this.root = path.join(ctx.config.dataDir, 'live');
-    this.hub = new LiveEventHub(() => ctx.config.live.eventStreamsPerAddress);
+    this.hub = new LiveEventHub(() => ctx.config.live.eventStreamsPerAddress, () => ctx.config.live.eventStreams);
     this.badKeys = new WindowLimit(ctx.config.live.badKeysPerMinutePerAddress);
     this.access = new LiveAccess(ctx, this.store, this.log, (id) => this.streamInfo(id), (id) => this.pageUrl(id), (userId, stream) => this.watchLinks.creditFor(userId, stream));
     this.watchLinks = new WatchLinks({
@@ -96,7 +96,7 @@ export class LiveService implements LiveApi {
       if (row.announced) await this.announce(row.channel_id, row.id, row.title, 'ended').catch((err) => this.log.warn({ err }, 'end announcement failed'));
     }
     for (const entry of await readdir(this.root)) if (!this.sessions.has(entry)) await rm(path.join(this.root, entry), { recursive: true, force: true });
-    this.listener = new RtmpListener({ host: c.rtmpHost, port: c.rtmpPort, logger: this.log, authorize: (req) => this.authorize(req) });
+    this.listener = new RtmpListener({ host: c.rtmpHost, port: c.rtmpPort, logger: this.log, authorize: (req) => this.authorize(req), maxConnectionsPerAddress: () => this.ctx.config.live.rtmpConnectionsPerAddress });
     try {
       this.rtmpPort = await this.listener.listen();
       this.log.info({ port: this.rtmpPort, host: c.rtmpHost }, 'rtmp ingest listening');

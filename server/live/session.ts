@@ -54,6 +54,7 @@ interface Part {
   audioPackets: number;
   videoPackets: number;
   stopping: boolean;
+  stopped?: Promise<void>;
   /** The ladder is being started (folders made, then ffmpeg spawned): packets only queue meanwhile. */
   ladderStarting?: boolean;
   lastSegmentAt: number;
@@ -386,10 +387,17 @@ export class LiveSession {
     if (!part.ffmpeg && now - this.createdAt > 20_000 && this.parts === 1 && part.audioPackets + part.videoPackets === 0) return void this.end('no_media', 'The publisher connected but sent no audio or video.');
   }
 
-  /** Stops a connection's ffmpeg (it writes its last segment), records it, closes the recording. */
-  private async stopPart(part: Part): Promise<void> {
-    if (part.stopping) return;
+  /**
+   * Stops a connection's ffmpeg (it writes its last segment), records it, closes the recording:
+   * once, and every caller waits for the same stop (an end during a drop's stop waits for it).
+   */
+  private stopPart(part: Part): Promise<void> {
     part.stopping = true;
+    part.stopped ??= this.stopPartOnce(part);
+    return part.stopped;
+  }
+
+  private async stopPartOnce(part: Part): Promise<void> {
     part.closeSocket();
     await new Promise<void>((resolve) => part.recording.end(() => resolve()));
     const child = part.ffmpeg;

@@ -101,6 +101,10 @@ export class WatchLinks {
       if (!s || s.channel_id !== channel.id) throw notFound('Live stream of this channel');
       if (s.state === 'ended') throw conflict('stream_ended', 'That stream has ended: make a link for the channel instead');
     }
+    // A watch stream starts with 2.5 minutes of the price in hand (money's sweep needs them): less credit could only be claimed, never watched on.
+    const price = Number((await selectOne<{ price_per_minute: string }>(this.d.db, 'SELECT price_per_minute FROM live_channels WHERE channel_id = :id', { id: channel.id }))?.price_per_minute ?? 0);
+    const least = Math.ceil(price * 2.5);
+    if (input.amount < least) throw new AppError(400, 'amount_too_small', `At ${price} a minute a watch link needs at least ${least} (2.5 minutes of watching)`, { least });
     const fundFrom = input.fundFrom ?? 'wallet';
     const code = randomBytes(12).toString('base64url');
     // The row and the credit's move commit together: no link without its credit, no credit without its link.

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { logIn, skipWithoutChromium } from './browser-support.js';
-import { liveBrowser } from './live-support.js';
+import { liveBrowser, playsPast } from './live-support.js';
 import { liveArtist, push, rtmpUrl, waitStream } from '../live/support.js';
 import { accounts, moneyService } from '../../server/money/index.js';
 import { waitFor } from '../helpers/wait.js';
@@ -24,16 +24,6 @@ const media = (p: Page) =>
     return { currentTime: m.currentTime, paused: m.paused, bufferedEnd: m.buffered.length ? m.buffered.end(m.buffered.length - 1) : 0 };
   });
 
-/** The media plays past `time` (seconds of its timeline), not paused. */
-const playsPast = (p: Page, time: number, timeout = 30_000) =>
-  p.waitForFunction(
-    (t) => {
-      const m = document.querySelector<HTMLMediaElement>('[data-testid="live-media"]');
-      return !!m && m.currentTime > t && !m.paused;
-    },
-    time,
-    { timeout },
-  );
 
 test('a priced live stream: the price set on Go live, free seconds, the 402 panel, pay as you watch resumes playback, stop paying closes the watch stream; anonymous visitors are asked to sign in', { skip, timeout: 150_000 }, async () => {
   const { node, session, page } = browser;

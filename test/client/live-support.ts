@@ -28,3 +28,14 @@ export function liveBrowser(name: string): LiveBrowser {
   });
   return live;
 }
+
+/** The media plays past `time` (seconds of its timeline), not paused. */
+export const playsPast = (p: Page, time: number, timeout = 30_000) =>
+  p.waitForFunction(
+    (t) => {
+      const m = document.querySelector<HTMLMediaElement>('[data-testid="live-media"]');
+      return !!m && m.currentTime > t && !m.paused;
+    },
+    time,
+    { timeout },
+  );

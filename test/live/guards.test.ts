@@ -2,7 +2,9 @@
 // bitrate ceiling, the longest stream, and too many wrong keys from one address.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import type { TestNode } from '../helpers/node.js';
+import { liveService } from '../../server/live/index.js';
 import { liveArtist, push, rtmpUrl, startLiveNode, waitStream } from './support.js';
 
 let node: TestNode;
@@ -55,4 +57,34 @@ test('too many wrong keys from one address: even the right key is refused for th
   for (let i = 0; i < 3; i++) assert.notEqual(await push(rtmpUrl(node, `live_${'y'.repeat(31)}${i}`), { seconds: 5 }).exited, 0);
   assert.notEqual(await push(rtmpUrl(node, a.key), { seconds: 5 }).exited, 0, 'refused unread');
   assert.equal((await node.api('GET', `/api/v1/channels/${a.channel.name}/live`, { token: a.token })).body.current, null);
+});
+
+test('one address may hold only so many RTMP connections open: past it the port closes new ones at once', { timeout: 30_000 }, async () => {
+  const port = liveService(node.ctx).rtmpPort;
+  node.ctx.config.live.rtmpConnectionsPerAddress = 2;
+  const sockets: net.Socket[] = [];
+  try {
+    const connect = () =>
+      new Promise<{ socket: net.Socket; closedWithin: (ms: number) => Promise<boolean> }>((resolve, reject) => {
+        const socket = net.connect(port, '127.0.0.1', () => {
+          const closed = new Promise<void>((r) => socket.once('close', () => r()));
+          resolve({ socket, closedWithin: (ms) => Promise.race([closed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]) });
+        });
+        socket.on('error', () => {});
+        socket.once('error', reject);
+        sockets.push(socket);
+      });
+    const [first, second] = [await connect(), await connect()];
+    const third = await connect();
+    assert.equal(await third.closedWithin(2000), true, 'the third connection is closed at once');
+    assert.equal(await first.closedWithin(200), false, 'the first two stay open (until their publish times out)');
+    assert.equal(await second.closedWithin(10), false);
+    first.socket.destroy();
+    await new Promise((r) => setTimeout(r, 100));
+    const again = await connect();
+    assert.equal(await again.closedWithin(300), false, 'a freed place is taken again');
+  } finally {
+    for (const s of sockets) s.destroy();
+    node.ctx.config.live.rtmpConnectionsPerAddress = 64;
+  }
 });

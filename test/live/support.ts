@@ -10,7 +10,8 @@ import { waitFor } from '../helpers/wait.js';
 import { deepMerge } from '../../server/config/index.js';
 
 export async function startLiveNode(options: TestNodeOptions = {}): Promise<TestNode> {
-  const live = { rtmpPort: 0, rtmpHost: '127.0.0.1', reconnectGraceSeconds: 2, stallSeconds: 5, videoHeights: [240], x264Preset: 'ultrafast' };
+  // Every push of a test comes from 127.0.0.1.
+  const live = { rtmpPort: 0, rtmpHost: '127.0.0.1', reconnectGraceSeconds: 2, stallSeconds: 5, videoHeights: [240], x264Preset: 'ultrafast', rtmpConnectionsPerAddress: 64 };
   return startTestNode({ ...options, overrides: deepMerge({ live }, options.overrides ?? {}) });
 }
 

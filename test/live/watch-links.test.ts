@@ -25,7 +25,7 @@ test('a watch link: credit from the artist, a guest without sign-up watches on i
   const make = (body: unknown, headers: Record<string, string> = {}, token = a.token) =>
     node.api('POST', `/api/v1/channels/${a.channel.name}/live/watch-links`, { token, body, headers });
 
-  for (const [body, status] of [[{ amount: 0 }, 400], [{ amount: 1.5 }, 400], [{ amount: 500, fundFrom: 'node' }, 403], [{ amount: 5000 }, 402], [{ amount: 100, streamId: '00000000-0000-4000-8000-000000000000' }, 404]] as const) {
+  for (const [body, status] of [[{ amount: 0 }, 400], [{ amount: 140 }, 400], [{ amount: 1.5 }, 400], [{ amount: 500, fundFrom: 'node' }, 403], [{ amount: 5000 }, 402], [{ amount: 100, streamId: '00000000-0000-4000-8000-000000000000' }, 404]] as const) {
     const res = await make(body);
     assert.equal(res.status, status, `${JSON.stringify(body)}: ${res.text}`);
   }

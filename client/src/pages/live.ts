@@ -1,21 +1,25 @@
 // Live: the directory of streams live now (this node and followed channels elsewhere), a
 // stream's page (hls.js, watch or listen only, viewers, tip alerts from the event stream, a
 // tip form; for a priced stream the price, the viewer's free time left, and paying as you
-// watch when the node answers 402), and the artist's live setup (key, title, replays, price,
+// watch when the node answers 402; a watch link's guest pays on its credit without a click and
+// may claim the account), and the artist's live setup (key, title, replays, price, watch links,
 // health).
 import type { ErrorData } from 'hls.js';
-import { accessToken, api, ApiError, refresh, session } from '../api.js';
-import { append, clear, errorText, field, h, messageBox } from '../dom.js';
+import { accessToken, api, ApiError, refresh, saveSession, session } from '../api.js';
+import { append, clear, errorText, field, h, messageBox, onSubmit, type MessageBox } from '../dom.js';
 import { myChannels } from '../channels.js';
 import { formatMoney, parseMinor } from '../lib/money.js';
 import { failure, facts, section, shortDate, table } from '../ui.js';
 import type { PageContext } from '../router.js';
 import { PlayReporter } from '../listening.js';
 import { PlayedTracker } from '../lib/played.js';
-import type { ChannelLive, LiveAccess, LiveDirectory, LivePrice, LiveStream, LiveWatch, PaymentStream, StreamKey } from '../../../shared/api/index.js';
+import { guestLinkOf } from './watch-link.js';
+import type { ChannelLive, LiveAccess, LiveDirectory, LivePrice, LiveStream, LiveWatch, PaymentStream, StreamKey, User, WatchLink, WatchLinkCreated } from '../../../shared/api/index.js';
 
 /** Where a listener sees their wallet (balance and entries). */
 const walletPath = '/me';
+
+const creditUsedUp = "The link's credit is used up. Claim your account to top up and keep watching.";
 
 /** The directory, or undefined once the failure is on the page. */
 async function loadDirectory(main: HTMLElement, signal: AbortSignal): Promise<LiveDirectory | undefined> {
@@ -104,6 +108,7 @@ export async function livePage({ main, params, signal, query }: PageContext): Pr
     h('p', { class: 'byline' }, badge, ' ', h('a', { href: `/channels/${encodeURIComponent(stream.channel.name)}` }, stream.channel.displayName), ' · ', viewers, ' · ', h('span', { 'data-testid': 'live-price' }, priceText(stream.price))),
     media,
     paid?.element ?? null,
+    session()?.user.guest ? claimBanner(() => paid?.claimed()) : null,
     h('p', { class: 'actions' }, stream.renditions.some((r) => r.kind === 'video') ? switcher : null),
     status,
     alerts,
@@ -201,8 +206,17 @@ export async function livePage({ main, params, signal, query }: PageContext): Pr
     status.textContent = 'This browser cannot play HLS streams.';
   }
   void media.play().catch(() => {
+    // The browser wants a tap first (a phone opening a link, say): one button starts it.
+    if (signal.aborted || !media.paused) return;
+    const start = h('button', { type: 'button' }, 'Start watching');
+    start.addEventListener('click', () => {
+      void media.play().then(() => {
+        status.hidden = true;
+        status.replaceChildren();
+      }).catch(() => {});
+    });
     status.hidden = false;
-    status.textContent = 'Press play to start.';
+    status.replaceChildren('Press play to start. ', start);
   });
 
   const events = new EventSource(`/api/v1/live/streams/${encodeURIComponent(stream.id)}/events`);
@@ -354,6 +368,8 @@ async function refusalOf(data: ErrorData): Promise<Refusal | 'served'> {
  * A priced stream's part of the page: the viewer's free time left (from /access, counted down
  * while playing and synced every few seconds), the panel when the node refuses a segment (402),
  * paying as you watch (a watch stream the node charges per second watched) and stopping it.
+ * A watch link's guest watches on the link's credit: their watch stream starts without a click
+ * when the free time is used (the panel only when that fails), with the credit left shown.
  */
 class PayAsYouWatch {
   readonly element: HTMLElement;
@@ -362,6 +378,12 @@ class PayAsYouWatch {
   private access: LiveAccess | null = null;
   private secondsLeft: number;
   private open: PaymentStream | null = null;
+  /** A guest's watch stream failed to start on its own, or they stopped it: from then on they press the button. */
+  private noAutoPay = false;
+  /** The watch link the guest came from, as last read (null: not known here). */
+  private link: WatchLink | null = null;
+  /** The guest claimed their account on this page: the link's watch stream closed, its credit is in their wallet. */
+  private claimedHere = false;
   private readonly timers: ReturnType<typeof setInterval>[] = [];
   private readonly freeNote = h('p', { class: 'muted', 'data-testid': 'live-free-for-you', hidden: true });
   private readonly freeLeft = h('p', { class: 'live-free-left', role: 'timer', 'aria-live': 'off', 'data-testid': 'live-free-left', hidden: true });
@@ -406,6 +428,17 @@ class PayAsYouWatch {
     return formatMoney(n, this.currency);
   }
 
+  /** A watch link's guest: watching on the link's credit, not a wallet. */
+  private get guest(): boolean {
+    return !!session()?.user.guest;
+  }
+
+  /** The guest's link is for another channel (or another stream of this one): its credit does not pay here. */
+  private get linkElsewhere(): boolean {
+    const l = this.link;
+    return !!l && (l.channel.id !== this.stream.channel.id || (!!l.streamId && l.streamId !== this.stream.id));
+  }
+
   /** What this viewer pays a minute (a subscriber's discount applied). */
   private get yourPrice(): number {
     return this.access?.yourPricePerMinute ?? this.stream.price.pricePerMinute;
@@ -429,10 +462,27 @@ class PayAsYouWatch {
       return; // the next sync tries again
     }
     if (this.signal.aborted || !this.timers.length) return;
+    const s = session();
+    const code = s?.user.guest ? guestLinkOf(s.user.id) : null;
+    if (code) {
+      try {
+        this.link = await api<WatchLink>('GET', `/api/v1/live/watch-links/${encodeURIComponent(code)}`, { signal: this.signal });
+      } catch {
+        /* shown without it until the next sync */
+      }
+      if (this.signal.aborted || !this.timers.length) return;
+    } else this.link = null;
     this.access = a;
     this.secondsLeft = a.freeSecondsLeft;
     const ws = a.watchStream && !a.watchStream.stoppedAt ? a.watchStream : null;
-    if (this.open && !ws && !this.waiting) this.msg.show('Your watch stream is closed: what you watched is paid. Playback stops after what is already loaded.', 'info');
+    if (this.open && !ws && !this.waiting) {
+      this.msg.show(
+        this.claimedHere
+          ? "The watch stream on the link's credit closed when you claimed your account; what was left is in your wallet. Playback stops after what is already loaded: pay as you watch from your wallet to keep watching."
+          : 'Your watch stream is closed: what you watched is paid. Playback stops after what is already loaded.',
+        'info',
+      );
+    }
     this.open = ws;
     this.render();
     if (a.free && this.waiting) this.resume();
@@ -454,7 +504,12 @@ class PayAsYouWatch {
     this.paying.hidden = !this.open;
     if (this.open) {
       const perMinute = this.open.rate ? Math.round((this.open.rate.amount * 60) / this.open.rate.periodSeconds) : this.yourPrice;
-      this.payingText.textContent = `Paying as you watch: ${this.money(perMinute)}/min — ${this.money(this.open.streamed)} so far`;
+      if (this.guest) {
+        // The link's credit left: what its escrow holds plus what the watch stream holds unspent.
+        const left = !this.link || this.linkElsewhere ? null : Math.max(0, this.link.credit + this.open.deposited - this.open.streamed);
+        const rate = `${this.money(perMinute)}/min, ${this.money(this.open.streamed)} so far`;
+        this.payingText.textContent = left === null ? `Watching on the link's credit: ${rate}` : `Watching on the link's credit: ${this.money(left)} left (${rate})`;
+      } else this.payingText.textContent = `Paying as you watch: ${this.money(perMinute)}/min — ${this.money(this.open.streamed)} so far`;
       this.payingText.dataset.streamed = String(this.open.streamed);
     }
   }
@@ -470,20 +525,56 @@ class PayAsYouWatch {
     if (r === 'served') return this.resume(); // paid meanwhile (another tab, say)
     this.open = null;
     this.msg.hide();
+    // The link's credit is for this: a guest keeps watching without a click (once it fails, the panel).
+    if (this.guest && !this.noAutoPay && !this.linkElsewhere && r.code !== 'credit_exhausted') return this.autoPay(r, wasPaying);
     this.showPanel(r, wasPaying);
     void this.sync();
   }
 
-  private showPanel(r: Refusal, wasPaying: boolean): void {
+  private async autoPay(r: Refusal, wasPaying: boolean): Promise<void> {
+    this.msg.show(wasPaying ? "Your watch stream was closed: starting it again on the link's credit…" : "Your free time is used: watching on the link's credit now…", 'info');
+    let w: LiveWatch;
+    try {
+      w = await this.openWatch();
+    } catch (err) {
+      if (this.signal.aborted || !this.waiting) return;
+      this.noAutoPay = true;
+      this.msg.hide();
+      await this.explain(err, this.showPanel(r, wasPaying));
+      void this.sync();
+      return;
+    }
+    if (this.signal.aborted) return;
+    this.started(w);
+  }
+
+  /** Focuses the guest's claim form (the banner below the player). */
+  private claimButton(): HTMLButtonElement {
+    const b = h('button', { type: 'button', class: 'secondary' }, 'Claim your account');
+    b.addEventListener('click', () => document.querySelector<HTMLInputElement>('#claim-account input')?.focus());
+    return b;
+  }
+
+  private showPanel(r: Refusal, wasPaying: boolean): MessageBox {
     const firstSentence = r.detail ? (/^.*?[.!?](?=\s|$)/.exec(r.detail)?.[0] ?? r.detail) : null;
     const free = freeText(this.stream.price.freeMinutes);
+    const guest = this.guest;
     let why: string;
-    if (r.code === 'credit_exhausted') why = 'Your wallet ran out: the watch stream stopped. Top up your wallet and start again to keep watching.';
+    if (r.code === 'credit_exhausted') why = guest ? creditUsedUp : 'Your wallet ran out: the watch stream stopped. Top up your wallet and start again to keep watching.';
+    else if (this.claimedHere) why = "Your account is yours now: the watch stream on the link's credit closed, and what was left of the credit is in your wallet. Pay from it to keep watching.";
     else if (wasPaying) why = 'Your watch stream was closed (nothing was played for a while). Start it again to keep watching.';
     else why = firstSentence ?? (r.code === 'free_minutes_used' && free ? `Your free time on this stream (${free}) is used.` : 'This live stream is paid as you watch.');
     const panelMsg = messageBox();
     const children: (Node | string | null)[] = [h('h2', null, 'Keep watching'), h('p', { 'data-testid': 'live-refusal', 'data-code': r.code }, why)];
-    if (session()) {
+    if (guest) {
+      const price = this.money(this.yourPrice);
+      const pay = h('button', { type: 'button' }, `Keep watching on the link's credit (${price}/min)`);
+      pay.addEventListener('click', () => void this.startPaying(pay, panelMsg));
+      children.push(
+        h('p', null, `Playback stops at the end of what is loaded. Keep watching for ${price} a minute, paid from the watch link's credit for each second you watch.`),
+        h('p', { class: 'actions' }, pay, this.claimButton()),
+      );
+    } else if (session()) {
       const price = this.money(this.yourPrice);
       const pay = h('button', { type: 'button' }, `Pay as you watch (${price}/min, charged per second)`);
       pay.addEventListener('click', () => void this.startPaying(pay, panelMsg));
@@ -501,6 +592,15 @@ class PayAsYouWatch {
     children.push(panelMsg);
     if (r.detail && r.detail !== why) children.push(h('details', { class: 'live-refusal-detail' }, h('summary', null, 'What the node said'), h('p', null, r.detail)));
     this.slot.replaceChildren(h('div', { class: 'live-paywall', role: 'alert' }, ...children.filter((c): c is Node | string => c !== null)));
+    return panelMsg;
+  }
+
+  /** The guest claimed their account here: the link's watch stream closes and what was left is in their wallet. */
+  claimed(): void {
+    this.claimedHere = true;
+    this.noAutoPay = true;
+    this.link = null;
+    this.render();
   }
 
   private resume(): void {
@@ -509,45 +609,76 @@ class PayAsYouWatch {
     this.player.resume();
   }
 
-  private async startPaying(button: HTMLButtonElement, box: ReturnType<typeof messageBox>): Promise<void> {
+  private openWatch(): Promise<LiveWatch> {
+    return api<LiveWatch>('POST', `${this.base}/watch-stream`, { headers: { 'Idempotency-Key': `watch-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}` } });
+  }
+
+  /** A watch stream opened: playback resumes. */
+  private started(w: LiveWatch): void {
+    this.noAutoPay = false;
+    this.claimedHere = false;
+    this.open = w.open ? w.paymentStream : null;
+    this.render();
+    const rate = `${this.money(w.pricePerMinute)} a minute, charged per second`;
+    this.msg.show(this.guest ? `Watching on the link's credit: ${rate}. Playback resumes.` : `Paying as you watch: ${rate}. Playback resumes.`, 'ok');
+    this.resume();
+    void this.sync();
+  }
+
+  private async startPaying(button: HTMLButtonElement, box: MessageBox): Promise<void> {
     button.disabled = true;
-    box.show('Starting to pay as you watch…', 'info');
+    box.show(this.guest ? "Starting to watch on the link's credit…" : 'Starting to pay as you watch…', 'info');
+    let w: LiveWatch;
     try {
-      const w = await api<LiveWatch>('POST', `${this.base}/watch-stream`, { headers: { 'Idempotency-Key': `watch-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}` } });
-      this.open = w.open ? w.paymentStream : null;
-      this.render();
-      this.msg.show(`Paying as you watch: ${this.money(w.pricePerMinute)} a minute, charged per second. Playback resumes.`, 'ok');
-      this.resume();
-      void this.sync();
+      w = await this.openWatch();
     } catch (err) {
       button.disabled = false;
-      if (!(err instanceof ApiError)) return box.show(errorText(err));
-      const body = err.body as { needed?: unknown; available?: unknown } | null;
-      switch (err.code) {
-        case 'insufficient_funds': {
-          const amounts = typeof body?.needed === 'number' && typeof body.available === 'number' ? ` Watching needs at least ${this.money(body.needed)} in it; it holds ${this.money(body.available)}.` : '';
-          box.show(`Your wallet is short.${amounts} Top up your wallet, then press the button again.`);
-          box.append(' ', h('a', { href: walletPath }, 'Top up your wallet'));
+      return this.explain(err, box);
+    }
+    this.started(w);
+  }
+
+  /** Why a watch stream did not open, in `box`. */
+  private async explain(err: unknown, box: MessageBox): Promise<void> {
+    if (!(err instanceof ApiError)) return box.show(errorText(err));
+    const body = err.body as { needed?: unknown; available?: unknown } | null;
+    switch (err.code) {
+      case 'insufficient_funds': {
+        if (this.guest) {
+          const left = typeof body?.available === 'number' ? body.available : 0;
+          box.show(
+            this.linkElsewhere
+              ? `Your watch link's credit is for ${this.link!.channel.displayName}${this.link!.streamId ? ' (one stream)' : ''} only. Claim your account to top up and watch this stream.`
+              : left > 0
+                ? `The link's credit left (${this.money(left)}) is less than watching needs to start (${typeof body?.needed === 'number' ? this.money(body.needed) : 'a few minutes of it'}). Claim your account: what is left goes to your wallet; top up and keep watching.`
+                : creditUsedUp,
+          );
+          box.append(' ', this.claimButton());
           return;
         }
-        case 'subscriber_plays_free':
-        case 'stream_free':
-        case 'invalid_recipient':
-          box.show(`${err.message}. Playback resumes.`, 'ok');
-          await this.sync();
-          this.resume();
-          return;
-        case 'stream_ended':
-          box.show('This live stream has ended.');
-          return;
-        default:
-          box.show(`Could not start paying: ${errorText(err)}`);
+        const amounts = typeof body?.needed === 'number' && typeof body.available === 'number' ? ` Watching needs at least ${this.money(body.needed)} in it; it holds ${this.money(body.available)}.` : '';
+        box.show(`Your wallet is short.${amounts} Top up your wallet, then press the button again.`);
+        box.append(' ', h('a', { href: walletPath }, 'Top up your wallet'));
+        return;
       }
+      case 'subscriber_plays_free':
+      case 'stream_free':
+      case 'invalid_recipient':
+        box.show(`${err.message}. Playback resumes.`, 'ok');
+        await this.sync();
+        this.resume();
+        return;
+      case 'stream_ended':
+        box.show('This live stream has ended.');
+        return;
+      default:
+        box.show(`Could not start paying: ${errorText(err)}`);
     }
   }
 
   private async stopPaying(): Promise<void> {
     this.stopButton.disabled = true;
+    this.noAutoPay = true; // stopped on purpose: not started again without a click
     try {
       const w = await api<LiveWatch>('DELETE', `${this.base}/watch-stream`);
       this.open = null;
@@ -563,6 +694,55 @@ class PayAsYouWatch {
       this.stopButton.disabled = false;
     }
   }
+}
+
+/**
+ * A watch link's guest: the account is theirs to keep (a username and password), and what is left
+ * of the link's credit moves to its wallet then.
+ */
+function claimBanner(onClaimed: (user: User) => void): HTMLElement {
+  const username = h('input', { name: 'username', autocomplete: 'username', required: true, minlength: '2', maxlength: '40', pattern: '[A-Za-z0-9_]+' });
+  const password = h('input', { name: 'password', type: 'password', autocomplete: 'new-password', required: true, minlength: '8' });
+  const email = h('input', { name: 'email', type: 'email', autocomplete: 'email' });
+  const msg = messageBox();
+  const submit = h('button', { type: 'submit' }, 'Claim my account');
+  const form = h(
+    'form',
+    { 'aria-label': 'Claim your account' },
+    h('div', { class: 'row' }, field('Username', username, 'Letters, digits and underscores.'), field('Password', password, 'At least 8 characters.'), field('Email (optional)', email)),
+    h('div', { class: 'actions' }, submit),
+    msg,
+  );
+  const banner = h(
+    'section',
+    { class: 'card guest-banner', id: 'claim-account', 'aria-labelledby': 'claim-title' },
+    h('h2', { id: 'claim-title' }, 'Keep your account'),
+    h('p', null, 'You are watching as a guest. Claim your account to keep it and the credit left.'),
+    form,
+  );
+  onSubmit(form, submit, msg, async () => {
+    let user: User;
+    try {
+      user = await api<User>('POST', '/api/v1/users/me/claim', { body: { username: username.value.trim(), password: password.value, ...(email.value.trim() ? { email: email.value.trim() } : {}) } });
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 'username_taken') throw new Error('That username (or email) is taken: pick another.');
+      if (err instanceof ApiError && err.code === 'not_a_guest') throw new Error('This account is not a guest account any more: it has its own username and password.');
+      throw err;
+    }
+    const s = session();
+    if (s) saveSession({ ...s, user });
+    onClaimed(user);
+    banner.replaceChildren(
+      h('h2', { id: 'claim-title' }, 'Your account'),
+      h(
+        'p',
+        { class: 'message ok', role: 'status', 'data-testid': 'claimed' },
+        `Your account is yours: sign in as ${user.username} from now on. What was left of the link's credit is in your wallet. `,
+        h('a', { href: walletPath }, 'Open my wallet'),
+      ),
+    );
+  });
+  return banner;
 }
 
 function tipForm(stream: LiveStream): HTMLFormElement {
@@ -669,6 +849,7 @@ export async function liveSetupPage({ main, signal }: PageContext): Promise<void
           saved,
         ),
         priceForm(c.name, live),
+        watchLinks(c.name, c.displayName, live, signal),
         live.current
           ? section(
               'Live now',
@@ -746,5 +927,147 @@ function priceForm(channel: string, live: ChannelLive): HTMLFormElement {
     runningNote,
     h('button', { type: 'submit' }, 'Save price'),
     saved,
+  );
+}
+
+const linkStatusText: Record<WatchLink['status'], string> = { open: 'Not opened yet', opened: 'Opened: a guest watches on it', claimed: 'Claimed: the guest kept the account' };
+
+/**
+ * Watch links: credit on a link (and its QR code) for this channel's live streams, or the one
+ * live now; the first to open it watches on it as a guest. Made here, listed with what is left.
+ */
+function watchLinks(channel: string, displayName: string, live: ChannelLive, signal: AbortSignal): HTMLElement {
+  const base = `/api/v1/channels/${encodeURIComponent(channel)}/live/watch-links`;
+  const currency = live.price.currency;
+  const money = (n: number) => formatMoney(n, currency);
+  const amount = h('input', { type: 'text', inputmode: 'decimal', size: '8', placeholder: '5.00' });
+  const message = h('input', { type: 'text', maxlength: '300', placeholder: 'Enjoy the show' });
+  const running = live.current && live.current.state !== 'ended' ? live.current : null;
+  const onlyNow = running ? h('input', { type: 'checkbox' }) : null;
+  const fromNode = session()?.user.role === 'admin' ? h('input', { type: 'checkbox' }) : null;
+  const msg = messageBox();
+  const made = h('div', { class: 'watch-link-made' });
+  const list = h('div', { class: 'watch-link-list' }, h('p', { class: 'muted' }, 'Loading the watch links…'));
+  const submit = h('button', { type: 'submit' }, 'Make a watch link');
+  // One key per set of values: a retry after a lost answer makes no second link.
+  let key: string | null = null;
+  // A guest starts a watch stream only while the link holds this much (2.5 minutes of the price).
+  const startNeeds = Math.ceil(live.price.pricePerMinute * 2.5);
+
+  const loadList = async () => {
+    try {
+      const links = await api<WatchLink[]>('GET', base, { signal });
+      list.replaceChildren(
+        table(
+          `Watch links of ${displayName}`,
+          ['Made', 'Status', { text: 'Credit left', num: true }, 'For', 'Link'],
+          links.map((l) => [
+            shortDate(l.createdAt),
+            linkStatusText[l.status],
+            `${money(l.credit)} of ${money(l.amount)}`,
+            `${l.streamId ? 'One stream' : 'Any stream'}${l.fundedFrom === 'node' ? ' · from the node' : ''}`,
+            h('code', null, l.url),
+          ]),
+          'No watch links yet.',
+        ),
+      );
+    } catch (err) {
+      if (!signal.aborted) list.replaceChildren(failure('Could not load the watch links', err));
+    }
+  };
+
+  const showMade = (out: WatchLinkCreated) => {
+    const url = h('input', { type: 'text', readonly: true, value: out.link.url, size: '50' });
+    const copy = h('button', { type: 'button', class: 'secondary' }, 'Copy the link');
+    const copied = messageBox();
+    copy.addEventListener('click', async () => {
+      try {
+        await navigator.clipboard.writeText(out.link.url);
+        copied.show('Link copied.', 'ok');
+      } catch {
+        url.select();
+        copied.show('Copy the selected link (Ctrl+C or ⌘C).', 'info');
+      }
+    });
+    url.addEventListener('focus', () => url.select());
+    made.replaceChildren(
+      field('Watch link', url),
+      h('p', { class: 'actions' }, copy, h('a', { href: out.qr.png, download: `watch-link-${out.link.code}.png`, class: 'button secondary' }, 'Download the QR code')),
+      copied,
+      h(
+        'figure',
+        { class: 'qr' },
+        h('img', { src: out.qr.png, alt: 'QR code for the watch link', width: '200', height: '200' }),
+        h('figcaption', null, `${money(out.link.amount)} to watch ${displayName} live${out.link.streamId ? ' (this stream)' : ''}${out.link.message ? `: “${out.link.message}”` : ''}`),
+      ),
+    );
+  };
+
+  const form = h(
+    'form',
+    {
+      class: 'watch-link-form',
+      novalidate: true,
+      'aria-label': 'Make a watch link',
+      oninput: () => {
+        key = null;
+      },
+      onsubmit: async (e: Event) => {
+        e.preventDefault();
+        const minor = parseMinor(amount.value);
+        if (!minor) return msg.show(`Enter the credit like 5.00 (${currency}).`);
+        key ??= `watch-link-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+        submit.disabled = true;
+        msg.show('Making the watch link…', 'info');
+        try {
+          const out = await api<WatchLinkCreated>('POST', base, {
+            headers: { 'Idempotency-Key': key },
+            body: {
+              amount: minor,
+              ...(message.value.trim() ? { message: message.value.trim() } : {}),
+              ...(running && onlyNow?.checked ? { streamId: running.id } : {}),
+              ...(fromNode?.checked ? { fundFrom: 'node' } : {}),
+            },
+          });
+          key = null;
+          amount.value = '';
+          message.value = '';
+          msg.show(`Watch link for ${money(out.link.amount)} made. Share the link or the QR code: the first to open it watches on its credit as a guest.`, 'ok');
+          showMade(out);
+          void loadList();
+        } catch (err) {
+          if (err instanceof ApiError && err.code === 'insufficient_funds') {
+            const body = err.body as { needed?: unknown; available?: unknown } | null;
+            const has = typeof body?.available === 'number' ? ` (it holds ${money(body.available)})` : '';
+            msg.show(`Your wallet holds too little for this link${has}. Top up your wallet or make a smaller link.`);
+            msg.append(' ', h('a', { href: walletPath }, 'Top up your wallet'));
+          } else if (err instanceof ApiError && err.code === 'stream_ended') {
+            msg.show('That stream has ended: make a link for the channel instead (untick “Only the stream live now”).');
+          } else msg.show(`Could not make the watch link: ${errorText(err)}`);
+        } finally {
+          submit.disabled = false;
+        }
+      },
+    },
+    field(
+      `Credit (${currency})`,
+      amount,
+      `From your wallet${fromNode ? ' (or the node)' : ''}. A guest starts watching while the link holds 2.5 minutes of the price${startNeeds > 0 ? ` (${money(startNeeds)} now)` : ''}; the rest is theirs when they keep the account.`,
+    ),
+    field('Message (optional)', message),
+    onlyNow && running ? h('div', { class: 'field' }, h('label', null, onlyNow, ` Only the stream live now (${running.title})`)) : null,
+    fromNode ? h('div', { class: 'field' }, h('label', null, fromNode, ' Fund from the node, not your wallet (admins)')) : null,
+    submit,
+    msg,
+  );
+  void loadList();
+  return h(
+    'section',
+    { class: 'live-watch-links', 'aria-labelledby': `links-${channel}` },
+    h('h3', { id: `links-${channel}` }, 'Watch links'),
+    h('p', { class: 'muted' }, 'Put credit on a link or QR code: the first to open it watches your live streams on it, signed in at once as a guest (no sign-up).'),
+    form,
+    made,
+    list,
   );
 }
