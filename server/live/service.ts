@@ -15,7 +15,7 @@ import type { Logger } from '../logger.js';
 import type { LiveApi, LiveStreamView, ChannelLiveView, LiveDirectory, LiveAccessView } from './contract.js';
 import type * as api from '../../shared/api/index.js';
 import type { LiveStreamForListening } from '../listening/contract.js';
-import { LiveStore, priceOfRow, type LivePrice, type StreamRow, type SegmentRow } from './store.js';
+import { LiveStore, priceOfRow, type LiveChannelRow, type LivePrice, type StreamRow, type SegmentRow } from './store.js';
 import { LiveAccess, type ViewerRequest } from './access.js';
 import { WatchLinks } from './watch-links.js';
 import type { SegmentRefusal } from '../http/segment-refusal.js';
@@ -46,6 +46,8 @@ export class LiveService implements LiveApi {
     segmentHashes: async (id, rendition, from, to) => (await this.store.hashes(id, rendition)).filter((h) => h.seq >= from && h.seq <= to).map((h) => h.sha256),
   };
   private readonly sessions = new Map<string, LiveSession>();
+  /** Pushes past the key check and not yet a session (the cap counts them). */
+  private admitting = 0;
   private readonly badKeys: WindowLimit;
   private listener?: RtmpListener;
   /** The RTMP port in use (0 until listening). */
@@ -135,10 +137,20 @@ export class LiveService implements LiveApi {
       this.log.warn({ channel: channel.name, remoteAddress: req.remoteAddress }, 'rtmp push refused: channel already live');
       return refuse('already_live', 'This channel is live already; stop the other push first.');
     }
-    if (this.liveSessions >= c.maxConcurrentStreams) {
+    // Pushes being admitted right now count too: two at once cannot both take the last place.
+    if (this.liveSessions + this.admitting >= c.maxConcurrentStreams) {
       this.log.warn({ channel: channel.name, max: c.maxConcurrentStreams }, 'rtmp push refused: node at its live stream limit');
       return refuse('node_full', 'This node is at its limit of live streams; try again later.');
     }
+    this.admitting++;
+    try {
+      return await this.admit(req, channel, row);
+    } finally {
+      this.admitting--;
+    }
+  }
+
+  private async admit(req: PublishRequest, channel: { id: string; name: string; displayName: string; ownerId: string }, row: LiveChannelRow): Promise<PublishAnswer> {
     const id = randomUUID();
     const title = row.title?.trim() || `${channel.displayName} live`;
     const created = await this.store.createStream({ id, channelId: channel.id, title, keepReplay: row.keep_replays, price: priceOfRow(row) });
@@ -151,7 +163,14 @@ export class LiveService implements LiveApi {
       ended: (s, reason) => this.onEnded(s, reason),
       emit: (streamId, event, data) => this.hub.emit(streamId, event, data),
     });
-    await mkdir(session.dir, { recursive: true });
+    try {
+      await mkdir(session.dir, { recursive: true });
+    } catch (err) {
+      // The row must not stay "starting" (it would hold the channel): it ends with the reason.
+      this.log.error({ err, streamId: id }, 'live stream folder could not be made');
+      await this.store.end(id, 'transcoder_failed', 'The node could not make the stream\'s folder (see its log).', 0);
+      return refuse('node_error', 'The node could not start the stream; try again later.');
+    }
     this.sessions.set(id, session);
     return { accept: true, session: session.attach(req.close) };
   }
@@ -180,6 +199,7 @@ export class LiveService implements LiveApi {
 
   /** The pushed recording (every part, joined) becomes an ordinary track of the channel. */
   private async makeReplay(s: LiveSession): Promise<void> {
+    if (s.recordingLost) return void (await this.store.setReplay(s.id, null, 'The recording fell behind the disk and was dropped: no replay was kept.'));
     const parts: string[] = [];
     for (const f of s.recordings()) if (((await stat(f).catch(() => undefined))?.size ?? 0) > 1024) parts.push(f);
     if (!parts.length) return;

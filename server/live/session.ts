@@ -39,7 +39,8 @@ export interface SessionDeps {
 interface Part {
   k: number;
   closeSocket: () => void;
-  recording: WriteStream;
+  /** The pushed FLV as it came (only for a replay; null: not kept, or dropped for falling behind). */
+  recording: WriteStream | null;
   /** FLV written before ffmpeg starts (the ladder waits for the first media packets). */
   pending: Buffer[];
   pendingBytes: number;
@@ -67,6 +68,8 @@ const HOT_SEGMENTS = 6;
 
 export class LiveSession {
   state: StreamState = 'starting';
+  /** A part's recording was dropped: no replay can be made whole. */
+  recordingLost = false;
   private readonly hot = new Map<string, Buffer>();
   /** Set with state 'ended', before the row says so: views read it so "ended" never comes without its reason. */
   outcome: { reason: EndReason; message: string; at: Date } | undefined;
@@ -123,8 +126,9 @@ export class LiveSession {
     this.grace = undefined;
     const k = ++this.parts;
     if (k > 1) for (const r of this.plan ?? []) this.discontinuityDue.add(r.name);
-    const recording = createWriteStream(path.join(this.dir, `source-p${k}.flv`));
-    recording.on('error', (err) => this.deps.logger.warn({ err, streamId: this.id }, 'live recording write failed'));
+    // The source is recorded only for a replay.
+    const recording = this.keepReplay ? createWriteStream(path.join(this.dir, `source-p${k}.flv`)) : null;
+    recording?.on('error', (err) => this.deps.logger.warn({ err, streamId: this.id }, 'live recording write failed'));
     const part: Part = {
       k, closeSocket, recording, pending: [], pendingBytes: 0, stderr: '', scanning: Promise.resolve(), seen: new Map(),
       audioPackets: 0, videoPackets: 0, stopping: false, lastSegmentAt: Date.now(), ffmpegStartedAt: 0,
@@ -149,7 +153,15 @@ export class LiveSession {
 
   private onFlv(part: Part, chunk: Buffer): void {
     if (part.stopping) return;
-    part.recording.write(chunk);
+    if (part.recording) {
+      // A disk slower than the push: the recording is dropped (no replay) rather than held in memory.
+      if (part.recording.writableLength > this.deps.config().maxBacklogBytes) {
+        this.deps.logger.warn({ streamId: this.id, part: part.k }, 'live recording fell behind the disk; this stream keeps no replay');
+        part.recording.destroy();
+        part.recording = null;
+        this.recordingLost = true;
+      } else part.recording.write(chunk);
+    }
     if (part.ffmpeg) {
       part.ffmpeg.stdin.write(chunk);
       return;
@@ -399,7 +411,8 @@ export class LiveSession {
 
   private async stopPartOnce(part: Part): Promise<void> {
     part.closeSocket();
-    await new Promise<void>((resolve) => part.recording.end(() => resolve()));
+    const recording = part.recording;
+    if (recording) await new Promise<void>((resolve) => recording.end(() => resolve()));
     const child = part.ffmpeg;
     if (child) {
       child.stdin.end();

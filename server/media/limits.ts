@@ -127,11 +127,12 @@ export class UserLimits {
    * Call inside the transaction that records the upload: the owner's row lock makes two
    * uploads started at once see each other.
    */
-  async checkNewUpload(ownerId: string, size: number, t: Transaction): Promise<void> {
+  async checkNewUpload(ownerId: string, size: number, t: Transaction, kind: 'upload' | 'import' = 'upload'): Promise<void> {
     await execute(this.ctx.db, `SELECT pg_advisory_xact_lock(hashtext('media.uploads:' || :ownerId))`, { ownerId }, t);
     const lim = this.effective(await this.overrides(ownerId, t));
     const used = await this.usage(ownerId, t);
-    if (used.unfinished >= lim.maxConcurrentUploads) {
+    // An import (a live stream's replay) is no upload in progress: only the quotas apply to it.
+    if (kind === 'upload' && used.unfinished >= lim.maxConcurrentUploads) {
       throw new AppError(
         429,
         'too_many_uploads',

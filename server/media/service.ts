@@ -36,13 +36,13 @@ export class MediaService implements MediaApi {
   }
 
   /** Set by media's init: turns finished files into tracks (uploads.ts). */
-  importer?: Pick<Uploads, 'ingestFile'>;
+  importer?: Pick<Uploads, 'importFile'>;
 
   async importRecording(input: { channelId: string; file: string; title: string; visibility: 'public' | 'unlisted' | 'private' }): Promise<{ trackId: string }> {
     const channel = await this.channels.get(input.channelId);
     if (!channel) throw new Error(`importRecording: no channel ${input.channelId}`);
     if (!this.importer) throw new Error('importRecording: media has not finished initialising');
-    const trackId = await this.importer.ingestFile({
+    const trackId = await this.importer.importFile({
       file: input.file, filename: path.basename(input.file), channelId: channel.id, ownerId: channel.ownerId, visibility: input.visibility, allowDownload: false, title: input.title,
     });
     return { trackId };

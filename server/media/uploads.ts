@@ -219,6 +219,13 @@ export class Uploads {
    * its transcode in the owner's fair-share line. The file is moved on success and left where
    * it was otherwise. `also` runs in the track's transaction.
    */
+  /** A file made on this node (a live replay) becomes a track like an upload: within the owner's quotas. */
+  async importFile(f: { file: string; filename: string; channelId: string; ownerId: string; visibility: string; allowDownload: boolean; title?: string }): Promise<string> {
+    const size = (await stat(f.file)).size;
+    await this.ctx.db.transaction((t) => this.limits.checkNewUpload(f.ownerId, size, t, 'import'));
+    return this.ingestFile(f);
+  }
+
   async ingestFile(
     f: { file: string; filename: string; channelId: string; ownerId: string; visibility: string; allowDownload: boolean; title?: string },
     also?: (trackId: string, t: Transaction) => Promise<void>,

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { liveService } from '../../server/live/index.js';
-import { hostOf, waitFor } from '../federation/support.js';
+import { hostOf, post, signedRequest, waitFor } from '../federation/support.js';
 import { credit } from '../money/helpers.js';
 import { liveArtist, push, readEvents, rtmpUrl, startLiveNode, waitStream } from './support.js';
 
@@ -93,4 +93,24 @@ test("B's follower sees A's channel live and then ended; tips from both nodes re
   await waitFor('ended event', () => events.events.find((e) => e.event === 'state' && e.data.state === 'ended'));
   await waitFor('gone from B', async () => !(await b.api('GET', '/api/v1/live')).body.remote.some((s: any) => s.title === 'Sunday radio'), 20_000);
   events.close();
+
+  // A start dated in the future is taken as now (it would otherwise stay "live" and shadow its
+  // end), and a playlist on another host than the channel's is not taken.
+  const future = new Date(Date.now() + 7 * 86_400_000).toISOString();
+  const forgedId = `${live.channel.uri.replace(/\/ap\/.*$/, '')}/ap/streams/future-${Date.now()}`;
+  const body = JSON.stringify({
+    '@context': 'https://www.w3.org/ns/activitystreams',
+    id: `${forgedId}/activity`,
+    type: ['Stream', 'Create'],
+    actor: live.channel.uri,
+    streamState: 'started',
+    published: future,
+    object: { id: forgedId, type: 'Note', name: 'From the future', content: 'x', attributedTo: live.channel.uri, attachment: [{ type: 'Link', mediaType: 'application/x-mpegURL', href: 'https://elsewhere.example/live-hls/x/master.m3u8' }] },
+    to: ['https://www.w3.org/ns/activitystreams#Public'],
+  });
+  const sent = await post(await signedRequest(a, live.channel.uri, `${b.url}/ap/inbox`, body));
+  assert.ok(sent.status < 300, `${sent.status} ${sent.text}`);
+  const dated = await waitFor('the forged start listed', async () => (await b.api('GET', '/api/v1/live')).body.remote.find((s: any) => s.title === 'From the future'), 15_000);
+  assert.ok(Date.parse(dated.startedAt) <= Date.now(), `dated ${dated.startedAt}, not in the future`);
+  assert.equal(dated.playlistUrl, null, "a playlist off the channel's host is not taken");
 });

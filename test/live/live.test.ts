@@ -224,3 +224,17 @@ test('an unsupported codec and a stream without audio end with a clear reason, n
   await silent.exited;
   assert.equal(ladderProcesses(), 0);
 });
+
+test("a replay is a track within the artist's quotas: past them the stream says why it kept none", { timeout: 60_000 }, async () => {
+  const a = await liveArtist(node);
+  const admin = await node.user('admin');
+  const limits = await node.api('PUT', `/api/v1/admin/users/${a.user.id}/quota`, { token: admin.token, body: { quotaTracks: 0 } });
+  assert.equal(limits.status, 200, limits.text);
+  await node.api('PATCH', `/api/v1/channels/${a.channel.name}/live`, { token: a.token, body: { keepReplays: true } });
+  const publisher = push(rtmpUrl(node, a.key), { seconds: 5 });
+  const live = await waitStream(node, a.token, a.channel.name, 'live');
+  assert.equal(await publisher.exited, 0);
+  const refused = await waitFor('the replay refused', async () => (await node.api('GET', `/api/v1/live/streams/${live.id}`)).body.replayError, 30_000);
+  assert.match(refused, /0 tracks allowed|tracks allowed/);
+  assert.equal((await node.api('GET', `/api/v1/live/streams/${live.id}`)).body.replayTrackId, null);
+});

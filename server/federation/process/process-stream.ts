@@ -19,7 +19,7 @@ export async function processStream(svc: FederationService, { activity, actorUri
     {
       id: activity.id, actor: actorUri, stream: streamUri, state: activity.streamState,
       name: typeof o.name === 'string' ? sanitizeText(o.name, 300) : null, url, hls,
-      at: String(activity.published ?? new Date().toISOString()),
+      at: publishedAt(activity.published),
     },
   );
   return rows.length ? 'processed' : 'ignored';
@@ -35,4 +35,10 @@ function hlsLinkOf(attachment: unknown, actorUri: string): string | null {
     return href;
   }
   return null;
+}
+
+/** When the Stream says it happened, never in the future (a start dated ahead would stay "live" and shadow its end). */
+function publishedAt(published: unknown): string {
+  const t = typeof published === 'string' ? Date.parse(published) : NaN;
+  return new Date(Number.isFinite(t) ? Math.min(t, Date.now()) : Date.now()).toISOString();
 }
