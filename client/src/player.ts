@@ -45,7 +45,13 @@ export function createPlayer(track: Playable, signal: AbortSignal): HTMLElement 
   const status = h('p', { class: 'player-status', role: 'status', 'aria-live': 'polite' });
   // Metered: segments carry the credential of their span, bought as hls.js first asks for it.
   let stopped = false;
-  const pauseAtEnd = () => media.pause();
+  // Only at the end of what is buffered: a stall with paid media still ahead (a busy machine) is no end.
+  const pauseAtEnd = () => {
+    const b = media.buffered;
+    const end = b.length ? b.end(b.length - 1) : 0;
+    if (end - media.currentTime < 0.5) media.pause();
+    else media.addEventListener('waiting', pauseAtEnd, { once: true });
+  };
   const agent =
     track.access?.mode === 'metered'
       ? new MeteredAgent(

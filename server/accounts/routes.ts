@@ -76,7 +76,7 @@ export function accountRoutes(ctx: NodeContext, accounts: AccountsService): Rout
     requireUser,
     route(async (req, res) => {
       const body = z.object({ username: z.string(), password: z.string(), email: z.string().optional() }).strict().parse(req.body ?? {});
-      res.json(await accounts.claim(req.user!.id, body));
+      res.json(await accounts.claim(req.user!.id, body, { address: req.ip }));
     }),
   );
 

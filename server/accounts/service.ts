@@ -145,8 +145,14 @@ export class AccountsService implements AccountsApi {
   }
 
   /** A guest makes the account theirs: a username, a password, an email. */
-  async claim(userId: string, input: { username: string; password: string; email?: string }): Promise<User> {
+  async claim(userId: string, input: { username: string; password: string; email?: string }, from: RequestOrigin = {}): Promise<User> {
     const data = newUserSchema.pick({ username: true, password: true, email: true }).parse(input);
+    // Guests only, and counted as sign-ups per client address, before any password hashing.
+    const before = await selectOne<UserRow>(this.db, 'SELECT * FROM users WHERE id = :id AND guest', { id: userId });
+    if (!before) throw conflict('not_a_guest', 'This account is not a guest account: it has its own username and password already');
+    const taken = await selectOne(this.db, 'SELECT 1 FROM users WHERE lower(username) = lower(:u) AND id <> :id', { u: data.username, id: userId });
+    if (taken) throw conflict('username_taken', `The username "${data.username}" is taken`);
+    await this.throttle.beginSignup(from.address);
     const hash = await hashPassword(data.password);
     let row: UserRow | undefined;
     try {
@@ -157,11 +163,25 @@ export class AccountsService implements AccountsApi {
         { id: userId, username: data.username, hash, email: data.email ?? null },
       );
     } catch (err) {
-      if (/unique/i.test(String((err as Error).message))) throw conflict('username_taken', 'That username or email is taken');
+      // A name or email taken between the check and the write (PostgreSQL's unique_violation).
+      if ((err as { name?: string }).name === 'SequelizeUniqueConstraintError' || (err as { parent?: { code?: string } }).parent?.code === '23505') {
+        throw conflict('username_taken', 'That username or email is taken');
+      }
       throw err;
     }
     if (!row) throw conflict('not_a_guest', 'This account is not a guest account: it has its own username and password already');
-    for (const hook of this.claimedHooks) await hook(toUser(row));
+    try {
+      for (const hook of this.claimedHooks) await hook(toUser(row));
+    } catch (err) {
+      // What the claim brings (a watch link's credit) did not all arrive: the account stays a
+      // guest's, so that claiming again finishes it (the hooks are safe to run twice).
+      await execute(
+        this.db,
+        'UPDATE users SET username = :username, password_hash = :hash, email = :email, display_name = :displayName, guest = true WHERE id = :id',
+        { id: userId, username: before.username, hash: before.password_hash, email: before.email, displayName: before.display_name },
+      );
+      throw err;
+    }
     return toUser(row);
   }
 

@@ -1,6 +1,7 @@
 // Local actors (the instance, artists' channels, listeners): their keys and the
 // ActivityPub documents that describe them.
 import { generateKeyPair as generateKeyPairCb, type JsonWebKey } from 'node:crypto';
+import { AppError } from '../http/errors.js';
 import { promisify } from 'node:util';
 import { importJwk } from '@fedify/fedify/sig';
 import { select, selectOne, execute } from '../db/index.js';
@@ -125,6 +126,7 @@ export class LocalActors {
     if (found) return found;
     const user = await this.rt.ctx.services.accounts.byId(userId);
     if (!user) throw new Error(`no user ${userId}`);
+    if (user.guest) throw new AppError(409, 'guest_account', 'Guest accounts do not federate: claim your account first (POST /api/v1/users/me/claim)');
     return this.ensure('user', user.username, user.id);
   }
 
@@ -148,7 +150,7 @@ export class LocalActors {
     const name = decodeURIComponent(m[2]);
     if (m[1] === 'users') {
       const user = await this.rt.ctx.services.accounts.byUsername(name);
-      return user ? this.ensure('user', user.username, user.id) : undefined;
+      return user && !user.guest ? this.ensure('user', user.username, user.id) : undefined;
     }
     return this.forChannel(name);
   }

@@ -4,9 +4,9 @@
 // before it is served or kept, and kept copies are served from disk. A segment the home node
 // has not hashed is not fetched at all, so random requests cost the home node nothing.
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { AppError, notFound } from '../http/errors.js';
+import { AppError, notFound, RetryLaterError } from '../http/errors.js';
 import type { FederationRuntime } from './runtime.js';
 import type { Remote } from './remote.js';
 import { ResponseTooLargeError, type SafeResponse } from './safe-fetch.js';
@@ -27,6 +27,12 @@ const HASHES_RETRY_MS = 250;
 const AHEAD_SEGMENTS = 5;
 /** Copies kept per rendition; older ones are removed as new ones come (as the home node's keepSegments). */
 const KEEP_SEGMENTS = 150;
+/** Marks a rendition whose home node serves it privately. */
+const PRIVATE_MARKER = '.private';
+/** Renditions of one stream taken from its master playlist. */
+const MAX_RENDITIONS = 8;
+/** Segment fetches from home nodes at once, all streams together; past it, 503 and the player retries. */
+const MAX_FETCHES = 32;
 const STREAMS_FRESH_MS = 5_000;
 
 const badGateway = (message: string) => new AppError(502, 'upstream_failed', message);
@@ -40,8 +46,26 @@ export class RemoteLive {
   private streams?: Fresh<FollowedLiveStream[]>;
   private readonly fresh = new Map<string, Fresh<unknown>>();
   private readonly inFlight = new Map<string, Promise<Buffer>>();
-  /** Renditions whose home node marks its segments private. */
-  private readonly privately = new Set<string>();
+  /** The newest hashed sequence number per stream and rendition (hashes are asked from a little before it). */
+  private readonly newest = new Map<string, number>();
+  /** Renditions whose home node marks its segments private (remembered on disk too: a marker file). */
+  private readonly privately = new Map<string, boolean>();
+
+  private async isPrivate(watchId: string, rendition: string): Promise<boolean> {
+    const key = `${watchId}|${rendition}`;
+    let known = this.privately.get(key);
+    if (known === undefined) {
+      known = !!(await stat(path.join(this.root, watchId, rendition, PRIVATE_MARKER)).catch(() => undefined));
+      this.privately.set(key, known);
+    }
+    return known;
+  }
+
+  private async markPrivate(watchId: string, rendition: string): Promise<void> {
+    this.privately.set(`${watchId}|${rendition}`, true);
+    await mkdir(path.join(this.root, watchId, rendition), { recursive: true });
+    await writeFile(path.join(this.root, watchId, rendition, PRIVATE_MARKER), '');
+  }
 
   constructor(
     private readonly rt: FederationRuntime,
@@ -109,7 +133,7 @@ export class RemoteLive {
         }
         const resolved = new URL(line, s.hlsUrl);
         const m = /\/([^/]+)\/index\.m3u8$/.exec(resolved.pathname);
-        if (m && RENDITION.test(m[1]) && hostOf(resolved.href) === hostOf(s.actorUri)) {
+        if (m && RENDITION.test(m[1]) && hostOf(resolved.href) === hostOf(s.actorUri) && urls.size < MAX_RENDITIONS) {
           urls.set(m[1], resolved.href);
           out.push(`${m[1]}/index.m3u8`);
         } else if (out.at(-1)?.startsWith('#EXT-X-STREAM-INF')) out.pop();
@@ -165,7 +189,9 @@ export class RemoteLive {
 
   private readHashes(s: FollowedLiveStream, url: string, key: string): Promise<{ known: Map<number, string>; max: number }> {
     return this.shared(key, async () => {
-      const body = await this.upstream(s, new URL('hashes.json', url).href, MAX_HASHES_BYTES);
+      // The newest few only (a 9ten home node answers ?from=; others send all, within the cap).
+      const newest = this.newest.get(key) ?? -1;
+      const body = await this.upstream(s, new URL(`hashes.json${newest >= 0 ? `?from=${Math.max(0, newest - KEEP_SEGMENTS)}` : ''}`, url).href, MAX_HASHES_BYTES);
       const out = new Map<number, string>();
       try {
         const doc = JSON.parse(body.toString('utf8')) as { segments?: { seq?: unknown; sha256?: unknown }[] };
@@ -173,7 +199,9 @@ export class RemoteLive {
       } catch {
         throw badGateway('The home node sent hashes that are not JSON');
       }
-      return { known: out, max: Math.max(-1, ...out.keys()) };
+      const max = Math.max(-1, ...out.keys());
+      if (max >= 0) this.newest.set(key, max);
+      return { known: out, max };
     });
   }
 
@@ -181,20 +209,24 @@ export class RemoteLive {
   async segment(watchId: string, rendition: string, seq: number): Promise<{ body: Buffer; sha256: string; cached: boolean; private: boolean }> {
     if (!Number.isSafeInteger(seq) || seq < 0) throw notFound('Live segment');
     const { s, url } = await this.renditionUrl(watchId, rendition);
-    const expected = (await this.hashes(s, url, watchId, rendition, seq)).known.get(seq);
+    const got = await this.hashes(s, url, watchId, rendition, seq);
+    // Older than the copies kept: not fetched (the copies on disk stay bounded).
+    if (seq < got.max - KEEP_SEGMENTS) throw notFound('Live segment (older than this node keeps)');
+    const expected = got.known.get(seq);
     if (!expected) throw notFound('Live segment (not hashed by the home node)');
     const file = path.join(this.root, watchId, rendition, `${seq}.ts`);
     const hit = await readFile(file).catch(() => undefined);
     // A stream its home node serves privately (a priced one's free minutes) is served privately here too.
-    const kept = this.privately.has(`${watchId}|${rendition}`);
+    const kept = await this.isPrivate(watchId, rendition);
     if (hit && createHash('sha256').update(hit).digest('hex') === expected) return { body: hit, sha256: expected, cached: true, private: kept };
     const key = `${watchId}|${rendition}|${seq}`;
     let fetching = this.inFlight.get(key);
+    if (!fetching && this.inFlight.size >= MAX_FETCHES) throw new RetryLaterError(503, 'upstream_busy', 'This node is fetching as many live segments from home nodes as it takes; try again in a moment', 1);
     if (!fetching) {
       fetching = (async () => {
         const res = await this.upstreamResponse(s, new URL(`${seq}.ts`, url).href, MAX_SEGMENT_BYTES);
         const body = res.body;
-        if (/\bprivate\b/i.test(res.headers.get('cache-control') ?? '')) this.privately.add(`${watchId}|${rendition}`);
+        if (/\bprivate\b/i.test(res.headers.get('cache-control') ?? '')) await this.markPrivate(watchId, rendition);
         const actual = createHash('sha256').update(body).digest('hex');
         if (actual !== expected) {
           this.rt.log.warn({ stream: s.uri, rendition, seq, expected, actual }, 'live segment from the home node does not match its hash; refused');
@@ -210,7 +242,7 @@ export class RemoteLive {
       this.inFlight.set(key, fetching);
     }
     const body = await fetching;
-    return { body, sha256: expected, cached: false, private: this.privately.has(`${watchId}|${rendition}`) };
+    return { body, sha256: expected, cached: false, private: await this.isPrivate(watchId, rendition) };
   }
 
   /** Removes the copies of streams that are no longer live. */

@@ -72,6 +72,8 @@ export class LiveAccess {
     private readonly log: Logger,
     private readonly streamInfo: (id: string) => Promise<LiveStreamInfo | undefined>,
     private readonly pageUrl: (id: string) => string,
+    /** The newest segment's sequence number of a stream. */
+    private readonly liveEdge: (streamId: string) => Promise<number | undefined>,
     /** The watch link a guest's watch stream of this stream draws on (live's watch links). */
     private readonly watchLinkCredit: (userId: string, stream: { id: string; channelId: string }) => Promise<string | undefined>,
   ) {}
@@ -126,7 +128,7 @@ export class LiveAccess {
         pricesPerMinute: Object.fromEntries(renditions.map((r) => [r.name, price.pricePerMinute])),
         renditions,
         timeline: {},
-        live: { segmentSeconds: this.ctx.config.live.segmentSeconds, subscriberDiscountPercent: price.subscriberDiscountPercent },
+        live: { segmentSeconds: this.ctx.config.live.segmentSeconds, subscriberDiscountPercent: price.subscriberDiscountPercent, pricePerMinute: price.pricePerMinute },
       },
     };
     if (this.items.size >= MAX_CACHED) this.items.clear();
@@ -158,8 +160,10 @@ export class LiveAccess {
       const watch = await this.watchOf(streamId, v.user.id);
       if (watch) {
         const state = await this.stillFunded(streamId, v.user.id, watch);
-        if (state === 'ok') {
-          watch.watchedUntil = Math.max(watch.watchedUntil, this.now() + Math.ceil(durationSeconds));
+        // Closed elsewhere: the viewer may have opened another one in another process since.
+        const now = state === 'closed' ? await this.currentWatch(streamId, v.user.id) : watch;
+        if (state === 'ok' || (now && now.id !== watch.id)) {
+          (now ?? watch).watchedUntil = Math.max((now ?? watch).watchedUntil, this.now() + Math.ceil(durationSeconds));
           return undefined;
         }
         if (state === 'wallet_empty') {
@@ -176,6 +180,12 @@ export class LiveAccess {
       const key = `${streamId}|${this.viewerKey(v)}`;
       let first = this.passes.get(key);
       if (first === undefined) {
+        // Free minutes start near the live edge only: asking for an old segment first spends none
+        // of them (for a network, that would be everyone behind it).
+        const edge = await this.liveEdge(streamId);
+        if (edge !== undefined && seq < edge - this.ctx.config.live.playlistSegments) {
+          return this.refuse(item, rendition, seq, v, 'payment_required', 'Free minutes are for watching live; older segments are paid.');
+        }
         first = await this.store.freePass(streamId, this.viewerKey(v), seq);
         if (this.passes.size >= MAX_CACHED) this.passes.clear();
         this.passes.set(key, first);
@@ -217,6 +227,23 @@ export class LiveAccess {
     const watch = this.watchFrom(row, row.payment_stream_id, await this.money.watchStream(row.payment_stream_id));
     this.cacheWatch(key, watch);
     return watch;
+  }
+
+  /** The viewer's open watch stream as the database has it now (the cache is dropped when it names another). */
+  private async currentWatch(streamId: string, userId: string): Promise<Watch | undefined> {
+    const key = `${streamId}|${userId}`;
+    const cached = this.watches.get(key);
+    const row = await this.store.openWatchStream(streamId, userId);
+    if (cached && !('none' in cached) && cached.id === row?.id) return cached;
+    this.watches.delete(key);
+    return this.watchOf(streamId, userId);
+  }
+
+  /** Closes at its start the money stream an open made under `requestKey`, if it made one. */
+  private async undoOpen(viewerId: string, requestKey: string): Promise<string | undefined> {
+    const made = await this.money.watchStreamByKey(viewerId, requestKey);
+    if (made) await this.money.closeWatchStream(made.id, 0);
+    return made?.id;
   }
 
   private cacheWatch(key: string, w: Watch | { none: number }): void {
@@ -277,7 +304,7 @@ export class LiveAccess {
     if (user.role === 'admin') throw conflict('watches_free', 'Admins watch every stream of this node free');
     const price = await this.money.priceFor(item.sale, user.id);
     if (price === 0) throw conflict('subscriber_plays_free', 'You subscribe: this live stream is free for you');
-    const existing = await this.watchOf(streamId, user.id);
+    const existing = await this.currentWatch(streamId, user.id);
     if (existing) return { watch: await this.watchView(existing, streamId), opened: false };
     const requestKey = `live-watch:${randomUUID()}`;
     const slot = await this.store.beginWatchStream({ streamId, viewerId: user.id, requestKey, pricePerMinute: price, watchedUntil: this.now() });
@@ -294,10 +321,16 @@ export class LiveAccess {
       const link = user.guest ? await this.watchLinkCredit(user.id, { id: streamId, channelId: item.channelId }) : undefined;
       stream = await this.money.openWatchStream(user, item.ownerId, price, requestKey, link);
     } catch (err) {
+      // Money may have made the stream before failing: undo it (closed at its start, all returned).
+      await this.undoOpen(user.id, requestKey).catch((e) => this.log.error({ err: e, requestKey }, 'undoing a failed watch stream open failed; the sweep tries again'));
       await this.store.markClosed(slot.id, 'open_failed');
       throw err;
     }
-    await this.store.attachPayment(slot.id, stream.id);
+    if (!(await this.store.attachPayment(slot.id, stream.id))) {
+      // The slot was undone meanwhile (a sweep took it for a crash's leftover): so is this stream.
+      await this.money.closeWatchStream(stream.id, 0);
+      throw new AppError(409, 'watch_stream_opening', 'Opening your watch stream took too long and was undone; try again');
+    }
     this.watches.delete(`${streamId}|${user.id}`);
     const watch = await this.watchOf(streamId, user.id);
     if (!watch) throw new Error('the watch stream was not recorded');
@@ -307,7 +340,7 @@ export class LiveAccess {
 
   /** The viewer stops their watch stream now. */
   async closeWatch(user: User, streamId: string): Promise<api.LiveWatch> {
-    const watch = await this.watchOf(streamId, user.id);
+    const watch = await this.currentWatch(streamId, user.id);
     if (!watch) throw notFound('Open watch stream');
     // Another process may have served the viewer later than this one knows: the row has the latest.
     const row = await this.store.openWatchStream(streamId, user.id);
@@ -334,7 +367,10 @@ export class LiveAccess {
 
   /** Every open watch stream of a viewer, closed now (a guest claiming their account). */
   async closeAllOf(userId: string): Promise<void> {
-    for (const row of await this.store.openWatchStreamsOf(userId)) await this.closeRow(row, 'viewer_stopped');
+    for (const row of await this.store.openWatchStreamsOf(userId)) {
+      if (!row.payment_stream_id && Date.now() - row.opened_at.getTime() < 30_000) continue; // being opened: it attaches or is undone
+      await this.closeRow(row, 'viewer_stopped');
+    }
   }
 
   /** Every open watch stream of a live stream that ended, at what each viewer was served. */
@@ -346,10 +382,9 @@ export class LiveAccess {
   private async closeRow(row: WatchStreamRow, reason: string): Promise<void> {
     if (!row.payment_stream_id) {
       // Left opening by a crash: money's stream (if it was made) closes at its start, all of it returned.
-      const made = await this.money.watchStreamByKey(row.viewer_id, row.request_key);
-      if (made) await this.money.closeWatchStream(made.id, 0);
+      const made = await this.undoOpen(row.viewer_id, row.request_key);
       await this.store.markClosed(row.id, 'open_failed');
-      this.log.warn({ streamId: row.stream_id, viewer: row.viewer_id, paymentStream: made?.id ?? null }, 'a watch stream left opening was undone');
+      this.log.warn({ streamId: row.stream_id, viewer: row.viewer_id, paymentStream: made ?? null }, 'a watch stream left opening was undone');
       return;
     }
     const key = `${row.stream_id}|${row.viewer_id}`;

@@ -111,7 +111,9 @@ export function liveRoutes(ctx: NodeContext, svc: LiveService): Router {
     '/live-hls/:id/:rendition/hashes.json',
     isPublic,
     route(async (req, res) => {
-      const hashes = await svc.hashes(req.params.id, req.params.rendition);
+      // ?from=<seq>: only those from there on (a follower's node asks for the newest few).
+      const from = typeof req.query.from === 'string' && /^\d{1,9}$/.test(req.query.from) ? Number(req.query.from) : 0;
+      const hashes = await svc.hashes(req.params.id, req.params.rendition, from);
       if (!hashes) throw notFound('Live rendition');
       res.set({ ...cors, 'cache-control': 'no-cache' }).json({ algorithm: 'sha256', segments: hashes });
     }),

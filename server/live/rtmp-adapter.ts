@@ -98,6 +98,8 @@ export interface RtmpListenerOptions {
   maxConnections?: number;
   /** Open connections from one client address at most (publishing or not). */
   maxConnectionsPerAddress?: () => number;
+  /** What counts as one address (an IPv6 client's whole prefix); default the address itself. */
+  addressKey?: (address: string) => string;
 }
 
 /**
@@ -137,13 +139,14 @@ export class RtmpListener {
   private accept(socket: net.Socket): void {
     const log = this.o.logger;
     const remoteAddress = socket.remoteAddress ?? 'unknown';
-    const held = this.perAddress.get(remoteAddress) ?? 0;
+    const counted = this.o.addressKey?.(remoteAddress) ?? remoteAddress;
+    const held = this.perAddress.get(counted) ?? 0;
     if (held >= (this.o.maxConnectionsPerAddress?.() ?? 8)) {
       log.warn({ remoteAddress, open: held }, 'rtmp connection refused: too many open from this address');
       socket.destroy();
       return;
     }
-    this.perAddress.set(remoteAddress, held + 1);
+    this.perAddress.set(counted, held + 1);
     this.sockets.add(socket);
     socket.setNoDelay(true);
     const rtmp = new Rtmp();
@@ -257,9 +260,9 @@ export class RtmpListener {
     socket.on('close', () => {
       clearTimeout(timer);
       this.sockets.delete(socket);
-      const n = (this.perAddress.get(remoteAddress) ?? 1) - 1;
-      if (n <= 0) this.perAddress.delete(remoteAddress);
-      else this.perAddress.set(remoteAddress, n);
+      const n = (this.perAddress.get(counted) ?? 1) - 1;
+      if (n <= 0) this.perAddress.delete(counted);
+      else this.perAddress.set(counted, n);
       const was = state;
       state = 'closed';
       if (was === 'publishing' && !unpublished) sink?.closed(false);

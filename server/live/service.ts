@@ -8,6 +8,7 @@ import type { NodeContext } from '../context.js';
 import type { User } from '../accounts/service.js';
 import { AppError, conflict, forbidden, notFound } from '../http/errors.js';
 import { WindowLimit } from '../http/window-limit.js';
+import { clientNetwork } from '../http/client-address.js';
 import { ffmpegPath } from '../media/ffmpeg.js';
 import { channelActorUri, localChannelNameOf } from '../../shared/actor-uris.js';
 import { isUuid } from '../../shared/ids.js';
@@ -60,7 +61,7 @@ export class LiveService implements LiveApi {
     this.root = path.join(ctx.config.dataDir, 'live');
     this.hub = new LiveEventHub(() => ctx.config.live.eventStreamsPerAddress, () => ctx.config.live.eventStreams);
     this.badKeys = new WindowLimit(ctx.config.live.badKeysPerMinutePerAddress);
-    this.access = new LiveAccess(ctx, this.store, this.log, (id) => this.streamInfo(id), (id) => this.pageUrl(id), (userId, stream) => this.watchLinks.creditFor(userId, stream));
+    this.access = new LiveAccess(ctx, this.store, this.log, (id) => this.streamInfo(id), (id) => this.pageUrl(id), (id) => this.liveEdge(id), (userId, stream) => this.watchLinks.creditFor(userId, stream));
     this.watchLinks = new WatchLinks({
       ctx,
       db: ctx.db,
@@ -98,7 +99,7 @@ export class LiveService implements LiveApi {
       if (row.announced) await this.announce(row.channel_id, row.id, row.title, 'ended').catch((err) => this.log.warn({ err }, 'end announcement failed'));
     }
     for (const entry of await readdir(this.root)) if (!this.sessions.has(entry)) await rm(path.join(this.root, entry), { recursive: true, force: true });
-    this.listener = new RtmpListener({ host: c.rtmpHost, port: c.rtmpPort, logger: this.log, authorize: (req) => this.authorize(req), maxConnectionsPerAddress: () => this.ctx.config.live.rtmpConnectionsPerAddress });
+    this.listener = new RtmpListener({ host: c.rtmpHost, port: c.rtmpPort, logger: this.log, authorize: (req) => this.authorize(req), maxConnectionsPerAddress: () => this.ctx.config.live.rtmpConnectionsPerAddress, addressKey: (a) => clientNetwork(a, this.ctx.config.auth.throttle.ipv6PrefixLength) });
     try {
       this.rtmpPort = await this.listener.listen();
       this.log.info({ port: this.rtmpPort, host: c.rtmpHost }, 'rtmp ingest listening');
@@ -209,7 +210,9 @@ export class LiveService implements LiveApi {
     try {
       await run(ffmpegPath, ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'concat', '-safe', '0', '-i', list, '-c', 'copy', '-movflags', '+faststart', out]);
       const date = (s.startedAt ?? new Date()).toISOString().slice(0, 10);
-      const { trackId } = await this.ctx.services.media.importRecording({ channelId: s.channel.id, file: out, title: `${s.title} (live ${date})`, visibility: 'public' });
+      // A priced stream's replay is not given away: it is kept private for the artist to publish (or meter) as they choose.
+      const priced = ((await this.store.stream(s.id))?.price_per_minute ?? '0') !== '0';
+      const { trackId } = await this.ctx.services.media.importRecording({ channelId: s.channel.id, file: out, title: `${s.title} (live ${date})`, visibility: priced ? 'private' : 'public' });
       await this.store.setReplay(s.id, trackId, null);
       this.log.info({ streamId: s.id, trackId }, 'live replay kept as a track');
     } catch (err) {
@@ -378,8 +381,12 @@ export class LiveService implements LiveApi {
   async segment(id: string, rendition: string, seq: number, viewer: ViewerRequest & { key: string }): Promise<{ file: string; row: SegmentRow; priced: boolean } | { refusal: SegmentRefusal } | undefined> {
     if (!isUuid(id) || !Number.isSafeInteger(seq) || seq < 0) return undefined;
     const session = this.sessions.get(id);
-    const row = session?.segmentOf(rendition, seq) ?? (await this.store.segment(id, rendition, seq));
+    const kept = session?.segmentOf(rendition, seq);
+    const row = kept ?? (await this.store.segment(id, rendition, seq));
     if (!row) return undefined;
+    // Older than the window this process keeps (or another process's stream): its file may be
+    // gone, and a segment that cannot be served is neither sold nor charged for.
+    if (!kept && !(await stat(path.join(this.root, id, row.file)).catch(() => undefined))) return undefined;
     const refusal = await this.access.decide(id, rendition, seq, row.duration_ms / 1000, viewer);
     if (refusal) return { refusal };
     session?.touchViewer(viewer.key);
@@ -450,10 +457,10 @@ export class LiveService implements LiveApi {
   }
 
   /** SHA-256 of every segment a rendition of a stream wrote, by sequence number. */
-  async hashes(id: string, rendition: string): Promise<{ seq: number; sha256: string }[] | undefined> {
+  async hashes(id: string, rendition: string, from = 0): Promise<{ seq: number; sha256: string }[] | undefined> {
     const s = await this.renditionsOf(id);
     if (!s || !s.renditions.some((r) => r.name === rendition)) return undefined;
-    return this.store.hashes(id, rendition);
+    return this.store.hashes(id, rendition, from);
   }
 
   session(id: string): LiveSession | undefined {

@@ -154,8 +154,9 @@ export class LiveStore {
     );
   }
 
+  /** Ties money's stream to the slot, unless the slot was undone meanwhile (undefined then). */
   async attachPayment(id: string, paymentStreamId: string): Promise<WatchStreamRow | undefined> {
-    return selectOne<WatchStreamRow>(this.db, 'UPDATE live_watch_streams SET payment_stream_id = :paymentStreamId WHERE id = :id RETURNING *', { id, paymentStreamId });
+    return selectOne<WatchStreamRow>(this.db, 'UPDATE live_watch_streams SET payment_stream_id = :paymentStreamId WHERE id = :id AND closed_at IS NULL RETURNING *', { id, paymentStreamId });
   }
 
   async watched(id: string, until: number): Promise<void> {
@@ -277,7 +278,11 @@ export class LiveStore {
     );
   }
 
-  async hashes(streamId: string, rendition: string): Promise<{ seq: number; sha256: string }[]> {
-    return select<{ seq: number; sha256: string }>(this.db, 'SELECT seq, sha256 FROM live_segments WHERE stream_id = :streamId AND rendition = :rendition ORDER BY seq', { streamId, rendition });
+  async hashes(streamId: string, rendition: string, from = 0): Promise<{ seq: number; sha256: string }[]> {
+    return select<{ seq: number; sha256: string }>(
+      this.db,
+      'SELECT seq, sha256 FROM live_segments WHERE stream_id = :streamId AND rendition = :rendition AND seq >= :from ORDER BY seq',
+      { streamId, rendition, from },
+    );
   }
 }

@@ -101,8 +101,12 @@ export class WatchLinks {
       if (!s || s.channel_id !== channel.id) throw notFound('Live stream of this channel');
       if (s.state === 'ended') throw conflict('stream_ended', 'That stream has ended: make a link for the channel instead');
     }
-    // A watch stream starts with 2.5 minutes of the price in hand (money's sweep needs them): less credit could only be claimed, never watched on.
-    const price = Number((await selectOne<{ price_per_minute: string }>(this.d.db, 'SELECT price_per_minute FROM live_channels WHERE channel_id = :id', { id: channel.id }))?.price_per_minute ?? 0);
+    // A watch stream starts with 2.5 minutes of the price in hand (money's sweep needs them): less
+    // credit could only be claimed, never watched on. The price: the stream's own, or the channel's next.
+    const priceRow = input.streamId
+      ? await selectOne<{ price_per_minute: string }>(this.d.db, 'SELECT price_per_minute FROM live_streams WHERE id = :id', { id: input.streamId })
+      : await selectOne<{ price_per_minute: string }>(this.d.db, 'SELECT price_per_minute FROM live_channels WHERE channel_id = :id', { id: channel.id });
+    const price = Number(priceRow?.price_per_minute ?? 0);
     const least = Math.ceil(price * 2.5);
     if (input.amount < least) throw new AppError(400, 'amount_too_small', `At ${price} a minute a watch link needs at least ${least} (2.5 minutes of watching)`, { least });
     const fundFrom = input.fundFrom ?? 'wallet';
@@ -148,6 +152,11 @@ export class WatchLinks {
     const row = await this.row(code);
     if (user && row.guest_id === user.id) return { link: await this.view(row), guest: null };
     if (row.guest_id) throw new AppError(410, 'watch_link_used', 'This watch link has been opened already; each link makes one guest');
+    // A node closed to sign-ups makes guests only from its admins' links.
+    if (!this.d.ctx.config.auth.openSignup) {
+      const creator = await this.d.ctx.services.accounts.byId(row.creator_id);
+      if (creator?.role !== 'admin') throw new AppError(403, 'signup_closed', 'This node is closed to new accounts: its watch links work only when an admin made them');
+    }
     if (!this.opens.take(network)) throw new AppError(429, 'too_many_watch_links', 'Too many watch links opened from your network; try again in a minute');
     const guest = await this.d.ctx.services.accounts.createGuest();
     const [claimed] = await select<LinkRow>(

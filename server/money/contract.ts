@@ -79,6 +79,8 @@ export interface LiveSaleItem extends GatedTrack {
     segmentSeconds: number;
     /** Off the price for viewers with an active subscription (100: they watch free). */
     subscriberDiscountPercent: number;
+    /** The price per minute, every rendition alike (also before any rendition is known). */
+    pricePerMinute: number;
   };
 }
 

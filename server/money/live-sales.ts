@@ -5,6 +5,7 @@
 // Subscribers pay too, less the discount the artist set (all of it: they watch free).
 import type { User } from '../accounts/service.js';
 import type { Transaction } from '../db/index.js';
+import type { Sequelize } from 'sequelize';
 import type { AccessDecision } from '../media/contract.js';
 import { AppError, badRequest } from '../http/errors.js';
 import type { LiveSaleItem, LiveSalesApi } from './contract.js';
@@ -24,6 +25,7 @@ export class LiveSales implements LiveSalesApi {
     private readonly metered: Metered,
     private readonly streams: Streams,
     private readonly books: Books,
+    private readonly db: Sequelize,
   ) {}
 
   // ---- pre-funded watch links: credit held for one guest's watching of one channel ----
@@ -50,11 +52,12 @@ export class LiveSales implements LiveSalesApi {
 
   /** What is left of a watch link goes to the wallet of the guest who claimed their account (once; nothing left: null). */
   async releaseWatchLink(code: string, userId: string): Promise<PostedTransaction | null> {
-    const left = await this.watchLinkCredit(code);
-    if (left <= 0) return null;
-    return this.books.move({
-      key: `watch-link:release:${code}`, kind: 'watch-link.release', amount: left,
-      from: LiveSales.watchLinkEscrow(code), to: accounts.wallet(userId), reference: code, memo: { code },
+    const escrow = LiveSales.watchLinkEscrow(code);
+    // The balance read is the one moved: the escrow is locked from the read to the move.
+    return this.db.transaction(async (t) => {
+      const left = (await this.books.lock([escrow], t)).get(escrow.key) ?? 0;
+      if (left <= 0) return null;
+      return this.books.move({ key: `watch-link:release:${code}`, kind: 'watch-link.release', amount: left, from: escrow, to: accounts.wallet(userId), reference: code, memo: { code } }, t);
     });
   }
 
@@ -68,7 +71,7 @@ export class LiveSales implements LiveSalesApi {
   }
 
   async priceFor(item: LiveSaleItem, userId: string | undefined): Promise<number> {
-    const listed = item.pricesPerMinute[item.renditions[0]?.name] ?? 0;
+    const listed = item.live.pricePerMinute;
     const off = item.live.subscriberDiscountPercent;
     if (!userId || off <= 0 || !(await this.metered.isSubscriber(userId))) return listed;
     // The discount rounds in the viewer's favour; a price never rounds down to nothing unless all of it is off.
@@ -82,7 +85,7 @@ export class LiveSales implements LiveSalesApi {
     if (!item.renditions.some((r) => r.name === rendition)) throw badRequest('invalid_rendition', `This stream has no rendition "${rendition}"`, { renditions: item.renditions.map((r) => r.name) });
     const price = await this.priceFor(item, payer.id);
     if (price === 0) throw new AppError(409, 'subscriber_plays_free', 'You subscribe: this live stream is free for you, so there is nothing to pay');
-    const listed = item.pricesPerMinute[rendition] ?? price;
+    const listed = item.live.pricePerMinute;
     const terms = this.metered.terms(item, rendition, fromSeq, minutes, price < listed ? { price, payer: payer.id } : undefined);
     return this.metered.offerOf(terms);
   }

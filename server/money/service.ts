@@ -85,7 +85,7 @@ export class MoneyService implements MoneyApi {
       nodeCutBasisPoints: () => ctx.config.money.meteredNodeCutBasisPoints,
       isSubscriber: async (userId) => (await this.subscriptions.get(userId))?.status === 'active',
     });
-    this.live = new LiveSales(this.metered, this.streams, this.books);
+    this.live = new LiveSales(this.metered, this.streams, this.books, db);
     this.income = new IncomeReports(db, {
       publicUrl: config.publicUrl,
       currency: config.money.currency,

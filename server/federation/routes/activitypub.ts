@@ -56,7 +56,8 @@ export function activityPubRoutes(svc: FederationService): Router {
     const name = String(req.params.name);
     if (kind === 'users') {
       const user = await rt.ctx.services.accounts.byUsername(name);
-      if (!user || user.disabled) return undefined;
+      // A guest's name is a placeholder until they claim the account: no actor until then.
+      if (!user || user.disabled || user.guest) return undefined;
       return svc.actors.ensure('user', user.username, user.id);
     }
     if (kind === 'channels') return svc.actors.forChannel(name);

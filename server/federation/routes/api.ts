@@ -40,11 +40,19 @@ export function apiRoutes(svc: FederationService): Router {
   // Watching a followed channel's live stream through this node (server/federation/remote-live.ts).
   const liveCors = { 'access-control-allow-origin': '*', 'access-control-expose-headers': 'x-content-sha256' };
   const livePlaylist = (res: import('express').Response, text: string) => res.type(hlsContentType('index.m3u8')).set({ ...liveCors, 'cache-control': 'no-cache' }).send(text);
-  r.get('/live-remote/:watchId/master.m3u8', isPublic, route(async (req, res) => void livePlaylist(res, await svc.remoteLive.master(String(req.params.watchId)))));
+  r.get(
+    '/live-remote/:watchId/master.m3u8',
+    isPublic,
+    route(async (req, res) => {
+      res.set(liveCors); // errors too: players on other origins read them
+      livePlaylist(res, await svc.remoteLive.master(String(req.params.watchId)));
+    }),
+  );
   r.get(
     '/live-remote/:watchId/:rendition/:file',
     isPublic,
     route(async (req, res) => {
+      res.set(liveCors);
       const watchId = String(req.params.watchId);
       const rendition = String(req.params.rendition);
       const file = String(req.params.file);
