@@ -47,8 +47,10 @@ export function createPlayer(track: Playable, signal: AbortSignal): HTMLElement 
   let stopped = false;
   // Only at the end of what is buffered: a stall with paid media still ahead (a busy machine) is no end.
   const pauseAtEnd = () => {
+    // The buffered range the playhead is in (after a seek there may be others).
     const b = media.buffered;
-    const end = b.length ? b.end(b.length - 1) : 0;
+    let end = 0;
+    for (let i = 0; i < b.length; i++) if (b.start(i) <= media.currentTime + 0.1 && media.currentTime <= b.end(i)) end = b.end(i);
     if (end - media.currentTime < 0.5) media.pause();
     else media.addEventListener('waiting', pauseAtEnd, { once: true });
   };

@@ -179,6 +179,8 @@ export class LiveAccess {
     if (free > 0) {
       const key = `${streamId}|${this.viewerKey(v)}`;
       let first = this.passes.get(key);
+      // A pass made by another process (or before this one's cache was cleared) is the pass.
+      if (first === undefined) first = await this.store.freePassOf(streamId, this.viewerKey(v));
       if (first === undefined) {
         // Free minutes start near the live edge only: asking for an old segment first spends none
         // of them (for a network, that would be everyone behind it).

@@ -4,7 +4,6 @@
 // header alone). Everything else (a Bearer viewer's free minutes or watch stream, refusals with
 // their challenge, older segments on disk, other processes' streams) goes to the route
 // GET /live-hls/:id/:rendition/:segment, whose headers, counting and metrics these are.
-import { createHash } from 'node:crypto';
 import type { FastPath, FastPathTools, NodeContext } from '../context.js';
 import { clientNetwork } from '../http/client-address.js';
 import type { LiveService } from './service.js';
@@ -17,9 +16,8 @@ const corsFlat = Object.entries(liveCors).flat();
 
 const PATH = /^\/live-hls\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/([A-Za-z0-9_-]{1,64})\/(\d{1,9})\.ts$/;
 
-/** A viewer who is not signed in, as the viewer count knows them: their network and browser. */
-export const anonymousViewer = (network: string, userAgent: string | undefined): string =>
-  createHash('sha256').update(`${network}|${userAgent ?? ''}`).digest('hex').slice(0, 16);
+/** A viewer who is not signed in, as the viewer count knows them (in memory only): their network and browser. */
+export const anonymousViewer = (network: string, userAgent: string | undefined): string => `${network}|${(userAgent ?? '').slice(0, 200)}`;
 
 export function liveFastPath(ctx: NodeContext, svc: LiveService, tools: FastPathTools): FastPath {
   const prefix = ctx.config.auth.throttle.ipv6PrefixLength;
@@ -45,8 +43,9 @@ export function liveFastPath(ctx: NodeContext, svc: LiveService, tools: FastPath
     const userAgent = req.headers['user-agent'];
     session!.touchViewer(anonymousViewer(clientNetwork(ip, prefix), userAgent));
     const playSession = req.headers['x-play-session'];
+    const sessionId = typeof playSession === 'string' && /^[0-9a-f-]{36}$/.test(playSession) ? playSession : null;
     res.once('finish', () => {
-      svc.served({ streamId: id, rendition, row, userId: null, sessionId: typeof playSession === 'string' && /^[0-9a-f-]{36}$/.test(playSession) ? playSession : null, ip, userAgent: userAgent ?? null });
+      if (sessionId) svc.served({ streamId: id, rendition, row, userId: null, sessionId, ip, userAgent: userAgent ?? null });
       tools.recordMetrics('GET', SEGMENT_ROUTE, 200, (performance.now() - startedAt) / 1000);
     });
     res.writeHead(200, [

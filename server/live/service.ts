@@ -121,12 +121,14 @@ export class LiveService implements LiveApi {
   async authorize(req: PublishRequest): Promise<PublishAnswer> {
     const c = this.ctx.config.live;
     if (req.app !== 'live') return refuse('wrong_app', 'Push to rtmp://<host>/live/<stream key>.');
-    if (this.badKeys.peek(req.remoteAddress) >= c.badKeysPerMinutePerAddress) {
+    // Counted per client network (an IPv6 client's whole prefix), as the connection limit is.
+    const network = clientNetwork(req.remoteAddress, this.ctx.config.auth.throttle.ipv6PrefixLength);
+    if (this.badKeys.peek(network) >= c.badKeysPerMinutePerAddress) {
       return refuse('too_many_bad_keys', 'Too many wrong stream keys from this address; wait a minute.');
     }
     const row = looksLikeKey(req.key) ? await this.store.channelByKeyHash(hashOfKey(req.key)) : undefined;
     if (!row) {
-      this.badKeys.take(req.remoteAddress);
+      this.badKeys.take(network);
       this.log.warn({ remoteAddress: req.remoteAddress, reason: req.key ? 'unknown_key' : 'no_key' }, 'rtmp push refused: wrong stream key');
       return refuse('bad_key', 'The stream key is not valid (it may have been rotated).');
     }
@@ -423,8 +425,13 @@ export class LiveService implements LiveApi {
     return { id, channelId: info.channel.id, ownerId: info.channel.ownerId, artistUri: channelActorUri(this.ctx.config.publicUrl, info.channel.name), live: state !== 'ended' };
   }
 
-  /** A served segment counts for listening like an on-demand one: on the stream's timeline (seq × segment length). */
+  /**
+   * A served segment counts for listening like an on-demand one: on the stream's timeline (seq ×
+   * segment length). Only served to a play session: listening reads its log by session, and a
+   * row without one would be written for nothing.
+   */
   served(e: { streamId: string; rendition: string; row: SegmentRow; userId: string | null; sessionId: string | null; ip: string; userAgent: string | null }): void {
+    if (!e.sessionId) return;
     this.ctx.services.listening.recordSegmentServed({
       trackId: e.streamId,
       rendition: e.rendition,

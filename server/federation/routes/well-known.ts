@@ -27,7 +27,8 @@ export function wellKnownRoutes(svc: FederationService): Router {
       const channel = await svc.actors.forChannel(name);
       if (channel) return channel;
       const user = await rt.ctx.services.accounts.byUsername(name);
-      return user && !user.disabled ? svc.actors.ensure('user', user.username, user.id) : undefined;
+      // Guests have no actor until they claim their account (their name is a placeholder).
+      return user && !user.disabled && !user.guest ? svc.actors.ensure('user', user.username, user.id) : undefined;
     }
     if (resource.startsWith(`${rt.publicUrl}/@`)) {
       return resolveResource(`acct:${decodeURIComponent(resource.slice(rt.publicUrl.length + 2))}@${rt.host}`);
