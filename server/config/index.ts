@@ -79,6 +79,7 @@ export const environmentVariables: readonly (readonly [name: string, path: strin
   ['PAYMENT_WEBHOOK_SECRET', 'money.webhookSecret', 'text'],
   ['TIP_NODE_CUT_BP', 'money.tipNodeCutBasisPoints', 'int'],
   ['METERED_NODE_CUT_BP', 'money.meteredNodeCutBasisPoints', 'int'],
+  ['CAMPAIGN_NODE_CUT_BP', 'money.campaignNodeCutBasisPoints', 'int'],
   ['LIVE_ENABLED', 'live.enabled', 'bool'],
   ['LIVE_RTMP_PORT', 'live.rtmpPort', 'int'],
   ['LIVE_RTMP_HOST', 'live.rtmpHost', 'text'],

@@ -18,6 +18,8 @@ export const moneyConfigSchema = z.object({
   meteredOffersPerMinute: z.number().int().positive().default(600),
   /** The node's cut of each metered purchase (pay-per-segment), in basis points; it serves the bytes (env METERED_NODE_CUT_BP). */
   meteredNodeCutBasisPoints: z.number().int().min(0).max(5000, 'the node keeps at most half of a purchase').default(1000),
+  /** The node's cut of a funded investment campaign, in basis points (env CAMPAIGN_NODE_CUT_BP); none by default. */
+  campaignNodeCutBasisPoints: z.number().int().min(0).max(5000, 'the node keeps at most half of a campaign').default(0),
 }).refine((m) => m.nodeFeeAmount <= m.subscriptionAmount, 'nodeFeeAmount cannot exceed subscriptionAmount');
 
 export type MoneyConfig = z.infer<typeof moneyConfigSchema>;

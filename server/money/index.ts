@@ -5,6 +5,7 @@ import { MoneyService } from './service.js';
 import { SWEEP_SECONDS } from './streams.js';
 import { moneyRoutes } from './routes.js';
 import { moneyOpenApi } from './openapi.js';
+import { campaignsOpenApi } from './campaigns-openapi.js';
 import { monthOf, previousMonth } from '../../shared/month.js';
 
 export { MoneyService, type AllocationView } from './service.js';
@@ -42,7 +43,11 @@ export const moneyCapability: Capability = {
     ctx.jobs.handle('money.payout', (p) => money.payMonth(p.month));
   },
   routes: (ctx) => moneyRoutes(ctx, moneyService(ctx)),
-  openapi: moneyOpenApi,
+  openapi: {
+    ...moneyOpenApi,
+    schemas: { ...moneyOpenApi.schemas, ...campaignsOpenApi.schemas },
+    paths: { ...moneyOpenApi.paths, ...campaignsOpenApi.paths },
+  },
   start(ctx) {
     if (ctx.config.role === 'web') return;
     const log = ctx.logger.child({ component: 'money' });
@@ -57,6 +62,8 @@ export const moneyCapability: Capability = {
     // against TOP_UP_AHEAD_SECONDS of runway. Row locks keep several workers from doubling a top-up.
     const streamsTimer = setInterval(() => {
       moneyService(ctx).streams.tick().catch((err) => log.warn({ err }, 'payment streams tick failed'));
+      // Campaigns past their deadline are settled (or refunded) within a sweep of it.
+      moneyService(ctx).campaigns.sweep().catch((err) => log.warn({ err }, 'campaigns sweep failed'));
     }, streamsTickMs);
     streamsTimer.unref();
     streamTicks.set(ctx, streamsTimer);

@@ -11,6 +11,8 @@ import { amountSchema } from './amounts.js';
 import { assertMonth } from '../http/month.js';
 import { monthOf } from '../../shared/month.js';
 import { userActorUri } from '../../shared/actor-uris.js';
+import { campaignRoutes } from './campaign-routes.js';
+import { idempotencyKey } from './idempotency-key.js';
 import type { MoneyService } from './service.js';
 import { notSubscribed } from './subscriptions.js';
 
@@ -58,12 +60,6 @@ const tipRange = z.object({ from: dayParam.optional(), to: dayParam.optional() }
 const streamRole = z.object({ role: z.enum(['sent', 'received', 'all']).default('all') });
 
 /** The optional `Idempotency-Key` header: the same key twice makes one movement. */
-function idempotencyKey(req: Request): string | undefined {
-  const k = req.get('idempotency-key');
-  if (k === undefined) return undefined;
-  if (!/^[\w:.-]{1,200}$/.test(k)) throw badRequest('invalid_idempotency_key', 'Idempotency-Key must be 1-200 letters, digits, _ : . or -');
-  return k;
-}
 
 export function moneyRoutes(ctx: NodeContext, money: MoneyService): Router {
   const r = Router();
@@ -259,5 +255,6 @@ export function moneyRoutes(ctx: NodeContext, money: MoneyService): Router {
     res.status(202).json({ month, jobId });
   }));
 
+  r.use(campaignRoutes(money.campaigns));
   return r;
 }

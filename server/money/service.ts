@@ -12,6 +12,7 @@ import { Streams } from './streams.js';
 import { Tips } from './tips.js';
 import { Metered } from './metered.js';
 import { LiveSales } from './live-sales.js';
+import { Campaigns } from './campaigns.js';
 import { IncomeReports } from './income.js';
 import { Withdrawals } from './withdrawals.js';
 import { Subscriptions, type Subscription, type SubscriptionChange } from './subscriptions.js';
@@ -38,6 +39,7 @@ export class MoneyService implements MoneyApi {
   readonly tips: Tips;
   readonly metered: Metered;
   readonly live: LiveSales;
+  readonly campaigns: Campaigns;
   get segmentAccess(): Metered {
     return this.metered;
   }
@@ -86,6 +88,7 @@ export class MoneyService implements MoneyApi {
       isSubscriber: async (userId) => (await this.subscriptions.get(userId))?.status === 'active',
     });
     this.live = new LiveSales(this.metered, this.streams, this.books, db);
+    this.campaigns = new Campaigns(db, this.books, { media: () => ctx.services.media, nodeCutBasisPoints: () => ctx.config.money.campaignNodeCutBasisPoints });
     this.income = new IncomeReports(db, {
       publicUrl: config.publicUrl,
       currency: config.money.currency,

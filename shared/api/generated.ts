@@ -50,6 +50,36 @@ export interface BooksHealth {
   unbalancedTransactions: number;
 }
 
+export interface Campaign {
+  id: string;
+  channel: {
+    id: string;
+    name: string;
+    displayName: string;
+  };
+  artistUserId: string;
+  title: string;
+  description: string;
+  currency: string;
+  /** Minor units to raise by the deadline */
+  goal: number;
+  minPledge: number;
+  deadline: string;
+  /** The share of the artist's future income that repays investors (100 = 1 %) */
+  shareBasisPoints: number;
+  /** What each investor gets back at most, as a multiple of what they put in */
+  capMultiple: number;
+  /** The node's cut of a funded campaign, fixed when it opened */
+  nodeCutBasisPoints: number;
+  /** funded: the goal was reached by the deadline and the artist was paid; failed: it was not, every pledge refunded; cancelled: by the artist before the deadline, every pledge refunded */
+  status: 'open' | 'funded' | 'failed' | 'cancelled';
+  raised: number;
+  pledges: number;
+  investors: number;
+  createdAt: string;
+  settledAt: string | null;
+}
+
 export interface Channel {
   id: string;
   name: string;
@@ -827,6 +857,18 @@ export interface MyListening {
   listens: Listen[];
 }
 
+export interface NewCampaign {
+  title: string;
+  description?: string;
+  goal: number;
+  minPledge: number;
+  /** At least a minute and at most 365 days away */
+  deadline: string;
+  shareBasisPoints: number;
+  capMultiple: number;
+  currency?: string;
+}
+
 export interface NewUser {
   username: string;
   password: string;
@@ -972,6 +1014,14 @@ export interface Playlist {
   tracks: Track[];
   createdAt: string;
   updatedAt: string;
+}
+
+export interface Pledge {
+  id: string;
+  campaignId: string;
+  amount: number;
+  refunded: boolean;
+  createdAt: string;
 }
 
 /** RFC 9457 problem details; some carry more members that say what to do (e.g. `received` for an upload to resume from) */
