@@ -52,6 +52,20 @@ export interface Movement extends MovementFields {
   amount: number;
 }
 
+/**
+ * The kinds of transaction that are an artist's income (the one hook new income sources plug
+ * into: give their transactions one of these kinds, or add theirs here).
+ */
+export const INCOME_KINDS = new Set(['payout', 'hold.release', 'tip', 'metered', 'stream.withdraw']);
+
+export interface IncomeCredit {
+  userId: string;
+  amount: number;
+  /** The income transaction's idempotency key. */
+  key: string;
+  kind: string;
+}
+
 export interface Posting extends MovementFields {
   /** Signed amounts per account; must sum to zero. Positive = into the account. */
   legs: { account: AccountRef; amount: number }[];
@@ -142,6 +156,9 @@ export class Books {
    * in a fixed order (by id), refuses an overdraft of any non-external account, and
    * returns the first result when the key was used before (`replayed: true`).
    */
+  /** Called inside the transaction that credits income to a wallet (investment repayments). */
+  onIncome?: (t: Transaction, credit: IncomeCredit) => Promise<void>;
+
   async post(p: Posting, outer?: Transaction): Promise<PostedTransaction> {
     if (!p.key || p.key.length > 300) throw new AppError(400, 'invalid_idempotency_key', 'An idempotency key (1-300 characters) is required');
     if (p.legs.length < 2) throw new AppError(500, 'unbalanced', 'A transaction needs at least two entries');
@@ -203,6 +220,11 @@ export class Books {
         repl[`amt${i}`] = leg.amount;
       });
       await select(this.db, `INSERT INTO money_entries (transaction_id, account_id, amount) VALUES ${values}`, repl, t);
+      // Income credited to a user's wallet: what is owed out of it (investors' shares) is taken in
+      // the same database transaction, so it can neither be missed nor spent first.
+      if (this.onIncome && INCOME_KINDS.has(p.kind)) {
+        for (const leg of p.legs) if (leg.amount > 0 && leg.account.kind === 'wallet' && leg.account.userId) await this.onIncome(t, { userId: leg.account.userId, amount: leg.amount, key: p.key, kind: p.kind });
+      }
       return { ...toPosted(tx, p.legs.map((l) => ({ account: l.account.key, amount: l.amount }))), replayed: false };
     };
 

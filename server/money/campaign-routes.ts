@@ -43,6 +43,7 @@ export function campaignRoutes(campaigns: Campaigns): Router {
     }),
   );
   r.post('/api/v1/campaigns/:id/cancel', requireUser, route(async (req, res) => void res.json(await campaigns.cancel(req.user!, req.params.id))));
+  r.get('/api/v1/me/investments', requireUser, route(async (req, res) => void res.json(await campaigns.investmentsOf(req.user!.id))));
   r.get('/api/v1/me/pledges', requireUser, route(async (req, res) => void res.json(await campaigns.pledgesOf(req.user!.id))));
   return r;
 }

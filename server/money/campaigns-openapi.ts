@@ -25,6 +25,17 @@ export const campaignsOpenApi: OpenApiFragment = {
       investors: { type: 'integer' },
       createdAt: { type: 'string', format: 'date-time' },
       settledAt: nullable('string', { format: 'date-time' }),
+      repaid: { type: 'integer', description: 'Paid back to investors so far (the public repayment record)' },
+      repaidAt: nullable('string', { format: 'date-time', description: 'When every investor reached the cap' }),
+    }),
+    Investment: fields({
+      campaignId: { type: 'string', format: 'uuid' },
+      title: { type: 'string' },
+      invested: { type: 'integer' },
+      cap: { type: 'integer', description: 'The most this investment pays back' },
+      received: { type: 'integer' },
+      remaining: { type: 'integer', description: 'Still to come at most (cap - received)' },
+      done: { type: 'boolean' },
     }),
     Pledge: fields({
       id: { type: 'string', format: 'uuid' },
@@ -82,6 +93,9 @@ export const campaignsOpenApi: OpenApiFragment = {
         parameters: [pathParam('id')],
         responses: { 200: json('Cancelled', ref('Campaign')), 401: problem('Not signed in'), 403: problem('Not its artist'), 404: problem('No such campaign'), 409: problem('campaign_closed') },
       },
+    },
+    '/api/v1/me/investments': {
+      get: { tags, security: bearer, summary: 'My stakes in funded campaigns: invested, received, left to the cap', responses: { 200: json('Investments', { type: 'array', items: ref('Investment') }), 401: problem('Not signed in') } },
     },
     '/api/v1/me/pledges': {
       get: { tags, security: bearer, summary: 'My pledges, newest first', responses: { 200: json('Pledges', { type: 'array', items: ref('Pledge') }), 401: problem('Not signed in') } },

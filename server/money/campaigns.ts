@@ -11,7 +11,8 @@ import { AppError, badRequest, conflict, forbidden, notFound } from '../http/err
 import type { User } from '../accounts/service.js';
 import type { MediaApi } from '../media/contract.js';
 import { isUuid } from '../../shared/ids.js';
-import { accounts, type AccountRef, type Books } from './books.js';
+import { accounts, type AccountRef, type Books, type IncomeCredit } from './books.js';
+import { allocate } from '../../shared/money/index.js';
 import { assertAmount, assertCurrency, maxAmount } from './amounts.js';
 import type * as api from '../../shared/api/index.js';
 
@@ -36,6 +37,8 @@ interface CampaignRow {
   request_key: string | null;
   created_at: Date;
   settled_at: Date | null;
+  repaid: string;
+  repaid_at: Date | null;
 }
 
 interface PledgeRow {
@@ -104,7 +107,7 @@ export class Campaigns {
       const promised = await selectOne<{ bp: string | null }>(
         this.db,
         // Open ones and funded ones (they repay from income until their caps) hold their shares.
-        "SELECT sum(share_bp) AS bp FROM money_campaigns WHERE artist_user_id = :artist AND status IN ('open', 'funded')",
+        "SELECT sum(share_bp) AS bp FROM money_campaigns WHERE artist_user_id = :artist AND (status = 'open' OR (status = 'funded' AND repaid_at IS NULL))",
         { artist: artist.id },
         t,
       );
@@ -242,6 +245,14 @@ export class Campaigns {
           t,
         );
         await select(this.db, "UPDATE money_campaigns SET status = 'funded', settled_at = now() WHERE id = :id", { id }, t);
+        // Each investor's stake and cap, fixed now: repayments count against them.
+        await select(
+          this.db,
+          `INSERT INTO money_campaign_investors (campaign_id, investor_id, invested, cap)
+           SELECT campaign_id, investor_id, sum(amount), floor(sum(amount) * :capBp / 10000) FROM money_pledges WHERE campaign_id = :id GROUP BY campaign_id, investor_id`,
+          { id, capBp: c.cap_bp },
+          t,
+        );
         return 'funded' as const;
       }
       await select(this.db, "UPDATE money_campaigns SET status = 'failed', settled_at = now() WHERE id = :id", { id }, t);
@@ -267,6 +278,72 @@ export class Campaigns {
       });
     }
     return n;
+  }
+
+  /**
+   * Income credited to an artist (books' onIncome, inside its transaction): each of their funded
+   * campaigns still repaying takes its share of it, older campaigns first, split among its
+   * investors by what each put in (largest remainder), none past their cap. One keyed
+   * transaction per income: a retried income is replayed by the books and repays nothing again.
+   */
+  async repayFromIncome(t: Transaction, credit: IncomeCredit): Promise<void> {
+    const open = await select<CampaignRow>(
+      this.db,
+      "SELECT * FROM money_campaigns WHERE artist_user_id = :u AND status = 'funded' AND repaid_at IS NULL ORDER BY settled_at, id FOR UPDATE",
+      { u: credit.userId },
+      t,
+    );
+    if (!open.length) return;
+    const legs: { account: AccountRef; amount: number }[] = [];
+    let total = 0;
+    const paidPer: Record<string, number> = {};
+    for (const c of open) {
+      const share = Math.floor((credit.amount * c.share_bp) / 10_000);
+      if (share <= 0) continue;
+      const investors = await select<{ investor_id: string; invested: string; cap: string; received: string }>(
+        this.db,
+        'SELECT * FROM money_campaign_investors WHERE campaign_id = :id AND received < cap ORDER BY investor_id FOR UPDATE',
+        { id: c.id },
+        t,
+      );
+      const pays = splitCapped(share, investors.map((i) => ({ key: i.investor_id, weight: Number(i.invested), room: Number(i.cap) - Number(i.received) })));
+      let paid = 0;
+      for (const [investor, amount] of pays) {
+        if (amount <= 0) continue;
+        legs.push({ account: accounts.wallet(investor), amount });
+        await select(this.db, 'UPDATE money_campaign_investors SET received = received + :amount WHERE campaign_id = :c AND investor_id = :investor', { amount, c: c.id, investor }, t);
+        paid += amount;
+      }
+      if (!paid) continue;
+      total += paid;
+      paidPer[c.id] = paid;
+      const left = await selectOne<{ n: string }>(this.db, 'SELECT count(*) AS n FROM money_campaign_investors WHERE campaign_id = :id AND received < cap', { id: c.id }, t);
+      await select(
+        this.db,
+        `UPDATE money_campaigns SET repaid = repaid + :paid, repaid_at = CASE WHEN :done THEN now() ELSE NULL END WHERE id = :id`,
+        { id: c.id, paid, done: Number(left?.n ?? 0) === 0 },
+        t,
+      );
+    }
+    if (total <= 0) return;
+    await this.books.post(
+      { key: `campaign:repay:${credit.key}:${credit.userId}`, kind: 'campaign.repay', reference: credit.key, memo: { income: credit.key, incomeKind: credit.kind, amount: credit.amount, campaigns: paidPer }, legs: [{ account: accounts.wallet(credit.userId), amount: -total }, ...legs] },
+      t,
+    );
+  }
+
+  /** What an investor put into funded campaigns, has been paid back, and may still be (up to each cap). */
+  async investmentsOf(investorId: string): Promise<api.Investment[]> {
+    const rows = await select<{ campaign_id: string; title: string; invested: string; cap: string; received: string; repaid_at: Date | null }>(
+      this.db,
+      `SELECT i.campaign_id, c.title, i.invested, i.cap, i.received, c.repaid_at FROM money_campaign_investors i JOIN money_campaigns c ON c.id = i.campaign_id
+        WHERE i.investor_id = :investorId ORDER BY c.settled_at DESC`,
+      { investorId },
+    );
+    return rows.map((r) => ({
+      campaignId: r.campaign_id, title: r.title, invested: Number(r.invested), cap: Number(r.cap), received: Number(r.received),
+      remaining: Number(r.cap) - Number(r.received), done: Number(r.received) >= Number(r.cap),
+    }));
   }
 
   /** An investor's pledges, newest first. */
@@ -301,6 +378,36 @@ export class Campaigns {
       investors: Number(n?.investors ?? 0),
       createdAt: r.created_at.toISOString(),
       settledAt: r.settled_at?.toISOString() ?? null,
+      repaid: Number(r.repaid),
+      repaidAt: r.repaid_at?.toISOString() ?? null,
     };
   }
+}
+
+/**
+ * `total` split by weight with largest remainders, none above its room: what a capped share
+ * would have taken goes round again to the others, until all of it is placed or nobody has room.
+ */
+export function splitCapped(total: number, parts: { key: string; weight: number; room: number }[]): Map<string, number> {
+  const out = new Map<string, number>(parts.map((p) => [p.key, 0]));
+  let left = total;
+  let active = parts.filter((p) => p.room > 0 && p.weight > 0);
+  while (left > 0 && active.length) {
+    const shares = allocate(left, active.map((p) => ({ key: p.key, weight: p.weight })));
+    let placed = 0;
+    const next: typeof active = [];
+    for (const p of active) {
+      const want = shares.find((s) => s.key === p.key)?.amount ?? 0;
+      const room = p.room - out.get(p.key)!;
+      const give = Math.min(want, room);
+      out.set(p.key, out.get(p.key)! + give);
+      placed += give;
+      if (room - give > 0) next.push(p);
+    }
+    left -= placed;
+    // Nobody could take more (every share fit): done; else the capped ones drop out.
+    if (next.length === active.length) break;
+    active = next;
+  }
+  return out;
 }

@@ -89,6 +89,7 @@ export class MoneyService implements MoneyApi {
     });
     this.live = new LiveSales(this.metered, this.streams, this.books, db);
     this.campaigns = new Campaigns(db, this.books, { media: () => ctx.services.media, nodeCutBasisPoints: () => ctx.config.money.campaignNodeCutBasisPoints });
+    this.books.onIncome = (t, credit) => this.campaigns.repayFromIncome(t, credit);
     this.income = new IncomeReports(db, {
       publicUrl: config.publicUrl,
       currency: config.money.currency,

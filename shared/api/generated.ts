@@ -78,6 +78,10 @@ export interface Campaign {
   investors: number;
   createdAt: string;
   settledAt: string | null;
+  /** Paid back to investors so far (the public repayment record) */
+  repaid: number;
+  /** When every investor reached the cap */
+  repaidAt: string | null;
 }
 
 export interface Channel {
@@ -306,6 +310,18 @@ export interface GuestClaim {
   username: string;
   password: string;
   email?: string;
+}
+
+export interface Investment {
+  campaignId: string;
+  title: string;
+  invested: number;
+  /** The most this investment pays back */
+  cap: number;
+  received: number;
+  /** Still to come at most (cap - received) */
+  remaining: number;
+  done: boolean;
 }
 
 export interface LedgerDisputeHistory {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { startTestNode, type TestNode } from '../helpers/node.js';
 import { makeArtist } from '../media/support.js';
 import { accounts } from '../../server/money/index.js';
-import { campaignEscrow } from '../../server/money/campaigns.js';
+import { campaignEscrow, splitCapped } from '../../server/money/campaigns.js';
 import { assertBooksBalanced, balanceOf, credit, money } from './helpers.js';
 
 let node: TestNode;
@@ -144,4 +144,72 @@ test('a missed goal refunds every pledge; a cancelled campaign too; a crash mid-
   assert.equal(await wallet(fans[0].user.id), 300);
   assert.equal((await node.api('POST', `/api/v1/campaigns/${c3.body.id}/pledges`, { token: fans[1].token, body: { amount: 100 } })).body.code, 'campaign_closed');
   await assertBooksBalanced(node);
+});
+
+test('repayments: each income of the artist pays the campaign its share, split by what each invested, until each cap is met exactly; a retried income repays nothing again', async () => {
+  const a = await makeArtist(node);
+  const made = await node.api('POST', `/api/v1/channels/${a.channel.name}/campaigns`, { token: a.token, body: campaign({ goal: 1000, shareBasisPoints: 1000, capMultiple: 1.5 }) });
+  const id = made.body.id;
+  const big = await fan(600);
+  const small = await fan(400);
+  await node.api('POST', `/api/v1/campaigns/${id}/pledges`, { token: big.token, body: { amount: 600 } });
+  await node.api('POST', `/api/v1/campaigns/${id}/pledges`, { token: small.token, body: { amount: 400 } });
+  money(node).campaigns.clock = () => Date.now() + 31 * 86_400_000;
+  try {
+    await money(node).campaigns.sweep();
+  } finally {
+    money(node).campaigns.clock = Date.now;
+  }
+  assert.equal((await node.api('GET', `/api/v1/campaigns/${id}`)).body.status, 'funded');
+  const artistAfterFunding = await wallet(a.user.id);
+
+  // A tip of 10.00: 10 % (1.00) goes to the investors, 60/40.
+  const tipper = await fan(100_000);
+  const tip = (amount: number, key: string) => node.api('POST', '/api/v1/tips', { token: tipper.token, body: { channel: a.channel.name, amount }, headers: { 'Idempotency-Key': key } });
+  assert.equal((await tip(1000, 'tip-1')).status, 201);
+  assert.deepEqual([await wallet(big.user.id), await wallet(small.user.id)], [60, 40]);
+  assert.equal(await wallet(a.user.id), artistAfterFunding + 900);
+  assert.equal((await tip(1000, 'tip-1')).status, 200, 'the retry is the same tip');
+  assert.deepEqual([await wallet(big.user.id), await wallet(small.user.id)], [60, 40], 'and repays nothing again');
+
+  // A payment stream's withdrawal is income too: 5.00 streamed, 0.50 to the investors.
+  const sent = await node.api('POST', '/api/v1/streams', { token: tipper.token, body: { recipient: a.user.username, amount: 500, durationSeconds: 10 } });
+  assert.equal(sent.status, 201, sent.text);
+  money(node).streams.clock = () => Date.now() + 60_000;
+  try {
+    const w = await node.api('POST', `/api/v1/streams/${sent.body.id}/withdraw`, { token: a.token, body: {} });
+    assert.equal(w.status, 200, w.text);
+  } finally {
+    money(node).streams.clock = Date.now;
+  }
+  assert.deepEqual([await wallet(big.user.id), await wallet(small.user.id)], [90, 60]);
+
+  // A large tip meets both caps exactly (900 and 600); what is past them stays the artist's.
+  assert.equal((await tip(50_000, 'tip-2')).status, 201);
+  assert.deepEqual([await wallet(big.user.id), await wallet(small.user.id)], [900, 600]);
+  const done = (await node.api('GET', `/api/v1/campaigns/${id}`)).body;
+  assert.equal(done.repaid, 1500);
+  assert.ok(done.repaidAt, 'every investor reached the cap');
+  assert.equal((await tip(1000, 'tip-3')).status, 201);
+  assert.deepEqual([await wallet(big.user.id), await wallet(small.user.id)], [900, 600], 'nothing past the caps');
+  const mine = (await node.api('GET', '/api/v1/me/investments', { token: big.token })).body;
+  assert.deepEqual(mine.map((i: any) => [i.invested, i.cap, i.received, i.remaining, i.done]), [[600, 900, 900, 0, true]]);
+  // The funded campaign no longer holds its share once repaid: a new one may promise all 100 %.
+  assert.equal((await node.api('POST', `/api/v1/channels/${a.channel.name}/campaigns`, { token: a.token, body: campaign({ shareBasisPoints: 10_000 }) })).status, 201);
+  await assertBooksBalanced(node);
+});
+
+test('splitCapped: all of the total placed up to the rooms, by weight, none past its room (randomised)', () => {
+  assert.deepEqual([...splitCapped(100, [{ key: 'a', weight: 600, room: 900 }, { key: 'b', weight: 400, room: 600 }])], [['a', 60], ['b', 40]]);
+  assert.deepEqual([...splitCapped(1000, [{ key: 'a', weight: 1, room: 10 }, { key: 'b', weight: 1, room: 2000 }])], [['a', 10], ['b', 990]]);
+  let seed = 42;
+  const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+  for (let run = 0; run < 500; run++) {
+    const parts = Array.from({ length: 1 + rnd(8) }, (_, i) => ({ key: `k${i}`, weight: 1 + rnd(1000), room: rnd(500) }));
+    const total = rnd(3000);
+    const out = splitCapped(total, parts);
+    const placed = [...out.values()].reduce((s, v) => s + v, 0);
+    assert.equal(placed, Math.min(total, parts.reduce((s, p) => s + p.room, 0)), `run ${run}`);
+    for (const p of parts) assert.ok(out.get(p.key)! >= 0 && out.get(p.key)! <= p.room);
+  }
 });
