@@ -193,13 +193,18 @@ export class RemoteLive {
       const newest = this.newest.get(key) ?? -1;
       const body = await this.upstream(s, new URL(`hashes.json${newest >= 0 ? `?from=${Math.max(0, newest - KEEP_SEGMENTS)}` : ''}`, url).href, MAX_HASHES_BYTES);
       const out = new Map<number, string>();
+      let max = -1;
       try {
         const doc = JSON.parse(body.toString('utf8')) as { segments?: { seq?: unknown; sha256?: unknown }[] };
-        for (const h of doc.segments ?? []) if (Number.isSafeInteger(h.seq) && typeof h.sha256 === 'string' && /^[0-9a-f]{64}$/.test(h.sha256)) out.set(h.seq as number, h.sha256);
+        for (const h of doc.segments ?? []) {
+          if (!Number.isSafeInteger(h.seq) || typeof h.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(h.sha256)) continue;
+          out.set(h.seq as number, h.sha256);
+          // Counted here: a spread of tens of thousands of keys would pass the engine's argument limit.
+          if ((h.seq as number) > max) max = h.seq as number;
+        }
       } catch {
         throw badGateway('The home node sent hashes that are not JSON');
       }
-      const max = Math.max(-1, ...out.keys());
       if (max >= 0) this.newest.set(key, max);
       return { known: out, max };
     });

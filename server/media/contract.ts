@@ -1,6 +1,7 @@
 // What other capabilities may ask of media, and the events it emits to them.
 import type { Channel, SegmentServed, SegmentTimeline, TrackView } from './model.js';
 import type { PlaylistView } from './playlists.js';
+import type { SegmentRefusal } from '../http/segment-refusal.js';
 
 /** A ready track whose segments are not free, as the segment access gate sees it (a local track, or a remote one played through this node's cache). */
 export interface GatedTrack {
@@ -21,25 +22,12 @@ export interface GatedTrack {
   timeline: SegmentTimeline;
 }
 
-/** Whether a request may have a segment of a track that is not free: yes, or why not. */
-export type AccessDecision =
-  | { ok: true }
-  | {
-      ok: false;
-      /**
-       * 401: sign in with a subscription (subscribers' tracks), or the L402 credential is not
-       * valid here (forged, malformed, another track); 402: pay (none, expired, outside its span
-       * or renditions); 403: subscribers only; 404: not a segment of the track.
-       */
-      status: 401 | 402 | 403 | 404;
-      code: string;
-      message: string;
-      /** The WWW-Authenticate value (an L402 challenge costs a macaroon: made only when answered). */
-      challenge: (() => string) | null;
-      /** Whether the challenge is a payment challenge (counted per client network). */
-      payment: boolean;
-      details?: Record<string, unknown>;
-    };
+/**
+ * Whether a request may have a segment of a track that is not free: yes, or why not (401: sign
+ * in with a subscription, or the L402 credential is not valid here; 402: pay; 403: subscribers
+ * only; 404: not a segment of the track). The refusal is the one every segment route answers.
+ */
+export type AccessDecision = { ok: true } | ({ ok: false } & SegmentRefusal);
 
 /**
  * Which trusted node signed a request (media's port, provided by federation): another node's

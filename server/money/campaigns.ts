@@ -308,13 +308,25 @@ export class Campaigns {
       );
       const pays = splitCapped(share, investors.map((i) => ({ key: i.investor_id, weight: Number(i.invested), room: Number(i.cap) - Number(i.received) })));
       let paid = 0;
+      const paidTo: string[] = [];
+      const paidAmounts: number[] = [];
       for (const [investor, amount] of pays) {
         if (amount <= 0) continue;
         legs.push({ account: accounts.wallet(investor), amount });
-        await select(this.db, 'UPDATE money_campaign_investors SET received = received + :amount WHERE campaign_id = :c AND investor_id = :investor', { amount, c: c.id, investor }, t);
+        paidTo.push(investor);
+        paidAmounts.push(amount);
         paid += amount;
       }
       if (!paid) continue;
+      // One statement for every investor paid (a campaign may have thousands).
+      await select(
+        this.db,
+        `UPDATE money_campaign_investors i SET received = i.received + p.amount
+           FROM unnest(CAST(:investors AS uuid[]), CAST(:amounts AS bigint[])) AS p(investor_id, amount)
+          WHERE i.campaign_id = :c AND i.investor_id = p.investor_id`,
+        { c: c.id, investors: `{${paidTo.join(',')}}`, amounts: `{${paidAmounts.join(',')}}` },
+        t,
+      );
       total += paid;
       paidPer[c.id] = paid;
       const left = await selectOne<{ n: string }>(this.db, 'SELECT count(*) AS n FROM money_campaign_investors WHERE campaign_id = :id AND received < cap', { id: c.id }, t);
@@ -393,11 +405,11 @@ export function splitCapped(total: number, parts: { key: string; weight: number;
   let left = total;
   let active = parts.filter((p) => p.room > 0 && p.weight > 0);
   while (left > 0 && active.length) {
-    const shares = allocate(left, active.map((p) => ({ key: p.key, weight: p.weight })));
+    const shares = new Map(allocate(left, active.map((p) => ({ key: p.key, weight: p.weight }))).map((s) => [s.key, s.amount]));
     let placed = 0;
     const next: typeof active = [];
     for (const p of active) {
-      const want = shares.find((s) => s.key === p.key)?.amount ?? 0;
+      const want = shares.get(p.key) ?? 0;
       const room = p.room - out.get(p.key)!;
       const give = Math.min(want, room);
       out.set(p.key, out.get(p.key)! + give);
