@@ -44,6 +44,14 @@ export function campaignRoutes(campaigns: Campaigns): Router {
   );
   r.post('/api/v1/campaigns/:id/cancel', requireUser, route(async (req, res) => void res.json(await campaigns.cancel(req.user!, req.params.id))));
   r.get('/api/v1/me/investments', requireUser, route(async (req, res) => void res.json(await campaigns.investmentsOf(req.user!.id))));
+  r.get(
+    '/api/v1/me/investments/history',
+    requireUser,
+    route(async (req, res) => {
+      const q = z.object({ campaign: z.string().max(64).optional() }).parse(req.query);
+      res.json(await campaigns.repaymentsOf(req.user!.id, q.campaign));
+    }),
+  );
   r.get('/api/v1/me/pledges', requireUser, route(async (req, res) => void res.json(await campaigns.pledgesOf(req.user!.id))));
   return r;
 }

@@ -27,6 +27,13 @@ export const campaignsOpenApi: OpenApiFragment = {
       settledAt: nullable('string', { format: 'date-time' }),
       repaid: { type: 'integer', description: 'Paid back to investors so far (the public repayment record)' },
       repaidAt: nullable('string', { format: 'date-time', description: 'When every investor reached the cap' }),
+      owed: { type: 'integer', description: 'Still owed to investors at most (the caps less what was repaid); 0 until funded' },
+    }),
+    Repayment: fields({
+      campaignId: { type: 'string', format: 'uuid' },
+      at: { type: 'string', format: 'date-time' },
+      amount: { type: 'integer', description: 'What this investor received from one income of the artist' },
+      incomeKind: { type: 'string', description: 'The income it came from: payout, hold.release, tip, metered or stream.withdraw' },
     }),
     Investment: fields({
       campaignId: { type: 'string', format: 'uuid' },
@@ -96,6 +103,13 @@ export const campaignsOpenApi: OpenApiFragment = {
     },
     '/api/v1/me/investments': {
       get: { tags, security: bearer, summary: 'My stakes in funded campaigns: invested, received, left to the cap', responses: { 200: json('Investments', { type: 'array', items: ref('Investment') }), 401: problem('Not signed in') } },
+    },
+    '/api/v1/me/investments/history': {
+      get: {
+        tags, security: bearer, summary: 'Every repayment I received, oldest first (the chart over time)',
+        parameters: [{ name: 'campaign', in: 'query', required: false, schema: { type: 'string', format: 'uuid' }, description: 'Only this campaign' }],
+        responses: { 200: json('Repayments', { type: 'array', items: ref('Repayment') }), 400: problem('Not a campaign id'), 401: problem('Not signed in') },
+      },
     },
     '/api/v1/me/pledges': {
       get: { tags, security: bearer, summary: 'My pledges, newest first', responses: { 200: json('Pledges', { type: 'array', items: ref('Pledge') }), 401: problem('Not signed in') } },

@@ -4,7 +4,8 @@
 // that reached its goal pays the escrow to the artist (less the node's cut); one that did not
 // refunds every pledge; the artist may cancel before the deadline (full refunds). Every move is
 // a balanced, keyed transaction: a crash mid-settlement or mid-refund resumes at the next
-// sweep without paying twice. (Repayments from income are the next step: docs/investing.md.)
+// sweep without paying twice. Repayments come out of the artist's income as it is credited
+// (repayFromIncome, called by the books), logged in the order the campaign's lock gives them.
 import type { Sequelize } from 'sequelize';
 import { select, selectOne, type Transaction } from '../db/index.js';
 import { AppError, badRequest, conflict, forbidden, notFound } from '../http/errors.js';
@@ -327,6 +328,21 @@ export class Campaigns {
         { c: c.id, investors: `{${paidTo.join(',')}}`, amounts: `{${paidAmounts.join(',')}}` },
         t,
       );
+      // The repayment in the campaign's order (its rows are locked), and each investor's part of it.
+      const [logged] = await select<{ seq: string }>(
+        this.db,
+        `INSERT INTO money_campaign_repayments (campaign_id, income_key, income_kind, income_amount, share, paid)
+         VALUES (:c, :key, :kind, :amount, :share, :paid) RETURNING seq`,
+        { c: c.id, key: credit.key, kind: credit.kind, amount: credit.amount, share, paid },
+        t,
+      );
+      await select(
+        this.db,
+        `INSERT INTO money_campaign_repayment_shares (seq, investor_id, amount)
+         SELECT :seq, p.investor_id, p.amount FROM unnest(CAST(:investors AS uuid[]), CAST(:amounts AS bigint[])) AS p(investor_id, amount)`,
+        { seq: logged.seq, investors: `{${paidTo.join(',')}}`, amounts: `{${paidAmounts.join(',')}}` },
+        t,
+      );
       total += paid;
       paidPer[c.id] = paid;
       const left = await selectOne<{ n: string }>(this.db, 'SELECT count(*) AS n FROM money_campaign_investors WHERE campaign_id = :id AND received < cap', { id: c.id }, t);
@@ -358,6 +374,20 @@ export class Campaigns {
     }));
   }
 
+  /** Every repayment an investor received, oldest first (at most the last 5000), optionally of one campaign. */
+  async repaymentsOf(investorId: string, campaignId?: string): Promise<api.Repayment[]> {
+    if (campaignId !== undefined && !isUuid(campaignId)) throw badRequest('invalid_campaign', 'campaign is a campaign id');
+    const rows = await select<{ campaign_id: string; created_at: Date; amount: string; income_kind: string }>(
+      this.db,
+      `SELECT * FROM (
+         SELECT r.campaign_id, r.created_at, s.amount, r.income_kind, s.seq FROM money_campaign_repayment_shares s JOIN money_campaign_repayments r ON r.seq = s.seq
+          WHERE s.investor_id = :investorId ${campaignId ? 'AND r.campaign_id = :campaignId' : ''} ORDER BY s.seq DESC LIMIT 5000
+       ) last ORDER BY seq`,
+      { investorId, campaignId },
+    );
+    return rows.map((r) => ({ campaignId: r.campaign_id, at: r.created_at.toISOString(), amount: Number(r.amount), incomeKind: r.income_kind }));
+  }
+
   /** An investor's pledges, newest first. */
   async pledgesOf(investorId: string): Promise<Pledge[]> {
     const rows = await select<PledgeRow>(this.db, 'SELECT * FROM money_pledges WHERE investor_id = :investorId ORDER BY created_at DESC LIMIT 500', { investorId });
@@ -370,7 +400,13 @@ export class Campaigns {
 
   private async view(r: CampaignRow): Promise<Campaign> {
     const channel = await this.deps.media().getChannel(r.channel_id);
-    const n = await selectOne<{ n: string; investors: string }>(this.db, 'SELECT count(*) AS n, count(DISTINCT investor_id) AS investors FROM money_pledges WHERE campaign_id = :id', { id: r.id });
+    const n = await selectOne<{ n: string; investors: string; owed: string | null }>(
+      this.db,
+      `SELECT count(*) AS n, count(DISTINCT investor_id) AS investors,
+              (SELECT sum(cap - received) FROM money_campaign_investors WHERE campaign_id = :id) AS owed
+         FROM money_pledges WHERE campaign_id = :id`,
+      { id: r.id },
+    );
     return {
       id: r.id,
       channel: { id: r.channel_id, name: channel?.name ?? '', displayName: channel?.displayName ?? '' },
@@ -392,6 +428,7 @@ export class Campaigns {
       settledAt: r.settled_at?.toISOString() ?? null,
       repaid: Number(r.repaid),
       repaidAt: r.repaid_at?.toISOString() ?? null,
+      owed: Number(n?.owed ?? 0),
     };
   }
 }

@@ -82,6 +82,8 @@ export interface Campaign {
   repaid: number;
   /** When every investor reached the cap */
   repaidAt: string | null;
+  /** Still owed to investors at most (the caps less what was repaid); 0 until funded */
+  owed: number;
 }
 
 export interface Channel {
@@ -1106,6 +1108,15 @@ export interface Rendition {
   segmentHashesUrl: string;
   torrentUrl: string;
   magnetUri: string;
+}
+
+export interface Repayment {
+  campaignId: string;
+  at: string;
+  /** What this investor received from one income of the artist */
+  amount: number;
+  /** The income it came from: payout, hold.release, tip, metered or stream.withdraw */
+  incomeKind: string;
 }
 
 export interface ReviewQueue {

@@ -35,6 +35,7 @@ const migrationOwners: Record<string, string> = {
   '0410-money-stream-funding': 'money',
   '0411-money-campaigns': 'money',
   '0412-money-campaign-repayments': 'money',
+  '0413-money-campaign-repayment-log': 'money',
   '0500-listening-core': 'listening',
   '0501-listening-served-bytes': 'listening',
   '0502-listening-remote-arrival': 'listening',
