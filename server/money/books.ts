@@ -223,7 +223,10 @@ export class Books {
       // Income credited to a user's wallet: what is owed out of it (investors' shares) is taken in
       // the same database transaction, so it can neither be missed nor spent first.
       if (this.onIncome && INCOME_KINDS.has(p.kind)) {
-        for (const leg of p.legs) if (leg.amount > 0 && leg.account.kind === 'wallet' && leg.account.userId) await this.onIncome(t, { userId: leg.account.userId, amount: leg.amount, key: p.key, kind: p.kind });
+        // One call per user credited (two legs to one wallet are one income of it).
+        const credited = new Map<string, number>();
+        for (const leg of p.legs) if (leg.amount > 0 && leg.account.kind === 'wallet' && leg.account.userId) credited.set(leg.account.userId, (credited.get(leg.account.userId) ?? 0) + leg.amount);
+        for (const [userId, amount] of credited) await this.onIncome(t, { userId, amount, key: p.key, kind: p.kind });
       }
       return { ...toPosted(tx, p.legs.map((l) => ({ account: l.account.key, amount: l.amount }))), replayed: false };
     };

@@ -7,8 +7,10 @@ import assert from 'node:assert/strict';
 import { startTestNode, type TestNode } from '../helpers/node.js';
 import { makeArtist } from '../media/support.js';
 import { accounts } from '../../server/money/index.js';
-import { campaignEscrow, splitCapped } from '../../server/money/campaigns.js';
-import { assertBooksBalanced, balanceOf, credit, money } from './helpers.js';
+import { campaignEscrow } from '../../server/money/campaigns.js';
+import { splitCapped } from '../../shared/money/index.js';
+import { assertBooksBalanced, balanceOf, money } from './helpers.js';
+import { fan as fanOn, streamAndWithdraw, sweepPastDeadline } from '../helpers/campaigns.js';
 
 let node: TestNode;
 before(async () => {
@@ -21,11 +23,7 @@ const wallet = (userId: string) => balanceOf(node, accounts.wallet(userId).key);
 const inDays = (d: number) => new Date(Date.now() + d * 86_400_000).toISOString();
 const campaign = (over: Record<string, unknown> = {}) => ({ title: 'New mic and rent', description: 'A year of music', goal: 1000, minPledge: 50, deadline: inDays(30), shareBasisPoints: 1000, capMultiple: 1.5, ...over });
 
-async function fan(amount: number) {
-  const f = await node.user('listener');
-  await credit(node, f.user.id, amount);
-  return f;
-}
+const fan = (amount: number) => fanOn(node, amount);
 
 test('a funded campaign: pledges into escrow, the artist paid at the deadline less the node cut; bad input moves nothing; a retry pledges once', async () => {
   const a = await makeArtist(node);
@@ -112,12 +110,7 @@ test('a missed goal refunds every pledge; a cancelled campaign too; a crash mid-
   const fans = await Promise.all([fan(300), fan(300), fan(300)]);
   for (const f of fans) assert.equal((await node.api('POST', `/api/v1/campaigns/${id}/pledges`, { token: f.token, body: { amount: 200 } })).status, 201);
   const artistBefore = await wallet(a.user.id);
-  money(node).campaigns.clock = () => Date.now() + 31 * 86_400_000;
-  try {
-    await money(node).campaigns.sweep();
-  } finally {
-    money(node).campaigns.clock = Date.now;
-  }
+  await sweepPastDeadline(node);
   assert.equal((await node.api('GET', `/api/v1/campaigns/${id}`)).body.status, 'failed');
   for (const f of fans) assert.equal(await wallet(f.user.id), 300, 'refunded in full');
   assert.equal(await wallet(a.user.id), artistBefore, 'the artist got nothing');
@@ -154,12 +147,7 @@ test('repayments: each income of the artist pays the campaign its share, split b
   const small = await fan(400);
   await node.api('POST', `/api/v1/campaigns/${id}/pledges`, { token: big.token, body: { amount: 600 } });
   await node.api('POST', `/api/v1/campaigns/${id}/pledges`, { token: small.token, body: { amount: 400 } });
-  money(node).campaigns.clock = () => Date.now() + 31 * 86_400_000;
-  try {
-    await money(node).campaigns.sweep();
-  } finally {
-    money(node).campaigns.clock = Date.now;
-  }
+  await sweepPastDeadline(node);
   assert.equal((await node.api('GET', `/api/v1/campaigns/${id}`)).body.status, 'funded');
   const artistAfterFunding = await wallet(a.user.id);
 
@@ -173,15 +161,7 @@ test('repayments: each income of the artist pays the campaign its share, split b
   assert.deepEqual([await wallet(big.user.id), await wallet(small.user.id)], [60, 40], 'and repays nothing again');
 
   // A payment stream's withdrawal is income too: 5.00 streamed, 0.50 to the investors.
-  const sent = await node.api('POST', '/api/v1/streams', { token: tipper.token, body: { recipient: a.user.username, amount: 500, durationSeconds: 10 } });
-  assert.equal(sent.status, 201, sent.text);
-  money(node).streams.clock = () => Date.now() + 60_000;
-  try {
-    const w = await node.api('POST', `/api/v1/streams/${sent.body.id}/withdraw`, { token: a.token, body: {} });
-    assert.equal(w.status, 200, w.text);
-  } finally {
-    money(node).streams.clock = Date.now;
-  }
+  await streamAndWithdraw(node, tipper, a, 500);
   assert.deepEqual([await wallet(big.user.id), await wallet(small.user.id)], [90, 60]);
 
   // A large tip meets both caps exactly (900 and 600); what is past them stays the artist's.
