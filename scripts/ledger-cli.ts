@@ -8,6 +8,8 @@
 //   payouts <artistActorUri> [--format json|csv]
 //   dispute <disputeId>                     the dispute and its history
 //   recompute <nodeId> <month>              recompute a month's payouts from the ledger; exit 1 on mismatch
+//   recompute-campaign <nodeId> <campaignId> replay an investment campaign's repayments from the ledger
+//                                           (the ledger alone: the node's books are compared by the REST route); exit 1 on mismatch
 //   outbox                                  this node's pending/rejected outbox rows (node database)
 // Options: --engine embedded|fabric (default: the node's ledger.engine / LEDGER_ENGINE);
 //          embedded: --ledger-db URL (else LEDGER_DATABASE_URL, else the node's DATABASE_URL / config),
@@ -21,6 +23,7 @@ import { EmbeddedLedger, ledgerPool } from '../server/ledger/embedded.js';
 import { FabricLedger } from '../server/ledger/fabric.js';
 import { loadContracts } from '../server/ledger/contracts.js';
 import { recomputeMonth, toCsv, transactionLogOf } from '../server/ledger/audit.js';
+import { recomputeCampaign } from '../server/ledger/investment-audit.js';
 import { instanceActorUri } from '../shared/actor-uris.js';
 
 const { values, positionals } = parseArgs({
@@ -41,7 +44,7 @@ const { values, positionals } = parseArgs({
 
 const [command, ...rest] = positionals;
 const usage = () => {
-  process.stderr.write('usage: npm run ledger -- <verify|transactions|tx|statement|payouts|dispute|recompute|outbox> [args] [--engine embedded|fabric] [--ledger-db URL] [--format json|csv]\n');
+  process.stderr.write('usage: npm run ledger -- <verify|transactions|tx|statement|payouts|dispute|recompute|recompute-campaign|outbox> [args] [--engine embedded|fabric] [--ledger-db URL] [--format json|csv]\n');
   process.exit(2);
 };
 if (!command || values.help) usage();
@@ -135,6 +138,14 @@ try {
       const r = await recomputeMonth(ledger, rest[0], rest[1]);
       if (!r) throw new Error(`no statement for ${rest[0]} ${rest[1]}`);
       csvOrJson(r, r.artists);
+      if (!r.matches) exitCode = 1;
+      break;
+    }
+    case 'recompute-campaign': {
+      need(2);
+      const r = await recomputeCampaign(ledger, rest[0], rest[1]);
+      if (!r) throw new Error(`no campaign ${rest[1]} of ${rest[0]} on the ledger`);
+      csvOrJson(r, r.investors);
       if (!r.matches) exitCode = 1;
       break;
     }

@@ -109,6 +109,7 @@ function wirePorts(services: Services): void {
   services.media.useRelays(services.federation);
   services.money.useLiveCatalog(services.live.catalog);
   services.listening.useLiveStreams(services.live);
+  services.ledger.useInvestmentFigures(services.money);
 }
 
 export async function startNode(config: Config, options: StartNodeOptions = {}): Promise<RunningNode> {

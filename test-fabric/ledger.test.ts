@@ -1,9 +1,10 @@
 // The chaincode on a real Fabric network (scripts/fabric: one Raft orderer, peers of Org1 and
 // Org2 with TLS, Org3 without a peer, the chaincode as a service): registration, daily
 // reports whose per-listener rows stay with the reporting organisation, month closes with
-// payouts equal to the embedded engine's for the same inputs, and every kind of transaction
-// endorsed by both organisations' peers (a contract reading the clock or randomness would
-// make their endorsements differ, and the gateway would refuse the transaction).
+// payouts equal to the embedded engine's for the same inputs, investment campaigns with private
+// investor rows, and every kind of transaction endorsed by both organisations' peers (a
+// contract reading the clock or randomness would make their endorsements differ, and the
+// gateway would refuse the transaction).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -15,7 +16,7 @@ import { defaultContractsPath, loadContracts } from '../server/ledger/contracts.
 import { LedgerError, type Ledger, type SubmitOptions } from '../server/ledger/types.js';
 import type { FabricLedger } from '../server/ledger/fabric.js';
 import type { FabricNetwork } from '../scripts/fabric/network.js';
-import { canonicalJson, type ReportRow } from '../shared/money/index.js';
+import { canonicalJson, investorRowsHash, type ReportRow } from '../shared/money/index.js';
 
 let network: FabricNetwork;
 let org1: FabricLedger;
@@ -252,4 +253,34 @@ test('both organisations\' peers endorse every kind of transaction that does not
   // The other organisation's chaincode sees the same dispute.
   const seen = (await org2.evaluate('DisputeContract:get', [opened.disputeId])) as { status: string; decision: string };
   assert.deepEqual([seen.status, seen.decision], ['decided', 'release']);
+});
+
+test('InvestmentContract is installed: a settled campaign round-trips, its investor rows private to the node\'s organisation; repayments endorsed by both peers', async () => {
+  const nodeId = `https://${unique('investing')}.test/ap/actor`;
+  await org1.submit('NodeRegistryContract:join', [JSON.stringify({ nodeId, actorUrl: nodeId, cluster: unique('c'), organisation: 'Org1MSP' })]);
+  const investor = unique('investor-pseudonym-0123456789abcdef');
+  const rows = [{ investor, invested: 1000, cap: 1500 }];
+  const settlement = {
+    nodeId, campaignId: unique('campaign'), artist: ADA, currency: 'USD', goal: 1000, shareBasisPoints: 1000, capBasisPoints: 15_000,
+    raised: 1000, pledges: 1, investors: 1, status: 'funded', settledDay: '2026-07-01', investorsHash: investorRowsHash(rows),
+  };
+  const recorded = await org1.submit('InvestmentContract:recordCampaign', [JSON.stringify(settlement)], { transient: { investors: JSON.stringify(rows) } });
+  const again = await org1.submit('InvestmentContract:recordCampaign', [JSON.stringify(settlement)], { transient: { investors: JSON.stringify(rows) } });
+  assert.equal((again.result as { txId: string }).txId, recorded.txId, 'the same settlement again: the stored record');
+  const onOrg2 = (await org2.evaluate('InvestmentContract:getCampaign', [nodeId, settlement.campaignId])) as { capTotal: number; investorsHash: string };
+  assert.deepEqual([onOrg2.capTotal, onOrg2.investorsHash], [1500, settlement.investorsHash]);
+  assert.deepEqual(await org1.evaluate('InvestmentContract:getInvestors', [nodeId, settlement.campaignId]), rows);
+  await assert.rejects(org2.evaluate('InvestmentContract:getInvestors', [nodeId, settlement.campaignId]), (e: LedgerError) => e instanceof LedgerError && /does not match node/.test(e.message));
+  const tx = await org1.blocks.transaction(recorded.txId);
+  assert.equal(tx?.code, 0, 'VALID');
+  assert.ok(!JSON.stringify(tx?.tx.args).includes(investor), 'the rows travel in the transient map, never in the block');
+
+  const day = { nodeId, campaignId: settlement.campaignId, day: '2026-07-02', repayments: [{ seq: 7, incomeHash: 'a'.repeat(64), incomeKind: 'tip', incomeAmount: 1000, share: 100, paid: 100 }] };
+  const both: SubmitOptions = { endorsingOrganizations: ['Org1MSP', 'Org2MSP'] };
+  await assert.rejects(org1.submit('InvestmentContract:recordRepayments', [JSON.stringify({ ...day, repayments: [{ ...day.repayments[0], share: 101 }] })], both), (e: LedgerError) => e instanceof LedgerError && /share must be/.test(e.message));
+  const repaid = await org1.submit('InvestmentContract:recordRepayments', [JSON.stringify(day)], both);
+  const committed = await org1.blocks.transaction(repaid.txId);
+  assert.deepEqual([committed?.code, [...committed!.tx.endorsers].sort()], [0, ['Org1MSP', 'Org2MSP']], 'both peers computed the same repayment record');
+  const days = (await org2.evaluate('InvestmentContract:listRepayments', [nodeId, settlement.campaignId])) as { repaidAfter: number }[];
+  assert.deepEqual(days.map((d) => d.repaidAfter), [100]);
 });

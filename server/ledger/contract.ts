@@ -17,4 +17,25 @@ export interface LedgerApi {
   readonly nodeId: string;
   readonly mspId: string;
   readonly engine: Ledger['engine'];
+  /** Wires where the investment recompute finds the node's own figures (node.ts, once). */
+  useInvestmentFigures(port: InvestmentFiguresPort): void;
+}
+
+/** A campaign's figures as the node's books have them (after one repayment), by investor pseudonym. */
+export interface NodeCampaignFigures {
+  campaignId: string;
+  /** What the campaign had repaid in all. */
+  repaid: number;
+  /** What each investor had received, by the pseudonym the ledger's investor rows carry. */
+  investors: { investor: string; received: number }[];
+}
+
+/**
+ * The ledger's port to the node's own campaign figures (provided by money, wired by node.ts), so
+ * the auditor's recompute compares the ledger's replay with the books without the ledger
+ * knowing money.
+ */
+export interface InvestmentFiguresPort {
+  /** The figures as they stood after repayment `throughSeq`; undefined when the campaign is not settled here. */
+  campaignFigures(campaignId: string, throughSeq: number): Promise<NodeCampaignFigures | undefined>;
 }

@@ -10,7 +10,7 @@ import { LedgerError, type Ledger } from './types.js';
 const VALID = 0;
 
 /** A refusal by the chaincode (e.g. another organisation reading private data) means "not readable here". */
-async function unlessRefused<T>(read: Promise<T>): Promise<T | null> {
+export async function unlessRefused<T>(read: Promise<T>): Promise<T | null> {
   try {
     return await read;
   } catch (err) {

@@ -82,7 +82,7 @@ export function createLedgerCapability(options: LedgerCapabilityOptions = {}): C
       ctx.jobs.setConcurrency('ledger', 1);
       ctx.jobs.handle('ledger.submit', async () => ({ submitted: await outbox.drain() }));
     },
-    routes: (ctx) => ledgerRoutes(ctx),
+    routes: (ctx) => ledgerRoutes(ctx, state(ctx).service),
     openapi: ledgerOpenApi,
     async start(ctx) {
       const s = state(ctx);

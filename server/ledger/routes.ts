@@ -13,6 +13,8 @@ import { ledgerEngine } from './registry.js';
 import { EmbeddedLedger } from './embedded.js';
 import { FabricLedger } from './fabric.js';
 import { recomputeMonth, toCsv, transactionLogOf } from './audit.js';
+import { campaignOnLedger, recomputeCampaign } from './investment-audit.js';
+import type { DefaultLedgerService } from './service.js';
 import { LedgerError } from './types.js';
 
 const format = z.enum(['json', 'csv']).default('json');
@@ -51,7 +53,7 @@ async function fromLedger<T>(read: Promise<T>): Promise<T> {
 
 const evaluate = (ctx: NodeContext, fn: string, args: string[]): Promise<unknown> => fromLedger(ledgerEngine(ctx).evaluate(fn, args));
 
-export function ledgerRoutes(ctx: NodeContext): Router {
+export function ledgerRoutes(ctx: NodeContext, service: DefaultLedgerService): Router {
   const r = Router();
   const auditor = requireRole('auditor');
 
@@ -170,6 +172,43 @@ export function ledgerRoutes(ctx: NodeContext): Router {
       const report = await fromLedger(recomputeMonth(auditable(ctx), q.node, q.month));
       if (!report) throw notFound('Statement');
       send(res, q.format, report, () => report.artists, `recompute-${q.month}`, ['artist', 'recorded', 'payoutRecord', 'recomputed', 'matches']);
+    }),
+  );
+
+  r.get(
+    '/api/v1/ledger/campaigns',
+    isPublic,
+    route(async (req, res) => {
+      const q = z.object({ node: text, format }).parse(req.query);
+      const campaigns = ((await evaluate(ctx, 'InvestmentContract:listCampaigns', [q.node])) ?? []) as Record<string, unknown>[];
+      send(res, q.format, { data: campaigns }, () => campaigns, 'campaigns', [
+        'campaignId', 'artist', 'currency', 'goal', 'raised', 'pledges', 'investors', 'status', 'settledDay', 'shareBasisPoints', 'capBasisPoints', 'capTotal', 'repaid', 'repaidDay', 'txId',
+      ]);
+    }),
+  );
+
+  r.get(
+    '/api/v1/ledger/campaigns/repayments',
+    isPublic,
+    route(async (req, res) => {
+      const q = z.object({ node: text, campaign: text, format }).parse(req.query);
+      const found = await fromLedger(campaignOnLedger(ledgerEngine(ctx), q.node, q.campaign));
+      if (!found) throw notFound('Campaign');
+      const lines = () => found.days.flatMap((d) => d.repayments.map((r) => ({ campaignId: q.campaign, day: d.day, ...r, txId: d.txId })));
+      send(res, q.format, { campaign: found.campaign, data: found.days }, lines, `campaign-repayments-${q.campaign}`, ['campaignId', 'day', 'seq', 'incomeKind', 'incomeHash', 'incomeAmount', 'share', 'paid', 'txId']);
+    }),
+  );
+
+  r.get(
+    '/api/v1/ledger/campaigns/recompute',
+    auditor,
+    route(async (req, res) => {
+      const q = z.object({ node: text, campaign: text, format }).parse(req.query);
+      // Only this node's books are here to compare with.
+      const books = q.node === service.nodeId ? service.investmentFigures : undefined;
+      const report = await fromLedger(recomputeCampaign(ledgerEngine(ctx), q.node, q.campaign, books));
+      if (!report) throw notFound('Campaign');
+      send(res, q.format, report, () => report.investors, `campaign-recompute-${q.campaign}`, ['investor', 'invested', 'cap', 'replayed', 'node', 'matches']);
     }),
   );
 

@@ -4,12 +4,15 @@ import type { Transaction } from 'sequelize';
 import type { NodeContext } from '../context.js';
 import type { Outbox } from './outbox.js';
 import { LedgerError, type Ledger } from './types.js';
-import type { LedgerApi } from './contract.js';
+import type { InvestmentFiguresPort, LedgerApi } from './contract.js';
 
 /** The ledger's contract as others see it (server/ledger/contract.ts). */
 export type LedgerService = LedgerApi;
 
 export class DefaultLedgerService implements LedgerApi {
+  /** The node's campaign figures (money's, through the port node.ts wires); unset on a node without money. */
+  investmentFigures?: InvestmentFiguresPort;
+
   constructor(
     readonly ledger: Ledger,
     readonly outbox: Outbox,
@@ -46,5 +49,9 @@ export class DefaultLedgerService implements LedgerApi {
 
   waitForOutbox(id: string, timeoutMs?: number) {
     return this.outbox.wait(id, timeoutMs);
+  }
+
+  useInvestmentFigures(port: InvestmentFiguresPort): void {
+    this.investmentFigures = port;
   }
 }

@@ -13,7 +13,7 @@ import type { User } from '../accounts/service.js';
 import type { MediaApi } from '../media/contract.js';
 import { isUuid } from '../../shared/ids.js';
 import { accounts, type AccountRef, type Books, type IncomeCredit } from './books.js';
-import { allocate } from '../../shared/money/index.js';
+import { basisPointsOf, splitCapped } from '../../shared/money/index.js';
 import { assertAmount, assertCurrency, maxAmount } from './amounts.js';
 import type * as api from '../../shared/api/index.js';
 
@@ -67,7 +67,12 @@ export class Campaigns {
   constructor(
     private readonly db: Sequelize,
     private readonly books: Books,
-    private readonly deps: { media: () => MediaApi; nodeCutBasisPoints: () => number },
+    private readonly deps: {
+      media: () => MediaApi;
+      nodeCutBasisPoints: () => number;
+      /** After commit: the campaign opened, settled, was cancelled or finished repaying (federation tells followers). */
+      changed?: (campaignId: string) => void;
+    },
   ) {}
 
   private async channelOf(ref: string) {
@@ -132,6 +137,7 @@ export class Campaigns {
         throw err;
       }
     });
+    this.deps.changed?.(row!.id);
     return { campaign: await this.view(row!), created: true };
   }
 
@@ -173,7 +179,7 @@ export class Campaigns {
       if (c.artist_user_id === investor.id) throw badRequest('invalid_recipient', 'You cannot invest in your own campaign');
       if (c.status !== 'open') throw conflict('campaign_closed', `This campaign is ${c.status}: it takes no pledges`);
       if (c.deadline.getTime() <= this.clock()) throw conflict('campaign_closed', 'This campaign reached its deadline: it takes no pledges');
-      if (amount < Number(c.min_pledge)) throw badRequest('pledge_too_small', `The smallest pledge to this campaign is ${c.min_pledge}`, { minPledge: Number(c.min_pledge) });
+      if (amount < Number(c.min_pledge)) throw badRequest('pledge_too_small', `The smallest pledge to this campaign is ${c.min_pledge} (minor units of ${c.currency})`, { minPledge: Number(c.min_pledge) });
       if (Number(c.raised) + amount > maxAmount) throw badRequest('invalid_amount', 'This pledge would take the campaign past the largest amount the books keep');
       const [p] = await select<PledgeRow>(
         this.db,
@@ -204,6 +210,7 @@ export class Campaigns {
       const [u] = await select<CampaignRow>(this.db, "UPDATE money_campaigns SET status = 'cancelled', settled_at = now() WHERE id = :id RETURNING *", { id: c.id }, t);
       return u;
     });
+    this.deps.changed?.(done.id);
     await this.refundAll(done.id);
     return this.get(done.id);
   }
@@ -259,6 +266,7 @@ export class Campaigns {
       await select(this.db, "UPDATE money_campaigns SET status = 'failed', settled_at = now() WHERE id = :id", { id }, t);
       return 'failed' as const;
     });
+    if (outcome) this.deps.changed?.(id);
     if (outcome === 'failed') await this.refundAll(id);
     return outcome !== undefined;
   }
@@ -299,7 +307,7 @@ export class Campaigns {
     let total = 0;
     const paidPer: Record<string, number> = {};
     for (const c of open) {
-      const share = Math.floor((credit.amount * c.share_bp) / 10_000);
+      const share = basisPointsOf(credit.amount, c.share_bp);
       if (share <= 0) continue;
       const investors = await select<{ investor_id: string; invested: string; cap: string; received: string }>(
         this.db,
@@ -352,6 +360,7 @@ export class Campaigns {
         { id: c.id, paid, done: Number(left?.n ?? 0) === 0 },
         t,
       );
+      if (Number(left?.n ?? 0) === 0) t.afterCommit(() => this.deps.changed?.(c.id));
     }
     if (total <= 0) return;
     await this.books.post(
@@ -431,32 +440,4 @@ export class Campaigns {
       owed: Number(n?.owed ?? 0),
     };
   }
-}
-
-/**
- * `total` split by weight with largest remainders, none above its room: what a capped share
- * would have taken goes round again to the others, until all of it is placed or nobody has room.
- */
-export function splitCapped(total: number, parts: { key: string; weight: number; room: number }[]): Map<string, number> {
-  const out = new Map<string, number>(parts.map((p) => [p.key, 0]));
-  let left = total;
-  let active = parts.filter((p) => p.room > 0 && p.weight > 0);
-  while (left > 0 && active.length) {
-    const shares = new Map(allocate(left, active.map((p) => ({ key: p.key, weight: p.weight }))).map((s) => [s.key, s.amount]));
-    let placed = 0;
-    const next: typeof active = [];
-    for (const p of active) {
-      const want = shares.get(p.key) ?? 0;
-      const room = p.room - out.get(p.key)!;
-      const give = Math.min(want, room);
-      out.set(p.key, out.get(p.key)! + give);
-      placed += give;
-      if (room - give > 0) next.push(p);
-    }
-    left -= placed;
-    // Nobody could take more (every share fit): done; else the capped ones drop out.
-    if (next.length === active.length) break;
-    active = next;
-  }
-  return out;
 }

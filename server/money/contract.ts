@@ -6,6 +6,7 @@ import type { AccessDecision, GatedTrack, SegmentAccessPort } from '../media/con
 import type { User } from '../accounts/service.js';
 import type { Transaction } from '../db/index.js';
 import type * as api from '../../shared/api/index.js';
+import type { NodeCampaignFigures } from '../ledger/contract.js';
 
 /** A listener's share of a closed month, held while its listening is disputed. */
 export interface Hold {
@@ -148,4 +149,8 @@ export interface MoneyApi {
   readonly live: LiveSalesApi;
   /** Wires the live catalog port (node.ts, once). */
   useLiveCatalog(port: LiveCatalogPort): void;
+  /** An investment campaign as anyone may read it (federation sends it to the channel's followers). */
+  campaign(id: string): Promise<api.Campaign | undefined>;
+  /** A settled campaign's repaid total and each investor's received, by pseudonym, as they stood after repayment `throughSeq` (the ledger's investment recompute). */
+  campaignFigures(campaignId: string, throughSeq: number): Promise<NodeCampaignFigures | undefined>;
 }

@@ -1,5 +1,6 @@
 // The money capability's service: the books, payment providers, subscriptions, month
 // close and payouts, and the read models behind the transparency endpoints.
+import { AppError } from '../http/errors.js';
 import type { Transaction } from 'sequelize';
 import { allocate, splitSubscription } from '../../shared/money/index.js';
 import type { NodeContext } from '../context.js';
@@ -14,6 +15,7 @@ import { Metered } from './metered.js';
 import { LiveSales } from './live-sales.js';
 import { Campaigns } from './campaigns.js';
 import { IncomeReports } from './income.js';
+import { CampaignLedger } from './campaign-ledger.js';
 import { Withdrawals } from './withdrawals.js';
 import { Subscriptions, type Subscription, type SubscriptionChange } from './subscriptions.js';
 import { closeMonth, closeState, type CloseDeps, type CloseHooks, type MonthCloseState } from './month-close.js';
@@ -44,6 +46,7 @@ export class MoneyService implements MoneyApi {
     return this.metered;
   }
   readonly income: IncomeReports;
+  readonly campaignLedger: CampaignLedger;
   readonly providers: Map<string, PaymentProvider>;
   private source: QualifiedSecondsSource;
   /** Whether month close checks its split against the shared ledger's (true for listening's own figures). */
@@ -88,7 +91,11 @@ export class MoneyService implements MoneyApi {
       isSubscriber: async (userId) => (await this.subscriptions.get(userId))?.status === 'active',
     });
     this.live = new LiveSales(this.metered, this.streams, this.books, db);
-    this.campaigns = new Campaigns(db, this.books, { media: () => ctx.services.media, nodeCutBasisPoints: () => ctx.config.money.campaignNodeCutBasisPoints });
+    this.campaigns = new Campaigns(db, this.books, {
+      media: () => ctx.services.media,
+      nodeCutBasisPoints: () => ctx.config.money.campaignNodeCutBasisPoints,
+      changed: (campaignId) => ctx.events.emit('campaign.changed', { campaignId }),
+    });
     this.books.onIncome = (t, credit) => this.campaigns.repayFromIncome(t, credit);
     this.income = new IncomeReports(db, {
       publicUrl: config.publicUrl,
@@ -96,6 +103,13 @@ export class MoneyService implements MoneyApi {
       timeZone: () => ctx.config.money.timeZone,
       ledger: () => ctx.services.ledger,
       accounts: () => ctx.services.accounts,
+    });
+    this.campaignLedger = new CampaignLedger(db, {
+      publicUrl: config.publicUrl,
+      timeZone: () => ctx.config.money.timeZone,
+      ledger: () => ctx.services.ledger,
+      media: () => ctx.services.media,
+      pseudonym: (userId, month) => this.pseudonym(userId, month),
     });
     // Listening initialises after money: asked when a month closes.
     this.source = { qualifiedSeconds: (month) => ctx.services.listening.qualifiedSeconds(month) };
@@ -158,6 +172,17 @@ export class MoneyService implements MoneyApi {
 
   useLiveCatalog(port: LiveCatalogPort): void {
     this.metered.live.wire(port);
+  }
+
+  campaign(id: string) {
+    return this.campaigns.get(id).catch((err) => {
+      if (err instanceof AppError && err.status === 404) return undefined;
+      throw err;
+    });
+  }
+
+  campaignFigures(campaignId: string, throughSeq: number) {
+    return this.campaignLedger.figures(campaignId, throughSeq);
   }
 
   useRemoteArtists(port: RemoteArtistsPort): void {
@@ -426,6 +451,8 @@ export class MoneyService implements MoneyApi {
     // Yesterday's tips and stream income to the ledger, once (the day has ended where the books keep time).
     const yesterday = dateOf(new Date(now.getTime() - 86_400_000), timeZone);
     await this.income.report(yesterday).catch((err) => this.log.warn({ err, day: yesterday }, 'income report failed; retried at the next tick'));
+    // Settled campaigns, and the ended days' repayments, to the ledger (once each).
+    await this.campaignLedger.report(now).catch((err) => this.log.warn({ err }, 'campaign ledger report failed; retried at the next tick'));
     const prev = previousMonth(monthOf(now, timeZone));
     const state = await closeState(this.ctx.db, prev);
     const hasActivity = await selectOne(this.ctx.db, 'SELECT 1 FROM money_subscription_charges WHERE month = :prev LIMIT 1', { prev });

@@ -20,6 +20,9 @@ export const FUNCTIONS: Record<string, Record<string, 'SUBMIT' | 'EVALUATE'>> = 
   MonthCloseContract: { close: 'SUBMIT', getStatement: 'EVALUATE', payoutsForArtist: 'EVALUATE', getSubscriptionDetail: 'EVALUATE' },
   DisputeContract: { open: 'SUBMIT', vote: 'SUBMIT', replaceReviewer: 'SUBMIT', recordApplied: 'SUBMIT', get: 'EVALUATE', history: 'EVALUATE' },
   IncomeContract: { submit: 'SUBMIT', listForMonth: 'EVALUATE' },
+  InvestmentContract: {
+    recordCampaign: 'SUBMIT', recordRepayments: 'SUBMIT', getCampaign: 'EVALUATE', listCampaigns: 'EVALUATE', listRepayments: 'EVALUATE', getInvestors: 'EVALUATE',
+  },
 };
 
 test('the vendored money code in chaincode/src/vendor/money is identical to shared/money', () => {

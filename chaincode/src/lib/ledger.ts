@@ -16,6 +16,10 @@ export const KEY = {
   dispute: 'dispute',
   disputeEvent: 'disputeEvent',
   income: 'income',
+  /** A settled investment campaign (InvestmentContract), with its running repaid total. */
+  campaign: 'campaign',
+  /** A campaign's repayments of one day, in the node's order. */
+  campaignRepayments: 'campaignRepayments',
 } as const;
 
 /** Private-data object types (inside the node organisation's collection). */
@@ -34,6 +38,8 @@ export const PRIVATE_KEY = {
    * `credit` keys.
    */
   creditsIn: 'creditsIn',
+  /** A funded campaign's investor rows (pseudonym, invested, cap), in the order the node breaks ties. */
+  campaignInvestors: 'campaignInvestors',
 } as const;
 
 /**

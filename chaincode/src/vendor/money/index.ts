@@ -17,3 +17,4 @@ export {
   type Weight,
 } from './allocate.js';
 export { artistTotalsOf, CanonicalArrayChunker, canonicalArrayChunks, canonicalHash, canonicalJson, canonicalReportRows, reportRowsHash, sha256Hex, writeCanonicalJson, type ArtistTotal, type ReportRow } from './canonical.js';
+export { basisPointsOf, investorRowsHash, replayRepayments, splitCapped, type InvestorRow, type ReplayedRepayments } from './investment.js';
