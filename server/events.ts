@@ -16,6 +16,8 @@ export interface DomainEvents {
   'tip.sent': { tipId: string };
   'stream.changed': { streamId: string };
   'dispute.changed': { disputeId: string };
+  /** An investment campaign opened, was funded, failed, was cancelled or finished repaying. */
+  'campaign.changed': { campaignId: string };
 }
 
 export class DomainEventBus {

@@ -11,6 +11,8 @@ export const userActorUri = (publicUrl: string, username: string) => under(publi
 export const trackUri = (publicUrl: string, trackId: string) => under(publicUrl, 'tracks', trackId);
 export const playlistUri = (publicUrl: string, playlistId: string) => under(publicUrl, 'playlists', playlistId);
 export const activityUri = (publicUrl: string, activityId: string) => under(publicUrl, 'activities', activityId);
+/** An investment campaign of one of this node's channels. */
+export const campaignUri = (publicUrl: string, campaignId: string) => under(publicUrl, 'campaigns', campaignId);
 /** A dispute of this node, as its review Flags name it. */
 export const disputeUri = (publicUrl: string, disputeId: string) => under(publicUrl, 'disputes', disputeId);
 
@@ -27,5 +29,7 @@ function localIdOf(publicUrl: string, kind: string, uri: string): string | undef
 
 /** The id of a local track named by its URI, or undefined for any other URI. */
 export const localTrackIdOf = (publicUrl: string, uri: string) => localIdOf(publicUrl, 'tracks', uri);
+/** The id of a local campaign named by its URI, or undefined for any other URI. */
+export const localCampaignIdOf = (publicUrl: string, uri: string) => localIdOf(publicUrl, 'campaigns', uri);
 /** The name of a local channel named by its actor URI, or undefined for any other URI. */
 export const localChannelNameOf = (publicUrl: string, uri: string) => localIdOf(publicUrl, 'channels', uri);

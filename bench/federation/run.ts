@@ -1,6 +1,8 @@
 // Federation benchmark, on loopback with real nodes:
 //  1. time from "upload finished" on node A until the track is listed on node B (B follows
-//     the artist), and the part of it after A finished transcoding (goal < 2 s);
+//     the artist), and the part of it after A finished transcoding (goal < 2 s); then the same
+//     for a channel nobody on B follows, listed through an instance follow (B's admin follows
+//     node A; goal < 2 s), as a ratio to the channel follow;
 //  2. time to deliver one Create to 1,000 follower inboxes (loopback receivers, one
 //     distinct inbox each, every POST signed), at config.federation.deliveryConcurrency.
 //   npx tsx bench/federation/run.ts
@@ -59,6 +61,32 @@ async function main() {
     log('federation benchmark (loopback, this machine)');
     log(`  upload finished on A → listed on B:        ${secs(listedAt - uploadDone)} (includes transcoding a 4 s tone)`);
     log(`  track ready (published) on A → listed on B: ${secs(listedAt - readyAt)}   goal < 2 s`);
+
+    // --- 1b. the same through an instance follow: a channel nobody on B follows ---
+    const label = await makeArtist(a, 'bench_label');
+    const adminB = await b.user('admin');
+    const inst = await b.api('POST', '/api/v1/federation/admin/instance-follows', { token: adminB.token, body: { host } });
+    if (inst.status !== 201) throw new Error(`instance follow: ${inst.text}`);
+    for (;;) {
+      const follows = await b.api('GET', '/api/v1/federation/admin/instance-follows', { token: adminB.token });
+      if (follows.body.data[0]?.state === 'accepted') break;
+      await sleep(20);
+    }
+    const up2 = await upload(a, label.token, label.channel.id, file);
+    if (up2.status !== 200) throw new Error(`upload: ${up2.text}`);
+    const upload2Done = performance.now();
+    let ready2At = 0;
+    let listed2At = 0;
+    while (!listed2At) {
+      if (!ready2At && (await media.getTrack(up2.body.trackId))?.status === 'ready') ready2At = performance.now();
+      const listed = await b.api('GET', '/api/v1/discover/new?origin=remote');
+      if (listed.body.data.some((t: { uri: string }) => t.uri.endsWith(`/ap/tracks/${up2.body.trackId}`))) listed2At = performance.now();
+      else await sleep(10);
+    }
+    if (!ready2At) ready2At = listed2At;
+    log(`  through an instance follow (nobody on B follows the channel), listed in B's "new on the network":`);
+    log(`    upload finished on A → listed on B:      ${secs(listed2At - upload2Done)}`);
+    log(`    track ready on A → listed on B:          ${secs(listed2At - ready2At)}   goal < 2 s; ${((listed2At - ready2At) / Math.max(1, listedAt - readyAt)).toFixed(2)}x the channel follow above`);
 
     // --- 2. one Create to N follower inboxes ---
     let hits = 0;

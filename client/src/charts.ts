@@ -1,6 +1,7 @@
-// Small inline SVG bar charts (no chart library): money per month, plays per day. Each chart
-// has a title and description for screen readers, and the numbers are also in a table.
-import { barLayout, stackedLayout, ticks, type Stack } from './lib/chart.js';
+// Small inline SVG charts (no chart library): bars of money per month, plays per day, and a
+// running total over time (repayments received). Each chart has a title and description for
+// screen readers, and the numbers are also in a table.
+import { barLayout, stackedLayout, stepLayout, ticks, type Stack } from './lib/chart.js';
 
 const NS = 'http://www.w3.org/2000/svg';
 
@@ -81,4 +82,40 @@ export function stackedChart(title: string, series: string[], stacks: Stack[], f
   fig.className = 'chart-figure';
   fig.append(svg, legend);
   return fig;
+}
+
+/**
+ * A running total over time as a filled step line, e.g. repayments received; `ceiling` (a cap)
+ * is drawn as a dashed line with its label. `end` stretches the time axis (e.g. to now).
+ */
+export function stepChart(
+  title: string,
+  points: { t: number; value: number }[],
+  fmt: (v: number) => string,
+  opts: { end?: number; ceiling?: { value: number; label: string } } = {},
+): SVGSVGElement {
+  const pw = W - PAD.left - PAD.right;
+  const ph = H - PAD.top - PAD.bottom;
+  const layout = stepLayout(points, pw, ph, { end: opts.end, ceiling: opts.ceiling?.value });
+  const when = (t: number) => new Date(t).toISOString().replace('T', ' ').slice(0, 16);
+  const last = points.at(-1);
+  const description = points.length
+    ? `${points.length} steps from ${when(points[0].t)} to ${when(last!.t)}, reaching ${fmt(last!.value)}${opts.ceiling ? `; ${opts.ceiling.label} ${fmt(opts.ceiling.value)}` : ''}.`
+    : 'Nothing yet.';
+  const { svg, plot } = frame(title, description);
+  axis(plot, layout.top, fmt, pw, ph);
+  plot.append(svgEl('path', { d: layout.area, class: 'area s0' }), svgEl('path', { d: layout.line, class: 'line s0' }));
+  if (opts.ceiling && layout.ceilingY !== null) {
+    plot.append(
+      svgEl('line', { x1: 0, x2: pw, y1: layout.ceilingY, y2: layout.ceilingY, class: 'ceiling' }),
+      svgEl('text', { x: pw - 4, y: layout.ceilingY - 4, 'text-anchor': 'end', class: 'tick' }, `${opts.ceiling.label} ${fmt(opts.ceiling.value)}`),
+    );
+  }
+  for (const d of layout.dots) {
+    const c = svgEl('circle', { cx: d.x, cy: d.y, r: 3, class: 'dot s0' });
+    c.append(svgEl('title', {}, `${when(d.t)}: ${fmt(d.value)}`));
+    plot.append(c);
+  }
+  for (const t of layout.xTicks) plot.append(svgEl('text', { x: t.x, y: ph + 18, 'text-anchor': t.x === 0 ? 'start' : t.x >= pw ? 'end' : 'middle', class: 'tick' }, t.label));
+  return svg;
 }

@@ -19,10 +19,10 @@ function renderNav(): void {
   const here = location.pathname;
   const link = (href: string, text: string) =>
     h('a', { href, 'aria-current': here === href || (href !== '/' && here.startsWith(`${href}/`)) ? 'page' : undefined }, text);
-  const items: (HTMLElement | null)[] = [link('/', 'Library'), link('/live', 'Live')];
+  const items: (HTMLElement | null)[] = [link('/', 'Library'), link('/discover', 'Discover'), link('/live', 'Live')];
   const role = s?.user.role;
   if (role === 'artist' || role === 'admin') items.push(link('/studio', 'Studio'), link('/upload', 'Upload'), link('/live/setup', 'Go live'), link('/earnings', 'Earnings'));
-  if (s) items.push(link('/me', 'Account'), link('/following', 'Following'), link('/disputes', 'Disputes'));
+  if (s) items.push(link('/me', 'Account'), link('/investments', 'Investments'), link('/following', 'Following'), link('/disputes', 'Disputes'));
   if (role === 'admin') items.push(link('/admin', 'Admin'));
   if (role === 'auditor' || role === 'admin') items.push(link('/audit', 'Audit'));
   if (s) {
@@ -47,7 +47,7 @@ route('/tracks/:id', trackPage);
 route('/tracks/:id/edit', editTrackPage);
 route('/channels/:name', channelPage);
 route('/@:name', profilePage);
-// The account, money, admin and audit pages load on first use (separate chunks).
+// The discover, account, money, admin and audit pages load on first use (separate chunks).
 const lazy = <M>(load: () => Promise<M>, pick: (m: M) => (ctx: PageContext) => void | Promise<void>) => async (ctx: PageContext) => pick(await load())(ctx);
 const me = () => import('./pages/me.js');
 const following = () => import('./pages/following.js');
@@ -56,6 +56,8 @@ const admin = () => import('./pages/admin.js');
 route('/me', lazy(me, (m) => m.mePage));
 route('/gift/:code', lazy(() => import('./pages/gift.js'), (m) => m.giftPage));
 route('/watch/:code', lazy(() => import('./pages/watch-link.js'), (m) => m.watchLinkPage));
+route('/investments', lazy(() => import('./pages/investments.js'), (m) => m.investmentsPage));
+route('/discover', lazy(() => import('./pages/discover.js'), (m) => m.discoverPage));
 route('/following', lazy(following, (m) => m.followingPage));
 route('/remote/:id', lazy(following, (m) => m.remoteTrackPage));
 route('/disputes', lazy(disputes, (m) => m.disputesPage));

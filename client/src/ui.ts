@@ -1,8 +1,8 @@
 // Shared pieces of the account, money, admin and audit pages: role gates, error lines,
-// tables, definition lists, CSV downloads with the bearer token.
-import { accessToken, session, type Session } from './api.js';
+// tables, definition lists, CSV downloads with the bearer token, the wallet's currency.
+import { accessToken, api, session, type Session } from './api.js';
 import { errorText, h } from './dom.js';
-import type { Role } from '../../shared/api/index.js';
+import type { Role, Wallet } from '../../shared/api/index.js';
 
 /** Shows the page only to these roles (admins pass every gate); otherwise explains why. */
 export function gate(main: HTMLElement, title: string, roles: Role[] | 'any'): Session | null {
@@ -111,4 +111,13 @@ export function inlineForm(label: string, fields: HTMLElement[], submitText: str
     }
   });
   return form;
+}
+
+/** The currency the node keeps its books in, read from the signed-in user's wallet (USD when that fails). */
+export async function walletCurrency(signal?: AbortSignal): Promise<string> {
+  try {
+    return (await api<Wallet>('GET', '/api/v1/me/wallet?limit=1', { signal })).currency;
+  } catch {
+    return 'USD';
+  }
 }

@@ -72,6 +72,7 @@ export const environmentVariables: readonly (readonly [name: string, path: strin
   ['FEDERATION_ALLOW_PRIVATE_ADDRESSES', 'federation.allowPrivateAddresses', 'bool'],
   ['CLUSTER', 'federation.cluster', 'text'],
   ['ORGANISATION', 'federation.organisation', 'text'],
+  ['INSTANCE_FOLLOWERS', 'federation.instanceFollowers', 'text'],
   ['MEDIA_SEED', 'media.seed', 'bool'],
   ['MEDIA_FRONT_ACCESS_LOG', 'media.frontAccessLog', 'text'],
   ['CURRENCY', 'money.currency', 'text'],

@@ -61,11 +61,13 @@ export class Blocks {
     if (kind === 'actor') {
       await execute(this.rt.db, 'DELETE FROM federation_follows WHERE follower_uri = :v OR following_uri = :v', { v });
       await execute(this.rt.db, 'DELETE FROM federation_remote_tracks WHERE actor_uri = :v', { v });
+      await execute(this.rt.db, 'DELETE FROM federation_remote_campaigns WHERE actor_uri = :v', { v });
     } else {
       const like = `%://${v}/%`;
       const sub = `%.${v}`;
       await execute(this.rt.db, 'DELETE FROM federation_follows WHERE follower_uri LIKE :like OR following_uri LIKE :like', { like });
       await execute(this.rt.db, 'DELETE FROM federation_remote_tracks WHERE host = :v OR host LIKE :sub', { v, sub });
+      await execute(this.rt.db, 'DELETE FROM federation_remote_campaigns WHERE host = :v OR host LIKE :sub', { v, sub });
     }
     return (await this.list()).find((b) => b.kind === kind && b.value === v)!;
   }

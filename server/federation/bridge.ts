@@ -7,6 +7,8 @@ import { isFederatedTrack, sendCreateTrack, sendCreatePlaylist } from './send/se
 import { sendUpdateTrack, sendUpdatePlaylist } from './send/send-update.js';
 import { sendDeleteObject, sendDeleteFromCreator } from './send/send-delete.js';
 import { playlistViewOf, type PlaylistView } from './objects.js';
+import { sendCampaign } from './campaigns.js';
+import { campaignUri } from '../../shared/actor-uris.js';
 
 async function alreadyCreated(svc: FederationService, objectUri: string): Promise<boolean> {
   const row = await selectOne(
@@ -47,6 +49,14 @@ export function registerBridge(svc: FederationService): void {
     }
     // Not yet federated: media emits track.published when it becomes public.
     if (created) await sendUpdateTrack(svc, track);
+  });
+
+  // A campaign goes to its channel's followers (and the nodes following this one) when it opens,
+  // and again when it is funded, fails, is cancelled or finishes repaying.
+  events.on('campaign.changed', async ({ campaignId }) => {
+    const campaign = await svc.rt.money.campaign(campaignId);
+    if (!campaign) return;
+    await sendCampaign(svc, campaign, (await alreadyCreated(svc, campaignUri(svc.rt.publicUrl, campaign.id))) ? 'Update' : 'Create');
   });
 
   events.on('track.deleted', async ({ trackId, channelId, apId }) => {

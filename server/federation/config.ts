@@ -18,6 +18,13 @@ export const federationConfigSchema = z.object({
   /** Refused posts (unsigned, malformed, forged, replayed) per minute one client address may make before its posts are refused unread. */
   inboxFailuresPerMinutePerAddress: z.number().int().positive().default(300),
   /**
+   * Another node's instance following this one (all of this node's public tracks then go to it):
+   * `auto` accepts at once, as PeerTube does by default; `manual` waits for an admin.
+   */
+  instanceFollowers: z.enum(['auto', 'manual']).default('auto'),
+  /** Lookups of a remote URL or @name@host (each may fetch from another server) per signed-in user per minute. */
+  lookupsPerMinutePerUser: z.number().int().min(1).max(10_000).default(30),
+  /**
    * Hosts of nodes trusted to relay this node's paid tracks (metered, subscribers'): their
    * caches may fetch the segments, signed by their instance actor, and they meter their own
    * listeners and owe the artists (docs/money.md). Empty: no node may.

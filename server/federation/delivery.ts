@@ -20,8 +20,8 @@ export interface QueueActivityInput {
   activity: Record<string, unknown>;
   /** What software that does not know 9ten's vocabulary receives instead (e.g. Create{Note}). */
   fallback?: Record<string, unknown>;
-  /** Deliver to the accepted remote followers of this local actor. */
-  toFollowersOf?: string;
+  /** Deliver to the accepted remote followers of this local actor (or these: a channel's and the instance's). */
+  toFollowersOf?: string | string[];
   /** Deliver to these remote actors (their personal inboxes). */
   toActors?: string[];
   /** Listed in the actor's public outbox. */
@@ -84,8 +84,8 @@ export class Delivery {
         this.rt.db,
         `SELECT ra.inbox, ra.shared_inbox, ra.uri FROM federation_follows f
          JOIN federation_remote_actors ra ON ra.uri = f.follower_uri
-         WHERE f.following_uri = :actor AND f.state = 'accepted' AND NOT f.local_follower`,
-        { actor: input.toFollowersOf },
+         WHERE f.following_uri IN (:actors) AND f.state = 'accepted' AND NOT f.local_follower`,
+        { actors: [input.toFollowersOf].flat() },
         t,
       );
       for (const r of rows) {

@@ -11,6 +11,7 @@ import { wellKnownRoutes } from './routes/well-known.js';
 import { activityPubRoutes } from './routes/activitypub.js';
 import { apiRoutes } from './routes/api.js';
 import { federationOpenApi } from './openapi.js';
+import { discoverOpenApi } from './discover-openapi.js';
 import { announceMissingTips } from './send/send-tip.js';
 
 export { FederationService } from './service.js';
@@ -71,7 +72,11 @@ export const federationCapability: Capability = {
     r.use(apiRoutes(svc));
     return r;
   },
-  openapi: federationOpenApi,
+  openapi: {
+    tags: [...(federationOpenApi.tags ?? []), ...(discoverOpenApi.tags ?? [])],
+    paths: { ...federationOpenApi.paths, ...discoverOpenApi.paths },
+    schemas: { ...federationOpenApi.schemas, ...discoverOpenApi.schemas },
+  },
   async start(ctx) {
     const svc = federationService(ctx);
     await svc.actors.ensureInstance();

@@ -103,10 +103,41 @@ export class RemoteTracks {
     for (const id of ids) for (const fn of this.removedListeners) await fn(id).catch((err) => this.rt.log.warn({ err, id }, 'evicting a removed track failed'));
   }
 
-  /** Whether any local actor follows (or asked to follow) this remote actor. */
+  /**
+   * Whether any local actor follows (or asked to follow) this remote actor, or this node follows
+   * its node (an accepted instance follow: every public track of that node comes here).
+   */
   async followedHere(actorUri: string): Promise<boolean> {
-    const r = await selectOne(this.rt.db, `SELECT 1 FROM federation_follows WHERE following_uri = :a AND local_follower AND state <> 'rejected'`, { a: actorUri });
+    const r = await selectOne(
+      this.rt.db,
+      `SELECT 1 FROM federation_follows WHERE following_uri = :a AND local_follower AND state <> 'rejected'
+       UNION ALL
+       SELECT 1 FROM federation_follows f JOIN federation_remote_actors ra ON ra.uri = f.following_uri
+        WHERE f.follower_uri = :instance AND f.local_follower AND f.state = 'accepted' AND ra.host = :host
+       LIMIT 1`,
+      { a: actorUri, instance: this.rt.instanceActorUri(), host: hostOf(actorUri) },
+    );
     return !!r;
+  }
+
+  /**
+   * Forgets the tracks, playlists and campaigns of `host` that nobody here follows by channel, unless this
+   * node still follows that node (an instance follow ended, or was refused).
+   */
+  async forgetUnfollowedOn(host: string): Promise<number> {
+    const stillFollowed = await selectOne(
+      this.rt.db,
+      `SELECT 1 FROM federation_follows f JOIN federation_remote_actors ra ON ra.uri = f.following_uri
+        WHERE f.follower_uri = :instance AND f.local_follower AND f.state <> 'rejected' AND ra.host = :host LIMIT 1`,
+      { instance: this.rt.instanceActorUri(), host },
+    );
+    if (stillFollowed) return 0;
+    const unfollowed = `NOT EXISTS (SELECT 1 FROM federation_follows f WHERE f.following_uri = x.actor_uri AND f.local_follower AND f.state <> 'rejected')`;
+    const rows = await select<{ id: string }>(this.rt.db, `DELETE FROM federation_remote_tracks x WHERE x.host = :host AND ${unfollowed} RETURNING id`, { host });
+    await execute(this.rt.db, `DELETE FROM federation_remote_playlists x WHERE lower(split_part(x.actor_uri, '/', 3)) = :host AND ${unfollowed}`, { host });
+    await execute(this.rt.db, `DELETE FROM federation_remote_campaigns x WHERE x.host = :host AND ${unfollowed}`, { host });
+    await this.removed(rows.map((r) => r.id));
+    return rows.length;
   }
 
   /** Stores (or updates) a track object sent or served by its home node. */

@@ -17,6 +17,9 @@ import { Inbox } from './inbox.js';
 import { RemoteTracks } from './remote-tracks.js';
 import { RemoteCache } from './remote-cache.js';
 import { RemoteLive } from './remote-live.js';
+import { InstanceFollows } from './instance-follows.js';
+import { Discover } from './discover.js';
+import { RemoteCampaigns } from './campaigns.js';
 import { sendFollow } from './send/send-follow.js';
 import { sendUndoFollow, sendUndoReaction } from './send/send-undo.js';
 import { sendLike } from './send/send-like.js';
@@ -56,6 +59,9 @@ export class FederationService implements FederationApi {
   readonly tracks: RemoteTracks;
   readonly cache: RemoteCache;
   readonly remoteLive: RemoteLive;
+  readonly instanceFollows: InstanceFollows;
+  readonly discover: Discover;
+  readonly campaigns: RemoteCampaigns;
 
   constructor(readonly rt: FederationRuntime) {
     this.actors = new LocalActors(rt);
@@ -66,6 +72,9 @@ export class FederationService implements FederationApi {
     this.tracks = new RemoteTracks(rt, this.remote);
     this.cache = new RemoteCache(rt, this.remote, this.tracks);
     this.remoteLive = new RemoteLive(rt, this.remote);
+    this.instanceFollows = new InstanceFollows(this);
+    this.discover = new Discover(this);
+    this.campaigns = new RemoteCampaigns(rt);
     this.tracks.onRemoved((id) => this.cache.evict(id));
   }
 
@@ -207,22 +216,41 @@ export class FederationService implements FederationApi {
     }
   }
 
-  /** Lists a followed actor's existing tracks from the first page of its outbox. */
+  /** Fetches a remote actor not seen yet (its name and handle show with its tracks); never throws. */
+  async knowActor(uri: string): Promise<void> {
+    if (await this.remote.knownActor(uri)) return;
+    await this.remote.actor(uri).catch((err) => this.rt.log.warn({ err, uri }, 'a remote actor could not be fetched'));
+  }
+
+  /**
+   * Lists a followed actor's existing tracks from the newest pages of its outbox (at most 100
+   * activities). A node's instance actor lists its channels' tracks: Creates by any actor of
+   * the outbox's own host are taken.
+   */
   async backfill(actorUri: string): Promise<number> {
     const actor = await this.remote.actor(actorUri);
-    if (!actor.outbox) return 0;
+    if (!actor.outbox || hostOf(actor.outbox) !== hostOf(actorUri)) return 0;
     let doc = await this.remote.fetchDocument(actor.outbox);
     const first = doc.first;
     if (first && !Array.isArray(doc.orderedItems)) doc = typeof first === 'string' ? await this.remote.fetchDocument(first) : (first as Record<string, unknown>);
-    const items = (Array.isArray(doc.orderedItems) ? doc.orderedItems : Array.isArray(doc.items) ? doc.items : []).slice(0, 100);
     let n = 0;
-    for (const item of items) {
-      if (!item || typeof item !== 'object') continue;
-      const a = item as Record<string, unknown>;
-      if (!typesOf(a.type).includes('Create') || idOf(a.actor) !== actorUri) continue;
-      const obj = a.object;
-      if (!obj || typeof obj !== 'object') continue;
-      if (await this.tracks.upsert(actorUri, obj as Record<string, unknown>)) n++;
+    let seen = 0;
+    for (let pages = 0; pages < 5 && seen < 100; pages++) {
+      const items = (Array.isArray(doc.orderedItems) ? doc.orderedItems : Array.isArray(doc.items) ? doc.items : []).slice(0, 100 - seen);
+      seen += items.length;
+      for (const item of items) {
+        if (!item || typeof item !== 'object') continue;
+        const a = item as Record<string, unknown>;
+        const by = idOf(a.actor);
+        if (!typesOf(a.type).includes('Create') || !by || (by !== actorUri && hostOf(by) !== hostOf(actorUri))) continue;
+        const obj = a.object;
+        if (!obj || typeof obj !== 'object') continue;
+        if (by !== actorUri) await this.knowActor(by);
+        if (await this.tracks.upsert(by, obj as Record<string, unknown>)) n++;
+      }
+      const next = typeof doc.next === 'string' ? doc.next : idOf(doc.next);
+      if (!next || !items.length || hostOf(next) !== hostOf(actorUri)) break;
+      doc = await this.remote.fetchDocument(next);
     }
     return n;
   }

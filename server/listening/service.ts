@@ -88,6 +88,10 @@ export class ListeningService implements ListeningApi {
     return this.held.flags(opts);
   }
 
+  trending(since: Date, limit: number): Promise<{ trackId: string; listens: number }[]> {
+    return this.statistics.trending(since, limit);
+  }
+
   qualifiedSeconds(month: Month): Promise<QualifiedSecondsRow[]> {
     return this.statistics.qualifiedSeconds(month);
   }

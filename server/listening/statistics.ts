@@ -2,6 +2,7 @@
 // month close reads it), a listener's own month, and an artist's plays per track and day,
 // local and from other nodes.
 import type { NodeContext } from '../context.js';
+import { select } from '../db/index.js';
 import { assertMonth } from '../http/month.js';
 import { requireMonth, type Month } from '../../shared/month.js';
 import { compareKeys } from '../../shared/money/index.js';
@@ -56,6 +57,25 @@ export class Statistics {
       agg.tracks.push({ trackId: r.trackId, seconds: r.seconds, plays: r.plays });
     }
     return [...out.values()];
+  }
+
+  /**
+   * The most listened tracks since `since`: qualified listens counted on this node (its own
+   * tracks and other nodes' played here) plus Listens other nodes reported for this node's
+   * tracks. Held and rejected listens are left out.
+   */
+  async trending(since: Date, limit: number): Promise<{ trackId: string; listens: number }[]> {
+    const rows = await select<{ track_id: string; n: string }>(
+      this.ctx.db,
+      `SELECT track_id, sum(n) AS n FROM (
+         SELECT track_id, count(*) AS n FROM listens WHERE day >= CAST(:sinceDay AS date) AND status = 'counted' AND qualified_at >= :since GROUP BY track_id
+         UNION ALL
+         SELECT track_id, count(*) AS n FROM remote_listens WHERE day >= CAST(:sinceDay AS date) AND listened_at >= :since GROUP BY track_id
+       ) x GROUP BY track_id ORDER BY sum(n) DESC, track_id LIMIT :limit`,
+      // The day columns (in the node's time zone, indexed) narrow the scan; a day's margin covers any zone.
+      { since, sinceDay: new Date(since.getTime() - 86_400_000).toISOString().slice(0, 10), limit },
+    );
+    return rows.map((r) => ({ trackId: r.track_id, listens: Number(r.n) }));
   }
 
   /** A listener's own listening in a month: per artist, and the listens themselves (newest first). */

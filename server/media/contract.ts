@@ -51,6 +51,8 @@ export interface SegmentAccessPort {
 export interface MediaApi {
   getChannel(idOrName: string): Promise<Channel | undefined>;
   getTrack(id: string): Promise<TrackView | undefined>;
+  /** Ready public tracks, newest published first (discovery's "new on the network"). */
+  latestPublicTracks(limit: number, offset: number): Promise<TrackView[]>;
   getPlaylist(id: string): Promise<PlaylistView | undefined>;
   /** A ready track whose segments are not free (undefined: no such track, not ready, private or free). */
   gatedTrack(id: string): Promise<GatedTrack | undefined>;

@@ -56,6 +56,10 @@ export class MediaService implements MediaApi {
     return this.tracks.get(id);
   }
 
+  async latestPublicTracks(limit: number, offset: number): Promise<TrackView[]> {
+    return (await this.tracks.list({ limit, offset })).data;
+  }
+
   /** A playlist with the ready tracks `viewer` may see (anonymous when omitted: public and unlisted tracks), whatever its own visibility unless a viewer is given. */
   getPlaylist(id: string, viewer?: User | null): Promise<PlaylistView | undefined> {
     return this.playlists.get(id, viewer);

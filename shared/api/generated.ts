@@ -144,6 +144,46 @@ export interface DeadLetterPage {
   data: DeadLetter[];
 }
 
+export interface DiscoverChannel {
+  origin: 'local' | 'remote';
+  uri: string;
+  name: string | null;
+  /** name@host, to follow or look up */
+  handle: string | null;
+  host: string;
+  summary: string | null;
+  iconUrl: string | null;
+  /** Someone here follows it, or this node follows its node */
+  followed: boolean;
+  /** A local channel's page */
+  pageUrl: string | null;
+}
+
+export interface DiscoverTrack {
+  origin: 'local' | 'remote';
+  /** The track here: a local track, or a remote track listed here */
+  id: string;
+  uri: string;
+  kind: 'audio' | 'video';
+  title: string;
+  artist: string | null;
+  channel: {
+    uri: string;
+    name: string | null;
+    /** name@host, to follow or look up */
+    handle: string | null;
+    host: string;
+  };
+  durationSeconds: number | null;
+  coverUrl: string | null;
+  publishedAt: string;
+  access: 'free' | 'subscribers' | 'metered';
+  /** The track's page on this node */
+  pageUrl: string;
+  /** HLS through this node */
+  masterPlaylistUrl: string | null;
+}
+
 export type Dispute = DisputeSummary & {
   /** SHA-256 of the canonical JSON evidence, as recorded on the ledger */
   evidenceHash: string;
@@ -314,6 +354,17 @@ export interface GuestClaim {
   email?: string;
 }
 
+export interface InstanceFollow {
+  id: string;
+  host: string;
+  actor: string;
+  software: string | null;
+  /** rejected: the other node refused or ended it */
+  state: 'pending' | 'accepted' | 'rejected';
+  createdAt: string;
+  updatedAt: string;
+}
+
 export interface Investment {
   campaignId: string;
   title: string;
@@ -324,6 +375,73 @@ export interface Investment {
   /** Still to come at most (cap - received) */
   remaining: number;
   done: boolean;
+}
+
+/** A settled investment campaign as InvestmentContract recorded it (decision 0309) */
+export interface LedgerCampaign {
+  nodeId: string;
+  campaignId: string;
+  /** The artist's channel actor URI */
+  artist: string;
+  currency: string;
+  goal: number;
+  /** The share of every income of the artist that repays investors */
+  shareBasisPoints: number;
+  /** What an investor gets back at most, in basis points of what they invested (15000: 1.5×) */
+  capBasisPoints: number;
+  raised: number;
+  pledges: number;
+  investors: number;
+  status: 'funded' | 'failed' | 'cancelled';
+  settledDay: string;
+  /** SHA-256 of the private investor rows (pseudonym, invested, cap) in the order the node breaks ties */
+  investorsHash: string;
+  /** The sum of the caps: the most the campaign repays */
+  capTotal: number;
+  /** The private data collection holding the investor rows (the node's organisation) */
+  collection: string;
+  /** The sum of the recorded repayments */
+  repaid: number;
+  lastSeq: number;
+  lastDay: string | null;
+  /** The day every cap was reached */
+  repaidDay: string | null;
+  recordedAt: string;
+  txId: string;
+}
+
+export interface LedgerCampaignList {
+  data: LedgerCampaign[];
+}
+
+export interface LedgerCampaignRepayment {
+  /** The repayment's place in the campaign's order on the node */
+  seq: number;
+  /** SHA-256 of the income's key on the node */
+  incomeHash: string;
+  /** payout, hold.release, tip, metered or stream.withdraw */
+  incomeKind: string;
+  incomeAmount: number;
+  /** floor(incomeAmount × shareBasisPoints / 10000) */
+  share: number;
+  /** What investors took: the share, or what was left under their caps */
+  paid: number;
+}
+
+export interface LedgerCampaignRepaymentDay {
+  nodeId: string;
+  campaignId: string;
+  day: string;
+  repayments: LedgerCampaignRepayment[];
+  paid: number;
+  repaidAfter: number;
+  submittedAt: string;
+  txId: string;
+}
+
+export interface LedgerCampaignRepayments {
+  campaign: LedgerCampaign;
+  data: LedgerCampaignRepaymentDay[];
 }
 
 export interface LedgerDisputeHistory {
@@ -339,6 +457,53 @@ export interface LedgerDisputeStep {
   at: string;
   txId: string;
   detail: Record<string, unknown>;
+}
+
+/** A campaign's repayments replayed from the ledger (public repayments, the node's private investor rows) and compared with the record and the node's books */
+export interface LedgerInvestmentRecompute {
+  nodeId: string;
+  campaignId: string;
+  status: string;
+  /** Every check below agrees and nothing was left unread */
+  matches: boolean;
+  /** The last repayment on the ledger: the node's figures are taken as they stood after it */
+  throughSeq: number;
+  investorsHash: {
+    recorded: string;
+    recomputed: string;
+    matches: boolean;
+  };
+  repaid: {
+    /** The campaign record's repaid */
+    recorded: number;
+    /** What the replay of every repayment pays out */
+    replayed: number;
+    /** The node's books (null: not this node's campaign) */
+    node: number | null;
+    matches: boolean;
+  };
+  /** Per investor pseudonym, in the rows' order: the replayed figure against the node's */
+  investors: {
+    investor: string;
+    invested: number;
+    cap: number;
+    replayed: number;
+    node: number | null;
+    matches: boolean;
+  }[];
+  repayments: {
+    count: number;
+    /** Repayments whose share or paid differ from the replay */
+    mismatched: {
+      seq: number;
+      day: string;
+      share: number;
+      paid: number;
+      expectedShare: number;
+      replayedPaid: number;
+    }[];
+  };
+  problems: string[];
 }
 
 /** A node in the registry (NodeRegistryContract) */
@@ -687,6 +852,14 @@ export interface LiveWatch {
   pricePerMinute: number;
   open: boolean;
   paymentStream: PaymentStream;
+}
+
+/** type track: `track`; type channel: `channel` and its newest `tracks` */
+export interface LookupResult {
+  type: 'track' | 'channel';
+  track?: DiscoverTrack;
+  channel?: DiscoverChannel;
+  tracks?: DiscoverTrack[];
 }
 
 /** EBU R128 measurements of the original; null where the file has no audio */
@@ -1052,6 +1225,30 @@ export interface Problem {
   [key: string]: unknown;
 }
 
+export interface RemoteCampaign {
+  uri: string;
+  actorUri: string;
+  host: string;
+  title: string;
+  /** Sanitised HTML */
+  summary: string | null;
+  /** Where to pledge: the channel's page on its home node */
+  url: string | null;
+  currency: string;
+  goal: number;
+  raised: number;
+  minPledge: number;
+  shareBasisPoints: number;
+  capMultiple: number;
+  status: 'open' | 'funded' | 'failed' | 'cancelled';
+  /** Repaid to investors so far (the public record) */
+  repaid: number;
+  investors: number;
+  deadline: string;
+  publishedAt: string | null;
+  updatedAt: string;
+}
+
 export interface RemoteRendition {
   name: string;
   playlistUrl: string | null;
@@ -1287,6 +1484,11 @@ export interface TrackPage {
   total: number;
   data: Track[];
 }
+
+export type TrendingTrack = DiscoverTrack & {
+  /** Qualified listens in the period */
+  listens: number;
+};
 
 export interface UploadProgress {
   id: string;

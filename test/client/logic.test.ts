@@ -1,5 +1,6 @@
 // Pure logic of the web client (runs in node): chunk planning, loudness gain, waveform bars,
-// formatting of money and time, chart geometry, error messages.
+// formatting of money and time, chart geometry, error messages, investment campaigns in words,
+// discovery (pages of new tracks, links, lookup refusals).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { contentRange, nextChunk, planChunks, resumeKey, uploadFraction } from '../../client/src/lib/chunks.js';
@@ -8,8 +9,10 @@ import { barHeights, playedBars, seekTime } from '../../client/src/lib/waveform.
 import { formatBytes, formatDuration } from '../../client/src/lib/format.js';
 import { PlayedTracker } from '../../client/src/lib/played.js';
 import { actorLabel, formatListening, formatMinor, formatMoney, monthName, monthOf, parseMinor, percentages, previousMonth, subscriptionStateText } from '../../client/src/lib/money.js';
-import { barLayout, daysBetween, niceMax, stackedLayout, ticks } from '../../client/src/lib/chart.js';
+import { barLayout, daysBetween, niceMax, stackedLayout, stepLayout, ticks } from '../../client/src/lib/chart.js';
+import { artistTotals, campaignStateText, checkCampaign, cumulative, fundedPercent, multipleText, parseMultiple, parseShare, percentText, pledgeStateText, termsText, timeLeft, type CampaignDraft } from '../../client/src/lib/campaigns.js';
 import { problemMessage } from '../../client/src/lib/problem.js';
+import { accessBadge, appPath, atHandle, followersModeText, instanceFollowStateText, lookupErrorMessage, nextNewPage, originOf } from '../../client/src/lib/discover.js';
 import { affordable, periodStart, pruneSpends, remaining, segmentOf, spentIn, trackCost } from '../../client/src/lib/budget.js';
 
 test('chunk plan covers the file exactly once, in order, with inclusive Content-Range ends', () => {
@@ -206,4 +209,97 @@ test('the metered budget: spent per hour (rolling) or month (calendar), what fit
   assert.deepEqual(segmentOf('/static/streaming/0b9b5e0e-4a43-4a7a-9a43-1c2d3e4f5a6b/64k/seg-00012.m4s?session=x'), { trackId: '0b9b5e0e-4a43-4a7a-9a43-1c2d3e4f5a6b', rendition: '64k', index: 12 });
   assert.equal(segmentOf('/static/streaming/0b9b5e0e-4a43-4a7a-9a43-1c2d3e4f5a6b/64k/playlist.m3u8'), undefined);
   assert.deepEqual(segmentOf('http://n/api/v1/federation/tracks/0b9b5e0e-4a43-4a7a-9a43-1c2d3e4f5a6b/hls/64k/seg-00003.m4s'), { trackId: '0b9b5e0e-4a43-4a7a-9a43-1c2d3e4f5a6b', rendition: '64k', index: 3 });
+});
+
+test('investment campaigns in words: terms, time left, the form checked as the node would, running totals', () => {
+  assert.deepEqual([percentText(150), percentText(1000), percentText(1), percentText(10_000), percentText(1205)], ['1.5 %', '10 %', '0.01 %', '100 %', '12.05 %']);
+  assert.deepEqual([multipleText(1.5), multipleText(2), multipleText(1.25)], ['1.5×', '2×', '1.25×']);
+  assert.equal(termsText({ shareBasisPoints: 150, capMultiple: 1.5 }), "1.5 % of this artist's income until each investor has 1.5× back");
+  const now = Date.UTC(2027, 0, 1);
+  assert.deepEqual(
+    [timeLeft(now + 3 * 86_400_000 + 4 * 3_600_000 + 5_000, now), timeLeft(now + 86_400_000, now), timeLeft(now + 5 * 3_600_000 + 12 * 60_000, now), timeLeft(now + 90_000, now), timeLeft(now + 45_000, now), timeLeft(now, now)],
+    ['3 days 4 h', '1 day', '5 h 12 min', '1 min 30 s', '45 s', null],
+  );
+  assert.deepEqual([fundedPercent(250, 1000), fundedPercent(1500, 1000), fundedPercent(1, 0)], [25, 150, 0]);
+  assert.deepEqual([parseShare('1.5'), parseShare('10 %'), parseShare('0,01'), parseShare('1.234'), parseShare('-1')], [150, 1000, 1, null, null]);
+  assert.deepEqual([parseMultiple('1.5'), parseMultiple('2x'), parseMultiple('1.25×'), parseMultiple('1.5.1')], [1.5, 2, 1.25, null]);
+
+  const money = (v: number) => `$${(v / 100).toFixed(2)}`;
+  const draft: CampaignDraft = { title: ' New mic ', description: '', goal: '500', minPledge: '5.00', deadline: new Date(now + 30 * 86_400_000).toISOString(), share: '1.5', cap: '1.5' };
+  assert.deepEqual(checkCampaign(draft, now, money), {
+    body: { title: 'New mic', goal: 50_000, minPledge: 500, deadline: new Date(now + 30 * 86_400_000).toISOString(), shareBasisPoints: 150, capMultiple: 1.5 },
+    problems: [],
+  });
+  const fields = (over: Partial<CampaignDraft>) => checkCampaign({ ...draft, ...over }, now, money).problems.map((p) => p.field);
+  assert.deepEqual(fields({ title: '  ' }), ['title']);
+  assert.deepEqual(fields({ goal: '0' }), ['goal']);
+  assert.deepEqual(fields({ minPledge: '600' }), ['minPledge']);
+  assert.equal(checkCampaign({ ...draft, minPledge: '600' }, now, money).problems[0].message, 'The minimum pledge cannot be more than the goal ($500.00).');
+  assert.deepEqual(fields({ deadline: new Date(now + 30_000).toISOString() }), ['deadline'], 'at least a minute away');
+  assert.deepEqual(fields({ deadline: new Date(now + 366 * 86_400_000).toISOString() }), ['deadline'], 'at most 365 days');
+  assert.deepEqual(fields({ deadline: '' }), ['deadline']);
+  assert.deepEqual(fields({ share: '0' }), ['share']);
+  assert.deepEqual(fields({ share: '100.01' }), ['share']);
+  assert.deepEqual(fields({ cap: '0.9' }), ['cap']);
+  assert.deepEqual(fields({ cap: '10.5' }), ['cap']);
+  assert.equal(checkCampaign({ ...draft, title: '', cap: '11' }, now, money).body, null);
+
+  const c = (status: 'open' | 'funded' | 'failed' | 'cancelled', over: Record<string, unknown> = {}) =>
+    ({ status, raised: 1000, repaid: 300, owed: 1200, repaidAt: null, shareBasisPoints: 500, deadline: new Date(now + 1000).toISOString(), ...over }) as any;
+  assert.deepEqual(artistTotals([c('funded'), c('funded', { repaid: 1500, owed: 0, repaidAt: 'x' }), c('failed'), c('open', { shareBasisPoints: 100 })]), { raised: 2000, repaid: 1800, owed: 1200, funded: 2, repaidInFull: 1, promisedBasisPoints: 600 });
+  assert.deepEqual([c('open'), c('open', { deadline: new Date(now).toISOString() }), c('funded'), c('funded', { repaidAt: 'x' }), c('failed'), c('cancelled')].map((x) => campaignStateText(x, now)),
+    ['Open for pledges', 'Deadline passed, settling', 'Funded, repaying', 'Funded, repaid in full', 'Missed its goal, refunded', 'Cancelled, refunded']);
+  assert.deepEqual([pledgeStateText({ refunded: true }, c('cancelled')), pledgeStateText({ refunded: false }, c('funded')), pledgeStateText({ refunded: false }, c('open'))], ['Refunded', 'Invested', 'In escrow until the deadline']);
+  assert.deepEqual(cumulative([{ at: '2027-01-01T00:00:00Z', amount: 5 }, { at: '2027-01-02T00:00:00Z', amount: 10 }]), [{ t: Date.UTC(2027, 0, 1), value: 5 }, { t: Date.UTC(2027, 0, 2), value: 15 }]);
+});
+
+test('step chart geometry: a running total from zero, steps at each point, the cap kept in view, labels by day or hour', () => {
+  const day = 86_400_000;
+  const t0 = Date.UTC(2027, 0, 1);
+  const s = stepLayout([{ t: t0, value: 50 }, { t: t0 + 2 * day, value: 100 }], 400, 100, { end: t0 + 4 * day, ceiling: 150 });
+  assert.equal(s.top, 200, 'the cap is inside the axis');
+  assert.equal(s.ceilingY, 25);
+  assert.deepEqual(s.dots.map((d) => [d.x, d.y]), [[0, 75], [200, 50]]);
+  assert.equal(s.line, 'M0 100 H0 V75 H200 V50 H400');
+  assert.equal(s.area, 'M0 100 H0 V75 H200 V50 H400 V100 H0 Z');
+  assert.deepEqual(s.xTicks.map((t) => t.label), ['01-01', '01-02', '01-03', '01-04', '01-05'], 'six ticks over four days, the repeated day once');
+  for (const t of s.xTicks) assert.ok(t.x >= 0 && t.x <= 400);
+  const sameHour = stepLayout([{ t: t0, value: 3 }, { t: t0 + 60_000, value: 4 }], 100, 100);
+  assert.equal(sameHour.top, 5);
+  assert.match(sameHour.xTicks[0].label, /^\d\d:\d\d$/, 'a short span is labelled by the hour');
+  assert.deepEqual(stepLayout([], 100, 100).dots, []);
+  assert.equal(stepLayout([{ t: t0, value: 1 }], 100, 100).dots[0].x, 0, 'a single point still draws');
+});
+
+test('discovery: new tracks page up to 200, pages open in the app, each lookup refusal in words', () => {
+  assert.deepEqual(nextNewPage(20, 20), { offset: 20, limit: 20 });
+  assert.equal(nextNewPage(7, 7), null, 'a short page is the last');
+  assert.deepEqual(nextNewPage(190, 20), { offset: 190, limit: 10 }, 'limit + offset stay within 200');
+  assert.equal(nextNewPage(200, 10), null);
+  assert.equal(originOf('remote'), 'remote');
+  assert.equal(originOf('elsewhere'), 'all');
+
+  assert.equal(appPath('https://music.example/remote/5f0c?x=1'), '/remote/5f0c?x=1');
+  assert.equal(appPath('http://127.0.0.1:9010/tracks/abc'), '/tracks/abc');
+  assert.equal(appPath('https://music.example/channels/band'), '/channels/band');
+  assert.equal(appPath('https://elsewhere.example/ap/tracks/1'), 'https://elsewhere.example/ap/tracks/1', 'not one of this app\'s pages');
+  assert.equal(atHandle('band@music.example'), '@band@music.example');
+  assert.equal(atHandle('@band@music.example'), '@band@music.example');
+  assert.equal(atHandle(null), null);
+  assert.equal(accessBadge('free'), null);
+  assert.equal(accessBadge('metered'), 'pay as you play');
+  assert.equal(accessBadge('subscribers'), 'subscribers');
+
+  assert.equal(lookupErrorMessage({ status: 429, code: 'rate_limited' }), 'Too many lookups, try again in a minute.');
+  assert.match(lookupErrorMessage({ status: 400, code: 'invalid_lookup' }), /@name@host/);
+  assert.match(lookupErrorMessage({ status: 403, code: 'blocked' }), /blocked by this node/);
+  assert.match(lookupErrorMessage({ status: 404, code: 'not_found' }), /on this node/);
+  assert.match(lookupErrorMessage({ status: 422, code: 'private_address' }), /private network/);
+  assert.match(lookupErrorMessage({ status: 422, code: 'unsupported_object' }), /not a track or a channel/);
+  assert.match(lookupErrorMessage({ status: 422, code: 'unresolvable', detail: 'timed out' }), /Nothing found there.*timed out/);
+  assert.match(lookupErrorMessage({ status: 401 }), /Log in/);
+
+  assert.match(instanceFollowStateText('pending', 'follower'), /your answer/);
+  assert.match(instanceFollowStateText('pending', 'following'), /its admin/);
+  assert.match(followersModeText('manual'), /waits until an admin accepts.*INSTANCE_FOLLOWERS/);
 });

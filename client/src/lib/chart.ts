@@ -1,4 +1,5 @@
-// Geometry for the small inline SVG charts (bar charts of money per month, plays per day).
+// Geometry for the small inline SVG charts (bar charts of money per month, plays per day, a
+// running total over time).
 // Pure: numbers in, rectangles and ticks out; the DOM side is in ../charts.ts.
 
 export interface Bar {
@@ -71,4 +72,52 @@ export function daysBetween(from: string, to: string): string[] {
   const end = Date.parse(`${to}T00:00:00Z`);
   for (let t = Date.parse(`${from}T00:00:00Z`); t <= end && out.length < 400; t += 86_400_000) out.push(new Date(t).toISOString().slice(0, 10));
   return out;
+}
+
+/** A running total over time, drawn as steps (the value holds until the next change). */
+export interface StepLayout {
+  /** SVG path of the line, and of the area under it. */
+  line: string;
+  area: string;
+  /** One per point: where it is drawn and its value. */
+  dots: { x: number; y: number; t: number; value: number }[];
+  top: number;
+  /** Time labels along the bottom (at most `maxTicks`, no two alike). */
+  xTicks: { x: number; label: string }[];
+  /** The ceiling's height in the plot, when one is given. */
+  ceilingY: number | null;
+}
+
+const round1 = (v: number) => Math.round(v * 10) / 10;
+
+/**
+ * A step line of `points` (time in ms, ascending) from zero at the first point's time to
+ * `end` (default: the last point's). `ceiling` (e.g. a cap) is drawn as a line and kept in view.
+ * Labels are UTC days ("05-14") over spans of two days or more, else hours ("14:05").
+ */
+export function stepLayout(points: { t: number; value: number }[], width: number, height: number, opts: { end?: number; ceiling?: number; maxTicks?: number } = {}): StepLayout {
+  const top = Math.max(minTop, niceMax(Math.max(0, opts.ceiling ?? 0, ...points.map((p) => p.value))));
+  const y = (v: number) => round1(height - (Math.max(0, v) / top) * height);
+  const ceilingY = opts.ceiling !== undefined ? y(opts.ceiling) : null;
+  if (points.length === 0) return { line: '', area: '', dots: [], top, xTicks: [], ceilingY };
+  const start = points[0].t;
+  const last = Math.max(points[points.length - 1].t, opts.end ?? 0);
+  // A single moment still gets a width: an hour, so the step reads as a step.
+  const span = last > start ? last - start : 3_600_000;
+  const x = (t: number) => round1(((t - start) / span) * width);
+  const dots = points.map((p) => ({ x: x(p.t), y: y(p.value), t: p.t, value: p.value }));
+  let line = `M0 ${y(0)}`;
+  for (const d of dots) line += ` H${d.x} V${d.y}`;
+  line += ` H${round1(width)}`;
+  const area = `${line} V${y(0)} H0 Z`;
+  const daily = span >= 2 * 86_400_000;
+  const count = Math.max(2, opts.maxTicks ?? 6);
+  const xTicks: { x: number; label: string }[] = [];
+  for (let i = 0; i < count; i++) {
+    const t = start + (span * i) / (count - 1);
+    const iso = new Date(t).toISOString();
+    const label = daily ? iso.slice(5, 10) : iso.slice(11, 16);
+    if (xTicks.at(-1)?.label !== label) xTicks.push({ x: round1(((t - start) / span) * width), label });
+  }
+  return { line, area, dots, top, xTicks, ceilingY };
 }

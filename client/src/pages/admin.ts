@@ -1,5 +1,6 @@
 // The node's administration: users, money (health, statement, credits, withdrawals, gift
-// links), listening flags, the dispute review queue, and federation (dead letters, blocks).
+// links), listening flags, the dispute review queue, and federation (instance follows, dead
+// letters, blocks).
 import type {
   BooksHealth, DeadLetterPage, FederationBlockList, GiftLinkCreated, ListeningFlagPage, MoneyStatement, ReviewQueue, Role, User, UserPage, VoteResult, WalletCredit, WithdrawalPage,
 } from '../../../shared/api/index.js';
@@ -8,6 +9,7 @@ import { field, h } from '../dom.js';
 import { actorLabel, formatListening, formatMoney, isMonth, monthName, monthOf, parseMinor, previousMonth } from '../lib/money.js';
 import { navigate, type PageContext } from '../router.js';
 import { facts, failure, gate, inlineForm, jsonBlock, section, shortDate, table } from '../ui.js';
+import { instanceFollowsSection } from './admin-instance-follows.js';
 import { outcomeText } from './disputes.js';
 
 const tabs: [string, string][] = [
@@ -242,9 +244,10 @@ export async function adminDisputesPage({ main, query, signal }: PageContext): P
 
 export async function adminFederationPage({ main, signal }: PageContext): Promise<void> {
   if (!start(main, 'Federation')) return;
+  const instances = instanceFollowsSection(signal);
   const dead = section('Dead letters');
   const blocks = section('Blocks');
-  main.append(dead, blocks);
+  main.append(instances.box, dead, blocks);
   const loadDead = async () => {
     dead.querySelectorAll(':scope > :not(h2)').forEach((n) => n.remove());
     try {
@@ -299,5 +302,5 @@ export async function adminFederationPage({ main, signal }: PageContext): Promis
     }),
     list,
   );
-  await Promise.all([loadDead(), loadBlocks()]);
+  await Promise.all([instances.load(), loadDead(), loadBlocks()]);
 }

@@ -1,4 +1,4 @@
-// A channel (artist profile) page.
+// A channel (artist profile) page: its tracks, its investment campaigns and their repayment record.
 import { api, ApiError } from '../api.js';
 import { errorText, h } from '../dom.js';
 import { formatDuration } from '../lib/format.js';
@@ -16,6 +16,14 @@ export async function channelPage({ main, params, signal }: PageContext): Promis
   }
   main.append(h('h1', null, channel.displayName), h('p', { class: 'muted' }, `@${channel.name}`));
   if (channel.description) main.append(h('p', { class: 'description' }, channel.description));
+  // Campaigns load as a chunk of their own, beside the tracks.
+  const campaigns = { current: h('div', { class: 'channel-campaigns' }), record: h('div', { class: 'channel-record' }) };
+  main.append(campaigns.current);
+  const funding = import('./channel-campaigns.js')
+    .then((m) => m.showCampaigns(channel, campaigns, signal))
+    .catch((err) => {
+      if (!signal.aborted) campaigns.current.replaceChildren(h('p', { class: 'message error', role: 'alert' }, `Could not load the campaigns: ${errorText(err)}`));
+    });
   // Track listing by channel, when the node supports the filter.
   try {
     const page = await api<TrackPage>('GET', `/api/v1/tracks?channel=${encodeURIComponent(channel.name)}&limit=100`, { signal });
@@ -29,4 +37,6 @@ export async function channelPage({ main, params, signal }: PageContext): Promis
   } catch {
     /* listing is optional */
   }
+  main.append(campaigns.record);
+  await funding;
 }

@@ -1,4 +1,5 @@
-// A remote actor created a track or a playlist: list it here when someone here follows them.
+// A remote actor created a track, a playlist or an investment campaign: list it here when someone
+// here follows them (or this node follows their node).
 import type { FederationService } from '../service.js';
 import type { ProcessInput, ProcessResult } from './process.js';
 import { idOf, typesOf } from '../vocabulary.js';
@@ -9,8 +10,11 @@ export async function processCreate(svc: FederationService, { activity, actorUri
   const owner = idOf(object.attributedTo) ?? actorUri;
   if (!(await svc.tracks.followedHere(owner)) && !(await svc.tracks.followedHere(actorUri))) return 'ignored';
   if (types.includes('Audio') || types.includes('Video')) {
+    // Through an instance follow the channel may be new here: learn its name for the listing.
+    await svc.knowActor(actorUri);
     return (await svc.tracks.upsert(actorUri, object)) ? 'processed' : 'ignored';
   }
+  if (types.includes('Campaign')) return (await svc.campaigns.upsert(actorUri, object)) ? 'processed' : 'ignored';
   if (types.includes('Playlist')) {
     await svc.tracks.upsertPlaylist(actorUri, object);
     return 'processed';

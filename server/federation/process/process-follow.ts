@@ -1,27 +1,36 @@
-// A remote actor follows a local actor: record it and Accept (Reject when the account is disabled).
+// A remote actor follows a local actor: record it and Accept (Reject when the account is
+// disabled). A follow of the instance actor is another node following this one: only another
+// node's instance actor may, and it waits for an admin when federation.instanceFollowers is manual.
 import { selectOne } from '../../db/index.js';
 import type { FederationService } from '../service.js';
 import type { ProcessInput, ProcessResult } from './process.js';
 import { idOf } from '../vocabulary.js';
 import { sendAccept } from '../send/send-accept.js';
 import { sendReject } from '../send/send-reject.js';
+import { INSTANCE_ACTOR_TYPES } from '../instance-follows.js';
 
 export async function processFollow(svc: FederationService, { activity, actorUri }: ProcessInput): Promise<ProcessResult> {
   const target = idOf(activity.object);
   const local = target ? await svc.actors.resolveUri(target) : undefined;
   if (!local) return 'ignored';
-  await svc.remote.actor(actorUri);
+  const follower = await svc.remote.actor(actorUri);
   const disabled = local.kind === 'user' && local.refId ? (await svc.rt.ctx.services.accounts.byId(local.refId))?.disabled : false;
+  const instance = local.kind === 'instance';
+  const refused = disabled || (instance && !INSTANCE_ACTOR_TYPES.has(follower.type));
+  // A node already accepted stays accepted when it sends its Follow again (and hears Accept again).
+  const waits = instance && !refused && svc.rt.config.federation.instanceFollowers === 'manual';
   await svc.rt.db.transaction(async (t) => {
-    await selectOne(
+    const row = await selectOne<{ state: string }>(
       svc.rt.db,
       `INSERT INTO federation_follows (follower_uri, following_uri, state, activity_uri, local_follower) VALUES (:f, :g, :state, :a, false)
-       ON CONFLICT (follower_uri, following_uri) DO UPDATE SET state = EXCLUDED.state, activity_uri = EXCLUDED.activity_uri, updated_at = now()`,
-      { f: actorUri, g: local.uri, a: activity.id, state: disabled ? 'rejected' : 'accepted' },
+       ON CONFLICT (follower_uri, following_uri) DO UPDATE SET activity_uri = EXCLUDED.activity_uri, updated_at = now(),
+         state = CASE WHEN EXCLUDED.state = 'pending' AND federation_follows.state = 'accepted' THEN 'accepted' ELSE EXCLUDED.state END
+       RETURNING state`,
+      { f: actorUri, g: local.uri, a: activity.id, state: refused ? 'rejected' : waits ? 'pending' : 'accepted' },
       t,
     );
-    if (disabled) await sendReject(svc, local.uri, activity, actorUri, t);
-    else await sendAccept(svc, local.uri, activity, actorUri, t);
+    if (refused) await sendReject(svc, local.uri, activity, actorUri, t);
+    else if (row?.state === 'accepted') await sendAccept(svc, local.uri, activity, actorUri, t);
   });
   return 'processed';
 }

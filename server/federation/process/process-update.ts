@@ -1,4 +1,4 @@
-// A remote actor updated a track, a playlist or its own profile.
+// A remote actor updated a track, a playlist, a campaign or its own profile.
 import type { FederationService } from '../service.js';
 import type { ProcessInput, ProcessResult } from './process.js';
 import { idOf, typesOf } from '../vocabulary.js';
@@ -17,6 +17,10 @@ export async function processUpdate(svc: FederationService, { activity, actorUri
   if (types.includes('Audio') || types.includes('Video')) {
     if (!known && !(await svc.tracks.followedHere(actorUri))) return 'ignored';
     return (await svc.tracks.upsert(actorUri, object)) ? 'processed' : 'ignored';
+  }
+  if (types.includes('Campaign')) {
+    if (!(await svc.campaigns.has(idOf(object) ?? '', actorUri)) && !(await svc.tracks.followedHere(actorUri))) return 'ignored';
+    return (await svc.campaigns.upsert(actorUri, object)) ? 'processed' : 'ignored';
   }
   if (types.includes('Playlist') && (await svc.tracks.followedHere(actorUri))) {
     await svc.tracks.upsertPlaylist(actorUri, object);

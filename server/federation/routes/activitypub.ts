@@ -9,6 +9,7 @@ import type { LocalActor } from '../actors.js';
 import { ACTIVITY_JSON, documentContext } from '../vocabulary.js';
 import { trackObject, playlistObject, playlistViewOf } from '../objects.js';
 import { isFederatedTrack } from '../send/send-create.js';
+import { campaignObject } from '../campaigns.js';
 import { isUuid } from '../../../shared/ids.js';
 
 const PAGE_SIZE = 20;
@@ -124,14 +125,19 @@ export function activityPubRoutes(svc: FederationService): Router {
       route(async (req, res) => {
         const actor = await actorFrom(req);
         if (!actor) return notFound(res);
-        // Deleted objects leave their Create out of the outbox.
-        const where = `o.actor_uri = :a AND o.public AND NOT EXISTS (
+        // Deleted objects leave their Create out of the outbox. The instance actor's outbox is the
+        // node's: every channel's public track Creates (what a node that follows this one reads first).
+        const notDeleted = `NOT EXISTS (
           SELECT 1 FROM federation_outbox d WHERE d.actor_uri = o.actor_uri AND d.type = 'Delete' AND d.object_uri = o.object_uri AND o.type <> 'Delete')`;
+        const where = actor.kind === 'instance'
+          ? `o.public AND o.type = 'Create' AND starts_with(o.object_uri, :tracks) AND ${notDeleted}`
+          : `o.actor_uri = :a AND o.public AND ${notDeleted}`;
+        const params = { a: actor.uri, tracks: rt.trackUri('') };
         await collection(
           res, req, `${actor.uri}/outbox`,
-          async () => Number((await selectOne<{ n: string }>(rt.db, `SELECT count(*) AS n FROM federation_outbox o WHERE ${where}`, { a: actor.uri }))?.n ?? 0),
+          async () => Number((await selectOne<{ n: string }>(rt.db, `SELECT count(*) AS n FROM federation_outbox o WHERE ${where}`, params))?.n ?? 0),
           async (limit, offset) =>
-            (await select<{ body: Record<string, unknown> }>(rt.db, `SELECT o.body FROM federation_outbox o WHERE ${where} ORDER BY o.created_at DESC LIMIT :limit OFFSET :offset`, { a: actor.uri, limit, offset })).map(
+            (await select<{ body: Record<string, unknown> }>(rt.db, `SELECT o.body FROM federation_outbox o WHERE ${where} ORDER BY o.created_at DESC LIMIT :limit OFFSET :offset`, { ...params, limit, offset })).map(
               ({ body }) => {
                 const { '@context': _ctx, ...rest } = body;
                 return rest;
@@ -189,5 +195,21 @@ export function activityPubRoutes(svc: FederationService): Router {
     await svc.inbox.answer(req, res, req.body);
   });
   for (const path of ['/ap/inbox', '/ap/actor/inbox', '/ap/:kind(users|channels)/:name/inbox']) r.post(path, isPublic, raw, inboxHandler);
+  // A channel's investment campaign, as its followers' nodes received it.
+  r.get(
+    '/ap/campaigns/:id',
+    isPublic,
+    route(async (req, res) => {
+      const campaign = await rt.money.campaign(String(req.params.id));
+      if (!campaign) return notFound(res);
+      sendAp(res, { '@context': documentContext, ...campaignObject(rt, campaign) });
+    }),
+  );
+
+  // A track's or channel's page asked for as ActivityPub (a URL pasted into another node's
+  // search): sent to its object, as PeerTube and Mastodon do. Browsers still get the page.
+  const wantsActivity = (req: Request) => req.accepts(['html', ACTIVITY_JSON, 'application/ld+json']) !== 'html' && !!req.get('accept')?.match(/activity\+json|ld\+json/);
+  r.get('/tracks/:id', isPublic, (req, res, next) => (wantsActivity(req) && isUuid(String(req.params.id)) ? res.redirect(302, rt.trackUri(String(req.params.id))) : next()));
+  r.get('/channels/:name', isPublic, (req, res, next) => (wantsActivity(req) ? res.redirect(302, rt.channelActorUri(String(req.params.name))) : next()));
   return r;
 }

@@ -7,6 +7,8 @@ import { AppError, route, notFound } from '../../http/errors.js';
 import { challengeLimit, segmentRefusal } from '../../http/segment-refusal.js';
 import type { FederationService } from '../service.js';
 import { hlsContentType } from '../remote-cache.js';
+import { WindowLimit } from '../../http/window-limit.js';
+import { NEW_WINDOW } from '../discover.js';
 
 const paging = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
@@ -133,6 +135,14 @@ export function apiRoutes(svc: FederationService): Router {
     }),
   );
   r.get(
+    '/api/v1/federation/campaigns',
+    isPublic,
+    route(async (req, res) => {
+      const q = paging.extend({ channel: iri.optional() }).parse(req.query);
+      res.json({ data: await svc.campaigns.list({ actorUri: q.channel, limit: q.limit, offset: q.offset }) });
+    }),
+  );
+  r.get(
     '/api/v1/federation/channels',
     isPublic,
     route(async (req, res) => {
@@ -181,7 +191,80 @@ export function apiRoutes(svc: FederationService): Router {
     }),
   );
 
+  // --- discovery ---
+  r.get(
+    '/api/v1/discover/new',
+    isPublic,
+    route(async (req, res) => {
+      const q = z
+        .object({ limit: z.coerce.number().int().min(1).max(50).default(20), offset: z.coerce.number().int().min(0).max(NEW_WINDOW - 1).default(0), origin: z.enum(['local', 'remote']).optional() })
+        .parse(req.query);
+      res.set('Cache-Control', 'public, max-age=10').json({ data: await svc.discover.latest(q) });
+    }),
+  );
+  r.get(
+    '/api/v1/discover/trending',
+    isPublic,
+    route(async (req, res) => {
+      const q = z.object({ limit: z.coerce.number().int().min(1).max(50).default(20), days: z.coerce.number().int().min(1).max(30).default(7) }).parse(req.query);
+      res.set('Cache-Control', 'public, max-age=60').json({ data: await svc.discover.trending(q) });
+    }),
+  );
+  // A lookup may make this node fetch from another server: signed-in users only, counted per user.
+  const lookups = new WindowLimit(svc.rt.config.federation.lookupsPerMinutePerUser);
+  r.get(
+    '/api/v1/discover/lookup',
+    requireUser,
+    route(async (req, res) => {
+      const q = z.object({ q: z.string().trim().min(3).max(2048) }).parse(req.query);
+      if (!lookups.take(req.user!.id)) {
+        res.set('Retry-After', String(lookups.retryAfterSeconds()));
+        throw new AppError(429, 'rate_limited', `At most ${lookups.perMinute} lookups a minute`);
+      }
+      res.json(await svc.discover.lookup(q.q));
+    }),
+  );
+
   // --- admin ---
+  r.get(
+    '/api/v1/federation/admin/instance-follows',
+    requireRole('admin'),
+    route(async (_req, res) => void res.json({ data: await svc.instanceFollows.following() })),
+  );
+  r.post(
+    '/api/v1/federation/admin/instance-follows',
+    requireRole('admin'),
+    route(async (req, res) => {
+      const body = z.object({ host: z.string().trim().min(3).max(2048) }).parse(req.body ?? {});
+      res.status(201).json(await svc.instanceFollows.follow(body.host));
+    }),
+  );
+  r.delete(
+    '/api/v1/federation/admin/instance-follows/:id',
+    requireRole('admin'),
+    route(async (req, res) => {
+      await svc.instanceFollows.unfollow(String(req.params.id));
+      res.status(204).end();
+    }),
+  );
+  r.get(
+    '/api/v1/federation/admin/instance-followers',
+    requireRole('admin'),
+    route(async (_req, res) => void res.json({ mode: svc.rt.config.federation.instanceFollowers, data: await svc.instanceFollows.followers() })),
+  );
+  r.post(
+    '/api/v1/federation/admin/instance-followers/:id/accept',
+    requireRole('admin'),
+    route(async (req, res) => void res.json(await svc.instanceFollows.accept(String(req.params.id)))),
+  );
+  r.delete(
+    '/api/v1/federation/admin/instance-followers/:id',
+    requireRole('admin'),
+    route(async (req, res) => {
+      await svc.instanceFollows.remove(String(req.params.id));
+      res.status(204).end();
+    }),
+  );
   r.get(
     '/api/v1/federation/admin/blocks',
     requireRole('admin'),

@@ -20,7 +20,8 @@ export async function sendCreateTrack(svc: FederationService, track: TrackView) 
     actorUri: channel.uri,
     activity: { type: 'Create', actor: channel.uri, object, published: object.published, ...address },
     fallback: { type: 'Create', actor: channel.uri, object: note, published: object.published, ...address },
-    toFollowersOf: channel.uri,
+    // Nodes that follow this node get every public track of its channels too.
+    toFollowersOf: [channel.uri, svc.rt.instanceActorUri()],
     public: true,
     objectUri: object.id as string,
   });

@@ -32,7 +32,8 @@ export async function sendDeleteObject(svc: FederationService, channelIdOrName: 
       type: 'Delete', actor: channel.uri, to: [AS_PUBLIC], cc: [`${channel.uri}/followers`],
       object: { id: objectUri, type: 'Tombstone', formerType, deleted: new Date().toISOString() },
     },
-    toFollowersOf: channel.uri,
+    // Nodes that follow this node get every public track of its channels too.
+    toFollowersOf: [channel.uri, svc.rt.instanceActorUri()],
     public: true,
     objectUri,
   });

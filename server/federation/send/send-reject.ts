@@ -3,7 +3,7 @@ import type { Transaction } from 'sequelize';
 import type { FederationService } from '../service.js';
 import type { IncomingActivity } from '../validate.js';
 
-export async function sendReject(svc: FederationService, localActorUri: string, follow: IncomingActivity, followerUri: string, t?: Transaction) {
+export async function sendReject(svc: FederationService, localActorUri: string, follow: Pick<IncomingActivity, 'id'>, followerUri: string, t?: Transaction) {
   return svc.delivery.queue(
     {
       actorUri: localActorUri,

@@ -39,7 +39,8 @@ export async function sendStream(svc: FederationService, input: StreamInput) {
           },
           ...address,
         },
-        toFollowersOf: channel.uri,
+        // Nodes that follow this node hear of its channels' streams too.
+        toFollowersOf: [channel.uri, svc.rt.instanceActorUri()],
         public: true,
         objectUri: id,
       },

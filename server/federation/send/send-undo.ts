@@ -1,6 +1,7 @@
 // Undo a local actor's Follow, Like or Announce.
 import { select, selectOne, execute } from '../../db/index.js';
 import type { FederationService } from '../service.js';
+import { hostOf } from '../vocabulary.js';
 
 export async function sendUndoFollow(svc: FederationService, localActorUri: string, followId: string): Promise<boolean> {
   return svc.rt.db.transaction(async (t) => {
@@ -22,10 +23,19 @@ export async function sendUndoFollow(svc: FederationService, localActorUri: stri
       },
       t,
     );
-    // Nobody here follows that actor any more: forget its tracks.
-    const still = await select(svc.rt.db, 'SELECT 1 FROM federation_follows WHERE following_uri = :g AND local_follower', { g: row.following_uri }, t);
+    // Nobody here follows that actor any more, nor its node: forget its tracks and campaigns.
+    const still = await select(
+      svc.rt.db,
+      `SELECT 1 FROM federation_follows WHERE following_uri = :g AND local_follower
+       UNION ALL
+       SELECT 1 FROM federation_follows f JOIN federation_remote_actors ra ON ra.uri = f.following_uri
+        WHERE f.follower_uri = :instance AND f.local_follower AND f.state = 'accepted' AND ra.host = :host`,
+      { g: row.following_uri, instance: svc.rt.instanceActorUri(), host: hostOf(row.following_uri) },
+      t,
+    );
     if (!still.length) {
       await execute(svc.rt.db, 'DELETE FROM federation_remote_tracks WHERE actor_uri = :g', { g: row.following_uri }, t);
+      await execute(svc.rt.db, 'DELETE FROM federation_remote_campaigns WHERE actor_uri = :g', { g: row.following_uri }, t);
     }
     return true;
   });

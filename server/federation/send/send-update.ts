@@ -14,7 +14,8 @@ export async function sendUpdateTrack(svc: FederationService, track: TrackView) 
     actorUri: channel.uri,
     activity: { type: 'Update', actor: channel.uri, object, ...address },
     fallback: { type: 'Update', actor: channel.uri, object: trackNote(svc.rt, track), ...address },
-    toFollowersOf: channel.uri,
+    // Nodes that follow this node get every public track of its channels too.
+    toFollowersOf: [channel.uri, svc.rt.instanceActorUri()],
     public: true,
     objectUri: object.id as string,
   });
