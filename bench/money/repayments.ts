@@ -111,23 +111,6 @@ try {
   log(`  10,000 investors, 1st payout: ${ms(cold.took)} (${ratio(cold.took, base)} the baseline; ${afterFirst} investors repaid; account ids not cached yet)`);
   log(`  10,000 investors, 2nd payout: ${ms(warm.took)} (${ratio(warm.took, base)} the baseline)`);
   log(`  repaid ${repaid.repaid} of ${repaid.repaid + repaid.owed} owed; books balanced: ${health.balanced}`);
-
-  // Where the time goes: the commit, where the deferred per-row check money_entries_balanced
-  // (migrations/0400) sums all of the transaction's entries once for each of its 10,001 entries.
-  // What-if, on this bench's scratch database only: the same check once per statement.
-  await db.query(`
-    DROP TRIGGER money_entries_balanced ON money_entries;
-    CREATE FUNCTION bench_check_balanced() RETURNS trigger LANGUAGE plpgsql AS $$
-    DECLARE bad uuid;
-    BEGIN
-      SELECT e.transaction_id INTO bad FROM money_entries e WHERE e.transaction_id IN (SELECT DISTINCT transaction_id FROM inserted)
-        GROUP BY e.transaction_id HAVING sum(e.amount) <> 0 OR count(*) < 2 LIMIT 1;
-      IF bad IS NOT NULL THEN RAISE EXCEPTION 'money transaction % is not balanced', bad USING ERRCODE = '23514'; END IF;
-      RETURN NULL;
-    END $$;
-    CREATE TRIGGER bench_entries_balanced AFTER INSERT ON money_entries REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION bench_check_balanced();`);
-  const whatIf = await timedPayout(backer);
-  log(`  what-if, balance checked once per statement: ${ms(whatIf.took)} (${ratio(whatIf.took, base)} the baseline)`);
 } finally {
   await node.stop();
 }

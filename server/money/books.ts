@@ -126,6 +126,31 @@ export class Books {
     return row!.id;
   }
 
+  /** The ids of many accounts (created when missing): the known ones read in one query (an income may repay thousands of investors). */
+  async ensureAccounts(refs: AccountRef[], t?: Transaction): Promise<Map<string, string>> {
+    const ids = new Map<string, string>();
+    const unknown = new Map<string, AccountRef>();
+    for (const ref of refs) {
+      const known = this.accountIds.get(ref.key);
+      if (known) ids.set(ref.key, known);
+      else unknown.set(ref.key, ref);
+    }
+    if (unknown.size > 1) {
+      const rows = await select<{ id: string; key: string }>(this.db, 'SELECT id, key FROM money_accounts WHERE key IN (:keys)', { keys: [...unknown.keys()] }, t);
+      for (const r of rows) {
+        ids.set(r.key, r.id);
+        unknown.delete(r.key);
+      }
+      const keep = () => {
+        for (const r of rows) if (this.accountIds.size < 100_000) this.accountIds.set(r.key, r.id);
+      };
+      if (t) t.afterCommit(keep);
+      else keep();
+    }
+    for (const ref of unknown.values()) ids.set(ref.key, await this.ensureAccount(ref, t));
+    return ids;
+  }
+
   /** Locks accounts (created when missing) in id order, like `post` does; returns balances by key. */
   async lock(refs: AccountRef[], t: Transaction): Promise<Map<string, number>> {
     const ids: string[] = [];
@@ -194,8 +219,7 @@ export class Books {
         return { ...existing.tx, replayed: true };
       }
       const tx = inserted[0];
-      const ids = new Map<string, string>();
-      for (const leg of p.legs) if (!ids.has(leg.account.key)) ids.set(leg.account.key, await this.ensureAccount(leg.account, t));
+      const ids = await this.ensureAccounts(p.legs.map((l) => l.account), t);
       // Lock every touched account in id order: concurrent posts never deadlock, and the
       // balance we check is the one we change.
       const locked = await select<{ id: string; key: string; balance: string; may_go_negative: boolean; currency: string }>(
