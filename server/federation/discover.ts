@@ -6,6 +6,7 @@ import { AppError, badRequest, notFound } from '../http/errors.js';
 import type { FederationService } from './service.js';
 import type { TrackView } from './runtime.js';
 import { RemoteAddressError } from './remote.js';
+import { INSTANCE_ACTOR_TYPES } from './instance-follows.js';
 import { hostOf, idOf, typesOf } from './vocabulary.js';
 import { localChannelNameOf, localTrackIdOf } from '../../shared/actor-uris.js';
 import { isUuid } from '../../shared/ids.js';
@@ -136,10 +137,18 @@ export class Discover {
     }
     if (url.origin !== new URL(rt.publicUrl).origin) return undefined;
     const href = `${rt.publicUrl}${url.pathname}`;
-    const trackId = localTrackIdOf(rt.publicUrl, href) ?? /^\/tracks\/([^/]+)\/?$/.exec(url.pathname)?.[1];
-    if (trackId) return this.localTrack(decodeURIComponent(trackId));
-    const channel = localChannelNameOf(rt.publicUrl, href) ?? /^\/channels\/([^/]+)\/?$/.exec(url.pathname)?.[1];
-    if (channel) return this.localChannel(decodeURIComponent(channel));
+    const decoded = (part: string | undefined) => {
+      if (part === undefined) return undefined;
+      try {
+        return decodeURIComponent(part);
+      } catch {
+        return '';
+      }
+    };
+    const trackId = localTrackIdOf(rt.publicUrl, href) ?? decoded(/^\/tracks\/([^/]+)\/?$/.exec(url.pathname)?.[1]);
+    if (trackId !== undefined) return this.localTrack(trackId);
+    const channel = localChannelNameOf(rt.publicUrl, href) ?? decoded(/^\/channels\/([^/]+)\/?$/.exec(url.pathname)?.[1]);
+    if (channel !== undefined) return this.localChannel(channel);
     return Promise.reject(notFound('Track or channel'));
   }
 
@@ -150,7 +159,7 @@ export class Discover {
   }
 
   private async localChannel(name: string): Promise<LookupResult> {
-    const c = await this.rt.media.getChannel(name);
+    const c = name ? await this.rt.media.getChannel(name) : undefined;
     if (!c) throw notFound('Channel');
     const tracks = (await this.rt.media.latestPublicTracks(200, 0)).filter((t) => t.channel.id === c.id).slice(0, 20);
     return {
@@ -188,7 +197,11 @@ export class Discover {
     if (this.rt.isLocal(uri)) return this.localChannel(localChannelNameOf(this.rt.publicUrl, uri) ?? '');
     if (await this.svc.blocks.isBlocked(uri)) throw new AppError(403, 'blocked', 'That server or actor is blocked by this node');
     const actor = await this.svc.remote.actor(uri, { refresh: true });
-    await this.svc.backfill(actor.uri).catch((err) => this.rt.log.warn({ err, uri }, 'a looked-up actor\'s outbox could not be read'));
+    // A channel's newest page of tracks only (a lookup is one request's worth of fetches); a
+    // node's instance actor is not browsed this way: its node is followed instead.
+    if (!INSTANCE_ACTOR_TYPES.has(actor.type)) {
+      await this.svc.backfill(actor.uri, { pages: 1 }).catch((err) => this.rt.log.warn({ err, uri }, 'a looked-up actor\'s outbox could not be read'));
+    }
     const rows = await this.remoteRows('t.actor_uri = :a', { a: actor.uri, limit: 20 });
     const followed = await this.svc.tracks.followedHere(actor.uri);
     const known = await select<{ summary: string | null; icon_url: string | null }>(this.rt.db, 'SELECT summary, icon_url FROM federation_remote_actors WHERE uri = :u', { u: actor.uri });

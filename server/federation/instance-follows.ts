@@ -109,6 +109,18 @@ export class InstanceFollows {
     return fail(lastError ?? new Error('no instance actor'));
   }
 
+  /**
+   * Whether `actorUri` is its host's instance actor: an Application or Service that the host's
+   * WebFinger names as its instance (a bot account is a Service too, but not the node).
+   */
+  async isInstanceActor(actorUri: string): Promise<boolean> {
+    try {
+      return (await this.resolve(hostOf(actorUri))) === actorUri;
+    } catch {
+      return false;
+    }
+  }
+
   private async checkInstanceActor(uri: string): Promise<string> {
     const actor = await this.svc.remote.actor(uri);
     if (!INSTANCE_ACTOR_TYPES.has(actor.type)) throw new Error(`${uri} is a ${actor.type}, not a node's instance actor`);
@@ -129,7 +141,9 @@ export class InstanceFollows {
     const found = isUuid(id) ? (await this.rows('f.id = :id AND f.follower_uri = :instance AND f.local_follower', { id }, 'following_uri'))[0] : undefined;
     if (!found) throw notFound('Instance follow');
     await sendUndoFollow(this.svc, this.instance, id);
-    await this.svc.tracks.forgetUnfollowedOn(found.view.host);
+    // The follow has ended either way; tracks left by a failure here are forgotten when it is
+    // followed and unfollowed again, or removed by a block.
+    await this.svc.tracks.forgetUnfollowedOn(found.view.host).catch((err) => this.svc.rt.log.warn({ err, host: found.view.host }, 'forgetting an unfollowed node\'s tracks failed'));
   }
 
   private async incoming(id: string) {

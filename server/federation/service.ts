@@ -227,7 +227,7 @@ export class FederationService implements FederationApi {
    * activities). A node's instance actor lists its channels' tracks: Creates by any actor of
    * the outbox's own host are taken.
    */
-  async backfill(actorUri: string): Promise<number> {
+  async backfill(actorUri: string, opts: { pages?: number } = {}): Promise<number> {
     const actor = await this.remote.actor(actorUri);
     if (!actor.outbox || hostOf(actor.outbox) !== hostOf(actorUri)) return 0;
     let doc = await this.remote.fetchDocument(actor.outbox);
@@ -235,7 +235,7 @@ export class FederationService implements FederationApi {
     if (first && !Array.isArray(doc.orderedItems)) doc = typeof first === 'string' ? await this.remote.fetchDocument(first) : (first as Record<string, unknown>);
     let n = 0;
     let seen = 0;
-    for (let pages = 0; pages < 5 && seen < 100; pages++) {
+    for (let pages = 0; pages < (opts.pages ?? 5) && seen < 100; pages++) {
       const items = (Array.isArray(doc.orderedItems) ? doc.orderedItems : Array.isArray(doc.items) ? doc.items : []).slice(0, 100 - seen);
       seen += items.length;
       for (const item of items) {

@@ -72,7 +72,8 @@ export class Statistics {
          UNION ALL
          SELECT track_id, count(*) AS n FROM remote_listens WHERE day >= CAST(:sinceDay AS date) AND listened_at >= :since GROUP BY track_id
        ) x GROUP BY track_id ORDER BY sum(n) DESC, track_id LIMIT :limit`,
-      // The day columns (in the node's time zone, indexed) narrow the scan; a day's margin covers any zone.
+      // The day columns (in the node's time zone, indexed: listens_day, remote_listens_day) narrow
+      // the scan; a day's margin covers any zone.
       { since, sinceDay: new Date(since.getTime() - 86_400_000).toISOString().slice(0, 10), limit },
     );
     return rows.map((r) => ({ trackId: r.track_id, listens: Number(r.n) }));

@@ -107,11 +107,21 @@ test('the database itself refuses unbalanced transactions, overdrafts and edits'
     }
   };
   try {
-    // One-sided entry: the deferred trigger refuses it at commit.
+    // One-sided entry: the balance trigger refuses it.
     await assert.rejects(
       inTx(async () => {
         const tx = await client.query("INSERT INTO money_transactions (idempotency_key, request_hash, kind, currency, amount) VALUES ('raw-1', 'x', 'raw', 'USD', 50) RETURNING id");
         await client.query('INSERT INTO money_entries (transaction_id, account_id, amount) VALUES ($1, $2, 50)', [tx.rows[0].id, fee]);
+      }),
+      /not balanced/,
+    );
+    // A balanced transaction, then one more entry to it in a later statement: refused too (the
+    // check is per statement, over all of the transaction's entries).
+    await assert.rejects(
+      inTx(async () => {
+        const tx = await client.query("INSERT INTO money_transactions (idempotency_key, request_hash, kind, currency, amount) VALUES ('raw-3', 'x', 'raw', 'USD', 50) RETURNING id");
+        await client.query('INSERT INTO money_entries (transaction_id, account_id, amount) VALUES ($1, $2, -50), ($1, $3, 50)', [tx.rows[0].id, fee, fee]);
+        await client.query('INSERT INTO money_entries (transaction_id, account_id, amount) VALUES ($1, $2, 10)', [tx.rows[0].id, fee]);
       }),
       /not balanced/,
     );

@@ -16,7 +16,8 @@ export async function processFollow(svc: FederationService, { activity, actorUri
   const follower = await svc.remote.actor(actorUri);
   const disabled = local.kind === 'user' && local.refId ? (await svc.rt.ctx.services.accounts.byId(local.refId))?.disabled : false;
   const instance = local.kind === 'instance';
-  const refused = disabled || (instance && !INSTANCE_ACTOR_TYPES.has(follower.type));
+  // Only another node's instance actor may follow this node (not a person, nor a bot account).
+  const refused = disabled || (instance && !(INSTANCE_ACTOR_TYPES.has(follower.type) && (await svc.instanceFollows.isInstanceActor(actorUri))));
   // A node already accepted stays accepted when it sends its Follow again (and hears Accept again).
   const waits = instance && !refused && svc.rt.config.federation.instanceFollowers === 'manual';
   await svc.rt.db.transaction(async (t) => {
