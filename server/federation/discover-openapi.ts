@@ -30,9 +30,37 @@ export const discoverOpenApi: OpenApiFragment = {
         tags, summary: 'The most listened tracks of the last days: qualified listens on this node and Listens other nodes reported for its tracks',
         parameters: [
           { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 50, default: 20 } },
-          { name: 'days', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 30, default: 7 } },
+          { name: 'days', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 365, default: 7 } },
+          { name: 'channel', in: 'query', schema: { type: 'string' }, description: "Only this local channel's tracks (its top tracks)" },
         ],
         responses: { 200: json('Tracks, most listened first', fields({ data: { type: 'array', items: ref('TrendingTrack') } })), 400: problem('Bad query') },
+      },
+    },
+    '/api/v1/discover/recent': {
+      get: {
+        tags, security: bearer, summary: 'The tracks I played last (a play started), newest first, from the last 90 days',
+        parameters: [{ name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 50, default: 20 } }],
+        responses: { 200: json('Tracks', fields({ data: { type: 'array', items: { allOf: [ref('DiscoverTrack'), fields({ playedAt: { type: 'string', format: 'date-time' } })] } } })), 401: problem('Not signed in') },
+      },
+    },
+    '/api/v1/discover/following': {
+      get: {
+        tags, security: bearer, summary: 'The newest tracks of the remote channels I follow',
+        parameters: [{ name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 50, default: 20 } }],
+        responses: { 200: json('Tracks', fields({ data: { type: 'array', items: ref('DiscoverTrack') } })), 401: problem('Not signed in') },
+      },
+    },
+    '/api/v1/search': {
+      get: {
+        tags, summary: "Search this node's catalogue and what followed channels and nodes federated here: tracks (this node's first), channels, albums, playlists; ranked full-text, accents folded, typos forgiven. A URL or @name@host is looked up instead (signed in)",
+        parameters: [
+          { name: 'q', in: 'query', required: true, schema: { type: 'string', minLength: 1, maxLength: 200 } },
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 50, default: 20 }, description: 'At most this many of each kind' },
+        ],
+        responses: {
+          200: json('What matched', ref('SearchResult')), 400: problem('No query'), 401: problem('A URL or handle, not signed in'),
+          422: problem('A URL or handle that could not be resolved'), 429: problem('Too many lookups'),
+        },
       },
     },
     '/api/v1/discover/lookup': {
@@ -116,6 +144,24 @@ export const discoverOpenApi: OpenApiFragment = {
       { type: { enum: ['track', 'channel'] }, track: ref('DiscoverTrack'), channel: ref('DiscoverChannel'), tracks: { type: 'array', items: ref('DiscoverTrack') } },
       ['track', 'channel', 'tracks'],
       'type track: `track`; type channel: `channel` and its newest `tracks`',
+    ),
+    SearchResult: fields(
+      {
+        query: str,
+        tracks: { type: 'array', items: ref('DiscoverTrack') },
+        channels: { type: 'array', items: ref('DiscoverChannel') },
+        albums: { type: 'array', items: ref('Album') },
+        playlists: {
+          type: 'array',
+          items: fields({
+            origin: { enum: ['local', 'remote'] }, id: { type: ['string', 'null'], format: 'uuid', description: "A local playlist's id" }, uri, title: str,
+            by: { type: 'string', description: "The channel's name or owner's username (local), the actor's URI (remote)" }, tracks: { type: 'integer' }, pageUrl: urlOrNull,
+          }),
+        },
+        resolved: ref('LookupResult'),
+      },
+      ['resolved'],
+      'resolved: what a pasted URL or @name@host named (the lists are then empty)',
     ),
     RemoteCampaign: fields({
       uri, actorUri: uri, host: str, title: str, summary: { ...strOrNull, description: 'Sanitised HTML' }, url: { ...urlOrNull, description: "Where to pledge: the channel's page on its home node" },

@@ -15,6 +15,9 @@ import type * as api from '../../shared/api/index.js';
 export type DiscoverTrack = api.DiscoverTrack;
 export type DiscoverChannel = api.DiscoverChannel;
 export type LookupResult = api.LookupResult;
+export type SearchResult = api.SearchResult;
+
+const FOLD = `nt_fold(:text)`;
 
 /** Most items a "new" page reaches back to (merged from two sources, so paged by offset within it). */
 export const NEW_WINDOW = 200;
@@ -80,24 +83,104 @@ export class Discover {
       .slice(opts.offset, want);
   }
 
-  /** The most listened tracks of the last `days` days (qualified listens here, and Listens other nodes reported). */
-  async trending(opts: { limit: number; days?: number }): Promise<(DiscoverTrack & { listens: number })[]> {
+  /**
+   * Search across this node and what the channels and nodes it follows federated: tracks (this
+   * node's first, each part best first), channels, albums (this node's) and playlists. A URL or
+   * @name@host is looked up instead (signed-in users: it may fetch from another server).
+   */
+  async search(text: string, limit: number, opts: { lookup: boolean }): Promise<SearchResult> {
+    const q = text.trim();
+    const empty = { query: q, tracks: [], channels: [], albums: [], playlists: [] };
+    if (/^https?:\/\//i.test(q) || /^@?[^@\s/]+@[^@\s/]+\.[^@\s/]+$/.test(q) || /^@?[^@\s/]+@[^@\s/]+:\d+$/.test(q)) {
+      if (!opts.lookup) throw new AppError(401, 'unauthenticated', 'Sign in to look up a URL or handle on another node');
+      return { ...empty, resolved: await this.lookup(q) };
+    }
+    const [local, remoteTracks, remoteChannels, remotePlaylists] = await Promise.all([
+      this.rt.media.search(q, limit),
+      this.remoteRows(
+        `${Discover.FOLLOWED} AND ${FOLD} <% nt_fold(t.title || ' ' || coalesce(t.artist, '') || ' ' || coalesce(t.album, ''))`,
+        { text: q, limit },
+        `word_similarity(${FOLD}, nt_fold(t.title || ' ' || coalesce(t.artist, '') || ' ' || coalesce(t.album, ''))) DESC, t.id`,
+      ),
+      select<{ uri: string; host: string; name: string | null; preferred_username: string | null; summary: string | null; icon_url: string | null }>(
+        this.rt.db,
+        `SELECT ra.uri, ra.host, ra.name, ra.preferred_username, ra.summary, ra.icon_url FROM federation_remote_actors ra
+          WHERE ${FOLD} <% nt_fold(coalesce(ra.name, '') || ' ' || coalesce(ra.preferred_username, ''))
+            AND EXISTS (SELECT 1 FROM federation_follows f WHERE f.following_uri = ra.uri AND f.local_follower AND f.state = 'accepted')
+          ORDER BY word_similarity(${FOLD}, nt_fold(coalesce(ra.name, '') || ' ' || coalesce(ra.preferred_username, ''))) DESC, ra.uri LIMIT :limit`,
+        { text: q, limit },
+      ),
+      select<{ uri: string; actor_uri: string; name: string; items: string[] }>(
+        this.rt.db,
+        `SELECT p.uri, p.actor_uri, p.name, p.items FROM federation_remote_playlists p WHERE ${FOLD} <% nt_fold(p.name)
+          ORDER BY word_similarity(${FOLD}, nt_fold(p.name)) DESC, p.uri LIMIT :limit`,
+        { text: q, limit },
+      ),
+    ]);
+    const pub = this.rt.publicUrl;
+    return {
+      query: q,
+      tracks: [...local.tracks.map((t) => this.localItem(t)), ...remoteTracks.map((r) => this.remoteItem(r))],
+      channels: [
+        ...local.channels.map((c) => this.localChannelItem(c)),
+        ...remoteChannels.map((a) => ({
+          origin: 'remote' as const, uri: a.uri, name: a.name ?? a.preferred_username, handle: a.preferred_username ? `${a.preferred_username}@${a.host}` : null,
+          host: a.host, summary: a.summary, iconUrl: a.icon_url, followed: true, pageUrl: null,
+        })),
+      ],
+      albums: local.albums,
+      playlists: [
+        ...local.playlists.map((p) => ({ origin: 'local' as const, id: p.id, uri: this.rt.playlistUri(p.id), title: p.title, by: p.channel?.displayName ?? p.owner.username, tracks: p.tracks.length, pageUrl: `${pub}/playlists/${p.id}` })),
+        ...remotePlaylists.map((p) => ({ origin: 'remote' as const, id: null, uri: p.uri, title: p.name, by: p.actor_uri, tracks: p.items.length, pageUrl: null })),
+      ],
+    };
+  }
+
+  /** The most listened tracks of the last `days` days (qualified listens here, and Listens other nodes reported), of one local channel when given. */
+  async trending(opts: { limit: number; days?: number; channel?: string }): Promise<(DiscoverTrack & { listens: number })[]> {
     const days = opts.days ?? TRENDING_DAYS;
+    let channelId: string | undefined;
+    if (opts.channel) {
+      const c = await this.rt.media.getChannel(opts.channel);
+      if (!c) throw notFound('Channel');
+      channelId = c.id;
+    }
     // Some counted ids are not tracks any more (deleted, private, a live stream): ask for a margin.
-    const counts = await this.rt.ctx.services.listening.trending(new Date(Date.now() - days * 86_400_000), opts.limit * 2 + 20);
-    const remoteIds = counts.map((c) => c.trackId).filter(isUuid);
+    const counts = await this.rt.ctx.services.listening.trending(new Date(Date.now() - days * 86_400_000), opts.limit * 2 + 20, channelId);
+    return (await this.resolveTracks(counts.map((c) => c.trackId), opts.limit)).map(({ item, index }) => ({ ...item, listens: counts[index].listens }));
+  }
+
+  /** What a listener played last, newest first (tracks that are gone or private are left out). */
+  async recent(userId: string, limit: number): Promise<(DiscoverTrack & { playedAt: string })[]> {
+    const played = await this.rt.ctx.services.listening.recentTracks(userId, limit + 20);
+    return (await this.resolveTracks(played.map((p) => p.trackId), limit)).map(({ item, index }) => ({ ...item, playedAt: played[index].playedAt }));
+  }
+
+  /** The newest tracks of the remote channels a listener follows. */
+  async following(userId: string, limit: number): Promise<DiscoverTrack[]> {
+    const me = await this.svc.actors.forUser(userId);
+    const rows = await this.remoteRows(
+      `EXISTS (SELECT 1 FROM federation_follows f WHERE f.follower_uri = :me AND f.following_uri = t.actor_uri AND f.state = 'accepted')`,
+      { me: me.uri, limit },
+    );
+    return rows.map((r) => this.remoteItem(r));
+  }
+
+  /** Track ids (local or remote) as listed items, in order, at most `limit`; unknown, private and unready ones left out. */
+  private async resolveTracks(ids: string[], limit: number): Promise<{ item: DiscoverTrack; index: number }[]> {
+    const remoteIds = ids.filter(isUuid);
     const remote = new Map(
       remoteIds.length ? (await this.remoteRows('t.id IN (:ids)', { ids: remoteIds, limit: remoteIds.length })).map((r) => [r.id, this.remoteItem(r)] as const) : [],
     );
-    const out: (DiscoverTrack & { listens: number })[] = [];
-    for (const c of counts) {
-      if (out.length >= opts.limit) break;
-      let item = remote.get(c.trackId);
+    const out: { item: DiscoverTrack; index: number }[] = [];
+    for (const [index, id] of ids.entries()) {
+      if (out.length >= limit) break;
+      let item = remote.get(id);
       if (!item) {
-        const t = await this.rt.media.getTrack(c.trackId).catch(() => undefined);
+        const t = await this.rt.media.getTrack(id).catch(() => undefined);
         if (t && t.status === 'ready' && t.visibility === 'public') item = this.localItem(t);
       }
-      if (item) out.push({ ...item, listens: c.listens });
+      if (item) out.push({ item, index });
     }
     return out;
   }
@@ -162,10 +245,13 @@ export class Discover {
     const c = name ? await this.rt.media.getChannel(name) : undefined;
     if (!c) throw notFound('Channel');
     const tracks = (await this.rt.media.latestPublicTracks(200, 0)).filter((t) => t.channel.id === c.id).slice(0, 20);
+    return { type: 'channel', channel: this.localChannelItem(c), tracks: tracks.map((t) => this.localItem(t)) };
+  }
+
+  private localChannelItem(c: { name: string; displayName: string; description?: string }): DiscoverChannel {
     return {
-      type: 'channel',
-      channel: { origin: 'local', uri: this.rt.channelActorUri(c.name), name: c.displayName || c.name, handle: `${c.name}@${this.rt.host}`, host: this.rt.host, summary: null, iconUrl: null, followed: false, pageUrl: `${this.rt.publicUrl}/channels/${encodeURIComponent(c.name)}` },
-      tracks: tracks.map((t) => this.localItem(t)),
+      origin: 'local', uri: this.rt.channelActorUri(c.name), name: c.displayName || c.name, handle: `${c.name}@${this.rt.host}`, host: this.rt.host,
+      summary: c.description || null, iconUrl: null, followed: false, pageUrl: `${this.rt.publicUrl}/channels/${encodeURIComponent(c.name)}`,
     };
   }
 

@@ -37,8 +37,10 @@ export interface ListeningApi {
   pseudonym(userId: string, month: string): Promise<string>;
   /** Qualified seconds per listener and artist in a month (counted and held), for month close. */
   qualifiedSeconds(month: string): Promise<QualifiedSecondsRow[]>;
-  /** Qualified listens per track since a time, most first (local listens and Listens other nodes reported); discovery's trending. */
-  trending(since: Date, limit: number): Promise<{ trackId: string; listens: number }[]>;
+  /** Qualified listens per track since a time, most first (local listens and Listens other nodes reported), of one local channel when given; discovery's trending. */
+  trending(since: Date, limit: number, channelId?: string): Promise<{ trackId: string; listens: number }[]>;
+  /** The tracks a listener played last (local or remote track ids), newest first, from the last 90 days. */
+  recentTracks(userId: string, limit: number): Promise<{ trackId: string; playedAt: string }[]>;
   /** The held listens of a listener for an artist in a month, with their serve-log figures. */
   heldListens(userId: string, artist: string, month: string): Promise<HeldListenEvidence[]>;
   /** A decided dispute: count a held listen after all, or reject it for good (409 not_held when it is no longer held). */

@@ -88,8 +88,12 @@ export class ListeningService implements ListeningApi {
     return this.held.flags(opts);
   }
 
-  trending(since: Date, limit: number): Promise<{ trackId: string; listens: number }[]> {
-    return this.statistics.trending(since, limit);
+  trending(since: Date, limit: number, channelId?: string): Promise<{ trackId: string; listens: number }[]> {
+    return this.statistics.trending(since, limit, channelId);
+  }
+
+  recentTracks(userId: string, limit: number): Promise<{ trackId: string; playedAt: string }[]> {
+    return this.statistics.recentTracks(userId, limit);
   }
 
   qualifiedSeconds(month: Month): Promise<QualifiedSecondsRow[]> {

@@ -64,19 +64,31 @@ export class Statistics {
    * tracks and other nodes' played here) plus Listens other nodes reported for this node's
    * tracks. Held and rejected listens are left out.
    */
-  async trending(since: Date, limit: number): Promise<{ trackId: string; listens: number }[]> {
+  async trending(since: Date, limit: number, channelId?: string): Promise<{ trackId: string; listens: number }[]> {
+    const channel = channelId ? 'AND channel_id = :channelId' : '';
     const rows = await select<{ track_id: string; n: string }>(
       this.ctx.db,
       `SELECT track_id, sum(n) AS n FROM (
-         SELECT track_id, count(*) AS n FROM listens WHERE day >= CAST(:sinceDay AS date) AND status = 'counted' AND qualified_at >= :since GROUP BY track_id
+         SELECT track_id, count(*) AS n FROM listens WHERE day >= CAST(:sinceDay AS date) AND status = 'counted' AND qualified_at >= :since ${channel} GROUP BY track_id
          UNION ALL
-         SELECT track_id, count(*) AS n FROM remote_listens WHERE day >= CAST(:sinceDay AS date) AND listened_at >= :since GROUP BY track_id
+         SELECT track_id, count(*) AS n FROM remote_listens WHERE day >= CAST(:sinceDay AS date) AND listened_at >= :since ${channel} GROUP BY track_id
        ) x GROUP BY track_id ORDER BY sum(n) DESC, track_id LIMIT :limit`,
       // The day columns (in the node's time zone, indexed: listens_day, remote_listens_day) narrow
       // the scan; a day's margin covers any zone.
-      { since, sinceDay: new Date(since.getTime() - 86_400_000).toISOString().slice(0, 10), limit },
+      { since, sinceDay: new Date(since.getTime() - 86_400_000).toISOString().slice(0, 10), limit, channelId },
     );
     return rows.map((r) => ({ trackId: r.track_id, listens: Number(r.n) }));
+  }
+
+  /** The tracks a listener played last (a play session started), newest first, from the last 90 days. */
+  async recentTracks(userId: string, limit: number): Promise<{ trackId: string; playedAt: string }[]> {
+    const rows = await select<{ track_id: string; at: Date }>(
+      this.ctx.db,
+      `SELECT track_id, max(started_at) AS at FROM listening_sessions
+        WHERE user_id = :userId AND started_at > now() - interval '90 days' GROUP BY track_id ORDER BY max(started_at) DESC LIMIT :limit`,
+      { userId, limit },
+    );
+    return rows.map((r) => ({ trackId: r.track_id, playedAt: new Date(r.at).toISOString() }));
   }
 
   /** A listener's own listening in a month: per artist, and the listens themselves (newest first). */

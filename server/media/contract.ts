@@ -1,6 +1,7 @@
 // What other capabilities may ask of media, and the events it emits to them.
 import type { Channel, SegmentServed, SegmentTimeline, TrackView } from './model.js';
 import type { PlaylistView } from './playlists.js';
+import type { CatalogSearch } from './catalog.js';
 import type { SegmentRefusal } from '../http/segment-refusal.js';
 
 /** A ready track whose segments are not free, as the segment access gate sees it (a local track, or a remote one played through this node's cache). */
@@ -51,6 +52,8 @@ export interface SegmentAccessPort {
 export interface MediaApi {
   getChannel(idOrName: string): Promise<Channel | undefined>;
   getTrack(id: string): Promise<TrackView | undefined>;
+  /** Ready public tracks, channels, albums and public playlists matching a text, best first (at most `limit` of each). */
+  search(text: string, limit: number): Promise<CatalogSearch>;
   /** Ready public tracks, newest published first (discovery's "new on the network"). */
   latestPublicTracks(limit: number, offset: number): Promise<TrackView[]>;
   getPlaylist(id: string): Promise<PlaylistView | undefined>;

@@ -58,6 +58,7 @@ export const mediaOpenApi: OpenApiFragment = {
     { name: 'channels', description: "Artists' channels (their profiles)" },
     { name: 'uploads', description: 'Resumable chunked uploads of audio and video' },
     { name: 'playlists', description: 'Ordered lists of tracks; channel playlists are federated' },
+    { name: 'browse', description: "Albums (from the tracks' album tags) and genres" },
     {
       name: 'tracks',
       description:
@@ -178,6 +179,34 @@ export const mediaOpenApi: OpenApiFragment = {
           401: problem('Not signed in'),
           403: problem('Not an admin'),
         },
+      },
+    },
+    '/api/v1/channels/{name}/albums': {
+      get: {
+        tags: ['browse'], summary: "A channel's albums (its ready public tracks grouped by their album tag), newest first",
+        parameters: [pathParam('name', { type: 'string' })],
+        responses: { 200: json('Albums', fields({ data: { type: 'array', items: ref('Album') } })), 404: problem('No such channel') },
+      },
+    },
+    '/api/v1/channels/{name}/albums/{album}': {
+      get: {
+        tags: ['browse'], summary: 'One album of a channel, its tracks in track-number order',
+        parameters: [pathParam('name', { type: 'string' }), pathParam('album', { type: 'string' }, 'The album tag, URL-encoded')],
+        responses: { 200: json('The album', ref('AlbumDetail')), 404: problem('No such channel or album') },
+      },
+    },
+    '/api/v1/genres': {
+      get: {
+        tags: ['browse'], summary: 'Genres of the ready public tracks, most tracks first',
+        parameters: [{ name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 100 } }],
+        responses: { 200: json('Genres', fields({ data: { type: 'array', items: fields({ name: { type: 'string' }, tracks: { type: 'integer' } }) } })) },
+      },
+    },
+    '/api/v1/genres/{genre}/tracks': {
+      get: {
+        tags: ['browse'], summary: 'The ready public tracks of a genre (any case), newest first',
+        parameters: [pathParam('genre', { type: 'string' }), ...pagingParams(50, 200)],
+        responses: { 200: json('Tracks', fields({ data: { type: 'array', items: ref('Track') } })), 400: problem('Bad query') },
       },
     },
     '/api/v1/tracks': {
@@ -356,6 +385,12 @@ export const mediaOpenApi: OpenApiFragment = {
       ['downloadUrl'],
     ),
     TrackPage: page(ref('Track')),
+    Album: fields({
+      channel: fields({ id: { type: 'string', format: 'uuid' }, name: { type: 'string' }, displayName: { type: 'string' } }),
+      title: { type: 'string' }, tracks: { type: 'integer' }, durationSeconds: { type: 'integer' },
+      coverUrl: nullable('string', { format: 'uri' }), publishedAt: { type: 'string', format: 'date-time' },
+    }),
+    AlbumDetail: { allOf: [ref('Album'), fields({ trackList: { type: 'array', items: ref('Track') } })] },
     TrackAccess: fields(
       { mode: { enum: [...accessModes] }, pricesPerMinute, currency: { type: 'string', description: "The node's currency (ISO 4217); prices are in its minor units" } },
       [],

@@ -69,6 +69,34 @@ export function mediaRoutes(ctx: NodeContext, deps: MediaRouteDeps): Router {
       res.json(c);
     }),
   );
+  // --- browsing: albums (from the tracks' album tags) and genres ---
+  r.get('/api/v1/channels/:name/albums', isPublic, route(async (req, res) => void res.json({ data: await media.catalog.albums(req.params.name) })));
+  r.get(
+    '/api/v1/channels/:name/albums/:album',
+    isPublic,
+    route(async (req, res) => {
+      const album = z.string().min(1).max(500).parse(req.params.album);
+      const { trackList, ...summary } = await media.catalog.album(req.params.name, album);
+      res.json({ ...summary, trackList: trackList.map(apiTrack) });
+    }),
+  );
+  r.get(
+    '/api/v1/genres',
+    isPublic,
+    route(async (req, res) => {
+      const q = z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }).parse(req.query);
+      res.set('Cache-Control', 'public, max-age=60').json({ data: await media.catalog.genres(q.limit) });
+    }),
+  );
+  r.get(
+    '/api/v1/genres/:genre/tracks',
+    isPublic,
+    route(async (req, res) => {
+      const genre = z.string().min(1).max(200).parse(req.params.genre);
+      const q = page.parse(req.query);
+      res.json({ data: (await media.catalog.byGenre(genre, q.limit, q.offset)).map(apiTrack) });
+    }),
+  );
   r.patch(
     '/api/v1/channels/:name',
     requireUser,

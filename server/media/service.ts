@@ -13,6 +13,7 @@ import { Streaming } from './streaming.js';
 import type { Channel, SegmentServed, TrackView } from './model.js';
 import type { Uploads } from './uploads.js';
 import path from 'node:path';
+import { Catalog } from './catalog.js';
 
 export class MediaService implements MediaApi {
   readonly storage: MediaStorage;
@@ -21,6 +22,7 @@ export class MediaService implements MediaApi {
   readonly playlists: Playlists;
   readonly streaming: Streaming;
   readonly access: SegmentAccess;
+  readonly catalog: Catalog;
 
   constructor(ctx: NodeContext) {
     const log = ctx.logger.child({ component: 'media' });
@@ -33,6 +35,11 @@ export class MediaService implements MediaApi {
       forget: (trackId) => this.streaming.forget(trackId),
       playlistsChanged: (trackId, t) => this.playlists.changedWith(trackId, t),
     });
+    this.catalog = new Catalog(ctx.db, this.tracks, this.channels, this.playlists, () => ctx.config.publicUrl);
+  }
+
+  search(text: string, limit: number) {
+    return this.catalog.search(text, limit);
   }
 
   /** Set by media's init: turns finished files into tracks (uploads.ts). */

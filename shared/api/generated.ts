@@ -2,6 +2,23 @@
 // Do not edit: change the capability's openapi.ts, then run `npm run api-types`.
 // test/foundation/api-types.test.ts fails while this file and the description differ.
 
+export interface Album {
+  channel: {
+    id: string;
+    name: string;
+    displayName: string;
+  };
+  title: string;
+  tracks: number;
+  durationSeconds: number;
+  coverUrl: string | null;
+  publishedAt: string;
+}
+
+export type AlbumDetail = Album & {
+  trackList: Track[];
+};
+
 export interface Allocation {
   month: string;
   status: 'closed' | 'provisional' | 'none';
@@ -1319,6 +1336,26 @@ export interface Repayment {
 export interface ReviewQueue {
   total: number;
   items: DisputeReview[];
+}
+
+/** resolved: what a pasted URL or @name@host named (the lists are then empty) */
+export interface SearchResult {
+  query: string;
+  tracks: DiscoverTrack[];
+  channels: DiscoverChannel[];
+  albums: Album[];
+  playlists: {
+    origin: 'local' | 'remote';
+    /** A local playlist's id */
+    id: string | null;
+    uri: string;
+    title: string;
+    /** The channel's name or owner's username (local), the actor's URI (remote) */
+    by: string;
+    tracks: number;
+    pageUrl: string | null;
+  }[];
+  resolved?: LookupResult;
 }
 
 export interface StreamKey {

@@ -87,6 +87,12 @@ test("A follows node B: B's existing tracks come at once, a new upload on B appe
   assert.equal(fresh[1].pageUrl, `${a.ctx.config.publicUrl}/remote/${listed.id}`);
   assert.deepEqual((await a.api('GET', '/api/v1/discover/new?origin=remote')).body.data.map((t: any) => t.title), ['After The Follow', 'Before The Follow']);
   assert.equal((await a.api('GET', '/api/v1/discover/new?limit=50&offset=190')).status, 400);
+
+  // Search on A finds B's track (typo included) and its channel, after A's own catalogue.
+  const found = (await a.api('GET', `/api/v1/search?q=${encodeURIComponent('after the folow')}`)).body;
+  assert.deepEqual([found.tracks[0].origin, found.tracks[0].title], ['remote', 'After The Follow']);
+  const home = (await a.api('GET', '/api/v1/search?q=home grown')).body;
+  assert.deepEqual([home.tracks[0].origin, home.tracks[0].title], ['local', 'Home Grown']);
 });
 
 test("a person cannot follow a node's instance actor; a follow of a manual node waits for its admin", async () => {

@@ -192,6 +192,8 @@ export function apiRoutes(svc: FederationService): Router {
   );
 
   // --- discovery ---
+  // A lookup may make this node fetch from another server: signed-in users only, counted per user.
+  const lookups = new WindowLimit(svc.rt.config.federation.lookupsPerMinutePerUser);
   r.get(
     '/api/v1/discover/new',
     isPublic,
@@ -206,12 +208,37 @@ export function apiRoutes(svc: FederationService): Router {
     '/api/v1/discover/trending',
     isPublic,
     route(async (req, res) => {
-      const q = z.object({ limit: z.coerce.number().int().min(1).max(50).default(20), days: z.coerce.number().int().min(1).max(30).default(7) }).parse(req.query);
+      const q = z
+        .object({ limit: z.coerce.number().int().min(1).max(50).default(20), days: z.coerce.number().int().min(1).max(365).default(7), channel: z.string().min(1).max(100).optional() })
+        .parse(req.query);
       res.set('Cache-Control', 'public, max-age=60').json({ data: await svc.discover.trending(q) });
     }),
   );
-  // A lookup may make this node fetch from another server: signed-in users only, counted per user.
-  const lookups = new WindowLimit(svc.rt.config.federation.lookupsPerMinutePerUser);
+  const short = z.object({ limit: z.coerce.number().int().min(1).max(50).default(20) });
+  r.get(
+    '/api/v1/discover/recent',
+    requireUser,
+    route(async (req, res) => void res.set('Cache-Control', 'private, no-cache').json({ data: await svc.discover.recent(req.user!.id, short.parse(req.query).limit) })),
+  );
+  r.get(
+    '/api/v1/discover/following',
+    requireUser,
+    route(async (req, res) => void res.set('Cache-Control', 'private, no-cache').json({ data: await svc.discover.following(req.user!.id, short.parse(req.query).limit) })),
+  );
+  r.get(
+    '/api/v1/search',
+    isPublic,
+    route(async (req, res) => {
+      const q = z.object({ q: z.string().trim().min(1).max(200), limit: z.coerce.number().int().min(1).max(50).default(20) }).parse(req.query);
+      const user = req.user;
+      // Only a URL or handle may fetch from another server: only those count against the lookups.
+      if (user && /^(https?:\/\/|@?[^@\s/]+@)/i.test(q.q) && !lookups.take(user.id)) {
+        res.set('Retry-After', String(lookups.retryAfterSeconds()));
+        throw new AppError(429, 'rate_limited', `At most ${lookups.perMinute} lookups a minute`);
+      }
+      res.json(await svc.discover.search(q.q, q.limit, { lookup: !!user }));
+    }),
+  );
   r.get(
     '/api/v1/discover/lookup',
     requireUser,
