@@ -5,7 +5,9 @@ import { h } from './dom.js';
 import { loginPage, signupPage } from './pages/auth.js';
 import { channelPage } from './pages/channel.js';
 import { editTrackPage } from './pages/edit.js';
+import { homePage } from './pages/home.js';
 import { libraryPage } from './pages/library.js';
+import { searchPath } from './lib/browse.js';
 import { profilePage } from './pages/profile.js';
 import { studioPage } from './pages/studio.js';
 import { trackPage } from './pages/track.js';
@@ -19,7 +21,14 @@ function renderNav(): void {
   const here = location.pathname;
   const link = (href: string, text: string) =>
     h('a', { href, 'aria-current': here === href || (href !== '/' && here.startsWith(`${href}/`)) ? 'page' : undefined }, text);
-  const items: (HTMLElement | null)[] = [link('/', 'Library'), link('/discover', 'Discover'), link('/live', 'Live')];
+  const items: (HTMLElement | null)[] = [
+    link('/', 'Home'),
+    link('/library', 'Library'),
+    link('/discover', 'Discover'),
+    link('/genres', 'Genres'),
+    link('/playlists', 'Playlists'),
+    link('/live', 'Live'),
+  ];
   const role = s?.user.role;
   if (role === 'artist' || role === 'admin') items.push(link('/studio', 'Studio'), link('/upload', 'Upload'), link('/live/setup', 'Go live'), link('/earnings', 'Earnings'));
   if (s) items.push(link('/me', 'Account'), link('/investments', 'Investments'), link('/following', 'Following'), link('/disputes', 'Disputes'));
@@ -38,7 +47,8 @@ function renderNav(): void {
   nav.replaceChildren(...items.filter((x): x is HTMLElement => !!x));
 }
 
-route('/', libraryPage);
+route('/', homePage);
+route('/library', libraryPage);
 route('/login', loginPage);
 route('/signup', signupPage);
 route('/studio', studioPage);
@@ -46,6 +56,9 @@ route('/upload', uploadPage);
 route('/tracks/:id', trackPage);
 route('/tracks/:id/edit', editTrackPage);
 route('/channels/:name', channelPage);
+// Browsing and search load on first use (chunks of their own).
+const playlists = () => import('./pages/playlists.js');
+const genres = () => import('./pages/genres.js');
 route('/@:name', profilePage);
 // The discover, account, money, admin and audit pages load on first use (separate chunks).
 const lazy = <M>(load: () => Promise<M>, pick: (m: M) => (ctx: PageContext) => void | Promise<void>) => async (ctx: PageContext) => pick(await load())(ctx);
@@ -57,6 +70,13 @@ route('/me', lazy(me, (m) => m.mePage));
 route('/gift/:code', lazy(() => import('./pages/gift.js'), (m) => m.giftPage));
 route('/watch/:code', lazy(() => import('./pages/watch-link.js'), (m) => m.watchLinkPage));
 route('/investments', lazy(() => import('./pages/investments.js'), (m) => m.investmentsPage));
+route('/search', lazy(() => import('./pages/search.js'), (m) => m.searchPage));
+route('/channels/:name/albums/:album', lazy(() => import('./pages/album.js'), (m) => m.albumPage));
+route('/genres', lazy(genres, (m) => m.genresPage));
+route('/genres/:genre', lazy(genres, (m) => m.genrePage));
+route('/playlists', lazy(playlists, (m) => m.playlistsPage));
+route('/playlists/remote', lazy(playlists, (m) => m.remotePlaylistPage));
+route('/playlists/:id', lazy(playlists, (m) => m.playlistPage));
 route('/discover', lazy(() => import('./pages/discover.js'), (m) => m.discoverPage));
 route('/following', lazy(following, (m) => m.followingPage));
 route('/remote/:id', lazy(following, (m) => m.remoteTrackPage));
@@ -75,8 +95,35 @@ route('/live/setup', lazy(live, (m) => m.liveSetupPage));
 route('/live/remote/:watchId', lazy(live, (m) => m.remoteLivePage));
 route('/live/:id', lazy(live, (m) => m.livePage));
 notFound(({ main }) => {
-  main.append(h('h1', null, 'Page not found'), h('p', null, h('a', { href: '/' }, 'Back to the library')));
+  main.append(h('h1', null, 'Page not found'), h('p', null, h('a', { href: '/' }, 'Back home')));
 });
-onRender(renderNav);
+
+// Search forms (the header's, a page's) go to /search without a reload.
+document.addEventListener('submit', (e) => {
+  const form = e.target as HTMLFormElement;
+  if (form.getAttribute('role') !== 'search' || form.getAttribute('action') !== '/search') return;
+  e.preventDefault();
+  const q = String(new FormData(form).get('q') ?? '').trim();
+  if (q) navigate(searchPath(q));
+});
+
+// On a narrow screen the navigation folds behind a Menu button; following a link folds it again.
+const menuButton = document.querySelector<HTMLButtonElement>('.menu-button')!;
+const setMenu = (open: boolean) => {
+  menuButton.setAttribute('aria-expanded', String(open));
+  document.body.classList.toggle('menu-open', open);
+};
+menuButton.addEventListener('click', () => setMenu(menuButton.getAttribute('aria-expanded') !== 'true'));
+document.addEventListener('keydown', (e) => {
+  if (e.key === 'Escape' && document.body.classList.contains('menu-open')) {
+    setMenu(false);
+    menuButton.focus();
+  }
+});
+
+onRender(() => {
+  setMenu(false);
+  renderNav();
+});
 onSessionChange(renderNav);
 startRouter();

@@ -1,20 +1,15 @@
-// The track player: HLS through hls.js, custom accessible controls, the waveform as seek bar,
-// loudness normalisation toward -14 LUFS, listening reports, and for metered tracks the budget
-// agent that pays for each span as it plays (metered.ts).
+// Plays one track on the dock's media element: HLS through hls.js (native HLS on Safari), the
+// play session with its listening reports and the X-Play-Session header on every request, and
+// for metered tracks the budget agent that pays for each span as it plays (metered.ts). The dock
+// (player/) makes one Playback per track it plays; the media element, the volume and the loudness
+// gain outlive it (player/output.ts).
 import type Hls from 'hls.js';
-import { accessToken, api } from './api.js';
-import { h } from './dom.js';
-import { formatDuration } from './lib/format.js';
-import { defaultTargetLufs, normalisationGain, splitGain } from './lib/loudness.js';
+import { accessToken } from './api.js';
 import { PlayedTracker } from './lib/played.js';
-import { seekTime } from './lib/waveform.js';
 import { PlayReporter } from './listening.js';
-import type { Track, Waveform } from '../../shared/api/index.js';
-import { WaveformView } from './waveform-view.js';
-import { MeteredAgent } from './metered.js';
-
-const normaliseKey = '9ten.normalise';
-const volumeKey = '9ten.volume';
+import type { Track } from '../../shared/api/index.js';
+import type { MeteredAgent, StopReason } from './metered.js';
+import { bindAgent, holdAgent } from './player/agents.js';
 
 /** What the player needs of a track: a local one, or a remote one streamed through this node (no loudness, no waveform). */
 export type Playable = Pick<Track, 'id' | 'kind' | 'title' | 'durationSeconds' | 'waveformUrl' | 'downloadUrl'> & {
@@ -26,58 +21,87 @@ export type Playable = Pick<Track, 'id' | 'kind' | 'title' | 'durationSeconds' |
   access?: Track['access'];
 };
 
-export function createPlayer(track: Playable, signal: AbortSignal): HTMLElement {
-  const media = track.kind === 'video' ? h('video', { class: 'media video-element', playsinline: true, preload: 'metadata' }) : h('audio', { class: 'media', preload: 'metadata' });
-  media.id = 'player-media';
-  const duration = () => (Number.isFinite(media.duration) && media.duration > 0 ? media.duration : (track.durationSeconds ?? 0));
+/** What the dock is told when a metered track stops paying (it shows it wherever the listener is). */
+const stopMessages: Record<StopReason, string> = {
+  budget: 'Pay as you play: your budget is spent. Raise it on the track’s page to keep listening.',
+  wallet: 'Pay as you play: the wallet cannot pay the next minute. Top it up to keep listening.',
+  'signed-out': 'Sign in to play this track: it is paid as you play.',
+  error: 'Pay as you play stopped: the next minute could not be paid.',
+};
 
-  // --- listening reports and the play session header on segment requests
-  let tracker = new PlayedTracker();
-  const reporter = new PlayReporter(track.id, () => ({ positionSeconds: media.currentTime, playedSeconds: tracker.playedSeconds }));
+export class Playback {
+  readonly reporter: PlayReporter;
+  private tracker = new PlayedTracker();
+  private media: HTMLMediaElement | null = null;
+  private hls: Hls | null = null;
+  private ready: Promise<void> = Promise.resolve();
+  /** Segments load once Play is pressed (the node counts what it serves under the play session). */
+  private loading = false;
+  /** Before the first play nothing streams: a seek only moves where playback will start. */
+  private startAt: number;
+  /** A metered track that could not pay: loading stopped, what is paid plays out. */
+  private stopped = false;
+  private readonly lifetime = new AbortController();
+  /** Metered tracks: the agent that buys each span (shared with the track's page while it is open). */
+  private readonly agent: MeteredAgent | null;
 
-  // --- source
-  const url = track.streaming?.masterPlaylistUrl ?? null;
-  let hls: Hls | null = null;
-  let loading = false;
-  // Before the first play nothing streams: a seek only moves where playback will start.
-  let startAt = 0;
-  const position = () => (loading ? media.currentTime : startAt);
-  const status = h('p', { class: 'player-status', role: 'status', 'aria-live': 'polite' });
-  // Metered: segments carry the credential of their span, bought as hls.js first asks for it.
-  let stopped = false;
-  // Only at the end of what is buffered: a stall with paid media still ahead (a busy machine) is no end.
-  const pauseAtEnd = () => {
-    // The buffered range the playhead is in (after a seek there may be others).
-    const b = media.buffered;
-    let end = 0;
-    for (let i = 0; i < b.length; i++) if (b.start(i) <= media.currentTime + 0.1 && media.currentTime <= b.end(i)) end = b.end(i);
-    if (end - media.currentTime < 0.5) media.pause();
-    else media.addEventListener('waiting', pauseAtEnd, { once: true });
-  };
-  const agent =
-    track.access?.mode === 'metered'
-      ? new MeteredAgent(
-          { id: track.id, durationSeconds: track.durationSeconds, access: track.access, channelId: track.channel?.id },
-          (reason) => {
-            stopped = true;
-            hls?.stopLoad();
-            // What is paid for and buffered plays out; playback stops where it ends.
-            if (reason === 'budget' || reason === 'wallet') media.addEventListener('waiting', pauseAtEnd, { once: true });
-            else media.pause();
-          },
-          () => {
-            stopped = false;
-            media.removeEventListener('waiting', pauseAtEnd);
-            if (loading) hls?.startLoad(media.currentTime);
-          },
-          signal,
-        )
-      : null;
-  // hls.js is loaded on the track page only, so the rest of the app stays small.
-  const ready: Promise<void> = (async () => {
+  constructor(
+    readonly track: Playable,
+    private readonly say: (text: string) => void,
+    startAt = 0,
+  ) {
+    this.startAt = startAt;
+    this.agent = holdAgent(track, this.signal);
+    this.reporter = new PlayReporter(track.id, () => ({ positionSeconds: this.position(), playedSeconds: this.tracker.playedSeconds }));
+  }
+
+  get signal(): AbortSignal {
+    return this.lifetime.signal;
+  }
+
+  duration(): number {
+    const d = this.media?.duration ?? NaN;
+    return Number.isFinite(d) && d > 0 ? d : (this.track.durationSeconds ?? 0);
+  }
+
+  position(): number {
+    return this.loading && this.media ? this.media.currentTime : this.startAt;
+  }
+
+  /** Takes the media element (the previous track's Playback is destroyed): hls.js loads the playlists, not yet the segments. */
+  attach(media: HTMLMediaElement): void {
+    this.media = media;
+    bindAgent(this.track.id, this, this.signal);
+    const on = <K extends keyof HTMLMediaElementEventMap>(type: K, fn: () => void) => media.addEventListener(type, fn, { signal: this.signal });
+    on('timeupdate', () => {
+      if (!media.paused) this.tracker.update(media.currentTime);
+    });
+    on('play', () => {
+      if (!this.reporter.sessionId) this.tracker = new PlayedTracker();
+      this.tracker.update(media.currentTime); // the run starts here, not at the first timeupdate
+      void this.reporter.start().then(() => this.reporter.playing());
+    });
+    on('pause', () => {
+      this.tracker.update(media.currentTime);
+      this.tracker.break();
+      if (!media.ended) this.reporter.paused();
+    });
+    on('seeking', () => this.tracker.break());
+    on('ended', () => {
+      this.tracker.update(media.currentTime);
+      this.tracker.break();
+      this.reporter.ended();
+    });
+    this.ready = this.loadHls(media).catch((err: Error) => this.say(`Could not load the player: ${err.message}`));
+  }
+
+  // hls.js is a chunk of its own, loaded on first play.
+  private async loadHls(media: HTMLMediaElement): Promise<void> {
+    const url = this.track.streaming?.masterPlaylistUrl;
     if (!url) return;
     const { default: HlsClass } = await import('hls.js');
-    if (signal.aborted || !HlsClass.isSupported()) return;
+    if (this.signal.aborted || !HlsClass.isSupported()) return;
+    const agent = this.agent;
     const instance = new HlsClass({
       autoStartLoad: false, // segments load once a play session exists (the node counts served segments)
       xhrSetup: async (xhr, segmentUrl) => {
@@ -86,219 +110,118 @@ export function createPlayer(track: Playable, signal: AbortSignal): HTMLElement 
         const token = accessToken();
         if (paid) xhr.setRequestHeader('Authorization', paid);
         else if (token) xhr.setRequestHeader('Authorization', `Bearer ${token}`);
-        if (reporter.sessionId) xhr.setRequestHeader('X-Play-Session', reporter.sessionId);
+        if (this.reporter.sessionId) xhr.setRequestHeader('X-Play-Session', this.reporter.sessionId);
       },
     });
     if (agent) instance.on(HlsClass.Events.MANIFEST_PARSED, () => agent.attach(instance));
     instance.on(HlsClass.Events.ERROR, (_e, data) => {
       // A segment refused with its credential (expired, say): the agent buys its span again.
       if (agent && data.frag && (data.response?.code === 401 || data.response?.code === 402)) agent.refused(data.frag.url);
-      if (!data.fatal || stopped) return;
-      status.textContent = `Playback error: ${data.details}`;
+      if (!data.fatal || this.stopped) return;
+      this.say(`Playback error: ${data.details}`);
       if (data.type === HlsClass.ErrorTypes.NETWORK_ERROR) instance.startLoad();
       else if (data.type === HlsClass.ErrorTypes.MEDIA_ERROR) instance.recoverMediaError();
     });
     instance.attachMedia(media);
     instance.loadSource(url);
-    hls = instance;
-  })().catch((err: Error) => {
-    status.textContent = `Could not load the player: ${err.message}`;
-  });
-  const ensureLoading = async () => {
-    await ready;
-    if (loading) return;
-    loading = true;
-    if (hls) {
-      hls.startLoad(startAt);
+    this.hls = instance;
+  }
+
+  private async ensureLoading(): Promise<void> {
+    await this.ready;
+    const media = this.media;
+    if (this.loading || !media || this.signal.aborted) return;
+    this.loading = true;
+    if (this.hls) {
+      this.hls.startLoad(this.startAt);
       return;
     }
-    const src = url && media.canPlayType('application/vnd.apple.mpegurl') ? url : track.downloadUrl; // Safari plays HLS natively
+    const url = this.track.streaming?.masterPlaylistUrl;
+    const src = url && media.canPlayType('application/vnd.apple.mpegurl') ? url : this.track.downloadUrl; // Safari plays HLS natively
     if (!src) {
-      status.textContent = 'This browser cannot play HLS streams.';
+      this.say('This browser cannot play HLS streams.');
       return;
     }
     media.src = src;
-    if (startAt > 0) media.addEventListener('loadedmetadata', () => (media.currentTime = startAt), { once: true });
-  };
-
-  // --- loudness
-  const norm = normalisationGain(track.loudness, { targetLufs: defaultTargetLufs });
-  let normalise = localStorage.getItem(normaliseKey) !== 'off';
-  let userVolume = Number(localStorage.getItem(volumeKey) ?? '1');
-  if (!Number.isFinite(userVolume)) userVolume = 1;
-  let boostNode: GainNode | null = null;
-  /** `gesture`: called from a click, when an AudioContext may start (autoplay rules). */
-  const applyGain = (gesture = false) => {
-    const { elementVolume, boost } = splitGain(userVolume, normalise ? norm.linear : 1);
-    media.volume = elementVolume;
-    if (boost > 1 && !boostNode && gesture) {
-      // Boosting above the element's 1.0 needs WebAudio; built once, on a user gesture.
-      try {
-        const audio = new AudioContext();
-        boostNode = audio.createGain();
-        audio.createMediaElementSource(media).connect(boostNode).connect(audio.destination);
-        signal.addEventListener('abort', () => void audio.close());
-      } catch {
-        boostNode = null;
-      }
-    }
-    if (boostNode) {
-      boostNode.gain.value = boost;
-      if (gesture && boostNode.context.state === 'suspended') void (boostNode.context as AudioContext).resume();
-    }
-    media.dataset.gainDb = String(normalise ? norm.gainDb : 0);
-    media.dataset.boost = String(boostNode ? boostNode.gain.value : 1);
-  };
-
-  // --- controls
-  const playButton = h('button', { type: 'button', class: 'play', 'aria-label': 'Play' }, h('span', { 'aria-hidden': 'true', class: 'icon' }, '▶'));
-  const time = h('span', { class: 'time', 'aria-live': 'off' }, `0:00 / ${formatDuration(duration())}`);
-  const wave = new WaveformView(`Waveform of ${track.title}`);
-  const seek = h('div', {
-    class: 'waveform',
-    role: 'slider',
-    tabindex: '0',
-    'aria-label': 'Seek',
-    'aria-valuemin': '0',
-    'aria-valuemax': String(Math.round(duration())),
-    'aria-valuenow': '0',
-    'aria-valuetext': `0:00 of ${formatDuration(duration())}`,
-  }, wave.canvas);
-  const volume = h('input', { type: 'range', min: '0', max: '1', step: '0.01', value: String(userVolume), class: 'volume', 'aria-label': 'Volume' });
-  const gainLabel = norm.gainDb === 0 ? '±0 dB' : `${norm.gainDb > 0 ? '+' : ''}${norm.gainDb.toFixed(1)} dB`;
-  const normaliseBox = h('input', { type: 'checkbox', id: 'normalise', checked: normalise });
-  const normaliseField = h('label', { class: 'check', for: 'normalise' }, normaliseBox, ` Normalise loudness (${gainLabel} toward ${defaultTargetLufs} LUFS)`);
-
-  const toggle = async () => {
-    if (media.paused || media.ended) {
-      agent?.resume();
-      applyGain(true);
-      await reporter.start();
-      await ensureLoading();
-      await media.play().catch((err: Error) => {
-        status.textContent = `Could not start playback: ${err.message}`;
-      });
-    } else {
-      media.pause();
-    }
-  };
-  playButton.addEventListener('click', () => void toggle());
-
-  const seekTo = (t: number) => {
-    const to = Math.min(Math.max(0, t), duration());
-    if (loading) media.currentTime = to;
-    else startAt = to;
-    tracker.break();
-    updatePosition();
-  };
-  seek.addEventListener('click', (e) => {
-    const rect = seek.getBoundingClientRect();
-    seekTo(seekTime(e.clientX - rect.left, rect.width, duration()));
-  });
-  seek.addEventListener('keydown', (e) => {
-    const step = e.shiftKey ? 15 : 5;
-    const keys: Record<string, () => void> = {
-      ArrowLeft: () => seekTo(position() - step),
-      ArrowDown: () => seekTo(position() - step),
-      ArrowRight: () => seekTo(position() + step),
-      ArrowUp: () => seekTo(position() + step),
-      PageDown: () => seekTo(position() - 30),
-      PageUp: () => seekTo(position() + 30),
-      Home: () => seekTo(0),
-      End: () => seekTo(duration()),
-      ' ': () => void toggle(),
-      Enter: () => void toggle(),
-    };
-    const action = keys[e.key];
-    if (action) {
-      e.preventDefault();
-      action();
-    }
-  });
-  volume.addEventListener('input', () => {
-    userVolume = Number(volume.value);
-    localStorage.setItem(volumeKey, String(userVolume));
-    applyGain(true);
-  });
-  normaliseBox.addEventListener('change', () => {
-    normalise = normaliseBox.checked;
-    localStorage.setItem(normaliseKey, normalise ? 'on' : 'off');
-    applyGain(true);
-  });
-
-  const updatePosition = () => {
-    const d = duration();
-    const t = position();
-    time.textContent = `${formatDuration(t)} / ${formatDuration(d)}`;
-    seek.setAttribute('aria-valuemax', String(Math.round(d)));
-    seek.setAttribute('aria-valuenow', String(Math.round(t)));
-    seek.setAttribute('aria-valuetext', `${formatDuration(t)} of ${formatDuration(d)}`);
-    wave.setPosition(t, d);
-  };
-  const setPlaying = (playing: boolean) => {
-    playButton.setAttribute('aria-label', playing ? 'Pause' : 'Play');
-    playButton.querySelector('.icon')!.textContent = playing ? '❚❚' : '▶';
-    playButton.classList.toggle('playing', playing);
-  };
-  media.addEventListener('timeupdate', () => {
-    if (!media.paused) tracker.update(media.currentTime);
-    updatePosition();
-  });
-  media.addEventListener('durationchange', updatePosition);
-  media.addEventListener('play', () => {
-    setPlaying(true);
-    if (!reporter.sessionId) tracker = new PlayedTracker();
-    tracker.update(media.currentTime); // the run starts here, not at the first timeupdate
-    void reporter.start().then(() => reporter.playing());
-  });
-  media.addEventListener('pause', () => {
-    setPlaying(false);
-    tracker.update(media.currentTime);
-    tracker.break();
-    if (!media.ended) reporter.paused();
-  });
-  media.addEventListener('seeking', () => tracker.break());
-  media.addEventListener('ended', () => {
-    setPlaying(false);
-    tracker.update(media.currentTime);
-    tracker.break();
-    updatePosition();
-    reporter.ended();
-  });
-
-  // --- waveform
-  if (track.waveformUrl || track.id) {
-    const wfUrl = track.waveformUrl ?? `/api/v1/tracks/${encodeURIComponent(track.id)}/waveform`;
-    api<Waveform>('GET', wfUrl, { signal })
-      .then((w) => {
-        wave.setPeaks(Array.isArray(w.peaks) ? w.peaks : []);
-        updatePosition();
-      })
-      .catch(() => {
-        seek.classList.add('no-peaks');
-      });
+    const at = this.startAt;
+    if (at > 0) media.addEventListener('loadedmetadata', () => (media.currentTime = at), { once: true, signal: this.signal });
   }
 
-  const onLeave = () => reporter.close();
-  window.addEventListener('pagehide', onLeave);
-  signal.addEventListener('abort', () => {
-    window.removeEventListener('pagehide', onLeave);
-    reporter.close();
-    media.pause();
-    hls?.destroy();
-    wave.destroy();
-  });
+  /** Opens the play session first, so every segment request carries it. */
+  async play(): Promise<void> {
+    const media = this.media;
+    if (!media) return;
+    this.agent?.resume();
+    await this.reporter.start();
+    await this.ensureLoading();
+    if (this.signal.aborted) return;
+    await media.play().catch((err: Error) => {
+      if (err.name !== 'AbortError') this.say(`Could not start playback: ${err.message}`);
+    });
+  }
 
-  applyGain();
-  return h(
-    'section',
-    { class: `player ${track.kind}`, 'aria-label': 'Player' },
-    track.kind === 'video' ? media : null,
-    h('div', { class: 'player-row' }, playButton, seek),
-    h('div', { class: 'player-row secondary' }, time, volume, normaliseField),
-    track.kind === 'audio' ? media : null,
-    status,
-    agent?.element ?? null,
-    track.access?.mode === 'subscribers' ? h('p', { class: 'badge' }, 'For subscribers') : null,
-  );
+  /** The bitrate hls.js plays at (the next track's cache is warmed at about the same). */
+  bandwidth(): number | null {
+    const hls = this.hls;
+    return hls && hls.currentLevel >= 0 ? (hls.levels[hls.currentLevel]?.bitrate ?? null) : null;
+  }
+
+  pause(): void {
+    this.media?.pause();
+  }
+
+  seek(seconds: number): void {
+    const to = Math.min(Math.max(0, seconds), this.duration() || Infinity);
+    if (this.loading && this.media) this.media.currentTime = to;
+    else this.startAt = to;
+    this.tracker.break();
+  }
+
+  // --- the metered agent's calls (player/agents.ts routes them to the Playback using it)
+
+  meteredStop(reason: StopReason): void {
+    const media = this.media;
+    this.stopped = true;
+    this.hls?.stopLoad();
+    this.say(stopMessages[reason]);
+    if (!media) return;
+    // What is paid for and buffered plays out; playback stops where it ends.
+    if (reason === 'budget' || reason === 'wallet') media.addEventListener('waiting', this.pauseAtEnd, { once: true, signal: this.signal });
+    else media.pause();
+  }
+
+  meteredResume(): void {
+    this.stopped = false;
+    this.say('');
+    this.media?.removeEventListener('waiting', this.pauseAtEnd);
+    if (this.loading && this.media) this.hls?.startLoad(this.media.currentTime);
+  }
+
+  /** Only at the end of what is buffered: a stall with paid media still ahead (a busy machine) is no end. */
+  private readonly pauseAtEnd = () => {
+    const media = this.media;
+    if (!media) return;
+    // The buffered range the playhead is in (after a seek there may be others).
+    const b = media.buffered;
+    let end = 0;
+    for (let i = 0; i < b.length; i++) if (b.start(i) <= media.currentTime + 0.1 && media.currentTime <= b.end(i)) end = b.end(i);
+    if (end - media.currentTime < 0.5) media.pause();
+    else media.addEventListener('waiting', this.pauseAtEnd, { once: true, signal: this.signal });
+  };
+
+  /** The track is no longer the dock's: a last report, and the media element is free for the next one. */
+  destroy(): void {
+    if (this.signal.aborted) return;
+    this.lifetime.abort();
+    this.reporter.close();
+    const media = this.media;
+    if (this.hls) this.hls.destroy();
+    else if (media && this.loading) {
+      media.pause();
+      media.removeAttribute('src');
+      media.load();
+    }
+    this.hls = null;
+    this.media = null;
+  }
 }

@@ -156,8 +156,9 @@ test('artist signs up, uploads a track with a progress bar, and plays it to the 
     }
     requests.push({ method: req.method(), path: url.pathname, session: (await req.allHeaders())['x-play-session'], body, status: res?.status() });
   });
-  await page.getByRole('button', { name: 'Play' }).click();
-  await page.getByRole('button', { name: 'Pause' }).waitFor();
+  // The track page's own Play button (the dock at the bottom of the page has one too).
+  await page.getByRole('main').getByRole('button', { name: 'Play', exact: true }).click();
+  await page.getByRole('main').getByRole('button', { name: 'Pause', exact: true }).waitFor();
   await page.waitForFunction(() => (document.getElementById('player-media') as HTMLMediaElement | null)?.ended === true, null, { timeout: 30_000 });
   const played = await page.evaluate(() => {
     const m = document.getElementById('player-media') as HTMLMediaElement;
@@ -313,6 +314,6 @@ test('an upload survives a dropped connection and a cancel, and a failed transco
   t.diagnostic(`failure shown: ${reason}`);
   assert.equal(reason, (await node.api('GET', `/api/v1/tracks/${trackId}`, { token })).body.failureReason);
   assert.ok(reason.length > 10);
-  assert.equal(await page.getByRole('button', { name: 'Play' }).count(), 0, 'no player for a failed track');
+  assert.equal(await page.getByRole('main').getByRole('button', { name: 'Play', exact: true }).count(), 0, 'no player for a failed track');
   await shot('track-failed');
 });

@@ -1,6 +1,7 @@
 // Pure logic of the web client (runs in node): chunk planning, loudness gain, waveform bars,
 // formatting of money and time, chart geometry, error messages, investment campaigns in words,
-// discovery (pages of new tracks, links, lookup refusals).
+// discovery (pages of new tracks, links, lookup refusals), browsing (track rows, queue items,
+// addresses, search queries, playlist order).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { contentRange, nextChunk, planChunks, resumeKey, uploadFraction } from '../../client/src/lib/chunks.js';
@@ -13,6 +14,7 @@ import { barLayout, daysBetween, niceMax, stackedLayout, stepLayout, ticks } fro
 import { artistTotals, campaignStateText, checkCampaign, cumulative, fundedPercent, multipleText, parseMultiple, parseShare, percentText, pledgeStateText, termsText, timeLeft, type CampaignDraft } from '../../client/src/lib/campaigns.js';
 import { problemMessage } from '../../client/src/lib/problem.js';
 import { accessBadge, appPath, atHandle, followersModeText, instanceFollowStateText, lookupErrorMessage, nextNewPage, originOf } from '../../client/src/lib/discover.js';
+import { agoText, albumPath, bylineText, countText, genrePath, hostOf, isAddressQuery, mayAddToPlaylist, mayEditPlaylist, movedText, moveItem, queueItem, remotePlaylistPath, rowFromDiscover, rowFromRemote, rowFromTrack, searchErrorMessage, searchPath, withTracks } from '../../client/src/lib/browse.js';
 import { affordable, periodStart, pruneSpends, remaining, segmentOf, spentIn, trackCost } from '../../client/src/lib/budget.js';
 
 test('chunk plan covers the file exactly once, in order, with inclusive Content-Range ends', () => {
@@ -302,4 +304,70 @@ test('discovery: new tracks page up to 200, pages open in the app, each lookup r
   assert.match(instanceFollowStateText('pending', 'follower'), /your answer/);
   assert.match(instanceFollowStateText('pending', 'following'), /its admin/);
   assert.match(followersModeText('manual'), /waits until an admin accepts.*INSTANCE_FOLLOWERS/);
+});
+
+test('browsing: one row shape from every track, what the player queues, the app\'s addresses', () => {
+  const local = rowFromTrack({
+    id: 't1', kind: 'audio', channel: { id: 'c1', name: 'sine band', displayName: 'Sine Band' }, title: 'Opening', artist: null, album: 'Loopback', trackNumber: 1, genre: 'Ambient',
+    access: { mode: 'metered', pricesPerMinute: {}, currency: 'USD' }, coverUrl: '/static/c.jpg', durationSeconds: 62,
+  } as any);
+  assert.equal(local.href, '/tracks/t1');
+  assert.equal(local.channelHref, '/channels/sine%20band');
+  assert.equal(local.access, 'metered');
+  assert.equal(bylineText(local), 'Sine Band', 'no artist tag: the channel');
+  assert.deepEqual(queueItem(local), { id: 't1', origin: 'local', title: 'Opening', artist: 'Sine Band', coverUrl: '/static/c.jpg', durationSeconds: 62 });
+  const remote = rowFromDiscover({
+    origin: 'remote', id: 'r1', uri: 'https://b.example/ap/t/1', kind: 'audio', title: 'Far', artist: 'Bee', channel: { uri: 'https://b.example/ap/c', name: 'Bees', handle: 'bees@b.example', host: 'b.example' },
+    durationSeconds: null, coverUrl: null, publishedAt: '2026-01-01T00:00:00Z', access: 'free', pageUrl: 'https://a.example/remote/r1', masterPlaylistUrl: null,
+  });
+  assert.equal(remote.href, '/remote/r1', 'opens in the app');
+  assert.equal(remote.channelHref, null, 'no channel page here');
+  assert.equal(remote.channelHandle, '@bees@b.example');
+  assert.equal(bylineText(remote), 'Bee · Bees');
+  assert.equal(queueItem(remote).origin, 'remote');
+  assert.ok(mayAddToPlaylist(local) && !mayAddToPlaylist(remote), 'playlists hold this node\'s tracks');
+  const listed = rowFromRemote({ id: 'r2', kind: 'audio', title: 'Listed', artist: null, host: 'b.example', coverUrl: null, durationSeconds: 5, access: { mode: 'free', currency: null, pricesPerMinute: {} }, album: null, position: 3 } as any);
+  assert.equal(listed.href, '/remote/r2');
+  assert.equal(bylineText(listed), 'b.example');
+  assert.equal(albumPath('sine_band', 'Été / B-sides'), '/channels/sine_band/albums/%C3%89t%C3%A9%20%2F%20B-sides');
+  assert.equal(genrePath('Hip hop'), '/genres/Hip%20hop');
+  assert.equal(searchPath('  crosing wires '), '/search?q=crosing%20wires');
+  assert.equal(remotePlaylistPath('https://b.example/p/1', 'https://b.example/u/x'), '/playlists/remote?uri=https%3A%2F%2Fb.example%2Fp%2F1&actor=https%3A%2F%2Fb.example%2Fu%2Fx');
+  assert.equal(hostOf('https://b.example:8443/u/x'), 'b.example:8443');
+  assert.equal(hostOf('not a url'), 'not a url');
+  assert.equal(countText(1, 'track'), '1 track');
+  assert.equal(countText(3, 'track'), '3 tracks');
+  const now = new Date('2026-03-10T12:00:00Z');
+  assert.equal(agoText('2026-03-10T11:59:30Z', now), 'just now');
+  assert.equal(agoText('2026-03-10T11:15:00Z', now), '45 min ago');
+  assert.equal(agoText('2026-03-09T10:00:00Z', now), 'yesterday');
+  assert.equal(agoText('2025-12-01T10:00:00Z', now), '2025-12-01');
+});
+
+test('search: an address or @name@host is looked up, words are searched; refusals in words', () => {
+  for (const q of ['https://b.example/channels/bees', '@bees@b.example', 'bees@b.example', ' @x@localhost:9010 ']) assert.ok(isAddressQuery(q), q);
+  for (const q of ['crosing wires', 'loopback sessions', '@bees', 'ftp://x', 'AC/DC']) assert.ok(!isAddressQuery(q), q);
+  assert.match(searchErrorMessage({ status: 401 }), /Log in to look up/);
+  assert.match(searchErrorMessage({ status: 429 }), /Too many lookups/);
+  assert.match(searchErrorMessage({ status: 422, code: 'private_address' }), /private network/);
+  assert.match(searchErrorMessage({ status: 422 }), /Nothing found at that address/);
+  assert.match(searchErrorMessage({ status: 503 }), /node had a problem/);
+});
+
+test('playlist order: a move lands where asked (clamped), said in words; adding keeps each track once', () => {
+  const list = ['a', 'b', 'c', 'd'];
+  assert.deepEqual(moveItem(list, 0, 2), ['b', 'c', 'a', 'd']);
+  assert.deepEqual(moveItem(list, 3, 0), ['d', 'a', 'b', 'c']);
+  assert.deepEqual(moveItem(list, 1, 9), ['a', 'c', 'd', 'b'], 'clamped to the end');
+  assert.deepEqual(moveItem(list, 2, 2), list);
+  assert.deepEqual(moveItem(list, 7, 0), list, 'nothing to move');
+  assert.deepEqual(list, ['a', 'b', 'c', 'd'], 'the input is left alone');
+  assert.equal(movedText('Opening', 2, 5), 'Opening moved to position 2 of 5.');
+  assert.deepEqual(withTracks(['a', 'b'], ['b', 'c', 'c']), { ids: ['a', 'b', 'c'], added: 1 });
+  assert.deepEqual(withTracks([], []), { ids: [], added: 0 });
+  const p = { owner: { id: 'u1' } };
+  assert.ok(mayEditPlaylist(p, { id: 'u1', role: 'listener' }));
+  assert.ok(mayEditPlaylist(p, { id: 'u2', role: 'admin' }));
+  assert.ok(!mayEditPlaylist(p, { id: 'u2', role: 'artist' }));
+  assert.ok(!mayEditPlaylist(p, null));
 });

@@ -63,7 +63,7 @@ async function playWithBudget(budget: string): Promise<void> {
   await page.getByLabel('Budget period').selectOption('hour');
   await page.getByRole('button', { name: 'Set budget' }).click();
   await reach(page.getByText(/^Budget set: /));
-  await page.getByRole('button', { name: 'Play' }).click();
+  await page.getByRole('main').getByRole('button', { name: 'Play', exact: true }).click();
   await page.waitForFunction(() => {
     const m = document.querySelector<HTMLMediaElement>('#player-media');
     return !!m && m.currentTime > 0;
@@ -115,7 +115,7 @@ test('a budget too small for the next minute, or an empty wallet, stops playback
   // A higher budget, then play: the rest is bought and plays to the end.
   await page.getByLabel('Budget', { exact: true }).fill('1.00');
   await page.getByRole('button', { name: 'Set budget' }).click();
-  await page.getByRole('button', { name: 'Play' }).click();
+  await page.getByRole('main').getByRole('button', { name: 'Play', exact: true }).click();
   await page.waitForFunction(() => document.querySelector<HTMLMediaElement>('#player-media')?.ended === true, null, { timeout: 60_000 });
   assert.equal(await wallet(thrifty.user.id), 500 - TRACK_COST, 'the second minute, once');
   await logOut();
@@ -137,7 +137,7 @@ test('an admin (as the track\'s owner) plays it free: the agent stands aside and
   await logIn(page, admin.user.username, admin.password, '/');
   await page.goto(`/tracks/${trackId}`);
   await reach(page.getByText(/plays free for you/));
-  await page.getByRole('button', { name: 'Play' }).click();
+  await page.getByRole('main').getByRole('button', { name: 'Play', exact: true }).click();
   await page.waitForFunction(() => (document.querySelector<HTMLMediaElement>('#player-media')?.currentTime ?? 0) > 1);
   const purchases = await node.api('GET', '/api/v1/metered/purchases', { token: admin.token });
   assert.equal(purchases.body.total, 0, 'nothing bought');

@@ -159,10 +159,10 @@ function trackResult(t: DiscoverTrack): HTMLElement[] {
 }
 
 /** An HTML summary from another server, shown as text only. */
-const plainText = (html: string | null): string => (html ? (new DOMParser().parseFromString(html, 'text/html').body.textContent ?? '').trim() : '');
+export const plainText = (html: string | null): string => (html ? (new DOMParser().parseFromString(html, 'text/html').body.textContent ?? '').trim() : '');
 
-function channelResult(c: DiscoverChannel, tracks: DiscoverTrack[]): HTMLElement[] {
-  const name = c.name ?? c.handle ?? c.host;
+/** What to do with a channel found: open a local one, follow one of another node, or say it is followed. */
+export function channelAction(c: DiscoverChannel): HTMLElement {
   const action = h('div', { class: 'actions' });
   if (c.origin === 'local') {
     if (c.pageUrl) action.append(h('a', { class: 'button', href: appPath(c.pageUrl) }, 'Open the channel'));
@@ -185,6 +185,12 @@ function channelResult(c: DiscoverChannel, tracks: DiscoverTrack[]): HTMLElement
     });
     action.append(follow, status);
   }
+  return action;
+}
+
+function channelResult(c: DiscoverChannel, tracks: DiscoverTrack[]): HTMLElement[] {
+  const name = c.name ?? c.handle ?? c.host;
+  const action = channelAction(c);
   const summary = plainText(c.summary);
   const table = trackTable(`Newest tracks of ${name}`, { text: 'Published', cell: (t) => shortDate(t.publishedAt) });
   table.add(tracks);

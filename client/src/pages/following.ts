@@ -5,7 +5,7 @@ import { field, h } from '../dom.js';
 import { formatDuration } from '../lib/format.js';
 import { actorLabel } from '../lib/money.js';
 import type { Follow, FollowList, RemoteTrack, RemoteTrackPage } from '../../../shared/api/index.js';
-import { createPlayer } from '../player.js';
+import { remotePlayable, remoteQueueItemOf, trackPlayerView } from '../player/index.js';
 import type { PageContext } from '../router.js';
 import { failure, gate, inlineForm, section, table } from '../ui.js';
 
@@ -63,7 +63,7 @@ export async function followingPage({ main, signal }: PageContext): Promise<void
   await Promise.all([loadFollows(), loadTracks()]);
 }
 
-/** A remote track's page with the player (streamed through this node). */
+/** A remote track's page with its Play button and queue buttons (the dock streams it through this node). */
 export async function remoteTrackPage({ main, params, signal }: PageContext): Promise<void> {
   let t: RemoteTrack;
   try {
@@ -82,15 +82,5 @@ export async function remoteTrackPage({ main, params, signal }: PageContext): Pr
       ),
     ),
   );
-  main.append(
-    createPlayer(
-      {
-        id: t.id, kind: t.kind, title: t.title, durationSeconds: t.durationSeconds, loudness: null, waveformUrl: null,
-        streaming: { masterPlaylistUrl: t.localMasterPlaylistUrl ?? `/api/v1/federation/tracks/${t.id}/hls/master.m3u8` },
-        // A paid remote track is sold by this node, as a local one (the budget agent buys its spans).
-        access: { ...t.access, currency: t.access.currency ?? 'USD' },
-      },
-      signal,
-    ),
-  );
+  main.append(trackPlayerView(remoteQueueItemOf(t), remotePlayable(t), t.album, signal));
 }

@@ -14,6 +14,7 @@ import type { PageContext } from '../router.js';
 import { PlayReporter } from '../listening.js';
 import { PlayedTracker } from '../lib/played.js';
 import { guestLinkOf } from './watch-link.js';
+import { tipForm } from './tip-form.js';
 import type { ChannelLive, LiveAccess, LiveDirectory, LivePrice, LiveStream, LiveWatch, PaymentStream, StreamKey, User, WatchLink, WatchLinkCreated } from '../../../shared/api/index.js';
 
 /** Where a listener sees their wallet (balance and entries). */
@@ -243,7 +244,7 @@ export async function livePage({ main, params, signal, query }: PageContext): Pr
     setTimeout(() => alert.remove(), 15_000);
   });
 
-  if (session()) main.append(tipForm(stream));
+  if (session()) main.append(liveTip(stream));
   else main.append(h('p', null, h('a', { href: `/login?next=${encodeURIComponent(`/live/${stream.id}`)}` }, 'Log in'), ' to send a tip.'));
 }
 
@@ -745,36 +746,7 @@ function claimBanner(onClaimed: (user: User) => void): HTMLElement {
   return banner;
 }
 
-function tipForm(stream: LiveStream): HTMLFormElement {
-  const amount = h('input', { type: 'text', inputmode: 'decimal', required: true, placeholder: '2.00', size: '6' });
-  const message = h('input', { type: 'text', maxlength: '280', placeholder: 'Say something (optional)' });
-  const box = messageBox();
-  const form = h(
-    'form',
-    {
-      class: 'tip-form',
-      'aria-label': 'Send a tip',
-      onsubmit: async (e: Event) => {
-        e.preventDefault();
-        const minor = parseMinor(amount.value);
-        if (!minor) return box.show('Enter an amount like 2.00');
-        try {
-          await api('POST', '/api/v1/tips', { body: { channel: stream.channel.name, amount: minor, ...(message.value.trim() ? { message: message.value.trim() } : {}) } });
-          box.show('Thank you! Your tip is on its way.', 'ok');
-          message.value = '';
-        } catch (err) {
-          box.show(errorText(err));
-        }
-      },
-    },
-    h('h2', null, 'Tip the artist'),
-    field('Amount', amount),
-    field('Message', message),
-    h('button', { type: 'submit' }, 'Send tip'),
-    box,
-  );
-  return form;
-}
+const liveTip = (stream: LiveStream): HTMLFormElement => tipForm(stream.channel.name, { label: 'Send a tip', heading: 'Tip the artist' });
 
 /** The artist's live setup: one block per channel with key, choices and the running stream's health. */
 export async function liveSetupPage({ main, signal }: PageContext): Promise<void> {

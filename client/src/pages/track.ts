@@ -1,10 +1,11 @@
-// The track page: details, processing state, and the player with its waveform.
+// The track page: details, processing state, and once ready a big Play button and the waveform
+// (the dock at the bottom of the page plays it, and keeps playing when the listener moves on).
 import { api, ApiError } from '../api.js';
 import { ownsChannel } from '../channels.js';
 import { errorText, h } from '../dom.js';
 import { formatDuration } from '../lib/format.js';
 import { licenseName } from '../lib/licenses.js';
-import { createPlayer } from '../player.js';
+import { queueItemOf, trackPlayerView } from '../player/index.js';
 import { processingView } from '../processing.js';
 import type { PageContext } from '../router.js';
 import type { Track } from '../../../shared/api/index.js';
@@ -50,7 +51,7 @@ export async function trackPage({ main, params, signal }: PageContext): Promise<
   main.append(header, body);
 
   const showPlayer = (t: Track) => {
-    if (t.status === 'ready') body.replaceChildren(createPlayer(t, signal));
+    if (t.status === 'ready') body.replaceChildren(trackPlayerView(queueItemOf(t), t, t.album, signal));
   };
   if (track.status === 'ready') showPlayer(track);
   else body.append(processingView(track.id, signal, showPlayer, 1500));
