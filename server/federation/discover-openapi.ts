@@ -45,7 +45,7 @@ export const discoverOpenApi: OpenApiFragment = {
     },
     '/api/v1/discover/following': {
       get: {
-        tags, security: bearer, summary: 'The newest tracks of the remote channels I follow',
+        tags, security: bearer, summary: 'The newest tracks of the channels I follow, on this node and on others',
         parameters: [{ name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 50, default: 20 } }],
         responses: { 200: json('Tracks', fields({ data: { type: 'array', items: ref('DiscoverTrack') } })), 401: problem('Not signed in') },
       },

@@ -156,14 +156,20 @@ export class Discover {
     return (await this.resolveTracks(played.map((p) => p.trackId), limit)).map(({ item, index }) => ({ ...item, playedAt: played[index].playedAt }));
   }
 
-  /** The newest tracks of the remote channels a listener follows. */
+  /** The newest tracks of the channels a listener follows, on this node (among its newest 200) and on others. */
   async following(userId: string, limit: number): Promise<DiscoverTrack[]> {
     const me = await this.svc.actors.forUser(userId);
-    const rows = await this.remoteRows(
-      `EXISTS (SELECT 1 FROM federation_follows f WHERE f.follower_uri = :me AND f.following_uri = t.actor_uri AND f.state = 'accepted')`,
-      { me: me.uri, limit },
-    );
-    return rows.map((r) => this.remoteItem(r));
+    const [rows, follows] = await Promise.all([
+      this.remoteRows(`EXISTS (SELECT 1 FROM federation_follows f WHERE f.follower_uri = :me AND f.following_uri = t.actor_uri AND f.state = 'accepted')`, { me: me.uri, limit }),
+      select<{ following_uri: string }>(this.rt.db, `SELECT following_uri FROM federation_follows WHERE follower_uri = :me AND starts_with(following_uri, :local) AND state = 'accepted'`, {
+        me: me.uri, local: this.rt.channelActorUri(''),
+      }),
+    ]);
+    const channels = new Set(follows.map((f) => localChannelNameOf(this.rt.publicUrl, f.following_uri)?.toLowerCase()));
+    const local = channels.size ? (await this.rt.media.latestPublicTracks(NEW_WINDOW, 0)).filter((t) => channels.has(t.channel.name.toLowerCase())).map((t) => this.localItem(t)) : [];
+    return [...local, ...rows.map((r) => this.remoteItem(r))]
+      .sort((a, b) => Date.parse(b.publishedAt) - Date.parse(a.publishedAt) || a.uri.localeCompare(b.uri))
+      .slice(0, limit);
   }
 
   /** Track ids (local or remote) as listed items, in order, at most `limit`; unknown, private and unready ones left out. */

@@ -68,11 +68,11 @@ export const federationOpenApi: OpenApiFragment = {
       get: { tags, summary: 'Remote artists (channels) someone here follows', parameters: paging, responses: { 200: json('Remote channels', { type: 'object', properties: { data: { type: 'array', items: { type: 'object' } } } }) } },
     },
     '/api/v1/federation/follows': {
-      get: { tags, summary: "The signed-in user's follows of remote actors", security: bearer, responses: { 200: json('Follows', ref('FollowList')), 401: problem('Not signed in') } },
+      get: { tags, summary: "The signed-in user's follows: remote actors, and channels of this node", security: bearer, responses: { 200: json('Follows', ref('FollowList')), 401: problem('Not signed in') } },
       post: {
-        tags, summary: 'Follow a remote artist or listener (name@host or actor URL)', security: bearer,
+        tags, summary: "Follow a remote artist or listener (name@host or actor URL), or a channel of this node (name@this-host: accepted at once, nothing is sent)", security: bearer,
         requestBody: jsonBody({ type: 'object', required: ['handle'], properties: { handle: { type: 'string', example: 'artist@music.example' } } }),
-        responses: { 201: json('Follow requested (state pending until the remote side accepts)', ref('Follow')), 400: problem('Bad input'), 401: problem('Not signed in'), 403: problem('Blocked'), 422: problem('Could not be resolved') },
+        responses: { 201: json('Follow requested (state pending until the remote side accepts)', ref('Follow')), 400: problem('Bad input, or an account of this node that is not a channel'), 401: problem('Not signed in'), 403: problem('Blocked'), 422: problem('Could not be resolved') },
       },
     },
     '/api/v1/federation/follows/{id}': {

@@ -30,7 +30,7 @@ import { followedLiveStreams } from './remote-streams.js';
 import { sendSubscription, type SubscriptionInput } from './send/send-subscription.js';
 import { hostOf, idOf, typesOf } from './vocabulary.js';
 import { isUuid } from '../../shared/ids.js';
-import { localTrackIdOf } from '../../shared/actor-uris.js';
+import { localChannelNameOf, localTrackIdOf } from '../../shared/actor-uris.js';
 
 export type { ListenInput, StreamInput, SubscriptionInput };
 
@@ -258,14 +258,18 @@ export class FederationService implements FederationApi {
   // --- follows (signed-in users) ---
 
   async follow(userId: string, handle: string): Promise<FollowView> {
+    const here = /^@?([^@\s/]+)@([^@\s/]+)$/.exec(handle.trim().replace(/^acct:/, ''));
     let actorUri: string;
-    try {
-      actorUri = await this.remote.resolveHandle(handle);
-    } catch (err) {
-      if (err instanceof RemoteAddressError) throw new AppError(422, 'private_address', err.message);
-      throw new AppError(422, 'unresolvable', `Could not find ${handle}: ${(err as Error).message}`);
+    if (here && here[2].toLowerCase() === this.rt.host) actorUri = this.rt.channelActorUri(here[1]);
+    else {
+      try {
+        actorUri = await this.remote.resolveHandle(handle);
+      } catch (err) {
+        if (err instanceof RemoteAddressError) throw new AppError(422, 'private_address', err.message);
+        throw new AppError(422, 'unresolvable', `Could not find ${handle}: ${(err as Error).message}`);
+      }
     }
-    if (this.rt.isLocal(actorUri)) throw badRequest('local_actor', 'That account is on this node; follow it here');
+    if (this.rt.isLocal(actorUri)) return this.followLocalChannel(userId, actorUri);
     if (await this.blocks.isBlocked(actorUri)) throw new AppError(403, 'blocked', 'That server or actor is blocked by this node');
     const local = await this.actors.forUser(userId);
     try {
@@ -275,6 +279,25 @@ export class FederationService implements FederationApi {
       if (err instanceof AppError) throw err;
       throw new AppError(422, 'unresolvable', `Could not fetch ${actorUri}: ${(err as Error).message}`);
     }
+  }
+
+  /**
+   * A listener follows a channel of this node: recorded at once as accepted (no activity leaves
+   * the node), so its news shows with the remote channels' (discover/following).
+   */
+  private async followLocalChannel(userId: string, actorUri: string): Promise<FollowView> {
+    const name = localChannelNameOf(this.rt.publicUrl, actorUri);
+    const channel = name ? await this.rt.media.getChannel(name) : undefined;
+    if (!channel) throw badRequest('local_actor', 'Only channels can be followed; that account on this node is not one');
+    const me = await this.actors.forUser(userId);
+    const uri = this.rt.channelActorUri(channel.name);
+    const row = await selectOne<{ id: string }>(
+      this.rt.db,
+      `INSERT INTO federation_follows (follower_uri, following_uri, state, activity_uri, local_follower) VALUES (:f, :g, 'accepted', :a, true)
+       ON CONFLICT (follower_uri, following_uri) DO UPDATE SET state = 'accepted', updated_at = now() RETURNING id`,
+      { f: me.uri, g: uri, a: `${uri}#followed-by-${encodeURIComponent(me.uri)}` },
+    );
+    return (await this.followById(row!.id))!;
   }
 
   async unfollow(userId: string, followId: string): Promise<void> {
@@ -293,10 +316,16 @@ export class FederationService implements FederationApi {
        LEFT JOIN federation_remote_actors ra ON ra.uri = f.following_uri WHERE ${where} ORDER BY f.created_at DESC LIMIT 500`,
       params,
     );
-    return rows.map((r) => ({
-      id: r.id, follower: r.follower_uri, following: r.following_uri, state: r.state, createdAt: new Date(r.created_at).toISOString(),
-      actor: r.host ? { name: r.name, preferredUsername: r.preferred_username, host: r.host, type: r.type! } : null,
-    }));
+    const views: FollowView[] = [];
+    for (const r of rows) {
+      let actor: FollowView['actor'] = r.host ? { name: r.name, preferredUsername: r.preferred_username, host: r.host, type: r.type! } : null;
+      // A channel of this node (followed here): named from media.
+      const local = !actor ? localChannelNameOf(this.rt.publicUrl, r.following_uri) : undefined;
+      const channel = local ? await this.rt.media.getChannel(local) : undefined;
+      if (channel) actor = { name: channel.displayName, preferredUsername: channel.name, host: this.rt.host, type: 'Group' };
+      views.push({ id: r.id, follower: r.follower_uri, following: r.following_uri, state: r.state, createdAt: new Date(r.created_at).toISOString(), actor });
+    }
+    return views;
   }
 
   async followsOf(userId: string): Promise<FollowView[]> {

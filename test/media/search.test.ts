@@ -77,3 +77,20 @@ test('albums come from the album tags in track-number order; genres are counted 
   const ambient = (await node.api('GET', '/api/v1/genres/AMBIENT/tracks')).body.data;
   assert.deepEqual(ambient.map((t: any) => t.id).sort(), [ids.crossing, ids.opening].sort());
 });
+
+test("a listener follows a channel of this node: accepted at once, its tracks are the listener's news; a person is not followed", async () => {
+  const listener = await node.user('listener', 'lou');
+  const host = new URL(node.ctx.config.publicUrl).host;
+  const f = await node.api('POST', '/api/v1/federation/follows', { token: listener.token, body: { handle: `@sine_band@${host}` } });
+  assert.equal(f.status, 201, f.text);
+  assert.equal(f.body.state, 'accepted');
+  assert.deepEqual(f.body.actor, { name: 'Channel sine_band', preferredUsername: 'sine_band', host, type: 'Group' });
+  const again = await node.api('POST', '/api/v1/federation/follows', { token: listener.token, body: { handle: `sine_band@${host}` } });
+  assert.equal(again.body.id, f.body.id, 'following twice is one follow');
+  const news = (await node.api('GET', '/api/v1/discover/following', { token: listener.token })).body.data;
+  assert.deepEqual(news.map((t: any) => t.id).sort(), [ids.crossing, ids.opening, ids.cafe].sort(), 'its public tracks, not the private one');
+  assert.equal((await node.api('POST', '/api/v1/federation/follows', { token: listener.token, body: { handle: `lou@${host}` } })).status, 400, 'a listener is not a channel');
+  assert.equal((await node.api('DELETE', `/api/v1/federation/follows/${f.body.id}`, { token: listener.token })).status, 204);
+  assert.deepEqual((await node.api('GET', '/api/v1/discover/following', { token: listener.token })).body.data, []);
+  assert.equal((await node.api('GET', '/api/v1/discover/following')).status, 401);
+});

@@ -3,7 +3,7 @@
 import { api, ApiError, session } from '../api.js';
 import { errorText, h } from '../dom.js';
 import { countText, playlistPath, rowFromDiscover, rowFromTrack } from '../lib/browse.js';
-import type { Album, Channel, Playlist, TrackPage, TrendingTrack } from '../../../shared/api/index.js';
+import type { Album, Channel, FollowList, Playlist, TrackPage, TrendingTrack } from '../../../shared/api/index.js';
 import type { PageContext } from '../router.js';
 import { tipForm } from './tip-form.js';
 import { albumGrid, copyLinkButton, loadingSection, trackList } from './track-list.js';
@@ -41,7 +41,7 @@ export async function channelPage({ main, params, signal }: PageContext): Promis
         h('h1', null, channel.displayName),
         h('p', { class: 'muted' }, `@${channel.name}@${location.host}`),
         channel.description ? h('p', { class: 'description' }, channel.description) : null,
-        h('div', { class: 'actions' }, tip.button, invest, copyLinkButton(location.href, 'Share')),
+        h('div', { class: 'actions' }, followButton(channel, signal), tip.button, invest, copyLinkButton(location.href, 'Share')),
       ),
     ),
     tip.panel,
@@ -96,4 +96,49 @@ function tipPanel(channel: Channel): { button: HTMLElement; panel: HTMLElement }
     if (!panel.hidden) panel.querySelector('input')?.focus();
   });
   return { button, panel };
+}
+
+/**
+ * Follow / Following for a signed-in listener: the channel's new tracks then show under "From
+ * artists you follow" on the home page. Signed out, it says why it is not there.
+ */
+function followButton(channel: Channel, signal: AbortSignal): HTMLElement {
+  const button = h('button', { type: 'button', class: 'secondary', 'aria-pressed': 'false', disabled: true }, 'Follow');
+  const status = h('span', { class: 'visually-hidden', role: 'status' });
+  if (!session()) {
+    const link = h('a', { class: 'button secondary', href: `/login?next=${encodeURIComponent(location.pathname)}` }, 'Log in to follow');
+    return link;
+  }
+  const mine = (f: { following: string }) => f.following.endsWith(`/ap/channels/${encodeURIComponent(channel.name)}`);
+  let followId: string | null = null;
+  const show = () => {
+    button.textContent = followId ? 'Following' : 'Follow';
+    button.setAttribute('aria-pressed', String(!!followId));
+    button.setAttribute('aria-label', followId ? `Unfollow ${channel.displayName}` : `Follow ${channel.displayName}`);
+    button.disabled = false;
+  };
+  api<FollowList>('GET', '/api/v1/federation/follows', { signal })
+    .then(({ data }) => {
+      followId = data.find(mine)?.id ?? null;
+      show();
+    })
+    .catch(() => show());
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    try {
+      if (followId) {
+        await api('DELETE', `/api/v1/federation/follows/${followId}`);
+        followId = null;
+        status.textContent = `You no longer follow ${channel.displayName}.`;
+      } else {
+        const f = await api<{ id: string }>('POST', '/api/v1/federation/follows', { body: { handle: `${channel.name}@${location.host}` } });
+        followId = f.id;
+        status.textContent = `You follow ${channel.displayName}: their new tracks show on your home page.`;
+      }
+    } catch (err) {
+      status.textContent = `Could not change the follow: ${errorText(err)}`;
+    }
+    show();
+  });
+  return h('span', { class: 'follow' }, button, status);
 }
