@@ -9,6 +9,8 @@ import { listeningCapability } from './listening/index.js';
 import { federationCapability } from './federation/index.js';
 import { disputesCapability } from './disputes/index.js';
 import { liveCapability } from './live/index.js';
+import { appsCapability } from './apps/index.js';
+import { feedsCapability } from './feeds/index.js';
 
 export const capabilities: Capability[] = [
   accountsCapability,
@@ -19,4 +21,6 @@ export const capabilities: Capability[] = [
   federationCapability,
   disputesCapability,
   liveCapability,
+  appsCapability,
+  feedsCapability,
 ];

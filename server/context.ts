@@ -16,6 +16,8 @@ import type { ListeningApi } from './listening/contract.js';
 import type { FederationApi } from './federation/contract.js';
 import type { DisputesApi } from './disputes/contract.js';
 import type { LiveApi } from './live/contract.js';
+import type { AppsApi } from './apps/contract.js';
+import type { FeedsApi } from './feeds/contract.js';
 import type { OpenApiFragment } from './api/openapi-types.js';
 
 /**
@@ -32,10 +34,12 @@ export interface Services {
   federation: FederationApi;
   disputes: DisputesApi;
   live: LiveApi;
+  apps: AppsApi;
+  feeds: FeedsApi;
 }
 
 /** Every key of `Services`, at run time: node.ts checks that each capability published its contract. */
-export const serviceNames = ['accounts', 'ledger', 'money', 'media', 'listening', 'federation', 'disputes', 'live'] as const satisfies readonly (keyof Services)[];
+export const serviceNames = ['accounts', 'ledger', 'money', 'media', 'listening', 'federation', 'disputes', 'live', 'apps', 'feeds'] as const satisfies readonly (keyof Services)[];
 // Fails to compile, naming the key, when `Services` gains one that serviceNames lacks.
 type UnlistedService = Exclude<keyof Services, (typeof serviceNames)[number]>;
 export const everyServiceListed: [UnlistedService] extends [never] ? true : UnlistedService = true;
