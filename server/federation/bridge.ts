@@ -112,7 +112,8 @@ export function registerBridge(svc: FederationService): void {
       `SELECT following_uri FROM federation_follows WHERE follower_uri = :u AND local_follower AND state = 'accepted'`,
       { replacements: { u: listener.uri } },
     );
-    const notify = (rows as { following_uri: string }[]).map((r) => r.following_uri);
+    // Remote artists only: a channel of this node followed here hears of it from money, not a Subscription.
+    const notify = (rows as { following_uri: string }[]).map((r) => r.following_uri).filter((uri) => !svc.rt.isLocal(uri));
     const status = ({ active: 'active', past_due: 'past_due', canceled: 'cancelled', lapsed: 'lapsed' } as const)[sub.status as 'active'] ?? 'active';
     await svc.sendSubscription({
       userId: sub.userId,

@@ -113,6 +113,7 @@ export class Discover {
       select<{ uri: string; actor_uri: string; name: string; items: string[] }>(
         this.rt.db,
         `SELECT p.uri, p.actor_uri, p.name, p.items FROM federation_remote_playlists p WHERE ${FOLD} <% nt_fold(p.name)
+            AND EXISTS (SELECT 1 FROM federation_follows f WHERE f.following_uri = p.actor_uri AND f.local_follower AND f.state = 'accepted')
           ORDER BY word_similarity(${FOLD}, nt_fold(p.name)) DESC, p.uri LIMIT :limit`,
         { text: q, limit },
       ),

@@ -108,6 +108,8 @@ export class RemoteTracks {
    * its node (an accepted instance follow: every public track of that node comes here).
    */
   async followedHere(actorUri: string): Promise<boolean> {
+    // A channel of this node may be followed here too: that says nothing of a remote actor.
+    if (this.rt.isLocal(actorUri)) return false;
     const r = await selectOne(
       this.rt.db,
       `SELECT 1 FROM federation_follows WHERE following_uri = :a AND local_follower AND state <> 'rejected'

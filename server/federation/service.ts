@@ -302,7 +302,15 @@ export class FederationService implements FederationApi {
 
   async unfollow(userId: string, followId: string): Promise<void> {
     const local = await this.actors.forUser(userId);
-    if (!isUuid(followId) || !(await sendUndoFollow(this, local.uri, followId))) throw notFound('Follow');
+    if (!isUuid(followId)) throw notFound('Follow');
+    // A channel of this node: the row is all there is (nothing was sent, nothing to undo).
+    const here = await select(
+      this.rt.db,
+      `DELETE FROM federation_follows WHERE id = :id AND follower_uri = :me AND local_follower AND starts_with(following_uri, :here) RETURNING id`,
+      { id: followId, me: local.uri, here: `${this.rt.publicUrl}/` },
+    );
+    if (here.length) return;
+    if (!(await sendUndoFollow(this, local.uri, followId))) throw notFound('Follow');
   }
 
   private async followById(id: string): Promise<FollowView | undefined> {
@@ -421,11 +429,12 @@ export class FederationService implements FederationApi {
       this.rt.db,
       `SELECT (SELECT count(*) FROM federation_remote_actors) AS remote_actors,
               (SELECT count(*) FROM federation_follows WHERE NOT local_follower AND state = 'accepted') AS remote_followers,
-              (SELECT count(*) FROM federation_follows WHERE local_follower AND state = 'accepted') AS following,
+              (SELECT count(*) FROM federation_follows WHERE local_follower AND state = 'accepted' AND NOT starts_with(following_uri, :here)) AS following,
               (SELECT count(*) FROM federation_remote_tracks) AS remote_tracks,
               (SELECT count(*) FROM federation_deliveries WHERE state = 'pending') AS pending_deliveries,
               (SELECT count(*) FROM federation_deliveries WHERE state IN ('dead', 'skipped')) AS dead_letters,
               (SELECT count(*) FROM federation_inbox_items) AS inbox_items`,
+      { here: `${this.rt.publicUrl}/` },
     );
     return Object.fromEntries(Object.entries(r ?? {}).map(([k, v]) => [k, Number(v)]));
   }

@@ -80,12 +80,12 @@ export class Statistics {
     return rows.map((r) => ({ trackId: r.track_id, listens: Number(r.n) }));
   }
 
-  /** The tracks a listener played last (a play session started), newest first, from the last 90 days. */
+  /** The tracks a listener played last (a play session that played: a preloaded next track that never did is not), newest first, from the last 90 days. */
   async recentTracks(userId: string, limit: number): Promise<{ trackId: string; playedAt: string }[]> {
     const rows = await select<{ track_id: string; at: Date }>(
       this.ctx.db,
       `SELECT track_id, max(started_at) AS at FROM listening_sessions
-        WHERE user_id = :userId AND started_at > now() - interval '90 days' GROUP BY track_id ORDER BY max(started_at) DESC LIMIT :limit`,
+        WHERE user_id = :userId AND started_at > now() - interval '90 days' AND played_seconds > 0 GROUP BY track_id ORDER BY max(started_at) DESC LIMIT :limit`,
       { userId, limit },
     );
     return rows.map((r) => ({ trackId: r.track_id, playedAt: new Date(r.at).toISOString() }));

@@ -47,6 +47,7 @@ const migrationOwners: Record<string, string> = {
   '0501-listening-served-bytes': 'listening',
   '0502-listening-remote-arrival': 'listening',
   '0503-listening-remote-listens-day': 'listening',
+  '0505-listening-channel-day': 'listening',
   '0600-disputes-core': 'disputes',
   '0700-live-core': 'live',
   '0701-live-pricing': 'live',

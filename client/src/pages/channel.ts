@@ -109,7 +109,8 @@ function followButton(channel: Channel, signal: AbortSignal): HTMLElement {
     const link = h('a', { class: 'button secondary', href: `/login?next=${encodeURIComponent(location.pathname)}` }, 'Log in to follow');
     return link;
   }
-  const mine = (f: { following: string }) => f.following.endsWith(`/ap/channels/${encodeURIComponent(channel.name)}`);
+  // The whole URI: other nodes' channels of the same name have the same path.
+  const mine = (f: { following: string }) => f.following === `${location.origin}/ap/channels/${encodeURIComponent(channel.name)}`;
   let followId: string | null = null;
   const show = () => {
     button.textContent = followId ? 'Following' : 'Follow';

@@ -2,12 +2,14 @@
 // here follows them (or this node follows their node).
 import type { FederationService } from '../service.js';
 import type { ProcessInput, ProcessResult } from './process.js';
-import { idOf, typesOf } from '../vocabulary.js';
+import { hostOf, idOf, typesOf } from '../vocabulary.js';
 
 export async function processCreate(svc: FederationService, { activity, actorUri }: ProcessInput): Promise<ProcessResult> {
   const object = activity.object as Record<string, unknown>;
   const types = typesOf(object.type);
-  const owner = idOf(object.attributedTo) ?? actorUri;
+  // The owner it names counts only on the sender's own host (never a local actor another node names).
+  const named = idOf(object.attributedTo);
+  const owner = named && hostOf(named) === hostOf(actorUri) ? named : actorUri;
   if (!(await svc.tracks.followedHere(owner)) && !(await svc.tracks.followedHere(actorUri))) return 'ignored';
   if (types.includes('Audio') || types.includes('Video')) {
     // Through an instance follow the channel may be new here: learn its name for the listing.
