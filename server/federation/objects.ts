@@ -17,11 +17,19 @@ function absolute(rt: FederationRuntime, url: string | null | undefined): string
   return `${rt.publicUrl}${url.startsWith('/') ? '' : '/'}${url}`;
 }
 
-/** The url entries of a track: page, HLS master, and per rendition playlist, torrent, magnet and segment hashes. */
+/** The progressive file (one audio/mp4 file apps play inline, docs/decisions/0102), when the track offers it. */
+function progressiveLink(rt: FederationRuntime, track: TrackView): { href: string; mediaType: string; size: number } | undefined {
+  const href = absolute(rt, track.progressive?.url);
+  return href ? { href, mediaType: track.progressive!.mimeType, size: track.progressive!.bytes } : undefined;
+}
+
+/** The url entries of a track: page, HLS master, the progressive file, and per rendition playlist, torrent, magnet and segment hashes. */
 export function trackLinks(rt: FederationRuntime, track: TrackView): Record<string, unknown>[] {
   const links: Record<string, unknown>[] = [{ type: 'Link', rel: 'alternate', mediaType: 'text/html', href: trackPageUrl(rt, track) }];
   const master = absolute(rt, track.streaming?.masterPlaylistUrl);
   if (master) links.push({ type: 'Link', rel: 'hls-master', mediaType: 'application/x-mpegURL', href: master });
+  const progressive = progressiveLink(rt, track);
+  if (progressive) links.push({ type: 'Link', rel: 'progressive', ...progressive });
   for (const r of track.streaming?.renditions ?? []) {
     const playlist = absolute(rt, r.playlistUrl);
     const price = track.access?.mode === 'metered' ? pricePerMinuteOf(track.access.pricesPerMinute ?? {}, r.name) : undefined;
@@ -79,6 +87,9 @@ export function trackNote(rt: FederationRuntime, track: TrackView): Record<strin
     `${track.durationSeconds ? ` · ${Math.floor(track.durationSeconds / 60)}:${String(Math.round(track.durationSeconds % 60)).padStart(2, '0')}` : ''}</p>` +
     `<p><a href="${escapeHtml(page)}">${escapeHtml(page)}</a></p>`;
   const attachment: Record<string, unknown>[] = [];
+  // First the file Mastodon and Misskey play inline (they show an HLS playlist as a bare link).
+  const progressive = progressiveLink(rt, track);
+  if (progressive) attachment.push({ type: 'Audio', mediaType: progressive.mediaType, url: progressive.href, name: track.title });
   if (master) attachment.push({ type: track.kind === 'video' ? 'Video' : 'Audio', mediaType: 'application/x-mpegURL', url: master, name: track.title });
   if (cover) attachment.push({ type: 'Image', mediaType: 'image/jpeg', url: cover, name: `Cover of ${track.title}` });
   return {

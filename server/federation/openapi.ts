@@ -48,12 +48,14 @@ export const federationOpenApi: OpenApiFragment = {
       get: { tags, summary: 'One remote track', parameters: [pathParam('id')], responses: { 200: json('The track', ref('RemoteTrack')), 404: problem('Unknown') } },
     },
     '/api/v1/federation/tracks/{id}/hls/master.m3u8': {
+      options: { tags, summary: 'CORS preflight (the headers of local streaming)', parameters: [pathParam('id')], responses: { 204: { description: 'Allowed' } } },
       get: {
         tags, summary: "A remote track's HLS master playlist, served by this node", parameters: [pathParam('id')],
         responses: { 200: { description: 'HLS master playlist', content: { 'application/vnd.apple.mpegurl': {} } }, 404: problem('Unknown'), 502: problem('The home node failed') },
       },
     },
     '/api/v1/federation/tracks/{id}/hls/{rendition}/{file}': {
+      options: { tags, summary: 'CORS preflight (the headers of local streaming)', parameters: [pathParam('id'), pathParam('rendition', { type: 'string' }), pathParam('file', { type: 'string' })], responses: { 204: { description: 'Allowed' } } },
       get: {
         tags, summary: "A remote track's rendition playlist, init section or segment: fetched from the home node, checked against its segment hashes, cached here",
         parameters: [pathParam('id'), pathParam('rendition', { type: 'string' }), pathParam('file', { type: 'string', example: 'seg-00001.m4s' })],

@@ -4,6 +4,8 @@
 export interface JobPayloads {
   /** Probe and transcode an uploaded file into its HLS ladder, torrents and waveform. */
   'media.transcode': { trackId: string };
+  /** Make the progressive file of ready tracks transcoded before it existed, a batch at a time (after: the last track id done). */
+  'media.progressive-backfill': { after?: string; made?: number; failed?: number; total?: number };
   /** Deliver one signed activity to one inbox. */
   'federation.deliver': { activityId: string; inbox: string; actorId: string };
   /** Process one verified incoming activity. */

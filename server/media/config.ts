@@ -20,6 +20,8 @@ export const mediaConfigSchema = z.object({
   audioBitratesKbps: z.array(z.number().int().min(16).max(512)).min(1),
   videoHeights: z.array(z.number().int().min(144).max(4320)).min(1),
   segmentSeconds: z.number().int().min(1).max(10),
+  /** The audio rendition nearest this bitrate is remuxed into the progressive file apps play inline (decision 0102). */
+  progressiveBitrateKbps: z.number().int().min(16).max(512).default(128),
   /** Payment challenges (402/401 on metered segments) one client network may get per minute, per process. */
   paymentChallengesPerMinute: z.number().int().positive().default(3000),
   transcodeConcurrency: z.number().int().min(1).max(16),

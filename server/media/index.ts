@@ -14,12 +14,15 @@ import { NginxFront } from './front.js';
 import { UserLimits } from './limits.js';
 import { TranscodeQueue } from './transcode-queue.js';
 import { isOpenToAll } from './track-view.js';
+import { ProgressiveBackfill } from './progressive-backfill.js';
 
 export { MediaService } from './service.js';
 export { licenses, visibilities } from './model.js';
 export type { PlaylistView, ListPlaylistsQuery } from './playlists.js';
 export type { Channel, TrackView, SegmentServed, ListTracksQuery, RenditionView, License, Visibility, TrackStatus, TrackKind } from './model.js';
 export { ffmpegPath, ffprobePath } from './ffmpeg.js';
+/** The CORS headers of streaming files, for routes that stream on the node's behalf elsewhere (federation's remote HLS). */
+export { setCors as setStreamingCors } from './streaming-headers.js';
 
 interface Internals {
   media: MediaService;
@@ -28,6 +31,7 @@ interface Internals {
   tracker: NodeTracker;
   limits: UserLimits;
   queue: TranscodeQueue;
+  backfill: ProgressiveBackfill;
   seeder?: Seeder;
   sweep?: NodeJS.Timeout;
   /** The periodic transcode sweep (lost jobs, fair-share line), media.sweepIntervalSeconds. */
@@ -67,6 +71,8 @@ export const mediaCapability: Capability = {
     const jobs = new TranscodeJobs(ctx, media, seeder, queue);
     const tracker = new NodeTracker(log, ctx.config.trustProxy, trackerAllowList(media.tracks));
     ctx.jobs.handle('media.transcode', async ({ trackId }, job) => jobs.run(trackId, String(job.id)));
+    const backfill = new ProgressiveBackfill(ctx, media);
+    ctx.jobs.handle('media.progressive-backfill', async (payload) => backfill.run(payload ?? {}));
     ctx.jobs.setConcurrency('media', ctx.config.media.transcodeConcurrency);
     ctx.services.media = media;
     // Seed what strangers may play without asking; stop seeding what was deleted, made private or paid.
@@ -79,7 +85,7 @@ export const mediaCapability: Capability = {
       });
     }
     const front = ctx.config.media.frontAccessLog ? new NginxFront(ctx, media, ctx.config.media.frontAccessLog, log) : undefined;
-    setInternals(ctx, { media, uploads, jobs, tracker, limits, queue, seeder, front });
+    setInternals(ctx, { media, uploads, jobs, tracker, limits, queue, backfill, seeder, front });
   },
   routes(ctx) {
     return mediaRoutes(ctx, internalsOf(ctx));
@@ -108,6 +114,8 @@ export const mediaCapability: Capability = {
           .finally(() => (sweeping = false));
       }, ctx.config.media.sweepIntervalSeconds * 1000);
       i.transcodeSweep.unref();
+      // Tracks transcoded before the progressive file existed get it, a batch at a time.
+      void i.backfill.queueIfNeeded().catch((err) => log.warn({ err }, 'could not queue the progressive backfill'));
       if (i.seeder) void i.jobs.seedExisting().catch((err) => log.warn({ err }, 'seeding existing tracks failed'));
       i.sweep = setInterval(() => void i.uploads.sweepStale().catch((err) => log.warn({ err }, 'upload sweep failed')), 3600_000);
       i.sweep.unref();
@@ -120,6 +128,7 @@ export const mediaCapability: Capability = {
     if (i.sweep) clearInterval(i.sweep);
     if (i.transcodeSweep) clearInterval(i.transcodeSweep);
     await i.front?.stop();
+    i.backfill.stop();
     await i.jobs.stopAll();
     log.debug('transcodes stopped');
     await i.seeder?.close();

@@ -2,6 +2,7 @@
 // capabilities see them, and the segment-served event.
 import type { Loudness, Rendition } from './transcode.js';
 import type { ProbedMedia } from './probe.js';
+import type { ProgressiveAudio } from './progressive.js';
 import type * as api from '../../shared/api/index.js';
 
 export const licenses = [
@@ -97,6 +98,8 @@ export interface TrackRow {
   renditions: StoredRendition[];
   /** Written by the transcode; the streaming hot path reads it (streaming.ts). */
   segment_timeline: SegmentTimeline | null;
+  /** The progressive file (progressive.ts), or null: not made (yet) or no audio. */
+  progressive_audio: ProgressiveAudio | null;
   created_at: Date;
   published_at: Date | null;
   /** The BullMQ job carrying a processing track; null while it waits in the owner's fair-share line (transcode-queue.ts). */

@@ -378,11 +378,22 @@ export const mediaOpenApi: OpenApiFragment = {
         waveformUrl: nullable('string'),
         coverUrl: nullable('string'),
         downloadUrl: { type: 'string', description: 'When downloads are allowed and the track is ready' },
+        progressive: orNull(ref('ProgressiveAudio'), 'An audio track as one audio/mp4 file (for apps that cannot play HLS); null unless it is ready, free and not private, and the file is made (never for video)'),
         streaming: fields({ masterPlaylistUrl: nullable('string'), renditions: { type: 'array', items: ref('Rendition') } }, [], 'HLS; empty until the track is ready'),
         createdAt: { type: 'string', format: 'date-time' },
         publishedAt: nullable('string'),
       },
       ['downloadUrl'],
+    ),
+    ProgressiveAudio: fields(
+      {
+        url: { type: 'string', description: 'GET with byte ranges (206); a play session as X-Play-Session or ?session= counts the bytes served like HLS segments' },
+        mimeType: { type: 'string', example: 'audio/mp4' },
+        bytes: { type: 'integer' },
+        bitrateKbps: nullable('integer'),
+      },
+      [],
+      'One AAC rendition of the ladder remuxed into a single progressive file (docs/decisions/0102)',
     ),
     TrackPage: page(ref('Track')),
     Album: fields({

@@ -3,7 +3,7 @@
 // `session` query parameter, for players that cannot set headers). A partial (206) response's
 // report says where its bytes start and how large the file is, so listening credits it only its
 // share of the segment's time span; a full response's report leaves both out (the whole segment).
-import type { ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { SegmentServed } from './model.js';
 import type { Streaming } from './streaming.js';
 import type { StreamEntry } from './stream-cache.js';
@@ -62,15 +62,30 @@ export function parseContentRange(header: unknown): { start: number; end: number
   return start <= end && end < size ? { start, end, size } : undefined;
 }
 
+/** Who asked, as the metering of an Express request sees it. */
+export function meteredRequestOf(req: { user?: { id: string }; headers: IncomingHttpHeaders; query: unknown; ip?: string; socket: { remoteAddress?: string } }): MeteredRequest {
+  return {
+    userId: req.user?.id ?? null,
+    session: playSessionOf(req.headers['x-play-session'], (req.query as Record<string, unknown> | undefined)?.session),
+    ip: req.ip ?? req.socket.remoteAddress ?? '',
+    userAgent: req.headers['user-agent'] ?? null,
+  };
+}
+
 /** The SegmentServed event of one response of `bytes` for `rendition`/`index` of the entry's track. */
 export function segmentServed(entry: StreamEntry, rendition: string, index: number, who: MeteredRequest, bytes: number, defaultSegmentSeconds: number, at = new Date(), part?: ServedPart): SegmentServed {
   const slot = entry.timeline?.[rendition]?.[index];
+  return servedEvent(entry.row!.id, rendition, index, [slot?.[0] ?? index * defaultSegmentSeconds, slot?.[1] ?? defaultSegmentSeconds], who, bytes, at, part);
+}
+
+/** A SegmentServed event: `bytes` of the file `rendition`/`index` of a track, whose audio spans `[startSeconds, durationSeconds]`. */
+export function servedEvent(trackId: string, rendition: string, index: number, span: readonly [number, number], who: MeteredRequest, bytes: number, at: Date, part?: ServedPart): SegmentServed {
   return {
-    trackId: entry.row!.id,
+    trackId,
     rendition,
     segmentIndex: index,
-    segmentStartSeconds: slot?.[0] ?? index * defaultSegmentSeconds,
-    segmentDurationSeconds: slot?.[1] ?? defaultSegmentSeconds,
+    segmentStartSeconds: span[0],
+    segmentDurationSeconds: span[1],
     bytes,
     // Without a part the response is the whole file (a full 200): both stay absent.
     byteStart: part?.byteStart,

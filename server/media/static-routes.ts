@@ -1,6 +1,6 @@
 // The files under /static: a track's streaming files (HLS playlists, init files, segments,
-// hashes, torrents), the original for download and the cover, with CORS and the access rules
-// of tracks. Segments are metered for listening (segment-meter.ts); the commonest segment
+// hashes, torrents), its progressive file (progressive-route.ts), the original for download
+// and the cover, with CORS and the access rules of tracks. Segments are metered for listening (segment-meter.ts); the commonest segment
 // request is answered before Express by fast-streaming.ts, with the same answer.
 import type { Request, Response, NextFunction, Router } from 'express';
 import { readFile } from 'node:fs/promises';
@@ -12,12 +12,13 @@ import { isPublic } from '../accounts/middleware.js';
 import type { MediaService } from './service.js';
 import type { TrackRow } from './model.js';
 import type { KnownFile, StreamEntry } from './stream-cache.js';
-import { meterSegment, playSessionOf } from './segment-meter.js';
+import { meterSegment, meteredRequestOf } from './segment-meter.js';
 import { isUuid } from './storage.js';
 import { canEditTrack, canViewTrack } from './track-view.js';
 import { answerBytes, answerFor, setAnswerHeaders } from './http-range.js';
 import { cacheControlFor, gatedSegmentCacheControl, hourCacheControl, setCors, streamingContentType } from './streaming-headers.js';
 import type { Refusal } from './segment-access.js';
+import { progressiveRoute } from './progressive-route.js';
 
 const coverTypes: Record<string, string> = { jpg: 'image/jpeg', png: 'image/png', webp: 'image/webp' };
 
@@ -132,12 +133,7 @@ export function staticRoutes(r: Router, ctx: NodeContext, media: MediaService): 
   const serveSegment = (req: Request, res: Response, next: NextFunction, entry: StreamEntry, rel: string, file: string, type: string, seg: RegExpExecArray | null) => {
     const row = entry.row!;
     if (seg && req.method === 'GET') {
-      meterSegment(streaming, ctx.config.media.segmentSeconds, res, entry, seg[1], Number(seg[2]), {
-        userId: req.user?.id ?? null,
-        session: playSessionOf(req.headers['x-play-session'], req.query.session),
-        ip: req.ip ?? req.socket.remoteAddress ?? '',
-        userAgent: req.headers['user-agent'] ?? null,
-      });
+      meterSegment(streaming, ctx.config.media.segmentSeconds, res, entry, seg[1], Number(seg[2]), meteredRequestOf(req));
     }
     const known = entry.files.get(rel);
     if (known) return sendKnown(req, res, next, row.id, rel, file, known);
@@ -177,6 +173,8 @@ export function staticRoutes(r: Router, ctx: NodeContext, media: MediaService): 
     res.attachment(`${row.title.replace(/[\\/"\u0000-\u001f\u007f]/g, '_').slice(0, 150)}${ext}`);
     return { file: path.join(storage.root, 'originals', path.basename(row.original_file)), type: row.original_mime };
   });
+
+  progressiveRoute(r, media);
 
   trackFile('/static/covers/:trackId', (row) => {
     if (!row.cover_file) throw notFound('Cover');

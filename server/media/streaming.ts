@@ -7,16 +7,19 @@ import type { MediaStorage } from './storage.js';
 import type { SegmentServed } from './model.js';
 import { BufferLru, StreamCache, loadFileTable, type StreamEntry } from './stream-cache.js';
 import { selectTrackRow } from './tracks.js';
+import { readProgressiveIndex, type ProgressiveIndex } from './progressive.js';
 
 export class Streaming {
   /** Segment bytes of hot tracks (64 MiB); keys are `<trackId>/<rel>/<etag>`. */
   readonly segmentBytes = new BufferLru();
   private readonly cache: StreamCache;
   private segmentListeners: ((e: SegmentServed) => void)[] = [];
+  /** The progressive file's index, read once per cache entry (so at most every 5 s per track). */
+  private readonly progressiveIndexes = new WeakMap<StreamEntry, Promise<ProgressiveIndex | undefined>>();
 
   constructor(
     db: Sequelize,
-    storage: MediaStorage,
+    private readonly storage: MediaStorage,
     private readonly log: Logger,
   ) {
     this.cache = new StreamCache(async (id) => {
@@ -48,6 +51,19 @@ export class Streaming {
 
   peekStreamEntry(id: string): StreamEntry | undefined {
     return this.cache.peek(id);
+  }
+
+  /** The index of a ready track's progressive file (progressive.ts), or undefined when it has none. */
+  progressiveIndex(entry: StreamEntry): Promise<ProgressiveIndex | undefined> {
+    const made = entry.row?.status === 'ready' ? entry.row.progressive_audio : null;
+    if (!made) return Promise.resolve(undefined);
+    let index = this.progressiveIndexes.get(entry);
+    if (!index) {
+      // A file that is not the one the row names (replaced under the cache) is not served.
+      index = readProgressiveIndex(this.storage.streamingDir(entry.row!.id)).then((i) => (i?.sha256 === made.sha256 ? i : undefined));
+      this.progressiveIndexes.set(entry, index);
+    }
+    return index;
   }
 
   /** Forgets what the hot path cached about a track (call after every change, after commit). */

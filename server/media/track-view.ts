@@ -5,6 +5,9 @@ import type { User } from '../accounts/service.js';
 import type { MediaStorage } from './storage.js';
 import type { TrackRow, TrackView } from './model.js';
 
+/** The stable URL of a track's progressive file (progressive.ts), whatever its rendition. */
+export const progressiveUrl = (publicUrl: string, trackId: string): string => `${publicUrl}/static/audio/${trackId}.m4a`;
+
 /** Who may see a track (and stream it): public/unlisted ready tracks: anyone; else owner and admins. */
 export function canViewTrack(row: Pick<TrackRow, 'owner_id' | 'visibility' | 'status'>, user: User | undefined | null): boolean {
   if (user && (user.role === 'admin' || user.id === row.owner_id)) return true;
@@ -62,6 +65,11 @@ export function trackView(r: TrackRow, publicUrl: string, storage: MediaStorage,
           }))
         : [],
     },
+    // Served only to strangers who may play the track without asking (see static-routes.ts).
+    progressive:
+      r.progressive_audio && isOpenToAll(r)
+        ? { url: progressiveUrl(publicUrl, r.id), mimeType: r.progressive_audio.mimeType, bytes: r.progressive_audio.bytes, bitrateKbps: r.progressive_audio.bitrateKbps }
+        : null,
     createdAt: new Date(r.created_at).toISOString(),
     publishedAt: r.published_at ? new Date(r.published_at).toISOString() : null,
     filesDir: storage.streamingDir(r.id),

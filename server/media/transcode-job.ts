@@ -159,6 +159,9 @@ export class TranscodeJobs {
         this.running.delete(trackId);
       }
       const t1 = Date.now();
+      // Without the progressive file the track still plays over HLS; the backfill tries again.
+      if (out.progressive && 'error' in out.progressive) log.warn({ err: out.progressive.error }, 'progressive file not made');
+      const progressive = out.progressive && !('error' in out.progressive) ? out.progressive : null;
       const stored: StoredRendition[] = [];
       const timeline: SegmentTimeline = {};
       const torrents = await Promise.all(
@@ -186,7 +189,7 @@ export class TranscodeJobs {
           this.ctx.db,
           `UPDATE media_tracks SET status = 'ready', progress = 100, failure_reason = NULL, duration_seconds = :duration,
              integrated_lufs = :lufs, true_peak_dbtp = :tp, lra = :lra, renditions = CAST(:renditions AS jsonb),
-             segment_timeline = CAST(:timeline AS jsonb), updated_at = now(),
+             segment_timeline = CAST(:timeline AS jsonb), progressive_audio = CAST(:progressive AS jsonb), updated_at = now(),
              published_at = CASE WHEN visibility = 'public' THEN COALESCE(published_at, now()) ELSE published_at END
            WHERE id = :id AND status = 'processing' RETURNING visibility, access, published_at IS NOT NULL AS published`,
           {
@@ -197,6 +200,7 @@ export class TranscodeJobs {
             lra: out.loudness.lra,
             renditions: JSON.stringify(stored),
             timeline: JSON.stringify(timeline),
+            progressive: progressive ? JSON.stringify(progressive) : null,
           },
           t,
         );

@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { ffmpegPath } from './ffmpeg.js';
 import type { ProbedMedia } from './probe.js';
+import { makeProgressive, progressiveRenditionOf, type ProgressiveAudio } from './progressive.js';
 
 export interface SegmentInfo {
   index: number;
@@ -45,6 +46,8 @@ export interface TranscodeOutput {
   loudness: Loudness;
   peaks: number[];
   renditions: Rendition[];
+  /** The progressive file (progressive.ts); null for video; `error` when the remux failed (the HLS stands, the backfill tries again). */
+  progressive: ProgressiveAudio | { error: string } | null;
 }
 
 export interface LadderSettings {
@@ -54,6 +57,8 @@ export interface LadderSettings {
   waveformPeaks: number;
   /** Never encode more than this of an input (a source whose header understates its length). */
   maxDurationSeconds?: number;
+  /** The audio rendition nearest this bitrate is remuxed into the progressive file (default 128). */
+  progressiveBitrateKbps?: number;
 }
 
 /** Plans the outputs: audio bitrates, or video heights never above the source. */
@@ -240,7 +245,7 @@ export class FfmpegError extends Error {
 }
 
 /** Runs one ffmpeg process; `onSeconds` gets the encoded position from `-progress pipe:1`. */
-function runFfmpeg(args: string[], onStderr?: (line: string) => void, onSeconds?: (s: number) => void): { done: Promise<void>; handle: Running } {
+export function runFfmpeg(args: string[], onStderr?: (line: string) => void, onSeconds?: (s: number) => void): { done: Promise<void>; handle: Running } {
   const child = spawn(ffmpegPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let exited = false;
   const lastLines: string[] = [];
@@ -449,11 +454,25 @@ export function transcode(input: string, workDir: string, probe: ProbedMedia, s:
       );
       return rendition;
     }));
+    // The progressive file of an audio track: the chosen rendition's AAC frames remuxed (no second encode).
+    const source = probe.kind === 'audio' ? progressiveRenditionOf(renditions, s.progressiveBitrateKbps ?? 128) : undefined;
+    const remux = (args: string[]) => {
+      const run = runFfmpeg(args);
+      handles.push(run.handle);
+      if (killed) run.handle.kill();
+      return run.done;
+    };
+    const progressive = source
+      ? await makeProgressive(workDir, source, remux).catch((err: unknown) => {
+          if (killed) throw new Error('transcode stopped');
+          return { error: err instanceof FfmpegError ? err.reason : err instanceof Error ? err.message : String(err) };
+        })
+      : null;
     await writeFile(path.join(workDir, 'master.m3u8'), masterPlaylist(renditions));
     const first = renditions[0].segments;
     const durationSeconds = Math.round((first[first.length - 1].startSeconds + first[first.length - 1].durationSeconds) * 1000) / 1000;
     await writeFile(path.join(workDir, 'waveform.json'), JSON.stringify({ peaks, durationSeconds }));
-    return { durationSeconds, loudness, peaks, renditions };
+    return { durationSeconds, loudness, peaks, renditions, progressive };
   })();
   return {
     done,

@@ -54,10 +54,12 @@ test('served description is OpenAPI 3.1 and lists every route, and only those', 
   assert.equal(doc.openapi, '3.1.0');
   const described = new Set<string>();
   for (const [p, item] of Object.entries(doc.paths as Record<string, Record<string, unknown>>)) {
-    for (const m of Object.keys(item)) if (['get', 'post', 'put', 'patch', 'delete', 'head'].includes(m)) described.add(`${m} ${p}`);
+    for (const m of Object.keys(item)) if (['get', 'post', 'put', 'patch', 'delete', 'head', 'options'].includes(m)) described.add(`${m} ${p}`);
   }
   const app = buildApp(node.ctx, capabilities) as unknown as { _router: { stack: Layer[] } };
-  const routes = listRoutes(app._router.stack).filter((r) => r.path.startsWith('/api/') || r.path === '/healthz' || r.path === '/metrics');
+  // The REST API, and the other documented surfaces: feeds, oEmbed and the embed pages.
+  const documented = ['/api/', '/feeds/', '/services/', '/embed/'];
+  const routes = listRoutes(app._router.stack).filter((r) => documented.some((p) => r.path.startsWith(p)) || r.path === '/healthz' || r.path === '/metrics');
   const actual = new Set(routes.map((r) => `${r.method} ${toOpenApiPath(r.path)}`));
   const undocumented = [...actual].filter((r) => !described.has(r));
   const phantom = [...described].filter((r) => !actual.has(r));

@@ -9,6 +9,7 @@ import type { FederationService } from '../service.js';
 import { hlsContentType } from '../remote-cache.js';
 import { WindowLimit } from '../../http/window-limit.js';
 import { NEW_WINDOW } from '../discover.js';
+import { setStreamingCors } from '../../media/index.js';
 
 const paging = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
@@ -70,7 +71,17 @@ export function apiRoutes(svc: FederationService): Router {
   );
 
   // Playing a remote track through this node: HLS from the home node, segments checked
-  // against the home node's hashes and cached here.
+  // against the home node's hashes and cached here. The CORS headers of local streaming, on
+  // errors too, so players on other origins (embeds, other web clients) can read every answer.
+  for (const path of ['/api/v1/federation/tracks/:id/hls/master.m3u8', '/api/v1/federation/tracks/:id/hls/:rendition/:file']) {
+    r.options(path, isPublic, (_req, res) => {
+      setStreamingCors(res).set('Access-Control-Max-Age', '600').status(204).end();
+    });
+  }
+  r.use('/api/v1/federation/tracks/:id/hls/', (_req, res, next) => {
+    setStreamingCors(res);
+    next();
+  });
   r.get(
     '/api/v1/federation/tracks/:id/hls/master.m3u8',
     isPublic,
