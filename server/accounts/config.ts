@@ -39,4 +39,17 @@ export const authConfigSchema = z.object({
   openSignup: z.boolean(),
   /** Failed-login and sign-up limits (server/accounts/config.ts; docs/operations.md). */
   throttle: authThrottleSchema.prefault({}),
+  /** API keys for listeners' apps (server/accounts/api-keys.ts; docs/apps.md). */
+  apiKeys: z
+    .object({
+      /**
+       * The file holding the node secret that seals stored keys (Subsonic's token login needs the
+       * key itself). Made on first use, mode 0600; default `<dataDir>/secrets/api-key-sealing.key`.
+       * Keep it with the data folder's backup, apart from database dumps.
+       */
+      sealingKeyFile: z.string().min(1).optional(),
+      /** The most keys one account may have. */
+      maxPerUser: z.number().int().min(1).max(1000).default(25),
+    })
+    .prefault({}),
 });

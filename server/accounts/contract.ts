@@ -1,5 +1,6 @@
 // What other capabilities may ask of accounts. The routes of accounts use the service itself.
 import type { NewUser, TokenPair, User } from './service.js';
+import type { AppAuthentication, AppCredentials } from './api-keys.js';
 
 export type UserCreatedHook = (user: User) => void | Promise<void>;
 
@@ -17,6 +18,11 @@ export interface AccountsApi {
   usernames(ids: readonly string[]): Promise<Map<string, string>>;
   /** The account behind a bearer token, or 401. */
   authenticate(token: string): Promise<User>;
+  /**
+   * What a listener's app presents (Subsonic `apiKey`, `u`+`p`, `u`+`t`+`s`; a ListenBrainz
+   * token): the account whose API key it is, or why not. The account password is never accepted.
+   */
+  authenticateApp(credentials: AppCredentials): Promise<AppAuthentication>;
   /** Makes an account without the sign-up throttle (admins, scripts). */
   create(input: NewUser): Promise<User>;
   activity(): Promise<AccountActivity>;

@@ -4,12 +4,15 @@ import { AccountsService } from './service.js';
 import { AuthThrottle } from './throttle.js';
 import { accountRoutes } from './routes.js';
 import { accountsOpenApi } from './openapi.js';
+import path from 'node:path';
+import { ApiKeys, KeySealer } from './api-keys.js';
 
 export { AccountsService, roles, type Role, type User, type RequestOrigin } from './service.js';
 export { TooManyAttempts, ThrottleUnavailable } from './throttle.js';
 export { authenticate, requireRole, requireUser, isPublic, accessCheck } from './middleware.js';
 
 export type { AccountsApi, AccountActivity, UserCreatedHook } from './contract.js';
+export type { AppCredentials, AppAuthentication } from './api-keys.js';
 
 const slot = serviceSlot<AccountsService>('accounts');
 
@@ -20,7 +23,9 @@ export const accountsCapability: Capability = {
   name: 'accounts',
   init(ctx) {
     const throttle = new AuthThrottle(ctx.redis, ctx.config.auth.throttle, ctx.logger, ctx.metrics);
-    const svc = new AccountsService(ctx.db, ctx.config.auth.tokenTtlSeconds, throttle, ctx.metrics);
+    const keys = ctx.config.auth.apiKeys;
+    const sealer = new KeySealer(keys.sealingKeyFile ?? path.join(ctx.config.dataDir, 'secrets', 'api-key-sealing.key'));
+    const svc = new AccountsService(ctx.db, ctx.config.auth.tokenTtlSeconds, throttle, ctx.metrics, new ApiKeys(ctx.db, sealer, keys.maxPerUser));
     slot.publish(ctx, svc);
   },
   routes: (ctx) => accountRoutes(ctx, accountsService(ctx)),

@@ -28,6 +28,26 @@ export const accountsOpenApi: OpenApiFragment = {
       properties: { username: { type: 'string', minLength: 2, maxLength: 40 }, password: { type: 'string', minLength: 8, maxLength: 200 }, email: { type: 'string', format: 'email' } },
     },
     UserPage: page(ref('User')),
+    ApiKey: fields(
+      {
+        id: { type: 'string', format: 'uuid' },
+        name: { type: 'string', description: 'What the owner called it (the app or device it is for)' },
+        createdAt: { type: 'string', format: 'date-time' },
+        lastUsedAt: { type: ['string', 'null'], format: 'date-time', description: 'When an app last signed in with it (to the nearest few minutes)' },
+      },
+      [],
+      'A key for a listener\'s app (Subsonic, ListenBrainz); the key itself is shown once, when it is made',
+    ),
+    NewApiKey: {
+      ...fields({
+        id: { type: 'string', format: 'uuid' },
+        name: { type: 'string' },
+        key: { type: 'string', description: 'The key: enter it in the app as its password or API key. Shown only in this answer' },
+        createdAt: { type: 'string', format: 'date-time' },
+        lastUsedAt: { type: ['string', 'null'], format: 'date-time' },
+      }),
+    },
+    ApiKeyList: fields({ data: { type: 'array', items: ref('ApiKey') } }),
     NewUser: {
       type: 'object',
       required: ['username', 'password'],
@@ -104,6 +124,35 @@ export const accountsOpenApi: OpenApiFragment = {
     },
     '/api/v1/users/me': {
       get: { tags: ['accounts'], summary: 'The signed-in user', security: bearer, responses: { 200: json('User', ref('User')), 401: problem('Not signed in') } },
+    },
+    '/api/v1/me/api-keys': {
+      get: {
+        tags: ['accounts'],
+        summary: "The signed-in user's API keys for apps (without the keys themselves)",
+        security: bearer,
+        responses: { 200: json('API keys, oldest first', ref('ApiKeyList')), 401: problem('Not signed in') },
+      },
+      post: {
+        tags: ['accounts'],
+        summary: 'Make an API key for an app (Subsonic, ListenBrainz; docs/apps.md); the key is in this answer only',
+        security: bearer,
+        requestBody: jsonBody({ type: 'object', additionalProperties: false, required: ['name'], properties: { name: { type: 'string', minLength: 1, maxLength: 100 } } }),
+        responses: {
+          201: json('The new key, shown once', ref('NewApiKey')),
+          400: problem('Invalid input'),
+          401: problem('Not signed in'),
+          409: problem('too_many_api_keys: the account has as many keys as the node allows (auth.apiKeys.maxPerUser)'),
+        },
+      },
+    },
+    '/api/v1/me/api-keys/{id}': {
+      delete: {
+        tags: ['accounts'],
+        summary: 'Revoke an API key: apps using it are signed out at once',
+        security: bearer,
+        parameters: [pathParam('id')],
+        responses: { 204: { description: 'Revoked' }, 401: problem('Not signed in'), 404: problem('No such key of yours') },
+      },
     },
     '/api/v1/admin/users': {
       get: {

@@ -81,6 +81,31 @@ export function accountRoutes(ctx: NodeContext, accounts: AccountsService): Rout
   );
 
   r.get(
+    '/api/v1/me/api-keys',
+    requireUser,
+    route(async (req, res) => {
+      res.set('Cache-Control', 'no-store').json({ data: await accounts.apiKeys.list(req.user!.id) });
+    }),
+  );
+
+  r.post(
+    '/api/v1/me/api-keys',
+    requireUser,
+    route(async (req, res) => {
+      res.status(201).set('Cache-Control', 'no-store').json(await accounts.apiKeys.create(req.user!.id, req.body ?? {}));
+    }),
+  );
+
+  r.delete(
+    '/api/v1/me/api-keys/:id',
+    requireUser,
+    route(async (req, res) => {
+      await accounts.apiKeys.revoke(req.user!.id, req.params.id);
+      res.status(204).end();
+    }),
+  );
+
+  r.get(
     '/api/v1/admin/users',
     requireRole('admin'),
     route(async (req, res) => {

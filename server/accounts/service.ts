@@ -9,6 +9,7 @@ import { AppError, conflict, unauthorized } from '../http/errors.js';
 import { metricOnce } from '../http/metrics.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import type { AuthThrottle, LoginOutcome } from './throttle.js';
+import type { ApiKeys, AppAuthentication, AppCredentials } from './api-keys.js';
 import type * as api from '../../shared/api/index.js';
 import { isUuid } from '../../shared/ids.js';
 
@@ -80,10 +81,16 @@ export class AccountsService implements AccountsApi {
     private readonly tokenTtlSeconds: number,
     private readonly throttle: AuthThrottle,
     metrics: Registry,
+    /** API keys for listeners' apps (api-keys.ts). */
+    readonly apiKeys: ApiKeys,
   ) {
     const name = 'nineten_auth_password_verifications_total';
     // Known and unknown names are deliberately not told apart: /metrics is public.
     this.verifications = metricOnce(metrics, name, () => new Counter({ name, help: 'Password hash verifications run for logins (known and unknown names alike)', registers: [metrics] }));
+  }
+
+  authenticateApp(credentials: AppCredentials): Promise<AppAuthentication> {
+    return this.apiKeys.authenticate(credentials);
   }
 
   /** Other capabilities (federation keys, wallets) set themselves up for a new user here. */

@@ -3,6 +3,8 @@
 import { Router } from 'express';
 import { serviceSlot, type Capability } from '../context.js';
 import { AppsService } from './service.js';
+import { subsonicRoutes } from './subsonic/routes.js';
+import { listenBrainzRoutes } from './listenbrainz.js';
 
 export { AppsService } from './service.js';
 export type { AppsApi } from './contract.js';
@@ -17,5 +19,11 @@ export const appsCapability: Capability = {
   init(ctx) {
     slot.publish(ctx, new AppsService(ctx));
   },
-  routes: () => Router(),
+  routes(ctx) {
+    const svc = appsService(ctx);
+    const r = Router();
+    r.use(subsonicRoutes(ctx, svc.store, svc.limits));
+    r.use(listenBrainzRoutes(ctx, svc.limits));
+    return r;
+  },
 };

@@ -1,7 +1,29 @@
 // What other capabilities may ask of listening, and the port listening needs from the
 // capability that plays other nodes' tracks (federation knows listening, so listening may not
 // know federation: node.ts wires the provider in).
-import type { HeldListenEvidence, Listen, QualifiedSecondsRow, RemoteListen, SegmentServed } from './service.js';
+import type { HeldListenEvidence, Listen, ListenSource, Progress, ProgressResult, QualifiedSecondsRow, RemoteListen, SegmentServed, SubmitOutcome, SubmittedListen } from './service.js';
+
+/**
+ * Bytes of a file that holds the whole track (or the part from `startSeconds`) served to a play
+ * session: a Subsonic stream, a progressive download. The bytes [byteStart, byteStart + bytes)
+ * of a file of `fileBytes` stand for their share of the span [startSeconds, startSeconds +
+ * durationSeconds], as a 206 of a segment does; without `fileBytes` the whole span was served.
+ */
+export interface RangeServed {
+  sessionId: string;
+  userId: string;
+  trackId: string;
+  /** Which file (e.g. `original`, `mp3-128`): shown in a held listen's evidence. */
+  file: string;
+  startSeconds: number;
+  durationSeconds: number;
+  bytes: number;
+  byteStart?: number;
+  fileBytes?: number;
+  ip: string | null;
+  userAgent: string | null;
+  at: Date;
+}
 
 /** A track of another node, played through this node. */
 export interface RemoteTrackForListening {
@@ -48,6 +70,19 @@ export interface ListeningApi {
   getListen(id: string): Promise<Listen | undefined>;
   /** A Listen activity from another node for a local track (refused with 422 past its caps). */
   recordRemoteListen(input: RemoteListen): Promise<{ created: boolean }>;
+  /** Starts a play session for a listener (the web player's POST /api/v1/plays; an app's stream). 404 when they may not play the track. */
+  startPlay(user: { id: string; role: string }, trackId: string, client: { ip: string | null; userAgent: string | null }): Promise<{ sessionId: string; trackId: string }>;
+  /** A progress report of a session: what of the claimed playback the served bytes cover. */
+  reportProgress(userId: string, sessionId: string, input: Progress): Promise<ProgressResult>;
+  /** A range of a whole-track file served to a play session (hot path: buffered, never throws). */
+  recordRangeServed(e: RangeServed): void;
+  /**
+   * Listens an app says were played (ListenBrainz, Subsonic scrobble): stored for the listener's
+   * statistics; one that matches a play session this node served confirms it, and with
+   * `reportProgress` claims the whole track for it (only served bytes cover the claim). They never
+   * count otherwise.
+   */
+  submitListens(userId: string, source: ListenSource, listens: SubmittedListen[], opts: { reportProgress: boolean }): Promise<SubmitOutcome>;
   /** A served segment of a remote track (federation's cache serves it). */
   recordSegmentServed(e: SegmentServed): void;
   /** Wires the remote-track port (node.ts, once). */

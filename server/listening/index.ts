@@ -7,8 +7,8 @@ import { listeningRoutes } from './routes.js';
 import { listeningOpenApi } from './openapi.js';
 import { reportDue, reportDueDays } from './daily-report.js';
 
-export { ListeningService, type Listen, type QualifiedSecondsRow, type RemoteListen, type SegmentServed, type ProgressResult, type HeldListenEvidence } from './service.js';
-export type { ListeningApi, RemoteTracksPort, RemoteTrackForListening } from './contract.js';
+export { ListeningService, type Listen, type QualifiedSecondsRow, type RemoteListen, type SegmentServed, type ProgressResult, type HeldListenEvidence, type SubmittedListen, type SubmitOutcome, type ListenSource } from './service.js';
+export type { ListeningApi, RemoteTracksPort, RemoteTrackForListening, RangeServed } from './contract.js';
 export { listeningConfigSchema, type ListeningConfig } from './config.js';
 export { storedReports, type DailyReport } from './daily-report.js';
 

@@ -14,12 +14,15 @@ import { Plays, type Progress, type ProgressResult } from './plays.js';
 import { RemoteListens, type RemoteListen } from './remote-listens.js';
 import { HeldListening } from './held.js';
 import { Statistics, type QualifiedSecondsRow } from './statistics.js';
+import { AppListens, type ListenSource, type SubmitOutcome, type SubmittedListen } from './app-listens.js';
+import type { RangeServed } from './contract.js';
 
 export type { Listen, ListenStatus, HeldListenEvidence } from './listens-store.js';
 export type { SegmentServed } from './segment-log.js';
 export type { Progress, ProgressResult } from './plays.js';
 export type { RemoteListen } from './remote-listens.js';
 export type { QualifiedSecondsRow } from './statistics.js';
+export type { ListenSource, SubmitOutcome, SubmittedListen } from './app-listens.js';
 
 export class ListeningService implements ListeningApi {
   readonly segmentLog: SegmentLog;
@@ -30,6 +33,7 @@ export class ListeningService implements ListeningApi {
   private readonly remoteListens: RemoteListens;
   private readonly held: HeldListening;
   private readonly statistics: Statistics;
+  private readonly appListens: AppListens;
 
   constructor(ctx: NodeContext) {
     this.pseudonyms = new Pseudonyms(ctx.db);
@@ -41,12 +45,40 @@ export class ListeningService implements ListeningApi {
     this.remoteListens = new RemoteListens(ctx, remoteStore, this.tracks);
     this.held = new HeldListening(ctx, this.listens, this.pseudonyms);
     this.statistics = new Statistics(ctx, this.listens, remoteStore);
+    this.appListens = new AppListens(ctx, this.plays);
   }
 
   /** The entry point media calls for every segment it serves (hot path: buffered). */
   recordSegmentServed = (e: SegmentServed): void => {
     this.segmentLog.record(e);
   };
+
+  /**
+   * A byte range of a file served whole-track (not HLS: a Subsonic stream, a progressive file) to
+   * a play session, logged as one row of the segment log: the file stands for the track's span
+   * [startSeconds, startSeconds + durationSeconds], and its bytes for their share of it.
+   */
+  recordRangeServed = (e: RangeServed): void => {
+    this.segmentLog.record({
+      trackId: e.trackId,
+      rendition: `file:${e.file}`.slice(0, 100),
+      segmentIndex: 0,
+      segmentStartSeconds: e.startSeconds,
+      segmentDurationSeconds: e.durationSeconds,
+      bytes: e.bytes,
+      byteStart: e.byteStart,
+      segmentBytes: e.fileBytes,
+      userId: e.userId,
+      sessionId: e.sessionId,
+      ip: e.ip,
+      userAgent: e.userAgent,
+      at: e.at,
+    });
+  };
+
+  submitListens(userId: string, source: ListenSource, listens: SubmittedListen[], opts: { reportProgress: boolean }): Promise<SubmitOutcome> {
+    return this.appListens.submit(userId, source, listens, opts);
+  }
 
   useRemoteTracks(port: RemoteTracksPort): void {
     this.tracks.useRemote(port);

@@ -10,6 +10,7 @@ import type { Channels } from './channels.js';
 import type { Playlists } from './playlists.js';
 import type { Channel, TrackRow, TrackView } from './model.js';
 import type { PlaylistView } from './playlists.js';
+import { isUuid } from './storage.js';
 
 /** An album: the ready public tracks of one channel that share an album tag. */
 export interface AlbumSummary {
@@ -38,7 +39,7 @@ const CANDIDATES = 200;
  * prefix), `raw` the folded text for trigram similarity. Built in SQL so the folding is the one
  * the indexes were built with.
  */
-const QUERY = `(SELECT to_tsquery('simple', coalesce(string_agg(quote_literal(w) || ':*', ' & '), '')) AS q, nt_fold(:text) AS raw
+const QUERY = `(SELECT to_tsquery('simple', coalesce(string_agg(quote_literal(w) || CASE WHEN length(w) > 1 THEN ':*' ELSE '' END, ' & '), '')) AS q, nt_fold(:text) AS raw
    FROM regexp_split_to_table(nt_fold(:text), '[^[:alnum:]]+') AS w WHERE w <> '')`;
 
 export class Catalog {
@@ -79,9 +80,9 @@ export class Catalog {
     const albumKeys = new Map<string, { channelId: string; album: string }>();
     for (const h of hits) if (h.album_match && albumKeys.size < limit) albumKeys.set(`${h.channel_id}\u0000${h.album}`, { channelId: h.channel_id, album: h.album! });
     const [channels, albums, playlists] = await Promise.all([
-      Promise.all(channelRows.map((c) => this.channels.get(c.id))).then((xs) => xs.filter((c): c is Channel => !!c)),
-      Promise.all([...albumKeys.values()].map((a) => this.albumSummaries(a.channelId, a.album))).then((xs) => xs.flat()),
-      Promise.all(playlistRows.map((p) => this.playlists.get(p.id, null))).then((xs) => xs.filter((p): p is PlaylistView => !!p)),
+      this.channels.getMany(channelRows.map((c) => c.id)),
+      this.albumsNamed([...albumKeys.values()]),
+      this.playlists.getMany(playlistRows.map((p) => p.id)),
     ]);
     return { tracks: topIds.flatMap((id) => (byId.has(id) ? [this.tracks.view(byId.get(id)!)] : [])), channels, albums, playlists };
   }
@@ -117,17 +118,33 @@ export class Catalog {
     return [...exact, ...typos];
   }
 
+  /** Albums named by channel and tag, in the order given (one query, however many). */
+  private async albumsNamed(keys: { channelId: string; album: string }[]): Promise<AlbumSummary[]> {
+    if (!keys.length) return [];
+    const found = await this.summaries(
+      `(t.channel_id, t.album) IN (SELECT * FROM unnest(ARRAY[:channels]::uuid[], ARRAY[:albums]::text[]))`,
+      { channels: keys.map((k) => k.channelId), albums: keys.map((k) => k.album) },
+    );
+    const key = (channelId: string, album: string) => `${channelId}\u0000${album}`;
+    const byKey = new Map(found.map((a) => [key(a.channel.id, a.title), a]));
+    return keys.flatMap((k) => byKey.get(key(k.channelId, k.album)) ?? []);
+  }
+
   /** A channel's albums (or one of them), newest first. */
-  private async albumSummaries(channelId: string, album?: string): Promise<AlbumSummary[]> {
+  private albumSummaries(channelId: string, album?: string): Promise<AlbumSummary[]> {
+    return this.summaries(`t.channel_id = :channelId ${album !== undefined ? 'AND t.album = :album' : ''}`, { channelId, album });
+  }
+
+  private async summaries(where: string, params: Record<string, unknown>): Promise<AlbumSummary[]> {
     const rows = await select<{ channel_id: string; channel_name: string; channel_display_name: string; album: string; tracks: string; duration: number | null; cover: string | null; published: Date }>(
       this.db,
       `SELECT t.channel_id, c.name AS channel_name, c.display_name AS channel_display_name, t.album, count(*) AS tracks,
               sum(t.duration_seconds) AS duration, (array_agg(t.id ORDER BY t.track_number NULLS LAST, t.created_at) FILTER (WHERE t.cover_file IS NOT NULL))[1] AS cover,
               max(COALESCE(t.published_at, t.created_at)) AS published
          FROM media_tracks t JOIN media_channels c ON c.id = t.channel_id
-        WHERE ${LISTED} AND t.channel_id = :channelId AND t.album IS NOT NULL ${album !== undefined ? 'AND t.album = :album' : ''}
+        WHERE ${LISTED} AND t.album IS NOT NULL AND ${where}
         GROUP BY t.channel_id, c.name, c.display_name, t.album ORDER BY published DESC, t.album LIMIT 500`,
-      { channelId, album },
+      params,
     );
     return rows.map((r) => ({
       channel: { id: r.channel_id, name: r.channel_name, displayName: r.channel_display_name },
@@ -178,6 +195,163 @@ export class Catalog {
       `${trackSelect} WHERE ${LISTED} AND lower(t.genre) = lower(:genre) ORDER BY COALESCE(t.published_at, t.created_at) DESC, t.id LIMIT :limit OFFSET :offset`,
       { genre, limit, offset },
     );
+    return rows.map((r) => this.tracks.view(r));
+  }
+}
+
+/**
+ * The library as a listener's app browses it (Subsonic): ready public audio tracks plus the
+ * viewer's own ready ones, by channel (the artist) and album tag (tracks without one are the
+ * channel's singles, album null).
+ */
+export interface LibraryArtist {
+  channel: { id: string; name: string; displayName: string };
+  albums: number;
+  tracks: number;
+  /** A track of the channel with a cover, for the artist's picture. */
+  coverTrackId: string | null;
+}
+
+export interface LibraryAlbum {
+  channel: { id: string; name: string; displayName: string };
+  /** The album tag; null: the channel's tracks without one. */
+  album: string | null;
+  tracks: number;
+  durationSeconds: number;
+  coverTrackId: string | null;
+  /** The commonest genre of its tracks. */
+  genre: string | null;
+  /** The year it was first published (tracks carry no release year). */
+  year: number | null;
+  createdAt: string;
+}
+
+export type LibraryAlbumOrder = 'newest' | 'name' | 'artist' | 'random' | 'year';
+export type LibraryTrackOrder = 'album' | 'newest' | 'random' | 'stable';
+
+export interface LibraryAlbumQuery {
+  viewerId: string | null;
+  channelId?: string;
+  genre?: string;
+  /** Published in these years (inclusive; from > to lists them newest first). */
+  years?: { from: number; to: number };
+  order: LibraryAlbumOrder;
+  limit: number;
+  offset: number;
+}
+
+export interface LibraryTrackQuery {
+  viewerId: string | null;
+  channelId?: string;
+  /** With channelId: one album (null: its singles). */
+  album?: string | null;
+  ids?: string[];
+  genre?: string;
+  years?: { from: number; to: number };
+  order: LibraryTrackOrder;
+  limit: number;
+  offset: number;
+}
+
+const LIBRARY = `t.status = 'ready' AND t.kind = 'audio' AND (t.visibility = 'public' OR c.owner_id = CAST(:viewerId AS uuid))`;
+const PUBLISHED_YEAR = `extract(year FROM COALESCE(t.published_at, t.created_at))::int`;
+
+const albumOrders: Record<LibraryAlbumOrder, string> = {
+  newest: 'max(COALESCE(t.published_at, t.created_at)) DESC, t.channel_id, t.album NULLS LAST',
+  name: 'lower(COALESCE(t.album, \'\')), t.channel_id, t.album NULLS LAST',
+  artist: 'lower(c.display_name), t.channel_id, lower(COALESCE(t.album, \'\')), t.album NULLS LAST',
+  random: 'random()',
+  year: 'min(COALESCE(t.published_at, t.created_at)), t.channel_id, t.album NULLS LAST',
+};
+
+const trackOrders: Record<LibraryTrackOrder, string> = {
+  album: 't.track_number NULLS LAST, t.created_at, t.id',
+  newest: 'COALESCE(t.published_at, t.created_at) DESC, t.id',
+  random: 'random()',
+  stable: 't.created_at, t.id',
+};
+
+/** The SQL conditions and replacements of a library query's filters. */
+function libraryFilters(q: { viewerId: string | null; channelId?: string; genre?: string; years?: { from: number; to: number } }) {
+  const where = [LIBRARY];
+  const repl: Record<string, unknown> = { viewerId: q.viewerId };
+  if (q.channelId !== undefined) {
+    where.push('t.channel_id = CAST(:channelId AS uuid)');
+    repl.channelId = q.channelId;
+  }
+  if (q.genre !== undefined) {
+    where.push('lower(t.genre) = lower(:genre)');
+    repl.genre = q.genre;
+  }
+  if (q.years) {
+    where.push(`${PUBLISHED_YEAR} BETWEEN :fromYear AND :toYear`);
+    repl.fromYear = Math.min(q.years.from, q.years.to);
+    repl.toYear = Math.max(q.years.from, q.years.to);
+  }
+  return { where, repl };
+}
+
+export class Library {
+  constructor(
+    private readonly db: Sequelize,
+    private readonly tracks: Tracks,
+  ) {}
+
+  /** The channels with tracks in the library, by display name. */
+  async artists(viewerId: string | null): Promise<LibraryArtist[]> {
+    const rows = await select<{ id: string; name: string; display_name: string; albums: string; tracks: string; cover: string | null }>(
+      this.db,
+      `SELECT c.id, c.name, c.display_name, count(DISTINCT COALESCE(t.album, chr(1))) AS albums, count(*) AS tracks,
+              (array_agg(t.id ORDER BY t.created_at) FILTER (WHERE t.cover_file IS NOT NULL))[1] AS cover
+         FROM media_tracks t JOIN media_channels c ON c.id = t.channel_id
+        WHERE ${LIBRARY} GROUP BY c.id, c.name, c.display_name ORDER BY lower(c.display_name), c.id`,
+      { viewerId },
+    );
+    return rows.map((r) => ({ channel: { id: r.id, name: r.name, displayName: r.display_name }, albums: Number(r.albums), tracks: Number(r.tracks), coverTrackId: r.cover }));
+  }
+
+  async albums(q: LibraryAlbumQuery): Promise<LibraryAlbum[]> {
+    const { where, repl } = libraryFilters(q);
+    const order = q.order === 'year' && q.years && q.years.from > q.years.to ? albumOrders.year.replace('min(COALESCE(t.published_at, t.created_at))', 'min(COALESCE(t.published_at, t.created_at)) DESC') : albumOrders[q.order];
+    const rows = await select<{ channel_id: string; name: string; display_name: string; album: string | null; tracks: string; duration: number | null; cover: string | null; genre: string | null; year: number | null; created: Date }>(
+      this.db,
+      `SELECT t.channel_id, c.name, c.display_name, t.album, count(*) AS tracks, sum(t.duration_seconds) AS duration,
+              (array_agg(t.id ORDER BY t.track_number NULLS LAST, t.created_at) FILTER (WHERE t.cover_file IS NOT NULL))[1] AS cover,
+              mode() WITHIN GROUP (ORDER BY t.genre) AS genre, min(${PUBLISHED_YEAR}) AS year, min(t.created_at) AS created
+         FROM media_tracks t JOIN media_channels c ON c.id = t.channel_id
+        WHERE ${where.join(' AND ')}
+        GROUP BY t.channel_id, c.name, c.display_name, t.album ORDER BY ${order} LIMIT :limit OFFSET :offset`,
+      { ...repl, limit: q.limit, offset: q.offset },
+    );
+    return rows.map((r) => ({
+      channel: { id: r.channel_id, name: r.name, displayName: r.display_name },
+      album: r.album,
+      tracks: Number(r.tracks),
+      durationSeconds: Math.round(Number(r.duration ?? 0)),
+      coverTrackId: r.cover,
+      genre: r.genre,
+      year: r.year === null ? null : Number(r.year),
+      createdAt: new Date(r.created).toISOString(),
+    }));
+  }
+
+  async tracksOf(q: LibraryTrackQuery): Promise<TrackView[]> {
+    const { where, repl } = libraryFilters(q);
+    if (q.channelId !== undefined && q.album !== undefined) {
+      where.push(q.album === null ? 't.album IS NULL' : 't.album = :album');
+      repl.album = q.album;
+    }
+    if (q.ids) {
+      const ids = q.ids.filter((id) => isUuid(id));
+      if (!ids.length) return [];
+      where.push('t.id IN (:ids)');
+      repl.ids = ids;
+    }
+    const rows = await select<TrackRow>(this.db, `${trackSelect} WHERE ${where.join(' AND ')} ORDER BY ${trackOrders[q.order]} LIMIT :limit OFFSET :offset`, {
+      ...repl,
+      limit: q.limit,
+      offset: q.offset,
+    });
     return rows.map((r) => this.tracks.view(r));
   }
 }

@@ -80,6 +80,14 @@ export class Channels {
     return row ? toChannel(row) : undefined;
   }
 
+  /** Channels by id, in the order given (unknown ids left out). */
+  async getMany(ids: string[]): Promise<Channel[]> {
+    if (!ids.length) return [];
+    const rows = await select<ChannelRow>(this.db, 'SELECT * FROM media_channels WHERE id IN (:ids)', { ids });
+    const byId = new Map(rows.map((r) => [r.id, toChannel(r)]));
+    return ids.flatMap((id) => byId.get(id) ?? []);
+  }
+
   async list(limit = 50, offset = 0): Promise<{ total: number; data: Channel[] }> {
     const rows = await select<ChannelRow>(this.db, 'SELECT * FROM media_channels ORDER BY created_at DESC, id LIMIT :limit OFFSET :offset', { limit, offset });
     const count = await selectOne<{ n: string }>(this.db, 'SELECT count(*) AS n FROM media_channels');

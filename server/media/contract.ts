@@ -1,7 +1,18 @@
 // What other capabilities may ask of media, and the events it emits to them.
 import type { Channel, SegmentServed, SegmentTimeline, TrackView } from './model.js';
 import type { PlaylistView } from './playlists.js';
-import type { CatalogSearch } from './catalog.js';
+import type { CatalogSearch, LibraryAlbum, LibraryAlbumQuery, LibraryArtist, LibraryTrackQuery } from './catalog.js';
+import type { User } from '../accounts/service.js';
+
+export type { LibraryAlbum, LibraryAlbumQuery, LibraryArtist, LibraryTrackQuery, LibraryAlbumOrder, LibraryTrackOrder } from './catalog.js';
+
+/** Where a track's files are on disk (an app's stream transcodes from them). */
+export interface TrackFiles {
+  original: { path: string; mime: string };
+  /** The HLS renditions of a ready track (audio: AAC at bitrateKbps), their media playlists. */
+  renditions: { name: string; bitrateKbps: number | null; playlist: string }[];
+  cover: string | null;
+}
 import type { SegmentRefusal } from '../http/segment-refusal.js';
 
 /** A ready track whose segments are not free, as the segment access gate sees it (a local track, or a remote one played through this node's cache). */
@@ -56,7 +67,22 @@ export interface MediaApi {
   search(text: string, limit: number): Promise<CatalogSearch>;
   /** Ready public tracks, newest published first (discovery's "new on the network"). */
   latestPublicTracks(limit: number, offset: number): Promise<TrackView[]>;
-  getPlaylist(id: string): Promise<PlaylistView | undefined>;
+  getPlaylist(id: string, viewer?: User | null): Promise<PlaylistView | undefined>;
+  /** The library as listeners' apps browse it (Subsonic): channels with ready public audio tracks (and the viewer's own). */
+  libraryArtists(viewerId: string | null): Promise<LibraryArtist[]>;
+  /** Albums of the library (album tags per channel; a channel's untagged tracks are one album, null). */
+  libraryAlbums(q: LibraryAlbumQuery): Promise<LibraryAlbum[]>;
+  /** Tracks of the library, filtered and ordered. */
+  libraryTracks(q: LibraryTrackQuery): Promise<TrackView[]>;
+  /** Genres of the ready public tracks, most tracks first. */
+  genres(limit: number): Promise<{ name: string; tracks: number }[]>;
+  /** A track's files on disk (undefined: no such track). Who may have them is the caller's check. */
+  trackFiles(id: string): Promise<TrackFiles | undefined>;
+  /** A user's own playlists, every visibility, newest first. */
+  playlistsOf(user: User): Promise<PlaylistView[]>;
+  createPlaylist(user: User, input: unknown): Promise<PlaylistView>;
+  updatePlaylist(user: User, id: string, input: unknown): Promise<PlaylistView>;
+  deletePlaylist(user: User, id: string): Promise<void>;
   /** A ready track whose segments are not free (undefined: no such track, not ready, private or free). */
   gatedTrack(id: string): Promise<GatedTrack | undefined>;
   /** SHA-256 (hex) of every segment of a ready track's rendition, by index (the published segment-hashes.json). */

@@ -152,6 +152,14 @@ export class Playlists {
     return (await this.views([row], viewer ?? null))[0];
   }
 
+  /** Public playlists by id as an anonymous viewer sees them, in the order given (one query for their rows, one for their tracks). */
+  async getMany(ids: string[]): Promise<PlaylistView[]> {
+    if (!ids.length) return [];
+    const rows = await select<PlaylistRow>(this.db, `${playlistSelect} WHERE p.id IN (:ids) AND p.visibility = 'public'`, { ids });
+    const views = new Map((await this.views(rows, null)).map((v) => [v.id, v]));
+    return ids.flatMap((id) => views.get(id) ?? []);
+  }
+
   async list(q: ListPlaylistsQuery = {}): Promise<{ total: number; data: PlaylistView[] }> {
     const viewer = q.viewer ?? null;
     const where: string[] = [];

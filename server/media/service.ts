@@ -13,7 +13,8 @@ import { Streaming } from './streaming.js';
 import type { Channel, SegmentServed, TrackView } from './model.js';
 import type { Uploads } from './uploads.js';
 import path from 'node:path';
-import { Catalog } from './catalog.js';
+import { Catalog, Library, type LibraryAlbum, type LibraryAlbumQuery, type LibraryArtist, type LibraryTrackQuery } from './catalog.js';
+import type { TrackFiles } from './contract.js';
 
 export class MediaService implements MediaApi {
   readonly storage: MediaStorage;
@@ -23,6 +24,7 @@ export class MediaService implements MediaApi {
   readonly streaming: Streaming;
   readonly access: SegmentAccess;
   readonly catalog: Catalog;
+  readonly library: Library;
 
   constructor(ctx: NodeContext) {
     const log = ctx.logger.child({ component: 'media' });
@@ -36,6 +38,50 @@ export class MediaService implements MediaApi {
       playlistsChanged: (trackId, t) => this.playlists.changedWith(trackId, t),
     });
     this.catalog = new Catalog(ctx.db, this.tracks, this.channels, this.playlists, () => ctx.config.publicUrl);
+    this.library = new Library(ctx.db, this.tracks);
+  }
+
+  libraryArtists(viewerId: string | null): Promise<LibraryArtist[]> {
+    return this.library.artists(viewerId);
+  }
+
+  libraryAlbums(q: LibraryAlbumQuery): Promise<LibraryAlbum[]> {
+    return this.library.albums(q);
+  }
+
+  libraryTracks(q: LibraryTrackQuery): Promise<TrackView[]> {
+    return this.library.tracksOf(q);
+  }
+
+  genres(limit: number) {
+    return this.catalog.genres(limit);
+  }
+
+  async trackFiles(id: string): Promise<TrackFiles | undefined> {
+    const row = await this.tracks.row(id);
+    if (!row) return undefined;
+    const dir = this.storage.streamingDir(row.id);
+    return {
+      original: { path: path.join(this.storage.root, 'originals', path.basename(row.original_file)), mime: row.original_mime },
+      renditions: row.status === 'ready' ? row.renditions.map((r) => ({ name: r.name, bitrateKbps: r.bitrateKbps ?? null, playlist: path.join(dir, r.name, 'playlist.m3u8') })) : [],
+      cover: row.cover_file ? path.join(this.storage.root, 'covers', path.basename(row.cover_file)) : null,
+    };
+  }
+
+  playlistsOf(user: User): Promise<PlaylistView[]> {
+    return this.playlists.list({ ownerId: user.id, viewer: user, limit: 200 }).then((p) => p.data);
+  }
+
+  createPlaylist(user: User, input: unknown): Promise<PlaylistView> {
+    return this.playlists.create(user, input);
+  }
+
+  updatePlaylist(user: User, id: string, input: unknown): Promise<PlaylistView> {
+    return this.playlists.update(user, id, input);
+  }
+
+  deletePlaylist(user: User, id: string): Promise<void> {
+    return this.playlists.delete(user, id);
   }
 
   search(text: string, limit: number) {

@@ -1,6 +1,6 @@
 // The listener's account: wallet, subscription, "where my money went" this month, their
 // listening, and redeeming a gift link.
-import type { Allocation, MyListening, SubscriptionWithCharges, Wallet } from '../../../shared/api/index.js';
+import type { Allocation, ApiKeyList, MyListening, NewApiKey, SubscriptionWithCharges, Wallet } from '../../../shared/api/index.js';
 import { api, ApiError } from '../api.js';
 import { errorText, field, h } from '../dom.js';
 import { actorLabel, formatListening, formatMoney, isMonth, monthName, monthOf, percentages, previousMonth, subscriptionStateText } from '../lib/money.js';
@@ -34,7 +34,8 @@ export async function mePage({ main, query, signal }: PageContext): Promise<void
   const allocBox = section(`Where my money went: ${monthName(month)}`);
   const listensBox = section(`My listening: ${monthName(month)}`);
   const giftBox = section('Redeem a gift link');
-  main.append(walletBox, subBox, allocBox, listensBox, giftBox);
+  const keysBox = section('Apps (API keys)');
+  main.append(walletBox, subBox, allocBox, listensBox, giftBox, keysBox);
 
   const loadWallet = async () => {
     walletBox.querySelectorAll(':scope > :not(h2)').forEach((n) => n.remove());
@@ -147,7 +148,64 @@ export async function mePage({ main, query, signal }: PageContext): Promise<void
     }),
   );
 
-  await Promise.all([loadWallet(), loadSubscription(), loadAllocation(), loadListens()]);
+  await Promise.all([loadWallet(), loadSubscription(), loadAllocation(), loadListens(), apiKeys(keysBox, signal)]);
+}
+
+/**
+ * API keys for listeners' apps (Subsonic players, ListenBrainz scrobblers; docs/apps.md): make
+ * one per app, see the key once, revoke it when the app or device is gone.
+ */
+async function apiKeys(box: HTMLElement, signal: AbortSignal): Promise<void> {
+  const list = h('div', { id: 'api-keys' });
+  const shown = h('div', { class: 'message ok', role: 'status', 'aria-live': 'polite', hidden: true });
+  const name = h('input', { name: 'api-key-name', required: true, maxlength: '100', autocomplete: 'off', placeholder: 'e.g. Symfonium on my phone' });
+  const server = location.origin;
+
+  const load = async () => {
+    list.replaceChildren();
+    try {
+      const keys = await api<ApiKeyList>('GET', '/api/v1/me/api-keys', { signal });
+      list.append(
+        table('My API keys', ['Name', 'Made', 'Last used', ''],
+          keys.data.map((k) => {
+            const revoke = h('button', { type: 'button', class: 'secondary', 'aria-label': `Revoke ${k.name}` }, 'Revoke');
+            revoke.addEventListener('click', async () => {
+              if (!confirm(`Revoke "${k.name}"? Apps using it are signed out at once.`)) return;
+              try {
+                await api('DELETE', `/api/v1/me/api-keys/${k.id}`);
+                await load();
+              } catch (err) {
+                list.append(failure('Could not revoke the key', err));
+              }
+            });
+            return [k.name, shortDate(k.createdAt), shortDate(k.lastUsedAt), revoke];
+          }),
+          'No keys yet.'),
+      );
+    } catch (err) {
+      list.append(failure('Could not load your API keys', err));
+    }
+  };
+
+  box.append(
+    h('p', { class: 'muted' },
+      'Subsonic apps (Symfonium, DSub, substreamer, Feishin, Tempo…) and ListenBrainz scrobblers sign in with a key, never with your password. ',
+      `In a Subsonic app enter the server ${server}, your user name, and the key as the password; a ListenBrainz client takes the key as its token with the API URL ${server}. `,
+      'Plays in apps count for the artists like plays here: by what this node really streamed to you.'),
+    inlineForm('Make an API key', [field('Name of the app or device', name)], 'Make key', async () => {
+      const made = await api<NewApiKey>('POST', '/api/v1/me/api-keys', { body: { name: name.value.trim() } });
+      name.value = '';
+      shown.hidden = false;
+      shown.replaceChildren(
+        h('p', null, `Key for "${made.name}": copy it now, it is not shown again.`),
+        h('code', { id: 'api-key-value', class: 'secret' }, made.key),
+      );
+      await load();
+    }),
+    shown,
+    list,
+  );
+  await load();
 }
 
 function pager(total: number, offset: number, month: string): HTMLElement | null {
