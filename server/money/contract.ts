@@ -151,6 +151,8 @@ export interface MoneyApi {
   useLiveCatalog(port: LiveCatalogPort): void;
   /** An investment campaign as anyone may read it (federation sends it to the channel's followers). */
   campaign(id: string): Promise<api.Campaign | undefined>;
+  /** A local channel's campaigns (by id or name), newest first, as anyone may read them (feeds link an open one); [] for no such channel. */
+  channelCampaigns(channelIdOrName: string): Promise<api.Campaign[]>;
   /** A settled campaign's repaid total and each investor's received, by pseudonym, as they stood after repayment `throughSeq` (the ledger's investment recompute). */
   campaignFigures(campaignId: string, throughSeq: number): Promise<NodeCampaignFigures | undefined>;
 }

@@ -181,6 +181,13 @@ export class MoneyService implements MoneyApi {
     });
   }
 
+  channelCampaigns(channelIdOrName: string) {
+    return this.campaigns.listByChannel(channelIdOrName).catch((err) => {
+      if (err instanceof AppError && err.status === 404) return [];
+      throw err;
+    });
+  }
+
   campaignFigures(campaignId: string, throughSeq: number) {
     return this.campaignLedger.figures(campaignId, throughSeq);
   }
