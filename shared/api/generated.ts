@@ -39,6 +39,20 @@ export interface Allocation {
   }[];
 }
 
+/** A key for a listener's app (Subsonic, ListenBrainz); the key itself is shown once, when it is made */
+export interface ApiKey {
+  id: string;
+  /** What the owner called it (the app or device it is for) */
+  name: string;
+  createdAt: string;
+  /** When an app last signed in with it (to the nearest few minutes) */
+  lastUsedAt: string | null;
+}
+
+export interface ApiKeyList {
+  data: ApiKey[];
+}
+
 export interface ArtistStats {
   from: string;
   to: string;
@@ -1065,6 +1079,15 @@ export interface MyListening {
   listens: Listen[];
 }
 
+export interface NewApiKey {
+  id: string;
+  name: string;
+  /** The key: enter it in the app as its password or API key. Shown only in this answer */
+  key: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+}
+
 export interface NewCampaign {
   title: string;
   description?: string;
@@ -1093,6 +1116,26 @@ export interface NewWatchLink {
   streamId?: string;
   message?: string;
   fundFrom?: 'wallet' | 'node';
+}
+
+/** An oEmbed 1.0 answer (https://oembed.com) */
+export interface OEmbed {
+  version: '1.0';
+  type: 'rich';
+  title: string;
+  author_name: string;
+  author_url: string;
+  provider_name: string;
+  provider_url: string;
+  cache_age: number;
+  /** An iframe of the embed page */
+  html: string;
+  width: number;
+  height: number;
+  /** The cover, when the track (or the channel’s newest track) has one */
+  thumbnail_url?: string;
+  thumbnail_width?: number;
+  thumbnail_height?: number;
 }
 
 export interface OpenDispute {
@@ -1240,6 +1283,15 @@ export interface Problem {
   code: string;
   detail: string;
   [key: string]: unknown;
+}
+
+/** One AAC rendition of the ladder remuxed into a single progressive file (docs/decisions/0102) */
+export interface ProgressiveAudio {
+  /** GET with byte ranges (206); a play session as X-Play-Session or ?session= counts the bytes served like HLS segments */
+  url: string;
+  mimeType: string;
+  bytes: number;
+  bitrateKbps: number | null;
 }
 
 export interface RemoteCampaign {
@@ -1499,6 +1551,8 @@ export interface Track {
   coverUrl: string | null;
   /** When downloads are allowed and the track is ready */
   downloadUrl?: string;
+  /** An audio track as one audio/mp4 file (for apps that cannot play HLS); null unless it is ready, free and not private, and the file is made (never for video) */
+  progressive: ProgressiveAudio | null;
   /** HLS; empty until the track is ready */
   streaming: {
     masterPlaylistUrl: string | null;

@@ -13,12 +13,14 @@ const migrationOwners: Record<string, string> = {
   '0001-accounts': 'accounts',
   '0002-node-identity': 'node',
   '0003-accounts-guests': 'accounts',
+  '0005-accounts-api-keys': 'accounts',
   '0004-text-search': 'node',
   '0100-media-channels-tracks': 'media',
   '0101-media-playlists': 'media',
   '0102-media-quotas': 'media',
   '0103-media-track-access': 'media',
   '0104-media-search': 'media',
+  '0105-media-progressive-audio': 'media',
   '0200-federation-core': 'federation',
   '0201-federation-remote-access': 'federation',
   '0202-federation-stream-hls': 'federation',
@@ -48,10 +50,12 @@ const migrationOwners: Record<string, string> = {
   '0502-listening-remote-arrival': 'listening',
   '0503-listening-remote-listens-day': 'listening',
   '0505-listening-channel-day': 'listening',
+  '0504-listening-app-listens': 'listening',
   '0600-disputes-core': 'disputes',
   '0700-live-core': 'live',
   '0701-live-pricing': 'live',
   '0702-live-watch-links': 'live',
+  '0900-apps-subsonic': 'apps',
 };
 
 /** Folders of server/ that belong to the node rather than to a capability. */
