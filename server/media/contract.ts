@@ -65,6 +65,11 @@ export interface MediaApi {
   getTrack(id: string): Promise<TrackView | undefined>;
   /** Ready public tracks, channels, albums and public playlists matching a text, best first (at most `limit` of each). */
   search(text: string, limit: number): Promise<CatalogSearch>;
+  /**
+   * Sends a free track's progressive file (the .m4a) with ranges, metered to listening under
+   * `who.session` as the static route does; refuses (403/404 problem) before sending anything.
+   */
+  sendProgressive(trackId: string, req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, who: { userId: string | null; session: string | null; ip: string; userAgent: string | null }): Promise<void>;
   /** Ready public tracks, newest published first (discovery's "new on the network"). */
   latestPublicTracks(limit: number, offset: number): Promise<TrackView[]>;
   getPlaylist(id: string, viewer?: User | null): Promise<PlaylistView | undefined>;

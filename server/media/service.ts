@@ -15,6 +15,9 @@ import type { Uploads } from './uploads.js';
 import path from 'node:path';
 import { Catalog, Library, type LibraryAlbum, type LibraryAlbumQuery, type LibraryArtist, type LibraryTrackQuery } from './catalog.js';
 import type { TrackFiles } from './contract.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { sendProgressive } from './progressive-route.js';
+import type { MeteredRequest } from './segment-meter.js';
 
 export class MediaService implements MediaApi {
   readonly storage: MediaStorage;
@@ -82,6 +85,10 @@ export class MediaService implements MediaApi {
 
   deletePlaylist(user: User, id: string): Promise<void> {
     return this.playlists.delete(user, id);
+  }
+
+  sendProgressive(trackId: string, req: IncomingMessage, res: ServerResponse, who: MeteredRequest): Promise<void> {
+    return sendProgressive(this, trackId, req, res, who);
   }
 
   search(text: string, limit: number) {

@@ -175,6 +175,23 @@ test('scrobble counts a listen only when the node served the bytes', async () =>
   assert.equal(scrobbledOnly.status, 'ok');
   assert.equal(await monthSeconds(node, claimed.user.id), 0, 'a scrobble of nothing served counts nothing');
 
+  // AAC at the node's bitrate is the track's own .m4a (no transcode), seekable by range, metered
+  // under the stream's play session: streamed whole and scrobbled, it counts.
+  const aacListener = await listenerWithKey(node);
+  const aac = await fetch(`${node.url}/rest/stream?${new URLSearchParams({ apiKey: aacListener.key, id: c.tracks.one.id, format: 'aac' })}`);
+  assert.equal(aac.status, 200);
+  assert.equal(aac.headers.get('content-type'), 'audio/mp4');
+  assert.equal(aac.headers.get('accept-ranges'), 'bytes');
+  const aacFile = path.join(c.dir, 'streamed.m4a');
+  writeFileSync(aacFile, Buffer.from(await aac.arrayBuffer()));
+  assert.equal((await probe(aacFile)).codec, 'aac');
+  await new Promise((r) => setTimeout(r, 200));
+  await withKey(aacListener.key).scrobble({ id: c.tracks.one.id, submission: true });
+  assert.ok((await monthSeconds(node, aacListener.user.id)) >= 7, 'the .m4a served whole counts');
+  const part = await fetch(`${node.url}/rest/stream?${new URLSearchParams({ apiKey: aacListener.key, id: c.tracks.one.id, format: 'm4a' })}`, { headers: { range: 'bytes=0-999' } });
+  assert.equal(part.status, 206);
+  assert.equal((await part.arrayBuffer()).byteLength, 1000);
+
   // The owner may have the original (format=raw) with byte ranges: the first 2,000 bytes stand for
   // their share of the track, well under the 5 s a listen needs.
   const owner = c.artist;

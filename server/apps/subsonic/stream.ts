@@ -136,6 +136,13 @@ const stream: Method = async (call) => {
 
   const format = formats[asked] ?? mp3;
   const maxBitRate = p.int('maxBitRate', 0, { min: 0, max: 10_000 });
+  // AAC asked for at the progressive file's bitrate or more, from the start: the node's own
+  // .m4a, with ranges (seekable), metered by media under this play session like the web's.
+  const progressive = track.progressive;
+  if (progressive && (format === aac || format === m4a) && (!maxBitRate || maxBitRate >= (progressive.bitrateKbps ?? 0)) && !p.int('timeOffset', 0, { min: 0, max: 7 * 86_400 })) {
+    await ctx.services.media.sendProgressive(track.id, req, res, { userId: user.id, session: sessionId, ip: client.ip ?? '', userAgent: client.userAgent });
+    return 'sent';
+  }
   const kbps = Math.max(minKbps, Math.min(maxBitRate || defaultKbps, format.maxKbps));
   const offset = Math.min(p.int('timeOffset', 0, { min: 0, max: 7 * 86_400 }), Math.max(0, duration - 1));
   const rest = Math.max(0, duration - offset);
