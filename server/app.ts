@@ -16,6 +16,9 @@ import { projectRoot } from './config/index.js';
 export const apiVersion = '0.1.0';
 
 /** The node's OpenAPI description: the system routes' fragment and every capability's. */
+/** Query parameters that carry credentials (Subsonic's apiKey, p, t, s; ListenBrainz's token). */
+const SECRET_PARAMS = /([?&](?:apiKey|p|t|s|token)=)[^&]*/gi;
+
 export function openApiFor(caps: Capability[], publicUrl: string) {
   return buildOpenApi([systemOpenApi, ...fragmentsOf(caps)], publicUrl, apiVersion);
 }
@@ -32,6 +35,16 @@ export function buildApp(ctx: NodeContext, caps: Capability[]): Express {
     pinoHttp({
       logger: ctx.logger.child({ component: 'http' }),
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
+      // Credentials never reach the logs: apps put API keys and Subsonic tokens in the query
+      // (apiKey, p, t and s, ListenBrainz's token), clients put bearer tokens in headers.
+      serializers: {
+        req: (req: { url?: string; headers?: Record<string, unknown>; query?: unknown }) => ({
+          ...req,
+          url: typeof req.url === 'string' ? req.url.replace(SECRET_PARAMS, '$1[redacted]') : req.url,
+          query: undefined,
+          headers: req.headers && { ...req.headers, authorization: req.headers.authorization ? '[redacted]' : undefined, cookie: req.headers.cookie ? '[redacted]' : undefined },
+        }),
+      },
       // A listener's play is dozens of segment GETs: successful ones log at debug, not info.
       customLogLevel: (req, res, err) =>
         err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : req.method === 'GET' && req.url?.startsWith('/static/') ? 'debug' : 'info',

@@ -6,7 +6,7 @@
 // transaction the node's snapshot still has pending is submitted again, and the ledger
 // knows it already). The manifest is written last.
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { chmod, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../../server/config/index.js';
 import { hasEmbeddedPostgres, runningEmbeddedPostgres, startEmbeddedPostgres, type EmbeddedDatabase } from '../../server/db/embedded.js';
@@ -163,6 +163,9 @@ export async function createBackup(options: BackupOptions): Promise<BackupResult
     if (archive) {
       log.info({ archive }, 'writing the archive');
       const partial = `${archive}.partial`;
+      // The archive holds the keys and the database: readable by its owner only, from the start.
+      await writeFile(partial, '', { mode: 0o600 });
+      await chmod(partial, 0o600);
       await run('tar', ['-czf', partial, '-C', folder, '.']);
       await rename(partial, archive);
       await rm(folder, { recursive: true, force: true });

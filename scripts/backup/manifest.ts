@@ -9,7 +9,15 @@ import type { Logger } from '../../server/logger.js';
 
 export const manifestFile = 'manifest.json';
 
-const fileEntry = z.object({ path: z.string().min(1), size: z.number().int().min(0), sha256: z.string().regex(/^[0-9a-f]{64}$/), mode: z.number().int() });
+/** A path inside the backup folder: relative, no `..` (a manifest must not make a restore read or write elsewhere). */
+const inside = z
+  .string()
+  .min(1)
+  .refine((p) => !path.isAbsolute(p) && !p.split(/[\\/]/).includes('..'), 'must be a relative path inside the backup');
+/** File modes as permissions only (no setuid, setgid or sticky bits from a manifest). */
+const permissions = z.number().int().transform((m) => m & 0o777);
+
+const fileEntry = z.object({ path: inside, size: z.number().int().min(0), sha256: z.string().regex(/^[0-9a-f]{64}$/), mode: permissions });
 
 const manifestSchema = z.object({
   format: z.literal('9ten-backup'),
@@ -36,24 +44,24 @@ const manifestSchema = z.object({
   migrations: z.array(z.string()),
   database: z.discriminatedUnion('kind', [
     /** An external PostgreSQL: pg_dump's custom format. */
-    z.object({ kind: z.literal('dump'), file: z.string(), source: z.string() }),
+    z.object({ kind: z.literal('dump'), file: inside, source: z.string() }),
     /** The embedded PostgreSQL: its cluster copied under the low-level backup API, with the WAL to make it consistent. */
-    z.object({ kind: z.literal('cluster'), folder: z.string(), emptyFolders: z.array(z.string()), startWal: z.string(), stopLsn: z.string() }),
+    z.object({ kind: z.literal('cluster'), folder: inside, emptyFolders: z.array(inside), startWal: z.string(), stopLsn: z.string() }),
   ]),
   ledger: z.object({
     engine: z.enum(['embedded', 'fabric']),
     /** The embedded engine's own database when LEDGER_DATABASE_URL named one apart from the node's. */
-    dump: z.object({ file: z.string(), source: z.string() }).optional(),
+    dump: z.object({ file: inside, source: z.string() }).optional(),
   }),
   config: z.object({
     /** The NINETEN_CONFIG file, copied. */
-    file: z.string().optional(),
+    file: inside.optional(),
     originalPath: z.string().optional(),
     /** The environment variables the node's config reads that were set (URLs without their passwords). */
     environment: z.record(z.string(), z.string()),
   }),
   /** Files the config names outside the data folder (a sealing key, Fabric certificates). */
-  external: z.array(z.object({ file: z.string(), originalPath: z.string() })),
+  external: z.array(z.object({ file: inside, originalPath: z.string() })),
   /** The data folder's files are under `data/`; these folders were left out on purpose. */
   excluded: z.array(z.string()),
   /** Files listed but deleted before they were copied (see docs/backups.md). */

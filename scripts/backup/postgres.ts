@@ -111,6 +111,13 @@ export async function ensureDatabase(url: string, log: Logger): Promise<void> {
 }
 
 /** Empties a database for `--replace`: every schema but PostgreSQL's own is dropped, `public` made again. */
+/** Sessions other than ours on the database (a node running on it): a restore must not replace it under them. */
+export async function otherSessions(url: string): Promise<number> {
+  return withClient(url, async (c) =>
+    Number((await c.query<{ n: string }>('SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()')).rows[0].n),
+  );
+}
+
 export async function clearDatabase(url: string, log: Logger): Promise<void> {
   await withClient(url, async (c) => {
     const { rows } = await c.query<{ name: string }>(

@@ -12,9 +12,9 @@ import { hasEmbeddedPostgres, runningEmbeddedPostgres, startEmbeddedPostgres } f
 import { createLogger, type Logger } from '../../server/logger.js';
 import { clusterDir, restoreCluster } from './cluster.js';
 import { copyHashed, hashFile, listTree, Progress } from './files.js';
-import { isExcludedFromData, knownMigrations } from './layout.js';
+import { isExcludedFromData, knownMigrations, externalFiles } from './layout.js';
 import { readManifest, verifyFiles, type BackupManifest } from './manifest.js';
-import { clearDatabase, ensureDatabase, nodeFacts, redactUrl, restoreDump, run, userRelations } from './postgres.js';
+import { clearDatabase, ensureDatabase, nodeFacts, redactUrl, restoreDump, run, userRelations, otherSessions } from './postgres.js';
 
 export interface RestoreOptions {
   /** The node's config on this machine (DATA_DIR, DATABASE_URL, LEDGER_DATABASE_URL...). */
@@ -110,6 +110,8 @@ async function restoreFrom(folder: string, options: RestoreOptions, config: Conf
     await ensureDatabase(targetUrl, log);
     targetTables = await userRelations(targetUrl);
     if (targetTables && !options.replace) throw refuseNonEmpty(`The database ${redactUrl(targetUrl)} (${targetTables} tables)`);
+    const busy = await otherSessions(targetUrl);
+    if (busy) throw new RestoreRefused(`The database ${redactUrl(targetUrl)} has ${busy} other connection(s): a node (or a tool) is using it. Stop it first; a restore never replaces a database in use`);
   } else if (hasEmbeddedPostgres(dataDir)) {
     if (await runningEmbeddedPostgres(dataDir)) throw new RestoreRefused(`The embedded PostgreSQL under ${dataDir}/db is running: stop the node first`);
     if (!options.replace) throw refuseNonEmpty(`The embedded PostgreSQL under ${dataDir}/db`);
@@ -128,6 +130,7 @@ async function restoreFrom(folder: string, options: RestoreOptions, config: Conf
     await ensureDatabase(ledgerUrl, log);
     ledgerTables = await userRelations(ledgerUrl);
     if (ledgerTables && !options.replace) throw refuseNonEmpty(`The ledger database ${redactUrl(ledgerUrl)} (${ledgerTables} tables)`);
+    if (ledgerTables && (await otherSessions(ledgerUrl))) throw new RestoreRefused(`The ledger database ${redactUrl(ledgerUrl)} is in use (other connections): other nodes may share it. Stop them first, or pass --skip-ledger`);
   } else if (!manifest.ledger.dump && config.ledger.engine === 'embedded' && config.ledger.databaseUrl) {
     warn('The backup keeps the ledger in the node database, but LEDGER_DATABASE_URL is set here: the node would use that database as its ledger instead');
   }
@@ -136,7 +139,13 @@ async function restoreFrom(folder: string, options: RestoreOptions, config: Conf
   if (present.length && !options.replace) throw refuseNonEmpty(`The data folder ${dataDir} (${present.slice(0, 3).join(', ')}${present.length > 3 ? ', ...' : ''})`);
 
   const externalWrites: { file: string; originalPath: string }[] = [];
+  // Only where this machine's config names such a file: a manifest never chooses where to write.
+  const namedHere = new Set(externalFiles(config).map((f) => path.resolve(f)));
   for (const e of manifest.external) {
+    if (!namedHere.has(path.resolve(e.originalPath))) {
+      warn(`${e.file} was ${e.originalPath} on the backed-up machine, which this node's config does not name: it is in the backup folder; copy it into place by hand`);
+      continue;
+    }
     if (existsSync(e.originalPath)) {
       const entry = manifest.files.find((f) => f.path === e.file)!;
       if ((await hashFile(e.originalPath)).sha256 === entry.sha256) continue;

@@ -65,11 +65,13 @@ export class AppListens {
       const session = await this.match(userId, l);
       if (session) {
         out.matched++;
+        // Only a door that reports progress (a Subsonic scrobble) uses the session up: a
+        // ListenBrainz listen of it is noted, and leaves it for the app's scrobble.
         if (opts.reportProgress) {
           const progress = await this.claimWholeTrack(userId, session.id);
           if (progress) out.progress.push(progress);
+          await execute(this.ctx.db, 'UPDATE listening_sessions SET confirmed_at = coalesce(confirmed_at, now()) WHERE id = :id', { id: session.id });
         }
-        await execute(this.ctx.db, 'UPDATE listening_sessions SET confirmed_at = coalesce(confirmed_at, now()) WHERE id = :id', { id: session.id });
       }
       const row = await selectOne(
         this.ctx.db,

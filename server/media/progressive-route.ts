@@ -98,7 +98,8 @@ export async function sendProgressive(media: Pick<MediaService, 'streaming' | 's
       if (!ended) {
         ended = true;
         file.destroy();
-        meter.end(sentTo);
+        // What is still in the response's buffer when the client went away never left.
+        meter.end(res.writableFinished ? sentTo : Math.max(answer.start, sentTo - res.writableLength));
       }
       resolve();
     };
