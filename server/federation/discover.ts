@@ -7,6 +7,7 @@ import type { FederationService } from './service.js';
 import type { TrackView } from './runtime.js';
 import { RemoteAddressError } from './remote.js';
 import { INSTANCE_ACTOR_TYPES } from './instance-follows.js';
+import { followsNodeSql } from './remote-tracks.js';
 import { hostOf, idOf, typesOf } from './vocabulary.js';
 import { localChannelNameOf, localTrackIdOf } from '../../shared/actor-uris.js';
 import { isUuid } from '../../shared/ids.js';
@@ -68,9 +69,8 @@ export class Discover {
   }
 
   /** Remote tracks of channels someone here follows, or of nodes this node follows. */
-  private static readonly FOLLOWED = `EXISTS (
-    SELECT 1 FROM federation_follows f WHERE f.local_follower AND f.state = 'accepted' AND (f.following_uri = t.actor_uri
-      OR (f.follower_uri = :instance AND f.following_uri IN (SELECT uri FROM federation_remote_actors WHERE host = t.host))))`;
+  private static readonly FOLLOWED = `(EXISTS (SELECT 1 FROM federation_follows f WHERE f.local_follower AND f.state = 'accepted' AND f.following_uri = t.actor_uri)
+    OR ${followsNodeSql('t.host')})`;
 
   /** The newest tracks: this node's public ones and those of the channels and nodes it follows, newest first. */
   async latest(opts: { limit: number; offset: number; origin?: 'local' | 'remote' }): Promise<DiscoverTrack[]> {
@@ -157,7 +157,7 @@ export class Discover {
     return (await this.resolveTracks(played.map((p) => p.trackId), limit)).map(({ item, index }) => ({ ...item, playedAt: played[index].playedAt }));
   }
 
-  /** The newest tracks of the channels a listener follows, on this node (among its newest 200) and on others. */
+  /** The newest tracks of the channels a listener follows, on this node and on others. */
   async following(userId: string, limit: number): Promise<DiscoverTrack[]> {
     const me = await this.svc.actors.forUser(userId);
     const [rows, follows] = await Promise.all([
@@ -166,8 +166,9 @@ export class Discover {
         me: me.uri, local: this.rt.channelActorUri(''),
       }),
     ]);
-    const channels = new Set(follows.map((f) => localChannelNameOf(this.rt.publicUrl, f.following_uri)?.toLowerCase()));
-    const local = channels.size ? (await this.rt.media.latestPublicTracks(NEW_WINDOW, 0)).filter((t) => channels.has(t.channel.name.toLowerCase())).map((t) => this.localItem(t)) : [];
+    const names = follows.map((f) => localChannelNameOf(this.rt.publicUrl, f.following_uri)).filter((n): n is string => !!n);
+    const ids = (await Promise.all(names.map((n) => this.rt.media.getChannel(n)))).flatMap((c) => (c ? [c.id] : []));
+    const local = ids.length ? (await this.rt.media.latestPublicTracks(limit, 0, ids)).map((t) => this.localItem(t)) : [];
     return [...local, ...rows.map((r) => this.remoteItem(r))]
       .sort((a, b) => Date.parse(b.publishedAt) - Date.parse(a.publishedAt) || a.uri.localeCompare(b.uri))
       .slice(0, limit);
@@ -251,7 +252,7 @@ export class Discover {
   private async localChannel(name: string): Promise<LookupResult> {
     const c = name ? await this.rt.media.getChannel(name) : undefined;
     if (!c) throw notFound('Channel');
-    const tracks = (await this.rt.media.latestPublicTracks(200, 0)).filter((t) => t.channel.id === c.id).slice(0, 20);
+    const tracks = await this.rt.media.latestPublicTracks(20, 0, [c.id]);
     return { type: 'channel', channel: this.localChannelItem(c), tracks: tracks.map((t) => this.localItem(t)) };
   }
 

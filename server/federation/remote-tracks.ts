@@ -89,6 +89,14 @@ export function normaliseSegmentHashes(doc: unknown): Record<string, string> {
   return out;
 }
 
+/**
+ * SQL: this node follows the node at `hostSql` (its instance actor follows that host's instance
+ * actor; `states`: accepted only, or also pending). The query names `:instance`.
+ */
+export const followsNodeSql = (hostSql: string, states: 'accepted' | 'not rejected' = 'accepted') =>
+  `EXISTS (SELECT 1 FROM federation_follows nf JOIN federation_remote_actors na ON na.uri = nf.following_uri
+     WHERE nf.follower_uri = :instance AND nf.local_follower AND nf.state ${states === 'accepted' ? "= 'accepted'" : "<> 'rejected'"} AND na.host = ${hostSql})`;
+
 export class RemoteTracks {
   private removedListeners: ((id: string) => Promise<void>)[] = [];
 
@@ -112,11 +120,7 @@ export class RemoteTracks {
     if (this.rt.isLocal(actorUri)) return false;
     const r = await selectOne(
       this.rt.db,
-      `SELECT 1 FROM federation_follows WHERE following_uri = :a AND local_follower AND state <> 'rejected'
-       UNION ALL
-       SELECT 1 FROM federation_follows f JOIN federation_remote_actors ra ON ra.uri = f.following_uri
-        WHERE f.follower_uri = :instance AND f.local_follower AND f.state = 'accepted' AND ra.host = :host
-       LIMIT 1`,
+      `SELECT 1 WHERE EXISTS (SELECT 1 FROM federation_follows WHERE following_uri = :a AND local_follower AND state <> 'rejected') OR ${followsNodeSql(':host')}`,
       { a: actorUri, instance: this.rt.instanceActorUri(), host: hostOf(actorUri) },
     );
     return !!r;
@@ -129,8 +133,7 @@ export class RemoteTracks {
   async forgetUnfollowedOn(host: string): Promise<number> {
     const stillFollowed = await selectOne(
       this.rt.db,
-      `SELECT 1 FROM federation_follows f JOIN federation_remote_actors ra ON ra.uri = f.following_uri
-        WHERE f.follower_uri = :instance AND f.local_follower AND f.state <> 'rejected' AND ra.host = :host LIMIT 1`,
+      `SELECT 1 WHERE ${followsNodeSql(':host', 'not rejected')}`,
       { instance: this.rt.instanceActorUri(), host },
     );
     if (stillFollowed) return 0;

@@ -70,8 +70,8 @@ export interface MediaApi {
    * `who.session` as the static route does; refuses (403/404 problem) before sending anything.
    */
   sendProgressive(trackId: string, req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, who: { userId: string | null; session: string | null; ip: string; userAgent: string | null }): Promise<void>;
-  /** Ready public tracks, newest published first (discovery's "new on the network"). */
-  latestPublicTracks(limit: number, offset: number): Promise<TrackView[]>;
+  /** Ready public tracks (of these channels, by id, when given), newest published first (discovery's "new on the network"). */
+  latestPublicTracks(limit: number, offset: number, channelIds?: string[]): Promise<TrackView[]>;
   getPlaylist(id: string, viewer?: User | null): Promise<PlaylistView | undefined>;
   /** The library as listeners' apps browse it (Subsonic): channels with ready public audio tracks (and the viewer's own). */
   libraryArtists(viewerId: string | null): Promise<LibraryArtist[]>;

@@ -58,6 +58,8 @@ export interface SegmentServed {
 
 export interface ListTracksQuery {
   channel?: string;
+  /** Only these channels (by id). */
+  channelIds?: string[];
   kind?: TrackKind;
   limit?: number;
   offset?: number;

@@ -116,8 +116,8 @@ export class MediaService implements MediaApi {
     return this.tracks.get(id);
   }
 
-  async latestPublicTracks(limit: number, offset: number): Promise<TrackView[]> {
-    return (await this.tracks.list({ limit, offset })).data;
+  async latestPublicTracks(limit: number, offset: number, channelIds?: string[]): Promise<TrackView[]> {
+    return (await this.tracks.list({ limit, offset, channelIds })).data;
   }
 
   /** A playlist with the ready tracks `viewer` may see (anonymous when omitted: public and unlisted tracks), whatever its own visibility unless a viewer is given. */

@@ -148,6 +148,11 @@ export class Tracks {
       where.push('lower(c.name) = lower(:channel)');
       repl.channel = q.channel;
     }
+    if (q.channelIds) {
+      if (!q.channelIds.length) return { total: 0, data: [] };
+      where.push('t.channel_id IN (:channelIds)');
+      repl.channelIds = q.channelIds;
+    }
     if (q.kind) {
       where.push('t.kind = :kind');
       repl.kind = q.kind;

@@ -2,6 +2,7 @@
 import { select, selectOne, execute } from '../../db/index.js';
 import type { FederationService } from '../service.js';
 import { hostOf } from '../vocabulary.js';
+import { followsNodeSql } from '../remote-tracks.js';
 
 export async function sendUndoFollow(svc: FederationService, localActorUri: string, followId: string): Promise<boolean> {
   return svc.rt.db.transaction(async (t) => {
@@ -26,10 +27,7 @@ export async function sendUndoFollow(svc: FederationService, localActorUri: stri
     // Nobody here follows that actor any more, nor its node: forget its tracks and campaigns.
     const still = await select(
       svc.rt.db,
-      `SELECT 1 FROM federation_follows WHERE following_uri = :g AND local_follower
-       UNION ALL
-       SELECT 1 FROM federation_follows f JOIN federation_remote_actors ra ON ra.uri = f.following_uri
-        WHERE f.follower_uri = :instance AND f.local_follower AND f.state = 'accepted' AND ra.host = :host`,
+      `SELECT 1 WHERE EXISTS (SELECT 1 FROM federation_follows WHERE following_uri = :g AND local_follower) OR ${followsNodeSql(':host')}`,
       { g: row.following_uri, instance: svc.rt.instanceActorUri(), host: hostOf(row.following_uri) },
       t,
     );
