@@ -11,6 +11,8 @@ import { disputesCapability } from './disputes/index.js';
 import { liveCapability } from './live/index.js';
 import { appsCapability } from './apps/index.js';
 import { feedsCapability } from './feeds/index.js';
+import { moderationCapability } from './moderation/index.js';
+import { notificationsCapability } from './notifications/index.js';
 
 export const capabilities: Capability[] = [
   accountsCapability,
@@ -23,4 +25,6 @@ export const capabilities: Capability[] = [
   liveCapability,
   appsCapability,
   feedsCapability,
+  moderationCapability,
+  notificationsCapability,
 ];

@@ -18,6 +18,8 @@ import type { DisputesApi } from './disputes/contract.js';
 import type { LiveApi } from './live/contract.js';
 import type { AppsApi } from './apps/contract.js';
 import type { FeedsApi } from './feeds/contract.js';
+import type { ModerationApi } from './moderation/contract.js';
+import type { NotificationsApi } from './notifications/contract.js';
 import type { OpenApiFragment } from './api/openapi-types.js';
 
 /**
@@ -36,10 +38,12 @@ export interface Services {
   live: LiveApi;
   apps: AppsApi;
   feeds: FeedsApi;
+  moderation: ModerationApi;
+  notifications: NotificationsApi;
 }
 
 /** Every key of `Services`, at run time: node.ts checks that each capability published its contract. */
-export const serviceNames = ['accounts', 'ledger', 'money', 'media', 'listening', 'federation', 'disputes', 'live', 'apps', 'feeds'] as const satisfies readonly (keyof Services)[];
+export const serviceNames = ['accounts', 'ledger', 'money', 'media', 'listening', 'federation', 'disputes', 'live', 'apps', 'feeds', 'moderation', 'notifications'] as const satisfies readonly (keyof Services)[];
 // Fails to compile, naming the key, when `Services` gains one that serviceNames lacks.
 type UnlistedService = Exclude<keyof Services, (typeof serviceNames)[number]>;
 export const everyServiceListed: [UnlistedService] extends [never] ? true : UnlistedService = true;

@@ -2,7 +2,28 @@
 // federation bridge, the ledger writer) react. Emitted only after commit.
 import { EventEmitter } from 'node:events';
 
+/** What a user is told about (in the app, and by mail when they did not turn that kind off). */
+export const notificationKinds = ['follower', 'new-track', 'tip', 'payout', 'dispute', 'live', 'report', 'account'] as const;
+export type NotificationKind = (typeof notificationKinds)[number];
+
+/** A notification for some of this node's users, emitted by the capability that knows them (after commit). */
+export interface UserNotification {
+  /** Local user ids (unknown or deleted ones are skipped). */
+  userIds: string[];
+  kind: NotificationKind;
+  /** One line, shown in the bell and as the mail's subject. */
+  title: string;
+  /** A few sentences (plain text). */
+  body?: string;
+  /** Where the notification leads (a path of the web app, or an absolute URL). */
+  url?: string;
+  /** Same key, same user: told once (a retried job, a redelivered activity). */
+  key: string;
+}
+
 export interface DomainEvents {
+  /** Tell users something (notifications capability: in-app, and mail unless turned off). */
+  'user.notify': UserNotification;
   'track.published': { trackId: string };
   'track.updated': { trackId: string };
   /** The track's status moved (processing, ready, failed), whatever its visibility. */

@@ -104,6 +104,8 @@ export async function createRuntime(config: Config, options: StartNodeOptions = 
 function wirePorts(services: Services): void {
   services.listening.useRemoteTracks(services.federation);
   services.federation.useFlagReceiver(services.disputes);
+  services.federation.useReportReceiver(services.moderation);
+  services.accounts.useMailer(services.notifications);
   services.money.useRemoteArtists(services.federation);
   services.media.useSegmentAccess(services.money.segmentAccess);
   services.media.useRelays(services.federation);

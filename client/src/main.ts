@@ -12,6 +12,7 @@ import { profilePage } from './pages/profile.js';
 import { studioPage } from './pages/studio.js';
 import { trackPage } from './pages/track.js';
 import { uploadPage } from './pages/upload.js';
+import { notificationBell } from './notifications-bell.js';
 import type { PageContext } from './router.js';
 import { navigate, notFound, onRender, route, startRouter } from './router.js';
 
@@ -33,6 +34,7 @@ function renderNav(): void {
   if (role === 'artist' || role === 'admin') items.push(link('/studio', 'Studio'), link('/upload', 'Upload'), link('/live/setup', 'Go live'), link('/earnings', 'Earnings'));
   if (s) items.push(link('/me', 'Account'), link('/investments', 'Investments'), link('/following', 'Following'), link('/disputes', 'Disputes'));
   if (role === 'admin') items.push(link('/admin', 'Admin'));
+  if (role === 'moderator' || role === 'admin') items.push(link('/admin/moderation', 'Moderation'));
   if (role === 'auditor' || role === 'admin') items.push(link('/audit', 'Audit'));
   if (s) {
     const out = h('button', { type: 'button', class: 'link' }, 'Log out');
@@ -40,7 +42,7 @@ function renderNav(): void {
       await logOut();
       navigate('/');
     });
-    items.push(h('span', { class: 'who' }, s.user.username), out);
+    items.push(notificationBell(), h('span', { class: 'who' }, s.user.username), out);
   } else {
     items.push(link('/login', 'Log in'), link('/signup', 'Sign up'));
   }
@@ -94,6 +96,19 @@ route('/live', lazy(live, (m) => m.liveDirectoryPage));
 route('/live/setup', lazy(live, (m) => m.liveSetupPage));
 route('/live/remote/:watchId', lazy(live, (m) => m.remoteLivePage));
 route('/live/:id', lazy(live, (m) => m.livePage));
+const notifications = () => import('./pages/notifications.js');
+route('/notifications', lazy(notifications, (m) => m.notificationsPage));
+route('/notifications/settings', lazy(notifications, (m) => m.notificationSettingsPage));
+const accountEmail = () => import('./pages/account-email.js');
+route('/verify-email', lazy(accountEmail, (m) => m.verifyEmailPage));
+route('/forgot-password', lazy(accountEmail, (m) => m.forgotPasswordPage));
+route('/reset-password', lazy(accountEmail, (m) => m.resetPasswordPage));
+route('/me/data', lazy(() => import('./pages/account-data.js'), (m) => m.accountDataPage));
+route('/me/reports', lazy(() => import('./pages/reports.js'), (m) => m.myReportsPage));
+const moderation = () => import('./pages/admin-moderation.js');
+route('/admin/moderation', lazy(moderation, (m) => m.moderationQueuePage));
+route('/admin/moderation/log', lazy(moderation, (m) => m.moderationLogPage));
+route('/admin/machine', lazy(() => import('./pages/admin-machine.js'), (m) => m.adminMachinePage));
 notFound(({ main }) => {
   main.append(h('h1', null, 'Page not found'), h('p', null, h('a', { href: '/' }, 'Back home')));
 });

@@ -4,6 +4,45 @@ import type { AppAuthentication, AppCredentials } from './api-keys.js';
 
 export type UserCreatedHook = (user: User) => void | Promise<void>;
 
+/** A mail for one address, queued by the notifications capability (accounts' mail port). */
+export interface OutgoingMail {
+  to: string;
+  subject: string;
+  text: string;
+  html?: string;
+  /** What it is, for the admin's list of mails (verify-email, password-reset, notification, ...). */
+  kind: string;
+}
+
+/** Accounts' port for sending mail (provided by notifications, wired in node.ts). */
+export interface MailPort {
+  /** Whether SMTP is configured; when not, flows that would send mail say so instead of failing. */
+  enabled(): boolean;
+  /** Queues the mail (BullMQ, retried with backoff); never waits for the SMTP server. */
+  queue(mail: OutgoingMail): Promise<void>;
+}
+
+/**
+ * Runs when an account is being deleted, before accounts tombstones its row: each capability
+ * removes its media and personal data and keeps what the books need, detached. A hook must be
+ * safe to run again (a deletion that crashed is run again from the start).
+ */
+export type UserDeletingHook = (user: User) => Promise<void>;
+
+/** One file of a user's data export, collected by the capability that holds that data. */
+export interface AccountExportPart {
+  /** The file's name inside the archive, e.g. `playlists.json`. */
+  file: string;
+  /** The file's content: JSON-serialisable (written as JSON), or a string written as is. */
+  collect(user: User): Promise<unknown>;
+}
+
+/** A moderator's measures on a local account: suspended (cannot sign in) and silenced (cannot publish). */
+export interface AccountStanding {
+  suspended?: boolean;
+  silenced?: boolean;
+}
+
 /** How many accounts the node has and how many were active lately (NodeInfo's usage). */
 export interface AccountActivity {
   total: number;
@@ -32,4 +71,12 @@ export interface AccountsApi {
   onGuestClaimed(hook: UserCreatedHook): void;
   /** Event: an account was made (after commit). */
   onUserCreated(hook: UserCreatedHook): void;
+  /** Wires the mail port (node.ts, once). */
+  useMailer(port: MailPort): void;
+  /** Suspends or silences an account, or lifts that (moderation); suspending ends its sessions. */
+  setStanding(userId: string, standing: AccountStanding): Promise<User>;
+  /** Registers a capability's part of deleting an account (see UserDeletingHook). */
+  onUserDeleting(hook: UserDeletingHook): void;
+  /** Registers a capability's file in a user's data export. */
+  onExport(part: AccountExportPart): void;
 }

@@ -6,12 +6,14 @@ import { accountRoutes } from './routes.js';
 import { accountsOpenApi } from './openapi.js';
 import path from 'node:path';
 import { ApiKeys, KeySealer } from './api-keys.js';
+import { Router } from 'express';
+import { lifecycleOpenApi, lifecycleRoutes, registerLifecycle } from './lifecycle/index.js';
 
 export { AccountsService, roles, type Role, type User, type RequestOrigin } from './service.js';
 export { TooManyAttempts, ThrottleUnavailable } from './throttle.js';
 export { authenticate, requireRole, requireUser, isPublic, accessCheck } from './middleware.js';
 
-export type { AccountsApi, AccountActivity, UserCreatedHook } from './contract.js';
+export type { AccountsApi, AccountActivity, UserCreatedHook, UserDeletingHook, AccountExportPart, AccountStanding, MailPort, OutgoingMail } from './contract.js';
 export type { AppCredentials, AppAuthentication } from './api-keys.js';
 
 const slot = serviceSlot<AccountsService>('accounts');
@@ -27,7 +29,13 @@ export const accountsCapability: Capability = {
     const sealer = new KeySealer(keys.sealingKeyFile ?? path.join(ctx.config.dataDir, 'secrets', 'api-key-sealing.key'));
     const svc = new AccountsService(ctx.db, ctx.config.auth.tokenTtlSeconds, throttle, ctx.metrics, new ApiKeys(ctx.db, sealer, keys.maxPerUser));
     slot.publish(ctx, svc);
+    registerLifecycle(ctx, svc);
   },
-  routes: (ctx) => accountRoutes(ctx, accountsService(ctx)),
-  openapi: accountsOpenApi,
+  routes: (ctx) => Router().use(accountRoutes(ctx, accountsService(ctx)), lifecycleRoutes(ctx, accountsService(ctx))),
+  openapi: {
+    ...accountsOpenApi,
+    tags: [...(accountsOpenApi.tags ?? []), ...(lifecycleOpenApi.tags ?? [])],
+    schemas: { ...accountsOpenApi.schemas, ...lifecycleOpenApi.schemas },
+    paths: { ...accountsOpenApi.paths, ...lifecycleOpenApi.paths },
+  },
 };

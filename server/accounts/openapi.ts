@@ -1,6 +1,6 @@
 import { bearer, fields, json, page, problem, ref, type OpenApiFragment, jsonBody, pathParam } from '../api/openapi-types.js';
 
-const role = { type: 'string', enum: ['admin', 'artist', 'listener', 'auditor'] };
+const role = { type: 'string', enum: ['admin', 'moderator', 'artist', 'listener', 'auditor'] };
 
 /** A refusal that says when to come back (auth.throttle; docs/operations.md, "Login and sign-up limits"). */
 const retryLater = (description: string) => ({
@@ -56,7 +56,7 @@ export const accountsOpenApi: OpenApiFragment = {
         password: { type: 'string', minLength: 8 },
         email: { type: 'string', format: 'email' },
         displayName: { type: 'string' },
-        role: { type: 'string', enum: ['listener', 'artist', 'admin', 'auditor'], description: 'admin and auditor only when an admin creates the account' },
+        role: { type: 'string', enum: ['listener', 'artist', 'admin', 'moderator', 'auditor'], description: 'admin, moderator and auditor only when an admin creates the account' },
       },
     },
     TokenPair: fields({

@@ -29,7 +29,7 @@ export function accountRoutes(ctx: NodeContext, accounts: AccountsService): Rout
       const isAdmin = req.user?.role === 'admin';
       if (!isAdmin) {
         if (!ctx.config.auth.openSignup) throw forbidden('Sign-up is closed on this node; ask an admin');
-        if (!['listener', 'artist'].includes(wanted)) throw forbidden('Only an admin can create admin or auditor accounts');
+        if (!['listener', 'artist'].includes(wanted)) throw forbidden('Only an admin can create admin, moderator or auditor accounts');
       }
       // req.ip is the proxy's client address only when trustProxy says the proxy is ours.
       const user = isAdmin ? await accounts.create(body) : await accounts.signUp(body, { address: req.ip });

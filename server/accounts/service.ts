@@ -4,7 +4,8 @@ import type { Sequelize } from 'sequelize';
 import { Counter, type Registry } from 'prom-client';
 import { z, ZodError } from 'zod';
 import { select, selectOne, execute } from '../db/index.js';
-import type { AccountActivity, AccountsApi, UserCreatedHook } from './contract.js';
+import type { AccountActivity, AccountExportPart, AccountsApi, AccountStanding, MailPort, UserCreatedHook, UserDeletingHook } from './contract.js';
+import { Port } from '../context.js';
 import { AppError, conflict, unauthorized } from '../http/errors.js';
 import { metricOnce } from '../http/metrics.js';
 import { hashPassword, verifyPassword } from './passwords.js';
@@ -13,7 +14,7 @@ import type { ApiKeys, AppAuthentication, AppCredentials } from './api-keys.js';
 import type * as api from '../../shared/api/index.js';
 import { isUuid } from '../../shared/ids.js';
 
-export const roles = ['admin', 'artist', 'listener', 'auditor'] as const;
+export const roles = ['admin', 'moderator', 'artist', 'listener', 'auditor'] as const;
 export type Role = (typeof roles)[number];
 
 export type User = api.User;
@@ -91,6 +92,29 @@ export class AccountsService implements AccountsApi {
 
   authenticateApp(credentials: AppCredentials): Promise<AppAuthentication> {
     return this.apiKeys.authenticate(credentials);
+  }
+
+  /** The mail port (notifications), wired by node.ts. */
+  readonly mailer = new Port<MailPort>('mail');
+  /** Capabilities' parts of deleting an account, in registration order (server/accounts/lifecycle/). */
+  readonly deletingHooks: UserDeletingHook[] = [];
+  /** Capabilities' files of a data export (server/accounts/lifecycle/). */
+  readonly exportParts: AccountExportPart[] = [];
+
+  useMailer(port: MailPort): void {
+    this.mailer.wire(port);
+  }
+
+  onUserDeleting(hook: UserDeletingHook): void {
+    this.deletingHooks.push(hook);
+  }
+
+  onExport(part: AccountExportPart): void {
+    this.exportParts.push(part);
+  }
+
+  async setStanding(_userId: string, _standing: AccountStanding): Promise<User> {
+    throw new Error('setStanding: not implemented yet');
   }
 
   /** Other capabilities (federation keys, wallets) set themselves up for a new user here. */

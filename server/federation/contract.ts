@@ -15,6 +15,58 @@ export interface FlagReceiver {
   receiveFlag(activity: unknown, verifiedActorUri: string): Promise<{ created: boolean }>;
 }
 
+/** A moderation report that came from another server as a Flag (not a dispute review). */
+export interface IncomingReport {
+  /** The Flag's id (a redelivered Flag is one report). */
+  activityId: string;
+  /** The actor whose HTTP signature verified (the reporting server's actor, or a person on it). */
+  actorUri: string;
+  /** What is reported: URIs of this node's objects (tracks, channels, playlists, accounts). */
+  objectUris: string[];
+  /** The reason, as the other server wrote it (plain text, sanitised). */
+  content: string;
+}
+
+/** Federation's port for moderation Flags (provided by moderation, wired in node.ts). */
+export interface ReportReceiver {
+  receiveReport(report: IncomingReport): Promise<{ created: boolean }>;
+}
+
+/** A report forwarded to the server whose content it is about, as a Flag from the instance actor. */
+export interface OutgoingFlag {
+  /** The remote actor whose content it is (its inbox, or its server's shared inbox, receives the Flag). */
+  targetActorUri: string;
+  /** What is reported (remote object URIs, the actor's among them when the account itself is reported). */
+  objectUris: string[];
+  content: string;
+}
+
+/** Deliveries to one remote host (the admin's view of federation health). */
+export interface DeliveryHealth {
+  host: string;
+  /** Delivered in the last 24 hours. */
+  delivered24h: number;
+  /** Attempts that failed in the last 24 hours (each retry counts). */
+  failed24h: number;
+  /** Deliveries still queued or waiting for a retry. */
+  pending: number;
+  /** Deliveries that ran out of retries (last 7 days). */
+  dead: number;
+  lastSuccessAt: string | null;
+  lastFailureAt: string | null;
+  lastError: string | null;
+}
+
+/** What a remote object is, as this node knows it (cached; fetched when unknown). */
+export interface RemoteObjectInfo {
+  uri: string;
+  kind: 'track' | 'channel' | 'playlist' | 'account' | 'other';
+  name: string | null;
+  /** The actor it belongs to (itself, for an account or channel). */
+  actorUri: string;
+  host: string;
+}
+
 /** A local channel's live stream started or ended (sent as a Stream activity to its followers). */
 export interface StreamAnnouncement {
   /** The channel (id or name) that streams. */
@@ -48,4 +100,14 @@ export interface FederationApi extends RemoteArtistsPort, RelayPort {
   followedLiveStreams(): Promise<RemoteLiveStream[]>;
   /** Wires the dispute-Flag port (node.ts, once). */
   useFlagReceiver(receiver: FlagReceiver): void;
+  /** Wires the moderation-report port (node.ts, once). */
+  useReportReceiver(receiver: ReportReceiver): void;
+  /** Forwards a report to another server as a Flag from the instance actor. */
+  sendFlag(flag: OutgoingFlag): Promise<{ uri: string; inboxes: number }>;
+  /** What a remote object is (undefined: not a URI federation can resolve). */
+  describeRemote(uri: string): Promise<RemoteObjectInfo | undefined>;
+  /** Blocks a remote actor or a whole domain (moderation; the existing admin block list). */
+  block(kind: 'actor' | 'domain', value: string, reason?: string): Promise<void>;
+  /** Delivery health per remote host, worst first. */
+  deliveryHealth(): Promise<DeliveryHealth[]>;
 }

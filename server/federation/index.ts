@@ -13,13 +13,14 @@ import { apiRoutes } from './routes/api.js';
 import { federationOpenApi } from './openapi.js';
 import { discoverOpenApi } from './discover-openapi.js';
 import { announceMissingTips } from './send/send-tip.js';
+import { registerFederationAccountData } from './account-data.js';
 
 export { FederationService } from './service.js';
 export type { ListenInput, StreamInput, SubscriptionInput } from './service.js';
 export type { RemoteTrack } from './remote-tracks.js';
 export { NS as federationNamespace } from './vocabulary.js';
 
-export type { FederationApi, FlagReceiver } from './contract.js';
+export type { FederationApi, FlagReceiver, ReportReceiver, IncomingReport, OutgoingFlag, DeliveryHealth, RemoteObjectInfo } from './contract.js';
 
 const slot = serviceSlot<FederationService>('federation');
 
@@ -34,6 +35,7 @@ export const federationCapability: Capability = {
   init(ctx) {
     const svc = new FederationService(new FederationRuntime(ctx));
     slot.publish(ctx, svc);
+    registerFederationAccountData(ctx, svc);
     ctx.jobs.setConcurrency('federation', ctx.config.federation.deliveryConcurrency);
     ctx.jobs.handle('federation.deliver', (payload, job) => svc.delivery.deliver(payload, job));
     ctx.jobs.handle('federation.process', async (payload, job) => {

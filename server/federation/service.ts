@@ -4,7 +4,10 @@ import { AppError, badRequest, notFound } from '../http/errors.js';
 import type { Transaction } from 'sequelize';
 import { Port } from '../context.js';
 import type { FederationRuntime } from './runtime.js';
-import type { FederationApi, FlagReceiver, RemoteLiveStream } from './contract.js';
+import type { DeliveryHealth, FederationApi, FlagReceiver, OutgoingFlag, RemoteLiveStream, RemoteObjectInfo, ReportReceiver } from './contract.js';
+import { sendFlag } from './send/send-flag.js';
+import { describeRemote } from './describe-remote.js';
+import { deliveryHealth } from './delivery-health.js';
 import type { RemoteTrackForListening } from '../listening/contract.js';
 import type { GatedTrack } from '../media/contract.js';
 import type { RemoteTrack } from './remote-tracks.js';
@@ -169,6 +172,29 @@ export class FederationService implements FederationApi {
 
   useFlagReceiver(receiver: FlagReceiver): void {
     this.flagReceiver.wire(receiver);
+  }
+
+  /** Where moderation Flags go (moderation, wired by node.ts). */
+  readonly reportReceiver = new Port<ReportReceiver>('moderation reports');
+
+  useReportReceiver(receiver: ReportReceiver): void {
+    this.reportReceiver.wire(receiver);
+  }
+
+  sendFlag(flag: OutgoingFlag): Promise<{ uri: string; inboxes: number }> {
+    return sendFlag(this, flag);
+  }
+
+  describeRemote(uri: string): Promise<RemoteObjectInfo | undefined> {
+    return describeRemote(this, uri);
+  }
+
+  async block(kind: 'actor' | 'domain', value: string, reason?: string): Promise<void> {
+    await this.blocks.add(kind, value, reason);
+  }
+
+  deliveryHealth(): Promise<DeliveryHealth[]> {
+    return deliveryHealth(this);
   }
 
   /** A segment of a remote track served from this node's cache: logged by listening (never throws). */

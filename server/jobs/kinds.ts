@@ -24,6 +24,10 @@ export interface JobPayloads {
   'money.payout': { month: string };
   /** Notify reviewers, replace the ones past their deadline, apply decided disputes. */
   'disputes.tick': { disputeId?: string };
+  /** Send one queued mail through SMTP (retried with backoff; the mail row says how it went). */
+  'notifications.mail': { mailId: string };
+  /** Delete an account: every capability's part, then the tombstone (safe to run again). */
+  'accounts.delete': { userId: string; requestedBy: string };
 }
 
 export type JobKind = keyof JobPayloads;

@@ -6,6 +6,7 @@ import { ListeningService } from './service.js';
 import { listeningRoutes } from './routes.js';
 import { listeningOpenApi } from './openapi.js';
 import { reportDue, reportDueDays } from './daily-report.js';
+import { registerListeningAccountData } from './account-data.js';
 
 export { ListeningService, type Listen, type QualifiedSecondsRow, type RemoteListen, type SegmentServed, type ProgressResult, type HeldListenEvidence, type SubmittedListen, type SubmitOutcome, type ListenSource } from './service.js';
 export type { ListeningApi, RemoteTracksPort, RemoteTrackForListening, RangeServed } from './contract.js';
@@ -13,6 +14,7 @@ export { listeningConfigSchema, type ListeningConfig } from './config.js';
 export { storedReports, type DailyReport } from './daily-report.js';
 
 const slot = serviceSlot<ListeningService>('listening');
+
 
 /** The node's listening service (listening's routes, jobs and tests; other capabilities use `ctx.services.listening`). */
 export const listeningService = slot.get;
@@ -35,6 +37,7 @@ export const listeningCapability: Capability = {
   init(ctx) {
     const svc = new ListeningService(ctx);
     slot.publish(ctx, svc);
+    registerListeningAccountData(ctx, svc);
     ctx.services.media.onSegmentServed(svc.recordSegmentServed);
     ctx.jobs.handle('listening.daily-report', async (payload) => {
       const { day } = dailyReportPayload.parse(payload ?? {});

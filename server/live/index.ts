@@ -6,6 +6,7 @@ import { LiveService } from './service.js';
 import { liveRoutes } from './routes.js';
 import { liveOpenApi } from './openapi.js';
 import { liveFastPath } from './fast-segments.js';
+import { registerLiveAccountData } from './account-data.js';
 
 export { LiveService } from './service.js';
 export type { LiveApi, LiveStreamView, LiveDirectory, ChannelLiveView } from './contract.js';
@@ -18,7 +19,9 @@ export const liveService = slot.get;
 export const liveCapability: Capability = {
   name: 'live',
   init(ctx) {
-    slot.publish(ctx, new LiveService(ctx));
+    const live = new LiveService(ctx);
+    slot.publish(ctx, live);
+    registerLiveAccountData(ctx, live);
   },
   routes: (ctx) => liveRoutes(ctx, liveService(ctx)),
   openapi: liveOpenApi,

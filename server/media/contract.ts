@@ -105,4 +105,20 @@ export interface MediaApi {
   onSegmentServed(listener: (e: SegmentServed) => void): void;
   /** Event: a channel was made (after commit). */
   onChannelCreated(listener: (c: Channel) => void | Promise<void>): void;
+  /**
+   * Hides a local track from everyone but its owner and moderators (moderation), or shows it
+   * again; undefined when no such track. Hidden tracks leave listings, search, feeds and federation.
+   */
+  setTrackHidden(trackId: string, hidden: boolean): Promise<TrackView | undefined>;
+  /** The local channels a user owns (a deletion, a report about an account). */
+  channelsOwnedBy(userId: string): Promise<Channel[]>;
+  /** Bytes on disk per kind of media file (originals, streaming renditions, covers, torrents, uploads in progress, ...). */
+  diskUse(): Promise<MediaDiskUse>;
+}
+
+/** Bytes and files on disk per kind of media file (the admin's view of the machine). */
+export interface MediaDiskUse {
+  kinds: { kind: string; bytes: number; files: number }[];
+  /** When measured (it is cached for a minute: a walk of a large data folder takes time). */
+  measuredAt: string;
 }

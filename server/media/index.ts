@@ -15,6 +15,7 @@ import { UserLimits } from './limits.js';
 import { TranscodeQueue } from './transcode-queue.js';
 import { isOpenToAll } from './track-view.js';
 import { ProgressiveBackfill } from './progressive-backfill.js';
+import { registerMediaAccountData } from './account-data.js';
 
 export { MediaService } from './service.js';
 export { licenses, visibilities } from './model.js';
@@ -75,6 +76,7 @@ export const mediaCapability: Capability = {
     ctx.jobs.handle('media.progressive-backfill', async (payload) => backfill.run(payload ?? {}));
     ctx.jobs.setConcurrency('media', ctx.config.media.transcodeConcurrency);
     ctx.services.media = media;
+    registerMediaAccountData(ctx, media);
     // Seed what strangers may play without asking; stop seeding what was deleted, made private or paid.
     if (seeder) {
       ctx.events.on('track.deleted', ({ trackId }) => seeder.unseedTrack(trackId));

@@ -3,7 +3,10 @@
 // hot path. Uploads and the transcode job live beside it (uploads.ts, transcode-job.ts).
 import type { User } from '../accounts/service.js';
 import type { NodeContext } from '../context.js';
-import type { GatedTrack, MediaApi, RelayPort, SegmentAccessPort } from './contract.js';
+import type { GatedTrack, MediaApi, MediaDiskUse, RelayPort, SegmentAccessPort } from './contract.js';
+import { setTrackHidden } from './moderation.js';
+import { channelsOwnedBy } from './account-data.js';
+import { DiskUse } from './disk-use.js';
 import { SegmentAccess } from './segment-access.js';
 import { MediaStorage } from './storage.js';
 import { Channels } from './channels.js';
@@ -42,6 +45,20 @@ export class MediaService implements MediaApi {
     });
     this.catalog = new Catalog(ctx.db, this.tracks, this.channels, this.playlists, () => ctx.config.publicUrl);
     this.library = new Library(ctx.db, this.tracks);
+  }
+
+  setTrackHidden(trackId: string, hidden: boolean): Promise<TrackView | undefined> {
+    return setTrackHidden(this, trackId, hidden);
+  }
+
+  channelsOwnedBy(userId: string): Promise<Channel[]> {
+    return channelsOwnedBy(this, userId);
+  }
+
+  private readonly disk = new DiskUse(() => this.storage);
+
+  diskUse(): Promise<MediaDiskUse> {
+    return this.disk.measure();
   }
 
   libraryArtists(viewerId: string | null): Promise<LibraryArtist[]> {

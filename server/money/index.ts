@@ -7,6 +7,7 @@ import { moneyRoutes } from './routes.js';
 import { moneyOpenApi } from './openapi.js';
 import { campaignsOpenApi } from './campaigns-openapi.js';
 import { monthOf, previousMonth } from '../../shared/month.js';
+import { registerMoneyAccountData } from './account-data.js';
 
 export { MoneyService, type AllocationView } from './service.js';
 export type { MoneyApi, Hold, HoldFilter } from './contract.js';
@@ -34,6 +35,7 @@ export const moneyCapability: Capability = {
     const money = new MoneyService(ctx);
     await money.metered.loadKeys();
     slot.publish(ctx, money);
+    registerMoneyAccountData(ctx, money);
     const tz = ctx.config.money.timeZone;
     ctx.jobs.handle('money.renew-subscriptions', (p) => money.subscriptions.renewDue(p.at ? new Date(p.at) : new Date()));
     ctx.jobs.handle('money.month-close', (p, job) => {

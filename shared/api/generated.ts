@@ -1105,8 +1105,8 @@ export interface NewUser {
   password: string;
   email?: string;
   displayName?: string;
-  /** admin and auditor only when an admin creates the account */
-  role?: 'listener' | 'artist' | 'admin' | 'auditor';
+  /** admin, moderator and auditor only when an admin creates the account */
+  role?: 'listener' | 'artist' | 'admin' | 'moderator' | 'auditor';
 }
 
 export interface NewWatchLink {
@@ -1516,7 +1516,7 @@ export interface TokenPair {
   expires_in: number;
   refresh_token: string;
   /** The user's role */
-  scope: 'admin' | 'artist' | 'listener' | 'auditor';
+  scope: 'admin' | 'moderator' | 'artist' | 'listener' | 'auditor';
 }
 
 export interface TopUpIntent {
@@ -1607,7 +1607,7 @@ export interface User {
   id: string;
   username: string;
   email: string | null;
-  role: 'admin' | 'artist' | 'listener' | 'auditor';
+  role: 'admin' | 'moderator' | 'artist' | 'listener' | 'auditor';
   displayName: string | null;
   disabled: boolean;
   /** Made by a watch link without a sign-up; claim it (POST /api/v1/users/me/claim) to keep it */

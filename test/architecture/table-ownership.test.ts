@@ -14,6 +14,7 @@ const migrationOwners: Record<string, string> = {
   '0002-node-identity': 'node',
   '0003-accounts-guests': 'accounts',
   '0005-accounts-api-keys': 'accounts',
+  '0006-accounts-moderation': 'accounts',
   '0004-text-search': 'node',
   '0100-media-channels-tracks': 'media',
   '0101-media-playlists': 'media',

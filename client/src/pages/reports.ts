@@ -1,0 +1,3 @@
+// (Skeleton: filled in by issue 17's work.)
+import type { PageContext } from '../router.js';
+export function myReportsPage({ main }: PageContext): void { main.textContent = 'Not yet'; }

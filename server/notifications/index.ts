@@ -1,0 +1,20 @@
+// notifications: mail through SMTP (nodemailer, queued in BullMQ and retried; off when no SMTP
+// is configured) and in-app notifications (the bell), each kind of which a user can turn off
+// for mail. Capabilities tell users things through the `user.notify` domain event.
+import { serviceSlot, type Capability } from '../context.js';
+import { NotificationsService } from './service.js';
+
+export { NotificationsService } from './service.js';
+export type { NotificationsApi } from './contract.js';
+
+const slot = serviceSlot<NotificationsService>('notifications');
+
+/** The notifications service itself, for its routes, jobs and tests (others use `ctx.services.notifications`). */
+export const notificationsService = slot.get;
+
+export const notificationsCapability: Capability = {
+  name: 'notifications',
+  init(ctx) {
+    slot.publish(ctx, new NotificationsService(ctx));
+  },
+};
