@@ -2,7 +2,9 @@
 // is configured) and in-app notifications (the bell), each kind of which a user can turn off
 // for mail. Capabilities tell users things through the `user.notify` domain event.
 import { serviceSlot, type Capability } from '../context.js';
+import { Router } from 'express';
 import { NotificationsService } from './service.js';
+import { inboxOpenApi, inboxRoutes, registerInbox } from './inbox/index.js';
 
 export { NotificationsService } from './service.js';
 export type { NotificationsApi } from './contract.js';
@@ -15,6 +17,10 @@ export const notificationsService = slot.get;
 export const notificationsCapability: Capability = {
   name: 'notifications',
   init(ctx) {
-    slot.publish(ctx, new NotificationsService(ctx));
+    const svc = new NotificationsService(ctx);
+    slot.publish(ctx, svc);
+    registerInbox(ctx, svc);
   },
+  routes: (ctx) => Router().use(inboxRoutes(ctx)),
+  openapi: { paths: { ...inboxOpenApi.paths }, schemas: { ...inboxOpenApi.schemas }, tags: [...(inboxOpenApi.tags ?? [])] },
 };
