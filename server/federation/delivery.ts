@@ -1,13 +1,15 @@
 // The outbox: an activity is recorded with its deliveries inside the caller's
 // transaction and queued (job `federation.deliver`, one per inbox) only after commit.
 // Delivery signs each POST, retries with exponential backoff, tracks inboxes that keep
-// failing (skipped for a while) and leaves dead letters for admins.
+// failing (skipped for a while), counts every attempt per remote host (delivery-health.ts),
+// leaves dead letters for admins, and queues again at a worker's start what the database
+// says is pending but the queue lost.
 import { randomUUID } from 'node:crypto';
-import type { Job } from 'bullmq';
+import type { Job, JobsOptions } from 'bullmq';
 import type { Transaction } from 'sequelize';
 import { signRequest } from '@fedify/fedify/sig';
 import { execute, select, selectOne } from '../db/index.js';
-import type { JobPayloads } from '../jobs/index.js';
+import { pendingJobStates, type JobPayloads } from '../jobs/index.js';
 import type { FederationRuntime } from './runtime.js';
 import type { LocalActors } from './actors.js';
 import type { Remote } from './remote.js';
@@ -49,6 +51,44 @@ const DELIVERY_ATTEMPTS = 6;
 const FAILURES_BEFORE_SKIP = 5;
 const DELIVERY_TIMEOUT_MS = 15_000;
 const INBOX_ANSWER_BYTES = 65_536;
+const DELIVERY_JOB: JobsOptions = { attempts: DELIVERY_ATTEMPTS, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { count: 1000 }, removeOnFail: { count: 5000 } };
+/** How long the per-hour attempt counts are kept (the health view reads 24 hours of them). */
+const STATS_KEPT = '8 days';
+const SWEEP_PAGE = 500;
+
+/**
+ * One job per delivery, named after it, so queueing it twice (an after-commit enqueue racing the
+ * start-time sweep) makes one job. The activity's id is part of the name: a database restored
+ * from an older backup reuses delivery ids, and must not meet the finished jobs of the newer ones.
+ */
+const deliveryJobId = (activityId: string, deliveryId: string | number) => `delivery-${activityId}-${deliveryId}`;
+const deliveryJobIdPattern = /^delivery-[0-9a-f-]{36}-(\d+)$/;
+
+interface DeliveryToQueue {
+  id: string | number;
+  activity_id: string;
+  inbox: string;
+  actor_uri: string;
+}
+
+/**
+ * Counts one attempt for the inbox's host (:host, :ok, :error), as data-modifying CTEs that the
+ * delivery's own statement ends with, so an attempt stays one round trip to the database.
+ */
+const COUNT_ATTEMPT = `
+  stat AS (
+    INSERT INTO federation_delivery_stats (host, hour, delivered, failed)
+    VALUES (:host, date_trunc('hour', now()), CASE WHEN :ok THEN 1 ELSE 0 END, CASE WHEN :ok THEN 0 ELSE 1 END)
+    ON CONFLICT (host, hour) DO UPDATE SET delivered = federation_delivery_stats.delivered + EXCLUDED.delivered, failed = federation_delivery_stats.failed + EXCLUDED.failed
+  ),
+  host_state AS (
+    INSERT INTO federation_delivery_hosts (host, last_success_at, last_failure_at, last_error)
+    VALUES (:host, CASE WHEN :ok THEN now() END, CASE WHEN :ok THEN NULL ELSE now() END, CASE WHEN :ok THEN NULL ELSE :error END)
+    ON CONFLICT (host) DO UPDATE SET
+      last_success_at = coalesce(EXCLUDED.last_success_at, federation_delivery_hosts.last_success_at),
+      last_failure_at = coalesce(EXCLUDED.last_failure_at, federation_delivery_hosts.last_failure_at),
+      last_error = coalesce(EXCLUDED.last_error, federation_delivery_hosts.last_error)
+  )`;
 
 export class Delivery {
   constructor(
@@ -56,7 +96,9 @@ export class Delivery {
     private readonly actors: LocalActors,
     private readonly remote: Remote,
     private readonly blocks: Blocks,
-  ) {}
+  ) {
+    rt.ctx.jobs.atWorkerStart('queue lost federation deliveries again', () => this.requeueLost());
+  }
 
   /**
    * Records the activity and its deliveries; queues them after `t` commits (or at once
@@ -95,6 +137,7 @@ export class Delivery {
     }
     // Followers on one server share its inbox: one delivery per shared inbox.
     const targets = [...inboxes];
+    let deliveries: DeliveryToQueue[] = [];
     const insert = async (tx?: Transaction): Promise<boolean> => {
       // A fixed id queued twice at once: the second insert finds the first and queues nothing.
       const inserted = await select(
@@ -110,30 +153,90 @@ export class Delivery {
       );
       if (!inserted.length) return false;
       if (targets.length) {
-        await execute(
+        const rows = await select<{ id: string; inbox: string }>(
           this.rt.db,
-          `INSERT INTO federation_deliveries (activity_id, inbox, state) SELECT :id, unnest(CAST(:inboxes AS text[])), 'pending' ON CONFLICT DO NOTHING`,
+          `INSERT INTO federation_deliveries (activity_id, inbox, state) SELECT :id, unnest(CAST(:inboxes AS text[])), 'pending' ON CONFLICT DO NOTHING RETURNING id, inbox`,
           { id, inboxes: `{${targets.map((i) => `"${i.replace(/["\\]/g, '\\$&')}"`).join(',')}}` },
           tx,
         );
+        deliveries = rows.map((r) => ({ id: r.id, activity_id: id, inbox: r.inbox, actor_uri: input.actorUri }));
       }
       return true;
     };
     const enqueue = () => {
-      if (!targets.length) return;
-      const q = this.rt.ctx.jobs.queue('federation');
-      q.addBulk(
-        targets.map((inbox) => ({
-          name: 'federation.deliver',
-          data: { activityId: id, inbox, actorId: input.actorUri } satisfies JobPayloads['federation.deliver'],
-          opts: { attempts: DELIVERY_ATTEMPTS, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { count: 1000 }, removeOnFail: { count: 5000 } },
-        })),
-      ).catch((err) => this.rt.log.error({ err, activity: uri }, 'queueing deliveries failed'));
+      if (!deliveries.length) return;
+      this.enqueue(deliveries).catch((err) => this.rt.log.error({ err, activity: uri }, 'queueing deliveries failed'));
     };
     if (!(await insert(t))) return { id, uri, inboxes: 0 };
     if (t) t.afterCommit(enqueue);
     else enqueue();
     return { id, uri, inboxes: targets.length };
+  }
+
+  private enqueue(deliveries: DeliveryToQueue[]) {
+    return this.rt.ctx.jobs.queue('federation').addBulk(
+      deliveries.map((d) => ({
+        name: 'federation.deliver',
+        data: { activityId: d.activity_id, inbox: d.inbox, actorId: d.actor_uri } satisfies JobPayloads['federation.deliver'],
+        opts: { ...DELIVERY_JOB, jobId: deliveryJobId(d.activity_id, d.id) },
+      })),
+    );
+  }
+
+  /**
+   * Queues deliveries whose job may have finished already (a dead letter retried, a delivery the
+   * queue marked done while the database kept it pending): a finished job of the same name would
+   * swallow the new one, so it goes first. A job that will still run is left alone.
+   */
+  private async enqueueAgain(deliveries: DeliveryToQueue[]): Promise<number> {
+    const q = this.rt.ctx.jobs.queue('federation');
+    const willRun = new Set<string>(pendingJobStates);
+    const fresh: DeliveryToQueue[] = [];
+    for (const d of deliveries) {
+      const jobId = deliveryJobId(d.activity_id, d.id);
+      const state = await q.getJobState(jobId);
+      if (willRun.has(state)) continue;
+      if (state !== 'unknown') await q.remove(jobId);
+      fresh.push(d);
+    }
+    if (fresh.length) await this.enqueue(fresh);
+    return fresh.length;
+  }
+
+  /**
+   * The start-time sweep: deliveries the database says are pending but no queue job will run
+   * (a backup restored into a fresh Redis, a Redis that lost its data) are queued again. Safe to
+   * run any number of times, and beside web processes that queue new deliveries meanwhile.
+   */
+  async requeueLost(): Promise<{ requeued: number }> {
+    const q = this.rt.ctx.jobs.queue('federation');
+    // Jobs queued before jobs were named after their delivery are recognised by their payload.
+    const queued = new Set<string>();
+    const unnamed: string[] = [];
+    for (const jobId of await q.getRanges([...pendingJobStates], 0, -1)) {
+      const named = deliveryJobIdPattern.exec(jobId);
+      if (named) queued.add(named[1]);
+      else unnamed.push(jobId);
+    }
+    const byPayload = new Set<string>();
+    for (const jobId of unnamed) {
+      const job = await q.getJob(jobId);
+      if (job?.name === 'federation.deliver') byPayload.add(`${job.data.activityId} ${job.data.inbox}`);
+    }
+    let requeued = 0;
+    for (let after = '0'; ; ) {
+      const rows = await select<DeliveryToQueue>(
+        this.rt.db,
+        `SELECT d.id, d.activity_id, d.inbox, o.actor_uri FROM federation_deliveries d JOIN federation_outbox o ON o.id = d.activity_id
+         WHERE d.state = 'pending' AND d.id > :after ORDER BY d.id LIMIT :limit`,
+        { after, limit: SWEEP_PAGE },
+      );
+      if (!rows.length) break;
+      after = String(rows[rows.length - 1].id);
+      requeued += await this.enqueueAgain(rows.filter((r) => !queued.has(String(r.id)) && !byPayload.has(`${r.activity_id} ${r.inbox}`)));
+    }
+    if (requeued) this.rt.log.warn({ requeued }, 'pending deliveries had no queue job (a restore, or Redis lost its data): queued again');
+    return { requeued };
   }
 
   /** Activity bodies by id, as sent (JSON): one activity goes to many inboxes; read and serialised once per process. */
@@ -202,16 +305,18 @@ export class Delivery {
       });
       status = res.status;
       if (res.ok) {
-        // One statement: mark delivered, and clear the inbox's failure streak if it had one.
+        // One statement: mark delivered, count it for the host, and clear the inbox's failure
+        // streak if it had one.
         await execute(
           this.rt.db,
           `WITH done AS (
              UPDATE federation_deliveries SET state = 'delivered', attempts = attempts + 1, last_status = :s, last_error = NULL, updated_at = now() WHERE id = :id
-           )
+           ), ${COUNT_ATTEMPT}
            UPDATE federation_inbox_health SET consecutive_failures = 0, last_success_at = now(), skip_until = NULL
            WHERE inbox = :i AND (consecutive_failures > 0 OR skip_until IS NOT NULL)`,
-          { id: row.id, s: status, i: payload.inbox },
+          { id: row.id, s: status, i: payload.inbox, host: hostOf(payload.inbox), ok: true, error: null },
         );
+        this.pruneStatsHourly();
         return 'delivered';
       }
       error = `HTTP ${res.status}`;
@@ -220,12 +325,14 @@ export class Delivery {
     }
     await execute(
       this.rt.db,
-      `INSERT INTO federation_inbox_health (inbox, consecutive_failures, last_failure_at) VALUES (:i, 1, now())
+      `WITH ${COUNT_ATTEMPT}
+       INSERT INTO federation_inbox_health (inbox, consecutive_failures, last_failure_at) VALUES (:i, 1, now())
        ON CONFLICT (inbox) DO UPDATE SET consecutive_failures = federation_inbox_health.consecutive_failures + 1, last_failure_at = now(),
          skip_until = CASE WHEN federation_inbox_health.consecutive_failures + 1 >= :limit
            THEN now() + make_interval(mins => LEAST(1440, power(2, federation_inbox_health.consecutive_failures + 1 - :limit)::int)) ELSE NULL END`,
-      { i: payload.inbox, limit: FAILURES_BEFORE_SKIP },
+      { i: payload.inbox, limit: FAILURES_BEFORE_SKIP, host: hostOf(payload.inbox), ok: false, error: (error ?? 'failed').slice(0, 1000) },
     );
+    this.pruneStatsHourly();
     // A 4xx other than timeout/rate limit will not get better by retrying.
     const permanent = status !== null && status >= 400 && status < 500 && status !== 408 && status !== 429;
     const lastAttempt = !job || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
@@ -258,15 +365,27 @@ export class Delivery {
 
   /** Puts a dead letter back in the queue (an admin decided the inbox is healthy again). */
   async retry(deliveryId: string): Promise<boolean> {
-    const row = await selectOne<{ activity_id: string; inbox: string; actor_uri: string }>(
+    const row = await selectOne<DeliveryToQueue>(
       this.rt.db,
       `UPDATE federation_deliveries d SET state = 'pending', updated_at = now() FROM federation_outbox o
-       WHERE d.id = :id AND o.id = d.activity_id AND d.state IN ('dead', 'skipped') RETURNING d.activity_id, d.inbox, o.actor_uri`,
+       WHERE d.id = :id AND o.id = d.activity_id AND d.state IN ('dead', 'skipped') RETURNING d.id, d.activity_id, d.inbox, o.actor_uri`,
       { id: deliveryId },
     );
     if (!row) return false;
     await execute(this.rt.db, 'UPDATE federation_inbox_health SET skip_until = NULL, consecutive_failures = 0 WHERE inbox = :i', { i: row.inbox });
-    await this.rt.ctx.jobs.enqueue('federation.deliver', { activityId: row.activity_id, inbox: row.inbox, actorId: row.actor_uri }, { attempts: DELIVERY_ATTEMPTS, backoff: { type: 'exponential', delay: 1000 } });
+    await this.enqueueAgain([row]);
     return true;
+  }
+
+  private prunedHour = -1;
+
+  /** Drops attempt counts older than the health view reads, once an hour per process (the table stays hosts × ~200 rows). */
+  private pruneStatsHourly(): void {
+    const hour = Math.floor(Date.now() / 3_600_000);
+    if (hour === this.prunedHour) return;
+    this.prunedHour = hour;
+    execute(this.rt.db, 'DELETE FROM federation_delivery_stats WHERE hour < now() - CAST(:kept AS interval)', { kept: STATS_KEPT }).catch((err) =>
+      this.rt.log.warn({ err }, 'pruning delivery counts failed'),
+    );
   }
 }

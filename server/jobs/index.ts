@@ -20,11 +20,19 @@ export interface JobsOptionsInit {
   logger: Logger;
 }
 
-/** What an admin sees of the queues: counts per queue and the latest failed jobs. */
+/** What an admin sees of the queues: counts per queue and per job kind, and the latest failed jobs. */
 export interface JobsOverview {
   prefix: string;
-  queues: { name: string; counts: Record<string, number> }[];
+  queues: QueueOverview[];
   failed: FailedJob[];
+}
+
+export interface QueueOverview {
+  name: string;
+  /** Jobs per state (BullMQ's own counts). */
+  counts: Record<string, number>;
+  /** The same per job kind, from the newest `KIND_SCAN_LIMIT` jobs of each state. */
+  kinds: { kind: string; counts: Record<string, number> }[];
 }
 
 export interface FailedJob {
@@ -40,11 +48,43 @@ export interface FailedJob {
 /** BullMQ states in which a job will still run, or is running (the rest: completed, failed, unknown). */
 export const pendingJobStates = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children'] as const;
 
+/** Every state an admin sees counted. */
+export const jobStates = [...pendingJobStates, 'completed', 'failed'] as const;
+export type JobState = (typeof jobStates)[number];
+
+/** One job as an admin sees it (the machine page's transcodes in progress, a failed job). */
+export interface JobSummary {
+  queue: string;
+  id: string;
+  kind: string;
+  data: unknown;
+  attempts: number;
+  /** What the handler reported (job.updateProgress), e.g. a transcode's percentage. */
+  progress: unknown;
+  createdAt: string | null;
+  startedAt: string | null;
+}
+
+/** What came of an admin's retry or removal of a job. */
+export type JobAction = { outcome: 'done' } | { outcome: 'unknown' } | { outcome: 'refused'; state: string };
+
+/**
+ * Per-kind counts read at most this many jobs of each state (newest first): the completed and
+ * failed sets are trimmed near it anyway (removeOnComplete/removeOnFail), and a backlog larger
+ * than this is already visible in the per-queue counts, which are exact.
+ */
+const KIND_SCAN_LIMIT = 5000;
+
+/** A job id as BullMQ makes them (integers) or as this node names them: nothing else reaches Redis. */
+const jobIdPattern = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$/;
+
 export class Jobs {
   private queues = new Map<string, Queue>();
   private workers: Worker[] = [];
   private handlers = new Map<JobKind, Registered>();
   private concurrency = new Map<string, number>();
+  private startHooks: { what: string; run: () => Promise<unknown> }[] = [];
+  private running = new Set<Promise<unknown>>();
 
   constructor(private readonly opts: JobsOptionsInit) {}
 
@@ -81,6 +121,15 @@ export class Jobs {
   /** Registers the handler for a job kind (done by every role; only workers run them). */
   handle<K extends JobKind>(kind: K, handler: JobHandler<K>): void {
     this.handlers.set(kind, { handler: handler as unknown as JobHandler<JobKind> });
+  }
+
+  /**
+   * Work a worker process does once when its workers start, beside them: queueing again what the
+   * database says is pending but no queue holds (after a restore, or a Redis that lost its data).
+   * Web-only processes never run it. Failures are logged; the node starts anyway.
+   */
+  atWorkerStart(what: string, run: () => Promise<unknown>): void {
+    this.startHooks.push({ what, run });
   }
 
   setConcurrency(queueName: string, n: number): void {
@@ -140,15 +189,24 @@ export class Jobs {
       this.workers.push(worker);
     }
     void warnAboutLegacyQueues({ ...this.connection(), maxRetriesPerRequest: 1 }, this.opts.prefix, this.queueNames(), this.opts.logger);
+    for (const hook of this.startHooks) {
+      const log = this.opts.logger.child({ component: 'jobs', hook: hook.what });
+      const run = hook
+        .run()
+        .then((result) => log.info({ result }, 'start-time work done'))
+        .catch((err) => log.error({ err }, 'start-time work failed'))
+        .finally(() => this.running.delete(run));
+      this.running.add(run);
+    }
   }
 
-  /** Counts per queue and the latest `limit` failed jobs over all queues (or `only` one), newest first. */
+  /** Counts per queue and per kind, and the latest `limit` failed jobs over all queues (or `only` one), newest first. */
   async overview(limit: number, only?: string): Promise<JobsOverview> {
-    const queues: JobsOverview['queues'] = [];
+    const queues: QueueOverview[] = [];
     const failed: FailedJob[] = [];
     for (const name of this.queueNames().filter((n) => !only || n === only)) {
       const q = this.queue(name);
-      queues.push({ name, counts: await q.getJobCounts(...pendingJobStates, 'completed', 'failed') });
+      queues.push({ name, counts: await this.counts(name), kinds: await this.kindCounts(q) });
       for (const job of await q.getFailed(0, limit - 1)) {
         failed.push({
           queue: name,
@@ -165,6 +223,82 @@ export class Jobs {
     return { prefix: this.opts.prefix, queues, failed: failed.slice(0, limit) };
   }
 
+  /** Jobs per state of one queue (exact; what /metrics reports on every scrape). */
+  async counts(queueName: string): Promise<Record<JobState, number>> {
+    return (await this.queue(queueName).getJobCounts(...jobStates)) as Record<JobState, number>;
+  }
+
+  /** Jobs per state and kind: ids from the state sets, then each job's kind (ioredis pipelines the parallel reads on its one connection). */
+  private async kindCounts(q: Queue): Promise<QueueOverview['kinds']> {
+    const byKind = new Map<string, Record<string, number>>();
+    const client = await q.getBackend().client;
+    for (const state of jobStates) {
+      const ids = await q.getRanges([state], 0, KIND_SCAN_LIMIT - 1);
+      for (let i = 0; i < ids.length; i += 1000) {
+        for (const name of await Promise.all(ids.slice(i, i + 1000).map((id) => client.hget(q.toKey(id), 'name')))) {
+          if (name === null) continue;
+          const counts = byKind.get(name) ?? Object.fromEntries(jobStates.map((st) => [st, 0]));
+          counts[state] += 1;
+          byKind.set(name, counts);
+        }
+      }
+    }
+    return [...byKind].sort(([a], [b]) => a.localeCompare(b)).map(([kind, counts]) => ({ kind, counts }));
+  }
+
+  /** The newest `limit` jobs of a queue in these states (e.g. the transcodes running now). */
+  async list(queueName: string, states: JobState[], limit: number): Promise<JobSummary[]> {
+    const jobs = await this.queue(queueName).getJobs(states, 0, limit - 1);
+    const iso = (ms: number | undefined) => (ms ? new Date(ms).toISOString() : null);
+    return jobs.map((job) => ({
+      queue: queueName,
+      id: String(job.id),
+      kind: job.name,
+      data: job.data,
+      attempts: job.attemptsMade,
+      progress: job.progress ?? null,
+      createdAt: iso(job.timestamp),
+      startedAt: iso(job.processedOn),
+    }));
+  }
+
+  /** A job of one of this node's queues, or undefined (an unknown queue or id reaches no Redis key). */
+  private async find(queueName: string, id: string) {
+    if (!this.queueNames().includes(queueName) || !jobIdPattern.test(id)) return undefined;
+    return (await this.queue(queueName).getJob(id)) ?? undefined;
+  }
+
+  /** Runs a failed job again, with its full number of attempts (an admin decided the cause is fixed). */
+  async retry(queueName: string, id: string): Promise<JobAction> {
+    const job = await this.find(queueName, id);
+    if (!job) return { outcome: 'unknown' };
+    const state = await job.getState();
+    if (state !== 'failed') return { outcome: 'refused', state };
+    try {
+      await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+    } catch {
+      // Another admin or process moved it meanwhile.
+      return { outcome: 'refused', state: await job.getState() };
+    }
+    this.opts.logger.info({ queue: queueName, jobId: id, kind: job.name }, 'failed job retried by an admin');
+    return { outcome: 'done' };
+  }
+
+  /** Removes a job that is not running (a running job holds a lock: wait for it, or let it fail). */
+  async remove(queueName: string, id: string): Promise<JobAction> {
+    const job = await this.find(queueName, id);
+    if (!job) return { outcome: 'unknown' };
+    const state = await job.getState();
+    if (state === 'active') return { outcome: 'refused', state };
+    try {
+      await job.remove();
+    } catch {
+      return { outcome: 'refused', state: await job.getState() };
+    }
+    this.opts.logger.info({ queue: queueName, jobId: id, kind: job.name, state }, 'job removed by an admin');
+    return { outcome: 'done' };
+  }
+
   /** Counts of waiting, active and delayed jobs over every queue (tests wait for zero). */
   async pending(): Promise<number> {
     let n = 0;
@@ -177,6 +311,7 @@ export class Jobs {
   }
 
   async close(): Promise<void> {
+    await Promise.allSettled(this.running);
     await Promise.all(this.workers.map((w) => w.close()));
     await Promise.all([...this.queues.values()].map((q) => q.close()));
     this.workers = [];
