@@ -17,6 +17,7 @@ import { KeyOwnershipCheck } from './key-ownership.js';
 import { readSignature } from './signature-headers.js';
 import { referenceForeignEmbeds } from './embedded.js';
 import { originOf } from './vocabulary.js';
+import { inboxJobId, requeueUnprocessed } from './inbox-sweep.js';
 import { clientNetwork, DEFAULT_IPV6_PREFIX_LENGTH } from '../http/client-address.js';
 
 export interface InboxOutcome {
@@ -74,6 +75,12 @@ export class Inbox {
     this.ownership = new KeyOwnershipCheck(rt, remote);
     this.rateLimitPerMinute = rt.ctx.config.federation.inboxRateLimitPerMinute;
     this.failuresPerMinutePerAddress = rt.ctx.config.federation.inboxFailuresPerMinutePerAddress;
+    rt.ctx.jobs.atWorkerStart('queue received activities again', () => this.requeueUnprocessed());
+  }
+
+  /** The start-time sweep of stored activities whose processing job is gone (inbox-sweep.ts). */
+  requeueUnprocessed(): Promise<{ requeued: number }> {
+    return requeueUnprocessed(this.rt);
   }
 
   /** Adds one to this minute's count for a key and returns it (one atomic step). Redis down: 0, no limit (posts are still verified). */
@@ -215,7 +222,7 @@ export class Inbox {
       { uri: activity.id, actor: actorUri, type, body: JSON.stringify(activity) },
     );
     if (!row) return proven({ status: 202, code: 'duplicate', message: 'Already received' });
-    await this.rt.ctx.jobs.enqueue('federation.process', { inboxItemId: row.id });
+    await this.rt.ctx.jobs.enqueue('federation.process', { inboxItemId: row.id }, { jobId: inboxJobId(row.id) });
     return proven({ status: 202, code: 'accepted', message: 'Accepted', inboxItemId: row.id });
   }
 
