@@ -1,5 +1,5 @@
 // Talks to the node's REST API: the signed-in session, bearer tokens with refresh, problem+json errors.
-import type { NewUser, TokenPair, User } from '../../shared/api/index.js';
+import type { TokenPair, User } from '../../shared/api/index.js';
 
 const storageKey = '9ten.session';
 
@@ -144,6 +144,3 @@ export async function logOut(): Promise<void> {
   }
 }
 
-export function signUp(input: NewUser & { role: 'listener' | 'artist' }): Promise<User> {
-  return api<User>('POST', '/api/v1/users', { body: input });
-}

@@ -43,6 +43,8 @@ export function externalFiles(config: Config): string[] {
 }
 
 const urlVariables = new Set(['DATABASE_URL', 'LEDGER_DATABASE_URL', 'REDIS_URL']);
+/** Secrets the manifest names as set without writing them down (the operator's secret store keeps them). */
+const secretVariables = new Set(['SMTP_PASS', 'PAYMENT_WEBHOOK_SECRET']);
 
 /** The environment variables the node's config reads that are set; URLs without their passwords. */
 export function configEnvironment(env: NodeJS.ProcessEnv): Record<string, string> {
@@ -50,6 +52,10 @@ export function configEnvironment(env: NodeJS.ProcessEnv): Record<string, string
   for (const [name] of environmentVariables) {
     const value = env[name];
     if (!value) continue;
+    if (secretVariables.has(name)) {
+      out[name] = '[set]';
+      continue;
+    }
     if (urlVariables.has(name)) {
       try {
         out[name] = redactUrl(value);

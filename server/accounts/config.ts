@@ -27,16 +27,37 @@ export const authThrottleSchema = z.object({
   loginFailuresPerAddress: slidingLimit(30, 15 * 60),
   /** Sign-ups from one client address (accounts an admin creates are not counted). */
   signupsPerAddress: slidingLimit(10, 60 * 60),
+  /**
+   * Password-reset and verification-mail requests from one client address (answered 429 past it).
+   * Counted whether or not the address has an account, so the answer tells nothing.
+   */
+  mailRequestsPerAddress: slidingLimit(10, 60 * 60),
+  /**
+   * Mails of one kind (verification, password reset) to one address. Past it no mail is sent, but
+   * the answer stays the same: nobody can flood someone's inbox, and nobody learns the address has an account.
+   */
+  mailsPerRecipient: slidingLimit(3, 60 * 60),
   /** IPv6 clients are counted per network of this prefix length, since one host usually holds a whole /64. */
   ipv6PrefixLength: z.number().int().min(32).max(128).default(64),
 });
 
 export type AuthThrottleConfig = z.infer<typeof authThrottleSchema>;
 
-/** The `auth` section: token lifetime, open sign-up and the throttle above. */
+/** The `auth` section: token lifetime, open sign-up, e-mail verification and the throttle above. */
 export const authConfigSchema = z.object({
   tokenTtlSeconds: z.number().int().positive(),
   openSignup: z.boolean(),
+  /**
+   * `required`: an account made through sign-up cannot log in until its owner followed the link
+   * mailed to the address (as PeerTube does); `optional`: the link is sent, and following it only
+   * marks the address verified. Without mail (no mail.smtp.host) nothing can be verified and
+   * accounts work either way (docs/email.md). Env EMAIL_VERIFICATION.
+   */
+  emailVerification: z.enum(['required', 'optional']).default('optional'),
+  /** How long a verification link works. */
+  verificationLinkSeconds: z.number().int().min(60).max(30 * 86_400).default(2 * 86_400),
+  /** How long a password-reset link works (it works once). */
+  passwordResetLinkSeconds: z.number().int().min(60).max(7 * 86_400).default(3600),
   /** Failed-login and sign-up limits (server/accounts/config.ts; docs/operations.md). */
   throttle: authThrottleSchema.prefault({}),
   /** API keys for listeners' apps (server/accounts/api-keys.ts; docs/apps.md). */
@@ -53,3 +74,5 @@ export const authConfigSchema = z.object({
     })
     .prefault({}),
 });
+
+export type AuthConfig = z.infer<typeof authConfigSchema>;

@@ -1,5 +1,5 @@
 // What other capabilities may ask of accounts. The routes of accounts use the service itself.
-import type { NewUser, TokenPair, User } from './service.js';
+import type { NewUser, Role, TokenPair, User } from './service.js';
 import type { AppAuthentication, AppCredentials } from './api-keys.js';
 
 export type UserCreatedHook = (user: User) => void | Promise<void>;
@@ -18,7 +18,10 @@ export interface OutgoingMail {
 export interface MailPort {
   /** Whether SMTP is configured; when not, flows that would send mail say so instead of failing. */
   enabled(): boolean;
-  /** Queues the mail (BullMQ, retried with backoff); never waits for the SMTP server. */
+  /**
+   * Queues the mail (BullMQ, retried with backoff); never waits for the SMTP server. Throws
+   * MailDisabled (accounts/mail-port.ts, 503 `mail_disabled`) when mail is off.
+   */
   queue(mail: OutgoingMail): Promise<void>;
 }
 
@@ -53,6 +56,8 @@ export interface AccountActivity {
 export interface AccountsApi {
   byId(id: string): Promise<User | undefined>;
   byUsername(username: string): Promise<User | undefined>;
+  /** Accounts, oldest first, of one role when given (the admins to tell about something). */
+  list(opts?: { role?: Role; limit?: number; offset?: number }): Promise<{ total: number; data: User[] }>;
   /** The usernames of accounts by id (ids that name no account are left out). */
   usernames(ids: readonly string[]): Promise<Map<string, string>>;
   /** The account behind a bearer token, or 401. */

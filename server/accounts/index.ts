@@ -1,5 +1,5 @@
 // Accounts: users, roles, bearer tokens.
-import { serviceSlot, type Capability, type NodeContext } from '../context.js';
+import { perNode, serviceSlot, type Capability, type NodeContext } from '../context.js';
 import { AccountsService } from './service.js';
 import { AuthThrottle } from './throttle.js';
 import { accountRoutes } from './routes.js';
@@ -8,9 +8,11 @@ import path from 'node:path';
 import { ApiKeys, KeySealer } from './api-keys.js';
 import { Router } from 'express';
 import { lifecycleOpenApi, lifecycleRoutes, registerLifecycle } from './lifecycle/index.js';
+import { AccountEmail } from './email.js';
 
 export { AccountsService, roles, type Role, type User, type RequestOrigin } from './service.js';
 export { TooManyAttempts, ThrottleUnavailable } from './throttle.js';
+export { MailDisabled } from './mail-port.js';
 export { authenticate, requireRole, requireUser, isPublic, accessCheck } from './middleware.js';
 
 export type { AccountsApi, AccountActivity, UserCreatedHook, UserDeletingHook, AccountExportPart, AccountStanding, MailPort, OutgoingMail } from './contract.js';
@@ -21,17 +23,20 @@ const slot = serviceSlot<AccountsService>('accounts');
 /** The accounts service itself, for accounts' routes and tests (others use `ctx.services.accounts`). */
 export const accountsService = slot.get;
 
+const emailFlows = perNode<AccountEmail>('account e-mail flows');
+
 export const accountsCapability: Capability = {
   name: 'accounts',
   init(ctx) {
     const throttle = new AuthThrottle(ctx.redis, ctx.config.auth.throttle, ctx.logger, ctx.metrics);
     const keys = ctx.config.auth.apiKeys;
     const sealer = new KeySealer(keys.sealingKeyFile ?? path.join(ctx.config.dataDir, 'secrets', 'api-key-sealing.key'));
-    const svc = new AccountsService(ctx.db, ctx.config.auth.tokenTtlSeconds, throttle, ctx.metrics, new ApiKeys(ctx.db, sealer, keys.maxPerUser));
+    const svc = new AccountsService(ctx.db, ctx.config.auth, throttle, ctx.metrics, new ApiKeys(ctx.db, sealer, keys.maxPerUser));
     slot.publish(ctx, svc);
+    emailFlows.set(ctx, new AccountEmail(ctx.db, svc, throttle, ctx.config.auth, ctx.config, ctx.logger));
     registerLifecycle(ctx, svc);
   },
-  routes: (ctx) => Router().use(accountRoutes(ctx, accountsService(ctx)), lifecycleRoutes(ctx, accountsService(ctx))),
+  routes: (ctx) => Router().use(accountRoutes(ctx, accountsService(ctx), emailFlows.get(ctx)), lifecycleRoutes(ctx, accountsService(ctx))),
   openapi: {
     ...accountsOpenApi,
     tags: [...(accountsOpenApi.tags ?? []), ...(lifecycleOpenApi.tags ?? [])],

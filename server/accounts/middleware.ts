@@ -1,6 +1,6 @@
 // Bearer authentication and role checks for routes.
 import type { RequestHandler } from 'express';
-import { forbidden, unauthorized } from '../http/errors.js';
+import { AppError, forbidden, unauthorized } from '../http/errors.js';
 import type { Role, User } from './service.js';
 import type { AccountsApi } from './contract.js';
 
@@ -36,12 +36,23 @@ export function accessCheck(description: string, fn: RequestHandler): RequestHan
   return Object.assign(fn, { accessCheck: description });
 }
 
-/** Lets the request through when the user has one of the roles (admin passes every check). */
+const reads = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Lets the request through when the user has one of the roles (admin passes every check). A
+ * silenced account (moderation) changes nothing beyond what a listener may: a check that does
+ * not admit listeners refuses its writes (uploads, channels, live, and every other way of
+ * publishing) with 403 `account_silenced`, and still lets it read (its tracks, its earnings).
+ */
 export function requireRole(...allowed: Role[]): RequestHandler {
+  const listenersToo = allowed.includes('listener');
   return accessCheck(`role:${allowed.join('|')}`, (req, _res, next) => {
     if (!req.user) return next(unauthorized());
-    if (req.user.role === 'admin' || allowed.includes(req.user.role)) return next();
-    next(forbidden(`This needs the role ${allowed.join(' or ')}`));
+    if (req.user.role !== 'admin' && !allowed.includes(req.user.role)) return next(forbidden(`This needs the role ${allowed.join(' or ')}`));
+    if (req.user.silenced && !listenersToo && !reads.has(req.method)) {
+      return next(new AppError(403, 'account_silenced', 'A moderator has silenced this account: it cannot publish until that is lifted'));
+    }
+    next();
   });
 }
 

@@ -8,19 +8,53 @@ const retryLater = (description: string) => ({
   headers: { 'Retry-After': { description: 'Seconds until the next attempt can be taken', schema: { type: 'integer', minimum: 1 } } },
 });
 
+const userProperties = {
+  id: { type: 'string', format: 'uuid' },
+  username: { type: 'string' },
+  email: { type: ['string', 'null'] },
+  emailVerified: { type: 'boolean', description: 'The owner followed the link mailed to `email` (docs/email.md)' },
+  pendingEmail: { type: ['string', 'null'], description: 'A new address waiting for its link to be followed (verification required); `email` stays in use till then' },
+  role,
+  displayName: { type: ['string', 'null'] },
+  disabled: { type: 'boolean', description: 'Suspended: cannot sign in' },
+  silenced: { type: 'boolean', description: 'Silenced by a moderator: signs in and listens, publishes nothing (403 account_silenced)' },
+  guest: { type: 'boolean', description: 'Made by a watch link without a sign-up; claim it (POST /api/v1/users/me/claim) to keep it' },
+  createdAt: { type: 'string', format: 'date-time' },
+};
+
+/** A request that names an address: answered the same whether an account has it or not. */
+const mailRequest = (summary: string) => ({
+  tags: ['accounts'],
+  summary,
+  requestBody: jsonBody({ type: 'object', additionalProperties: false, required: ['email'], properties: { email: { type: 'string', format: 'email' } } }),
+  responses: {
+    202: json('Accepted; the same answer for every address', ref('MailRequestAccepted')),
+    400: problem('Not an e-mail address'),
+    429: retryLater('Too many such requests from this address (code too_many_attempts, limit "mailRequest")'),
+    503: problem('mail_disabled: this node sends no mail (ask an admin); or throttle_unavailable'),
+  },
+});
+
 export const accountsOpenApi: OpenApiFragment = {
-  tags: [{ name: 'accounts', description: 'Sign-up, login (OAuth2 password grant) and roles' }],
+  tags: [{ name: 'accounts', description: 'Sign-up, login (OAuth2 password grant), roles, e-mail verification and password reset' }],
   schemas: {
-    User: fields({
-      id: { type: 'string', format: 'uuid' },
-      username: { type: 'string' },
-      email: { type: ['string', 'null'] },
-      role,
-      displayName: { type: ['string', 'null'] },
-      disabled: { type: 'boolean' },
-      guest: { type: 'boolean', description: 'Made by a watch link without a sign-up; claim it (POST /api/v1/users/me/claim) to keep it' },
-      createdAt: { type: 'string', format: 'date-time' },
+    User: fields(userProperties),
+    UserAndVerification: fields({
+      ...userProperties,
+      emailVerification: fields(
+        {
+          state: {
+            type: 'string',
+            enum: ['sent', 'mail_disabled', 'not_sent'],
+            description: 'sent: a link went to the address; mail_disabled: the node sends no mail, so the address stays unconfirmed and the account works without; not_sent: no address (or an admin made the account, or the address did not change)',
+          },
+          required: { type: 'boolean', description: 'The account cannot log in (403 email_not_verified) until the link is followed' },
+        },
+        [],
+        'Whether the owner is asked to confirm the address',
+      ),
     }),
+    MailRequestAccepted: fields({ message: { type: 'string' } }),
     GuestClaim: {
       type: 'object',
       additionalProperties: false,
@@ -74,8 +108,8 @@ export const accountsOpenApi: OpenApiFragment = {
         summary: 'Sign up (listener or artist); admins may create any role',
         requestBody: jsonBody(ref('NewUser')),
         responses: {
-          201: json('The new user', ref('User')),
-          400: problem('Invalid input'),
+          201: json('The new user, and whether a link to confirm the address was sent', ref('UserAndVerification')),
+          400: problem('Invalid input; email_required: the node requires a confirmed address (auth.emailVerification required) and none was given'),
           403: problem('Sign-up closed or role not allowed'),
           409: problem('Username taken'),
           429: retryLater('Too many sign-ups from this address (code too_many_attempts, limit "signup"); admins are not counted'),
@@ -103,6 +137,7 @@ export const accountsOpenApi: OpenApiFragment = {
         responses: {
           200: json('Tokens', ref('TokenPair')),
           400: problem('Wrong credentials or malformed request'),
+          403: problem('account_disabled (suspended); email_not_verified: the address is not confirmed yet and the node requires it (ask for a new link: POST /api/v1/users/verify-email/resend)'),
           429: retryLater(
             'Password grant: too many failed logins for this account name from this address (limit "accountAddress") or from all addresses (limit "account"), both also for names without an account, or from this address (limit "address"); refused before the password is checked',
           ),
@@ -119,7 +154,61 @@ export const accountsOpenApi: OpenApiFragment = {
         summary: 'A guest keeps their account: a username and password (and an email) of their own; what is left of their watch link moves to their wallet',
         security: bearer,
         requestBody: jsonBody(ref('GuestClaim')),
-        responses: { 200: json('The claimed account', ref('User')), 400: problem('Invalid input'), 401: problem('Not signed in'), 409: problem('not_a_guest, username_taken') },
+        responses: { 200: json('The claimed account, and whether a link to confirm its address was sent', ref('UserAndVerification')), 400: problem('Invalid input'), 401: problem('Not signed in'), 409: problem('not_a_guest, username_taken') },
+      },
+    },
+    '/api/v1/users/me/email': {
+      put: {
+        tags: ['accounts'],
+        summary: "Change the signed-in user's e-mail address (with their password). Mail on: a link goes to the new address (verification required: the old address stays until it is followed); mail off: changed at once, unconfirmed",
+        security: bearer,
+        requestBody: jsonBody({
+          type: 'object',
+          additionalProperties: false,
+          required: ['email', 'password'],
+          properties: { email: { type: 'string', format: 'email' }, password: { type: 'string', description: 'The current password' } },
+        }),
+        responses: {
+          200: json('The account, and whether a link was sent', ref('UserAndVerification')),
+          400: problem('Invalid input; wrong_password'),
+          401: problem('Not signed in'),
+          409: problem('email_taken: another account has this address'),
+          429: retryLater('Too many wrong passwords (the login limits)'),
+        },
+      },
+    },
+    '/api/v1/users/verify-email': {
+      post: {
+        tags: ['accounts'],
+        summary: 'Follow a verification link: confirms the address it was sent to (the link from the mail opens /verify-email?token=… in the web app, which posts the token here)',
+        requestBody: jsonBody({ type: 'object', additionalProperties: false, required: ['token'], properties: { token: { type: 'string' } } }),
+        responses: {
+          200: json('The confirmed address', fields({ email: { type: 'string' } })),
+          400: problem('invalid_token: used already, expired, replaced, or for an address the account no longer has; or invalid input'),
+          409: problem('email_taken: another account took this address meanwhile'),
+        },
+      },
+    },
+    '/api/v1/users/verify-email/resend': {
+      post: mailRequest('Send a new verification link to an account\'s unconfirmed address (for an account that cannot log in until then, too)'),
+    },
+    '/api/v1/users/password-reset': {
+      post: mailRequest('Forgot password: a single-use link to choose a new one goes to the address, if an account has it (docs/email.md)'),
+    },
+    '/api/v1/users/password-reset/confirm': {
+      post: {
+        tags: ['accounts'],
+        summary: "Follow a reset link: sets the new password and ends all the account's sessions (the link opens /reset-password?token=… in the web app)",
+        requestBody: jsonBody({
+          type: 'object',
+          additionalProperties: false,
+          required: ['token', 'password'],
+          properties: { token: { type: 'string' }, password: { type: 'string', minLength: 8, maxLength: 200 } },
+        }),
+        responses: {
+          200: json('Done: log in with the new password', fields({ username: { type: 'string' } })),
+          400: problem('invalid_token: used already, expired or replaced; or the password is too short'),
+        },
       },
     },
     '/api/v1/users/me': {
@@ -170,11 +259,25 @@ export const accountsOpenApi: OpenApiFragment = {
     '/api/v1/admin/users/{id}': {
       patch: {
         tags: ['accounts'],
-        summary: 'Change a user\'s role, display name or disable them (admin)',
+        summary: "Change a user's role, display name or password, or disable them (admin); a new password or disabling ends the user's sessions",
         security: bearer,
         parameters: [pathParam('id')],
-        requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { role: { type: 'string' }, disabled: { type: 'boolean' }, displayName: { type: 'string' } } } } } },
-        responses: { 200: json('User', ref('User')), 403: problem('Not an admin'), 404: problem('No such user') },
+        requestBody: {
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                properties: {
+                  role: { type: 'string' },
+                  disabled: { type: 'boolean' },
+                  displayName: { type: 'string' },
+                  password: { type: 'string', minLength: 8, maxLength: 200, description: 'A new password (when the user forgot theirs and the node sends no mail)' },
+                },
+              },
+            },
+          },
+        },
+        responses: { 200: json('User', ref('User')), 400: problem('Invalid input'), 403: problem('Not an admin'), 404: problem('No such user') },
       },
     },
   },

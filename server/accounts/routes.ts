@@ -3,7 +3,8 @@ import { z } from 'zod';
 import type { NodeContext } from '../context.js';
 import { AppError, badRequest, forbidden, route } from '../http/errors.js';
 import { isPublic, requireRole, requireUser } from './middleware.js';
-import { roles, type AccountsService } from './service.js';
+import { roles, type AccountsService, type RequestOrigin } from './service.js';
+import type { AccountEmail } from './email.js';
 
 const tokenRequest = z.discriminatedUnion('grant_type', [
   z.object({ grant_type: z.literal('password'), username: z.string().min(1), password: z.string().min(1) }),
@@ -16,7 +17,10 @@ const page = z.object({
   role: z.enum(roles).optional(),
 });
 
-export function accountRoutes(ctx: NodeContext, accounts: AccountsService): Router {
+const tokenBody = z.object({ token: z.string().min(1).max(200) }).strict();
+const addressBody = z.object({ email: z.string().max(320) }).strict();
+
+export function accountRoutes(ctx: NodeContext, accounts: AccountsService, email: AccountEmail): Router {
   const r = Router();
   const form = express.urlencoded({ extended: false, limit: '16kb' });
 
@@ -30,10 +34,13 @@ export function accountRoutes(ctx: NodeContext, accounts: AccountsService): Rout
       if (!isAdmin) {
         if (!ctx.config.auth.openSignup) throw forbidden('Sign-up is closed on this node; ask an admin');
         if (!['listener', 'artist'].includes(wanted)) throw forbidden('Only an admin can create admin, moderator or auditor accounts');
+        email.checkSignUp(body.email);
       }
       // req.ip is the proxy's client address only when trustProxy says the proxy is ours.
       const user = isAdmin ? await accounts.create(body) : await accounts.signUp(body, { address: req.ip });
-      res.status(201).json(user);
+      // An admin vouches for the address of an account they make: no link is sent.
+      const emailVerification = isAdmin ? ({ state: 'not_sent', required: false } as const) : await email.afterSignUp(user);
+      res.status(201).json({ ...user, emailVerification });
     }),
   );
 
@@ -76,7 +83,52 @@ export function accountRoutes(ctx: NodeContext, accounts: AccountsService): Rout
     requireUser,
     route(async (req, res) => {
       const body = z.object({ username: z.string(), password: z.string(), email: z.string().optional() }).strict().parse(req.body ?? {});
-      res.json(await accounts.claim(req.user!.id, body, { address: req.ip }));
+      const user = await accounts.claim(req.user!.id, body, { address: req.ip });
+      res.json({ ...user, emailVerification: await email.afterSignUp(user) });
+    }),
+  );
+
+  r.put(
+    '/api/v1/users/me/email',
+    requireUser,
+    route(async (req, res) => {
+      const body = z.object({ email: z.string(), password: z.string().max(200) }).strict().parse(req.body ?? {});
+      const changed = await email.changeEmail(req.user!, body, { address: req.ip });
+      res.json({ ...changed.user, emailVerification: changed.emailVerification });
+    }),
+  );
+
+  r.post(
+    '/api/v1/users/verify-email',
+    isPublic,
+    route(async (req, res) => {
+      res.json(await email.verify(tokenBody.parse(req.body ?? {}).token));
+    }),
+  );
+
+  // Asking for a mail to an address: the same answer whether an account has the address or not.
+  const accepted = { message: 'If an account has this address, a mail is on its way. It can take a few minutes; look in the spam folder too.' };
+  const mailRequests: Record<string, (address: string, from: RequestOrigin) => Promise<void>> = {
+    '/api/v1/users/verify-email/resend': (address, from) => email.requestVerification(address, from),
+    '/api/v1/users/password-reset': (address, from) => email.requestPasswordReset(address, from),
+  };
+  for (const [path, request] of Object.entries(mailRequests)) {
+    r.post(
+      path,
+      isPublic,
+      route(async (req, res) => {
+        await request(addressBody.parse(req.body ?? {}).email, { address: req.ip });
+        res.status(202).json(accepted);
+      }),
+    );
+  }
+
+  r.post(
+    '/api/v1/users/password-reset/confirm',
+    isPublic,
+    route(async (req, res) => {
+      const body = z.object({ token: z.string().min(1).max(200), password: z.string() }).strict().parse(req.body ?? {});
+      res.set('Cache-Control', 'no-store').json(await email.resetPassword(body.token, body.password));
     }),
   );
 
@@ -119,7 +171,7 @@ export function accountRoutes(ctx: NodeContext, accounts: AccountsService): Rout
     requireRole('admin'),
     route(async (req, res) => {
       const patch = z
-        .object({ role: z.enum(roles).optional(), disabled: z.boolean().optional(), displayName: z.string().min(1).max(100).optional() })
+        .object({ role: z.enum(roles).optional(), disabled: z.boolean().optional(), displayName: z.string().min(1).max(100).optional(), password: z.string().optional() })
         .strict()
         .parse(req.body ?? {});
       if (req.params.id === req.user!.id && (patch.disabled || (patch.role && patch.role !== 'admin'))) {

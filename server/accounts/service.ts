@@ -6,7 +6,8 @@ import { z, ZodError } from 'zod';
 import { select, selectOne, execute } from '../db/index.js';
 import type { AccountActivity, AccountExportPart, AccountsApi, AccountStanding, MailPort, UserCreatedHook, UserDeletingHook } from './contract.js';
 import { Port } from '../context.js';
-import { AppError, conflict, unauthorized } from '../http/errors.js';
+import { AppError, badRequest, conflict, notFound, unauthorized } from '../http/errors.js';
+import type { AuthConfig } from './config.js';
 import { metricOnce } from '../http/metrics.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import type { AuthThrottle, LoginOutcome } from './throttle.js';
@@ -48,6 +49,10 @@ interface UserRow {
   created_at: Date;
   password_hash: string;
   guest: boolean;
+  silenced: boolean;
+  /** null: never asked; false: a link was sent, not followed yet; true: followed (migration 0007). */
+  email_verified: boolean | null;
+  pending_email: string | null;
 }
 
 const toUser = (r: UserRow): User => ({
@@ -57,7 +62,10 @@ const toUser = (r: UserRow): User => ({
   role: r.role,
   displayName: r.display_name,
   disabled: r.disabled,
+  silenced: r.silenced,
   guest: r.guest,
+  emailVerified: r.email_verified === true,
+  pendingEmail: r.pending_email,
   createdAt: new Date(r.created_at).toISOString(),
 });
 
@@ -79,7 +87,7 @@ export class AccountsService implements AccountsApi {
 
   constructor(
     private readonly db: Sequelize,
-    private readonly tokenTtlSeconds: number,
+    private readonly auth: Pick<AuthConfig, 'tokenTtlSeconds' | 'emailVerification'>,
     private readonly throttle: AuthThrottle,
     metrics: Registry,
     /** API keys for listeners' apps (api-keys.ts). */
@@ -113,8 +121,24 @@ export class AccountsService implements AccountsApi {
     this.exportParts.push(part);
   }
 
-  async setStanding(_userId: string, _standing: AccountStanding): Promise<User> {
-    throw new Error('setStanding: not implemented yet');
+  /**
+   * Whether an account whose address is not confirmed yet is kept from logging in: only when the
+   * node asks for it and can send the link at all.
+   */
+  verificationRequired(): boolean {
+    return this.auth.emailVerification === 'required' && this.mailer.get().enabled();
+  }
+
+  /** Suspending ends every session at once (API keys stop working while the account is disabled). */
+  async setStanding(userId: string, standing: AccountStanding): Promise<User> {
+    if (!(await this.byId(userId))) throw notFound('User');
+    await execute(
+      this.db,
+      `UPDATE users SET disabled = coalesce(:suspended, disabled), silenced = coalesce(:silenced, silenced), updated_at = now() WHERE id = :id`,
+      { id: userId, suspended: standing.suspended ?? null, silenced: standing.silenced ?? null },
+    );
+    if (standing.suspended) await execute(this.db, 'DELETE FROM auth_tokens WHERE user_id = :id', { id: userId });
+    return (await this.byId(userId))!;
   }
 
   /** Other capabilities (federation keys, wallets) set themselves up for a new user here. */
@@ -267,15 +291,17 @@ export class AccountsService implements AccountsApi {
     return Number(r?.n ?? 0);
   }
 
-  async update(id: string, patch: { role?: Role; disabled?: boolean; displayName?: string }): Promise<User> {
+  /** An admin's change; a new password (the way back in when the node sends no mail) ends the account's sessions, as disabling does. */
+  async update(id: string, patch: { role?: Role; disabled?: boolean; displayName?: string; password?: string }): Promise<User> {
     const user = await this.byId(id);
     if (!user) throw new AppError(404, 'not_found', 'User not found');
+    const hash = patch.password === undefined ? null : await hashPassword(newUserSchema.shape.password.parse(patch.password));
     await execute(
       this.db,
-      `UPDATE users SET role = :role, disabled = :disabled, display_name = :displayName, updated_at = now() WHERE id = :id`,
-      { id, role: patch.role ?? user.role, disabled: patch.disabled ?? user.disabled, displayName: patch.displayName ?? user.displayName },
+      `UPDATE users SET role = :role, disabled = :disabled, display_name = :displayName, password_hash = coalesce(:hash, password_hash), updated_at = now() WHERE id = :id`,
+      { id, role: patch.role ?? user.role, disabled: patch.disabled ?? user.disabled, displayName: patch.displayName ?? user.displayName, hash },
     );
-    if (patch.disabled) await execute(this.db, 'DELETE FROM auth_tokens WHERE user_id = :id', { id });
+    if (patch.disabled || hash) await execute(this.db, 'DELETE FROM auth_tokens WHERE user_id = :id', { id });
     return (await this.byId(id))!;
   }
 
@@ -287,19 +313,39 @@ export class AccountsService implements AccountsApi {
    * takes a password goes through here.
    */
   async login(username: string, password: string, from: RequestOrigin = {}): Promise<TokenPair> {
-    const attempt = await this.throttle.beginLogin(username, from.address);
+    // A name that cannot exist skips the lookup but not the hash (and is counted the same).
+    const row = await this.passwordMatches(username, password, from, () =>
+      usernameSchema.safeParse(username).success ? selectOne<UserRow>(this.db, 'SELECT * FROM users WHERE lower(username) = lower(:u)', { u: username }) : Promise.resolve(undefined),
+    );
+    if (!row) throw new AppError(400, 'invalid_grant', 'Wrong username or password');
+    if (row.disabled) throw new AppError(403, 'account_disabled', 'This account is disabled');
+    // Told only to whoever knows the password, as PeerTube does.
+    if (row.email_verified === false && this.verificationRequired()) {
+      throw new AppError(403, 'email_not_verified', 'Confirm your e-mail address first: open the link we mailed you. No mail? Ask for a new link (POST /api/v1/users/verify-email/resend)');
+    }
+    return this.issueTokens(row.id, row.role);
+  }
+
+  /** The signed-in user's password again (before changing the address), counted as a login is. */
+  async confirmPassword(userId: string, password: string, from: RequestOrigin = {}): Promise<void> {
+    const row = await selectOne<UserRow>(this.db, 'SELECT * FROM users WHERE id = :id', { id: userId });
+    if (!row) throw unauthorized();
+    if (!(await this.passwordMatches(row.username, password, from, async () => row))) throw badRequest('wrong_password', 'That is not your password');
+  }
+
+  /**
+   * The row when the password is its own, else undefined. Counted per name and address by the
+   * login throttle, which refuses (TooManyAttempts) before `lookup` runs or any hash is checked.
+   */
+  private async passwordMatches(name: string, password: string, from: RequestOrigin, lookup: () => Promise<UserRow | undefined>): Promise<UserRow | undefined> {
+    const attempt = await this.throttle.beginLogin(name, from.address);
     let outcome: LoginOutcome = 'not_checked';
     try {
-      // A name that cannot exist skips the lookup but not the hash (and is counted the same).
-      const row = usernameSchema.safeParse(username).success
-        ? await selectOne<UserRow>(this.db, 'SELECT * FROM users WHERE lower(username) = lower(:u)', { u: username })
-        : undefined;
+      const row = await lookup();
       this.verifications.inc();
       const ok = await verifyPassword(password, row?.password_hash ?? (await this.dummyHash));
       outcome = row && ok ? 'password_accepted' : 'wrong_password';
-      if (!row || !ok) throw new AppError(400, 'invalid_grant', 'Wrong username or password');
-      if (row.disabled) throw new AppError(403, 'account_disabled', 'This account is disabled');
-      return await this.issueTokens(row.id, row.role);
+      return outcome === 'password_accepted' ? row : undefined;
     } finally {
       await attempt.settle(outcome);
     }
@@ -325,9 +371,9 @@ export class AccountsService implements AccountsApi {
       `INSERT INTO auth_tokens (token_hash, kind, user_id, expires_at) VALUES
        (:a, 'access', :u, now() + make_interval(secs => :ttl)),
        (:r, 'refresh', :u, now() + make_interval(secs => :rttl))`,
-      { a: sha256(access), r: sha256(refresh), u: userId, ttl: this.tokenTtlSeconds, rttl: this.tokenTtlSeconds * 30 },
+      { a: sha256(access), r: sha256(refresh), u: userId, ttl: this.auth.tokenTtlSeconds, rttl: this.auth.tokenTtlSeconds * 30 },
     );
-    return { access_token: access, token_type: 'Bearer', expires_in: this.tokenTtlSeconds, refresh_token: refresh, scope: role };
+    return { access_token: access, token_type: 'Bearer', expires_in: this.auth.tokenTtlSeconds, refresh_token: refresh, scope: role };
   }
 
   async revoke(token: string): Promise<void> {

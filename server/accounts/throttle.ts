@@ -1,4 +1,4 @@
-// Failed-login and sign-up limits: sliding windows kept in Redis sorted sets (one member per
+// Failed-login, sign-up and account-mail limits: sliding windows kept in Redis sorted sets (one member per
 // attempt, scored by Redis's own clock). An attempt is checked and recorded in one script, before
 // any password is hashed, so parallel guesses cannot slip past a limit and a locked account
 // cannot be probed. Redis unreachable: logins and sign-ups are refused (503), see ThrottleUnavailable.
@@ -22,6 +22,8 @@ const settings = {
   account: 'loginFailuresPerAccountAnyAddress',
   address: 'loginFailuresPerAddress',
   signup: 'signupsPerAddress',
+  mailRequest: 'mailRequestsPerAddress',
+  mailRecipient: 'mailsPerRecipient',
 } as const satisfies Record<string, keyof AuthThrottleConfig>;
 
 export type ThrottleLimit = keyof typeof settings;
@@ -32,6 +34,8 @@ const refusals: Record<ThrottleLimit, (s: number) => string> = {
   account: (s) => `Too many failed logins for this account; it is locked for ${inWords(s)}`,
   address: (s) => `Too many failed logins from your address; try again in ${inWords(s)}`,
   signup: (s) => `Too many sign-ups from your address; try again in ${inWords(s)}`,
+  mailRequest: (s) => `Too many password-reset or verification requests from your address; try again in ${inWords(s)}`,
+  mailRecipient: (s) => `Enough mails went to this address for now; try again in ${inWords(s)}`,
 };
 
 export class TooManyAttempts extends RetryLaterError {
@@ -148,6 +152,25 @@ export class AuthThrottle {
     const window = this.window('signup', `auth:signup:address:${clientNetwork(address, this.config.ipv6PrefixLength)}`);
     const id = await this.record([window]);
     return { cancel: () => this.forget([], [window], id) };
+  }
+
+  /** Counts a request for a password-reset or verification mail from the client address; throws TooManyAttempts when its window is full. */
+  async beginMailRequest(address: string | undefined): Promise<void> {
+    await this.record([this.window('mailRequest', `auth:mail:address:${clientNetwork(address, this.config.ipv6PrefixLength)}`)]);
+  }
+
+  /**
+   * Counts one mail of a kind to an address; false when enough went there lately. The caller
+   * answers the same either way, so the limit tells nobody whether the address has an account.
+   */
+  async mayMail(kind: string, email: string): Promise<boolean> {
+    try {
+      await this.record([this.window('mailRecipient', `auth:mail:to:${kind}:${accountKey(email)}`)]);
+      return true;
+    } catch (err) {
+      if (err instanceof TooManyAttempts) return false;
+      throw err;
+    }
   }
 
   private window(limit: ThrottleLimit, key: string): Window {

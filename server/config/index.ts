@@ -89,6 +89,14 @@ export const environmentVariables: readonly (readonly [name: string, path: strin
   ['LEDGER_ENGINE', 'ledger.engine', 'text'],
   ['LEDGER_DATABASE_URL', 'ledger.databaseUrl', 'text'],
   ['LEDGER_MSP_ID', 'ledger.mspId', 'text'],
+  ['SMTP_HOST', 'mail.smtp.host', 'text'],
+  ['SMTP_PORT', 'mail.smtp.port', 'int'],
+  ['SMTP_SECURE', 'mail.smtp.secure', 'bool'],
+  ['SMTP_REQUIRE_TLS', 'mail.smtp.requireTLS', 'bool'],
+  ['SMTP_USER', 'mail.smtp.user', 'text'],
+  ['SMTP_PASS', 'mail.smtp.pass', 'text'],
+  ['MAIL_FROM', 'mail.from', 'text'],
+  ['EMAIL_VERIFICATION', 'auth.emailVerification', 'text'],
 ];
 
 function setPath(out: Json, dotted: string, value: unknown): void {

@@ -10,6 +10,7 @@ import { listeningConfigSchema } from '../listening/config.js';
 import { disputesConfigSchema } from '../disputes/config.js';
 import { liveConfigSchema } from '../live/config.js';
 import { feedsConfigSchema } from '../feeds/config.js';
+import { mailConfigSchema } from '../notifications/mail/config.js';
 
 const url = z.string().url();
 
@@ -36,6 +37,7 @@ export const configSchema = z.object({
   disputes: disputesConfigSchema.prefault({}),
   live: liveConfigSchema.prefault({}),
   feeds: feedsConfigSchema.prefault({}),
+  mail: mailConfigSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;

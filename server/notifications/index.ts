@@ -5,6 +5,7 @@ import { serviceSlot, type Capability } from '../context.js';
 import { Router } from 'express';
 import { NotificationsService } from './service.js';
 import { inboxOpenApi, inboxRoutes, registerInbox } from './inbox/index.js';
+import { mailOpenApi, mailRoutes } from './mail/index.js';
 
 export { NotificationsService } from './service.js';
 export type { NotificationsApi } from './contract.js';
@@ -21,6 +22,12 @@ export const notificationsCapability: Capability = {
     slot.publish(ctx, svc);
     registerInbox(ctx, svc);
   },
-  routes: (ctx) => Router().use(inboxRoutes(ctx)),
-  openapi: { paths: { ...inboxOpenApi.paths }, schemas: { ...inboxOpenApi.schemas }, tags: [...(inboxOpenApi.tags ?? [])] },
+  routes: (ctx) => Router().use(inboxRoutes(ctx), mailRoutes(ctx, notificationsService(ctx).mailer)),
+  start: (ctx) => notificationsService(ctx).mailer.start(),
+  stop: (ctx) => notificationsService(ctx).mailer.stop(),
+  openapi: {
+    paths: { ...inboxOpenApi.paths, ...mailOpenApi.paths },
+    schemas: { ...inboxOpenApi.schemas, ...mailOpenApi.schemas },
+    tags: [...(inboxOpenApi.tags ?? []), ...(mailOpenApi.tags ?? [])],
+  },
 };

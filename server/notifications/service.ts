@@ -1,18 +1,22 @@
-// Mail through SMTP (queued, retried) and in-app notifications with per-kind opt-out.
-// (Skeleton: filled in by the email and notifications work of issue 17.)
+// The notifications service: what other capabilities may ask (the mail port) and what the
+// notifications capability's own parts use (the mailer, for its routes, jobs and tests).
 import type { NodeContext } from '../context.js';
 import type { OutgoingMail } from '../accounts/contract.js';
 import type { NotificationsApi } from './contract.js';
+import { Mailer } from './mail/index.js';
 
 export class NotificationsService implements NotificationsApi {
-  constructor(private readonly ctx: NodeContext) {}
+  readonly mailer: Mailer;
 
-  enabled(): boolean {
-    void this.ctx;
-    return false;
+  constructor(ctx: NodeContext) {
+    this.mailer = new Mailer(ctx);
   }
 
-  async queue(_mail: OutgoingMail): Promise<void> {
-    throw new Error('mail: not implemented yet');
+  enabled(): boolean {
+    return this.mailer.enabled();
+  }
+
+  async queue(mail: OutgoingMail): Promise<void> {
+    await this.mailer.queue(mail);
   }
 }

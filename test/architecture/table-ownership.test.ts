@@ -15,6 +15,7 @@ const migrationOwners: Record<string, string> = {
   '0003-accounts-guests': 'accounts',
   '0005-accounts-api-keys': 'accounts',
   '0006-accounts-moderation': 'accounts',
+  '0007-accounts-email': 'accounts',
   '0004-text-search': 'node',
   '0100-media-channels-tracks': 'media',
   '0101-media-playlists': 'media',
@@ -28,6 +29,7 @@ const migrationOwners: Record<string, string> = {
   '0203-federation-remote-campaigns': 'federation',
   '0204-federation-discovery-indexes': 'federation',
   '0205-federation-search': 'federation',
+  '0207-federation-delivery-health': 'federation',
   '0300-ledger-world-state': 'ledger',
   '0301-ledger-outbox': 'ledger',
   '0400-money-books': 'money',
@@ -57,6 +59,7 @@ const migrationOwners: Record<string, string> = {
   '0701-live-pricing': 'live',
   '0702-live-watch-links': 'live',
   '0900-apps-subsonic': 'apps',
+  '1000-notifications-mails': 'notifications',
 };
 
 /** Folders of server/ that belong to the node rather than to a capability. */

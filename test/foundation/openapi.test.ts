@@ -106,6 +106,9 @@ test('what the routes answer fits the schemas the description names for it', { t
   await call('get', '/api/v1/users/me', '/api/v1/users/me', as(listener));
   await call('get', '/api/v1/admin/users?limit=5', '/api/v1/admin/users', as(admin));
   await call('patch', `/api/v1/admin/users/${created.id}`, '/api/v1/admin/users/{id}', { ...as(admin), body: { displayName: 'Schema' } });
+  await call('put', '/api/v1/users/me/email', '/api/v1/users/me/email', { ...as(listener), body: { email: 'schema@example.org', password: 'correct horse battery' } });
+  await call('get', '/api/v1/admin/mail', '/api/v1/admin/mail', as(admin));
+  await call('get', '/api/v1/admin/mail/messages?state=failed', '/api/v1/admin/mail/messages', as(admin));
 
   // media: a real track, its channel, waveform, a playlist
   const dir = mediaDir('openapi');

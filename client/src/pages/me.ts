@@ -24,7 +24,8 @@ export const entryKind = (k: string): string => entryKinds[k] ?? k;
 const pageSize = 20;
 
 export async function mePage({ main, query, signal }: PageContext): Promise<void> {
-  if (!gate(main, 'My account', 'any')) return;
+  const signedIn = gate(main, 'My account', 'any');
+  if (!signedIn) return;
   main.append(h('h1', null, 'My account'));
   const month = isMonth(query.get('month')) ? query.get('month')! : monthOf(new Date());
   const offset = Math.max(0, Number(query.get('offset') ?? 0) || 0);
@@ -36,6 +37,10 @@ export async function mePage({ main, query, signal }: PageContext): Promise<void
   const giftBox = section('Redeem a gift link');
   const keysBox = section('Apps (API keys)');
   main.append(walletBox, subBox, allocBox, listensBox, giftBox, keysBox);
+  main.append(
+    h('p', null, h('a', { href: '/notifications/settings' }, 'Notification settings'), ' · ', h('a', { href: '/me/reports' }, 'My reports'), ' · ', h('a', { href: '/me/data' }, 'Export my data or delete my account')),
+  );
+  void import('./account-email.js').then((m) => main.append(m.emailSection(signedIn.user)));
 
   const loadWallet = async () => {
     walletBox.querySelectorAll(':scope > :not(h2)').forEach((n) => n.remove());

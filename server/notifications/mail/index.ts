@@ -1,0 +1,74 @@
+// Mail through SMTP: queued in the database and BullMQ, sent by the worker role through one
+// pooled nodemailer transport, retried with backoff; off when no SMTP host is configured.
+import { z } from 'zod';
+import type { NodeContext } from '../../context.js';
+import type { OutgoingMail } from '../../accounts/contract.js';
+import { MailDisabled } from '../../accounts/mail-port.js';
+import { MailOutbox, type MailRow } from './outbox.js';
+import { SmtpTransport } from './transport.js';
+import { sendQueuedMail } from './send-mail.js';
+
+export { mailRoutes } from './routes.js';
+export { mailOpenApi } from './openapi.js';
+
+const outgoingMail = z.object({
+  to: z.email().max(320),
+  // One line: a header cannot carry a line break.
+  subject: z.string().min(1).max(300).transform((s) => s.replace(/\s*[\r\n]+\s*/g, ' ')),
+  text: z.string().min(1).max(100_000),
+  html: z.string().max(500_000).optional(),
+  kind: z.string().min(1).max(60),
+});
+
+/** How often a worker looks for mails whose job was lost and forgets old sent ones. */
+const sweepEveryMs = 60 * 60 * 1000;
+
+export class Mailer {
+  readonly outbox: MailOutbox;
+  private readonly transport?: SmtpTransport;
+  private sweeper?: NodeJS.Timeout;
+
+  constructor(private readonly ctx: NodeContext) {
+    const { mail } = ctx.config;
+    this.outbox = new MailOutbox(ctx.db, ctx.jobs, mail.retry);
+    if (mail.enabled) this.transport = new SmtpTransport(mail);
+    const logger = ctx.logger.child({ component: 'mail' });
+    ctx.jobs.handle('notifications.mail', (payload, job) => sendQueuedMail({ outbox: this.outbox, transport: this.transport, logger }, payload, job));
+    ctx.jobs.setConcurrency('notifications', mail.smtp.maxConnections);
+  }
+
+  enabled(): boolean {
+    return this.ctx.config.mail.enabled;
+  }
+
+  /** Throws MailDisabled (503 mail_disabled) when mail is off. */
+  requireEnabled(): void {
+    if (!this.enabled()) throw new MailDisabled('Sending mail');
+  }
+
+  /** Records and queues a mail; throws MailDisabled when mail is off (callers ask `enabled()` first). */
+  async queue(mail: OutgoingMail): Promise<MailRow> {
+    this.requireEnabled();
+    return this.outbox.add(outgoingMail.parse(mail));
+  }
+
+  /** Worker role: queues again what a lost job left behind, now and every hour, and prunes old sent mails. */
+  start(): void {
+    if (this.ctx.config.role === 'web') return;
+    const log = this.ctx.logger.child({ component: 'mail' });
+    const sweep = async () => {
+      const requeued = await this.outbox.requeueStranded();
+      if (requeued) log.warn({ requeued }, 'mails whose job was lost are queued again');
+      await this.outbox.prune(this.ctx.config.mail.keepSentDays);
+    };
+    const run = () => void sweep().catch((err) => log.error({ err }, 'mail sweep failed'));
+    run();
+    this.sweeper = setInterval(run, sweepEveryMs);
+    this.sweeper.unref();
+  }
+
+  stop(): void {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.transport?.close();
+  }
+}

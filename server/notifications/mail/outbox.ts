@@ -1,0 +1,185 @@
+// The outgoing mail queue: a row per mail (what admins see) and a BullMQ job per try series that
+// carries only the row's id. A worker claims the row before it sends, so a mail queued twice (a
+// retry while a try is pending, a sweep after a restore) still leaves the node once.
+import type { Sequelize } from 'sequelize';
+import type { Jobs } from '../../jobs/index.js';
+import { execute, select, selectOne } from '../../db/index.js';
+import { conflict, notFound } from '../../http/errors.js';
+import { isUuid } from '../../../shared/ids.js';
+import type { OutgoingMail } from '../../accounts/contract.js';
+import type { MailConfig } from './config.js';
+
+export const mailStates = ['queued', 'sending', 'sent', 'failed'] as const;
+export type MailState = (typeof mailStates)[number];
+
+export interface MailRow {
+  id: string;
+  kind: string;
+  to_address: string;
+  subject: string;
+  body_text: string | null;
+  body_html: string | null;
+  state: MailState;
+  attempts: number;
+  last_error: string | null;
+  next_attempt_at: Date | null;
+  smtp_response: string | null;
+  created_at: Date;
+  updated_at: Date;
+  sent_at: Date | null;
+}
+
+/** A mail as admins see it: no body (verification and reset mails carry secret links). */
+export interface MailSummary {
+  id: string;
+  kind: string;
+  to: string;
+  subject: string;
+  state: MailState;
+  attempts: number;
+  lastError: string | null;
+  /** When the queue tries again; null when it gave up or no try failed. */
+  nextAttemptAt: string | null;
+  createdAt: string;
+  sentAt: string | null;
+}
+
+const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
+
+export const mailSummary = (r: MailRow): MailSummary => ({
+  id: r.id,
+  kind: r.kind,
+  to: r.to_address,
+  subject: r.subject,
+  state: r.state,
+  attempts: r.attempts,
+  lastError: r.last_error,
+  nextAttemptAt: iso(r.next_attempt_at),
+  createdAt: iso(r.created_at)!,
+  sentAt: iso(r.sent_at),
+});
+
+/** A try that neither finished nor failed within this (a worker that died mid-send) may be taken over. */
+const leaseMinutes = 10;
+
+export class MailOutbox {
+  constructor(
+    private readonly db: Sequelize,
+    private readonly jobs: Jobs,
+    private readonly tries: MailConfig['retry'],
+  ) {}
+
+  /** Records the mail and queues its first try. */
+  async add(mail: OutgoingMail): Promise<MailRow> {
+    const row = await selectOne<MailRow>(
+      this.db,
+      `INSERT INTO notifications_mails (kind, to_address, subject, body_text, body_html)
+       VALUES (:kind, :to, :subject, :text, :html) RETURNING *`,
+      { kind: mail.kind, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html ?? null },
+    );
+    await this.enqueue(row!.id);
+    return row!;
+  }
+
+  /** A series of tries (attempts and exponential backoff from mail.retry). */
+  private async enqueue(mailId: string): Promise<void> {
+    await this.jobs.enqueue('notifications.mail', { mailId }, { attempts: this.tries.attempts, backoff: { type: 'exponential', delay: this.tries.backoffMs } });
+  }
+
+  /** Takes the mail for one try, or undefined when it is sent or another worker is sending it. */
+  async claim(mailId: string): Promise<MailRow | undefined> {
+    return selectOne<MailRow>(
+      this.db,
+      `UPDATE notifications_mails
+       SET state = 'sending', attempts = attempts + 1, lease_until = now() + make_interval(mins => :lease), updated_at = now()
+       WHERE id = :id AND (state IN ('queued', 'failed') OR (state = 'sending' AND lease_until < now()))
+       RETURNING *`,
+      { id: mailId, lease: leaseMinutes },
+    );
+  }
+
+  async markSent(mailId: string, smtpResponse: string): Promise<void> {
+    await execute(
+      this.db,
+      `UPDATE notifications_mails
+       SET state = 'sent', sent_at = now(), smtp_response = :response, body_text = NULL, body_html = NULL,
+           next_attempt_at = NULL, lease_until = NULL, updated_at = now()
+       WHERE id = :id`,
+      { id: mailId, response: smtpResponse.slice(0, 500) },
+    );
+  }
+
+  /** A try failed; `retryInMs` null: no further try comes (the queue gave up, or the server refused the mail for good). */
+  async markFailed(mailId: string, error: string, retryInMs: number | null): Promise<void> {
+    await execute(
+      this.db,
+      `UPDATE notifications_mails
+       SET state = 'failed', last_error = :error, lease_until = NULL, updated_at = now(),
+           next_attempt_at = CASE WHEN CAST(:wait AS integer) IS NULL THEN NULL ELSE now() + make_interval(secs => CAST(:wait AS integer) / 1000.0) END
+       WHERE id = :id`,
+      { id: mailId, error: error.slice(0, 2000), wait: retryInMs },
+    );
+  }
+
+  async get(mailId: string): Promise<MailRow | undefined> {
+    if (!isUuid(mailId)) return undefined;
+    return selectOne<MailRow>(this.db, 'SELECT * FROM notifications_mails WHERE id = :id', { id: mailId });
+  }
+
+  /** Failed mails first (what an admin has to look at), then newest first. */
+  async list(opts: { state?: MailState; limit: number; offset: number }): Promise<{ total: number; data: MailRow[] }> {
+    const where = opts.state ? 'WHERE state = :state' : '';
+    const data = await select<MailRow>(
+      this.db,
+      `SELECT * FROM notifications_mails ${where} ORDER BY (state = 'failed') DESC, created_at DESC, id LIMIT :limit OFFSET :offset`,
+      { state: opts.state ?? null, limit: opts.limit, offset: opts.offset },
+    );
+    const total = await selectOne<{ n: string }>(this.db, `SELECT count(*) AS n FROM notifications_mails ${where}`, { state: opts.state ?? null });
+    return { total: Number(total?.n ?? 0), data };
+  }
+
+  async counts(): Promise<Record<MailState, number>> {
+    const rows = await select<{ state: MailState; n: string }>(this.db, 'SELECT state, count(*) AS n FROM notifications_mails GROUP BY state');
+    const counts = Object.fromEntries(mailStates.map((s) => [s, 0])) as Record<MailState, number>;
+    for (const r of rows) counts[r.state] = Number(r.n);
+    return counts;
+  }
+
+  /** An admin's "try again now" for a failed mail: a fresh series of tries. */
+  async retry(mailId: string): Promise<MailRow> {
+    const row = await this.get(mailId);
+    if (!row) throw notFound('Mail');
+    const queued = await selectOne<MailRow>(
+      this.db,
+      `UPDATE notifications_mails SET state = 'queued', next_attempt_at = NULL, updated_at = now()
+       WHERE id = :id AND state = 'failed' RETURNING *`,
+      { id: mailId },
+    );
+    if (!queued) throw conflict('mail_not_failed', `This mail is ${row.state}; only a failed mail can be retried`);
+    await this.enqueue(mailId);
+    return queued;
+  }
+
+  /**
+   * Queues again the mails whose job is gone (a Redis restored from an older backup, or lost):
+   * queued or failed-and-due for more than a few minutes, or held by a worker that died. Safe
+   * when the job still exists: the claim lets one try through at a time.
+   */
+  async requeueStranded(): Promise<number> {
+    const rows = await select<{ id: string }>(
+      this.db,
+      `SELECT id FROM notifications_mails
+       WHERE (state = 'queued' AND updated_at < now() - interval '5 minutes')
+          OR (state = 'failed' AND next_attempt_at < now() - interval '5 minutes')
+          OR (state = 'sending' AND lease_until < now())
+       ORDER BY created_at LIMIT 1000`,
+    );
+    for (const r of rows) await this.enqueue(r.id);
+    return rows.length;
+  }
+
+  /** Forgets sent mails older than `days`. */
+  async prune(days: number): Promise<void> {
+    await execute(this.db, `DELETE FROM notifications_mails WHERE state = 'sent' AND sent_at < now() - make_interval(days => :days)`, { days });
+  }
+}
