@@ -30,7 +30,7 @@ export interface CatalogSearch {
   playlists: PlaylistView[];
 }
 
-const LISTED = `t.status = 'ready' AND t.visibility = 'public'`;
+const LISTED = `t.status = 'ready' AND t.visibility = 'public' AND NOT t.hidden`;
 /** How many best tracks a search ranks fully (and finds its albums among). */
 const CANDIDATES = 200;
 
@@ -253,7 +253,7 @@ export interface LibraryTrackQuery {
   offset: number;
 }
 
-const LIBRARY = `t.status = 'ready' AND t.kind = 'audio' AND (t.visibility = 'public' OR c.owner_id = CAST(:viewerId AS uuid))`;
+const LIBRARY = `t.status = 'ready' AND t.kind = 'audio' AND ((t.visibility = 'public' AND NOT t.hidden) OR c.owner_id = CAST(:viewerId AS uuid))`;
 const PUBLISHED_YEAR = `extract(year FROM COALESCE(t.published_at, t.created_at))::int`;
 
 const albumOrders: Record<LibraryAlbumOrder, string> = {

@@ -106,6 +106,8 @@ export interface TrackRow {
   published_at: Date | null;
   /** The BullMQ job carrying a processing track; null while it waits in the owner's fair-share line (transcode-queue.ts). */
   transcode_job_id: string | null;
+  /** Hidden by a moderator (moderation.ts): only its owner, admins and moderators see it, whatever its visibility. */
+  hidden: boolean;
 }
 
 /** What the tracks table keeps per rendition (the segment timeline is stored apart). */

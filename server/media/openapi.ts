@@ -369,6 +369,7 @@ export const mediaOpenApi: OpenApiFragment = {
         channel: ref('ChannelRef'),
         title: { type: 'string' },
         ...trackMetadata,
+        hidden: { type: 'boolean', description: 'Hidden by a moderator: only its owner, admins and moderators see it, whatever its visibility (docs/moderation.md)' },
         access: ref('TrackAccess'),
         status: { enum: ['processing', 'ready', 'failed'] },
         progress: { type: 'integer', minimum: 0, maximum: 100 },

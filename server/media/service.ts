@@ -4,7 +4,7 @@
 import type { User } from '../accounts/service.js';
 import type { NodeContext } from '../context.js';
 import type { GatedTrack, MediaApi, MediaDiskUse, RelayPort, SegmentAccessPort } from './contract.js';
-import { setTrackHidden } from './moderation.js';
+import { seenByOthers, setTrackHidden } from './moderation.js';
 import { channelsOwnedBy } from './account-data.js';
 import { DiskUse } from './disk-use.js';
 import { SegmentAccess } from './segment-access.js';
@@ -32,7 +32,7 @@ export class MediaService implements MediaApi {
   readonly catalog: Catalog;
   readonly library: Library;
 
-  constructor(ctx: NodeContext) {
+  constructor(readonly ctx: NodeContext) {
     const log = ctx.logger.child({ component: 'media' });
     this.storage = new MediaStorage(ctx.config.dataDir);
     this.channels = new Channels(ctx.db, log);
@@ -129,8 +129,10 @@ export class MediaService implements MediaApi {
     return this.channels.get(idOrName);
   }
 
-  getTrack(id: string): Promise<TrackView | undefined> {
-    return this.tracks.get(id);
+  /** As the other capabilities see it: a hidden track is private to them (moderation.ts). */
+  async getTrack(id: string): Promise<TrackView | undefined> {
+    const track = await this.tracks.get(id);
+    return track && seenByOthers(track);
   }
 
   async latestPublicTracks(limit: number, offset: number, channelIds?: string[]): Promise<TrackView[]> {
@@ -144,7 +146,7 @@ export class MediaService implements MediaApi {
 
   async gatedTrack(id: string): Promise<GatedTrack | undefined> {
     const entry = await this.streaming.streamEntry(id);
-    return entry.row && entry.row.visibility !== 'private' ? this.access.gatedOf(entry) : undefined;
+    return entry.row && entry.row.visibility !== 'private' && !entry.row.hidden ? this.access.gatedOf(entry) : undefined;
   }
 
   async segmentHashes(trackId: string, rendition: string): Promise<string[] | undefined> {

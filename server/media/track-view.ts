@@ -8,9 +8,13 @@ import type { TrackRow, TrackView } from './model.js';
 /** The stable URL of a track's progressive file (progressive.ts), whatever its rendition. */
 export const progressiveUrl = (publicUrl: string, trackId: string): string => `${publicUrl}/static/audio/${trackId}.m4a`;
 
-/** Who may see a track (and stream it): public/unlisted ready tracks: anyone; else owner and admins. */
-export function canViewTrack(row: Pick<TrackRow, 'owner_id' | 'visibility' | 'status'>, user: User | undefined | null): boolean {
+/**
+ * Who may see a track (and stream it): public/unlisted ready tracks: anyone; else owner and
+ * admins. A track hidden by a moderator: owner, admins and moderators only.
+ */
+export function canViewTrack(row: Pick<TrackRow, 'owner_id' | 'visibility' | 'status' | 'hidden'>, user: User | undefined | null): boolean {
   if (user && (user.role === 'admin' || user.id === row.owner_id)) return true;
+  if (row.hidden && user?.role !== 'moderator') return false;
   return row.status === 'ready' && row.visibility !== 'private';
 }
 
@@ -19,7 +23,7 @@ export function canViewTrack(row: Pick<TrackRow, 'owner_id' | 'visibility' | 'st
  * free. Only such tracks are served before Express, linked for nginx and seeded over
  * WebTorrent; the segments of the others always go through the route and its access gate.
  */
-export function isOpenToAll(row: Pick<TrackRow, 'owner_id' | 'visibility' | 'status' | 'access'>): boolean {
+export function isOpenToAll(row: Pick<TrackRow, 'owner_id' | 'visibility' | 'status' | 'access' | 'hidden'>): boolean {
   return row.access === 'free' && canViewTrack(row, undefined);
 }
 
@@ -41,6 +45,7 @@ export function trackView(r: TrackRow, publicUrl: string, storage: MediaStorage,
     genre: r.genre,
     license: r.license,
     visibility: r.visibility,
+    hidden: r.hidden,
     allowDownload: r.allow_download,
     access: { mode: r.access, pricesPerMinute: r.prices_per_minute ?? {}, currency },
     status: r.status,

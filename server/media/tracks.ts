@@ -142,7 +142,7 @@ export class Tracks {
   }
 
   async list(q: ListTracksQuery = {}): Promise<{ total: number; data: TrackView[] }> {
-    const where = [`((t.status = 'ready' AND t.visibility = 'public')${q.viewerId ? ' OR c.owner_id = :viewerId' : ''})`];
+    const where = [`((t.status = 'ready' AND t.visibility = 'public' AND NOT t.hidden)${q.viewerId ? ' OR c.owner_id = :viewerId' : ''})`];
     const repl: Record<string, unknown> = { limit: Math.min(Math.max(q.limit ?? 50, 1), 200), offset: Math.max(q.offset ?? 0, 0), viewerId: q.viewerId ?? null };
     if (q.channel) {
       where.push('lower(c.name) = lower(:channel)');
@@ -163,9 +163,9 @@ export class Tracks {
     return { total: Number(count?.n ?? 0), data: rows.map((r) => this.view(r)) };
   }
 
-  /** Ids of the tracks anyone may play without asking (ready, not private, free: isOpenToAll). */
+  /** Ids of the tracks anyone may play without asking (ready, not private, not hidden, free: isOpenToAll). */
   async playableIds(): Promise<string[]> {
-    const rows = await select<{ id: string }>(this.db, "SELECT id FROM media_tracks WHERE status = 'ready' AND visibility <> 'private' AND access = 'free'");
+    const rows = await select<{ id: string }>(this.db, "SELECT id FROM media_tracks WHERE status = 'ready' AND visibility <> 'private' AND NOT hidden AND access = 'free'");
     return rows.map((r) => r.id);
   }
 
@@ -173,7 +173,7 @@ export class Tracks {
   async playableRenditionHas(infoHash: string): Promise<boolean> {
     const rows = await select(
       this.db,
-      `SELECT 1 FROM media_tracks WHERE status = 'ready' AND visibility <> 'private' AND access = 'free' AND renditions @> CAST(:q AS jsonb) LIMIT 1`,
+      `SELECT 1 FROM media_tracks WHERE status = 'ready' AND visibility <> 'private' AND NOT hidden AND access = 'free' AND renditions @> CAST(:q AS jsonb) LIMIT 1`,
       { q: JSON.stringify([{ infoHash }]) },
     );
     return rows.length > 0;

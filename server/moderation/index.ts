@@ -1,8 +1,11 @@
 // moderation: reports from users and other servers (Flags), the queue moderators and admins
 // work (dismiss, hide a track, suspend or silence an account, block an actor or a domain), the
 // reporter told the outcome, reports forwarded as Flags, and a log of every action.
+// See docs/moderation.md.
 import { serviceSlot, type Capability } from '../context.js';
 import { ModerationService } from './service.js';
+import { moderationRoutes } from './routes.js';
+import { moderationOpenApi } from './openapi.js';
 
 export { ModerationService } from './service.js';
 export type { ModerationApi } from './contract.js';
@@ -15,6 +18,12 @@ export const moderationService = slot.get;
 export const moderationCapability: Capability = {
   name: 'moderation',
   init(ctx) {
-    slot.publish(ctx, new ModerationService(ctx));
+    const svc = new ModerationService(ctx);
+    slot.publish(ctx, svc);
+    // What a user reported is theirs: it goes in their data export (the reports themselves stay
+    // when the account is deleted: they are the moderators' record, under its tombstone name).
+    ctx.services.accounts.onExport({ file: 'reports.json', collect: async (user) => (await svc.mine(user.id, 100_000, 0)).data });
   },
+  routes: (ctx) => moderationRoutes(moderationService(ctx)),
+  openapi: moderationOpenApi,
 };

@@ -23,6 +23,7 @@ const migrationOwners: Record<string, string> = {
   '0103-media-track-access': 'media',
   '0104-media-search': 'media',
   '0105-media-progressive-audio': 'media',
+  '0106-media-track-hidden': 'media',
   '0200-federation-core': 'federation',
   '0201-federation-remote-access': 'federation',
   '0202-federation-stream-hls': 'federation',
@@ -60,6 +61,7 @@ const migrationOwners: Record<string, string> = {
   '0702-live-watch-links': 'live',
   '0900-apps-subsonic': 'apps',
   '1000-notifications-mails': 'notifications',
+  '1100-moderation-reports': 'moderation',
 };
 
 /** Folders of server/ that belong to the node rather than to a capability. */

@@ -150,7 +150,7 @@ test('after a key rotation the receiving node refetches the key and accepts the 
   assert.equal(res.status, 202, res.text);
 });
 
-test('a Listen without valid qualifiedSeconds is refused; Flags are accepted and end ignored (not retried) when they are not for this node', async () => {
+test('a Listen without valid qualifiedSeconds is refused; a moderation Flag about a local account becomes a report; a dispute Flag the ledger does not know ends ignored (not retried)', async () => {
   const base = `${b.ctx.config.publicUrl}/ap/activities`;
   const trackUri = `${a.ctx.config.publicUrl}/ap/tracks/none`;
   for (const [i, qs] of [undefined, 'NaN', -1, 1.5].entries()) {
@@ -181,7 +181,8 @@ test('a Listen without valid qualifiedSeconds is refused; Flags are accepted and
   const [rows] = await a.ctx.db.query(`SELECT body->>'id' AS id, state FROM federation_inbox_items WHERE body->>'type' = 'Flag' ORDER BY body->>'id'`);
   assert.deepEqual(rows, [
     { id: `${base}/flag-dispute`, state: 'ignored' },
-    { id: `${base}/flag-report`, state: 'ignored' },
+    { id: `${base}/flag-report`, state: 'processed' },
   ]);
   assert.equal(await count(a, 'disputes'), 0);
+  assert.equal(await count(a, 'moderation_reports', `flag_activity_id = '${base}/flag-report' AND reporter_actor_uri = '${bea}'`), 1);
 });

@@ -6,6 +6,7 @@ import { countText, playlistPath, rowFromDiscover, rowFromTrack } from '../lib/b
 import type { Album, Channel, FollowList, Playlist, TrackPage, TrendingTrack } from '../../../shared/api/index.js';
 import type { PageContext } from '../router.js';
 import { tipForm } from './tip-form.js';
+import { reportButton } from '../report-dialog.js';
 import { albumGrid, copyLinkButton, loadingSection, trackList } from './track-list.js';
 
 export async function channelPage({ main, params, signal }: PageContext): Promise<void> {
@@ -41,7 +42,7 @@ export async function channelPage({ main, params, signal }: PageContext): Promis
         h('h1', null, channel.displayName),
         h('p', { class: 'muted' }, `@${channel.name}@${location.host}`),
         channel.description ? h('p', { class: 'description' }, channel.description) : null,
-        h('div', { class: 'actions' }, followButton(channel, signal), tip.button, invest, copyLinkButton(location.href, 'Share')),
+        h('div', { class: 'actions' }, followButton(channel, signal), tip.button, invest, copyLinkButton(location.href, 'Share'), session()?.user.id === channel.ownerId ? null : reportButton({ kind: 'channel', id: channel.id }, channel.displayName)),
       ),
     ),
     tip.panel,

@@ -11,6 +11,7 @@ import { navigate } from '../router.js';
 import type { PageContext } from '../router.js';
 import type { Playlist, RemoteTrack } from '../../../shared/api/index.js';
 import { failure, inlineForm } from '../ui.js';
+import { reportButton } from '../report-dialog.js';
 import { announce, collectionHeader, copyLinkButton, loadingSection, myPlaylists, playAllBar, trackList } from './track-list.js';
 
 const visibilities = [
@@ -128,7 +129,7 @@ export async function playlistPage({ main, params, signal }: PageContext): Promi
       kind: ['Playlist', playlist.visibility !== 'public' ? h('span', { class: 'status-badge' }, playlist.visibility) : null],
       title,
       byline: ['by ', playlist.channel ? h('a', { href: `/channels/${encodeURIComponent(playlist.channel.name)}` }, playlist.channel.displayName) : playlist.owner.username],
-      details: [summary, description, barSlot],
+      details: [summary, description, barSlot, ...(editable ? [] : [h('p', { class: 'actions' }, reportButton({ kind: 'playlist', id: playlist.id }, `the playlist “${playlist.title}”`))])],
     }),
     ...(editable
       ? [
@@ -229,7 +230,11 @@ export async function remotePlaylistPage({ main, query, signal }: PageContext): 
       kind: ['Playlist', h('span', { class: 'badge remote' }, 'remote')],
       title: h('h1', null, playlist.name),
       byline: [`by ${hostOf(playlist.actorUri)}`, ' · ', h('a', { href: playlist.uri, rel: 'noopener' }, 'on its home node')],
-      details: [h('p', { class: 'muted' }, countText(playlist.items.length, 'track'), missing ? ` (${missing} not listed on this node yet)` : ''), playAllBar(rows)],
+      details: [
+        h('p', { class: 'muted' }, countText(playlist.items.length, 'track'), missing ? ` (${missing} not listed on this node yet)` : ''),
+        playAllBar(rows),
+        h('p', { class: 'actions' }, reportButton({ uri: playlist.uri }, `the playlist “${playlist.name}”`)),
+      ],
     }),
     trackList(rows, { label: `Tracks of ${playlist.name}`, numbered: true, empty: 'None of its tracks is listed on this node yet.' }),
   );

@@ -7,6 +7,7 @@ import { formatDuration } from '../lib/format.js';
 import { licenseName } from '../lib/licenses.js';
 import { queueItemOf, trackPlayerView } from '../player/index.js';
 import { processingView } from '../processing.js';
+import { reportButton } from '../report-dialog.js';
 import type { PageContext } from '../router.js';
 import type { Track } from '../../../shared/api/index.js';
 
@@ -44,6 +45,8 @@ export async function trackPage({ main, params, signal }: PageContext): Promise<
         owner ? h('a', { href: `/tracks/${encodeURIComponent(track.id)}/edit`, class: 'button secondary' }, 'Edit details') : null,
         track.downloadUrl ? h('a', { href: track.downloadUrl, class: 'button secondary', download: '' }, 'Download original') : null,
         track.visibility !== 'public' ? h('span', { class: 'badge' }, track.visibility) : null,
+        'hidden' in track && track.hidden ? h('span', { class: 'badge', title: 'Only you, admins and moderators see it' }, 'hidden by a moderator') : null,
+        owner ? null : reportButton({ kind: 'track', id: track.id }, `“${track.title}”`),
       ),
     ),
   );
