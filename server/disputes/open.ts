@@ -9,6 +9,7 @@ import { disputeIdOf } from '../../shared/money/dispute-id.js';
 import type { DisputesDeps } from './deps.js';
 import { allocationEvidence, evidenceHash, evidenceRows, EVIDENCE_VERSION, type Evidence } from './evidence.js';
 import type { OpenedBy, OpenInput, Subject } from './types.js';
+import { notifyDisputeOpened } from './notify.js';
 
 /** What a dispute is about: the held shares it covers and how the ledger names it. */
 interface Scope {
@@ -53,6 +54,7 @@ export async function openDispute(d: DisputesDeps, input: OpenInput): Promise<st
   const opening: Opening = { id, by: input.by, userId: input.user?.id ?? null, scope, evidence, hash, listenIds };
   await d.ctx.db.transaction((t) => record(d, opening, t));
   d.log.info({ disputeId: id, by: input.by, month, amount, holds: scope.holds.length }, 'dispute opened');
+  await notifyDisputeOpened(d, id, month, partiesOf(opening).map((p) => p.userId));
   return id;
 }
 

@@ -5,6 +5,7 @@ import { AppError } from '../http/errors.js';
 import type { DisputesDeps } from './deps.js';
 import type { PendingHold } from './store.js';
 import type { Decision, LedgerDispute } from './types.js';
+import { notifyDisputeDecided } from './notify.js';
 
 export async function applyOutcome(d: DisputesDeps, id: string, rec: LedgerDispute): Promise<void> {
   const decision = rec.decision!;
@@ -21,6 +22,7 @@ export async function applyOutcome(d: DisputesDeps, id: string, rec: LedgerDispu
     d.changed(id, t);
   });
   d.log.info({ disputeId: id, decision, holds: holds.length }, 'dispute outcome applied');
+  await notifyDisputeDecided(d, id, decision);
 }
 
 async function applyToHold(d: DisputesDeps, disputeId: string, h: PendingHold, decision: Decision): Promise<void> {

@@ -8,6 +8,7 @@ import { monthSchema } from '../http/month.js';
 import type { DisputesDeps } from './deps.js';
 import { evidenceHash } from './evidence.js';
 import { ledgerRecord } from './record.js';
+import { notifyReviewRequested } from './notify.js';
 
 const subject = z.object({ type: z.enum(['reportRow', 'payout']), ref: z.string().min(1).max(2000) });
 
@@ -56,6 +57,7 @@ export async function receiveFlag(d: DisputesDeps, activity: unknown, verifiedAc
   if (created) {
     d.log.info({ disputeId: rec.disputeId, from: verifiedActorUri }, 'dispute review requested');
     d.changed(rec.disputeId);
+    await notifyReviewRequested(d, rec.disputeId, rec.month, verifiedActorUri);
   }
   return { disputeId: rec.disputeId, created };
 }

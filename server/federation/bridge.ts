@@ -9,6 +9,7 @@ import { sendDeleteObject, sendDeleteFromCreator } from './send/send-delete.js';
 import { playlistViewOf, type PlaylistView } from './objects.js';
 import { sendCampaign } from './campaigns.js';
 import { campaignUri } from '../../shared/actor-uris.js';
+import { notifyLocalTrack } from './notify.js';
 
 async function alreadyCreated(svc: FederationService, objectUri: string): Promise<boolean> {
   const row = await selectOne(
@@ -36,6 +37,8 @@ export function registerBridge(svc: FederationService): void {
     if (await alreadyCreated(svc, svc.rt.trackUri(track.id))) await sendUpdateTrack(svc, track);
     else await sendCreateTrack(svc, track);
   });
+  // Apart from the Create, so that a failed send does not cost the followers here their news.
+  events.on('track.published', ({ trackId }) => notifyLocalTrack(svc, trackId));
 
   events.on('track.updated', async ({ trackId }) => {
     const track = await svc.rt.media.getTrack(trackId);

@@ -34,6 +34,7 @@ import { sendSubscription, type SubscriptionInput } from './send/send-subscripti
 import { hostOf, idOf, typesOf } from './vocabulary.js';
 import { isUuid } from '../../shared/ids.js';
 import { localChannelNameOf, localTrackIdOf } from '../../shared/actor-uris.js';
+import { localFollower, notifyFollowed, notifyLiveStarted } from './notify.js';
 
 export type { ListenInput, StreamInput, SubscriptionInput };
 
@@ -323,6 +324,8 @@ export class FederationService implements FederationApi {
        ON CONFLICT (follower_uri, following_uri) DO UPDATE SET state = 'accepted', updated_at = now() RETURNING id`,
       { f: me.uri, g: uri, a: `${uri}#followed-by-${encodeURIComponent(me.uri)}` },
     );
+    const followed = await this.actors.forChannel(channel.id);
+    if (followed) await notifyFollowed(this, localFollower(me), followed);
     return (await this.followById(row!.id))!;
   }
 
@@ -398,6 +401,7 @@ export class FederationService implements FederationApi {
 
   async announceStream(input: StreamInput): Promise<void> {
     await sendStream(this, input);
+    await notifyLiveStarted(this, input);
   }
 
   followedLiveStreams(): Promise<RemoteLiveStream[]> {

@@ -10,6 +10,7 @@ import { accounts, type Books } from './books.js';
 import { assertMonth } from '../http/month.js';
 import type * as api from '../../shared/api/index.js';
 import { isUuid } from '../../shared/ids.js';
+import { payoutMade, type Notify } from './notify.js';
 
 export interface PayoutDeps {
   db: Sequelize;
@@ -24,8 +25,8 @@ export const toPayout = (r: Record<string, unknown>): Payout => ({
   listeners: Number(r.listeners), status: r.status as Payout['status'], paidAt: r.paid_at ? new Date(r.paid_at as Date).toISOString() : null,
 });
 
-/** Pays every due payout of a closed month; idempotent per (month, artist). */
-export async function payMonth(d: PayoutDeps, month: string): Promise<{ paid: number; obligations: number; amount: number }> {
+/** Pays every due payout of a closed month; idempotent per (month, artist). Local artists are told (after commit). */
+export async function payMonth(d: PayoutDeps & { notify: Notify }, month: string): Promise<{ paid: number; obligations: number; amount: number }> {
   assertMonth(month);
   const close = await selectOne<{ status: string }>(d.db, 'SELECT status FROM month_closes WHERE month = :month', { month });
   if (!close || close.status !== 'closed') throw new AppError(409, 'month_not_closed', `Month ${month} is not closed yet; close it before paying out`);
@@ -50,6 +51,7 @@ export async function payMonth(d: PayoutDeps, month: string): Promise<{ paid: nu
         { month, artist, status: local ? 'paid' : 'obligation', tx: moved.id },
         t,
       );
+      if (local) t.afterCommit(() => d.notify(payoutMade({ month, artist, artistUserId: local, amount, currency: d.books.currency })));
       if (local) result.paid++;
       else result.obligations++;
       result.amount += amount;

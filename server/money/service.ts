@@ -74,6 +74,7 @@ export class MoneyService implements MoneyApi {
       media: () => ctx.services.media,
       nodeCutBasisPoints: () => ctx.config.money.tipNodeCutBasisPoints,
       sent: (tipId) => ctx.events.emit('tip.sent', { tipId }),
+      notify: (n) => ctx.events.emit('user.notify', n),
       received: (tip) => {
         for (const l of this.tipListeners) {
           try {
@@ -291,7 +292,7 @@ export class MoneyService implements MoneyApi {
   }
 
   payMonth(month: string) {
-    return payMonth({ db: this.ctx.db, books: this.books, logger: this.log }, month);
+    return payMonth({ db: this.ctx.db, books: this.books, logger: this.log, notify: (n) => this.ctx.events.emit('user.notify', n) }, month);
   }
 
   resolveHold(holdId: string, decision: 'release' | 'refund'): Promise<'released' | 'refunded'> {

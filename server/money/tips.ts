@@ -14,6 +14,7 @@ import { Port } from '../context.js';
 import { accounts, type Books, type PostedTransaction } from './books.js';
 import { assertAmount, assertCurrency, maxAmount } from './amounts.js';
 import { nodeCutOf, type SaleDeps } from './sales.js';
+import { tipReceived, type Notify } from './notify.js';
 import type { IncomingTip, ReceivedTip, RemoteArtistsPort, TipToSend } from './contract.js';
 import type * as api from '../../shared/api/index.js';
 
@@ -102,6 +103,8 @@ export class Tips {
       sent: (tipId: string) => void;
       /** After a tip to an artist here commits (from a listener here or another node): live's on-screen alerts. */
       received: (tip: ReceivedTip) => void;
+      /** Tells the artist (after commit); test/notifications/notify-money.test.ts fails when it is not wired. */
+      notify: Notify;
     },
   ) {}
 
@@ -186,7 +189,12 @@ export class Tips {
       );
       const [stored] = await select<TipRow>(this.db, 'UPDATE money_tips SET transaction_id = :tx WHERE id = :id RETURNING *', { id: row.id, tx: transaction.id }, t);
       if (direction === 'out') t.afterCommit(() => this.deps.sent(row.id));
-      else t.afterCommit(() => this.deps.received(receivedOf(stored)));
+      else {
+        t.afterCommit(() => {
+          this.deps.received(receivedOf(stored));
+          this.deps.notify(tipReceived(toTip(stored), stored.artist_user_id));
+        });
+      }
       return { row: stored, transaction };
     });
     if (!result) return this.send(tipper, input, tipperUri, requestKey);
@@ -277,7 +285,10 @@ export class Tips {
         amount: tip.amount, currency: tip.currency, message, activity: tip.activityUri,
       },
     );
-    if (rows[0]) this.deps.received(receivedOf(rows[0]));
+    if (rows[0]) {
+      this.deps.received(receivedOf(rows[0]));
+      this.deps.notify(tipReceived(toTip(rows[0]), rows[0].artist_user_id));
+    }
     return { created: rows.length > 0 };
   }
 }

@@ -61,6 +61,7 @@ const migrationOwners: Record<string, string> = {
   '0702-live-watch-links': 'live',
   '0900-apps-subsonic': 'apps',
   '1000-notifications-mails': 'notifications',
+  '1005-notifications-inbox': 'notifications',
   '1100-moderation-reports': 'moderation',
 };
 

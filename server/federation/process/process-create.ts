@@ -3,6 +3,7 @@
 import type { FederationService } from '../service.js';
 import type { ProcessInput, ProcessResult } from './process.js';
 import { hostOf, idOf, typesOf } from '../vocabulary.js';
+import { notifyRemoteTrack } from '../notify.js';
 
 export async function processCreate(svc: FederationService, { activity, actorUri }: ProcessInput): Promise<ProcessResult> {
   const object = activity.object as Record<string, unknown>;
@@ -14,7 +15,9 @@ export async function processCreate(svc: FederationService, { activity, actorUri
   if (types.includes('Audio') || types.includes('Video')) {
     // Through an instance follow the channel may be new here: learn its name for the listing.
     await svc.knowActor(actorUri);
-    return (await svc.tracks.upsert(actorUri, object)) ? 'processed' : 'ignored';
+    const track = await svc.tracks.upsert(actorUri, object);
+    if (track) await notifyRemoteTrack(svc, [owner, actorUri], track);
+    return track ? 'processed' : 'ignored';
   }
   if (types.includes('Campaign')) return (await svc.campaigns.upsert(actorUri, object)) ? 'processed' : 'ignored';
   if (types.includes('Playlist')) {

@@ -8,6 +8,7 @@ import { idOf } from '../vocabulary.js';
 import { sendAccept } from '../send/send-accept.js';
 import { sendReject } from '../send/send-reject.js';
 import { INSTANCE_ACTOR_TYPES } from '../instance-follows.js';
+import { notifyFollowed, remoteFollower } from '../notify.js';
 
 export async function processFollow(svc: FederationService, { activity, actorUri }: ProcessInput): Promise<ProcessResult> {
   const target = idOf(activity.object);
@@ -20,7 +21,7 @@ export async function processFollow(svc: FederationService, { activity, actorUri
   const refused = disabled || (instance && !(INSTANCE_ACTOR_TYPES.has(follower.type) && (await svc.instanceFollows.isInstanceActor(actorUri))));
   // A node already accepted stays accepted when it sends its Follow again (and hears Accept again).
   const waits = instance && !refused && svc.rt.config.federation.instanceFollowers === 'manual';
-  await svc.rt.db.transaction(async (t) => {
+  const state = await svc.rt.db.transaction(async (t) => {
     const row = await selectOne<{ state: string }>(
       svc.rt.db,
       `INSERT INTO federation_follows (follower_uri, following_uri, state, activity_uri, local_follower) VALUES (:f, :g, :state, :a, false)
@@ -32,6 +33,8 @@ export async function processFollow(svc: FederationService, { activity, actorUri
     );
     if (refused) await sendReject(svc, local.uri, activity, actorUri, t);
     else if (row?.state === 'accepted') await sendAccept(svc, local.uri, activity, actorUri, t);
+    return row?.state;
   });
+  if (state === 'accepted' && !instance) await notifyFollowed(svc, remoteFollower(follower), local);
   return 'processed';
 }

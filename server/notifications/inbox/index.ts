@@ -1,16 +1,37 @@
 // In-app notifications (the bell) and each user's choice of what also comes by mail: the
 // `user.notify` domain event becomes a notification row and, unless turned off, a mail.
-// (Skeleton: filled in by issue 17's notifications work.)
-import { Router } from 'express';
-import type { NodeContext } from '../../context.js';
-import type { OpenApiFragment } from '../../api/openapi-types.js';
+// See docs/notifications.md.
+import type { Router } from 'express';
+import { perNode, type NodeContext } from '../../context.js';
 import type { MailPort } from '../../accounts/contract.js';
+import { Inbox } from './inbox.js';
+import { inboxRouter } from './routes.js';
 
-/** Listens to `user.notify` (every role) and registers accounts' deletion and export parts. */
-export function registerInbox(_ctx: NodeContext, _mail: MailPort): void {}
+export { inboxOpenApi } from './openapi.js';
+export { defaultPreferences, type Preferences } from './preferences.js';
+export type { Inbox } from './inbox.js';
 
-export function inboxRoutes(_ctx: NodeContext): Router {
-  return Router();
+const inboxes = perNode<Inbox>('notifications inbox');
+
+/** The inbox of a node (its routes and tests). */
+export const inboxOf = inboxes.get;
+
+/**
+ * Listens to `user.notify` (in whichever process emits it: web or worker; a notification is
+ * stored once per user and key, so both hearing the same news is one row and one mail) and
+ * registers accounts' deletion and export parts.
+ */
+export function registerInbox(ctx: NodeContext, mail: MailPort): void {
+  const inbox = new Inbox(ctx, mail);
+  inboxes.set(ctx, inbox);
+  ctx.events.on('user.notify', (n) => inbox.deliver(n));
+  ctx.services.accounts.onUserDeleting((user) => inbox.store.forget(user.id));
+  ctx.services.accounts.onExport({
+    file: 'notifications.json',
+    collect: async (user) => ({ settings: (await inbox.preferencesOf([user.id])).get(user.id), notifications: await inbox.store.allOf(user.id) }),
+  });
 }
 
-export const inboxOpenApi: OpenApiFragment = { paths: {} };
+export function inboxRoutes(ctx: NodeContext): Router {
+  return inboxRouter(inboxOf(ctx));
+}

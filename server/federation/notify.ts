@@ -1,0 +1,105 @@
+// What federation tells this node's users (the `user.notify` event, after commit): a channel's
+// owner of a new follower (a remote Follow accepted, or a listener here following it), and the
+// listeners here who follow a channel of its new tracks (local or remote) and of its live
+// streams. Federation knows who follows whom, so it is the one to tell them.
+import type { UserNotification } from '../events.js';
+import type { FederationService } from './service.js';
+import type { LocalActor } from './actors.js';
+import type { RemoteTrack } from './remote-tracks.js';
+import type { RemoteActor } from './remote.js';
+import type { StreamAnnouncement } from './contract.js';
+import { isFederatedTrack } from './send/send-create.js';
+
+function tell(svc: FederationService, n: UserNotification): void {
+  if (n.userIds.length) svc.rt.ctx.events.emit('user.notify', n);
+}
+
+/** Telling users is never why a follow, a Create or a live stream fails: a failure is logged. */
+const quietly = <A extends unknown[]>(what: string, fn: (svc: FederationService, ...args: A) => Promise<void>) =>
+  (svc: FederationService, ...args: A): Promise<void> => fn(svc, ...args).catch((err) => svc.rt.log.warn({ err }, `${what}: users not told`));
+
+/** The users of this node who follow any of these actors (accepted follows). */
+async function localFollowersOf(svc: FederationService, actorUris: string[]): Promise<string[]> {
+  const [rows] = await svc.rt.db.query(
+    `SELECT DISTINCT a.ref_id FROM federation_follows f JOIN federation_local_actors a ON a.uri = f.follower_uri AND a.kind = 'user'
+      WHERE f.following_uri IN (:uris) AND f.local_follower AND f.state = 'accepted' AND a.ref_id IS NOT NULL`,
+    { replacements: { uris: actorUris } },
+  );
+  return (rows as { ref_id: string }[]).map((r) => r.ref_id);
+}
+
+/** Who follows: a remote actor (linking to it) or a user here (their profile). */
+export type Follower = { uri: string; label: string; url: string; userId?: string };
+
+export function remoteFollower(actor: RemoteActor): Follower {
+  const handle = actor.preferredUsername ? `@${actor.preferredUsername}@${actor.host}` : actor.host;
+  return { uri: actor.uri, label: actor.name ? `${actor.name} (${handle})` : handle, url: actor.uri };
+}
+
+export function localFollower(actor: LocalActor): Follower {
+  return { uri: actor.uri, label: `@${actor.name}`, url: `/@${encodeURIComponent(actor.name)}`, userId: actor.refId ?? undefined };
+}
+
+/** A new follower of a local channel (its owner is told) or of a local account (the account). Once per follower and followed actor. */
+export const notifyFollowed = quietly('new follower', async (svc: FederationService, follower: Follower, followed: LocalActor): Promise<void> => {
+  let ownerId: string | null = null;
+  let what = 'you';
+  if (followed.kind === 'user') ownerId = followed.refId;
+  else if (followed.kind === 'channel') {
+    const channel = await svc.rt.media.getChannel(followed.refId ?? followed.name);
+    ownerId = channel?.ownerId ?? null;
+    what = channel?.displayName ?? followed.name;
+  }
+  if (!ownerId || ownerId === follower.userId) return;
+  tell(svc, {
+    userIds: [ownerId],
+    kind: 'follower',
+    title: `${follower.label} follows ${what}`,
+    url: follower.url,
+    key: `follower:${follower.uri}:${followed.uri}`,
+  });
+});
+
+/** A local track became public: the listeners here who follow its channel (not its owner). */
+export const notifyLocalTrack = quietly('new track', async (svc: FederationService, trackId: string): Promise<void> => {
+  const track = await svc.rt.media.getTrack(trackId);
+  if (!track || !isFederatedTrack(track)) return;
+  const followers = await localFollowersOf(svc, [svc.rt.channelActorUri(track.channel.name)]);
+  tell(svc, {
+    userIds: followers.filter((id) => id !== track.channel.ownerId),
+    kind: 'new-track',
+    title: `New from ${track.channel.displayName}: ${track.title}`,
+    url: `/tracks/${track.id}`,
+    key: `new-track:${svc.rt.trackUri(track.id)}`,
+  });
+});
+
+/** A remote channel's new track arrived (its Create): the listeners here who follow the channel or its owner. */
+export const notifyRemoteTrack = quietly('new remote track', async (svc: FederationService, actorUris: string[], track: RemoteTrack): Promise<void> => {
+  const followers = await localFollowersOf(svc, [...new Set([track.actorUri, ...actorUris])]);
+  if (!followers.length) return;
+  const actor = await svc.remote.knownActor(track.actorUri);
+  const by = track.artist ?? actor?.name ?? actor?.preferredUsername ?? track.host;
+  tell(svc, {
+    userIds: followers,
+    kind: 'new-track',
+    title: `New from ${by}: ${track.title}`,
+    url: `/remote/${track.id}`,
+    key: `new-track:${track.uri}`,
+  });
+});
+
+/** A local channel went live: the listeners here who follow it (its own followers elsewhere hear a Stream). */
+export const notifyLiveStarted = quietly('live stream', async (svc: FederationService, stream: StreamAnnouncement): Promise<void> => {
+  if (stream.state !== 'started') return;
+  const channel = await svc.rt.media.getChannel(stream.channel);
+  if (!channel) return;
+  const followers = await localFollowersOf(svc, [svc.rt.channelActorUri(channel.name)]);
+  tell(svc, {
+    userIds: followers.filter((id) => id !== channel.ownerId),
+    kind: 'live',
+    title: `${channel.displayName} is live: ${stream.name}`,
+    url: `/live/${encodeURIComponent(stream.streamId)}`,
+    key: `live:${stream.streamId}`,
+  });
+});
