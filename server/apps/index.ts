@@ -5,6 +5,7 @@ import { serviceSlot, type Capability } from '../context.js';
 import { AppsService } from './service.js';
 import { subsonicRoutes } from './subsonic/routes.js';
 import { listenBrainzRoutes } from './listenbrainz.js';
+import { registerAppsAccountData } from './account-data.js';
 
 export { AppsService } from './service.js';
 export type { AppsApi } from './contract.js';
@@ -18,6 +19,7 @@ export const appsCapability: Capability = {
   name: 'apps',
   init(ctx) {
     slot.publish(ctx, new AppsService(ctx));
+    registerAppsAccountData(ctx);
   },
   routes(ctx) {
     const svc = appsService(ctx);

@@ -6,7 +6,7 @@ import { ListeningService } from './service.js';
 import { listeningRoutes } from './routes.js';
 import { listeningOpenApi } from './openapi.js';
 import { reportDue, reportDueDays } from './daily-report.js';
-import { registerListeningAccountData } from './account-data.js';
+import { finishErasures, registerListeningAccountData } from './account-data.js';
 
 export { ListeningService, type Listen, type QualifiedSecondsRow, type RemoteListen, type SegmentServed, type ProgressResult, type HeldListenEvidence, type SubmittedListen, type SubmitOutcome, type ListenSource } from './service.js';
 export type { ListeningApi, RemoteTracksPort, RemoteTrackForListening, RangeServed } from './contract.js';
@@ -42,7 +42,8 @@ export const listeningCapability: Capability = {
     ctx.jobs.handle('listening.daily-report', async (payload) => {
       const { day } = dailyReportPayload.parse(payload ?? {});
       const reported = await reportDueDays(ctx, svc.pseudonyms, day);
-      return { reported, pruned: await svc.segmentLog.prune(ctx.config.listening.segmentLog.retentionDays) };
+      // A deleted account's plays of the days just reported lose their address now (docs/accounts.md).
+      return { reported, pruned: await svc.segmentLog.prune(ctx.config.listening.segmentLog.retentionDays), erased: await finishErasures(ctx) };
     });
     ctx.jobs.handle('listening.flush', async () => svc.segmentLog.flush());
   },

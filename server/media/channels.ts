@@ -62,7 +62,11 @@ export class Channels {
         `INSERT INTO media_channels (name, display_name, description, owner_id) VALUES (:name, :displayName, :description, :ownerId) RETURNING *`,
         { name: data.name, displayName: data.displayName, description: data.description ?? '', ownerId: owner.id },
         t,
-      );
+      ).catch((err) => {
+        // Taken meanwhile, or kept by a deleted channel (migration 0107): PostgreSQL's unique_violation.
+        if ((err as { parent?: { code?: string } }).parent?.code === '23505') throw conflict('channel_name_taken', `The channel name "${data.name}" is taken`);
+        throw err;
+      });
       return toChannel(row!);
     });
     for (const l of this.createdListeners) {

@@ -76,7 +76,7 @@ export const mediaCapability: Capability = {
     ctx.jobs.handle('media.progressive-backfill', async (payload) => backfill.run(payload ?? {}));
     ctx.jobs.setConcurrency('media', ctx.config.media.transcodeConcurrency);
     ctx.services.media = media;
-    registerMediaAccountData(ctx, media);
+    registerMediaAccountData(ctx, media, jobs);
     // Seed what strangers may play without asking; stop seeding what was deleted, made private or paid.
     if (seeder) {
       ctx.events.on('track.deleted', ({ trackId }) => seeder.unseedTrack(trackId));

@@ -2,7 +2,7 @@
 // links), listening flags, the dispute review queue, and federation (instance follows, dead
 // letters, blocks).
 import type {
-  BooksHealth, DeadLetterPage, FederationBlockList, GiftLinkCreated, ListeningFlagPage, MoneyStatement, ReviewQueue, Role, User, UserPage, VoteResult, WalletCredit, WithdrawalPage,
+  AccountDeletion, BooksHealth, DeadLetterPage, FederationBlockList, GiftLinkCreated, ListeningFlagPage, MoneyStatement, ReviewQueue, Role, User, UserPage, VoteResult, WalletCredit, WithdrawalPage,
 } from '../../../shared/api/index.js';
 import { api } from '../api.js';
 import { field, h } from '../dom.js';
@@ -11,6 +11,7 @@ import { navigate, type PageContext } from '../router.js';
 import { facts, failure, gate, inlineForm, jsonBlock, section, shortDate, table } from '../ui.js';
 import { instanceFollowsSection } from './admin-instance-follows.js';
 import { outcomeText } from './disputes.js';
+import { archiveButton } from './account-data.js';
 
 const tabs: [string, string][] = [
   ['/admin', 'Users'],
@@ -29,7 +30,7 @@ function start(main: HTMLElement, title: string): boolean {
   return true;
 }
 
-const roles: Role[] = ['listener', 'artist', 'auditor', 'admin'];
+const roles: Role[] = ['listener', 'artist', 'moderator', 'auditor', 'admin'];
 const pageSize = 50;
 
 export async function adminUsersPage({ main, query, signal }: PageContext): Promise<void> {
@@ -47,7 +48,7 @@ export async function adminUsersPage({ main, query, signal }: PageContext): Prom
     roleFilter.addEventListener('change', () => navigate(roleFilter.value ? `/admin?role=${roleFilter.value}` : '/admin'));
     box.append(
       field('Show', roleFilter),
-      table(`Users ${offset + 1}–${offset + page.data.length} of ${page.total}`, ['User', 'Role', 'Joined', 'State', ''], page.data.map(userRow), 'No users.'),
+      table(`Users ${offset + 1}–${offset + page.data.length} of ${page.total}`, ['User', 'Role', 'Joined', 'State', '', 'Data'], page.data.map(userRow), 'No users.'),
       h('p', { class: 'muted' }, `${page.total} users.`),
       page.total > pageSize
         ? h('nav', { class: 'pager', 'aria-label': 'User pages' },
@@ -105,7 +106,43 @@ function userRow(u: User): (Node | string)[] {
       toggle.disabled = false;
     }
   });
-  return [h('span', null, h('strong', null, u.username), u.displayName ? h('span', { class: 'muted' }, ` ${u.displayName}`) : null), h('span', null, role, ' ', status), shortDate(u.createdAt).slice(0, 10), state, toggle];
+  return [h('span', null, h('strong', null, u.username), u.displayName ? h('span', { class: 'muted' }, ` ${u.displayName}`) : null), h('span', null, role, ' ', status), shortDate(u.createdAt).slice(0, 10), state, toggle, dataActions(u)];
+}
+
+/** Export a user's data, delete their account, or see how far its deletion got. */
+function dataActions(u: User): HTMLElement {
+  const status = h('span', { role: 'status', 'aria-live': 'polite', class: 'row-status' });
+  const show = (d: AccountDeletion) => {
+    const progress = `${d.stepsDone}/${d.stepsTotal} steps`;
+    status.replaceChildren(d.state === 'done' ? 'Deleted.' : d.state === 'failed' ? `Deletion failed (${progress}; retried): ${d.lastError ?? ''}` : `Deletion ${d.state} (${progress}).`);
+  };
+  const remove = h('button', { type: 'button', class: 'danger', 'aria-label': `Delete the account of ${u.username}` }, 'Delete');
+  remove.addEventListener('click', async () => {
+    const typed = prompt(`Delete the account ${u.username} with its tracks, channels, playlists and personal data? Money records stay, detached. Type the username to confirm.`);
+    if (typed === null) return;
+    if (typed.trim().toLowerCase() !== u.username.toLowerCase()) {
+      status.replaceChildren('Not deleted: the username typed did not match.');
+      return;
+    }
+    remove.disabled = true;
+    try {
+      show(await api<AccountDeletion>('DELETE', `/api/v1/admin/users/${u.id}`));
+    } catch (err) {
+      status.replaceChildren(failure('Not deleted', err));
+      remove.disabled = false;
+    }
+  });
+  const check = h('button', { type: 'button', class: 'link', 'aria-label': `Deletion of ${u.username}` }, 'Deletion state');
+  check.addEventListener('click', async () => {
+    try {
+      show(await api<AccountDeletion>('GET', `/api/v1/admin/users/${u.id}/deletion`));
+    } catch (err) {
+      status.replaceChildren(failure('No deletion', err));
+    }
+  });
+  // A deleted account keeps its row under a made-up name: its data can still be exported (what money kept).
+  const deleted = u.username.startsWith('deleted-');
+  return h('span', null, archiveButton(`/api/v1/admin/users/${u.id}/export`, 'Export'), ' ', deleted ? check : h('span', null, remove, ' ', check), ' ', status);
 }
 
 export async function adminMoneyPage({ main, query, signal }: PageContext): Promise<void> {

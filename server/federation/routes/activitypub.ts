@@ -11,6 +11,7 @@ import { trackObject, playlistObject, playlistViewOf } from '../objects.js';
 import { isFederatedTrack } from '../send/send-create.js';
 import { campaignObject } from '../campaigns.js';
 import { isUuid } from '../../../shared/ids.js';
+import { deletedActor } from '../account-data.js';
 
 const PAGE_SIZE = 20;
 
@@ -55,6 +56,9 @@ export function activityPubRoutes(svc: FederationService): Router {
     const kind = req.params.kind as string | undefined;
     if (!kind) return svc.actors.ensureInstance();
     const name = String(req.params.name);
+    // A deleted account's or channel's actor: served while its Delete is on its way, then gone.
+    const deleted = await deletedActor(svc, kind, name);
+    if (deleted) return deleted.tombstone ? undefined : deleted.actor;
     if (kind === 'users') {
       const user = await rt.ctx.services.accounts.byUsername(name);
       // A guest's name is a placeholder until they claim the account: no actor until then.
@@ -72,6 +76,8 @@ export function activityPubRoutes(svc: FederationService): Router {
       base,
       isPublic,
       route(async (req, res) => {
+        const gone = req.params.kind ? (await deletedActor(svc, String(req.params.kind), String(req.params.name)))?.tombstone : undefined;
+        if (gone) return void res.status(410).type(ACTIVITY_JSON).set('Cache-Control', 'public, max-age=300').send(JSON.stringify(gone));
         const actor = await actorFrom(req);
         if (!actor) return notFound(res, 'No such actor');
         sendAp(res, await svc.actors.document(actor), 300);

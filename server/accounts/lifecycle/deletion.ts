@@ -1,0 +1,224 @@
+// Deleting an account: asked for by its user (password and name re-entered) or an admin, the
+// account is closed at once (disabled, sessions, tokens and app keys gone) and a job does the
+// rest: every capability's part (their `onUserDeleting` hooks), then the tombstone. What goes and
+// what stays, and why: docs/accounts.md.
+import { randomUUID } from 'node:crypto';
+import type { Transaction } from 'sequelize';
+import type { NodeContext } from '../../context.js';
+import { execute, selectOne } from '../../db/index.js';
+import { AppError, conflict, notFound } from '../../http/errors.js';
+import type { Logger } from '../../logger.js';
+import type { AccountsService, User } from '../service.js';
+import type * as api from '../../../shared/api/index.js';
+
+export type AccountDeletion = api.AccountDeletion;
+
+interface DeletionRow {
+  user_id: string;
+  requested_by: string;
+  requested_at: Date;
+  state: AccountDeletion['state'];
+  steps_total: number;
+  steps_done: number;
+  attempts: number;
+  last_error: string | null;
+  started_at: Date | null;
+  finished_at: Date | null;
+}
+
+const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
+
+const toDeletion = (r: DeletionRow): AccountDeletion => ({
+  userId: r.user_id,
+  requestedBy: r.requested_by,
+  requestedAt: iso(r.requested_at)!,
+  state: r.state,
+  stepsDone: r.steps_done,
+  stepsTotal: r.steps_total,
+  attempts: r.attempts,
+  lastError: r.last_error,
+  startedAt: iso(r.started_at),
+  finishedAt: iso(r.finished_at),
+});
+
+/** The name a deleted account's row carries: nothing of the person, unique among tombstones. */
+export const tombstoneName = (userId: string, long = false) => `deleted-${userId.replace(/-/g, '').slice(0, long ? 32 : 12)}`;
+
+/** One deletion job per account at a time: BullMQ keeps a second job with the same id out. */
+const jobIdOf = (userId: string) => `accounts-delete-${userId}`;
+
+const isUniqueViolation = (err: unknown) => (err as { parent?: { code?: string } }).parent?.code === '23505';
+
+export class AccountDeletions {
+  private readonly log: Logger;
+
+  constructor(
+    private readonly ctx: NodeContext,
+    private readonly accounts: AccountsService,
+  ) {
+    this.log = ctx.logger.child({ component: 'account-deletion' });
+  }
+
+  private get db() {
+    return this.ctx.db;
+  }
+
+  async get(userId: string): Promise<AccountDeletion | undefined> {
+    const row = await selectOne<DeletionRow>(this.db, 'SELECT * FROM accounts_deletions WHERE user_id = :userId', { userId });
+    return row && toDeletion(row);
+  }
+
+  /**
+   * Closes the account now and queues its deletion. Asking again for an account whose deletion
+   * has not finished queues it again (a failed one is retried); a finished one answers 409.
+   */
+  async request(user: User, requestedBy: User): Promise<AccountDeletion> {
+    const row = await this.db.transaction(async (t) => {
+      const locked = await selectOne<{ role: string; deleted_at: Date | null }>(this.db, 'SELECT role, deleted_at FROM users WHERE id = :id FOR UPDATE', { id: user.id }, t);
+      if (!locked) throw notFound('User');
+      if (locked.deleted_at) throw conflict('account_deleted', 'This account is deleted already');
+      if (locked.role === 'admin') await this.refuseLastAdmin(user.id, t);
+      await this.close(user.id, t);
+      return selectOne<DeletionRow>(
+        this.db,
+        `INSERT INTO accounts_deletions (user_id, requested_by, state, steps_total) VALUES (:userId, :by, 'queued', :steps)
+         ON CONFLICT (user_id) DO UPDATE SET state = CASE WHEN accounts_deletions.state = 'running' THEN 'running' ELSE 'queued' END, last_error = NULL
+         RETURNING *`,
+        { userId: user.id, by: requestedBy.id, steps: this.accounts.deletingHooks.length + 1 },
+        t,
+      );
+    });
+    await this.enqueue(user.id, requestedBy.id);
+    this.log.info({ userId: user.id, by: requestedBy.id }, 'account deletion requested');
+    await this.tellUser(user, requestedBy);
+    return toDeletion(row!);
+  }
+
+  /** An admin account is deleted only while another enabled admin remains (a node must keep one). */
+  private async refuseLastAdmin(userId: string, t: Transaction): Promise<void> {
+    const others = await selectOne<{ n: string }>(
+      this.db,
+      "SELECT count(*) AS n FROM users WHERE role = 'admin' AND id <> :userId AND NOT disabled AND deleted_at IS NULL",
+      { userId },
+      t,
+    );
+    if (Number(others?.n ?? 0) === 0) throw conflict('last_admin', 'This is the node\'s last admin account: make another admin first');
+  }
+
+  /** Signed out everywhere, apps' keys gone, and no new sign-in: before anything else is removed. */
+  private async close(userId: string, t?: Transaction): Promise<void> {
+    await execute(this.db, 'UPDATE users SET disabled = true, updated_at = now() WHERE id = :userId', { userId }, t);
+    await execute(this.db, 'DELETE FROM auth_tokens WHERE user_id = :userId', { userId }, t);
+    await execute(this.db, 'DELETE FROM api_keys WHERE user_id = :userId', { userId }, t);
+    // Mailed links (address verification, password reset) stop working too.
+    await execute(this.db, 'DELETE FROM account_email_tokens WHERE user_id = :userId', { userId }, t);
+  }
+
+  private async enqueue(userId: string, requestedBy: string): Promise<void> {
+    const jobId = jobIdOf(userId);
+    // A finished job keeps its id (BullMQ keeps the last ones): it is removed so that a retry asked
+    // for by the user or an admin runs; a job still waiting or running is left to do the work.
+    const old = await this.ctx.jobs.queue('accounts').getJob(jobId);
+    if (old && ((await old.isFailed()) || (await old.isCompleted()))) await old.remove();
+    await this.ctx.jobs.enqueue('accounts.delete', { userId, requestedBy }, { jobId, attempts: 8, backoff: { type: 'exponential', delay: 2000 } });
+  }
+
+  /** A mail to the account's address, when it has one and the node sends mail (the address goes with the tombstone). */
+  private async tellUser(user: User, requestedBy: User): Promise<void> {
+    if (!user.email) return;
+    try {
+      const mailer = this.accounts.mailer.get();
+      if (!mailer.enabled()) return;
+      const byAdmin = requestedBy.id !== user.id;
+      await mailer.queue({
+        to: user.email,
+        kind: 'account-deleted',
+        subject: `Your account ${user.username} on ${this.ctx.config.nodeName} is being deleted`,
+        text: [
+          `Your account ${user.username} on ${this.ctx.config.publicUrl} is being deleted${byAdmin ? ' by an administrator of the node' : ', as you asked'}.`,
+          'Its tracks, channels, playlists and personal data are removed; what the accounting of the node must keep stays, detached from your name.',
+          'This address is removed too: this is the last mail you get from this node about this account.',
+        ].join('\n\n'),
+      });
+    } catch (err) {
+      this.log.warn({ err, userId: user.id }, 'could not queue the deletion mail');
+    }
+  }
+
+  /**
+   * The job: every capability's part, then the tombstone. Parts run in the reverse order of
+   * registration (capabilities register in init order), as a teardown does: those built on
+   * others (live and federation on media's channels) take their part while what they build on
+   * is still there. Every part is safe to run again, so a run that failed or crashed is simply
+   * run again from the start.
+   */
+  async run(userId: string): Promise<void> {
+    const row = await selectOne<DeletionRow>(this.db, 'SELECT * FROM accounts_deletions WHERE user_id = :userId', { userId });
+    if (!row || row.state === 'done') return;
+    const hooks = [...this.accounts.deletingHooks].reverse();
+    await execute(
+      this.db,
+      `UPDATE accounts_deletions SET state = 'running', attempts = attempts + 1, started_at = coalesce(started_at, now()), steps_total = :total, steps_done = 0, last_error = NULL
+       WHERE user_id = :userId`,
+      { userId, total: hooks.length + 1 },
+    );
+    const user = await this.accounts.byId(userId);
+    if (!user) throw new Error(`deleting account ${userId}: no such user`);
+    const log = this.log.child({ userId, run: randomUUID() });
+    try {
+      for (const [i, hook] of hooks.entries()) {
+        await hook(user);
+        await execute(this.db, 'UPDATE accounts_deletions SET steps_done = :done WHERE user_id = :userId', { userId, done: i + 1 });
+      }
+      await this.tombstone(userId);
+      await execute(this.db, "UPDATE accounts_deletions SET state = 'done', steps_done = steps_total, finished_at = now() WHERE user_id = :userId", { userId });
+      log.info({ steps: hooks.length + 1 }, 'account deleted');
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      await execute(this.db, "UPDATE accounts_deletions SET state = 'failed', last_error = :message WHERE user_id = :userId", { userId, message: message.slice(0, 2000) });
+      log.warn({ err }, 'account deletion failed; it will be tried again');
+      throw err;
+    }
+  }
+
+  /**
+   * The row stays (money and listening rows point at its id) with nothing of the person: a
+   * made-up name, no address (nor one waiting to be confirmed), display name or password. The
+   * old name stays taken (its hash).
+   */
+  private async tombstone(userId: string): Promise<void> {
+    for (const long of [false, true]) {
+      try {
+        await this.db.transaction(async (t) => {
+          const row = await selectOne<{ username: string; deleted_at: Date | null }>(this.db, 'SELECT username, deleted_at FROM users WHERE id = :userId FOR UPDATE', { userId }, t);
+          if (!row || row.deleted_at) return;
+          await execute(
+            this.db,
+            `INSERT INTO accounts_reserved_usernames (name_hash) VALUES (encode(digest(lower(:name), 'sha256'), 'hex')) ON CONFLICT DO NOTHING`,
+            { name: row.username },
+            t,
+          );
+          await execute(
+            this.db,
+            `UPDATE users SET username = :name, email = NULL, pending_email = NULL, email_verified = NULL, display_name = NULL,
+                    password_hash = '!deleted', disabled = true, deleted_at = now(), updated_at = now() WHERE id = :userId`,
+            { userId, name: tombstoneName(userId, long) },
+            t,
+          );
+          await this.close(userId, t);
+        });
+        return;
+      } catch (err) {
+        // Two tombstones whose ids start alike: the second takes the whole id.
+        if (long || !isUniqueViolation(err)) throw err;
+      }
+    }
+  }
+
+  /** Refuses what an admin may not delete: themselves (their own page does that, with their password). */
+  static checkAdminTarget(admin: User, target: User | undefined): User {
+    if (!target) throw notFound('User');
+    if (target.id === admin.id) throw new AppError(409, 'cannot_delete_self', 'Delete your own account from your account page (it asks for your password)');
+    return target;
+  }
+}

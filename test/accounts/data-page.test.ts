@@ -1,0 +1,82 @@
+// The account-data views in a real browser against a real node: a listener downloads their
+// data and deletes their account from /me/data (signed out at once); an admin exports an
+// artist's data and deletes the artist's account from the users page and follows the deletion.
+// Uses Debian's chromium through playwright-core (no browser download).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Page } from 'playwright-core';
+import { ensureClientBuilt, logIn, openBrowser, skipWithoutChromium, type BrowserSession } from '../client/browser-support.js';
+import { startTestNode, type TestNode } from '../helpers/node.js';
+import { makeArtist } from '../media/support.js';
+import { credit } from '../money/helpers.js';
+
+const skip = skipWithoutChromium;
+
+let node: TestNode;
+let session: BrowserSession;
+let page: Page;
+
+before(async () => {
+  if (skip) return;
+  await ensureClientBuilt();
+  node = await startTestNode({ name: 'data-page' });
+  session = await openBrowser(node.url);
+  page = session.page;
+});
+
+after(async () => {
+  await session?.close();
+  await node?.stop();
+});
+
+test('a listener downloads their data, then deletes their account and is signed out', { skip, timeout: 60_000 }, async () => {
+  const listener = await node.user('listener');
+  await credit(node, listener.user.id, 700);
+  await logIn(page, listener.user.username, listener.password, '/me/data');
+  await page.getByRole('heading', { name: 'My data', level: 1 }).waitFor();
+  await page.getByText(/Your wallet holds \$7\.00/).waitFor();
+
+  const download = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Download my data' }).click();
+  assert.match((await download).suggestedFilename(), new RegExp(`^9ten-export-${listener.user.username}-\\d{4}-\\d{2}-\\d{2}\\.tar\\.gz$`));
+  await page.getByText('Downloaded.').waitFor();
+
+  await page.getByLabel('Password').fill(listener.password);
+  await page.getByLabel(/Type your username/).fill('someone else');
+  await page.getByRole('button', { name: 'Delete my account' }).click();
+  await page.getByText(`Type ${listener.user.username} to confirm`).waitFor();
+  await page.getByLabel(/Type your username/).fill(listener.user.username);
+  await page.getByRole('button', { name: 'Delete my account' }).click();
+  await page.getByText(/Your account is closed and being deleted/).waitFor();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Log in' }).waitFor();
+  await node.waitJobs();
+  assert.equal((await node.api('POST', '/api/v1/oauth/token', { body: { grant_type: 'password', username: listener.user.username, password: listener.password } })).status, 400);
+  assert.deepEqual(session.pageErrors.filter((e) => !/401|403/.test(e)), []);
+});
+
+test("an admin exports an artist's data and deletes the account from the users page", { skip, timeout: 60_000 }, async () => {
+  const admin = await node.user('admin');
+  const artist = await makeArtist(node);
+  await logIn(page, admin.user.username, admin.password, '/admin');
+  const row = page.getByRole('row').filter({ hasText: artist.user.username });
+  await row.waitFor();
+
+  const download = page.waitForEvent('download');
+  await row.getByRole('button', { name: 'Export' }).click();
+  assert.match((await download).suggestedFilename(), new RegExp(`^9ten-export-${artist.user.username}-.*\\.tar\\.gz$`));
+
+  page.once('dialog', (d) => void d.accept(artist.user.username));
+  await row.getByRole('button', { name: `Delete the account of ${artist.user.username}` }).click();
+  await row.getByText(/^Deletion (queued|running)|^Deleted\./).waitFor();
+  await node.waitJobs();
+  await row.getByRole('button', { name: `Deletion of ${artist.user.username}` }).click();
+  await row.getByText('Deleted.').waitFor();
+
+  await page.reload();
+  // The listener's and the artist's rows, under their tombstone names, without a Delete button.
+  const tombstones = page.getByRole('row').filter({ hasText: /deleted-[0-9a-f]{12}/ });
+  await tombstones.first().waitFor();
+  assert.equal(await tombstones.count(), 2);
+  assert.equal(await tombstones.getByRole('button', { name: /^Delete the account/ }).count(), 0);
+  assert.equal(await page.getByRole('row').filter({ hasText: artist.user.username }).count(), 0);
+});
