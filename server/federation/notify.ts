@@ -9,6 +9,7 @@ import type { RemoteTrack } from './remote-tracks.js';
 import type { RemoteActor } from './remote.js';
 import type { StreamAnnouncement } from './contract.js';
 import { isFederatedTrack } from './send/send-create.js';
+import { watchIdOf } from './remote-streams.js';
 
 function tell(svc: FederationService, n: UserNotification): void {
   if (n.userIds.length) svc.rt.ctx.events.emit('user.notify', n);
@@ -101,5 +102,20 @@ export const notifyLiveStarted = quietly('live stream', async (svc: FederationSe
     title: `${channel.displayName} is live: ${stream.name}`,
     url: `/live/${encodeURIComponent(stream.streamId)}`,
     key: `live:${stream.streamId}`,
+  });
+});
+
+/** A followed channel on another node went live (its Stream start arrived): the listeners here who follow it. */
+export const notifyRemoteLiveStarted = quietly('remote live stream', async (svc: FederationService, actorUri: string, streamUri: string, name: string | null): Promise<void> => {
+  const followers = await localFollowersOf(svc, [actorUri]);
+  if (!followers.length) return;
+  const actor = await svc.remote.knownActor(actorUri);
+  const who = actor?.name ?? actor?.preferredUsername ?? new URL(actorUri).host;
+  tell(svc, {
+    userIds: followers,
+    kind: 'live',
+    title: name ? `${who} is live: ${name}` : `${who} is live`,
+    url: `/live/remote/${watchIdOf(streamUri)}`,
+    key: `live:${streamUri}`,
   });
 });

@@ -78,6 +78,10 @@ test('followers, new tracks and live streams reach the users they concern, once'
     const live = await told(a, here.token, 'live', (n) => n.kind === 'live');
     assert.equal(live.url, `/live/${stream.id}`);
     assert.match(live.title, new RegExp(`^Channel ${channel.name} is live`));
+    // B's follower hears of it through the Stream activity, with a link to watch through B.
+    const liveOnB = await told(b, there.token, 'live on B', (n) => n.kind === 'live');
+    assert.match(liveOnB.url!, /^\/live\/remote\/[0-9a-f]{32}$/);
+    assert.match(liveOnB.title, / is live/);
   } finally {
     publisher.kill('SIGINT');
   }
@@ -87,7 +91,7 @@ test('followers, new tracks and live streams reach the users they concern, once'
   // Once each; the artist hears of none of their own news; a kind turned off is not shown.
   const mine = await inbox(a, here.token);
   assert.deepEqual(mine.map((n) => n.kind).sort(), ['live', 'new-track']);
-  assert.deepEqual((await inbox(b, there.token)).map((n) => n.kind), ['new-track']);
+  assert.deepEqual((await inbox(b, there.token)).map((n) => n.kind).sort(), ['live', 'new-track']);
   assert.deepEqual((await inbox(a, artist.token)).map((n) => n.kind), ['follower', 'follower', 'follower']);
   assert.deepEqual((await inbox(a, quiet.token)).map((n) => n.kind), ['live']);
 });

@@ -4,6 +4,7 @@ import type { FederationService } from '../service.js';
 import type { ProcessInput, ProcessResult } from './process.js';
 import { hostOf, idOf } from '../vocabulary.js';
 import { sanitizeText } from '../sanitize.js';
+import { notifyRemoteLiveStarted } from '../notify.js';
 
 export async function processStream(svc: FederationService, { activity, actorUri }: ProcessInput): Promise<ProcessResult> {
   const object = activity.object as unknown;
@@ -22,7 +23,9 @@ export async function processStream(svc: FederationService, { activity, actorUri
       at: publishedAt(activity.published),
     },
   );
-  return rows.length ? 'processed' : 'ignored';
+  if (!rows.length) return 'ignored';
+  if (activity.streamState === 'started') await notifyRemoteLiveStarted(svc, actorUri, streamUri, typeof o.name === 'string' ? sanitizeText(o.name, 300) : null);
+  return 'processed';
 }
 
 /** The HLS playlist among a Stream's attachments: an http(s) Link on the actor's own host, or null. */
