@@ -22,6 +22,8 @@ export interface UserNotification {
 }
 
 export interface DomainEvents {
+  /** A moderator suspended or silenced an account, or lifted that (after commit). */
+  'account.standing': { userId: string; suspended: boolean; silenced: boolean };
   /** Tell users something (notifications capability: in-app, and mail unless turned off). */
   'user.notify': UserNotification;
   'track.published': { trackId: string };

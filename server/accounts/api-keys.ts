@@ -141,6 +141,11 @@ export class ApiKeys {
     if (!row) throw notFound('API key');
   }
 
+  /** Revokes every key of an account (its password was set anew). */
+  async revokeAll(userId: string): Promise<void> {
+    await execute(this.db, 'DELETE FROM api_keys WHERE user_id = :userId', { userId });
+  }
+
   /** Checks what an app presents. Never the account password: only a key of the named account opens it. */
   async authenticate(c: AppCredentials): Promise<AppAuthentication> {
     let row: KeyRow | undefined;

@@ -28,7 +28,7 @@ export const authThrottleSchema = z.object({
   /** Sign-ups from one client address (accounts an admin creates are not counted). */
   signupsPerAddress: slidingLimit(10, 60 * 60),
   /**
-   * Password-reset and verification-mail requests from one client address (answered 429 past it).
+   * Password-reset and verification-mail requests and address changes from one client address (answered 429 past it).
    * Counted whether or not the address has an account, so the answer tells nothing.
    */
   mailRequestsPerAddress: slidingLimit(10, 60 * 60),
@@ -37,6 +37,12 @@ export const authThrottleSchema = z.object({
    * the answer stays the same: nobody can flood someone's inbox, and nobody learns the address has an account.
    */
   mailsPerRecipient: slidingLimit(3, 60 * 60),
+  /**
+   * Address changes of one account (each mails the new address and the old one). Counted, with
+   * the client address's mail requests, before the answer says whether another account has the
+   * address, so neither can be used to flood mailboxes or to probe who has an account.
+   */
+  emailChangesPerAccount: slidingLimit(5, 60 * 60),
   /** IPv6 clients are counted per network of this prefix length, since one host usually holds a whole /64. */
   ipv6PrefixLength: z.number().int().min(32).max(128).default(64),
 });

@@ -14,6 +14,14 @@ export interface OutgoingMail {
   kind: string;
 }
 
+/**
+ * The kinds of mail accounts sends whose point is a single-use link, and the `auth` setting that
+ * says how long the link works: a mail still unsent when its link expired is not worth sending,
+ * and notifications drops its text (docs/email.md).
+ */
+export const linkMailLifetimes = { 'verify-email': 'verificationLinkSeconds', 'password-reset': 'passwordResetLinkSeconds' } as const;
+export type LinkMailKind = keyof typeof linkMailLifetimes;
+
 /** Accounts' port for sending mail (provided by notifications, wired in node.ts). */
 export interface MailPort {
   /** Whether SMTP is configured; when not, flows that would send mail say so instead of failing. */

@@ -1,6 +1,6 @@
 // The texts of the mails accounts sends: address verification, password reset, and the notice
 // to the old address when an account's address changes. Plain text first, a simple HTML twin.
-import type { OutgoingMail } from './contract.js';
+import type { LinkMailKind, OutgoingMail } from './contract.js';
 
 export interface NodeIdentity {
   nodeName: string;
@@ -26,7 +26,7 @@ function compose(node: NodeIdentity, to: string, kind: string, subject: string, 
 }
 
 /** A mail whose point is one single-use link to a page of the web app (…/page?token=…). */
-const linkMail = (node: NodeIdentity, to: string, kind: string, subject: string, paragraphs: string[], link: { page: string; token: string; label: string }) =>
+const linkMail = (node: NodeIdentity, to: string, kind: LinkMailKind, subject: string, paragraphs: string[], link: { page: string; token: string; label: string }) =>
   compose(node, to, kind, subject, paragraphs, { url: `${node.publicUrl}/${link.page}?token=${encodeURIComponent(link.token)}`, label: link.label });
 
 export function verificationMail(node: NodeIdentity, to: string, username: string, token: string, lifetimeSeconds: number): OutgoingMail {
@@ -40,7 +40,7 @@ export function verificationMail(node: NodeIdentity, to: string, username: strin
 export function passwordResetMail(node: NodeIdentity, to: string, username: string, token: string, lifetimeSeconds: number): OutgoingMail {
   return linkMail(node, to, 'password-reset', `Reset your password on ${node.nodeName}`, [
     `Hello ${username}, someone (we hope you) asked to reset the password of your account on ${node.nodeName}. To choose a new one, open this link:`,
-    `The link works once, for ${inWords(lifetimeSeconds)}. Setting a new password signs you out everywhere.`,
+    `The link works once, for ${inWords(lifetimeSeconds)}. Setting a new password signs you out everywhere, and the API keys of your apps stop working.`,
     'If you did not ask for this, ignore this mail: your password stays as it is.',
   ], { page: 'reset-password', token, label: 'Choose a new password' });
 }

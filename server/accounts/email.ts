@@ -61,11 +61,13 @@ export class AccountEmail {
     }
   }
 
-  /** After a sign-up or a guest's claim: a link to confirm the address, when there is one and mail is on. */
+  /**
+   * After a sign-up or a guest's claim: a link to confirm the address, when there is one and mail
+   * is on. Whether login waits for it was written with the account (AccountsService.signUp/claim).
+   */
   async afterSignUp(user: User): Promise<EmailVerification> {
     if (!user.email) return { state: 'not_sent', required: false };
     if (!this.mail.enabled()) return { state: 'mail_disabled', required: false };
-    await execute(this.db, 'UPDATE users SET email_verified = false WHERE id = :id', { id: user.id });
     this.inBackground('verification mail', () => this.sendVerification(user, user.email!));
     return { state: 'sent', required: this.accounts.verificationRequired() };
   }
@@ -127,8 +129,9 @@ export class AccountEmail {
   }
 
   /**
-   * Follows a reset link: the new password is set, every session of the account ends, and the
-   * address counts as confirmed (the link reached it).
+   * Follows a reset link: the new password is set, every session of the account ends and its API
+   * keys go (whoever took the account may have made some), and the address counts as confirmed
+   * (the link reached it).
    */
   async resetPassword(token: string, password: string): Promise<{ username: string }> {
     const newPassword = newUserSchema.shape.password.parse(password);
@@ -143,8 +146,9 @@ export class AccountEmail {
       if (!user || user.disabled || !sameAddress(user.email, link.email)) throw invalidLink();
       await execute(this.db, 'UPDATE users SET password_hash = :hash, email_verified = true, updated_at = now() WHERE id = :id', { id: link.user_id, hash }, t);
       await execute(this.db, 'DELETE FROM auth_tokens WHERE user_id = :id', { id: link.user_id }, t);
+      await execute(this.db, 'DELETE FROM api_keys WHERE user_id = :id', { id: link.user_id }, t);
       await this.retire('password-reset', link.user_id, t);
-      this.log.info({ userId: link.user_id }, 'password reset by mail; sessions ended');
+      this.log.info({ userId: link.user_id }, 'password reset by mail; sessions ended, API keys revoked');
       return { username: user.username };
     });
   }
@@ -152,7 +156,9 @@ export class AccountEmail {
   /**
    * A new address for a signed-in account (its password again). Mail on: a link goes to the new
    * address; when verification is required the old address stays until the link is followed.
-   * Mail off: the address changes at once, unconfirmed.
+   * Mail off: the address changes at once, unconfirmed. Counted per account and per client
+   * address (as mail requests are) before the "taken" answer, which would otherwise tell who
+   * has an account, and before any mail.
    */
   async changeEmail(user: User, input: { email: string; password: string }, from: RequestOrigin): Promise<{ user: User; emailVerification: EmailVerification }> {
     const email = address.parse(input.email);
@@ -163,14 +169,15 @@ export class AccountEmail {
       await execute(this.db, 'UPDATE users SET pending_email = NULL WHERE id = :id', { id: user.id });
       return answer({ state: 'not_sent', required: false });
     }
+    await this.throttle.beginEmailChange(user.id, from.address);
     const taken = await selectOne(this.db, 'SELECT 1 FROM users WHERE id <> :id AND lower(email) = lower(:e)', { id: user.id, e: email });
     if (taken) throw emailTaken();
     const mailOn = this.mail.enabled();
     const required = this.accounts.verificationRequired();
     try {
-      if (!mailOn) await execute(this.db, 'UPDATE users SET email = :e, email_verified = NULL, pending_email = NULL, updated_at = now() WHERE id = :id', { id: user.id, e: email });
-      else if (required) await execute(this.db, 'UPDATE users SET pending_email = :e, updated_at = now() WHERE id = :id', { id: user.id, e: email });
-      else await execute(this.db, 'UPDATE users SET email = :e, email_verified = false, pending_email = NULL, updated_at = now() WHERE id = :id', { id: user.id, e: email });
+      if (mailOn && required) await execute(this.db, 'UPDATE users SET pending_email = :e, updated_at = now() WHERE id = :id', { id: user.id, e: email });
+      // At once, unconfirmed but not asked to be (null): a later switch to required locks nobody out.
+      else await execute(this.db, 'UPDATE users SET email = :e, email_verified = NULL, pending_email = NULL, updated_at = now() WHERE id = :id', { id: user.id, e: email });
     } catch (err) {
       throw isUniqueViolation(err) ? emailTaken() : err;
     }

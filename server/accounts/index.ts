@@ -35,6 +35,7 @@ export const accountsCapability: Capability = {
     slot.publish(ctx, svc);
     emailFlows.set(ctx, new AccountEmail(ctx.db, svc, throttle, ctx.config.auth, ctx.config, ctx.logger));
     registerLifecycle(ctx, svc);
+    svc.onStandingChanged((e) => ctx.events.emit('account.standing', e));
   },
   routes: (ctx) => Router().use(accountRoutes(ctx, accountsService(ctx), emailFlows.get(ctx)), lifecycleRoutes(ctx, accountsService(ctx))),
   openapi: {

@@ -40,16 +40,18 @@ const reads = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
  * Lets the request through when the user has one of the roles (admin passes every check). A
- * silenced account (moderation) changes nothing beyond what a listener may: a check that does
- * not admit listeners refuses its writes (uploads, channels, live, and every other way of
- * publishing) with 403 `account_silenced`, and still lets it read (its tracks, its earnings).
+ * silenced account (moderation) publishes nothing: a check that admits artists (uploads,
+ * channels, track edits, live, campaigns: every way of publishing) refuses its writes with 403
+ * `account_silenced` and still lets it read (its tracks, its earnings). Staff checks (admin,
+ * moderator, auditor) ignore the measure: silencing is about publishing, and an admin's account
+ * cannot be silenced at all (AccountsService.setStanding).
  */
 export function requireRole(...allowed: Role[]): RequestHandler {
-  const listenersToo = allowed.includes('listener');
+  const publishing = allowed.includes('artist') && !allowed.includes('listener');
   return accessCheck(`role:${allowed.join('|')}`, (req, _res, next) => {
     if (!req.user) return next(unauthorized());
     if (req.user.role !== 'admin' && !allowed.includes(req.user.role)) return next(forbidden(`This needs the role ${allowed.join(' or ')}`));
-    if (req.user.silenced && !listenersToo && !reads.has(req.method)) {
+    if (publishing && req.user.silenced && !reads.has(req.method)) {
       return next(new AppError(403, 'account_silenced', 'A moderator has silenced this account: it cannot publish until that is lifted'));
     }
     next();

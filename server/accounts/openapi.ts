@@ -151,10 +151,11 @@ export const accountsOpenApi: OpenApiFragment = {
     '/api/v1/users/me/claim': {
       post: {
         tags: ['accounts'],
-        summary: 'A guest keeps their account: a username and password (and an email) of their own; what is left of their watch link moves to their wallet',
+        summary:
+          "A guest keeps their account: a username and password (and an email) of their own; what is left of their watch link moves to their wallet. When the node requires a confirmed address, the claim ends the guest's session: log in once the mailed link is followed",
         security: bearer,
         requestBody: jsonBody(ref('GuestClaim')),
-        responses: { 200: json('The claimed account, and whether a link to confirm its address was sent', ref('UserAndVerification')), 400: problem('Invalid input'), 401: problem('Not signed in'), 409: problem('not_a_guest, username_taken') },
+        responses: { 200: json('The claimed account, and whether a link to confirm its address was sent', ref('UserAndVerification')), 400: problem('Invalid input; email_required: this node asks every new account to confirm an address'), 401: problem('Not signed in'), 409: problem('not_a_guest, username_taken') },
       },
     },
     '/api/v1/users/me/email': {
@@ -173,7 +174,7 @@ export const accountsOpenApi: OpenApiFragment = {
           400: problem('Invalid input; wrong_password'),
           401: problem('Not signed in'),
           409: problem('email_taken: another account has this address'),
-          429: retryLater('Too many wrong passwords (the login limits)'),
+          429: retryLater('Too many wrong passwords (the login limits), or too many address changes (limit emailChange: per account; mailRequest: per client address)'),
         },
       },
     },

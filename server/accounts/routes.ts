@@ -83,6 +83,8 @@ export function accountRoutes(ctx: NodeContext, accounts: AccountsService, email
     requireUser,
     route(async (req, res) => {
       const body = z.object({ username: z.string(), password: z.string(), email: z.string().optional() }).strict().parse(req.body ?? {});
+      // A claim is a sign-up: the same address rule.
+      email.checkSignUp(body.email);
       const user = await accounts.claim(req.user!.id, body, { address: req.ip });
       res.json({ ...user, emailVerification: await email.afterSignUp(user) });
     }),

@@ -39,6 +39,8 @@ export type NewUser = z.input<typeof newUserSchema>;
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
+const adminNotSilenced = (detail = "An admin's account cannot be silenced (moderation never acts on admins): change its role first") => conflict('admin_not_silenced', detail);
+
 interface UserRow {
   id: string;
   username: string;
@@ -50,7 +52,11 @@ interface UserRow {
   password_hash: string;
   guest: boolean;
   silenced: boolean;
-  /** null: never asked; false: a link was sent, not followed yet; true: followed (migration 0007). */
+  /**
+   * null: never asked to confirm (made by an admin, while verification was optional or mail off,
+   * or before migration 0007); false: made while verification was required, link not followed
+   * yet (kept from logging in); true: a link was followed.
+   */
   email_verified: boolean | null;
   pending_email: string | null;
 }
@@ -129,16 +135,51 @@ export class AccountsService implements AccountsApi {
     return this.auth.emailVerification === 'required' && this.mailer.get().enabled();
   }
 
-  /** Suspending ends every session at once (API keys stop working while the account is disabled). */
+  /**
+   * Whether an account is kept from signing in until its address is confirmed: it was asked to
+   * (made while verification was required: email_verified false) and the node still asks.
+   * Accounts made while it was optional (null) are never locked out by a switch to required.
+   */
+  private awaitsVerification(row: Pick<UserRow, 'email_verified'>): boolean {
+    return row.email_verified === false && this.verificationRequired();
+  }
+
+  /** What a new account (a sign-up, a guest's claim) records: asked to confirm its address, or not (see UserRow.email_verified). */
+  private asksToConfirm(email: string | undefined): false | null {
+    return email && this.verificationRequired() ? false : null;
+  }
+
+  /**
+   * Suspending ends every session at once (API keys stop working while the account is disabled).
+   * An admin is never silenced: staff checks ignore the measure, and moderation does not act on admins.
+   */
   async setStanding(userId: string, standing: AccountStanding): Promise<User> {
-    if (!(await this.byId(userId))) throw notFound('User');
-    await execute(
+    const user = await this.byId(userId);
+    if (!user) throw notFound('User');
+    if (standing.silenced && user.role === 'admin') throw adminNotSilenced();
+    const changed = await selectOne(
       this.db,
-      `UPDATE users SET disabled = coalesce(:suspended, disabled), silenced = coalesce(:silenced, silenced), updated_at = now() WHERE id = :id`,
+      `UPDATE users SET disabled = coalesce(:suspended, disabled), silenced = coalesce(:silenced, silenced), updated_at = now()
+       WHERE id = :id AND NOT (role = 'admin' AND coalesce(:silenced, false)) RETURNING id`,
       { id: userId, suspended: standing.suspended ?? null, silenced: standing.silenced ?? null },
     );
-    if (standing.suspended) await execute(this.db, 'DELETE FROM auth_tokens WHERE user_id = :id', { id: userId });
-    return (await this.byId(userId))!;
+    // Made an admin since the check above.
+    if (!changed) throw adminNotSilenced();
+    if (standing.suspended) await this.endSessions(userId);
+    const after = (await this.byId(userId))!;
+    this.standingChanged(after);
+    return after;
+  }
+
+  private standingListeners: ((e: { userId: string; suspended: boolean; silenced: boolean }) => void)[] = [];
+
+  /** Event: an account was suspended, silenced or disabled, or that was lifted (after the change). */
+  onStandingChanged(listener: (e: { userId: string; suspended: boolean; silenced: boolean }) => void): void {
+    this.standingListeners.push(listener);
+  }
+
+  private standingChanged(user: User): void {
+    for (const l of this.standingListeners) l({ userId: user.id, suspended: user.disabled, silenced: user.silenced });
   }
 
   /** Other capabilities (federation keys, wallets) set themselves up for a new user here. */
@@ -154,14 +195,20 @@ export class AccountsService implements AccountsApi {
   async signUp(input: NewUser, from: RequestOrigin): Promise<User> {
     const attempt = await this.throttle.beginSignup(from.address);
     try {
-      return await this.create(input);
+      return await this.insert(input, this.asksToConfirm(input.email));
     } catch (err) {
       if (err instanceof ZodError) await attempt.cancel();
       throw err;
     }
   }
 
-  async create(input: NewUser): Promise<User> {
+  /** An account an admin (or a script) makes: its address is vouched for, never asked to be confirmed. */
+  create(input: NewUser): Promise<User> {
+    return this.insert(input, null);
+  }
+
+  /** `emailVerified` is written with the row, so no crash leaves an account that should wait for its link able to log in. */
+  private async insert(input: NewUser, emailVerified: false | null): Promise<User> {
     const data = newUserSchema.parse(input);
     const taken = await selectOne(this.db, 'SELECT 1 FROM users WHERE lower(username) = lower(:u)', { u: data.username });
     if (taken) throw conflict('username_taken', `The username "${data.username}" is taken`);
@@ -170,9 +217,9 @@ export class AccountsService implements AccountsApi {
     try {
       row = await selectOne<UserRow>(
         this.db,
-        `INSERT INTO users (username, email, password_hash, role, display_name)
-         VALUES (:username, :email, :hash, :role, :displayName) RETURNING *`,
-        { username: data.username, email: data.email ?? null, hash, role: data.role, displayName: data.displayName ?? null },
+        `INSERT INTO users (username, email, password_hash, role, display_name, email_verified)
+         VALUES (:username, :email, :hash, :role, :displayName, :emailVerified) RETURNING *`,
+        { username: data.username, email: data.email ?? null, hash, role: data.role, displayName: data.displayName ?? null, emailVerified },
       );
     } catch (err) {
       if (/unique/i.test(String((err as Error).message))) throw conflict('username_taken', 'That username or email is taken');
@@ -199,7 +246,11 @@ export class AccountsService implements AccountsApi {
     return { user, tokens: await this.issueTokens(user.id, user.role) };
   }
 
-  /** A guest makes the account theirs: a username, a password, an email. */
+  /**
+   * A guest makes the account theirs: a username, a password, an email. When the node asks new
+   * accounts to confirm their address, the claim records that (in the same statement) and, once
+   * it is complete, ends the guest's sessions: the account is used after its link is followed.
+   */
   async claim(userId: string, input: { username: string; password: string; email?: string }, from: RequestOrigin = {}): Promise<User> {
     const data = newUserSchema.pick({ username: true, password: true, email: true }).parse(input);
     // Guests only, and counted as sign-ups per client address, before any password hashing.
@@ -213,9 +264,9 @@ export class AccountsService implements AccountsApi {
     try {
       row = await selectOne<UserRow>(
         this.db,
-        `UPDATE users SET username = :username, password_hash = :hash, email = :email, display_name = NULL, guest = false
+        `UPDATE users SET username = :username, password_hash = :hash, email = :email, display_name = NULL, guest = false, email_verified = :emailVerified
          WHERE id = :id AND guest RETURNING *`,
-        { id: userId, username: data.username, hash, email: data.email ?? null },
+        { id: userId, username: data.username, hash, email: data.email ?? null, emailVerified: this.asksToConfirm(data.email) },
       );
     } catch (err) {
       // A name or email taken between the check and the write (PostgreSQL's unique_violation).
@@ -232,11 +283,14 @@ export class AccountsService implements AccountsApi {
       // guest's, so that claiming again finishes it (the hooks are safe to run twice).
       await execute(
         this.db,
-        'UPDATE users SET username = :username, password_hash = :hash, email = :email, display_name = :displayName, guest = true WHERE id = :id',
-        { id: userId, username: before.username, hash: before.password_hash, email: before.email, displayName: before.display_name },
+        'UPDATE users SET username = :username, password_hash = :hash, email = :email, display_name = :displayName, guest = true, email_verified = :emailVerified WHERE id = :id',
+        { id: userId, username: before.username, hash: before.password_hash, email: before.email, displayName: before.display_name, emailVerified: before.email_verified },
       );
       throw err;
     }
+    // Not before: a claim whose hooks failed is finished by claiming again, signed in. (A crash
+    // just before this leaves the guest's access token until it expires; refresh refuses it.)
+    if (row.email_verified === false) await this.endSessions(userId);
     return toUser(row);
   }
 
@@ -295,14 +349,24 @@ export class AccountsService implements AccountsApi {
   async update(id: string, patch: { role?: Role; disabled?: boolean; displayName?: string; password?: string }): Promise<User> {
     const user = await this.byId(id);
     if (!user) throw new AppError(404, 'not_found', 'User not found');
+    if (patch.role === 'admin' && user.role !== 'admin' && user.silenced) throw adminNotSilenced('This account is silenced, and an admin cannot be: lift the measure first');
     const hash = patch.password === undefined ? null : await hashPassword(newUserSchema.shape.password.parse(patch.password));
     await execute(
       this.db,
       `UPDATE users SET role = :role, disabled = :disabled, display_name = :displayName, password_hash = coalesce(:hash, password_hash), updated_at = now() WHERE id = :id`,
       { id, role: patch.role ?? user.role, disabled: patch.disabled ?? user.disabled, displayName: patch.displayName ?? user.displayName, hash },
     );
-    if (patch.disabled || hash) await execute(this.db, 'DELETE FROM auth_tokens WHERE user_id = :id', { id });
-    return (await this.byId(id))!;
+    if (patch.disabled || hash) await this.endSessions(id);
+    // A password an admin sets is a way back in for someone locked out: what an app was given before goes too, as with a reset.
+    if (hash) await this.apiKeys.revokeAll(id);
+    const after = (await this.byId(id))!;
+    if (patch.disabled !== undefined && patch.disabled !== user.disabled) this.standingChanged(after);
+    return after;
+  }
+
+  /** Ends every session (access and refresh tokens) of the account. */
+  private async endSessions(userId: string): Promise<void> {
+    await execute(this.db, 'DELETE FROM auth_tokens WHERE user_id = :id', { id: userId });
   }
 
   /**
@@ -320,7 +384,7 @@ export class AccountsService implements AccountsApi {
     if (!row) throw new AppError(400, 'invalid_grant', 'Wrong username or password');
     if (row.disabled) throw new AppError(403, 'account_disabled', 'This account is disabled');
     // Told only to whoever knows the password, as PeerTube does.
-    if (row.email_verified === false && this.verificationRequired()) {
+    if (this.awaitsVerification(row)) {
       throw new AppError(403, 'email_not_verified', 'Confirm your e-mail address first: open the link we mailed you. No mail? Ask for a new link (POST /api/v1/users/verify-email/resend)');
     }
     return this.issueTokens(row.id, row.role);
@@ -358,8 +422,8 @@ export class AccountsService implements AccountsApi {
       { h: sha256(refreshToken) },
     );
     if (!row) throw new AppError(400, 'invalid_grant', 'Unknown or expired refresh token');
-    const user = await this.byId(row.user_id);
-    if (!user || user.disabled) throw new AppError(400, 'invalid_grant', 'Account unavailable');
+    const user = await selectOne<UserRow>(this.db, 'SELECT * FROM users WHERE id = :id', { id: row.user_id });
+    if (!user || user.disabled || this.awaitsVerification(user)) throw new AppError(400, 'invalid_grant', 'Account unavailable');
     return this.issueTokens(user.id, user.role);
   }
 

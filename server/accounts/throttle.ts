@@ -1,4 +1,4 @@
-// Failed-login, sign-up and account-mail limits: sliding windows kept in Redis sorted sets (one member per
+// Failed-login, sign-up, address-change and account-mail limits: sliding windows kept in Redis sorted sets (one member per
 // attempt, scored by Redis's own clock). An attempt is checked and recorded in one script, before
 // any password is hashed, so parallel guesses cannot slip past a limit and a locked account
 // cannot be probed. Redis unreachable: logins and sign-ups are refused (503), see ThrottleUnavailable.
@@ -24,6 +24,7 @@ const settings = {
   signup: 'signupsPerAddress',
   mailRequest: 'mailRequestsPerAddress',
   mailRecipient: 'mailsPerRecipient',
+  emailChange: 'emailChangesPerAccount',
 } as const satisfies Record<string, keyof AuthThrottleConfig>;
 
 export type ThrottleLimit = keyof typeof settings;
@@ -34,8 +35,9 @@ const refusals: Record<ThrottleLimit, (s: number) => string> = {
   account: (s) => `Too many failed logins for this account; it is locked for ${inWords(s)}`,
   address: (s) => `Too many failed logins from your address; try again in ${inWords(s)}`,
   signup: (s) => `Too many sign-ups from your address; try again in ${inWords(s)}`,
-  mailRequest: (s) => `Too many password-reset or verification requests from your address; try again in ${inWords(s)}`,
+  mailRequest: (s) => `Too many password-reset, verification or address-change requests from your address; try again in ${inWords(s)}`,
   mailRecipient: (s) => `Enough mails went to this address for now; try again in ${inWords(s)}`,
+  emailChange: (s) => `Too many address changes for this account; try again in ${inWords(s)}`,
 };
 
 export class TooManyAttempts extends RetryLaterError {
@@ -156,7 +158,23 @@ export class AuthThrottle {
 
   /** Counts a request for a password-reset or verification mail from the client address; throws TooManyAttempts when its window is full. */
   async beginMailRequest(address: string | undefined): Promise<void> {
-    await this.record([this.window('mailRequest', `auth:mail:address:${clientNetwork(address, this.config.ipv6PrefixLength)}`)]);
+    await this.record([this.mailRequestWindow(address)]);
+  }
+
+  private mailRequestWindow(address: string | undefined): Window {
+    return this.window('mailRequest', `auth:mail:address:${clientNetwork(address, this.config.ipv6PrefixLength)}`);
+  }
+
+  /**
+   * Counts a change of an account's address: per account, and per client address in the window of
+   * mail requests (a change mails the new address and the old one). Throws TooManyAttempts when
+   * either is full, and then counts neither.
+   */
+  async beginEmailChange(userId: string, address: string | undefined): Promise<void> {
+    await this.record([
+      this.window('emailChange', `auth:mail:change:${userId}`),
+      this.mailRequestWindow(address),
+    ]);
   }
 
   /**

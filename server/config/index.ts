@@ -93,6 +93,8 @@ export const environmentVariables: readonly (readonly [name: string, path: strin
   ['SMTP_PORT', 'mail.smtp.port', 'int'],
   ['SMTP_SECURE', 'mail.smtp.secure', 'bool'],
   ['SMTP_REQUIRE_TLS', 'mail.smtp.requireTLS', 'bool'],
+  ['SMTP_IGNORE_TLS', 'mail.smtp.ignoreTLS', 'bool'],
+  ['SMTP_TLS_REJECT_UNAUTHORIZED', 'mail.smtp.tlsRejectUnauthorized', 'bool'],
   ['SMTP_USER', 'mail.smtp.user', 'text'],
   ['SMTP_PASS', 'mail.smtp.pass', 'text'],
   ['MAIL_FROM', 'mail.from', 'text'],

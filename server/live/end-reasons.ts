@@ -4,6 +4,7 @@ export const endMessages = {
   publisher_disconnected: 'The publisher disconnected and did not come back in time.',
   stopped_by_owner: 'The artist ended the stream.',
   stopped_by_admin: 'An admin of this node ended the stream.',
+  account_restricted: "A moderator of this node suspended or silenced the channel's account.",
   max_duration: 'The stream reached the longest this node allows.',
   stalled: 'No media arrived for too long.',
   bitrate_exceeded: "The input bitrate is above this node's limit.",

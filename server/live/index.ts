@@ -22,6 +22,9 @@ export const liveCapability: Capability = {
     const live = new LiveService(ctx);
     slot.publish(ctx, live);
     registerLiveAccountData(ctx, live);
+    ctx.events.on('account.standing', async ({ userId, suspended, silenced }) => {
+      if (suspended || silenced) await live.endStreamsOf(userId);
+    });
   },
   routes: (ctx) => liveRoutes(ctx, liveService(ctx)),
   openapi: liveOpenApi,

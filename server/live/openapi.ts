@@ -13,7 +13,7 @@ const view = fields({
   createdAt: { type: 'string', format: 'date-time' },
   startedAt: nullable('string', { format: 'date-time' }),
   endedAt: nullable('string', { format: 'date-time' }),
-  endReason: nullable('string', { description: 'publisher_stopped, publisher_disconnected, stopped_by_owner, stopped_by_admin, max_duration, stalled, bitrate_exceeded, overloaded, transcoder_failed, transcoder_stalled, unsupported_codec, no_audio, no_media, node_stopping, node_restarted' }),
+  endReason: nullable('string', { description: 'publisher_stopped, publisher_disconnected, stopped_by_owner, stopped_by_admin, account_restricted, max_duration, stalled, bitrate_exceeded, overloaded, transcoder_failed, transcoder_stalled, unsupported_codec, no_audio, no_media, node_stopping, node_restarted' }),
   endMessage: nullable('string'),
   viewers: nullable('integer', { description: 'Watching now (null when another process of the node runs the stream)' }),
   peakViewers: { type: 'integer' },

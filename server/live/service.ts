@@ -134,6 +134,12 @@ export class LiveService implements LiveApi {
     }
     const channel = await this.ctx.services.media.getChannel(row.channel_id);
     if (!channel) return refuse('bad_key', 'The stream key is not valid (its channel is gone).');
+    // A suspended or silenced account publishes nothing, live included (its key stays valid for later).
+    const owner = await this.ctx.services.accounts.byId(channel.ownerId);
+    if (!owner || owner.disabled || owner.silenced) {
+      this.log.warn({ channel: channel.name, remoteAddress: req.remoteAddress }, 'rtmp push refused: the account may not publish');
+      return refuse('not_allowed', "This channel's account may not stream now (suspended or silenced by a moderator).");
+    }
     const running = [...this.sessions.values()].find((s) => s.channel.id === channel.id && s.live);
     if (running) {
       if (running.state === 'reconnecting') return { accept: true, session: running.attach(req.close) };
@@ -252,6 +258,14 @@ export class LiveService implements LiveApi {
     const channel = await this.ownedChannel(user, channelRef);
     await this.store.setChoices(channel.id, choices);
     return this.channelLive(user, channel.id);
+  }
+
+  /** Ends the live streams of a user's channels (a moderator suspended or silenced the account). */
+  async endStreamsOf(userId: string): Promise<number> {
+    const sessions = [...this.sessions.values()].filter((s) => s.channel.ownerId === userId && s.live);
+    await Promise.all(sessions.map((s) => s.end('account_restricted')));
+    if (sessions.length) this.log.info({ userId, streams: sessions.length }, 'live streams ended: the account was suspended or silenced');
+    return sessions.length;
   }
 
   async stopStream(user: User, channelRef: string): Promise<LiveStreamView> {

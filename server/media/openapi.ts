@@ -88,7 +88,7 @@ export const mediaOpenApi: OpenApiFragment = {
         security: bearer,
         parameters: [pathParam('name', { type: 'string' }, 'Channel name or id')],
         requestBody: jsonBody({ type: 'object', properties: { displayName: { type: 'string' }, description: { type: 'string' } }, additionalProperties: false }),
-        responses: { 200: json('The channel', ref('Channel')), 400: problem('Invalid input'), 403: problem('Not the owner'), 404: problem('No such channel') },
+        responses: { 200: json('The channel', ref('Channel')), 400: problem('Invalid input'), 403: problem('Not the owner, not an artist, or account_silenced'), 404: problem('No such channel') },
       },
     },
     '/api/v1/me/channels': {
@@ -238,7 +238,7 @@ export const mediaOpenApi: OpenApiFragment = {
         responses: {
           200: json('The track', ref('Track')),
           400: problem('Invalid input (invalid_prices: a rendition unpriced or unknown, or priced below a lower one)'),
-          403: problem('Not the owner'),
+          403: problem('Not the owner, not an artist, or account_silenced'),
           404: problem('No such track'),
           409: problem('track_not_ready: a track is metered once transcoded'),
         },
@@ -252,7 +252,7 @@ export const mediaOpenApi: OpenApiFragment = {
         security: bearer,
         parameters: [pathParam('id', { type: 'string' }, 'Track id')],
         requestBody: { required: true, content: { 'image/jpeg': {}, 'image/png': {}, 'image/webp': {} } },
-        responses: { 200: json('The track', ref('Track')), 403: problem('Not the owner'), 404: problem('No such track'), 413: problem('Image too large'), 415: problem('Not a JPEG, PNG or WebP image') },
+        responses: { 200: json('The track', ref('Track')), 403: problem('Not the owner, not an artist, or account_silenced'), 404: problem('No such track'), 413: problem('Image too large'), 415: problem('Not a JPEG, PNG or WebP image') },
       },
     },
     '/api/v1/tracks/{id}/retranscode': {

@@ -99,7 +99,7 @@ export function mediaRoutes(ctx: NodeContext, deps: MediaRouteDeps): Router {
   );
   r.patch(
     '/api/v1/channels/:name',
-    requireUser,
+    requireRole('artist'),
     route(async (req, res) => {
       res.json(await channels.update(req.user!, req.params.name, req.body ?? {}));
     }),
@@ -203,14 +203,14 @@ export function mediaRoutes(ctx: NodeContext, deps: MediaRouteDeps): Router {
   );
   r.patch(
     '/api/v1/tracks/:id',
-    requireUser,
+    requireRole('artist'),
     route(async (req, res) => {
       res.json(apiTrack(await tracks.update(req.user!, req.params.id, req.body ?? {})));
     }),
   );
   r.put(
     '/api/v1/tracks/:id/cover',
-    requireUser,
+    requireRole('artist'),
     express.raw({ type: ['image/jpeg', 'image/png', 'image/webp'], limit: maxCoverBytes }),
     route(async (req, res) => {
       const body = req.body;

@@ -3,8 +3,11 @@
 // refused with 403 account_silenced; suspended accounts lose their sessions and cannot sign in.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import type { Request, RequestHandler } from 'express';
 import { startTestNode, type TestNode } from '../helpers/node.js';
 import { makeArtist } from '../media/support.js';
+import { requireRole } from '../../server/accounts/middleware.js';
+import type { User } from '../../server/accounts/index.js';
 
 let node: TestNode;
 before(async () => {
@@ -32,7 +35,23 @@ test('a silenced artist cannot publish but can still read and listen; lifting it
   assert.equal(me.body.silenced, true);
   assert.equal((await node.api('GET', '/api/v1/me/channels', { token: artist.token })).status, 200, 'reading its own things still works');
 
+  // Editing what is published is publishing too: a private track made public, a new title, a cover, the channel's page.
+  const someTrack = '00000000-0000-4000-8000-000000000001';
+  const edits = [
+    await node.api('PATCH', `/api/v1/tracks/${someTrack}`, { token: artist.token, body: { visibility: 'public', title: 'Published while silenced' } }),
+    await node.api('PUT', `/api/v1/tracks/${someTrack}/cover`, { token: artist.token, body: Buffer.from([0xff, 0xd8, 0xff, 0xe0]), headers: { 'content-type': 'image/jpeg' } }),
+    await node.api('PATCH', `/api/v1/channels/${artist.channel.name}`, { token: artist.token, body: { displayName: 'Spam' } }),
+  ];
+  assert.deepEqual(edits.map((r) => [r.status, r.body?.code]), Array(3).fill([403, 'account_silenced']));
+
   await accounts.setStanding(artist.user.id, { silenced: false });
+  const renamed = await node.api('PATCH', `/api/v1/channels/${artist.channel.name}`, { token: artist.token, body: { displayName: 'Back again' } });
+  assert.equal(renamed.status, 200, renamed.text);
+  const other = await makeArtist(node);
+  assert.equal((await node.api('PATCH', `/api/v1/channels/${artist.channel.name}`, { token: other.token, body: { displayName: 'Not mine' } })).status, 403, 'still only the owner');
+  assert.equal((await node.api('PATCH', `/api/v1/tracks/${someTrack}`, { token: artist.token, body: { title: 'x' } })).status, 404, 'past the check, the handler decides');
+  const listener = await node.user('listener');
+  assert.equal((await node.api('PATCH', `/api/v1/channels/${artist.channel.name}`, { token: listener.token, body: { displayName: 'x' } })).status, 403, 'a listener edits no channel');
   const again = await node.api('POST', '/api/v1/uploads', { token: artist.token, body: { channelId: artist.channel.id, filename: 'x.mp3', size: 10 } });
   assert.equal(again.status, 201, again.text);
 });
@@ -51,4 +70,40 @@ test('a suspended account loses its sessions and cannot sign in until it is lift
   const back = await node.api('POST', '/api/v1/oauth/token', { body: { grant_type: 'password', username: listener.user.username, password: listener.password } });
   assert.equal(back.status, 200);
   await assert.rejects(accounts.setStanding('00000000-0000-4000-8000-000000000000', { silenced: true }), /not found/);
+});
+
+/** What a role check answers for a user and a method: undefined when it lets the request through, else the error's code. */
+function decide(check: RequestHandler, user: Partial<User>, method: string): string | undefined {
+  let passed: unknown = 'not called';
+  check({ user, method } as Request, {} as never, (err?: unknown) => (passed = err));
+  return passed === undefined ? undefined : ((passed as { code?: string }).code ?? String(passed));
+}
+
+test('silencing is about publishing: staff checks ignore it, an admin cannot be silenced', async () => {
+  const silenced = (role: User['role']) => ({ id: 'u', role, silenced: true });
+  assert.equal(decide(requireRole('moderator'), silenced('moderator'), 'PUT'), undefined, "a silenced moderator still works the queue");
+  assert.equal(decide(requireRole('admin', 'auditor'), silenced('auditor'), 'POST'), undefined);
+  assert.equal(decide(requireRole('admin'), silenced('admin'), 'PATCH'), undefined);
+  assert.equal(decide(requireRole('artist'), silenced('artist'), 'POST'), 'account_silenced');
+  assert.equal(decide(requireRole('artist'), silenced('artist'), 'GET'), undefined, 'reads stay open');
+  assert.equal(decide(requireRole('moderator'), silenced('listener'), 'PUT'), 'forbidden');
+
+  const accounts = node.ctx.services.accounts;
+  const admin = await node.user('admin');
+  const listener = await node.user('listener');
+  await assert.rejects(accounts.setStanding(admin.user.id, { silenced: true }), (err: { status?: number; code?: string }) => err.status === 409 && err.code === 'admin_not_silenced');
+  assert.equal((await accounts.byId(admin.user.id))?.silenced, false);
+
+  // An admin row silenced before this rule (or by hand) keeps every admin write.
+  await node.ctx.db.query(`UPDATE users SET silenced = true WHERE id = '${admin.user.id}'`);
+  const edit = await node.api('PATCH', `/api/v1/admin/users/${listener.user.id}`, { token: admin.token, body: { displayName: 'Renamed by a silenced admin' } });
+  assert.equal(edit.status, 200, edit.text);
+  await node.ctx.db.query(`UPDATE users SET silenced = false WHERE id = '${admin.user.id}'`);
+
+  // Nor does a silenced account become an admin while the measure stands.
+  await accounts.setStanding(listener.user.id, { silenced: true });
+  const promoted = await node.api('PATCH', `/api/v1/admin/users/${listener.user.id}`, { token: admin.token, body: { role: 'admin' } });
+  assert.equal(promoted.status, 409);
+  assert.equal(promoted.body.code, 'admin_not_silenced');
+  assert.equal((await accounts.byId(listener.user.id))?.role, 'listener');
 });

@@ -132,6 +132,66 @@ test('a mail whose job was lost (a restored Redis) is queued again by the sweep'
   await waitFor('the stranded mail to be sent', async () => (await mailer.outbox.get(row[0].id))?.state === 'sent');
 });
 
+test('a mail held by a worker that died is sent when its lease ends, not at the next sweep', async () => {
+  const [rows] = (await node.ctx.db.query(
+    `INSERT INTO notifications_mails (kind, to_address, subject, body_text, state, attempts, lease_until)
+     VALUES ('test', 'orphan@example.org', 'Orphaned', 'Hello', 'sending', 1, now() + interval '2 seconds') RETURNING id`,
+  )) as [{ id: string }[], unknown];
+  // The crashed worker's job, back in the queue (BullMQ's stalled-job check does this).
+  await node.ctx.jobs.enqueue('notifications.mail', { mailId: rows[0].id }, { attempts: 3, backoff: { type: 'exponential', delay: 300 } });
+  await smtp.mailTo('orphan@example.org', undefined, 10_000);
+  const { mailer } = notificationsService(node.ctx);
+  await waitFor('the orphan to show as sent', async () => (await mailer.outbox.get(rows[0].id))?.state === 'sent');
+});
+
+test('a mail sent but not recorded (the database failed just then) is not sent again', async () => {
+  const { mailer } = notificationsService(node.ctx);
+  const outbox = mailer.outbox;
+  const markSent = outbox.markSent.bind(outbox);
+  let failures = 0;
+  outbox.markSent = async (...args) => {
+    if (failures++ === 0) throw new Error('connection terminated unexpectedly');
+    return markSent(...args);
+  };
+  try {
+    const row = await mailer.queue({ to: 'recorded@example.org', subject: 'Recorded', text: 'Hello', kind: 'test' });
+    await waitFor('the mail to show as sent', async () => (await outbox.get(row.id))?.state === 'sent');
+    await node.waitJobs();
+    assert.ok(failures >= 2, 'the first record failed, a later one worked');
+    assert.equal(smtp.mailsTo('recorded@example.org').length, 1);
+  } finally {
+    outbox.markSent = markSent;
+  }
+});
+
+test("an unsent link mail is dropped once its link expired: its text is gone, it stays failed, an admin cannot resend it", async () => {
+  const { mailer } = notificationsService(node.ctx);
+  const insert = async (kind: string, state: string, age: string) => {
+    const [rows] = (await node.ctx.db.query(
+      `INSERT INTO notifications_mails (kind, to_address, subject, body_text, body_html, state, created_at, updated_at)
+       VALUES (:kind, 'late@example.org', 'Late', 'https://x/reset-password?token=secret', '<p>secret</p>', :state, now() - CAST(:age AS interval), now()) RETURNING id`,
+      { replacements: { kind, state, age } },
+    )) as [{ id: string }[], unknown];
+    return rows[0].id;
+  };
+  const expiredReset = await insert('password-reset', 'failed', '2 hours');
+  const expiredVerify = await insert('verify-email', 'queued', '3 days');
+  const freshVerify = await insert('verify-email', 'failed', '1 hour');
+  const oldNotice = await insert('test', 'failed', '3 days');
+  await mailer.sweep();
+  for (const id of [expiredReset, expiredVerify]) {
+    const row = await mailer.outbox.get(id);
+    assert.deepEqual([row?.state, row?.body_text, row?.body_html, row?.next_attempt_at], ['failed', null, null, null]);
+    assert.match(row!.last_error!, /link .*expired/);
+    const retried = await node.api('POST', `/api/v1/admin/mail/messages/${id}/retry`, { token: admin.token });
+    assert.equal(retried.status, 409);
+    assert.equal(retried.body.code, 'mail_expired');
+  }
+  assert.ok((await mailer.outbox.get(freshVerify))?.body_text, 'a link that still works is kept to be sent');
+  assert.ok((await mailer.outbox.get(oldNotice))?.body_text, 'a mail without a link is kept for the admin to retry');
+  await node.ctx.db.query(`DELETE FROM notifications_mails WHERE id IN ('${freshVerify}', '${oldNotice}')`);
+});
+
 test('only admins see and retry mail', async () => {
   const listener = await node.user('listener');
   for (const [method, path] of [
@@ -176,6 +236,8 @@ test('mail settings are checked at start, each mistake named', () => {
   fails({ smtp: { host: 'smtp.example.org', secure: true, requireTLS: true }, from: 'a@b.org' }, /mail\.smtp\.requireTLS: not with secure/);
   fails({ smtp: { host: 'smtp.example.org', user: 'me' }, from: 'a@b.org' }, /mail\.smtp\.pass: SMTP login needs both/);
   fails({ smtp: { host: 'smtp.example.org', port: 99999 }, from: 'a@b.org' }, /mail\.smtp\.port/);
+  fails({ smtp: { host: 'smtp.example.org', secure: true }, from: 'a@b.org' }, /mail\.smtp\.secure: .*port 587.*465/);
+  fails({ smtp: { host: 'smtp.example.org', port: 465 }, from: 'a@b.org' }, /mail\.smtp\.port: 465 .*secure/);
   assert.throws(() => loadConfig({ env: { EMAIL_VERIFICATION: 'sometimes' } }), /auth\.emailVerification/);
 
   const fromEnv = loadConfig({
@@ -184,6 +246,8 @@ test('mail settings are checked at start, each mistake named', () => {
   assert.equal(fromEnv.mail.enabled, true);
   assert.deepEqual([fromEnv.mail.smtp.port, fromEnv.mail.smtp.secure, fromEnv.mail.smtp.user], [465, true, 'u']);
   assert.equal(fromEnv.auth.emailVerification, 'required');
+  const relay = loadConfig({ env: { SMTP_HOST: '127.0.0.1', SMTP_PORT: '25', SMTP_IGNORE_TLS: 'true', SMTP_TLS_REJECT_UNAUTHORIZED: 'false', MAIL_FROM: 'noreply@music.example.org' } });
+  assert.deepEqual([relay.mail.smtp.ignoreTLS, relay.mail.smtp.tlsRejectUnauthorized], [true, false]);
   const defaults = loadConfig({ ignoreEnv: true });
   assert.equal(defaults.mail.enabled, false, 'off when no host is set');
   assert.equal(defaults.auth.emailVerification, 'optional');

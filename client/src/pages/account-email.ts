@@ -87,7 +87,7 @@ export function resetPasswordPage({ main, query }: PageContext): void {
   const again = h('input', { name: 'again', type: 'password', autocomplete: 'new-password', required: true });
   const msg = messageBox();
   const submit = h('button', { type: 'submit' }, 'Set the new password');
-  const form = h('form', { class: 'card narrow', 'aria-labelledby': 'reset-title' }, field('New password', password, 'At least 8 characters. You will be signed out everywhere.'), field('The same again', again), msg, submit);
+  const form = h('form', { class: 'card narrow', 'aria-labelledby': 'reset-title' }, field('New password', password, 'At least 8 characters. You will be signed out everywhere, and the API keys of your apps stop working.'), field('The same again', again), msg, submit);
   onSubmit(form, submit, msg, async () => {
     if (password.value !== again.value) throw new Error('The two passwords differ.');
     try {

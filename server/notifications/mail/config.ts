@@ -54,6 +54,9 @@ export const mailConfigSchema = z
     if (m.from !== null && !senderAddress(m.from)) problem(['from'], `"${m.from}" is not an address: write name@domain or "Name <name@domain>"`);
     if (m.smtp.secure && m.smtp.requireTLS) problem(['smtp', 'requireTLS'], 'not with secure: implicit TLS (secure, port 465) is encrypted from the start; STARTTLS (requireTLS, port 587) upgrades a plain connection. Choose one');
     if (m.smtp.ignoreTLS && (m.smtp.requireTLS || m.smtp.secure)) problem(['smtp', 'ignoreTLS'], 'contradicts secure/requireTLS: ignoreTLS sends without encryption');
+    // nodemailer would hang on the greeting (TLS spoken to a plain port, or the other way round) until connectTimeoutMs, on every try.
+    if (m.smtp.secure && m.smtp.port === 587) problem(['smtp', 'secure'], 'not with port 587: port 587 starts plain and upgrades with STARTTLS (use requireTLS); implicit TLS (secure) is port 465 (env SMTP_PORT=465)');
+    if (!m.smtp.secure && m.smtp.port === 465) problem(['smtp', 'port'], '465 speaks TLS from the first byte: set secure (env SMTP_SECURE=true), or use 587 with requireTLS');
     if ((m.smtp.user === null) !== (m.smtp.pass === null)) problem(['smtp', m.smtp.user === null ? 'user' : 'pass'], 'SMTP login needs both user and pass (env SMTP_USER, SMTP_PASS)');
   })
   // `enabled` is derived, never set: mail is on exactly when there is a server to send through.

@@ -2,10 +2,10 @@
 // pooled nodemailer transport, retried with backoff; off when no SMTP host is configured.
 import { z } from 'zod';
 import type { NodeContext } from '../../context.js';
-import type { OutgoingMail } from '../../accounts/contract.js';
+import { linkMailLifetimes, type OutgoingMail } from '../../accounts/contract.js';
 import { MailDisabled } from '../../accounts/mail-port.js';
 import { MailOutbox, type MailRow } from './outbox.js';
-import { SmtpTransport } from './transport.js';
+import { longestTryMs, SmtpTransport } from './transport.js';
 import { sendQueuedMail } from './send-mail.js';
 
 export { mailRoutes } from './routes.js';
@@ -20,8 +20,10 @@ const outgoingMail = z.object({
   kind: z.string().min(1).max(60),
 });
 
-/** How often a worker looks for mails whose job was lost and forgets old sent ones. */
-const sweepEveryMs = 60 * 60 * 1000;
+/** How often a worker looks for mails whose job was lost, drops link mails whose link expired unsent, and forgets old sent ones. */
+const sweepEveryMs = 5 * 60 * 1000;
+/** A try's hold on its mail lasts this much longer than the longest try can. */
+const leaseMarginMs = 60_000;
 
 export class Mailer {
   readonly outbox: MailOutbox;
@@ -29,8 +31,9 @@ export class Mailer {
   private sweeper?: NodeJS.Timeout;
 
   constructor(private readonly ctx: NodeContext) {
-    const { mail } = ctx.config;
-    this.outbox = new MailOutbox(ctx.db, ctx.jobs, mail.retry);
+    const { mail, auth } = ctx.config;
+    const linkLifetimes = Object.fromEntries(Object.entries(linkMailLifetimes).map(([kind, setting]) => [kind, auth[setting]]));
+    this.outbox = new MailOutbox(ctx.db, ctx.jobs, ctx.redis, { retry: mail.retry, leaseMs: longestTryMs(mail.smtp) + leaseMarginMs, linkLifetimes });
     if (mail.enabled) this.transport = new SmtpTransport(mail);
     const logger = ctx.logger.child({ component: 'mail' });
     ctx.jobs.handle('notifications.mail', (payload, job) => sendQueuedMail({ outbox: this.outbox, transport: this.transport, logger }, payload, job));
@@ -52,16 +55,21 @@ export class Mailer {
     return this.outbox.add(outgoingMail.parse(mail));
   }
 
-  /** Worker role: queues again what a lost job left behind, now and every hour, and prunes old sent mails. */
+  /** Gives up link mails whose link expired unsent, queues again what a lost job left behind, and prunes old sent mails. */
+  async sweep(): Promise<void> {
+    const log = this.ctx.logger.child({ component: 'mail' });
+    const dropped = await this.outbox.dropExpiredLinks();
+    if (dropped) log.warn({ dropped }, 'mails whose link expired before they could be sent are given up');
+    const requeued = await this.outbox.requeueStranded();
+    if (requeued) log.warn({ requeued }, 'mails whose job was lost are queued again');
+    await this.outbox.prune(this.ctx.config.mail.keepSentDays);
+  }
+
+  /** Worker role: sweeps now and every few minutes. */
   start(): void {
     if (this.ctx.config.role === 'web') return;
     const log = this.ctx.logger.child({ component: 'mail' });
-    const sweep = async () => {
-      const requeued = await this.outbox.requeueStranded();
-      if (requeued) log.warn({ requeued }, 'mails whose job was lost are queued again');
-      await this.outbox.prune(this.ctx.config.mail.keepSentDays);
-    };
-    const run = () => void sweep().catch((err) => log.error({ err }, 'mail sweep failed'));
+    const run = () => void this.sweep().catch((err) => log.error({ err }, 'mail sweep failed'));
     run();
     this.sweeper = setInterval(run, sweepEveryMs);
     this.sweeper.unref();

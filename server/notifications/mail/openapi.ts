@@ -20,7 +20,7 @@ export const mailOpenApi: OpenApiFragment = {
         sentAt: nullable('string', { format: 'date-time' }),
       },
       [],
-      "One outgoing mail, without its text (verification and reset mails carry secret links; the text is dropped once sent)",
+      "One outgoing mail, without its text (verification and reset mails carry secret links; the text is dropped once sent, or once the link expired unsent)",
     ),
     MailPage: page(ref('Mail')),
     MailStatus: fields({
@@ -62,7 +62,7 @@ export const mailOpenApi: OpenApiFragment = {
           401: problem('Not signed in'),
           403: problem('Not an admin'),
           404: problem('No such mail'),
-          409: problem('mail_not_failed: only a failed mail can be retried'),
+          409: problem('mail_not_failed: only a failed mail can be retried; mail_expired: the link it carried expired before it was sent, and its text is gone'),
           503: mailOff,
         },
       },

@@ -1,6 +1,7 @@
 // The outgoing mail queue: a row per mail (what admins see) and a BullMQ job per try series that
 // carries only the row's id. A worker claims the row before it sends, so a mail queued twice (a
 // retry while a try is pending, a sweep after a restore) still leaves the node once.
+import type { Redis } from 'ioredis';
 import type { Sequelize } from 'sequelize';
 import type { Jobs } from '../../jobs/index.js';
 import { execute, select, selectOne } from '../../db/index.js';
@@ -59,14 +60,29 @@ export const mailSummary = (r: MailRow): MailSummary => ({
   sentAt: iso(r.sent_at),
 });
 
-/** A try that neither finished nor failed within this (a worker that died mid-send) may be taken over. */
-const leaseMinutes = 10;
+export interface OutboxOptions {
+  retry: MailConfig['retry'];
+  /** How long a try holds its mail: one that neither finished nor failed by then (its worker died) may be taken over. */
+  leaseMs: number;
+  /**
+   * Mails whose point is a single-use link, by kind, and how long the link works (seconds). Not
+   * sent yet when it expired: not sent at all, and the text (the link) is dropped.
+   */
+  linkLifetimes: Readonly<Record<string, number>>;
+}
+
+/** How long the note "this mail left" outlives the send: longer than any try series or sweep takes. */
+const sentNoteSeconds = 2 * 86_400;
+const sentNote = (mailId: string) => `mail:sent:${mailId}`;
+
+const linkExpired = 'not sent: the link in it expired before it could be sent (the user asks for a new one); its text is dropped';
 
 export class MailOutbox {
   constructor(
     private readonly db: Sequelize,
     private readonly jobs: Jobs,
-    private readonly tries: MailConfig['retry'],
+    private readonly redis: Redis,
+    private readonly opts: OutboxOptions,
   ) {}
 
   /** Records the mail and queues its first try. */
@@ -83,19 +99,47 @@ export class MailOutbox {
 
   /** A series of tries (attempts and exponential backoff from mail.retry). */
   private async enqueue(mailId: string): Promise<void> {
-    await this.jobs.enqueue('notifications.mail', { mailId }, { attempts: this.tries.attempts, backoff: { type: 'exponential', delay: this.tries.backoffMs } });
+    const { attempts, backoffMs } = this.opts.retry;
+    await this.jobs.enqueue('notifications.mail', { mailId }, { attempts, backoff: { type: 'exponential', delay: backoffMs } });
   }
 
-  /** Takes the mail for one try, or undefined when it is sent or another worker is sending it. */
+  /**
+   * Takes the mail for one try, or undefined when it is sent, dropped (its link expired), or held
+   * by a try that may still be running (see `heldForMs`).
+   */
   async claim(mailId: string): Promise<MailRow | undefined> {
     return selectOne<MailRow>(
       this.db,
       `UPDATE notifications_mails
-       SET state = 'sending', attempts = attempts + 1, lease_until = now() + make_interval(mins => :lease), updated_at = now()
-       WHERE id = :id AND (state IN ('queued', 'failed') OR (state = 'sending' AND lease_until < now()))
+       SET state = 'sending', attempts = attempts + 1, lease_until = now() + make_interval(secs => :lease), updated_at = now()
+       WHERE id = :id AND body_text IS NOT NULL AND (state IN ('queued', 'failed') OR (state = 'sending' AND lease_until < now()))
        RETURNING *`,
-      { id: mailId, lease: leaseMinutes },
+      { id: mailId, lease: this.opts.leaseMs / 1000 },
     );
+  }
+
+  /** How much longer a try holds the mail (0: its hold is over); undefined when no try holds it. By the database's clock. */
+  async heldForMs(mailId: string): Promise<number | undefined> {
+    const row = await selectOne<{ ms: number }>(
+      this.db,
+      `SELECT greatest(0, extract(epoch FROM lease_until - now()) * 1000)::float8 AS ms FROM notifications_mails WHERE id = :id AND state = 'sending'`,
+      { id: mailId },
+    );
+    return row && Number(row.ms);
+  }
+
+  /**
+   * Notes in Redis that the mail left, before the row says so: when the row cannot be written
+   * (the database failed just then), the next try finds the note and records it instead of
+   * sending the mail again.
+   */
+  async noteSent(mailId: string, smtpResponse: string): Promise<void> {
+    await this.redis.set(sentNote(mailId), smtpResponse.slice(0, 500), 'EX', sentNoteSeconds);
+  }
+
+  /** The server's answer when an earlier try sent the mail (see noteSent), else null. */
+  sentBefore(mailId: string): Promise<string | null> {
+    return this.redis.get(sentNote(mailId));
   }
 
   async markSent(mailId: string, smtpResponse: string): Promise<void> {
@@ -104,7 +148,7 @@ export class MailOutbox {
       `UPDATE notifications_mails
        SET state = 'sent', sent_at = now(), smtp_response = :response, body_text = NULL, body_html = NULL,
            next_attempt_at = NULL, lease_until = NULL, updated_at = now()
-       WHERE id = :id`,
+       WHERE id = :id AND state <> 'sent'`,
       { id: mailId, response: smtpResponse.slice(0, 500) },
     );
   }
@@ -152,9 +196,10 @@ export class MailOutbox {
     const queued = await selectOne<MailRow>(
       this.db,
       `UPDATE notifications_mails SET state = 'queued', next_attempt_at = NULL, updated_at = now()
-       WHERE id = :id AND state = 'failed' RETURNING *`,
+       WHERE id = :id AND state = 'failed' AND body_text IS NOT NULL RETURNING *`,
       { id: mailId },
     );
+    if (!queued && row.state === 'failed') throw conflict('mail_expired', 'This mail carried a link that has expired, and its text is gone: the user asks for a new link');
     if (!queued) throw conflict('mail_not_failed', `This mail is ${row.state}; only a failed mail can be retried`);
     await this.enqueue(mailId);
     return queued;
@@ -181,5 +226,26 @@ export class MailOutbox {
   /** Forgets sent mails older than `days`. */
   async prune(days: number): Promise<void> {
     await execute(this.db, `DELETE FROM notifications_mails WHERE state = 'sent' AND sent_at < now() - make_interval(days => :days)`, { days });
+  }
+
+  /**
+   * Gives up the link mails not sent while their link worked: they stay failed (admins see
+   * them), without their text, so no dump holds a link, even a dead one. A try under way is
+   * left alone (sent, its text goes anyway; failed, the next sweep drops it). Returns how many.
+   */
+  async dropExpiredLinks(): Promise<number> {
+    let dropped = 0;
+    for (const [kind, seconds] of Object.entries(this.opts.linkLifetimes)) {
+      const rows = await select<{ id: string }>(
+        this.db,
+        `UPDATE notifications_mails
+         SET state = 'failed', body_text = NULL, body_html = NULL, next_attempt_at = NULL, lease_until = NULL, last_error = :why, updated_at = now()
+         WHERE kind = :kind AND state IN ('queued', 'failed') AND body_text IS NOT NULL AND created_at < now() - make_interval(secs => :seconds)
+         RETURNING id`,
+        { kind, seconds, why: linkExpired },
+      );
+      dropped += rows.length;
+    }
+    return dropped;
   }
 }

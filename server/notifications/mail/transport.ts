@@ -11,6 +11,18 @@ export interface MailMessage {
   html?: string;
 }
 
+/** How long nodemailer waits for a silent server (the socket's idle timeout). */
+const socketTimeoutMs = (smtp: MailConfig['smtp']) => Math.max(60_000, smtp.connectTimeoutMs);
+
+/**
+ * The longest one try can take: connecting, the greeting, and the exchange, which fails once the
+ * server stays silent for a socket timeout (counted twice: a few kilobytes go in a couple of
+ * exchanges). A worker holds a mail this long (plus a margin) before another may take it over.
+ */
+export function longestTryMs(smtp: MailConfig['smtp']): number {
+  return 2 * smtp.connectTimeoutMs + 2 * socketTimeoutMs(smtp);
+}
+
 export class SmtpTransport {
   private transporter?: Transporter<SMTPPool.SentMessageInfo>;
 
@@ -43,7 +55,7 @@ export class SmtpTransport {
       connectionTimeout: smtp.connectTimeoutMs,
       greetingTimeout: smtp.connectTimeoutMs,
       // A message of a few kilobytes: a server silent for this long is gone.
-      socketTimeout: Math.max(60_000, smtp.connectTimeoutMs),
+      socketTimeout: socketTimeoutMs(smtp),
     };
   }
 }
