@@ -22,6 +22,9 @@ import { progressiveRoute } from './progressive-route.js';
 
 const coverTypes: Record<string, string> = { jpg: 'image/jpeg', png: 'image/png', webp: 'image/webp' };
 
+/** Who may keep a track's streaming files: a hidden track's (served to its owner and moderators only) and a paid one's are private. */
+const cacheScope = (row: Pick<TrackRow, 'access' | 'visibility' | 'hidden'>): string => (row.access === 'free' && !row.hidden ? row.visibility : 'private');
+
 export function staticRoutes(r: Router, ctx: NodeContext, media: MediaService): void {
   const { tracks, streaming, storage } = media;
 
@@ -87,7 +90,7 @@ export function staticRoutes(r: Router, ctx: NodeContext, media: MediaService): 
     const type = streamingContentType(rel, row.kind);
     if (!type) return next(notFound('File'));
     // A paid or subscribers' file is never kept by a shared cache; its segments are asked again.
-    const scope = row.access === 'free' ? row.visibility : 'private';
+    const scope = cacheScope(row);
     const cacheControl = row.access !== 'free' && rel.endsWith('.m4s') ? gatedSegmentCacheControl : cacheControlFor(rel, scope);
     res.setHeader('Content-Type', type);
     res.setHeader('Cache-Control', cacheControl);
@@ -159,7 +162,7 @@ export function staticRoutes(r: Router, ctx: NodeContext, media: MediaService): 
         setCors(res);
         const row = await tracks.visible(req.params.trackId, req.user);
         const { file, type } = fileOf(row, req, res);
-        sendFileOr404(res, next, file, { 'Content-Type': type, 'Cache-Control': hourCacheControl(row.visibility) });
+        sendFileOr404(res, next, file, { 'Content-Type': type, 'Cache-Control': hourCacheControl(row.hidden ? 'private' : row.visibility) });
       }),
     );
 

@@ -47,7 +47,11 @@ const logEntry = fields({
   reportId: nullable('string', { format: 'uuid' }),
   target: fields({ kind: { enum: ['track', 'account', 'actor', 'domain', 'channel', 'playlist'] }, ref: { type: 'string', description: 'A track or account id, an actor URI or a domain' }, name: nullable('string') }),
   note: str,
-  details: { type: 'object', description: 'What the action did beyond its name (the Flag sent and how many inboxes it went to, ...)' },
+  details: { type: 'object', description: 'What the action did beyond its name (the Flag sent and how many inboxes it went to; changed: false when the measure was in place already; error: why it failed)' },
+  state: {
+    enum: ['pending', 'done', 'failed'],
+    description: 'pending: written before its measure, not yet confirmed (it stays so if the node failed in between: check the target); done: taken; failed: not taken',
+  },
 });
 
 const standing = fields(
@@ -147,33 +151,39 @@ export const moderationOpenApi: OpenApiFragment = {
         401: problem('Not signed in'),
         404: problem('No such object, or not one you may see'),
         422: problem('The URI names nothing that can be reported (unreachable, or not a track, channel, playlist or account)'),
-        429: problem('Too many reports in the last hour (Retry-After says when)'),
+        429: problem("Too many reports (or lookups of another server's objects) in the last hour (Retry-After says when)"),
       }, { requestBody: jsonBody(ref('NewReport')) }),
     },
     '/api/v1/me/reports': {
       get: op('My reports, newest first, with what came of them', { 200: json('My reports', ref('MyReportPage')), 401: problem('Not signed in') }, { parameters: pagingParams(50, 200) }),
     },
     '/api/v1/admin/moderation/reports': {
-      get: op('The queue: reports, newest first', { 200: json('Reports', ref('ModerationReportPage')), 400: problem('Invalid query'), ...mod }, {
+      get: op("The queue: reports, newest first (a moderator does not see those about a moderator's or an admin's account or what they own)", { 200: json('Reports', ref('ModerationReportPage')), 400: problem('Invalid query'), ...mod }, {
         parameters: [{ name: 'state', in: 'query', schema: { enum: ['open', 'closed', 'all'], default: 'open' } }, ...pagingParams(50, 200)],
       }),
     },
     '/api/v1/admin/moderation/reports/{id}': {
-      get: op('A report, how its target is now, and what moderators did about it', { 200: json('The report', ref('ModerationReportDetail')), ...mod, 404: problem('No such report') }, { parameters: [id] }),
+      get: op('A report, how its target is now, and what moderators did about it', { 200: json('The report', ref('ModerationReportDetail')), ...mod, 404: problem("No such report (for a moderator: also one about a moderator's or an admin's account or what they own)") }, { parameters: [id] }),
     },
     '/api/v1/admin/moderation/reports/{id}/actions': {
       post: op('Act on a report, with a note (logged)', {
         200: json('Done and logged', ref('ModerationActionResult')),
         400: problem('Invalid input, or an action that does not fit the target (hide-track on an account, block on a local object, ...)'),
-        ...mod,
+        401: problem('Not signed in'),
+        403: problem("Not a moderator or admin; a report about yourself or what you own; about a moderator's or an admin's account or what they own, unless you are an admin; suspend or silence an admin"),
         404: problem('No such report, or its target is gone'),
-        409: problem('The report is closed already, or forwarded already'),
+        409: problem('The report is closed already (another moderator acted first), or forwarded already'),
         502: problem('Forward: the other server has no inbox this node can reach'),
       }, { parameters: [id], requestBody: jsonBody(ref('ModerationAction')) }),
     },
     '/api/v1/admin/moderation/tracks/{id}/hidden': {
       put: op('Hide a track of this node (only its owner, admins and moderators see it) or show it again, with a note (logged)', {
-        200: json('Done and logged', ref('TrackHiddenResult')), 400: problem('Invalid input'), ...mod, 404: problem('No such track (or report)'),
+        200: json('Done and logged', ref('TrackHiddenResult')),
+        400: problem('Invalid input'),
+        401: problem('Not signed in'),
+        403: problem("Not a moderator or admin; your own track; a moderator's or an admin's track, unless you are an admin"),
+        404: problem('No such track (or report)'),
+        409: problem('nothing_to_change: the track is hidden (or shown) already'),
       }, { parameters: [id], requestBody: jsonBody(ref('TrackHiddenChange')) }),
     },
     '/api/v1/admin/moderation/accounts/{id}/standing': {
@@ -183,6 +193,7 @@ export const moderationOpenApi: OpenApiFragment = {
         401: problem('Not signed in'),
         403: problem("Not a moderator or admin; an admin's account (or your own); a moderator's account, unless you are an admin"),
         404: problem('No such account (or report)'),
+        409: problem('nothing_to_change: the account is so already'),
       }, { parameters: [id], requestBody: jsonBody(ref('AccountStandingChange')) }),
     },
     '/api/v1/admin/moderation/log': {

@@ -54,14 +54,14 @@ export function moderationRoutes(svc: ModerationService): Router {
     moderator,
     route(async (req, res) => {
       const q = queueQuery.parse(req.query);
-      res.set('Cache-Control', 'no-store').json(await svc.queue(q.state, q.limit, q.offset));
+      res.set('Cache-Control', 'no-store').json(await svc.queue(req.user!, q.state, q.limit, q.offset));
     }),
   );
   r.get(
     '/api/v1/admin/moderation/reports/:id',
     moderator,
     route(async (req, res) => {
-      res.set('Cache-Control', 'no-store').json(await svc.detail(req.params.id));
+      res.set('Cache-Control', 'no-store').json(await svc.detail(req.user!, req.params.id));
     }),
   );
   r.post(

@@ -1,6 +1,7 @@
 // Reports and the moderation queue: users report what they see (here or on another server),
 // other servers' Flags become reports (federation's report port), moderators read the queue and
 // act (measures.ts), and everything they do is in the log.
+import type { Transaction } from 'sequelize';
 import type { NodeContext } from '../context.js';
 import type { AccountStanding } from '../accounts/contract.js';
 import type { IncomingReport } from '../federation/contract.js';
@@ -10,13 +11,15 @@ import { isUuid } from '../../shared/ids.js';
 import type * as api from '../../shared/api/index.js';
 import type { ModerationApi } from './contract.js';
 import type { Category, ReportAction } from './model.js';
-import { ModerationStore, type QueueState } from './store.js';
+import { ModerationStore, type QueueState, type ReportRow, type TargetInput } from './store.js';
 import { Targets, type TargetRef } from './targets.js';
 import { Measures } from './measures.js';
 import { accountsNamed, logView, myReportView, reportView, standingView } from './views.js';
 
-/** New reports one user may make in an hour (the same open report again does not count). */
+/** New reports one user may make in an hour (the same open report again does not count; every lookup of another server's object does). */
 export const REPORTS_PER_HOUR = 10;
+/** New reports the actors of one other server may make in an hour (their Flags beyond are ignored). */
+export const FLAGS_PER_HOST_PER_HOUR = 30;
 /** The longest reason kept from another server's Flag. */
 const MAX_FLAG_REASON = 3000;
 
@@ -35,6 +38,8 @@ export class ModerationService implements ModerationApi {
   private readonly log: Logger;
   /** New reports per user and hour (tests lower it). */
   reportsPerHour = REPORTS_PER_HOUR;
+  /** New reports per other server and hour (tests lower it). */
+  flagsPerHostPerHour = FLAGS_PER_HOST_PER_HOUR;
 
   constructor(private readonly ctx: NodeContext) {
     this.store = new ModerationStore(ctx.db);
@@ -45,23 +50,44 @@ export class ModerationService implements ModerationApi {
 
   // --- reporting ---
 
-  /** A user's report; the same user's open report on the same object is returned again (`created` false). */
+  /**
+   * A user's report; the same user's open report on the same object is returned again
+   * (`created` false). The hourly limit is checked before this node fetches anything for the
+   * user: an object of another server is looked up only within it, and each lookup counts.
+   */
   async report(user: api.User, input: NewReport): Promise<{ report: api.MyReport; created: boolean }> {
+    const open = (uri: string) => this.store.openReportOf({ id: user.id }, uri);
+    const again = 'uri' in input.target ? await open(input.target.uri) : undefined;
+    if (again) return { report: myReportView(again), created: false };
+    const remoteUri = 'uri' in input.target && !this.targets.isLocalUri(input.target.uri) ? input.target.uri : undefined;
+    if (remoteUri) {
+      await this.store.serialized(`moderation-reports:${user.id}`, async (t) => {
+        await this.withinLimit(user.id, t);
+        await this.store.lookedUp(user.id, remoteUri, t);
+      });
+    }
     const target = await this.targets.resolve(input.target, user);
     if (target.ownerId === user.id) throw badRequest('own_content', 'You cannot report your own account or what you published');
-    const open = await this.store.openReportOf(user.id, target.uri);
-    if (open) return { report: myReportView(open), created: false };
-    const recent = await this.store.recentBy(user.id, 3600);
-    if (recent.count >= this.reportsPerHour) {
-      const wait = Math.max(1, Math.ceil((new Date(recent.oldest!).getTime() + 3600_000 - Date.now()) / 1000));
-      throw new RetryLaterError(429, 'too_many_reports', `You made ${recent.count} reports in the last hour; try again in ${wait} s`, wait);
-    }
-    const { row, created } = await this.store.insertByUser(user.id, target, input.category, input.reason);
+    const known = await open(target.uri);
+    if (known) return { report: myReportView(known), created: false };
+    const { row, created } = await this.store.serialized(`moderation-reports:${user.id}`, async (t) => {
+      // A remote object's lookup was counted already.
+      if (!remoteUri) await this.withinLimit(user.id, t);
+      return this.store.insertByUser(user.id, target, input.category, input.reason, t);
+    });
     if (created) {
       this.log.info({ reportId: row.id, kind: target.kind, target: target.uri }, 'report made');
-      await this.tellModerators(row.id, target.kind, input.category);
+      await this.tellModerators(row, target, input.category);
     }
     return { report: myReportView(row), created };
+  }
+
+  /** 429 when the user reached their hourly limit. */
+  private async withinLimit(userId: string, t: Transaction): Promise<void> {
+    const recent = await this.store.recentBy(userId, 3600, t);
+    if (recent.count < this.reportsPerHour) return;
+    const wait = recent.oldest ? Math.max(1, Math.ceil((new Date(recent.oldest).getTime() + 3600_000 - Date.now()) / 1000)) : 3600;
+    throw new RetryLaterError(429, 'too_many_reports', `You made ${recent.count} reports or lookups of other servers' objects in the last hour; try again in ${wait} s`, wait);
   }
 
   async mine(userId: string, limit: number, offset: number): Promise<api.MyReportPage> {
@@ -69,44 +95,85 @@ export class ModerationService implements ModerationApi {
     return { total, data: rows.map(myReportView) };
   }
 
-  /** Federation's report port: a Flag about objects of this node; one report per Flag id. */
+  /**
+   * Federation's report port: a Flag about objects of this node; one report per Flag id, and
+   * one open report per remote actor and object (a repeat answers `created` false). Another
+   * server's actors make at most `flagsPerHostPerHour` reports an hour: beyond, 429 (the Flag
+   * is ignored).
+   */
   async receiveReport(report: IncomingReport): Promise<{ created: boolean }> {
     const found = await this.targets.ofFlag(report.objectUris);
     if (!found) throw new AppError(404, 'not_found', 'The Flag names nothing that exists on this node');
-    const row = await this.store.insertFromFlag(report.activityId, report.actorUri, found.target, found.related, report.content.slice(0, MAX_FLAG_REASON));
+    const row = await this.ctx.db.transaction(async (t) => {
+      const row = await this.store.insertFromFlag(report.activityId, report.actorUri, found.target, found.related, report.content.slice(0, MAX_FLAG_REASON), t);
+      // Counted with this report in (the server as the table has it: one expression for both).
+      if (row && (await this.store.fromHostWithin(row.reporter_host, 3600, t)) > this.flagsPerHostPerHour) {
+        throw new AppError(429, 'too_many_reports', `${row.reporter_host} sent more than ${this.flagsPerHostPerHour} reports in the last hour`);
+      }
+      return row;
+    });
     if (row) {
       this.log.info({ reportId: row.id, from: report.actorUri, target: found.target.uri }, 'report received from another server');
-      await this.tellModerators(row.id, found.target.kind, null, new URL(report.actorUri).host);
+      await this.tellModerators(row, found.target, null, row.reporter_host ?? report.actorUri);
     }
     return { created: !!row };
   }
 
-  /** Moderators and admins hear of a new report in their bell (and by mail, unless they turned it off). */
-  private async tellModerators(reportId: string, kind: string, category: string | null, fromHost?: string): Promise<void> {
+  /** The node's moderators and admins (who work the queue), enabled or not. */
+  private async staff(): Promise<api.User[]> {
+    const accounts = this.ctx.services.accounts;
+    const all: api.User[] = [];
+    for (const role of ['moderator', 'admin'] as const) {
+      for (let offset = 0; ; offset += 200) {
+        const page = await accounts.list({ role, limit: 200, offset });
+        all.push(...page.data);
+        if (page.data.length < 200) break;
+      }
+    }
+    return all;
+  }
+
+  /**
+   * Moderators and admins hear of a newly reported object in their bell (and by mail, unless
+   * they turned it off): once while the object has open reports, however many come. A report
+   * about what a moderator or an admin owns goes to the admins only, never to its owner.
+   */
+  private async tellModerators(row: ReportRow, target: TargetInput, category: string | null, fromHost?: string): Promise<void> {
     try {
-      const accounts = this.ctx.services.accounts;
-      const staff = (await Promise.all((['moderator', 'admin'] as const).map((role) => accounts.list({ role, limit: 200 })))).flatMap((p) => p.data);
-      const userIds = staff.filter((u) => !u.disabled).map((u) => u.id);
+      const first = await this.store.firstOpenAbout(row.target_uri);
+      if (first && first.id !== row.id) return;
+      const staff = await this.staff();
+      const owner = target.ownerId ? staff.find((u) => u.id === target.ownerId) : undefined;
+      const userIds = staff.filter((u) => !u.disabled && u.id !== target.ownerId && (!owner || u.role === 'admin')).map((u) => u.id);
       if (!userIds.length) return;
-      const about = category ? `${kind} (${category})` : kind;
+      const about = category ? `${target.kind} (${category})` : target.kind;
       this.ctx.events.emit('user.notify', {
         userIds,
         kind: 'report',
         title: fromHost ? `A report from ${fromHost} about a ${about}` : `A new report about a ${about}`,
         body: 'It waits in the moderation queue.',
-        url: `/admin/moderation?report=${reportId}`,
-        key: `report-new:${reportId}`,
+        url: `/admin/moderation?report=${row.id}`,
+        key: `report-new:${row.id}`,
       });
     } catch (err) {
       // The report is stored whatever happens to the notice.
-      this.log.warn({ err, reportId }, 'moderators could not be told of a new report');
+      this.log.warn({ err, reportId: row.id }, 'moderators could not be told of a new report');
     }
+  }
+
+  /**
+   * The accounts whose reports a viewer does not see: for a moderator, every moderator's and
+   * admin's (themselves included); an admin sees all.
+   */
+  private async hiddenOwnersFor(viewer: Moderator): Promise<string[]> {
+    if (viewer.role === 'admin') return [];
+    return [...new Set([viewer.id, ...(await this.staff()).map((u) => u.id)])];
   }
 
   // --- the queue ---
 
-  async queue(state: QueueState, limit: number, offset: number): Promise<api.ModerationReportPage> {
-    const { total, rows } = await this.store.list(state, limit, offset);
+  async queue(viewer: Moderator, state: QueueState, limit: number, offset: number): Promise<api.ModerationReportPage> {
+    const { total, rows } = await this.store.list(state, limit, offset, await this.hiddenOwnersFor(viewer));
     const usernames = await this.ctx.services.accounts.usernames(accountsNamed(rows));
     return { total, data: rows.map((r) => reportView(r, usernames)) };
   }
@@ -117,8 +184,9 @@ export class ModerationService implements ModerationApi {
     return row;
   }
 
-  async detail(id: string): Promise<api.ModerationReportDetail> {
+  async detail(viewer: Moderator, id: string): Promise<api.ModerationReportDetail> {
     const row = await this.reportRow(id);
+    if (row.target_owner_id && (await this.hiddenOwnersFor(viewer)).includes(row.target_owner_id)) throw notFound('Report');
     const [usernames, status, log] = await Promise.all([
       this.ctx.services.accounts.usernames(accountsNamed([row])),
       this.targetStatus(row.target_kind, row.target_id, row.target_owner_id),

@@ -78,10 +78,15 @@ export class Targets {
     }
   }
 
+  /** Whether a URI is this node's (resolved without asking anyone). */
+  isLocalUri(uri: string): boolean {
+    return uri.startsWith(`${this.publicUrl}/`);
+  }
+
   /** What a user's report names; 404 when it is not there for them, 422 when a URI names nothing reportable. */
   async resolve(ref: TargetRef, viewer: api.User): Promise<TargetInput> {
     if ('kind' in ref) return this.found(ref, viewer);
-    if (ref.uri.startsWith(`${this.publicUrl}/`)) return this.found(localRefOf(this.publicUrl, ref.uri), viewer);
+    if (this.isLocalUri(ref.uri)) return this.found(localRefOf(this.publicUrl, ref.uri), viewer);
     const info = await this.ctx.services.federation.describeRemote(ref.uri);
     if (!info) throw new AppError(422, 'unresolvable', `Could not find out what ${ref.uri} is`);
     if (info.kind === 'other') throw new AppError(422, 'not_reportable', 'Only tracks, channels, playlists and accounts can be reported');

@@ -46,6 +46,7 @@ export function logView(e: LogRow): api.ModerationLogEntry {
     target: { kind: e.target_kind, ref: e.target, name: e.target_name },
     note: e.note,
     details: e.details,
+    state: e.state,
   };
 }
 

@@ -67,6 +67,7 @@ const migrationOwners: Record<string, string> = {
   '1000-notifications-mails': 'notifications',
   '1005-notifications-inbox': 'notifications',
   '1100-moderation-reports': 'moderation',
+  '1101-moderation-guards': 'moderation',
 };
 
 /** Folders of server/ that belong to the node rather than to a capability. */

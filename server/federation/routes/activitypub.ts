@@ -15,6 +15,14 @@ import { deletedActor } from '../account-data.js';
 
 const PAGE_SIZE = 20;
 
+/**
+ * An activity of `o` (federation_outbox) that no later Delete of its object took back: a
+ * deleted or hidden track's Create is not served, while the Create that brought it back (a
+ * track shown or made public again) is.
+ */
+const notDeleted = `NOT EXISTS (
+  SELECT 1 FROM federation_outbox d WHERE d.actor_uri = o.actor_uri AND d.type = 'Delete' AND d.object_uri = o.object_uri AND o.type <> 'Delete' AND d.created_at > o.created_at)`;
+
 function sendAp(res: Response, doc: unknown, maxAge = 60) {
   res.status(200).type(ACTIVITY_JSON).set('Cache-Control', `public, max-age=${maxAge}`).set('Vary', 'Accept').send(JSON.stringify(doc));
 }
@@ -131,10 +139,8 @@ export function activityPubRoutes(svc: FederationService): Router {
       route(async (req, res) => {
         const actor = await actorFrom(req);
         if (!actor) return notFound(res);
-        // Deleted objects leave their Create out of the outbox. The instance actor's outbox is the
-        // node's: every channel's public track Creates (what a node that follows this one reads first).
-        const notDeleted = `NOT EXISTS (
-          SELECT 1 FROM federation_outbox d WHERE d.actor_uri = o.actor_uri AND d.type = 'Delete' AND d.object_uri = o.object_uri AND o.type <> 'Delete')`;
+        // The instance actor's outbox is the node's: every channel's public track Creates (what a
+        // node that follows this one reads first).
         const where = actor.kind === 'instance'
           ? `o.public AND o.type = 'Create' AND starts_with(o.object_uri, :tracks) AND ${notDeleted}`
           : `o.actor_uri = :a AND o.public AND ${notDeleted}`;
@@ -181,7 +187,7 @@ export function activityPubRoutes(svc: FederationService): Router {
     route(async (req, res) => {
       const id = String(req.params.id);
       if (!isUuid(id)) return notFound(res);
-      const row = await selectOne<{ body: unknown }>(rt.db, 'SELECT body FROM federation_outbox WHERE id = CAST(:id AS uuid) AND public', { id });
+      const row = await selectOne<{ body: unknown }>(rt.db, `SELECT o.body FROM federation_outbox o WHERE o.id = CAST(:id AS uuid) AND o.public AND ${notDeleted}`, { id });
       if (!row) return notFound(res, 'No such activity');
       sendAp(res, row.body);
     }),
