@@ -109,6 +109,7 @@ const moderation = () => import('./pages/admin-moderation.js');
 route('/admin/moderation', lazy(moderation, (m) => m.moderationQueuePage));
 route('/admin/moderation/log', lazy(moderation, (m) => m.moderationLogPage));
 route('/admin/machine', lazy(() => import('./pages/admin-machine.js'), (m) => m.adminMachinePage));
+route('/admin/mail', lazy(() => import('./pages/admin-mail.js'), (m) => m.adminMailPage));
 notFound(({ main }) => {
   main.append(h('h1', null, 'Page not found'), h('p', null, h('a', { href: '/' }, 'Back home')));
 });
