@@ -61,7 +61,9 @@ export function buildApp(ctx: NodeContext, caps: Capability[]): Express {
       },
     }),
   );
-  app.use(authenticate(ctx.services.accounts));
+  // /metrics takes its own bearer token (config metrics.token, server/api/metrics-config.ts), never a user's.
+  const userAuth = authenticate(ctx.services.accounts);
+  app.use((req, res, next) => (req.path === '/metrics' ? next() : userAuth(req, res, next)));
   const openapi = openApiFor(caps, ctx.config.publicUrl);
   app.use(systemRoutes(ctx, () => openapi));
   // Media first: its segment route is the hot path (dozens of requests per play), and

@@ -44,7 +44,7 @@ export function externalFiles(config: Config): string[] {
 
 const urlVariables = new Set(['DATABASE_URL', 'LEDGER_DATABASE_URL', 'REDIS_URL']);
 /** Secrets the manifest names as set without writing them down (the operator's secret store keeps them). */
-const secretVariables = new Set(['SMTP_PASS', 'PAYMENT_WEBHOOK_SECRET']);
+const secretVariables = new Set(['SMTP_PASS', 'PAYMENT_WEBHOOK_SECRET', 'METRICS_TOKEN']);
 
 /** The environment variables the node's config reads that are set; URLs without their passwords. */
 export function configEnvironment(env: NodeJS.ProcessEnv): Record<string, string> {

@@ -3,13 +3,28 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { NodeContext } from '../context.js';
-import { conflict, notFound, route } from '../http/errors.js';
-import { isPublic, requireRole } from '../accounts/middleware.js';
+import { conflict, notFound, route, unauthorized } from '../http/errors.js';
+import { accessCheck, isPublic, requireRole } from '../accounts/middleware.js';
 import type { JobAction } from '../jobs/index.js';
 import { bearer, dateTime, fields, int, json, nullable, orNull, pathParam, problem, ref, str, type OpenApiFragment } from './openapi-types.js';
 import { machineView, registerMachineMetrics } from './machine.js';
+import { bearerMatches, metricsConfig } from './metrics-config.js';
 
 const jobsQuery = z.object({ limit: z.coerce.number().int().min(1).max(100).default(20) });
+const overviewQuery = jobsQuery.extend({ kinds: z.enum(['0', '1', 'true', 'false']).default('0').transform((v) => v === '1' || v === 'true') });
+
+/**
+ * /metrics: public while config `metrics.token` is unset (its gauges then name no remote host);
+ * once set, only `Authorization: Bearer <token>` reads it (Prometheus' `authorization` setting).
+ */
+function metricsAccess(ctx: NodeContext) {
+  return accessCheck('metrics token, when set', (req, res, next) => {
+    const { token } = metricsConfig(ctx);
+    if (token === null || bearerMatches(req.headers.authorization, token)) return next();
+    res.set('WWW-Authenticate', 'Bearer');
+    next(unauthorized('This node\'s metrics need its metrics token (Authorization: Bearer)'));
+  });
+}
 
 /** A retry or removal as HTTP: 404 for a job this node does not have, 409 for one in the wrong state. */
 function answerJobAction(action: JobAction, what: 'retried' | 'removed'): void {
@@ -46,7 +61,7 @@ export function systemRoutes(ctx: NodeContext, openapi: () => unknown): Router {
   );
   r.get(
     '/metrics',
-    isPublic,
+    metricsAccess(ctx),
     route(async (_req, res) => {
       res.set('Content-Type', ctx.metrics.contentType).send(await ctx.metrics.metrics());
     }),
@@ -57,8 +72,8 @@ export function systemRoutes(ctx: NodeContext, openapi: () => unknown): Router {
     '/api/v1/admin/jobs',
     requireRole('admin'),
     route(async (req, res) => {
-      const { limit } = jobsQuery.parse(req.query);
-      res.set('Cache-Control', 'no-store').json(await ctx.jobs.overview(limit));
+      const { limit, kinds } = overviewQuery.parse(req.query);
+      res.set('Cache-Control', 'no-store').json(await ctx.jobs.overview(limit, undefined, { kinds }));
     }),
   );
   r.post(
@@ -114,8 +129,12 @@ const machineSchemas = {
       items: fields({
         name: str,
         counts: stateCounts,
-        kinds: { type: 'array', description: 'The same counts per job kind (from the newest 5000 jobs of each state)', items: fields({ kind: str, counts: stateCounts }) },
-      }),
+        kinds: {
+          type: 'array',
+          description: 'The same counts per job kind (from the newest 5000 jobs of each state); only with `kinds=1`',
+          items: fields({ kind: str, counts: stateCounts }),
+        },
+      }, ['kinds']),
     },
     failed: { type: 'array', items: ref('FailedJob') },
   }),
@@ -143,13 +162,14 @@ const machineSchemas = {
     failed24h: { type: 'integer', description: 'Attempts that failed in the last 24 hours (each retry counts)' },
     pending: { type: 'integer', description: 'Deliveries still queued or waiting for a retry' },
     dead: { type: 'integer', description: 'Deliveries that ran out of retries in the last 7 days' },
+    skipped: { type: 'integer', description: 'Deliveries not attempted in the last 7 days: the host failed five times in a row (or is blocked)' },
     lastSuccessAt: nullable('string', { format: 'date-time' }),
     lastFailureAt: nullable('string', { format: 'date-time' }),
     lastError: nullable('string'),
   }),
   MachineView: fields({
     measuredAt: dateTime,
-    jobs: ref('JobsOverview'),
+    jobs: orNull(ref('JobsOverview'), 'The queues with their per-kind counts; null when Redis did not answer in time'),
     transcodes: fields({
       running: { type: 'array', items: ref('RunningJob') },
       waiting: int,
@@ -177,13 +197,27 @@ export const systemOpenApi: OpenApiFragment = {
         },
       },
     },
-    '/metrics': { get: { tags: ['system'], summary: 'Prometheus metrics', responses: { 200: { description: 'Text exposition format', content: { 'text/plain': {} } } } } },
+    '/metrics': {
+      get: {
+        tags: ['system'],
+        summary: 'Prometheus metrics',
+        description:
+          'Public unless config `metrics.token` (METRICS_TOKEN) is set; then it takes `Authorization: Bearer <token>`, and only then do the delivery gauges name remote hosts.',
+        responses: {
+          200: { description: 'Text exposition format', content: { 'text/plain': {} } },
+          401: problem('A metrics token is set and the request does not carry it'),
+        },
+      },
+    },
     '/api/v1/admin/jobs': {
       get: {
         tags: ['system'],
         security: bearer,
-        summary: "The node's job queues (admins): counts per queue and per job kind, and the latest failed jobs with their error",
-        parameters: [failedLimit],
+        summary: "The node's job queues (admins): counts per queue (and per job kind when asked), and the latest failed jobs with their error",
+        parameters: [
+          failedLimit,
+          { name: 'kinds', in: 'query', description: 'With 1, each queue also has `kinds`: its counts per job kind (reads every kept job)', schema: { type: 'string', enum: ['0', '1', 'true', 'false'], default: '0' } },
+        ],
         responses: {
           200: json('Queues and failed jobs', ref('JobsOverview')),
           400: problem('Invalid limit'),
@@ -197,13 +231,18 @@ export const systemOpenApi: OpenApiFragment = {
         tags: ['system'],
         security: bearer,
         summary: 'Runs a failed job again, with its full number of attempts (admins)',
+        description:
+          'A failed `media.transcode` puts its track back in line to be transcoded from its original (the failed job is removed: the track gets a new one); a failed `federation.process` puts its incoming activity back to received. Other kinds simply run again.',
         parameters: jobParams,
         responses: {
           200: json('Queued again', fields({ queue: str, id: str, state: { const: 'waiting' } })),
           401: problem('Not signed in'),
           403: problem('Not an admin'),
-          404: problem('No such queue or job'),
-          409: problem('The job has not failed (`job_not_failed`): only a failed job can be retried'),
+          404: problem('No such queue or job (or it was removed meanwhile)'),
+          409: problem(
+            'The job has not failed (`job_not_failed`), or its subject moved on: a transcode whose track is gone (`job_subject_gone`), was transcoded since (`job_superseded`), or lost its original (`original_missing`)',
+          ),
+          422: problem("A transcode's original is over this node's limits now"),
         },
       },
     },
@@ -217,7 +256,7 @@ export const systemOpenApi: OpenApiFragment = {
           204: { description: 'Removed' },
           401: problem('Not signed in'),
           403: problem('Not an admin'),
-          404: problem('No such queue or job'),
+          404: problem('No such queue or job (or it was removed meanwhile)'),
           409: problem('The job is running (`job_running`)'),
         },
       },

@@ -98,6 +98,7 @@ export const environmentVariables: readonly (readonly [name: string, path: strin
   ['SMTP_USER', 'mail.smtp.user', 'text'],
   ['SMTP_PASS', 'mail.smtp.pass', 'text'],
   ['MAIL_FROM', 'mail.from', 'text'],
+  ['METRICS_TOKEN', 'metrics.token', 'text'],
   ['EMAIL_VERIFICATION', 'auth.emailVerification', 'text'],
 ];
 

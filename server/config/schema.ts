@@ -11,6 +11,7 @@ import { disputesConfigSchema } from '../disputes/config.js';
 import { liveConfigSchema } from '../live/config.js';
 import { feedsConfigSchema } from '../feeds/config.js';
 import { mailConfigSchema } from '../notifications/mail/config.js';
+import { metricsConfigSchema } from '../api/metrics-config.js';
 
 const url = z.string().url();
 
@@ -38,6 +39,8 @@ export const configSchema = z.object({
   live: liveConfigSchema.prefault({}),
   feeds: feedsConfigSchema.prefault({}),
   mail: mailConfigSchema.prefault({}),
+  /** Who may read /metrics and how long one reading of the machine's figures is reused (server/api/metrics-config.ts). */
+  metrics: metricsConfigSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;

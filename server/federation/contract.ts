@@ -52,6 +52,8 @@ export interface DeliveryHealth {
   pending: number;
   /** Deliveries that ran out of retries (last 7 days). */
   dead: number;
+  /** Deliveries not attempted because the host kept failing (or is blocked) (last 7 days). */
+  skipped: number;
   lastSuccessAt: string | null;
   lastFailureAt: string | null;
   lastError: string | null;

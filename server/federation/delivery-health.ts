@@ -1,6 +1,7 @@
 // Deliveries per remote host, for the admin's view of the machine: attempts of the last 24
 // hours (counted by delivery.ts as they happen), what is still pending, what ran out of retries
-// this week, and the host's last success, failure and error.
+// or was skipped (a host that keeps failing) this week, and the host's last success, failure
+// and error.
 import { select } from '../db/index.js';
 import type { FederationService } from './service.js';
 import type { DeliveryHealth } from './contract.js';
@@ -16,11 +17,13 @@ export async function deliveryHealth(svc: FederationService): Promise<DeliveryHe
        WHERE hour > now() - interval '24 hours' GROUP BY host`,
     ),
     // Grouped by inbox, then folded by host here: the host is the URL's, as delivery.ts counts it.
-    select<{ inbox: string; pending: string; dead: string }>(
+    // A host that is down ends its deliveries `skipped` (after five failures in a row), not `dead`.
+    select<{ inbox: string; pending: string; dead: string; skipped: string }>(
       db,
-      `SELECT inbox, count(*) FILTER (WHERE state = 'pending') AS pending, count(*) FILTER (WHERE state = 'dead') AS dead
+      `SELECT inbox, count(*) FILTER (WHERE state = 'pending') AS pending, count(*) FILTER (WHERE state = 'dead') AS dead,
+         count(*) FILTER (WHERE state = 'skipped') AS skipped
        FROM federation_deliveries
-       WHERE state = 'pending' OR (state = 'dead' AND updated_at > now() - interval '7 days')
+       WHERE state = 'pending' OR (state IN ('dead', 'skipped') AND updated_at > now() - interval '7 days')
        GROUP BY inbox`,
     ),
     select<{ host: string; last_success_at: Date | null; last_failure_at: Date | null; last_error: string | null }>(
@@ -33,7 +36,7 @@ export async function deliveryHealth(svc: FederationService): Promise<DeliveryHe
   const of = (host: string): DeliveryHealth => {
     let h = byHost.get(host);
     if (!h) {
-      h = { host, delivered24h: 0, failed24h: 0, pending: 0, dead: 0, lastSuccessAt: null, lastFailureAt: null, lastError: null };
+      h = { host, delivered24h: 0, failed24h: 0, pending: 0, dead: 0, skipped: 0, lastSuccessAt: null, lastFailureAt: null, lastError: null };
       byHost.set(host, h);
     }
     return h;
@@ -43,11 +46,12 @@ export async function deliveryHealth(svc: FederationService): Promise<DeliveryHe
     const h = of(hostOf(w.inbox));
     h.pending += Number(w.pending);
     h.dead += Number(w.dead);
+    h.skipped += Number(w.skipped);
   }
   const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
   for (const s of hosts) {
     Object.assign(of(s.host), { lastSuccessAt: iso(s.last_success_at), lastFailureAt: iso(s.last_failure_at), lastError: s.last_error });
   }
-  const trouble = (h: DeliveryHealth) => h.failed24h + h.pending + h.dead;
+  const trouble = (h: DeliveryHealth) => h.failed24h + h.pending + h.dead + h.skipped;
   return [...byHost.values()].sort((x, y) => trouble(y) - trouble(x) || y.delivered24h - x.delivered24h || x.host.localeCompare(y.host));
 }

@@ -2,14 +2,14 @@
 // transaction and queued (job `federation.deliver`, one per inbox) only after commit.
 // Delivery signs each POST, retries with exponential backoff, tracks inboxes that keep
 // failing (skipped for a while), counts every attempt per remote host (delivery-health.ts),
-// leaves dead letters for admins, and queues again at a worker's start what the database
-// says is pending but the queue lost.
+// leaves dead letters for admins, and queues again, at a worker's start and every 10 minutes,
+// what the database says is pending but the queue lost.
 import { randomUUID } from 'node:crypto';
 import type { Job, JobsOptions } from 'bullmq';
 import type { Transaction } from 'sequelize';
 import { signRequest } from '@fedify/fedify/sig';
 import { execute, select, selectOne } from '../db/index.js';
-import { pendingJobStates, type JobPayloads } from '../jobs/index.js';
+import type { JobPayloads } from '../jobs/index.js';
 import type { FederationRuntime } from './runtime.js';
 import type { LocalActors } from './actors.js';
 import type { Remote } from './remote.js';
@@ -52,9 +52,11 @@ const FAILURES_BEFORE_SKIP = 5;
 const DELIVERY_TIMEOUT_MS = 15_000;
 const INBOX_ANSWER_BYTES = 65_536;
 const DELIVERY_JOB: JobsOptions = { attempts: DELIVERY_ATTEMPTS, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { count: 1000 }, removeOnFail: { count: 5000 } };
-/** How long the per-hour attempt counts are kept (the health view reads 24 hours of them). */
+/** How long the per-hour attempt counts, and a host's last outcome, are kept (the health view reads 24 hours and 7 days). */
 const STATS_KEPT = '8 days';
 const SWEEP_PAGE = 500;
+/** How often a worker sweeps for pending deliveries the queue lost (beside the start-time sweep). */
+export const SWEEP_EVERY_MS = 600_000;
 
 /**
  * One job per delivery, named after it, so queueing it twice (an after-commit enqueue racing the
@@ -62,7 +64,6 @@ const SWEEP_PAGE = 500;
  * from an older backup reuses delivery ids, and must not meet the finished jobs of the newer ones.
  */
 const deliveryJobId = (activityId: string, deliveryId: string | number) => `delivery-${activityId}-${deliveryId}`;
-const deliveryJobIdPattern = /^delivery-[0-9a-f-]{36}-(\d+)$/;
 
 interface DeliveryToQueue {
   id: string | number;
@@ -97,7 +98,7 @@ export class Delivery {
     private readonly remote: Remote,
     private readonly blocks: Blocks,
   ) {
-    rt.ctx.jobs.atWorkerStart('queue lost federation deliveries again', () => this.requeueLost());
+    rt.ctx.jobs.atWorkerStart('queue lost federation deliveries again', (signal) => this.requeueLost(signal), { everyMs: SWEEP_EVERY_MS });
   }
 
   /**
@@ -188,43 +189,25 @@ export class Delivery {
    * queue marked done while the database kept it pending): a finished job of the same name would
    * swallow the new one, so it goes first. A job that will still run is left alone.
    */
-  private async enqueueAgain(deliveries: DeliveryToQueue[]): Promise<number> {
-    const q = this.rt.ctx.jobs.queue('federation');
-    const willRun = new Set<string>(pendingJobStates);
-    const fresh: DeliveryToQueue[] = [];
-    for (const d of deliveries) {
-      const jobId = deliveryJobId(d.activity_id, d.id);
-      const state = await q.getJobState(jobId);
-      if (willRun.has(state)) continue;
-      if (state !== 'unknown') await q.remove(jobId);
-      fresh.push(d);
-    }
-    if (fresh.length) await this.enqueue(fresh);
-    return fresh.length;
+  private enqueueAgain(deliveries: DeliveryToQueue[]): Promise<number> {
+    return this.rt.ctx.jobs.requeueNamed(
+      'federation.deliver',
+      deliveries.map((d) => ({ jobId: deliveryJobId(d.activity_id, d.id), payload: { activityId: d.activity_id, inbox: d.inbox, actorId: d.actor_uri } })),
+      DELIVERY_JOB,
+    );
   }
 
   /**
-   * The start-time sweep: deliveries the database says are pending but no queue job will run
-   * (a backup restored into a fresh Redis, a Redis that lost its data) are queued again. Safe to
-   * run any number of times, and beside web processes that queue new deliveries meanwhile.
+   * The sweep: deliveries the database says are pending but no queue job will run (a backup
+   * restored into a fresh Redis, a Redis that lost its data) are queued again. Safe to run any
+   * number of times, and beside web processes that queue new deliveries meanwhile; stops between
+   * pages when `signal` aborts (the node stops).
    */
-  async requeueLost(): Promise<{ requeued: number }> {
-    const q = this.rt.ctx.jobs.queue('federation');
+  async requeueLost(signal?: AbortSignal): Promise<{ requeued: number }> {
     // Jobs queued before jobs were named after their delivery are recognised by their payload.
-    const queued = new Set<string>();
-    const unnamed: string[] = [];
-    for (const jobId of await q.getRanges([...pendingJobStates], 0, -1)) {
-      const named = deliveryJobIdPattern.exec(jobId);
-      if (named) queued.add(named[1]);
-      else unnamed.push(jobId);
-    }
-    const byPayload = new Set<string>();
-    for (const jobId of unnamed) {
-      const job = await q.getJob(jobId);
-      if (job?.name === 'federation.deliver') byPayload.add(`${job.data.activityId} ${job.data.inbox}`);
-    }
+    const byPayload = new Set((await this.rt.ctx.jobs.numberedPending('federation.deliver', signal)).map((p) => `${p.activityId} ${p.inbox}`));
     let requeued = 0;
-    for (let after = '0'; ; ) {
+    for (let after = '0'; !signal?.aborted; ) {
       const rows = await select<DeliveryToQueue>(
         this.rt.db,
         `SELECT d.id, d.activity_id, d.inbox, o.actor_uri FROM federation_deliveries d JOIN federation_outbox o ON o.id = d.activity_id
@@ -233,7 +216,7 @@ export class Delivery {
       );
       if (!rows.length) break;
       after = String(rows[rows.length - 1].id);
-      requeued += await this.enqueueAgain(rows.filter((r) => !queued.has(String(r.id)) && !byPayload.has(`${r.activity_id} ${r.inbox}`)));
+      requeued += await this.enqueueAgain(rows.filter((r) => !byPayload.has(`${r.activity_id} ${r.inbox}`)));
     }
     if (requeued) this.rt.log.warn({ requeued }, 'pending deliveries had no queue job (a restore, or Redis lost its data): queued again');
     return { requeued };
@@ -379,13 +362,19 @@ export class Delivery {
 
   private prunedHour = -1;
 
-  /** Drops attempt counts older than the health view reads, once an hour per process (the table stays hosts × ~200 rows). */
+  /**
+   * Drops attempt counts older than the health view reads, and the last outcome of hosts not
+   * tried since, once an hour per process (the tables stay hosts × ~200 rows, and hosts of this week).
+   */
   private pruneStatsHourly(): void {
     const hour = Math.floor(Date.now() / 3_600_000);
     if (hour === this.prunedHour) return;
     this.prunedHour = hour;
-    execute(this.rt.db, 'DELETE FROM federation_delivery_stats WHERE hour < now() - CAST(:kept AS interval)', { kept: STATS_KEPT }).catch((err) =>
-      this.rt.log.warn({ err }, 'pruning delivery counts failed'),
-    );
+    execute(
+      this.rt.db,
+      `WITH stats AS (DELETE FROM federation_delivery_stats WHERE hour < now() - CAST(:kept AS interval))
+       DELETE FROM federation_delivery_hosts WHERE greatest(last_success_at, last_failure_at) < now() - CAST(:kept AS interval)`,
+      { kept: STATS_KEPT },
+    ).catch((err) => this.rt.log.warn({ err }, 'pruning delivery counts failed'));
   }
 }

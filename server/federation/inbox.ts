@@ -17,7 +17,7 @@ import { KeyOwnershipCheck } from './key-ownership.js';
 import { readSignature } from './signature-headers.js';
 import { referenceForeignEmbeds } from './embedded.js';
 import { originOf } from './vocabulary.js';
-import { inboxJobId, requeueUnprocessed } from './inbox-sweep.js';
+import { INBOX_SWEEP_EVERY_MS, inboxJobId, requeueUnprocessed } from './inbox-sweep.js';
 import { clientNetwork, DEFAULT_IPV6_PREFIX_LENGTH } from '../http/client-address.js';
 
 export interface InboxOutcome {
@@ -75,12 +75,12 @@ export class Inbox {
     this.ownership = new KeyOwnershipCheck(rt, remote);
     this.rateLimitPerMinute = rt.ctx.config.federation.inboxRateLimitPerMinute;
     this.failuresPerMinutePerAddress = rt.ctx.config.federation.inboxFailuresPerMinutePerAddress;
-    rt.ctx.jobs.atWorkerStart('queue received activities again', () => this.requeueUnprocessed());
+    rt.ctx.jobs.atWorkerStart('queue received activities again', (signal) => this.requeueUnprocessed(signal), { everyMs: INBOX_SWEEP_EVERY_MS });
   }
 
-  /** The start-time sweep of stored activities whose processing job is gone (inbox-sweep.ts). */
-  requeueUnprocessed(): Promise<{ requeued: number }> {
-    return requeueUnprocessed(this.rt);
+  /** The sweep of stored activities whose processing job is gone (inbox-sweep.ts). */
+  requeueUnprocessed(signal?: AbortSignal): Promise<{ requeued: number }> {
+    return requeueUnprocessed(this.rt, signal);
   }
 
   /** Adds one to this minute's count for a key and returns it (one atomic step). Redis down: 0, no limit (posts are still verified). */

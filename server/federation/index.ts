@@ -14,6 +14,7 @@ import { federationOpenApi } from './openapi.js';
 import { discoverOpenApi } from './discover-openapi.js';
 import { announceMissingTips } from './send/send-tip.js';
 import { registerFederationAccountData } from './account-data.js';
+import { reopenFailedItem } from './inbox-sweep.js';
 
 export { FederationService } from './service.js';
 export type { ListenInput, StreamInput, SubscriptionInput } from './service.js';
@@ -50,6 +51,11 @@ export const federationCapability: Capability = {
         }
         throw err;
       }
+    });
+    // An admin's retry of a processing that failed for good: its item, marked failed above, is received again.
+    ctx.jobs.onRetry('federation.process', async (payload) => {
+      await reopenFailedItem(svc.rt, payload.inboxItemId);
+      return 'retry';
     });
     // Every listener and channel gets an actor and keys when it is made. RSA-2048 generation
     // takes 0.1-0.7 s of CPU, so it runs in the background, one at a time, off the signup

@@ -1,5 +1,6 @@
 // BullMQ queues and workers. Enqueue after commit; handlers throw to be retried.
-import { Queue, Worker, UnrecoverableError, type Job, type JobsOptions } from 'bullmq';
+import { Queue, Worker, UnrecoverableError, DelayedError, type Job, type JobsOptions } from 'bullmq';
+import { Redis } from 'ioredis';
 import type { Transaction } from 'sequelize';
 import type { Logger } from '../logger.js';
 import { queueOf, type JobKind, type JobPayloads } from './kinds.js';
@@ -8,6 +9,17 @@ import { warnAboutLegacyQueues } from './prefix.js';
 export type { JobKind, JobPayloads } from './kinds.js';
 
 export type JobHandler<K extends JobKind> = (payload: JobPayloads[K], job: Job<JobPayloads[K]>) => Promise<unknown>;
+
+/**
+ * What runs when an admin retries a failed job of a kind whose failure also left its subject in a
+ * state of its own (a track `failed`, an incoming activity `failed`): it puts the subject back
+ * and answers `retry` (the job runs again as it is) or `replaced` (the hook queued the work
+ * itself; the failed job is removed). It throws an AppError (a 409) when the job must not run again.
+ */
+export type RetryHook<K extends JobKind> = (payload: JobPayloads[K], job: Job<JobPayloads[K]>) => Promise<'retry' | 'replaced'>;
+
+/** Work a worker process runs at start (and every `everyMs` when given); `signal` aborts when the jobs close. */
+export type WorkerWork = (signal: AbortSignal) => Promise<unknown>;
 
 interface Registered {
   handler: JobHandler<JobKind>;
@@ -31,8 +43,8 @@ export interface QueueOverview {
   name: string;
   /** Jobs per state (BullMQ's own counts). */
   counts: Record<string, number>;
-  /** The same per job kind, from the newest `KIND_SCAN_LIMIT` jobs of each state. */
-  kinds: { kind: string; counts: Record<string, number> }[];
+  /** The same per job kind, from the newest `KIND_SCAN_LIMIT` jobs of each state (only when asked for: it reads every job's kind). */
+  kinds?: { kind: string; counts: Record<string, number> }[];
 }
 
 export interface FailedJob {
@@ -65,7 +77,7 @@ export interface JobSummary {
   startedAt: string | null;
 }
 
-/** What came of an admin's retry or removal of a job. */
+/** What came of an admin's retry or removal of a job (`unknown` too for one removed meanwhile). */
 export type JobAction = { outcome: 'done' } | { outcome: 'unknown' } | { outcome: 'refused'; state: string };
 
 /**
@@ -78,13 +90,33 @@ const KIND_SCAN_LIMIT = 5000;
 /** A job id as BullMQ makes them (integers) or as this node names them: nothing else reaches Redis. */
 const jobIdPattern = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$/;
 
+/** Every job's options unless its enqueue says otherwise. */
+const defaultJobOptions: JobsOptions = {
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 1000 },
+  removeOnComplete: { count: 1000 },
+  removeOnFail: { count: 5000 },
+};
+
+/** How long an admin's read waits for Redis when its connection is not up. */
+const READ_CONNECT_MS = 2_000;
+
+/** Jobs read or checked per round trip by the sweeps' helpers (numberedPending, requeueNamed). */
+const SWEEP_BATCH = 1000;
+
 export class Jobs {
   private queues = new Map<string, Queue>();
   private workers: Worker[] = [];
   private handlers = new Map<JobKind, Registered>();
   private concurrency = new Map<string, number>();
-  private startHooks: { what: string; run: () => Promise<unknown> }[] = [];
+  private retryHooks = new Map<JobKind, RetryHook<JobKind>>();
+  private startHooks: { what: string; run: WorkerWork; everyMs?: number }[] = [];
   private running = new Set<Promise<unknown>>();
+  private timers: NodeJS.Timeout[] = [];
+  private readonly closing = new AbortController();
+  /** The admin's and /metrics' reads: one connection that fails at once while Redis is unreachable. */
+  private reader?: Redis;
+  private readers = new Map<string, Queue>();
 
   constructor(private readonly opts: JobsOptionsInit) {}
 
@@ -118,18 +150,59 @@ export class Jobs {
     return q;
   }
 
+  /**
+   * A queue handle for reading counts and lists (GET /api/v1/admin/machine, /metrics): the
+   * workers' connections wait for Redis for ever (maxRetriesPerRequest null), so a read through
+   * them would hang a scrape while Redis is down; this one fails at once instead (or after
+   * READ_CONNECT_MS when it has not connected yet).
+   */
+  private async readQueue(name: string): Promise<Queue> {
+    if (!this.reader) {
+      this.reader = new Redis({ ...this.connection(), maxRetriesPerRequest: 1, enableOfflineQueue: false });
+      this.reader.on('error', (err) => this.opts.logger.debug({ err: err.message }, 'redis (admin reads) error'));
+    }
+    const reader = this.reader;
+    if (reader.status !== 'ready') {
+      let onReady: (() => void) | undefined;
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await new Promise<void>((resolve, reject) => {
+          onReady = resolve;
+          reader.once('ready', onReady);
+          timer = setTimeout(() => reject(new Error(`Redis is not reachable (${reader.status})`)), READ_CONNECT_MS);
+        });
+      } finally {
+        clearTimeout(timer);
+        if (onReady) reader.off('ready', onReady);
+      }
+    }
+    let q = this.readers.get(name);
+    if (!q) {
+      q = new Queue(name, { connection: reader, prefix: this.opts.prefix });
+      q.on('error', () => {});
+      this.readers.set(name, q);
+    }
+    return q;
+  }
+
   /** Registers the handler for a job kind (done by every role; only workers run them). */
   handle<K extends JobKind>(kind: K, handler: JobHandler<K>): void {
     this.handlers.set(kind, { handler: handler as unknown as JobHandler<JobKind> });
   }
 
   /**
-   * Work a worker process does once when its workers start, beside them: queueing again what the
-   * database says is pending but no queue holds (after a restore, or a Redis that lost its data).
-   * Web-only processes never run it. Failures are logged; the node starts anyway.
+   * Work a worker process does when its workers start, beside them, and then every `everyMs`
+   * (never two runs of it at once): queueing again what the database says is pending but no
+   * queue holds (after a restore, or a Redis that lost its data). Web-only processes never run
+   * it. Failures are logged; the node starts anyway. `close()` aborts the signal and waits for it.
    */
-  atWorkerStart(what: string, run: () => Promise<unknown>): void {
-    this.startHooks.push({ what, run });
+  atWorkerStart(what: string, run: WorkerWork, options: { everyMs?: number } = {}): void {
+    this.startHooks.push({ what, run, everyMs: options.everyMs });
+  }
+
+  /** What an admin's retry of a failed job of this kind does first (see RetryHook); kinds without one are simply run again. */
+  onRetry<K extends JobKind>(kind: K, hook: RetryHook<K>): void {
+    this.retryHooks.set(kind, hook as unknown as RetryHook<JobKind>);
   }
 
   setConcurrency(queueName: string, n: number): void {
@@ -137,13 +210,7 @@ export class Jobs {
   }
 
   async enqueue<K extends JobKind>(kind: K, payload: JobPayloads[K], options: JobsOptions = {}): Promise<string | undefined> {
-    const job = await this.queue(queueOf(kind)).add(kind, payload, {
-      attempts: 5,
-      backoff: { type: 'exponential', delay: 1000 },
-      removeOnComplete: { count: 1000 },
-      removeOnFail: { count: 5000 },
-      ...options,
-    });
+    const job = await this.queue(queueOf(kind)).add(kind, payload, { ...defaultJobOptions, ...options });
     return job.id;
   }
 
@@ -175,6 +242,8 @@ export class Jobs {
             log.info({ ms: Date.now() - started }, 'job done');
             return result;
           } catch (err) {
+            // A job that moved itself to the delayed set (a mail held by another try) is waiting, not failing.
+            if (err instanceof DelayedError) throw err;
             const attempt = job.attemptsMade + 1;
             // The last attempt is an error an operator must see (it also stays in the failed
             // set, listed by GET /api/v1/admin/jobs); earlier ones are retried.
@@ -189,24 +258,42 @@ export class Jobs {
       this.workers.push(worker);
     }
     void warnAboutLegacyQueues({ ...this.connection(), maxRetriesPerRequest: 1 }, this.opts.prefix, this.queueNames(), this.opts.logger);
-    for (const hook of this.startHooks) {
-      const log = this.opts.logger.child({ component: 'jobs', hook: hook.what });
-      const run = hook
-        .run()
-        .then((result) => log.info({ result }, 'start-time work done'))
-        .catch((err) => log.error({ err }, 'start-time work failed'))
-        .finally(() => this.running.delete(run));
-      this.running.add(run);
-    }
+    for (const hook of this.startHooks) this.startWork(hook);
   }
 
-  /** Counts per queue and per kind, and the latest `limit` failed jobs over all queues (or `only` one), newest first. */
-  async overview(limit: number, only?: string): Promise<JobsOverview> {
+  private startWork(hook: { what: string; run: WorkerWork; everyMs?: number }): void {
+    const log = this.opts.logger.child({ component: 'jobs', hook: hook.what });
+    const signal = this.closing.signal;
+    let runs = 0;
+    let busy = false;
+    const once = () => {
+      if (busy || signal.aborted) return;
+      busy = true;
+      const first = runs++ === 0;
+      const run = hook
+        .run(signal)
+        .then((result) => (first ? log.info({ result }, 'start-time work done') : log.debug({ result }, 'periodic work done')))
+        .catch((err) => log.error({ err }, first ? 'start-time work failed' : 'periodic work failed'))
+        .finally(() => {
+          busy = false;
+          this.running.delete(run);
+        });
+      this.running.add(run);
+    };
+    once();
+    if (hook.everyMs) this.timers.push(setInterval(once, hook.everyMs).unref());
+  }
+
+  /**
+   * Counts per queue (and per kind when `kinds`: that reads every kept job's kind), and the
+   * latest `limit` failed jobs over all queues (or `only` one), newest first.
+   */
+  async overview(limit: number, only?: string, options: { kinds?: boolean } = {}): Promise<JobsOverview> {
     const queues: QueueOverview[] = [];
     const failed: FailedJob[] = [];
     for (const name of this.queueNames().filter((n) => !only || n === only)) {
-      const q = this.queue(name);
-      queues.push({ name, counts: await this.counts(name), kinds: await this.kindCounts(q) });
+      const q = await this.readQueue(name);
+      queues.push({ name, counts: await this.counts(name), ...(options.kinds ? { kinds: await this.kindCounts(q) } : {}) });
       for (const job of await q.getFailed(0, limit - 1)) {
         failed.push({
           queue: name,
@@ -225,11 +312,11 @@ export class Jobs {
 
   /** Jobs per state of one queue (exact; what /metrics reports on every scrape). */
   async counts(queueName: string): Promise<Record<JobState, number>> {
-    return (await this.queue(queueName).getJobCounts(...jobStates)) as Record<JobState, number>;
+    return (await (await this.readQueue(queueName)).getJobCounts(...jobStates)) as Record<JobState, number>;
   }
 
   /** Jobs per state and kind: ids from the state sets, then each job's kind (ioredis pipelines the parallel reads on its one connection). */
-  private async kindCounts(q: Queue): Promise<QueueOverview['kinds']> {
+  private async kindCounts(q: Queue): Promise<NonNullable<QueueOverview['kinds']>> {
     const byKind = new Map<string, Record<string, number>>();
     const client = await q.getBackend().client;
     for (const state of jobStates) {
@@ -248,7 +335,7 @@ export class Jobs {
 
   /** The newest `limit` jobs of a queue in these states (e.g. the transcodes running now). */
   async list(queueName: string, states: JobState[], limit: number): Promise<JobSummary[]> {
-    const jobs = await this.queue(queueName).getJobs(states, 0, limit - 1);
+    const jobs = await (await this.readQueue(queueName)).getJobs(states, 0, limit - 1);
     const iso = (ms: number | undefined) => (ms ? new Date(ms).toISOString() : null);
     return jobs.map((job) => ({
       queue: queueName,
@@ -268,19 +355,30 @@ export class Jobs {
     return (await this.queue(queueName).getJob(id)) ?? undefined;
   }
 
-  /** Runs a failed job again, with its full number of attempts (an admin decided the cause is fixed). */
+  /**
+   * Runs a failed job again, with its full number of attempts (an admin decided the cause is
+   * fixed), after its kind's retry hook put its subject back (see onRetry).
+   */
   async retry(queueName: string, id: string): Promise<JobAction> {
     const job = await this.find(queueName, id);
     if (!job) return { outcome: 'unknown' };
     const state = await job.getState();
+    if (state === 'unknown') return { outcome: 'unknown' };
     if (state !== 'failed') return { outcome: 'refused', state };
+    const log = this.opts.logger.child({ queue: queueName, jobId: id, kind: job.name });
+    const hook = this.retryHooks.get(job.name as JobKind);
+    if (hook && (await hook(job.data, job)) === 'replaced') {
+      await job.remove().catch((err) => log.warn({ err }, 'failed job replaced by a new one, but could not be removed'));
+      log.info('failed job retried by an admin (its work queued anew)');
+      return { outcome: 'done' };
+    }
     try {
       await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
     } catch {
-      // Another admin or process moved it meanwhile.
-      return { outcome: 'refused', state: await job.getState() };
+      // Another admin or process moved or removed it meanwhile.
+      return this.movedMeanwhile(job);
     }
-    this.opts.logger.info({ queue: queueName, jobId: id, kind: job.name }, 'failed job retried by an admin');
+    log.info('failed job retried by an admin');
     return { outcome: 'done' };
   }
 
@@ -289,14 +387,65 @@ export class Jobs {
     const job = await this.find(queueName, id);
     if (!job) return { outcome: 'unknown' };
     const state = await job.getState();
+    if (state === 'unknown') return { outcome: 'unknown' };
     if (state === 'active') return { outcome: 'refused', state };
     try {
       await job.remove();
     } catch {
-      return { outcome: 'refused', state: await job.getState() };
+      return this.movedMeanwhile(job);
     }
     this.opts.logger.info({ queue: queueName, jobId: id, kind: job.name, state }, 'job removed by an admin');
     return { outcome: 'done' };
+  }
+
+  private async movedMeanwhile(job: Job): Promise<JobAction> {
+    const state = await job.getState();
+    return state === 'unknown' ? { outcome: 'unknown' } : { outcome: 'refused', state };
+  }
+
+  /**
+   * The payloads of a kind's pending jobs whose ids BullMQ numbered: jobs queued before each was
+   * named after its subject, which a sweep recognises by payload. Named jobs (`delivery-…`,
+   * `inbox-…`) are skipped by their ids, without reading them.
+   */
+  async numberedPending<K extends JobKind>(kind: K, signal?: AbortSignal): Promise<JobPayloads[K][]> {
+    const q = this.queue(queueOf(kind));
+    const client = await q.getBackend().client;
+    const found: JobPayloads[K][] = [];
+    for (let start = 0; !signal?.aborted; start += SWEEP_BATCH) {
+      const ids = await q.getRanges([...pendingJobStates], start, start + SWEEP_BATCH - 1);
+      if (!ids.length) break;
+      const numbered = ids.filter((id) => /^\d+$/.test(id));
+      const jobs = await Promise.all(numbered.map((id) => client.hmget(q.toKey(id), 'name', 'data')));
+      for (const [name, data] of jobs) if (name === kind && data) found.push(JSON.parse(data) as JobPayloads[K]);
+    }
+    return found;
+  }
+
+  /**
+   * Queues jobs each named after its subject (`jobId`), checking a batch in one round trip: a job
+   * of that name that will still run (or runs) is left alone; a finished one (completed or
+   * failed) is removed first, so it cannot swallow the new one. Returns how many were queued.
+   */
+  async requeueNamed<K extends JobKind>(kind: K, jobs: { jobId: string; payload: JobPayloads[K] }[], options: JobsOptions = {}): Promise<number> {
+    const q = this.queue(queueOf(kind));
+    const client = await q.getBackend().client;
+    let queued = 0;
+    for (let i = 0; i < jobs.length; i += SWEEP_BATCH) {
+      const batch = jobs.slice(i, i + SWEEP_BATCH);
+      const seen = await Promise.all(
+        batch.map(({ jobId }) => Promise.all([client.hexists(q.toKey(jobId), 'name'), client.zscore(q.keys.completed, jobId), client.zscore(q.keys.failed, jobId)])),
+      );
+      const fresh = batch.filter((_, j) => {
+        const [exists, completed, failed] = seen[j];
+        return !exists || completed !== null || failed !== null;
+      });
+      for (const [j, { jobId }] of batch.entries()) if (seen[j][1] !== null || seen[j][2] !== null) await q.remove(jobId);
+      if (!fresh.length) continue;
+      await q.addBulk(fresh.map(({ jobId, payload }) => ({ name: kind, data: payload, opts: { ...defaultJobOptions, ...options, jobId } })));
+      queued += fresh.length;
+    }
+    return queued;
   }
 
   /** Counts of waiting, active and delayed jobs over every queue (tests wait for zero). */
@@ -311,10 +460,16 @@ export class Jobs {
   }
 
   async close(): Promise<void> {
+    this.closing.abort();
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
     await Promise.allSettled(this.running);
     await Promise.all(this.workers.map((w) => w.close()));
-    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    await Promise.all([...this.queues.values(), ...this.readers.values()].map((q) => q.close().catch(() => {})));
+    this.reader?.disconnect();
+    this.reader = undefined;
     this.workers = [];
     this.queues.clear();
+    this.readers.clear();
   }
 }

@@ -15,6 +15,7 @@ import { MediaRejected, checkSourceLimits, probeMedia } from './probe.js';
 import { FfmpegError, transcode, type TranscodeRun } from './transcode.js';
 import { createRenditionTorrent, type Seeder } from './torrents.js';
 import type { TranscodeQueue } from './transcode-queue.js';
+import { isOpenToAll } from './track-view.js';
 
 /** A transcode job about a track this node's database does not have: fails the job, loudly. */
 export class TranscodeSubjectMissing extends Error {
@@ -46,6 +47,22 @@ export class TranscodeJobs {
     private readonly queue: TranscodeQueue,
   ) {
     this.log = ctx.logger.child({ component: 'media' });
+    // An admin retries a failed transcode job (POST /api/v1/admin/jobs/media/:id/retry): run as
+    // it is, the job would find its track `failed` and do nothing, so the track is transcoded
+    // again from its original, as a retranscode does, and the failed job goes.
+    ctx.jobs.onRetry('media.transcode', async ({ trackId }, job) => {
+      await this.retryFailedJob(trackId, String(job.id));
+      return 'replaced';
+    });
+  }
+
+  private async retryFailedJob(trackId: string, jobId: string): Promise<void> {
+    const row = await this.media.tracks.row(trackId);
+    if (!row) throw conflict('job_subject_gone', 'The track of this transcode is gone (deleted, or another node\'s): remove the job instead');
+    if (row.status !== 'failed' || row.transcode_job_id !== jobId) {
+      throw conflict('job_superseded', `This job is no longer the track's transcode (the track is ${row.status}): remove it instead`);
+    }
+    await this.transcodeAgain(row);
   }
 
   /** Stops a running transcode of the track (delete, shutdown). */
@@ -214,7 +231,11 @@ export class TranscodeJobs {
         });
       });
       log.info({ renditions: stored.map((r) => r.name), durationSeconds: out.durationSeconds, ms: { transcode: t1 - t0, torrents: t2 - t1, publish: Date.now() - t2 } }, 'track ready');
-      if (this.seeder && visibility !== 'private' && free) void this.seedTrack(trackId, stored);
+      if (this.seeder && visibility !== 'private' && free) {
+        // Seed only what strangers may play now: a moderator may have hidden the track meanwhile.
+        const now = await this.media.tracks.row(trackId);
+        if (now && isOpenToAll(now)) void this.seedTrack(trackId, stored);
+      }
     } catch (err) {
       await rm(workDir, { recursive: true, force: true }).catch(() => {});
       if (this.stopping) {
@@ -251,6 +272,13 @@ export class TranscodeJobs {
     const row = await this.media.tracks.visible(trackId, user);
     if (!canEditTrack(row, user)) throw forbidden('Only the owner or an admin can transcode this track again');
     if (row.status === 'processing') throw conflict('track_processing', 'The track is being transcoded already');
+    await this.transcodeAgain(row);
+    return (await this.media.tracks.row(trackId))!;
+  }
+
+  /** Puts a ready or failed track back into its owner's line, to be transcoded from its stored original. */
+  private async transcodeAgain(row: TrackRow): Promise<void> {
+    const trackId = row.id;
     const original = path.join(this.media.storage.root, 'originals', path.basename(row.original_file));
     if (!existsSync(original)) throw conflict('original_missing', 'The original file of this track is no longer stored');
     // Limits lowered since the upload: refuse here, while the track is still as it was (the
@@ -278,7 +306,6 @@ export class TranscodeJobs {
     });
     await this.queue.dispatch(row.owner_id).catch((err) => this.log.warn({ err, trackId }, 'fair-share dispatch failed; the sweep will queue the track'));
     await this.seeder?.unseedTrack(trackId).catch((err) => this.log.warn({ err, trackId }, 'could not stop seeding'));
-    return (await this.media.tracks.row(trackId))!;
   }
 
   async seedTrack(trackId: string, renditions: Pick<StoredRendition, 'name'>[]): Promise<void> {
@@ -293,10 +320,26 @@ export class TranscodeJobs {
     }
   }
 
+  /**
+   * Stops seeding what strangers may no longer play: a track hidden, made private or paid by a
+   * process other than this worker (whose own events it does not hear). Run with the transcode sweep.
+   */
+  async reconcileSeeding(): Promise<number> {
+    if (!this.seeder) return 0;
+    let stopped = 0;
+    for (const trackId of this.seeder.seededTrackIds()) {
+      const row = await this.media.tracks.row(trackId);
+      if (row && isOpenToAll(row)) continue;
+      await this.seeder.unseedTrack(trackId);
+      stopped++;
+    }
+    return stopped;
+  }
+
   /** Seeds the most recent ready tracks at start (worker role). */
   async seedExisting(limit = 200): Promise<void> {
     if (!this.seeder) return;
-    const rows = await this.ctx.db.query(`SELECT id, renditions FROM media_tracks WHERE status = 'ready' AND visibility <> 'private' AND access = 'free' ORDER BY updated_at DESC LIMIT ${Number(limit)}`);
+    const rows = await this.ctx.db.query(`SELECT id, renditions FROM media_tracks WHERE status = 'ready' AND visibility <> 'private' AND access = 'free' AND NOT hidden ORDER BY updated_at DESC LIMIT ${Number(limit)}`);
     for (const r of rows[0] as Pick<TrackRow, 'id' | 'renditions'>[]) await this.seedTrack(r.id, r.renditions);
   }
 }

@@ -1,11 +1,13 @@
 // An activity received while nothing processed it (a web-only node, then a backup restored into
-// an empty Redis) is processed when a worker starts: the sweep queues it again, once.
+// an empty Redis) is processed when a worker starts: the sweep queues it again, once. A
+// processing that failed for good is processed when an admin retries its job.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestNode, type TestNode } from '../helpers/node.js';
 import { makeArtist } from '../media/support.js';
 import { federationService } from '../../server/federation/index.js';
 import { freePort } from '../../server/db/embedded.js';
+import { inboxJobId } from '../../server/federation/inbox-sweep.js';
 import { waitFor, hostOf, count } from './support.js';
 
 test('a Follow received before a restore is processed when a worker starts, and only once', { timeout: 120_000 }, async () => {
@@ -46,6 +48,24 @@ test('a Follow received before a restore is processed when a worker starts, and 
     }
     await waitFor('processed again', async () => (await count(restored!, 'federation_inbox_items', `type = 'Follow' AND state = 'processed'`)) === 1);
     assert.equal(await count(restored, 'federation_follows', `state = 'accepted'`), 1, 'one follow, however often it was processed');
+
+    // Its processing fails for good (the database refuses to record it as processed): the item
+    // is marked failed. Once the cause is gone, an admin's retry of the job processes it.
+    const db = restored.ctx.db;
+    const [{ id: itemId }] = (await db.query(`SELECT id FROM federation_inbox_items WHERE type = 'Follow'`))[0] as { id: string }[];
+    await db.query(`CREATE FUNCTION refuse_processed() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.state = 'processed' THEN RAISE EXCEPTION 'refused for the test'; END IF; RETURN NEW; END $$;
+      CREATE TRIGGER refuse_processed BEFORE UPDATE ON federation_inbox_items FOR EACH ROW EXECUTE FUNCTION refuse_processed()`);
+    await db.query(`UPDATE federation_inbox_items SET state = 'received' WHERE id = :id`, { replacements: { id: itemId } });
+    await federation.remove(inboxJobId(itemId));
+    await restored.ctx.jobs.enqueue('federation.process', { inboxItemId: itemId }, { jobId: inboxJobId(itemId), attempts: 1 });
+    await waitFor('the item failed', async () => (await count(restored!, 'federation_inbox_items', `id = '${itemId}' AND state = 'failed'`)) === 1);
+    await waitFor('its job failed', async () => (await federation.getJobState(inboxJobId(itemId))) === 'failed');
+    await db.query(`DROP TRIGGER refuse_processed ON federation_inbox_items; DROP FUNCTION refuse_processed()`);
+    const admin = await restored.user('admin');
+    const retried = await restored.api('POST', `/api/v1/admin/jobs/federation/${inboxJobId(itemId)}/retry`, { token: admin.token });
+    assert.equal(retried.status, 200, retried.text);
+    await waitFor('processed after the retry', async () => (await count(restored!, 'federation_inbox_items', `id = '${itemId}' AND state = 'processed' AND error IS NULL`)) === 1);
   } finally {
     await restored?.stop();
     await b.stop();

@@ -1,17 +1,21 @@
 // The admin's view of the machine, with real parts: BullMQ jobs that really fail are listed,
-// retried and removed through the API; disk use counts a real transcoded track's files by kind;
-// a transcode is seen waiting and running; deliveries to a dead host show as failing for that
-// host beside a healthy one; /metrics carries the same figures; deliveries the database holds
-// as pending are queued again when a worker starts on an emptied Redis (a restore); the admin
-// page shows it all in a real browser; and only admins see any of it.
+// retried (a failed transcode is transcoded again) and removed through the API; disk use counts
+// a real transcoded track's files by kind, one walk at a time; a transcode is seen waiting and
+// running; deliveries to a dead host show as failing, then skipped, for that host beside a
+// healthy one; /metrics carries the same figures (hosts by name only behind its token), whole
+// in overlapping scrapes, and answers while Redis is down; deliveries the database holds as
+// pending are queued again when a worker starts on an emptied Redis (a restore); the admin page
+// shows it all in a real browser; and only admins see any of it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import net from 'node:net';
 import { createRequire } from 'node:module';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
-import { startTestNode, type ApiResponse, type TestNode } from '../helpers/node.js';
+import { startTestNode, testRedisUrl, type ApiResponse, type TestNode } from '../helpers/node.js';
 import { makeAudio, mediaDir, removeMediaDir } from '../helpers/media.js';
 import { waitFor } from '../helpers/wait.js';
 import { makeArtist, upload, waitTrack } from '../media/support.js';
@@ -20,6 +24,10 @@ import { federationService } from '../../server/federation/index.js';
 import { moneyService } from '../../server/money/index.js';
 import { deliveryGaugeRows } from '../../server/api/machine.js';
 import type { DeliveryHealth } from '../../server/federation/contract.js';
+import { DiskUse } from '../../server/media/disk-use.js';
+import type { MediaStorage } from '../../server/media/storage.js';
+import { Jobs, jobStates } from '../../server/jobs/index.js';
+import { createLogger } from '../../server/logger.js';
 import { ensureClientBuilt, logIn, openBrowser, skipWithoutChromium } from '../client/browser-support.js';
 
 // ajv is CommonJS; its draft 2020-12 build is the JSON Schema dialect of OpenAPI 3.1.
@@ -53,6 +61,8 @@ before(async () => {
   });
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
   receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+  // The tests change the figures between scrapes: gauges are read afresh on each one here.
+  setMetrics(node, { token: null, cacheSeconds: 0 });
   // Every answer checked below must fit the schema the OpenAPI description names for it.
   const doc = (await node.api('GET', '/api/openapi.json')).body;
   const ajv = new Ajv2020({ strict: false, validateFormats: false, allErrors: true });
@@ -71,8 +81,53 @@ after(async () => {
   removeMediaDir(dir);
 });
 
+/** The node's `metrics` config section (server/api/metrics-config.ts), changed while it runs. */
+function setMetrics(on: TestNode, metrics: { token?: string | null; cacheSeconds?: number }): void {
+  const config = on.ctx.config as unknown as { metrics?: Record<string, unknown> };
+  config.metrics = { ...config.metrics, ...metrics };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A TCP proxy on loopback to `host:port` that can be cut (listener closed, every connection dropped) and restored. */
+async function tcpProxy(host: string, port: number) {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((down) => {
+    const up = net.connect(port, host);
+    for (const s of [down, up]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => {
+        down.destroy();
+        up.destroy();
+      });
+    }
+    down.pipe(up);
+    up.pipe(down);
+  });
+  const listen = (p: number) => new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(p, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  await listen(0);
+  const proxyPort = (server.address() as AddressInfo).port;
+  return {
+    port: proxyPort,
+    cut: async () => {
+      if (!server.listening) return;
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      for (const s of sockets) s.destroy();
+      await closed;
+    },
+    restore: () => listen(proxyPort),
+  };
+}
+
 const machine = async () => fits(await node.api('GET', '/api/v1/admin/machine', { token: admin.token }), 'get', '/api/v1/admin/machine');
-const jobsOverview = async () => fits(await node.api('GET', '/api/v1/admin/jobs?limit=100', { token: admin.token }), 'get', '/api/v1/admin/jobs');
+const jobsOverview = async (query = '') => fits(await node.api('GET', `/api/v1/admin/jobs?limit=100${query}`, { token: admin.token }), 'get', '/api/v1/admin/jobs');
 
 /** Waits until a job reaches one of the states, and returns that state. */
 const jobState = (queue: string, id: string, ...states: string[]) =>
@@ -118,6 +173,49 @@ test('only admins see the machine and act on jobs', async () => {
     const res = await node.api(method, p, { token: listener.token });
     assert.equal(res.status, 403, `${method} ${p} as a listener`);
     assert.equal(res.headers.get('content-type')?.split(';')[0], 'application/problem+json');
+  }
+});
+
+test('disk use: one walk at a time, kept from when it ended, the last figures served while the next runs', { timeout: 30_000 }, async (t) => {
+  const root = mkdtempSync(path.join(os.tmpdir(), '9ten-disk-walk-'));
+  try {
+    for (let i = 0; i < 40; i++) {
+      const track = path.join(root, 'streaming', `track-${i}`);
+      mkdirSync(track, { recursive: true });
+      for (let j = 0; j < 25; j++) writeFileSync(path.join(track, `segment-${j}.m4s`), 'x'.repeat(10));
+    }
+    let walks = 0;
+    // Each walk asks where the media folder is once: the count of walks started.
+    const disk = new DiskUse(() => {
+      walks++;
+      return { root } as MediaStorage;
+    });
+    const renditions = (m: { kinds: { kind: string; files: number }[] }) => m.kinds.find((k) => k.kind === 'renditions')!.files;
+    t.mock.timers.enable({ apis: ['Date'], now: Date.now() });
+    const first = disk.measure();
+    // The cache's minute passes while the walk still runs: callers wait for it, none starts another.
+    t.mock.timers.tick(61_000);
+    const during = await Promise.all([disk.measure(), disk.measure(), disk.measure()]);
+    const measured = await first;
+    assert.equal(walks, 1, 'one walk');
+    assert.equal(renditions(measured), 1000);
+    for (const m of during) assert.deepEqual(m, measured);
+    // Kept a minute from when the walk ended, not from when it started.
+    t.mock.timers.tick(59_000);
+    assert.deepEqual(await disk.measure(), measured);
+    assert.equal(walks, 1, 'still the same walk');
+    // Expired: the last figures answer at once while one new walk runs.
+    writeFileSync(path.join(root, 'streaming', 'track-0', 'segment-new.m4s'), 'x');
+    t.mock.timers.tick(2_000);
+    const meanwhile = await Promise.all(Array.from({ length: 10 }, () => disk.measure()));
+    for (const m of meanwhile) assert.deepEqual(m, measured);
+    assert.equal(walks, 2, 'one new walk for ten callers');
+    const next = await waitFor('the new walk’s figures', async () => renditions(await disk.measure()) === 1001 || undefined, 10_000, 10);
+    assert.ok(next);
+    assert.equal(walks, 2);
+  } finally {
+    t.mock.timers.reset();
+    rmSync(root, { recursive: true, force: true });
   }
 });
 
@@ -198,12 +296,47 @@ test('a transcode shows waiting, then running; a running job cannot be removed',
   assert.equal(gauge((await node.api('GET', '/metrics')).text, 'nineten_media_transcodes_running'), 0);
 });
 
+test('a failed transcode retried by an admin is transcoded again from its original', { timeout: 120_000 }, async () => {
+  const artist = await makeArtist(node);
+  const media = node.ctx.jobs.queue('media');
+  await media.pause();
+  let trackId: string;
+  let original: string;
+  try {
+    const done = await upload(node, artist.token, artist.channel.id, await makeAudio(dir, { seconds: 3, name: 'retried.mp3' }));
+    assert.equal(done.status, 200, done.text);
+    trackId = done.body.trackId;
+    const [row] = (await node.ctx.db.query('SELECT original_file FROM media_tracks WHERE id = :id', { replacements: { id: trackId } }))[0] as { original_file: string }[];
+    original = path.join(node.dataDir, 'media', 'originals', row.original_file);
+    // The original is out of reach when the transcode runs (a disk not mounted): it fails for good.
+    renameSync(original, `${original}.away`);
+  } finally {
+    await media.resume();
+  }
+  assert.equal((await waitTrack(node, artist.token, trackId!)).status, 'failed');
+  const job = await waitFor('the failed transcode listed', async () =>
+    (await jobsOverview()).failed.find((j: { kind: string; data: { trackId?: string } }) => j.kind === 'media.transcode' && j.data.trackId === trackId),
+  );
+  // The admin brings the file back and retries the job: the track is transcoded again.
+  renameSync(`${original!}.away`, original!);
+  const retried = await node.api('POST', `/api/v1/admin/jobs/media/${job.id}/retry`, { token: admin.token });
+  assert.equal(fits(retried, 'post', '/api/v1/admin/jobs/{queue}/{id}/retry').state, 'waiting');
+  const ready = await waitFor('the track transcoded again', async () => {
+    const t = (await node.api('GET', `/api/v1/tracks/${trackId}`, { token: artist.token })).body;
+    return t.status === 'ready' && t;
+  }, 30_000, 150);
+  assert.equal(ready.failureReason ?? null, null);
+  assert.ok(!(await jobsOverview()).failed.some((j: { id: string }) => j.id === job.id), 'the failed job is no longer listed');
+});
+
 test('a failed job is listed with its error, retried once its cause is fixed, or removed', async () => {
   const jobs = node.ctx.jobs;
   // A payout of a month that is not closed fails: a real failure of a real handler.
   const failing = (await jobs.enqueue('money.payout', { month: '2024-11' }, { attempts: 1 }))!;
   await jobState('money', failing, 'failed');
-  const listed = await jobsOverview();
+  // Per-kind counts read every job's kind: only when asked for.
+  assert.ok((await jobsOverview()).queues.every((q: { kinds?: unknown }) => q.kinds === undefined), 'no per-kind counts unless asked');
+  const listed = await jobsOverview('&kinds=1');
   const entry = listed.failed.find((j: { id: string }) => j.id === failing);
   assert.ok(entry, 'the failed job is listed');
   assert.equal(entry.kind, 'money.payout');
@@ -243,7 +376,10 @@ test('a failed job is listed with its error, retried once its cause is fixed, or
 
 let deadHost: string;
 
-test('deliveries to a dead host show as failing for that host, beside a healthy one', { timeout: 60_000 }, async () => {
+test('deliveries to a dead host show as failing, then skipped, for that host, beside a healthy one', { timeout: 60_000 }, async () => {
+  // A host not heard of for more than 8 days: its figures go with the hourly prune.
+  await node.ctx.db.query(`INSERT INTO federation_delivery_hosts (host, last_failure_at, last_error) VALUES ('gone-long-ago.example', now() - interval '9 days', 'HTTP 502')`);
+  await node.ctx.db.query(`INSERT INTO federation_delivery_stats (host, hour, failed) VALUES ('gone-long-ago.example', date_trunc('hour', now() - interval '9 days'), 3)`);
   await makeArtist(node, 'machine_band');
   const channelUri = `${node.ctx.config.publicUrl}/ap/channels/machine_band`;
   const deadBase = `http://127.0.0.1:${await freePort()}`;
@@ -272,9 +408,29 @@ test('deliveries to a dead host show as failing for that host, beside a healthy 
   assert.equal([...hosts.keys()][0], deadHost);
   // Each retry counts as a failed attempt.
   await waitFor('a retry failed too', async () => (await machine()).deliveries.find((x: DeliveryHealth) => x.host === deadHost)?.failed24h >= 2, 20_000);
+
+  // Four more activities: the host fails five times in a row and is skipped for a while, so every
+  // delivery to it ends `skipped` (not `dead`), and shows as such.
+  for (let i = 2; i <= 5; i++) await federationService(node.ctx).sendStream({ channel: 'machine_band', streamId: `machine-${i}`, state: 'started', name: `Take ${i}` });
+  const skipped = await waitFor('every delivery to the dead host skipped', async () => {
+    const v = await machine();
+    const x = v.deliveries.find((d: DeliveryHealth) => d.host === deadHost);
+    return x?.pending === 0 && x.skipped === 5 && v;
+  }, 30_000);
+  const gone = skipped.deliveries[0];
+  assert.equal(gone.host, deadHost, 'the most troubled host first');
+  assert.equal(gone.dead, 0, 'skipped, not dead');
+  assert.ok(gone.failed24h >= 5);
+  await waitFor('the live host got all five', () => received.filter((r) => r.path === '/actors/alive/inbox').length === 5);
+  const states = (await node.ctx.db.query(`SELECT DISTINCT state FROM federation_deliveries WHERE inbox LIKE :inbox`, { replacements: { inbox: `http://${deadHost}/%` } }))[0] as { state: string }[];
+  assert.deepEqual(states.map((r) => r.state), ['skipped']);
+
+  const old = async (table: string) => ((await node.ctx.db.query(`SELECT count(*)::int AS n FROM ${table} WHERE host = 'gone-long-ago.example'`))[0] as { n: number }[])[0].n;
+  await waitFor('the old host pruned', async () => (await old('federation_delivery_hosts')) === 0 && (await old('federation_delivery_stats')) === 0);
+  assert.ok(!skipped.deliveries.some((d: DeliveryHealth) => d.host === 'gone-long-ago.example'));
 });
 
-test('/metrics carries the machine’s gauges', async () => {
+test('/metrics carries the machine’s gauges; remote hosts by name only for the bearer of the token', async () => {
   const res = await node.api('GET', '/metrics');
   assert.equal(res.status, 200);
   const text = res.text;
@@ -282,24 +438,123 @@ test('/metrics carries the machine’s gauges', async () => {
     assert.notEqual(gauge(text, 'nineten_queue_jobs', { queue: 'media', state }), undefined, `media ${state}`);
   }
   assert.ok(gauge(text, 'nineten_queue_jobs', { queue: 'money', state: 'completed' })! >= 1);
-  assert.ok(gauge(text, 'nineten_federation_deliveries', { host: deadHost, outcome: 'failed_24h' })! >= 1);
-  assert.equal(gauge(text, 'nineten_federation_deliveries', { host: deadHost, outcome: 'delivered_24h' }), 0);
-  assert.equal(gauge(text, 'nineten_federation_deliveries', { host: new URL(receiverUrl).host, outcome: 'delivered_24h' }), 1);
   assert.equal(gauge(text, 'nineten_books_balanced'), 1);
   assert.equal(gauge(text, 'nineten_books_problems', { problem: 'unbalanced_transactions' }), 0);
   for (const kind of ['originals', 'renditions', 'progressive', 'torrents', 'covers', 'uploads', 'transcoding', 'other']) {
     assert.notEqual(gauge(text, 'nineten_media_disk_bytes', { kind }), undefined, kind);
   }
+  // No token set: the metrics are public, and name none of the servers this node talks to.
+  const liveHost = new URL(receiverUrl).host;
+  assert.ok(!text.includes(deadHost) && !text.includes(liveHost), 'no host named');
+  assert.equal(gauge(text, 'nineten_federation_deliveries', { host: 'all', outcome: 'skipped_7d' }), 5);
+  assert.equal(gauge(text, 'nineten_federation_deliveries', { host: 'all', outcome: 'delivered_24h' }), 5);
+  assert.ok(gauge(text, 'nineten_federation_deliveries', { host: 'all', outcome: 'failed_24h' })! >= 5);
+  assert.equal(gauge(text, 'nineten_federation_deliveries', { host: 'all', outcome: 'pending' }), 0);
+
+  // A token set: only its bearer reads the metrics, and they name the hosts.
+  const token = 'metrics-token-0123456789abcdef';
+  setMetrics(node, { token });
+  try {
+    for (const authorization of [undefined, 'Bearer wrong', `Bearer ${token}x`, `Bearer ${token.slice(1)}`, `Basic ${token}`]) {
+      const denied = await node.api('GET', '/metrics', { headers: authorization ? { authorization } : {} });
+      assert.equal(denied.status, 401, `${authorization}: ${denied.text}`);
+      assert.equal(denied.headers.get('www-authenticate'), 'Bearer');
+      assert.ok(!denied.text.includes('nineten_'));
+    }
+    const named = await node.api('GET', '/metrics', { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(named.status, 200);
+    assert.equal(gauge(named.text, 'nineten_federation_deliveries', { host: deadHost, outcome: 'skipped_7d' }), 5);
+    assert.ok(gauge(named.text, 'nineten_federation_deliveries', { host: deadHost, outcome: 'failed_24h' })! >= 5);
+    assert.equal(gauge(named.text, 'nineten_federation_deliveries', { host: deadHost, outcome: 'delivered_24h' }), 0);
+    assert.equal(gauge(named.text, 'nineten_federation_deliveries', { host: liveHost, outcome: 'delivered_24h' }), 5);
+    assert.equal(gauge(named.text, 'nineten_federation_deliveries', { host: 'all', outcome: 'delivered_24h' }), undefined);
+  } finally {
+    setMetrics(node, { token: null });
+  }
 });
 
-test('the delivery gauges name at most 20 hosts and sum the rest as "other"', () => {
-  const hosts: DeliveryHealth[] = Array.from({ length: 25 }, (_, i) => ({
-    host: `h${i}.example`, delivered24h: 1, failed24h: i < 3 ? 2 : 0, pending: 1, dead: 0, lastSuccessAt: null, lastFailureAt: null, lastError: null,
+test('overlapping scrapes each carry every series', async () => {
+  const series = (text: string, name: string) => text.split('\n').filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `)).length;
+  const want = {
+    nineten_queue_jobs: node.ctx.jobs.queueNames().length * jobStates.length,
+    nineten_media_transcodes_running: 1,
+    nineten_media_disk_bytes: 8,
+    nineten_media_disk_files: 8,
+    nineten_books_balanced: 1,
+    nineten_books_problems: 2,
+  };
+  const texts = await Promise.all(Array.from({ length: 60 }, async (_, i) => {
+    await sleep(i * 1.5);
+    return (await node.api('GET', '/metrics')).text;
   }));
-  const rows = deliveryGaugeRows(hosts);
+  for (const [i, text] of texts.entries()) {
+    for (const [name, n] of Object.entries(want)) assert.equal(series(text, name), n, `scrape ${i}: ${name}`);
+  }
+});
+
+test('the delivery gauges name at most 20 hosts and sum the rest as "other", or all as "all" when hosts are not named', () => {
+  const hosts: DeliveryHealth[] = Array.from({ length: 25 }, (_, i) => ({
+    host: `h${i}.example`, delivered24h: 1, failed24h: i < 3 ? 2 : 0, pending: 1, dead: 0, skipped: i < 2 ? 1 : 0, lastSuccessAt: null, lastFailureAt: null, lastError: null,
+  }));
+  const rows = deliveryGaugeRows(hosts, true);
   assert.equal(new Set(rows.map((r) => r.host)).size, 21);
-  assert.deepEqual(rows.filter((r) => r.host === 'other').map((r) => [r.outcome, r.value]), [['delivered_24h', 5], ['failed_24h', 0], ['pending', 5], ['dead_7d', 0]]);
-  assert.deepEqual(deliveryGaugeRows([]), []);
+  assert.deepEqual(rows.filter((r) => r.host === 'other').map((r) => [r.outcome, r.value]), [['delivered_24h', 5], ['failed_24h', 0], ['pending', 5], ['dead_7d', 0], ['skipped_7d', 0]]);
+  assert.deepEqual(deliveryGaugeRows(hosts, false).map((r) => [r.host, r.outcome, r.value]), [
+    ['all', 'delivered_24h', 25], ['all', 'failed_24h', 6], ['all', 'pending', 25], ['all', 'dead_7d', 0], ['all', 'skipped_7d', 2],
+  ]);
+  assert.deepEqual(deliveryGaugeRows([], true), []);
+  assert.deepEqual(deliveryGaugeRows([], false).map((r) => r.value), [0, 0, 0, 0, 0]);
+});
+
+test('/metrics and the machine answer while Redis is down, without the queues', { timeout: 60_000 }, async () => {
+  const redis = new URL(testRedisUrl);
+  const proxy = await tcpProxy(redis.hostname, Number(redis.port || 6379));
+  const cut = await startTestNode({ name: 'machine-redis-down', overrides: { role: 'web', redisUrl: `redis://127.0.0.1:${proxy.port}${redis.pathname}` } });
+  try {
+    setMetrics(cut, { cacheSeconds: 0 });
+    const boss = await cut.user('admin');
+    assert.notEqual(gauge((await cut.api('GET', '/metrics')).text, 'nineten_queue_jobs', { queue: 'media', state: 'waiting' }), undefined, 'the queues while Redis answers');
+    await proxy.cut();
+    const timed = async (p: string, headers: Record<string, string> = {}) => {
+      const started = performance.now();
+      const res = await fetch(cut.url + p, { headers, signal: AbortSignal.timeout(15_000) });
+      return { status: res.status, text: await res.text(), ms: performance.now() - started };
+    };
+    const metrics = await timed('/metrics');
+    assert.equal(metrics.status, 200);
+    assert.ok(metrics.ms < 5_000, `answered in ${Math.round(metrics.ms)} ms`);
+    assert.match(metrics.text, /^nineten_http_requests_total\{/m, 'the HTTP metrics');
+    assert.equal(gauge(metrics.text, 'nineten_books_balanced'), 1, 'the database’s figures');
+    assert.doesNotMatch(metrics.text, /^nineten_queue_jobs\{/m, 'no queue figures');
+    const view = await timed('/api/v1/admin/machine', { authorization: `Bearer ${boss.token}` });
+    assert.equal(view.status, 200, view.text);
+    assert.ok(view.ms < 5_000, `answered in ${Math.round(view.ms)} ms`);
+    const body = JSON.parse(view.text);
+    assert.equal(body.jobs, null);
+    assert.ok(body.problems.some((p: { part: string }) => p.part === 'jobs'), JSON.stringify(body.problems));
+    assert.equal(body.books.balanced, true);
+    assert.ok(body.disk, 'disk use still shown');
+  } finally {
+    await proxy.restore();
+    await cut.stop();
+    await proxy.cut();
+  }
+});
+
+test('work a worker repeats runs on its interval, told to stop when the jobs close', async () => {
+  const jobs = new Jobs({ redisUrl: testRedisUrl, prefix: `t9:machine-periodic-${process.pid}`, logger: createLogger('silent', 'periodic') });
+  const runs: AbortSignal[] = [];
+  jobs.atWorkerStart('counting', async (signal) => {
+    runs.push(signal);
+    await sleep(20);
+  }, { everyMs: 40 });
+  jobs.startWorkers();
+  await waitFor('three runs', () => runs.length >= 3, 5_000, 10);
+  await jobs.close();
+  assert.ok(runs.every((s) => s.aborted), 'the work is told to stop');
+  const seen = runs.length;
+  await sleep(150);
+  assert.equal(runs.length, seen, 'no run after close');
 });
 
 test('deliveries pending at backup time are queued again when a worker starts on an empty queue', { timeout: 90_000 }, async () => {
@@ -359,6 +614,7 @@ test('the machine page shows the figures and removes a failed job', { skip: skip
     await session.reach(page.locator('#books-health[data-balanced="true"]'));
     await session.reach(page.getByRole('cell', { name: 'originals' }));
     await session.reach(page.locator(`[data-host="${deadHost}"]`));
+    await session.reach(page.getByRole('columnheader', { name: 'Skipped 7 d' }));
     const row = page.locator(`[data-job="money/${failing}"]`);
     await row.waitFor();
     await row.getByRole('button', { name: `Remove money.payout job ${failing}` }).click();

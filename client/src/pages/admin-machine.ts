@@ -17,7 +17,7 @@ function queueTables(jobs: JobsOverview): HTMLElement[] {
   return [
     table('Jobs per queue', ['Queue', ...stateHeaders], jobs.queues.map((q) => [q.name, ...states.map((s) => count(q.counts, s))]), 'No queues.'),
     h('h3', null, 'Per job kind'),
-    table('Jobs per kind', ['Kind', ...stateHeaders], jobs.queues.flatMap((q) => q.kinds.map((k) => [k.kind, ...states.map((s) => count(k.counts, s))])), 'No jobs kept.'),
+    table('Jobs per kind', ['Kind', ...stateHeaders], jobs.queues.flatMap((q) => (q.kinds ?? []).map((k) => [k.kind, ...states.map((s) => count(k.counts, s))])), 'No jobs kept.'),
   ];
 }
 
@@ -37,6 +37,15 @@ function actionButton(text: string, label: string, run: () => Promise<unknown>, 
   return b;
 }
 
+/** What removing a failed job means: for most kinds it never runs again; some are queued again by a sweep. */
+function removeQuestion(j: FailedJob): string {
+  if (j.kind === 'federation.deliver') {
+    return `Remove the failed ${j.kind} job ${j.id}? Its delivery stays pending, so the next sweep (within 10 minutes) queues it again; to give up on it, leave it to fail and become a dead letter.`;
+  }
+  if (j.kind === 'media.transcode') return `Remove the failed ${j.kind} job ${j.id}? The track stays failed; its owner can delete it or transcode it again.`;
+  return `Remove the failed ${j.kind} job ${j.id}? It will not run again.`;
+}
+
 function failedJobs(failed: FailedJob[], reload: () => Promise<void>): HTMLElement {
   const path = (j: FailedJob) => `/api/v1/admin/jobs/${encodeURIComponent(j.queue)}/${encodeURIComponent(j.id)}`;
   return table('Failed jobs', ['Failed', 'Kind', 'Job', num('Attempts'), 'Error', ''], failed.map((j) => [
@@ -48,7 +57,7 @@ function failedJobs(failed: FailedJob[], reload: () => Promise<void>): HTMLEleme
     h('span', { class: 'actions', 'data-job': `${j.queue}/${j.id}` },
       actionButton('Retry', `Retry ${j.kind} job ${j.id}`, () => api('POST', `${path(j)}/retry`), reload, ''),
       actionButton('Remove', `Remove ${j.kind} job ${j.id}`, () => {
-        if (!confirm(`Remove the failed ${j.kind} job ${j.id}? It will not run again.`)) return Promise.resolve();
+        if (!confirm(removeQuestion(j))) return Promise.resolve();
         return api('DELETE', path(j));
       }, reload, 'danger')),
   ]), 'No failed jobs.');
@@ -82,13 +91,13 @@ function disk(d: MediaDiskUse): HTMLElement[] {
 }
 
 function deliveries(hosts: DeliveryHealth[]): HTMLElement[] {
-  const troubled = (x: DeliveryHealth) => x.failed24h > 0 || x.dead > 0;
+  const troubled = (x: DeliveryHealth) => x.failed24h > 0 || x.dead > 0 || x.skipped > 0;
   return [
-    table('Deliveries per remote host', ['Host', num('Delivered 24 h'), num('Failed 24 h'), num('Pending'), num('Dead 7 d'), 'Last success', 'Last failure', 'Last error'], hosts.map((x) => [
+    table('Deliveries per remote host', ['Host', num('Delivered 24 h'), num('Failed 24 h'), num('Pending'), num('Dead 7 d'), num('Skipped 7 d'), 'Last success', 'Last failure', 'Last error'], hosts.map((x) => [
       h('span', { 'data-host': x.host }, h('strong', null, x.host), troubled(x) ? h('small', { class: 'muted' }, ' failing') : ''),
-      x.delivered24h, x.failed24h, x.pending, x.dead, shortDate(x.lastSuccessAt), shortDate(x.lastFailureAt), x.lastError ?? '–',
+      x.delivered24h, x.failed24h, x.pending, x.dead, x.skipped, shortDate(x.lastSuccessAt), shortDate(x.lastFailureAt), x.lastError ?? '–',
     ]), 'Nothing delivered to other servers this week.'),
-    h('p', { class: 'muted' }, 'Failed attempts count each retry. Deliveries that ran out of retries are ', h('a', { href: '/admin/federation' }, 'dead letters'), ', which can be retried there.'),
+    h('p', { class: 'muted' }, 'Failed attempts count each retry. A host that fails five times in a row is skipped for a while: its deliveries meanwhile are skipped, not tried. Deliveries that ran out of retries or were skipped are ', h('a', { href: '/admin/federation' }, 'dead letters'), ', which can be retried there.'),
   ];
 }
 
@@ -134,8 +143,8 @@ export async function adminMachinePage({ main, signal }: PageContext): Promise<v
       stamp.textContent = `As of ${shortDate(m.measuredAt)}`;
       problems.replaceChildren(...m.problems.map((p) => h('p', { class: 'message error', role: 'alert' }, `${p.part}: ${p.error}`)));
       fill(parts.books, m.books ? books(m.books) : unavailable('The books'));
-      fill(parts.queues, ...queueTables(m.jobs));
-      fill(parts.failed, failedJobs(m.jobs.failed, load));
+      fill(parts.queues, ...(m.jobs ? queueTables(m.jobs) : [unavailable('The queues')]));
+      fill(parts.failed, m.jobs ? failedJobs(m.jobs.failed, load) : unavailable('The failed jobs'));
       fill(parts.transcodes, ...transcodes(m.transcodes, line));
       fill(parts.disk, ...(m.disk ? disk(m.disk) : [unavailable('Disk use')]));
       fill(parts.deliveries, ...(m.deliveries ? deliveries(m.deliveries) : [unavailable('Delivery health')]));
