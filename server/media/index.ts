@@ -43,6 +43,9 @@ interface Internals {
 
 const { get: internalsOf, set: setInternals } = perNode<Internals>('media capability');
 
+/** The tracks this process seeds over WebTorrent now (media's tests; none on a web-only process). */
+export const seededTracks = (ctx: NodeContext): string[] => internalsOf(ctx).seeder?.seededTrackIds() ?? [];
+
 /** The media service of this node, for media's own routes, jobs and tests (others use `ctx.services.media`). */
 export const mediaService = (ctx: NodeContext): MediaService => internalsOf(ctx).media;
 
@@ -112,6 +115,8 @@ export const mediaCapability: Capability = {
         i.queue
           .sweep()
           .then((r) => r.requeued && log.info(r, 'transcode sweep'))
+          .then(() => i.jobs.reconcileSeeding())
+          .then((stopped) => stopped && log.info({ stopped }, 'stopped seeding tracks strangers may no longer play'))
           .catch((err) => log.warn({ err }, 'transcode sweep failed'))
           .finally(() => (sweeping = false));
       }, ctx.config.media.sweepIntervalSeconds * 1000);

@@ -157,6 +157,11 @@ export class Seeder {
     for (const h of hashes) if (await this.client.get(h)) await this.client.remove(h, { destroyStore: false }).catch(() => {});
   }
 
+  /** The tracks being seeded now. */
+  seededTrackIds(): string[] {
+    return [...this.byTrack.keys()];
+  }
+
   isSeeding(trackId: string): boolean {
     return this.byTrack.has(trackId);
   }

@@ -10,7 +10,8 @@ import parseTorrent from 'parse-torrent';
 import { startTestNode, type TestNode } from '../helpers/node.js';
 import { mediaDir, removeMediaDir, makeAudio, probe, decodeFully, type AudioFormat } from '../helpers/media.js';
 import { makeArtist, upload, waitTrack, rawGet } from './support.js';
-import { mediaService, type SegmentServed } from '../../server/media/index.js';
+import { waitFor } from '../helpers/wait.js';
+import { mediaService, seededTracks, type SegmentServed } from '../../server/media/index.js';
 
 let node: TestNode;
 let dir: string;
@@ -20,7 +21,8 @@ const tracks = new Map<AudioFormat, any>();
 const served: SegmentServed[] = [];
 
 before(async () => {
-  node = await startTestNode({ name: 'media-audio', overrides: { media: { audioBitratesKbps: [64, 128] } } });
+  // A short sweep: the seeding check runs with it.
+  node = await startTestNode({ name: 'media-audio', overrides: { media: { audioBitratesKbps: [64, 128], sweepIntervalSeconds: 1 } } });
   mediaService(node.ctx).onSegmentServed((e) => served.push(e));
   dir = mediaDir('audio');
   artist = await makeArtist(node);
@@ -276,6 +278,17 @@ test('the node seeds its renditions: its tracker counts a seeder for each', asyn
     }
     assert.ok(complete >= 1, `no seeder announced ${r.name}`);
   }
+});
+
+test('a track hidden by another process stops being seeded at the next sweep, and is seeded again when shown', async () => {
+  const t = tracks.get('wav');
+  await waitFor('seeded', () => seededTracks(node.ctx).includes(t.id));
+  // As a moderator's hide on a web process would: this process hears no event of it.
+  await node.ctx.db.query('UPDATE media_tracks SET hidden = true WHERE id = :id', { replacements: { id: t.id } });
+  await waitFor('no longer seeded', () => !seededTracks(node.ctx).includes(t.id));
+  await node.ctx.db.query('UPDATE media_tracks SET hidden = false WHERE id = :id', { replacements: { id: t.id } });
+  node.ctx.events.emit('track.updated', { trackId: t.id });
+  await waitFor('seeded again', () => seededTracks(node.ctx).includes(t.id));
 });
 
 test('the tracker refuses torrents that are not this node\'s and whole-tracker scrapes', async () => {
