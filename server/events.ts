@@ -17,7 +17,11 @@ export interface UserNotification {
   body?: string;
   /** Where the notification leads (a path of the web app, or an absolute URL). */
   url?: string;
-  /** Same key, same user: told once (a retried job, a redelivered activity). */
+  /**
+   * Same key, same user: told once (a retried job, a redelivered activity). A key starting
+   * "summary:" names a notice that sums up: a later telling's words replace the earlier ones
+   * (not unread again, not mailed again).
+   */
   key: string;
 }
 

@@ -1,16 +1,18 @@
 // What disputes tell this node's users (the `user.notify` event, after commit): a dispute opened
-// here and its outcome reach its parties (the opener, the listeners and artists whose held shares
-// it covers) and the admins; a review another node asks of this one reaches the admins, who vote.
+// here (once the ledger accepted it) reaches its parties (the listeners and artists whose held
+// shares it covers; not who opened it) and the admins; its outcome reaches the parties, opener
+// included, and the admins; a ledger's refusal reaches who opened it and the admins; a review
+// another node asks of this one reaches the admins, who vote.
 import { select } from '../db/index.js';
 import type { UserNotification } from '../events.js';
 import type { DisputesDeps } from './deps.js';
-import type { Decision } from './types.js';
+import type { Decision, DisputeRow } from './types.js';
 
-/** Telling users is never why a dispute step fails: a failure is logged. */
-async function tell(d: DisputesDeps, disputeId: string, userIds: string[], n: Omit<UserNotification, 'userIds' | 'kind'>): Promise<void> {
+/** Telling users is never why a dispute step fails: a failure is logged. `except`: who is not told (who did it). */
+async function tell(d: DisputesDeps, disputeId: string, userIds: string[], n: Omit<UserNotification, 'userIds' | 'kind'>, except: string | null = null): Promise<void> {
   try {
     const admins = (await d.ctx.services.accounts.list({ role: 'admin', limit: 200 })).data.filter((u) => !u.disabled).map((u) => u.id);
-    const everyone = [...new Set([...userIds, ...admins])];
+    const everyone = [...new Set([...userIds, ...admins])].filter((u) => u !== except);
     if (everyone.length) d.ctx.events.emit('user.notify', { ...n, userIds: everyone, kind: 'dispute' });
   } catch (err) {
     d.log.warn({ err, disputeId }, 'dispute: users not told');
@@ -23,12 +25,23 @@ async function partiesOf(d: DisputesDeps, disputeId: string): Promise<string[]> 
   return rows.map((r) => r.user_id);
 }
 
-export async function notifyDisputeOpened(d: DisputesDeps, disputeId: string, month: string, parties: string[]): Promise<void> {
-  await tell(d, disputeId, parties, {
-    title: `A dispute about ${month} was opened`,
+/** The ledger accepted the dispute: who it concerns hears of it (who opened it knows). */
+export async function notifyDisputeOpened(d: DisputesDeps, row: Pick<DisputeRow, 'id' | 'month' | 'opened_by_user'>): Promise<void> {
+  await tell(d, row.id, await partiesOf(d, row.id).catch(() => []), {
+    title: `A dispute about ${row.month} was opened`,
     body: 'The held money stays held while reviewers on three nodes look at the evidence; you will be told the outcome.',
-    url: `/disputes/${disputeId}`,
-    key: `dispute-opened:${disputeId}`,
+    url: `/disputes/${row.id}`,
+    key: `dispute-opened:${row.id}`,
+  }, row.opened_by_user);
+}
+
+/** The ledger refused to open the dispute: who opened it and the admins hear why (each opening once). */
+export async function notifyDisputeRefused(d: DisputesDeps, row: Pick<DisputeRow, 'id' | 'month' | 'opened_by_user' | 'open_outbox_id'>, reason: string): Promise<void> {
+  await tell(d, row.id, row.opened_by_user ? [row.opened_by_user] : [], {
+    title: `The dispute about ${row.month} could not be opened`,
+    body: `The ledger refused it: ${reason}. The held money is free again; the same dispute can be opened again later.`,
+    url: `/disputes/${row.id}`,
+    key: `dispute-refused:${row.id}:${row.open_outbox_id ?? ''}`,
   });
 }
 

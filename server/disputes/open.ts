@@ -9,7 +9,6 @@ import { disputeIdOf } from '../../shared/money/dispute-id.js';
 import type { DisputesDeps } from './deps.js';
 import { allocationEvidence, evidenceHash, evidenceRows, EVIDENCE_VERSION, type Evidence } from './evidence.js';
 import type { OpenedBy, OpenInput, Subject } from './types.js';
-import { notifyDisputeOpened } from './notify.js';
 
 /** What a dispute is about: the held shares it covers and how the ledger names it. */
 interface Scope {
@@ -33,7 +32,7 @@ interface Opening {
 
 type Party = { userId: string; party: 'opener' | 'listener' | 'artist' };
 
-/** Opens a dispute and records it on the ledger (after commit); returns its id. */
+/** Opens a dispute and records it on the ledger (after commit; its parties are told once the ledger accepts it: tick.ts); returns its id. */
 export async function openDispute(d: DisputesDeps, input: OpenInput): Promise<string> {
   const month = assertMonth(input.month);
   const reason = (input.reason ?? '').trim().slice(0, d.settings.maxReasonLength);
@@ -54,7 +53,6 @@ export async function openDispute(d: DisputesDeps, input: OpenInput): Promise<st
   const opening: Opening = { id, by: input.by, userId: input.user?.id ?? null, scope, evidence, hash, listenIds };
   await d.ctx.db.transaction((t) => record(d, opening, t));
   d.log.info({ disputeId: id, by: input.by, month, amount, holds: scope.holds.length }, 'dispute opened');
-  await notifyDisputeOpened(d, id, month, partiesOf(opening).map((p) => p.userId));
   return id;
 }
 

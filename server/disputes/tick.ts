@@ -2,6 +2,7 @@
 // sweeps every unfinished one and opens the automatic ones.
 import { AppError } from '../http/errors.js';
 import type { DisputesDeps } from './deps.js';
+import { notifyDisputeOpened, notifyDisputeRefused } from './notify.js';
 import { autoOpen } from './open.js';
 import { applyOutcome } from './outcome.js';
 import { ledgerRecord, refresh } from './record.js';
@@ -30,7 +31,11 @@ async function processDispute(d: DisputesDeps, id: string): Promise<void> {
   const row = await d.store.row(id);
   if (!row || row.status === 'refused' || row.status === 'applied') return;
   if (row.role === 'reviewer') return followAsReviewer(d, id);
-  if (row.status === 'opening' && (await notOnLedger(d, row))) return;
+  if (row.status === 'opening') {
+    if (await notOnLedger(d, row)) return;
+    // On the ledger: now its parties hear of it (before, the ledger could still refuse it).
+    await notifyDisputeOpened(d, row);
+  }
   let rec = await refresh(d, id);
   if (!rec) return;
   if (rec.status === 'open') {
@@ -61,16 +66,17 @@ async function notOnLedger(d: DisputesDeps, row: DisputeRow): Promise<boolean> {
     return false;
   } catch (err) {
     if ((err as { code?: string }).code !== 'chaincode') throw new AppError(503, 'ledger_pending', `dispute ${row.id} is not on the ledger yet`);
-    await refuse(d, row.id, (err as Error).message);
+    await refuse(d, row, (err as Error).message);
     return true;
   }
 }
 
-/** The ledger refused to open the dispute (e.g. too few nodes): its holds are free again. */
-async function refuse(d: DisputesDeps, id: string, message: string): Promise<void> {
+/** The ledger refused to open the dispute (e.g. too few nodes): its holds are free again; who opened it is told. */
+async function refuse(d: DisputesDeps, row: DisputeRow, message: string): Promise<void> {
   await d.ctx.db.transaction(async (t) => {
-    await d.store.refuse(id, message, t);
-    d.changed(id, t);
+    await d.store.refuse(row.id, message, t);
+    d.changed(row.id, t);
   });
-  d.log.warn({ disputeId: id, reason: message }, 'ledger refused to open the dispute');
+  d.log.warn({ disputeId: row.id, reason: message }, 'ledger refused to open the dispute');
+  await notifyDisputeRefused(d, row, message);
 }

@@ -29,12 +29,37 @@ async function localFollowersOf(svc: FederationService, actorUris: string[]): Pr
   return (rows as { ref_id: string }[]).map((r) => r.ref_id);
 }
 
-/** Who follows: a remote actor (linking to it) or a user here (their profile). */
-export type Follower = { uri: string; label: string; url: string; userId?: string };
+/** Who follows: a remote actor (linking to it; `host`: its server) or a user here (their profile). */
+export type Follower = { uri: string; label: string; url: string; userId?: string; host?: string };
 
 export function remoteFollower(actor: RemoteActor): Follower {
   const handle = actor.preferredUsername ? `@${actor.preferredUsername}@${actor.host}` : actor.host;
-  return { uri: actor.uri, label: actor.name ? `${actor.name} (${handle})` : handle, url: actor.uri };
+  return { uri: actor.uri, label: actor.name ? `${actor.name} (${handle})` : handle, url: actor.uri, host: actor.host };
+}
+
+/** How long follows from one server are summed up in one notice. */
+const followWindowMs = 3_600_000;
+
+/**
+ * Follows from one server are told one by one only for the first account in the hour; the next
+ * ones make one notice per server, followed actor and hour that counts them (its words follow
+ * the count). Another server making a new account per Follow so tells a user twice an hour.
+ * Returns the count so far (1: the first), or 1 when Redis cannot say (told one by one).
+ */
+async function followsThisHour(svc: FederationService, host: string, follower: string, followed: string, hour: number): Promise<number> {
+  const key = `notify:follows:${host}:${followed}:${hour}`;
+  const ttl = Math.ceil((2 * followWindowMs) / 1000);
+  try {
+    const redis = svc.rt.ctx.redis;
+    const first = (await redis.set(`${key}:first`, follower, 'EX', ttl, 'NX')) === 'OK' || (await redis.get(`${key}:first`)) === follower;
+    if (first) return 1;
+    const [, , [err, others]] = (await redis.multi().sadd(`${key}:others`, follower).expire(`${key}:others`, ttl).scard(`${key}:others`).exec()) as [unknown, unknown, [Error | null, number]];
+    if (err) throw err;
+    return 1 + others;
+  } catch (err) {
+    svc.rt.log.warn({ err, host }, 'follows of one server not counted: told one by one');
+    return 1;
+  }
 }
 
 export function localFollower(actor: LocalActor): Follower {
@@ -52,6 +77,19 @@ export const notifyFollowed = quietly('new follower', async (svc: FederationServ
     what = channel?.displayName ?? followed.name;
   }
   if (!ownerId || ownerId === follower.userId) return;
+  const hour = Math.floor(Date.now() / followWindowMs);
+  const n = follower.host ? await followsThisHour(svc, follower.host, follower.uri, followed.uri, hour) : 1;
+  if (n > 1) {
+    tell(svc, {
+      userIds: [ownerId],
+      kind: 'follower',
+      title: `${n} accounts from ${follower.host} follow ${what}`,
+      body: 'Follows from one server within an hour are told as one notice, counted as they arrive.',
+      // `summary:`: the inbox keeps one notice and takes the latest count (docs/notifications.md).
+      key: `summary:follower-group:${follower.host}:${followed.uri}:${hour}`,
+    });
+    return;
+  }
   tell(svc, {
     userIds: [ownerId],
     kind: 'follower',

@@ -66,6 +66,7 @@ const migrationOwners: Record<string, string> = {
   '0900-apps-subsonic': 'apps',
   '1000-notifications-mails': 'notifications',
   '1005-notifications-inbox': 'notifications',
+  '1006-notifications-inbox-guards': 'notifications',
   '1100-moderation-reports': 'moderation',
   '1101-moderation-guards': 'moderation',
 };

@@ -1,7 +1,8 @@
 // The bell, the notifications page and the settings page in a real browser (Debian's Chromium
 // through playwright-core) against a real node: a listener follows an artist's channel; the
 // artist's bell says one unread (in its accessible name); the page lists it, marks it read and
-// the bell follows; the settings page says the node sends no mail and saves a kind turned off.
+// the bell follows; a javascript: link stored before the node checked links is not drawn as one;
+// the settings page says the node sends no mail and saves a kind turned off.
 // axe-core finds no serious or critical violation on either page.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +13,7 @@ import { startTestNode, type TestNode } from '../helpers/node.js';
 import { makeArtist } from '../media/support.js';
 import { hostOf } from '../federation/support.js';
 import { waitFor } from '../helpers/wait.js';
+import { execute } from '../../server/db/index.js';
 
 const skip = skipWithoutChromium;
 const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
@@ -31,6 +33,8 @@ before(async () => {
   const f = await node.api('POST', '/api/v1/federation/follows', { token: fan.token, body: { handle: `bell_band@${hostOf(node)}` } });
   assert.equal(f.status, 201, f.text);
   await waitFor('the artist is told', async () => (await node.api('GET', '/api/v1/me/notifications/unread-count', { token: artist.token })).body.unread === 1);
+  // As kept before the node checked links (read, so the bell still counts one).
+  await execute(node.ctx.db, "INSERT INTO notifications_inbox (user_id, kind, key, title, url, web, read_at) VALUES (:u, 'tip', 'old-link', 'An old link', 'javascript:alert(1)', true, now())", { u: artist.user.id });
   await built;
   session = await openBrowser(node.url);
   ({ page } = session);
@@ -61,6 +65,8 @@ test('the bell counts unread; the page lists and marks read; the settings page s
   const item = list.getByRole('listitem').filter({ hasText: `@${fan.user.username} follows Channel bell_band` });
   await session.reach(item);
   assert.equal(await item.getByText('New', { exact: true }).count(), 1);
+  await session.reach(list.getByText('An old link'));
+  assert.equal(await list.getByRole('link', { name: 'An old link' }).count(), 0, 'a javascript: link is not drawn');
   assert.deepEqual(await axeViolations(), []);
   await session.shot('notifications');
 

@@ -2,14 +2,16 @@
 // key (told twice, stored once), listed newest or unread first with the unread count, marked
 // read by id (only one's own) or all; per-kind settings hide a kind from the app; bad input is
 // refused; an account's deletion drops its notifications and settings, and its data export
-// carries them. What the routes answer fits the OpenAPI description.
+// carries them; a kind turned off in the app hides what arrived of it; long keys stay apart;
+// only links to the app or to http(s) addresses are kept. What the routes answer fits the
+// OpenAPI description.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { startTestNode, type ApiResponse, type TestNode } from '../helpers/node.js';
 import { waitFor } from '../helpers/wait.js';
 import { accountsService } from '../../server/accounts/index.js';
-import { selectOne } from '../../server/db/index.js';
+import { execute, selectOne } from '../../server/db/index.js';
 import type { UserNotification } from '../../server/events.js';
 
 const Ajv2020 = createRequire(import.meta.url)('ajv/dist/2020') as new (opts?: object) => {
@@ -176,4 +178,46 @@ test("an account's deletion drops its notifications and settings; its export car
   );
   assert.deepEqual([Number(left!.n), Number(left!.p)], [0, 0]);
   assert.equal((await list(keep.token)).total, 1, "another user's stay");
+});
+
+test('a kind turned off in the app hides what already arrived too; turned on again, it shows again', async () => {
+  const a = await node.user('listener');
+  tell({ userIds: [a.user.id], key: 'track-before', kind: 'new-track', title: 'A new track' });
+  tell({ userIds: [a.user.id], key: 'tip-before', kind: 'tip', title: 'A tip' });
+  await waitFor('both stored', async () => (await list(a.token)).total === 2);
+  await node.api('PUT', '/api/v1/me/notification-settings', { token: a.token, body: { settings: { 'new-track': { web: false } } } });
+  const hidden = await list(a.token);
+  assert.deepEqual([hidden.total, hidden.unread, hidden.data.map((n) => n.title)], [1, 1, ['A tip']]);
+  assert.deepEqual((await node.api('GET', '/api/v1/me/notifications/unread-count', { token: a.token })).body, { unread: 1 });
+  const marked = await node.api('POST', '/api/v1/me/notifications/read', { token: a.token, body: { all: true } });
+  assert.deepEqual(marked.body, { marked: 1, unread: 0 }, 'marking all reads what is shown');
+  await node.api('PUT', '/api/v1/me/notification-settings', { token: a.token, body: { settings: { 'new-track': { web: true } } } });
+  const shown = await list(a.token);
+  assert.deepEqual([shown.total, shown.unread], [2, 1]);
+});
+
+test('keys longer than the limit are kept whole (as their SHA-256): two long keys are two notifications', async () => {
+  const a = await node.user('listener');
+  const base = `new-track:https://remote.example/${'x'.repeat(520)}`;
+  tell({ userIds: [a.user.id], key: `${base}/track-1`, kind: 'new-track', title: 'One' });
+  tell({ userIds: [a.user.id], key: `${base}/track-2`, kind: 'new-track', title: 'Two' });
+  tell({ userIds: [a.user.id], key: `${base}/track-2`, kind: 'new-track', title: 'Two' });
+  await waitFor('both stored', async () => (await list(a.token)).total === 2);
+  await node.waitJobs();
+  assert.equal((await list(a.token)).total, 2, 'the same long key twice is one');
+  const keys = await selectOne<{ keys: string[] }>(node.ctx.db, 'SELECT array_agg(key) AS keys FROM notifications_inbox WHERE user_id = :u', { u: a.user.id });
+  for (const k of keys!.keys) assert.match(k, /^sha256:[0-9a-f]{64}$/);
+});
+
+test('only links to a path of the app or to an http(s) address are kept', async () => {
+  const a = await node.user('listener');
+  const links = ['javascript:alert(1)', 'JavaScript:alert(1)', 'data:text/html,<b>x</b>', '//evil.example/x', '/\\evil.example/x', '/\t/evil.example', 'vbscript:x', 'ftp://files.example/x', 'tracks/1', '/tracks/1', 'https://remote.example/@band', 'http://remote.example/x'];
+  for (const [i, url] of links.entries()) tell({ userIds: [a.user.id], key: `link-${i}`, title: `link ${i}`, url });
+  await waitFor('all stored', async () => (await list(a.token, '?limit=100')).total === links.length);
+  const kept = Object.fromEntries((await list(a.token, '?limit=100')).data.map((n) => [n.title, n.url]));
+  assert.deepEqual(links.map((_, i) => kept[`link ${i}`]), [null, null, null, null, null, null, null, null, null, '/tracks/1', 'https://remote.example/@band', 'http://remote.example/x']);
+  // A row kept from before the check is handed out without its link.
+  const b = await node.user('listener');
+  await execute(node.ctx.db, "INSERT INTO notifications_inbox (user_id, kind, key, title, url, web) VALUES (:u, 'tip', 'old', 'Old', 'javascript:alert(1)', true)", { u: b.user.id });
+  assert.deepEqual((await list(b.token)).data.map((n) => [n.title, n.url]), [['Old', null]]);
 });

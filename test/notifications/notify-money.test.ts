@@ -1,13 +1,17 @@
 // Who is told of money on a real node: the artist of a tip (once, with the message, what they
 // got after the node's cut); the artist of a month's payout (once, however often the month is
-// paid); the parties of a dispute a listener opens (the listener, the artist whose share is held)
-// and the admins — nobody else.
+// paid); of a dispute a listener opens, nobody before the ledger accepts it: a single node's
+// ledger refuses it (too few nodes to review), which the listener and the admins are told; once
+// accepted, its parties other than who opened it (the artist whose share is held) and the
+// admins — nobody else.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestNode, type TestNode } from '../helpers/node.js';
 import { waitFor } from '../helpers/wait.js';
 import { makeArtist } from '../media/support.js';
 import { credit, money, TestSecondsSource } from '../money/helpers.js';
+import { DisputesDeps } from '../../server/disputes/deps.js';
+import { notifyDisputeOpened } from '../../server/disputes/notify.js';
 
 let node: TestNode;
 const source = new TestSecondsSource();
@@ -40,7 +44,7 @@ test('a tip: the artist is told what they got, from whom, with the message; once
   assert.deepEqual(await inbox(fan.token), [], 'the tipper is not told');
 });
 
-test("a month's payout: each local artist is told once; a dispute a listener opens reaches its parties and the admins", async () => {
+test("a month's payout: each local artist is told once; a dispute a listener opens: its refusal, then its opening, reach whom they concern", async () => {
   const month = '2024-05';
   const admin = await node.user('admin');
   const bystander = await node.user('listener');
@@ -68,12 +72,25 @@ test("a month's payout: each local artist is told once; a dispute a listener ope
   const opened = await node.api('POST', '/api/v1/disputes', { token: listener.token, body: { month, as: 'listener', reason: 'Where did it go?' } });
   assert.equal(opened.status, 201, opened.text);
   const id = opened.body.id as string;
-  for (const [who, token] of [['listener', listener.token], ['artist', artist.token], ['admin', admin.token]] as const) {
-    const n = await told(token, `dispute to the ${who}`, (x) => x.kind === 'dispute');
-    assert.deepEqual([n.title, n.url], ['A dispute about 2024-05 was opened', `/disputes/${id}`]);
+  // One node alone: the ledger has no other node to seat as a reviewer.
+  for (const [who, token] of [['listener', listener.token], ['admin', admin.token]] as const) {
+    const n = await told(token, `the refusal to the ${who}`, (x) => x.kind === 'dispute');
+    assert.deepEqual([n.title, n.url], ['The dispute about 2024-05 could not be opened', `/disputes/${id}`]);
+    assert.match(n.body!, /^The ledger refused it: .*too few nodes/);
   }
   await node.waitJobs();
   assert.deepEqual((await inbox(bystander.token)).map((n) => n.kind), [], 'nobody else');
   const kinds = (await inbox(artist.token)).map((n) => n.kind).sort();
-  assert.deepEqual(kinds, ['dispute', 'payout'], 'one payout notification, however often the month is paid');
+  assert.deepEqual(kinds, ['payout'], 'one payout notification, however often the month is paid; no dispute the ledger refused');
+
+  // Accepted by the ledger (tick.ts tells when it sees it there): its parties but who opened it, and the admins.
+  const deps = new DisputesDeps(node.ctx);
+  await notifyDisputeOpened(deps, (await deps.store.row(id))!);
+  for (const [who, token] of [['artist', artist.token], ['admin', admin.token]] as const) {
+    const n = await told(token, `the opening to the ${who}`, (x) => x.title === 'A dispute about 2024-05 was opened');
+    assert.equal(n.url, `/disputes/${id}`);
+  }
+  await node.waitJobs();
+  assert.equal((await inbox(listener.token)).filter((n) => n.kind === 'dispute').length, 1, 'who opened it is not told of their own dispute');
+  assert.deepEqual((await inbox(bystander.token)).map((n) => n.kind), [], 'nobody else');
 });

@@ -23,6 +23,20 @@ const kindLabels: Record<Kind, string> = {
 
 const pageSize = 20;
 
+/**
+ * The node hands out only these links (server/notifications/inbox/links.ts); checked here again:
+ * a link is drawn only when it is a path of the app (not `//host`) or an http(s) address.
+ */
+function linkOf(url: string | null): string | null {
+  if (!url || /[\s\\\u0000-\u001f\u007f]/.test(url)) return null;
+  if (url.startsWith('/')) return url.startsWith('//') ? null : url;
+  try {
+    return ['http:', 'https:'].includes(new URL(url).protocol) ? url : null;
+  } catch {
+    return null;
+  }
+}
+
 /** A listed notification, read now: its "New" and its button go. */
 function showRead(li: Element): void {
   li.className = 'read';
@@ -61,8 +75,9 @@ export async function notificationsPage({ main, query, signal }: PageContext): P
 
   const item = (n: InboxNotification): HTMLLIElement => {
     const li = h('li', { class: n.read ? 'read' : 'unread' });
-    const external = !!n.url && /^https?:\/\//.test(n.url) && !n.url.startsWith(location.origin);
-    const title = n.url ? h('a', { href: n.url, ...(external ? { rel: 'noopener nofollow', target: '_blank' } : {}) }, n.title) : h('strong', null, n.title);
+    const url = linkOf(n.url);
+    const external = !!url && !url.startsWith('/') && !url.startsWith(`${location.origin}/`);
+    const title = url ? h('a', { href: url, ...(external ? { rel: 'noopener nofollow', target: '_blank' } : {}) }, n.title) : h('strong', null, n.title);
     const mark = h('button', { type: 'button', class: 'link' }, 'Mark as read');
     mark.addEventListener('click', async () => {
       mark.disabled = true;
@@ -75,7 +90,7 @@ export async function notificationsPage({ main, query, signal }: PageContext): P
       }
     });
     // Following the link reads it: told once, no need to mark it by hand.
-    if (!n.read && n.url) title.addEventListener('click', () => void markRead({ ids: [n.id] }).catch(() => {}));
+    if (!n.read && url) title.addEventListener('click', () => void markRead({ ids: [n.id] }).catch(() => {}));
     append(
       li,
       title,

@@ -4,7 +4,8 @@
 import type { Router } from 'express';
 import { perNode, type NodeContext } from '../../context.js';
 import type { MailPort } from '../../accounts/contract.js';
-import { Inbox } from './inbox.js';
+import { userActorUri } from '../../../shared/actor-uris.js';
+import { Inbox, kept } from './inbox.js';
 import { inboxRouter } from './routes.js';
 
 export { inboxOpenApi } from './openapi.js';
@@ -18,14 +19,19 @@ export const inboxOf = inboxes.get;
 
 /**
  * Listens to `user.notify` (in whichever process emits it: web or worker; a notification is
- * stored once per user and key, so both hearing the same news is one row and one mail) and
- * registers accounts' deletion and export parts.
+ * stored once per user and key, so both hearing the same news is one row and one mail),
+ * prunes every hour (workers) and registers accounts' deletion and export parts.
  */
 export function registerInbox(ctx: NodeContext, mail: MailPort): void {
   const inbox = new Inbox(ctx, mail);
   inboxes.set(ctx, inbox);
   ctx.events.on('user.notify', (n) => inbox.deliver(n));
-  ctx.services.accounts.onUserDeleting((user) => inbox.store.forget(user.id));
+  ctx.jobs.atWorkerStart('prune notifications', () => inbox.store.prune({ keep: kept.perUser, readDays: kept.readDays }), { everyMs: 3_600_000 });
+  ctx.services.accounts.onUserDeleting(async (user) => {
+    await inbox.store.forget(user.id);
+    // The "follows you" notices others here got of this account name them: they go too.
+    await inbox.store.forgetFollowsBy(userActorUri(ctx.config.publicUrl, user.username));
+  });
   ctx.services.accounts.onExport({
     file: 'notifications.json',
     collect: async (user) => ({ settings: (await inbox.preferencesOf([user.id])).get(user.id), notifications: await inbox.store.allOf(user.id) }),

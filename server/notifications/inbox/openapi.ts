@@ -22,7 +22,7 @@ export const inboxOpenApi: OpenApiFragment = {
       kind: { ...kind, description: 'follower: a new follower of your channel; new-track: a followed channel published; tip; payout; dispute: opened or decided; live: a followed channel went live; report: your report was handled; account: your account' },
       title: str,
       body: nullable('string'),
-      url: nullable('string', { description: 'Where it leads: a path of the web app, or an absolute URL' }),
+      url: nullable('string', { description: 'Where it leads: a path of the web app (starting with one slash), or an absolute http(s) URL; null when none (or when what was told was neither)' }),
       read: { type: 'boolean' },
       readAt: nullable('string', { format: 'date-time' }),
       createdAt: dateTime,

@@ -30,8 +30,9 @@ export function inboxRouter(inbox: Inbox): Router {
     route(async (req, res) => {
       const q = listQuery.parse(req.query);
       const userId = req.user!.id;
-      const page = await inbox.store.list(userId, { limit: q.limit, offset: q.offset, unreadOnly: q.unread === 'true', unreadFirst: q.order === 'unread' });
-      const body: api.InboxPage = { ...page, unread: await inbox.store.unread(userId) };
+      const hidden = await inbox.hiddenKinds(userId);
+      const page = await inbox.store.list(userId, { limit: q.limit, offset: q.offset, unreadOnly: q.unread === 'true', unreadFirst: q.order === 'unread', hidden });
+      const body: api.InboxPage = { ...page, unread: await inbox.store.unread(userId, hidden) };
       res.json(body);
     }),
   );
@@ -40,7 +41,8 @@ export function inboxRouter(inbox: Inbox): Router {
     '/api/v1/me/notifications/unread-count',
     requireUser,
     route(async (req, res) => {
-      const body: api.UnreadCount = { unread: await inbox.store.unread(req.user!.id) };
+      const userId = req.user!.id;
+      const body: api.UnreadCount = { unread: await inbox.store.unread(userId, await inbox.hiddenKinds(userId)) };
       // The bell polls this; it must not be served from a cache.
       res.set('Cache-Control', 'private, no-store').json(body);
     }),
@@ -52,8 +54,9 @@ export function inboxRouter(inbox: Inbox): Router {
     route(async (req, res) => {
       const body = markReadBody.parse(req.body ?? {});
       const userId = req.user!.id;
-      const marked = await inbox.store.markRead(userId, 'all' in body ? 'all' : body.ids);
-      const out: api.MarkedRead = { marked, unread: await inbox.store.unread(userId) };
+      const hidden = await inbox.hiddenKinds(userId);
+      const marked = await inbox.store.markRead(userId, 'all' in body ? 'all' : body.ids, hidden);
+      const out: api.MarkedRead = { marked, unread: await inbox.store.unread(userId, hidden) };
       res.json(out);
     }),
   );
