@@ -12,6 +12,7 @@ import { execute, select, selectOne } from '../db/index.js';
 import { AppError, notFound } from '../http/errors.js';
 import { isUuid } from '../../shared/ids.js';
 import type * as api from '../../shared/api/index.js';
+import { closedAccount } from './service.js';
 
 export type ApiKey = api.ApiKey;
 export type NewApiKey = api.NewApiKey;
@@ -85,6 +86,8 @@ interface KeyRow {
   last_used_at: Date | null;
   username?: string;
   disabled?: boolean;
+  /** Deleted, or being deleted (service.ts `closedAccount`). */
+  closed?: boolean;
 }
 
 const toApiKey = (r: KeyRow): ApiKey => ({
@@ -104,7 +107,7 @@ function decodePassword(p: string): string {
 /** How exactly `lastUsedAt` is kept. */
 const lastUsedResolutionMs = 5 * 60_000;
 
-const keyWithOwner = `SELECT k.*, u.username, u.disabled FROM api_keys k JOIN users u ON u.id = k.user_id`;
+const keyWithOwner = `SELECT k.*, u.username, u.disabled, ${closedAccount('u')} AS closed FROM api_keys k JOIN users u ON u.id = k.user_id`;
 
 export class ApiKeys {
   constructor(
@@ -159,7 +162,7 @@ export class ApiKeys {
       row = await this.byToken(c.username, c.token, c.salt);
     }
     if (!row) return { ok: false, reason: 'wrong_credentials' };
-    if (row.disabled) return { ok: false, reason: 'account_disabled' };
+    if (row.disabled || row.closed) return { ok: false, reason: 'account_disabled' };
     // At most one write per key every few minutes, whatever the request rate.
     if (!row.last_used_at || Date.now() - new Date(row.last_used_at).getTime() > lastUsedResolutionMs) {
       await execute(this.db, 'UPDATE api_keys SET last_used_at = now() WHERE id = :id', { id: row.id });

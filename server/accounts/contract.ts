@@ -22,6 +22,15 @@ export interface OutgoingMail {
 export const linkMailLifetimes = { 'verify-email': 'verificationLinkSeconds', 'password-reset': 'passwordResetLinkSeconds' } as const;
 export type LinkMailKind = keyof typeof linkMailLifetimes;
 
+/** The last mail to an account being deleted (lifecycle/deletion.ts): its address goes with the account. */
+export const farewellMailKind = 'account-deleted';
+
+/**
+ * The kinds of mail whose address and subject the outbox blanks once sent (or given up): every
+ * other mail to a deleted account's address is blanked by the deletion itself (docs/accounts.md).
+ */
+export const forgottenOnceSentMailKinds: readonly string[] = [farewellMailKind];
+
 /** Accounts' port for sending mail (provided by notifications, wired in node.ts). */
 export interface MailPort {
   /** Whether SMTP is configured; when not, flows that would send mail say so instead of failing. */

@@ -19,6 +19,7 @@ const userProperties = {
   disabled: { type: 'boolean', description: 'Suspended: cannot sign in' },
   silenced: { type: 'boolean', description: 'Silenced by a moderator: signs in and listens, publishes nothing (403 account_silenced)' },
   guest: { type: 'boolean', description: 'Made by a watch link without a sign-up; claim it (POST /api/v1/users/me/claim) to keep it' },
+  deleted: { type: 'boolean', description: 'Deleted, or its deletion asked for and not finished (docs/accounts.md): closed for good, nothing can enable it again' },
   createdAt: { type: 'string', format: 'date-time' },
 };
 
@@ -137,7 +138,7 @@ export const accountsOpenApi: OpenApiFragment = {
         responses: {
           200: json('Tokens', ref('TokenPair')),
           400: problem('Wrong credentials or malformed request'),
-          403: problem('account_disabled (suspended); email_not_verified: the address is not confirmed yet and the node requires it (ask for a new link: POST /api/v1/users/verify-email/resend)'),
+          403: problem('account_disabled (suspended); account_deleted (deleted or being deleted); email_not_verified: the address is not confirmed yet and the node requires it (ask for a new link: POST /api/v1/users/verify-email/resend)'),
           429: retryLater(
             'Password grant: too many failed logins for this account name from this address (limit "accountAddress") or from all addresses (limit "account"), both also for names without an account, or from this address (limit "address"); refused before the password is checked',
           ),
@@ -278,7 +279,13 @@ export const accountsOpenApi: OpenApiFragment = {
             },
           },
         },
-        responses: { 200: json('User', ref('User')), 400: problem('Invalid input'), 403: problem('Not an admin'), 404: problem('No such user') },
+        responses: {
+          200: json('User', ref('User')),
+          400: problem('Invalid input'),
+          403: problem('Not an admin'),
+          404: problem('No such user'),
+          409: problem("last_admin (it would leave no enabled admin), last_admin_guard (demoting or disabling yourself), account_deleted (deleted or being deleted), admin_not_silenced"),
+        },
       },
     },
   },

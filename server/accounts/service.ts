@@ -1,6 +1,6 @@
 // Users, roles and bearer tokens.
 import { createHash, randomBytes } from 'node:crypto';
-import type { Sequelize } from 'sequelize';
+import type { Sequelize, Transaction } from 'sequelize';
 import { Counter, type Registry } from 'prom-client';
 import { z, ZodError } from 'zod';
 import { select, selectOne, execute } from '../db/index.js';
@@ -39,6 +39,19 @@ export type NewUser = z.input<typeof newUserSchema>;
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
+/**
+ * Whether the account `alias` is closed for good: deleted (a tombstone), or its deletion asked
+ * for and not finished (lifecycle/deletion.ts closes it at once; nothing opens it again).
+ */
+export const closedAccount = (alias: string) => `(${alias}.deleted_at IS NOT NULL OR EXISTS (SELECT 1 FROM accounts_deletions d WHERE d.user_id = ${alias}.id))`;
+
+/** A user as the service reads it: the row of `users u`, and whether it is closed for good. */
+const userColumns = `u.*, ${closedAccount('u')} AS closed`;
+
+export const accountDeleted = () => conflict('account_deleted', 'This account is deleted, or being deleted: it cannot be changed, enabled or used again');
+
+const lastAdmin = () => conflict('last_admin', "This is the node's last enabled admin account: make another admin first");
+
 const adminNotSilenced = (detail = "An admin's account cannot be silenced (moderation never acts on admins): change its role first") => conflict('admin_not_silenced', detail);
 
 interface UserRow {
@@ -59,6 +72,9 @@ interface UserRow {
    */
   email_verified: boolean | null;
   pending_email: string | null;
+  deleted_at: Date | null;
+  /** Read with `userColumns` only (a row just inserted or claimed is never closed). */
+  closed?: boolean;
 }
 
 const toUser = (r: UserRow): User => ({
@@ -72,6 +88,7 @@ const toUser = (r: UserRow): User => ({
   guest: r.guest,
   emailVerified: r.email_verified === true,
   pendingEmail: r.pending_email,
+  deleted: r.closed === true,
   createdAt: new Date(r.created_at).toISOString(),
 });
 
@@ -154,17 +171,18 @@ export class AccountsService implements AccountsApi {
    * An admin is never silenced: staff checks ignore the measure, and moderation does not act on admins.
    */
   async setStanding(userId: string, standing: AccountStanding): Promise<User> {
-    const user = await this.byId(userId);
-    if (!user) throw notFound('User');
-    if (standing.silenced && user.role === 'admin') throw adminNotSilenced();
-    const changed = await selectOne(
-      this.db,
-      `UPDATE users SET disabled = coalesce(:suspended, disabled), silenced = coalesce(:silenced, silenced), updated_at = now()
-       WHERE id = :id AND NOT (role = 'admin' AND coalesce(:silenced, false)) RETURNING id`,
-      { id: userId, suspended: standing.suspended ?? null, silenced: standing.silenced ?? null },
-    );
-    // Made an admin since the check above.
-    if (!changed) throw adminNotSilenced();
+    if (!isUuid(userId)) throw notFound('User');
+    await this.db.transaction(async (t) => {
+      const user = await this.lockForChange(userId, t);
+      if (standing.silenced && user.role === 'admin') throw adminNotSilenced();
+      if (standing.suspended && user.role === 'admin' && !user.disabled) await this.refuseLastAdmin(userId, t);
+      await execute(
+        this.db,
+        'UPDATE users SET disabled = coalesce(:suspended, disabled), silenced = coalesce(:silenced, silenced), updated_at = now() WHERE id = :id',
+        { id: userId, suspended: standing.suspended ?? null, silenced: standing.silenced ?? null },
+        t,
+      );
+    });
     if (standing.suspended) await this.endSessions(userId);
     const after = (await this.byId(userId))!;
     this.standingChanged(after);
@@ -301,12 +319,12 @@ export class AccountsService implements AccountsApi {
 
   async byId(id: string): Promise<User | undefined> {
     if (!isUuid(id)) return undefined;
-    const row = await selectOne<UserRow>(this.db, 'SELECT * FROM users WHERE id = :id', { id });
+    const row = await selectOne<UserRow>(this.db, `SELECT ${userColumns} FROM users u WHERE u.id = :id`, { id });
     return row && toUser(row);
   }
 
   async byUsername(username: string): Promise<User | undefined> {
-    const row = await selectOne<UserRow>(this.db, 'SELECT * FROM users WHERE lower(username) = lower(:u)', { u: username });
+    const row = await selectOne<UserRow>(this.db, `SELECT ${userColumns} FROM users u WHERE lower(u.username) = lower(:u)`, { u: username });
     return row && toUser(row);
   }
 
@@ -330,13 +348,13 @@ export class AccountsService implements AccountsApi {
   }
 
   async list(opts: { role?: Role; limit?: number; offset?: number } = {}): Promise<{ total: number; data: User[] }> {
-    const where = opts.role ? 'WHERE role = :role' : '';
-    const rows = await select<UserRow>(this.db, `SELECT * FROM users ${where} ORDER BY created_at LIMIT :limit OFFSET :offset`, {
+    const where = opts.role ? 'WHERE u.role = :role' : '';
+    const rows = await select<UserRow>(this.db, `SELECT ${userColumns} FROM users u ${where} ORDER BY u.created_at LIMIT :limit OFFSET :offset`, {
       role: opts.role ?? null,
       limit: opts.limit ?? 50,
       offset: opts.offset ?? 0,
     });
-    const total = await selectOne<{ n: string }>(this.db, `SELECT count(*) AS n FROM users ${where}`, { role: opts.role ?? null });
+    const total = await selectOne<{ n: string }>(this.db, `SELECT count(*) AS n FROM users u ${where}`, { role: opts.role ?? null });
     return { total: Number(total?.n ?? 0), data: rows.map(toUser) };
   }
 
@@ -347,21 +365,59 @@ export class AccountsService implements AccountsApi {
 
   /** An admin's change; a new password (the way back in when the node sends no mail) ends the account's sessions, as disabling does. */
   async update(id: string, patch: { role?: Role; disabled?: boolean; displayName?: string; password?: string }): Promise<User> {
-    const user = await this.byId(id);
-    if (!user) throw new AppError(404, 'not_found', 'User not found');
-    if (patch.role === 'admin' && user.role !== 'admin' && user.silenced) throw adminNotSilenced('This account is silenced, and an admin cannot be: lift the measure first');
+    const found = await this.byId(id);
+    if (!found) throw new AppError(404, 'not_found', 'User not found');
+    if (found.deleted) throw accountDeleted();
     const hash = patch.password === undefined ? null : await hashPassword(newUserSchema.shape.password.parse(patch.password));
-    await execute(
-      this.db,
-      `UPDATE users SET role = :role, disabled = :disabled, display_name = :displayName, password_hash = coalesce(:hash, password_hash), updated_at = now() WHERE id = :id`,
-      { id, role: patch.role ?? user.role, disabled: patch.disabled ?? user.disabled, displayName: patch.displayName ?? user.displayName, hash },
-    );
+    const user = await this.db.transaction(async (t) => {
+      const before = await this.lockForChange(id, t);
+      if (patch.role === 'admin' && before.role !== 'admin' && before.silenced) throw adminNotSilenced('This account is silenced, and an admin cannot be: lift the measure first');
+      const role = patch.role ?? before.role;
+      const disabled = patch.disabled ?? before.disabled;
+      if (before.role === 'admin' && !before.disabled && (role !== 'admin' || disabled)) await this.refuseLastAdmin(id, t);
+      await execute(
+        this.db,
+        `UPDATE users SET role = :role, disabled = :disabled, display_name = :displayName, password_hash = coalesce(:hash, password_hash), updated_at = now() WHERE id = :id`,
+        { id, role, disabled, displayName: patch.displayName ?? before.display_name, hash },
+        t,
+      );
+      return before;
+    });
     if (patch.disabled || hash) await this.endSessions(id);
     // A password an admin sets is a way back in for someone locked out: what an app was given before goes too, as with a reset.
     if (hash) await this.apiKeys.revokeAll(id);
     const after = (await this.byId(id))!;
     if (patch.disabled !== undefined && patch.disabled !== user.disabled) this.standingChanged(after);
     return after;
+  }
+
+  /**
+   * Serialises every change that can leave the node without an enabled admin (a deletion asked
+   * for, a demotion, disabling or suspending an admin): taken first, before any row lock, so
+   * two such changes count the admins one after the other and lock rows in one order.
+   */
+  async lockAdmins(t: Transaction): Promise<void> {
+    await execute(this.db, "SELECT pg_advisory_xact_lock(hashtext('accounts:admins'))", {}, t);
+  }
+
+  /** Refuses (409 last_admin) when no enabled admin but `userId` is left; under `lockAdmins`. */
+  async refuseLastAdmin(userId: string, t: Transaction): Promise<void> {
+    const others = await selectOne<{ n: string }>(
+      this.db,
+      "SELECT count(*) AS n FROM users WHERE role = 'admin' AND id <> :userId AND NOT disabled AND deleted_at IS NULL",
+      { userId },
+      t,
+    );
+    if (Number(others?.n ?? 0) === 0) throw lastAdmin();
+  }
+
+  /** The account's row, locked for a change (admins' lock first); 404, or 409 when it is closed for good. */
+  private async lockForChange(id: string, t: Transaction): Promise<UserRow> {
+    await this.lockAdmins(t);
+    const row = await selectOne<UserRow>(this.db, `SELECT ${userColumns} FROM users u WHERE u.id = :id FOR UPDATE OF u`, { id }, t);
+    if (!row) throw notFound('User');
+    if (row.closed) throw accountDeleted();
+    return row;
   }
 
   /** Ends every session (access and refresh tokens) of the account. */
@@ -379,9 +435,10 @@ export class AccountsService implements AccountsApi {
   async login(username: string, password: string, from: RequestOrigin = {}): Promise<TokenPair> {
     // A name that cannot exist skips the lookup but not the hash (and is counted the same).
     const row = await this.passwordMatches(username, password, from, () =>
-      usernameSchema.safeParse(username).success ? selectOne<UserRow>(this.db, 'SELECT * FROM users WHERE lower(username) = lower(:u)', { u: username }) : Promise.resolve(undefined),
+      usernameSchema.safeParse(username).success ? selectOne<UserRow>(this.db, `SELECT ${userColumns} FROM users u WHERE lower(u.username) = lower(:u)`, { u: username }) : Promise.resolve(undefined),
     );
     if (!row) throw new AppError(400, 'invalid_grant', 'Wrong username or password');
+    if (row.closed) throw new AppError(403, 'account_deleted', 'This account is deleted');
     if (row.disabled) throw new AppError(403, 'account_disabled', 'This account is disabled');
     // Told only to whoever knows the password, as PeerTube does.
     if (this.awaitsVerification(row)) {
@@ -422,8 +479,8 @@ export class AccountsService implements AccountsApi {
       { h: sha256(refreshToken) },
     );
     if (!row) throw new AppError(400, 'invalid_grant', 'Unknown or expired refresh token');
-    const user = await selectOne<UserRow>(this.db, 'SELECT * FROM users WHERE id = :id', { id: row.user_id });
-    if (!user || user.disabled || this.awaitsVerification(user)) throw new AppError(400, 'invalid_grant', 'Account unavailable');
+    const user = await selectOne<UserRow>(this.db, `SELECT ${userColumns} FROM users u WHERE u.id = :id`, { id: row.user_id });
+    if (!user || user.disabled || user.closed || this.awaitsVerification(user)) throw new AppError(400, 'invalid_grant', 'Account unavailable');
     return this.issueTokens(user.id, user.role);
   }
 
@@ -448,11 +505,12 @@ export class AccountsService implements AccountsApi {
   async authenticate(token: string): Promise<User> {
     const row = await selectOne<UserRow>(
       this.db,
-      `SELECT u.* FROM auth_tokens t JOIN users u ON u.id = t.user_id
+      `SELECT ${userColumns} FROM auth_tokens t JOIN users u ON u.id = t.user_id
        WHERE t.token_hash = :h AND t.kind = 'access' AND t.expires_at > now()`,
       { h: sha256(token) },
     );
     if (!row) throw unauthorized('Invalid or expired access token');
+    if (row.closed) throw new AppError(403, 'account_deleted', 'This account is deleted');
     if (row.disabled) throw new AppError(403, 'account_disabled', 'This account is disabled');
     return toUser(row);
   }

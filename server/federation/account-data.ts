@@ -70,6 +70,9 @@ async function deleteActorsOf(svc: FederationService, user: User): Promise<void>
   // follows before these go.
   await db.transaction(async (t) => {
     await execute(db, 'UPDATE federation_local_actors SET deleted_at = coalesce(deleted_at, now()) WHERE uri IN (:uris)', { uris }, t);
+    // What the actors sent stops being served (/ap/activities, their outboxes): it names the
+    // person, their tracks and streams. Delivery still reads the rows; the Deletes stay public.
+    await execute(db, "UPDATE federation_outbox SET public = false WHERE actor_uri IN (:uris) AND type <> 'Delete' AND public", { uris }, t);
     for (const uri of channelUris) await queueDelete(svc, t, uri, { followersOf: [uri, instance] });
     if (person) await queueDelete(svc, t, person.uri, { followersOf: [person.uri, ...channelUris, instance], actors: remoteFollows.map((f) => f.following_uri) });
     await execute(
@@ -83,6 +86,11 @@ async function deleteActorsOf(svc: FederationService, user: User): Promise<void>
   // The remote follows end as the user's own unfollow does (an Undo, and the followed actor's
   // tracks forgotten when no one here follows it any more).
   for (const f of remoteFollows) await sendUndoFollow(svc, person!.uri, f.id);
+}
+
+/** Whether a local actor (by URI) is a deleted account's or channel's: it follows no one and no one follows it any more. */
+export async function isDeletedLocalActor(svc: FederationService, uri: string): Promise<boolean> {
+  return !!(await selectOne(svc.rt.db, 'SELECT 1 FROM federation_local_actors WHERE uri = :uri AND deleted_at IS NOT NULL', { uri }));
 }
 
 /**

@@ -1,23 +1,51 @@
-// A user's live streaming when their account is deleted (docs/accounts.md) or exported: a
-// stream running here is stopped and the channels' stream keys and live settings go (no one can
-// push to them any more). The streams' history stays with its segment hashes: receipts that
-// viewers paid with name them.
+// A user's live streaming when their account is deleted (docs/accounts.md) or exported: the
+// channels' streams end (without a replay) and their stream keys and live settings go (no one
+// can push to them any more); the credit of the watch links they funded from their wallet and no
+// one opened goes back to that wallet. The streams' history stays with its segment hashes:
+// receipts that viewers paid with name them.
 import type { NodeContext } from '../context.js';
 import { execute, select } from '../db/index.js';
-import { AppError } from '../http/errors.js';
 import type { User } from '../accounts/service.js';
 import type { LiveService } from './service.js';
 
+/** How long the deletion waits for a stream that runs in another process (its session check ends it within seconds). */
+const waitElsewhereMs = 30_000;
+
+/**
+ * A stream of the account's channels runs here (it ends now) or in another process of the node:
+ * the web process that ingests it, while this part runs in the worker. That process's session
+ * check ends it once the account is closed or the settings are gone; the part waits for that, so
+ * that media does not remove a channel under a running stream, and fails (the job is tried again)
+ * when it does not come (that process hung: its next start ends what it left).
+ */
 async function endLiveOf(ctx: NodeContext, live: LiveService, user: User): Promise<void> {
+  await takeBackUnopenedLinks(ctx, user);
   const channels = await ctx.services.media.channelsOwnedBy(user.id);
   if (!channels.length) return;
-  for (const c of channels) {
-    // 409: not live, or live through another process of the node (the key going stops it there at its next reconnect).
-    await live.stopStream(user, c.id).catch((err) => {
-      if (!(err instanceof AppError && err.status === 409)) throw err;
-    });
+  const ids = channels.map((c) => c.id);
+  let elsewhere = await live.endForDeletionOf(ids);
+  await execute(ctx.db, 'DELETE FROM live_channels WHERE channel_id IN (:ids)', { ids });
+  const until = Date.now() + waitElsewhereMs;
+  while (elsewhere.length) {
+    if (Date.now() > until) throw new Error(`a live stream of channel ${elsewhere.join(', ')} still runs in another process of the node; tried again later`);
+    await new Promise((r) => setTimeout(r, 500));
+    elsewhere = await live.endForDeletionOf(elsewhere);
   }
-  await execute(ctx.db, 'DELETE FROM live_channels WHERE channel_id IN (:ids)', { ids: channels.map((c) => c.id) });
+}
+
+/**
+ * The watch links the user funded from their wallet that no one opened: their credit returns to
+ * the wallet (kept there like the rest of the balance). Money's release moves what is left, once,
+ * so running again moves nothing more. Links funded by the node, and opened links (their guest's
+ * credit), stay as they are.
+ */
+async function takeBackUnopenedLinks(ctx: NodeContext, user: User): Promise<void> {
+  const links = await select<{ code: string }>(
+    ctx.db,
+    "SELECT code FROM live_watch_links WHERE creator_id = :userId AND funded_from = 'wallet' AND guest_id IS NULL ORDER BY created_at",
+    { userId: user.id },
+  );
+  for (const l of links) await ctx.services.money.live.releaseWatchLink(l.code, user.id);
 }
 
 /** The channels' live settings (never the key) and the streams they ran. */

@@ -12,6 +12,7 @@ import { clientNetwork } from '../http/client-address.js';
 import { ffmpegPath } from '../media/ffmpeg.js';
 import { channelActorUri, localChannelNameOf } from '../../shared/actor-uris.js';
 import { isUuid } from '../../shared/ids.js';
+import { select } from '../db/index.js';
 import type { Logger } from '../logger.js';
 import type { LiveApi, LiveStreamView, ChannelLiveView, LiveDirectory, LiveAccessView } from './contract.js';
 import type * as api from '../../shared/api/index.js';
@@ -30,6 +31,14 @@ import type { EndReason } from './end-reasons.js';
 import type { LiveRendition } from './ladder.js';
 
 const refuse = (reason: string, message: string): PublishAnswer => ({ accept: false, reason, message });
+
+/**
+ * How often the ingest checks that its streams may go on: another process of the node (the
+ * worker running an account's deletion, a web process where a moderator acted) cannot reach
+ * the sessions of this one, so each process looks at the database for its own.
+ */
+const sessionCheckMs = 3000;
+const accountDeletedMessage = "The channel's account is being deleted.";
 
 export class LiveService implements LiveApi {
   readonly store: LiveStore;
@@ -51,6 +60,9 @@ export class LiveService implements LiveApi {
   private admitting = 0;
   private readonly badKeys: WindowLimit;
   private listener?: RtmpListener;
+  private sessionCheck?: NodeJS.Timeout;
+  /** Sessions ended because their account is being deleted: they leave no replay. */
+  private readonly endedForDeletion = new Set<string>();
   /** The RTMP port in use (0 until listening). */
   rtmpPort = 0;
   private readonly log: Logger;
@@ -100,6 +112,8 @@ export class LiveService implements LiveApi {
     }
     for (const entry of await readdir(this.root)) if (!this.sessions.has(entry)) await rm(path.join(this.root, entry), { recursive: true, force: true });
     this.listener = new RtmpListener({ host: c.rtmpHost, port: c.rtmpPort, logger: this.log, authorize: (req) => this.authorize(req), maxConnectionsPerAddress: () => this.ctx.config.live.rtmpConnectionsPerAddress, addressKey: (a) => clientNetwork(a, this.ctx.config.auth.throttle.ipv6PrefixLength) });
+    this.sessionCheck = setInterval(() => void this.checkSessions().catch((err) => this.log.warn({ err }, 'live session check failed')), sessionCheckMs);
+    this.sessionCheck.unref();
     try {
       this.rtmpPort = await this.listener.listen();
       this.log.info({ port: this.rtmpPort, host: c.rtmpHost }, 'rtmp ingest listening');
@@ -111,6 +125,7 @@ export class LiveService implements LiveApi {
   }
 
   async stop(): Promise<void> {
+    if (this.sessionCheck) clearInterval(this.sessionCheck);
     this.access.stop();
     await this.listener?.close();
     await Promise.all([...this.sessions.values()].map((s) => s.end('node_stopping')));
@@ -136,7 +151,7 @@ export class LiveService implements LiveApi {
     if (!channel) return refuse('bad_key', 'The stream key is not valid (its channel is gone).');
     // A suspended or silenced account publishes nothing, live included (its key stays valid for later).
     const owner = await this.ctx.services.accounts.byId(channel.ownerId);
-    if (!owner || owner.disabled || owner.silenced) {
+    if (!owner || owner.disabled || owner.silenced || owner.deleted) {
       this.log.warn({ channel: channel.name, remoteAddress: req.remoteAddress }, 'rtmp push refused: the account may not publish');
       return refuse('not_allowed', "This channel's account may not stream now (suspended or silenced by a moderator).");
     }
@@ -199,8 +214,9 @@ export class LiveService implements LiveApi {
     setTimeout(() => this.hub.close(s.id), 1000).unref();
     await this.access.streamEnded(s.id).catch((err) => this.log.warn({ err, streamId: s.id }, 'closing watch streams failed'));
     try {
-      if (s.keepReplay && row?.started_at && reason !== 'node_stopping') await this.makeReplay(s);
+      if (s.keepReplay && row?.started_at && reason !== 'node_stopping' && !this.endedForDeletion.has(s.id)) await this.makeReplay(s);
     } finally {
+      this.endedForDeletion.delete(s.id);
       this.sessions.delete(s.id);
       await rm(s.dir, { recursive: true, force: true });
     }
@@ -266,6 +282,42 @@ export class LiveService implements LiveApi {
     await Promise.all(sessions.map((s) => s.end('account_restricted')));
     if (sessions.length) this.log.info({ userId, streams: sessions.length }, 'live streams ended: the account was suspended or silenced');
     return sessions.length;
+  }
+
+  /**
+   * Ends this process's streams whose account may no longer stream: deleted or being deleted
+   * (its channel's live settings gone, or the account closed), suspended or silenced. The same
+   * process learns of a moderator's measure at once ('account.standing'); this finds what other
+   * processes did.
+   */
+  private async checkSessions(): Promise<void> {
+    const running = [...this.sessions.values()].filter((s) => s.live);
+    if (!running.length) return;
+    const rows = await select<{ channel_id: string }>(this.ctx.db, 'SELECT channel_id FROM live_channels WHERE channel_id IN (:ids)', { ids: running.map((s) => s.channel.id) });
+    const kept = new Set(rows.map((r) => r.channel_id));
+    for (const s of running) {
+      const owner = await this.ctx.services.accounts.byId(s.channel.ownerId);
+      if (!kept.has(s.channel.id) || !owner || owner.deleted) void this.endForDeletion(s);
+      else if (owner.disabled || owner.silenced) void s.end('account_restricted');
+    }
+  }
+
+  private endForDeletion(s: LiveSession): Promise<void> {
+    this.endedForDeletion.add(s.id);
+    return s.end('account_restricted', accountDeletedMessage);
+  }
+
+  /**
+   * Live's part of deleting an account: ends the channels' streams running in this process (no
+   * replay), and returns the channels whose stream still runs in another process (that one's
+   * session check ends it once the account is closed or the channel's settings are gone).
+   */
+  async endForDeletionOf(channelIds: readonly string[]): Promise<string[]> {
+    const here = [...this.sessions.values()].filter((s) => channelIds.includes(s.channel.id) && s.live);
+    await Promise.all(here.map((s) => this.endForDeletion(s)));
+    const elsewhere: string[] = [];
+    for (const id of channelIds) if (await this.store.current(id)) elsewhere.push(id);
+    return elsewhere;
   }
 
   async stopStream(user: User, channelRef: string): Promise<LiveStreamView> {

@@ -2,6 +2,48 @@
 // Do not edit: change the capability's openapi.ts, then run `npm run api-types`.
 // test/foundation/api-types.test.ts fails while this file and the description differ.
 
+/** The deletion of an account and how far it got */
+export interface AccountDeletion {
+  userId: string;
+  /** The user, or the admin who deleted the account */
+  requestedBy: string;
+  requestedAt: string;
+  /** failed: a step failed; it is tried again (and again when the deletion is asked for again) */
+  state: 'queued' | 'running' | 'done' | 'failed';
+  stepsDone: number;
+  /** Each capability's part, then the tombstone of the account */
+  stepsTotal: number;
+  attempts: number;
+  lastError: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+/** A local account's standing */
+export interface AccountStanding {
+  id: string;
+  username: string;
+  role: string;
+  suspended: boolean;
+  silenced: boolean;
+}
+
+export interface AccountStandingChange {
+  /** Cannot sign in; its sessions end */
+  suspended?: boolean;
+  /** Signs in and listens, publishes nothing */
+  silenced?: boolean;
+  /** Why: kept in the moderation log (not shown to the reporter or the account concerned) */
+  note: string;
+  /** The report this settles, when there is one (it is logged with it; it is not closed by this) */
+  reportId?: string;
+}
+
+export interface AccountStandingResult {
+  account: AccountStanding;
+  entries: ModerationLogEntry[];
+}
+
 export interface Album {
   channel: {
     id: string;
@@ -175,6 +217,23 @@ export interface DeadLetterPage {
   data: DeadLetter[];
 }
 
+export interface DeliveryHealth {
+  host: string;
+  /** Delivered in the last 24 hours */
+  delivered24h: number;
+  /** Attempts that failed in the last 24 hours (each retry counts) */
+  failed24h: number;
+  /** Deliveries still queued or waiting for a retry */
+  pending: number;
+  /** Deliveries that ran out of retries in the last 7 days */
+  dead: number;
+  /** Deliveries not attempted in the last 7 days: the host failed five times in a row (or is blocked) */
+  skipped: number;
+  lastSuccessAt: string | null;
+  lastFailureAt: string | null;
+  lastError: string | null;
+}
+
 export interface DiscoverChannel {
   origin: 'local' | 'remote';
   uri: string;
@@ -316,6 +375,17 @@ export interface Earnings {
   }[];
 }
 
+export interface FailedJob {
+  queue: string;
+  id: string;
+  /** The job kind, e.g. media.transcode */
+  kind: string;
+  data: Record<string, unknown>;
+  error: string;
+  attempts: number;
+  failedAt: string | null;
+}
+
 export interface FederationBlock {
   id: string;
   kind: 'domain' | 'actor';
@@ -385,6 +455,27 @@ export interface GuestClaim {
   email?: string;
 }
 
+export interface InboxNotification {
+  id: string;
+  /** follower: a new follower of your channel; new-track: a followed channel published; tip; payout; dispute: opened or decided; live: a followed channel went live; report: your report was handled; account: your account */
+  kind: 'follower' | 'new-track' | 'tip' | 'payout' | 'dispute' | 'live' | 'report' | 'account';
+  title: string;
+  body: string | null;
+  /** Where it leads: a path of the web app (starting with one slash), or an absolute http(s) URL; null when none (or when what was told was neither) */
+  url: string | null;
+  read: boolean;
+  readAt: string | null;
+  createdAt: string;
+}
+
+export interface InboxPage {
+  /** Notifications matching the query, across all pages */
+  total: number;
+  /** Unread notifications in all */
+  unread: number;
+  data: InboxNotification[];
+}
+
 export interface InstanceFollow {
   id: string;
   host: string;
@@ -406,6 +497,23 @@ export interface Investment {
   /** Still to come at most (cap - received) */
   remaining: number;
   done: boolean;
+}
+
+export interface JobsOverview {
+  /** The node's Redis prefix */
+  prefix: string;
+  queues: {
+    name: string;
+    /** Jobs per state: waiting, active, delayed, prioritized, waiting-children, completed, failed */
+    counts: Record<string, number>;
+    /** The same counts per job kind (from the newest 5000 jobs of each state); only with `kinds=1` */
+    kinds?: {
+      kind: string;
+      /** Jobs per state: waiting, active, delayed, prioritized, waiting-children, completed, failed */
+      counts: Record<string, number>;
+    }[];
+  }[];
+  failed: FailedJob[];
 }
 
 /** A settled investment campaign as InvestmentContract recorded it (decision 0309) */
@@ -854,7 +962,7 @@ export interface LiveStream {
   createdAt: string;
   startedAt: string | null;
   endedAt: string | null;
-  /** publisher_stopped, publisher_disconnected, stopped_by_owner, stopped_by_admin, max_duration, stalled, bitrate_exceeded, overloaded, transcoder_failed, transcoder_stalled, unsupported_codec, no_audio, no_media, node_stopping, node_restarted */
+  /** publisher_stopped, publisher_disconnected, stopped_by_owner, stopped_by_admin, account_restricted, max_duration, stalled, bitrate_exceeded, overloaded, transcoder_failed, transcoder_stalled, unsupported_codec, no_audio, no_media, node_stopping, node_restarted */
   endReason: string | null;
   endMessage: string | null;
   /** Watching now (null when another process of the node runs the stream) */
@@ -898,6 +1006,101 @@ export interface Loudness {
   integratedLufs: number | null;
   truePeakDbtp: number | null;
   lra: number | null;
+}
+
+export interface MachineView {
+  measuredAt: string;
+  /** The queues with their per-kind counts; null when Redis did not answer in time */
+  jobs: JobsOverview | null;
+  /** Transcodes in progress (the fair-share line per user: GET /api/v1/admin/media/transcodes) */
+  transcodes: {
+    running: RunningJob[];
+    waiting: number;
+    delayed: number;
+    failed: number;
+  };
+  disk: MediaDiskUse | null;
+  /** Per remote host, the most troubled first */
+  deliveries: DeliveryHealth[] | null;
+  books: BooksHealth | null;
+  problems: {
+    part: string;
+    error: string;
+  }[];
+}
+
+/** One outgoing mail, without its text (verification and reset mails carry secret links; the text is dropped once sent, or once the link expired unsent) */
+export interface Mail {
+  id: string;
+  /** What it is: verify-email, password-reset, email-changed, test, or a notification kind */
+  kind: string;
+  to: string;
+  subject: string;
+  /** queued (waiting for a worker), sending, sent, or failed (see nextAttemptAt: null when no further try comes) */
+  state: 'queued' | 'sending' | 'sent' | 'failed';
+  /** Tries made so far */
+  attempts: number;
+  /** Why the last try failed (nodemailer's code and the server's answer) */
+  lastError: string | null;
+  /** When the queue tries again; null when it gave up (retry it) or nothing failed */
+  nextAttemptAt: string | null;
+  createdAt: string;
+  sentAt: string | null;
+}
+
+export interface MailPage {
+  total: number;
+  data: Mail[];
+}
+
+export interface MailRequestAccepted {
+  message: string;
+}
+
+export interface MailStatus {
+  /** Whether the node sends mail (an SMTP host is configured) */
+  enabled: boolean;
+  host: string | null;
+  port: number;
+  /** tls: implicit TLS (secure); starttls: required (requireTLS); starttls-if-offered: upgraded when the server offers it; none: ignoreTLS */
+  security: 'tls' | 'starttls' | 'starttls-if-offered' | 'none';
+  /** The sender address */
+  from: string | null;
+  retry: {
+    attempts: number;
+    backoffMs: number;
+  };
+  counts: {
+    queued: number;
+    sending: number;
+    sent: number;
+    failed: number;
+  };
+}
+
+/** Mark these notifications read (ids of others are ignored), or all of them */
+export type MarkRead = {
+  /** One to 500 ids */
+  ids: string[];
+} | {
+  all: true;
+};
+
+export interface MarkedRead {
+  /** How many were unread and are read now */
+  marked: number;
+  unread: number;
+}
+
+export interface MediaDiskUse {
+  /** originals, renditions (the HLS ladder), progressive, torrents, covers, uploads (in progress), transcoding (work folders), other */
+  kinds: {
+    kind: string;
+    bytes: number;
+    files: number;
+  }[];
+  /** When the media folder was walked (kept for a minute) */
+  measuredAt: string;
 }
 
 export interface MeteredEarnings {
@@ -1004,6 +1207,94 @@ export interface MeteredReceiptKey {
   publicKeyPem: string;
 }
 
+export interface ModerationAction {
+  /** dismiss: no action; hide-track: a track of this node; suspend, silence: the local account the target belongs to; block-actor, block-domain: the remote actor or its server; forward: a Flag to the remote server (the report stays as it is). All but forward close the report. */
+  action: 'dismiss' | 'hide-track' | 'suspend' | 'silence' | 'block-actor' | 'block-domain' | 'forward';
+  /** Why: kept in the moderation log (not shown to the reporter or the account concerned) */
+  note: string;
+}
+
+export interface ModerationActionResult {
+  report: ModerationReport;
+  entry: ModerationLogEntry;
+}
+
+export interface ModerationLogEntry {
+  id: string;
+  createdAt: string;
+  moderator: {
+    id: string;
+    username: string;
+  };
+  action: 'dismiss' | 'hide-track' | 'unhide-track' | 'suspend' | 'unsuspend' | 'silence' | 'unsilence' | 'block-actor' | 'block-domain' | 'forward';
+  reportId: string | null;
+  target: {
+    kind: 'track' | 'account' | 'actor' | 'domain' | 'channel' | 'playlist';
+    /** A track or account id, an actor URI or a domain */
+    ref: string;
+    name: string | null;
+  };
+  note: string;
+  /** What the action did beyond its name (the Flag sent and how many inboxes it went to; changed: false when the measure was in place already; error: why it failed) */
+  details: Record<string, unknown>;
+  /** pending: written before its measure, not yet confirmed (it stays so if the node failed in between: check the target); done: taken; failed: not taken */
+  state: 'pending' | 'done' | 'failed';
+}
+
+export interface ModerationLogPage {
+  total: number;
+  data: ModerationLogEntry[];
+}
+
+/** A report in the moderators' queue */
+export interface ModerationReport {
+  id: string;
+  target: ReportTarget;
+  category: 'spam' | 'abuse' | 'illegal' | 'copyright' | 'sensitive' | 'other';
+  reason: string;
+  state: 'open' | 'resolved' | 'dismissed';
+  /** The action that closed it */
+  outcome: 'dismiss' | 'hide-track' | 'suspend' | 'silence' | 'block-actor' | 'block-domain' | null;
+  /** Sent on to the other server's moderators as a Flag */
+  forwarded: boolean;
+  createdAt: string;
+  resolvedAt: string | null;
+  /** A user of this node, or the remote actor that sent the Flag */
+  reporter: {
+    kind: 'local' | 'remote';
+    id: string | null;
+    username: string | null;
+    actorUri: string | null;
+  };
+  /** Other objects of this node the Flag named */
+  relatedUris: string[];
+  resolvedBy: {
+    id: string;
+    username: string;
+  } | null;
+  forwardedAt: string | null;
+  forwardedFlagUri: string | null;
+}
+
+export type ModerationReportDetail = ModerationReport & {
+  /** How the target is now */
+  targetStatus: {
+    /** False when the local object is gone */
+    exists: boolean;
+    /** Tracks of this node: hidden by a moderator */
+    hidden: boolean | null;
+    /** The local account it belongs to */
+    owner: AccountStanding | null;
+  };
+  /** What moderators did about it, oldest first */
+  log: ModerationLogEntry[];
+};
+
+export interface ModerationReportPage {
+  total: number;
+  data: ModerationReport[];
+}
+
 export interface MoneyStatement {
   month: string;
   currency: string;
@@ -1079,6 +1370,26 @@ export interface MyListening {
   listens: Listen[];
 }
 
+/** A report as its reporter sees it */
+export interface MyReport {
+  id: string;
+  target: ReportTarget;
+  category: 'spam' | 'abuse' | 'illegal' | 'copyright' | 'sensitive' | 'other';
+  reason: string;
+  state: 'open' | 'resolved' | 'dismissed';
+  /** The action that closed it */
+  outcome: 'dismiss' | 'hide-track' | 'suspend' | 'silence' | 'block-actor' | 'block-domain' | null;
+  /** Sent on to the other server's moderators as a Flag */
+  forwarded: boolean;
+  createdAt: string;
+  resolvedAt: string | null;
+}
+
+export interface MyReportPage {
+  total: number;
+  data: MyReport[];
+}
+
 export interface NewApiKey {
   id: string;
   name: string;
@@ -1100,6 +1411,18 @@ export interface NewCampaign {
   currency?: string;
 }
 
+export interface NewReport {
+  /** A local object by kind and id (a channel or account may go by name), or anything by its ActivityPub URI (another server's track, channel, playlist or account) */
+  target: {
+    kind: 'track' | 'channel' | 'playlist' | 'account';
+    id: string;
+  } | {
+    uri: string;
+  };
+  category: 'spam' | 'abuse' | 'illegal' | 'copyright' | 'sensitive' | 'other';
+  reason: string;
+}
+
 export interface NewUser {
   username: string;
   password: string;
@@ -1116,6 +1439,70 @@ export interface NewWatchLink {
   streamId?: string;
   message?: string;
   fundFrom?: 'wallet' | 'node';
+}
+
+/** Where one kind of notification reaches you */
+export interface NotificationChannels {
+  /** Shown in the app (the bell) */
+  web: boolean;
+  /** Sent by mail (when the node sends mail and the account has an address) */
+  email: boolean;
+}
+
+export interface NotificationSettings {
+  /** Whether this node sends mail at all; when false, only the app shows notifications */
+  mailEnabled: boolean;
+  /** Where notification mail goes: null when the account has no address (or, where the node requires verification, no verified one) */
+  mailAddress: string | null;
+  /** Per kind. Defaults: follower: app on, mail on; new-track: app on, mail off; tip: app on, mail on; payout: app on, mail on; dispute: app on, mail on; live: app on, mail off; report: app on, mail on; account: app on, mail on */
+  settings: {
+    follower: NotificationChannels;
+    'new-track': NotificationChannels;
+    tip: NotificationChannels;
+    payout: NotificationChannels;
+    dispute: NotificationChannels;
+    live: NotificationChannels;
+    report: NotificationChannels;
+    account: NotificationChannels;
+  };
+}
+
+export interface NotificationSettingsChange {
+  /** Only the kinds and channels to change */
+  settings: {
+    follower?: {
+      web?: boolean;
+      email?: boolean;
+    };
+    'new-track'?: {
+      web?: boolean;
+      email?: boolean;
+    };
+    tip?: {
+      web?: boolean;
+      email?: boolean;
+    };
+    payout?: {
+      web?: boolean;
+      email?: boolean;
+    };
+    dispute?: {
+      web?: boolean;
+      email?: boolean;
+    };
+    live?: {
+      web?: boolean;
+      email?: boolean;
+    };
+    report?: {
+      web?: boolean;
+      email?: boolean;
+    };
+    account?: {
+      web?: boolean;
+      email?: boolean;
+    };
+  };
 }
 
 /** An oEmbed 1.0 answer (https://oembed.com) */
@@ -1150,6 +1537,13 @@ export interface OpenDispute {
   subject?: 'reportRow' | 'payout';
   /** Shown to the reviewer nodes with the evidence: no personal data */
   reason?: string;
+}
+
+export interface OwnAccountDeletion {
+  /** The account's password, entered again */
+  password: string;
+  /** The account's username, typed to confirm */
+  confirm: string;
 }
 
 export interface PaymentStream {
@@ -1385,9 +1779,36 @@ export interface Repayment {
   incomeKind: string;
 }
 
+/** What a report is about */
+export interface ReportTarget {
+  kind: 'track' | 'channel' | 'playlist' | 'account';
+  /** Its ActivityPub URI */
+  uri: string;
+  /** This node's id of it (track, channel or playlist id, account id); null for another server's */
+  id: string | null;
+  /** Its name when it was reported */
+  name: string | null;
+  /** The server it is on; null: this node */
+  host: string | null;
+  /** The actor it belongs to (itself for an account or channel) */
+  actorUri: string | null;
+}
+
 export interface ReviewQueue {
   total: number;
   items: DisputeReview[];
+}
+
+export interface RunningJob {
+  queue: string;
+  id: string;
+  kind: string;
+  data: Record<string, unknown>;
+  attempts: number;
+  /** What the job reported of its progress (a number or an object), or null */
+  progress: unknown;
+  createdAt: string | null;
+  startedAt: string | null;
 }
 
 /** resolved: what a pasted URL or @name@host named (the lists are then empty) */
@@ -1541,6 +1962,8 @@ export interface Track {
   license: 'cc0-1.0' | 'cc-by-4.0' | 'cc-by-sa-4.0' | 'cc-by-nd-4.0' | 'cc-by-nc-4.0' | 'cc-by-nc-sa-4.0' | 'cc-by-nc-nd-4.0' | 'all-rights-reserved';
   visibility: 'public' | 'unlisted' | 'private';
   allowDownload: boolean;
+  /** Hidden by a moderator: only its owner, admins and moderators see it, whatever its visibility (docs/moderation.md) */
+  hidden: boolean;
   access: TrackAccess;
   status: 'processing' | 'ready' | 'failed';
   progress: number;
@@ -1571,6 +1994,21 @@ export interface TrackAccess {
   currency: string;
 }
 
+export interface TrackHiddenChange {
+  hidden: boolean;
+  /** Why: kept in the moderation log (not shown to the reporter or the account concerned) */
+  note: string;
+  /** The report this settles, when there is one (it is logged with it; it is not closed by this) */
+  reportId?: string;
+}
+
+export interface TrackHiddenResult {
+  trackId: string;
+  title: string;
+  hidden: boolean;
+  entry: ModerationLogEntry;
+}
+
 export interface TrackPage {
   total: number;
   data: Track[];
@@ -1580,6 +2018,10 @@ export type TrendingTrack = DiscoverTrack & {
   /** Qualified listens in the period */
   listens: number;
 };
+
+export interface UnreadCount {
+  unread: number;
+}
 
 export interface UploadProgress {
   id: string;
@@ -1607,12 +2049,49 @@ export interface User {
   id: string;
   username: string;
   email: string | null;
+  /** The owner followed the link mailed to `email` (docs/email.md) */
+  emailVerified: boolean;
+  /** A new address waiting for its link to be followed (verification required); `email` stays in use till then */
+  pendingEmail: string | null;
   role: 'admin' | 'moderator' | 'artist' | 'listener' | 'auditor';
   displayName: string | null;
+  /** Suspended: cannot sign in */
   disabled: boolean;
+  /** Silenced by a moderator: signs in and listens, publishes nothing (403 account_silenced) */
+  silenced: boolean;
   /** Made by a watch link without a sign-up; claim it (POST /api/v1/users/me/claim) to keep it */
   guest: boolean;
+  /** Deleted, or its deletion asked for and not finished (docs/accounts.md): closed for good, nothing can enable it again */
+  deleted: boolean;
   createdAt: string;
+}
+
+export interface UserAndVerification {
+  id: string;
+  username: string;
+  email: string | null;
+  /** The owner followed the link mailed to `email` (docs/email.md) */
+  emailVerified: boolean;
+  /** A new address waiting for its link to be followed (verification required); `email` stays in use till then */
+  pendingEmail: string | null;
+  role: 'admin' | 'moderator' | 'artist' | 'listener' | 'auditor';
+  displayName: string | null;
+  /** Suspended: cannot sign in */
+  disabled: boolean;
+  /** Silenced by a moderator: signs in and listens, publishes nothing (403 account_silenced) */
+  silenced: boolean;
+  /** Made by a watch link without a sign-up; claim it (POST /api/v1/users/me/claim) to keep it */
+  guest: boolean;
+  /** Deleted, or its deletion asked for and not finished (docs/accounts.md): closed for good, nothing can enable it again */
+  deleted: boolean;
+  createdAt: string;
+  /** Whether the owner is asked to confirm the address */
+  emailVerification: {
+    /** sent: a link went to the address; mail_disabled: the node sends no mail, so the address stays unconfirmed and the account works without; not_sent: no address (or an admin made the account, or the address did not change) */
+    state: 'sent' | 'mail_disabled' | 'not_sent';
+    /** The account cannot log in (403 email_not_verified) until the link is followed */
+    required: boolean;
+  };
 }
 
 export interface UserPage {

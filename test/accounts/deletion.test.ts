@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { TestNode } from '../helpers/node.js';
 import { mediaDir, removeMediaDir, makeAudio } from '../helpers/media.js';
 import { makeArtist, upload, waitTrack } from '../media/support.js';
-import { startNodes, waitFor, hostOf, count } from '../federation/support.js';
+import { startNodes, waitFor, hostOf, count, post, signedRequest } from '../federation/support.js';
 import { assertBooksBalanced, credit, money } from '../money/helpers.js';
 import { accountsService } from '../../server/accounts/index.js';
 import { accountDeletions } from '../../server/accounts/lifecycle/index.js';
@@ -171,6 +171,20 @@ test('on A the user row is a tombstone, the media and files are gone, the names 
   const other = await makeArtist(a);
   const channel = await a.api('POST', '/api/v1/channels', { token: other.token, body: { name: 'fading_band', displayName: 'Impostor' } });
   assert.equal(channel.status, 409, channel.text);
+});
+
+test("a Follow of the deleted channel's actor records nothing and is answered with nothing", async () => {
+  const bexUri = `${b.ctx.config.publicUrl}/ap/users/bex`;
+  const answers = () => count(a, 'federation_outbox', `actor_uri = '${channelUri}' AND type IN ('Accept', 'Reject')`);
+  const before = await answers();
+  const id = `${bexUri}#follow-after-delete`;
+  const follow = JSON.stringify({ '@context': 'https://www.w3.org/ns/activitystreams', id, type: 'Follow', actor: bexUri, object: channelUri });
+  const res = await post(await signedRequest(b, bexUri, `${a.url}/ap/inbox`, follow));
+  assert.ok(res.status < 300, `${res.status} ${res.text}`);
+  await waitFor('Follow handled on A', async () => (await count(a, 'federation_inbox_items', `activity_uri = '${id}' AND state IN ('processed', 'ignored')`)) === 1);
+  assert.equal(await count(a, 'federation_inbox_items', `activity_uri = '${id}' AND state = 'ignored'`), 1);
+  assert.equal(await count(a, 'federation_follows', `following_uri = '${channelUri}'`), 0, 'no follow recorded');
+  assert.equal(await answers(), before, 'no Accept or Reject signed by the tombstone');
 });
 
 test('on A the books balance and keep the money, detached from the person', async () => {

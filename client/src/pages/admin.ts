@@ -19,6 +19,9 @@ const tabs: [string, string][] = [
   ['/admin/listening', 'Listening flags'],
   ['/admin/disputes', 'Disputes'],
   ['/admin/federation', 'Federation'],
+  ['/admin/moderation', 'Moderation'],
+  ['/admin/machine', 'Machine'],
+  ['/admin/mail', 'Mail'],
 ];
 
 function start(main: HTMLElement, title: string): boolean {
@@ -79,7 +82,9 @@ export async function adminUsersPage({ main, query, signal }: PageContext): Prom
 
 function userRow(u: User): (Node | string)[] {
   const status = h('span', { role: 'status', class: 'row-status' });
-  const role = h('select', { 'aria-label': `Role of ${u.username}` }, roles.map((r) => h('option', { value: r, selected: r === u.role }, r)));
+  // An account deleted or being deleted is closed for good: nothing here changes it (the node answers 409 account_deleted).
+  const closed = u.deleted;
+  const role = h('select', { 'aria-label': `Role of ${u.username}`, disabled: closed }, roles.map((r) => h('option', { value: r, selected: r === u.role }, r)));
   role.addEventListener('change', async () => {
     try {
       await api('PATCH', `/api/v1/admin/users/${u.id}`, { body: { role: role.value } });
@@ -89,7 +94,7 @@ function userRow(u: User): (Node | string)[] {
       status.replaceChildren(failure('Not saved', err));
     }
   });
-  const state = h('span', null, u.disabled ? 'disabled' : 'active');
+  const state = h('span', null, closed ? (u.username.startsWith('deleted-') ? 'deleted' : 'being deleted') : u.disabled ? 'disabled' : 'active');
   const toggle = h('button', { type: 'button', class: u.disabled ? 'secondary' : 'danger', 'aria-label': `${u.disabled ? 'Enable' : 'Disable'} ${u.username}` }, u.disabled ? 'Enable' : 'Disable');
   toggle.addEventListener('click', async () => {
     toggle.disabled = true;
@@ -106,7 +111,7 @@ function userRow(u: User): (Node | string)[] {
       toggle.disabled = false;
     }
   });
-  return [h('span', null, h('strong', null, u.username), u.displayName ? h('span', { class: 'muted' }, ` ${u.displayName}`) : null), h('span', null, role, ' ', status), shortDate(u.createdAt).slice(0, 10), state, toggle, dataActions(u)];
+  return [h('span', null, h('strong', null, u.username), u.displayName ? h('span', { class: 'muted' }, ` ${u.displayName}`) : null), h('span', null, role, ' ', status), shortDate(u.createdAt).slice(0, 10), state, closed ? '' : toggle, dataActions(u)];
 }
 
 /** Export a user's data, delete their account, or see how far its deletion got. */

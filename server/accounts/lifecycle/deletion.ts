@@ -9,6 +9,7 @@ import { execute, selectOne } from '../../db/index.js';
 import { AppError, conflict, notFound } from '../../http/errors.js';
 import type { Logger } from '../../logger.js';
 import type { AccountsService, User } from '../service.js';
+import { farewellMailKind } from '../contract.js';
 import type * as api from '../../../shared/api/index.js';
 
 export type AccountDeletion = api.AccountDeletion;
@@ -69,15 +70,28 @@ export class AccountDeletions {
   }
 
   /**
-   * Closes the account now and queues its deletion. Asking again for an account whose deletion
-   * has not finished queues it again (a failed one is retried); a finished one answers 409.
+   * Closes the account now and queues its deletion. An admin asking again for an account whose
+   * deletion has not finished queues it again (a failed one is retried); a finished one answers
+   * 409. Requests are counted one after the other (accounts' admins lock, taken first): two
+   * admins deleting themselves or each other at once cannot leave the node without one.
    */
   async request(user: User, requestedBy: User): Promise<AccountDeletion> {
     const row = await this.db.transaction(async (t) => {
-      const locked = await selectOne<{ role: string; deleted_at: Date | null }>(this.db, 'SELECT role, deleted_at FROM users WHERE id = :id FOR UPDATE', { id: user.id }, t);
+      await this.accounts.lockAdmins(t);
+      const locked = await selectOne<{ role: string; disabled: boolean; deleted_at: Date | null }>(
+        this.db,
+        'SELECT role, disabled, deleted_at FROM users WHERE id = :id FOR UPDATE',
+        { id: user.id },
+        t,
+      );
       if (!locked) throw notFound('User');
       if (locked.deleted_at) throw conflict('account_deleted', 'This account is deleted already');
-      if (locked.role === 'admin') await this.refuseLastAdmin(user.id, t);
+      if (requestedBy.id !== user.id) {
+        // An admin whose own account was closed meanwhile (deleted by another admin a moment ago) deletes no one.
+        const asker = await selectOne<{ disabled: boolean }>(this.db, 'SELECT disabled FROM users WHERE id = :id', { id: requestedBy.id }, t);
+        if (!asker || asker.disabled) throw new AppError(403, 'account_disabled', 'Your account is disabled');
+      }
+      if (locked.role === 'admin' && !locked.disabled) await this.accounts.refuseLastAdmin(user.id, t);
       await this.close(user.id, t);
       return selectOne<DeletionRow>(
         this.db,
@@ -92,17 +106,6 @@ export class AccountDeletions {
     this.log.info({ userId: user.id, by: requestedBy.id }, 'account deletion requested');
     await this.tellUser(user, requestedBy);
     return toDeletion(row!);
-  }
-
-  /** An admin account is deleted only while another enabled admin remains (a node must keep one). */
-  private async refuseLastAdmin(userId: string, t: Transaction): Promise<void> {
-    const others = await selectOne<{ n: string }>(
-      this.db,
-      "SELECT count(*) AS n FROM users WHERE role = 'admin' AND id <> :userId AND NOT disabled AND deleted_at IS NULL",
-      { userId },
-      t,
-    );
-    if (Number(others?.n ?? 0) === 0) throw conflict('last_admin', 'This is the node\'s last admin account: make another admin first');
   }
 
   /** Signed out everywhere, apps' keys gone, and no new sign-in: before anything else is removed. */
@@ -132,7 +135,8 @@ export class AccountDeletions {
       const byAdmin = requestedBy.id !== user.id;
       await mailer.queue({
         to: user.email,
-        kind: 'account-deleted',
+        // Its address and subject are blanked once it is sent (notifications' outbox).
+        kind: farewellMailKind,
         subject: `Your account ${user.username} on ${this.ctx.config.nodeName} is being deleted`,
         text: [
           `Your account ${user.username} on ${this.ctx.config.publicUrl} is being deleted${byAdmin ? ' by an administrator of the node' : ', as you asked'}.`,

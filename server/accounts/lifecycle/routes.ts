@@ -9,16 +9,17 @@ import type { AccountExports } from './export.js';
 
 const ownDeletion = z.object({ password: z.string().min(1).max(200), confirm: z.string().min(1).max(100) }).strict();
 
-/** The password is checked by the login (its throttle included): one door for passwords. */
+/**
+ * The password entered again, checked by accounts' one door for passwords (its throttle
+ * included) without signing in: an account kept from logging in (its address not confirmed
+ * yet) may still delete itself.
+ */
 async function checkPassword(accounts: AccountsService, user: User, password: string, address: string | undefined): Promise<void> {
   if (user.guest) throw new AppError(409, 'guest_account', 'A guest account has no password: claim it first, or ask an admin to delete it');
   try {
-    const tokens = await accounts.login(user.username, password, { address });
-    // The check made a token pair of its own: it is not a sign-in.
-    await accounts.revoke(tokens.access_token);
-    await accounts.revoke(tokens.refresh_token);
+    await accounts.confirmPassword(user.id, password, { address });
   } catch (err) {
-    if (err instanceof AppError && err.code === 'invalid_grant') throw new AppError(403, 'wrong_password', 'That is not the password of this account');
+    if (err instanceof AppError && err.code === 'wrong_password') throw new AppError(403, 'wrong_password', 'That is not the password of this account');
     throw err;
   }
 }

@@ -1,5 +1,5 @@
 // A remote actor follows a local actor: record it and Accept (Reject when the account is
-// disabled). A follow of the instance actor is another node following this one: only another
+// disabled; nothing at all when the actor is a deleted account's or channel's). A follow of the instance actor is another node following this one: only another
 // node's instance actor may, and it waits for an admin when federation.instanceFollowers is manual.
 import { selectOne } from '../../db/index.js';
 import type { FederationService } from '../service.js';
@@ -9,11 +9,15 @@ import { sendAccept } from '../send/send-accept.js';
 import { sendReject } from '../send/send-reject.js';
 import { INSTANCE_ACTOR_TYPES } from '../instance-follows.js';
 import { notifyFollowed, remoteFollower } from '../notify.js';
+import { isDeletedLocalActor } from '../account-data.js';
 
 export async function processFollow(svc: FederationService, { activity, actorUri }: ProcessInput): Promise<ProcessResult> {
   const target = idOf(activity.object);
   const local = target ? await svc.actors.resolveUri(target) : undefined;
   if (!local) return 'ignored';
+  // A tombstone answers nothing, as Mastodon does for a deleted account: no follow is recorded and
+  // no Accept or Reject is signed with its kept key (the follower was sent the actor's Delete).
+  if (local.kind !== 'instance' && (await isDeletedLocalActor(svc, local.uri))) return 'ignored';
   const follower = await svc.remote.actor(actorUri);
   const disabled = local.kind === 'user' && local.refId ? (await svc.rt.ctx.services.accounts.byId(local.refId))?.disabled : false;
   const instance = local.kind === 'instance';

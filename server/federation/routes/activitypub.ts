@@ -22,6 +22,8 @@ const PAGE_SIZE = 20;
  */
 const notDeleted = `NOT EXISTS (
   SELECT 1 FROM federation_outbox d WHERE d.actor_uri = o.actor_uri AND d.type = 'Delete' AND d.object_uri = o.object_uri AND o.type <> 'Delete' AND d.created_at > o.created_at)`;
+/** Not sent by a deleted account's or channel's actor (their Deletes excepted). */
+const notFromTombstone = `(o.type = 'Delete' OR NOT EXISTS (SELECT 1 FROM federation_local_actors a WHERE a.uri = o.actor_uri AND a.deleted_at IS NOT NULL))`;
 
 function sendAp(res: Response, doc: unknown, maxAge = 60) {
   res.status(200).type(ACTIVITY_JSON).set('Cache-Control', `public, max-age=${maxAge}`).set('Vary', 'Accept').send(JSON.stringify(doc));
@@ -142,8 +144,8 @@ export function activityPubRoutes(svc: FederationService): Router {
         // The instance actor's outbox is the node's: every channel's public track Creates (what a
         // node that follows this one reads first).
         const where = actor.kind === 'instance'
-          ? `o.public AND o.type = 'Create' AND starts_with(o.object_uri, :tracks) AND ${notDeleted}`
-          : `o.actor_uri = :a AND o.public AND ${notDeleted}`;
+          ? `o.public AND o.type = 'Create' AND starts_with(o.object_uri, :tracks) AND ${notDeleted} AND ${notFromTombstone}`
+          : `o.actor_uri = :a AND o.public AND ${notDeleted} AND ${notFromTombstone}`;
         const params = { a: actor.uri, tracks: rt.trackUri('') };
         await collection(
           res, req, `${actor.uri}/outbox`,
@@ -187,7 +189,7 @@ export function activityPubRoutes(svc: FederationService): Router {
     route(async (req, res) => {
       const id = String(req.params.id);
       if (!isUuid(id)) return notFound(res);
-      const row = await selectOne<{ body: unknown }>(rt.db, `SELECT o.body FROM federation_outbox o WHERE o.id = CAST(:id AS uuid) AND o.public AND ${notDeleted}`, { id });
+      const row = await selectOne<{ body: unknown }>(rt.db, `SELECT o.body FROM federation_outbox o WHERE o.id = CAST(:id AS uuid) AND o.public AND ${notDeleted} AND ${notFromTombstone}`, { id });
       if (!row) return notFound(res, 'No such activity');
       sendAp(res, row.body);
     }),
@@ -201,6 +203,10 @@ export function activityPubRoutes(svc: FederationService): Router {
       return;
     }
     if (req.params.kind) {
+      if (await deletedActor(svc, String(req.params.kind), String(req.params.name))) {
+        res.status(410).type('application/problem+json').send(JSON.stringify({ type: 'urn:9ten:problem:gone', title: 'Gone', status: 410, code: 'actor_deleted', detail: 'This actor was deleted' }));
+        return;
+      }
       const actor = await actorFrom(req);
       if (!actor) return notFound(res, 'No such actor');
     }

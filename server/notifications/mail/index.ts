@@ -7,6 +7,7 @@ import { MailDisabled } from '../../accounts/mail-port.js';
 import { MailOutbox, type MailRow } from './outbox.js';
 import { longestTryMs, SmtpTransport } from './transport.js';
 import { sendQueuedMail } from './send-mail.js';
+import { registerMailAccountData } from './account-data.js';
 
 export { mailRoutes } from './routes.js';
 export { mailOpenApi } from './openapi.js';
@@ -38,6 +39,7 @@ export class Mailer {
     const logger = ctx.logger.child({ component: 'mail' });
     ctx.jobs.handle('notifications.mail', (payload, job) => sendQueuedMail({ outbox: this.outbox, transport: this.transport, logger }, payload, job));
     ctx.jobs.setConcurrency('notifications', mail.smtp.maxConnections);
+    registerMailAccountData(ctx, this.outbox);
   }
 
   enabled(): boolean {

@@ -62,7 +62,7 @@ export const mailOpenApi: OpenApiFragment = {
           401: problem('Not signed in'),
           403: problem('Not an admin'),
           404: problem('No such mail'),
-          409: problem('mail_not_failed: only a failed mail can be retried; mail_expired: the link it carried expired before it was sent, and its text is gone'),
+          409: problem('mail_not_failed: only a failed mail can be retried; mail_expired: the link it carried expired before it was sent, and its text is gone; mail_forgotten: it went to an account that was deleted (address and text gone)'),
           503: mailOff,
         },
       },

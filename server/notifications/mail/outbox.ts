@@ -7,7 +7,7 @@ import type { Jobs } from '../../jobs/index.js';
 import { execute, select, selectOne } from '../../db/index.js';
 import { conflict, notFound } from '../../http/errors.js';
 import { isUuid } from '../../../shared/ids.js';
-import type { OutgoingMail } from '../../accounts/contract.js';
+import { forgottenOnceSentMailKinds, type OutgoingMail } from '../../accounts/contract.js';
 import type { MailConfig } from './config.js';
 
 export const mailStates = ['queued', 'sending', 'sent', 'failed'] as const;
@@ -76,6 +76,10 @@ const sentNoteSeconds = 2 * 86_400;
 const sentNote = (mailId: string) => `mail:sent:${mailId}`;
 
 const linkExpired = 'not sent: the link in it expired before it could be sent (the user asks for a new one); its text is dropped';
+const accountDeleted = 'not sent: the account it went to was deleted; its address, subject and text are dropped';
+
+/** The address and subject of a mail of a kind forgotten once sent (accounts' farewell mail), else as they are. */
+const forgetIfOnceSent = `to_address = CASE WHEN kind IN (:forget) THEN '' ELSE to_address END, subject = CASE WHEN kind IN (:forget) THEN '' ELSE subject END`;
 
 export class MailOutbox {
   constructor(
@@ -147,22 +151,52 @@ export class MailOutbox {
       this.db,
       `UPDATE notifications_mails
        SET state = 'sent', sent_at = now(), smtp_response = :response, body_text = NULL, body_html = NULL,
-           next_attempt_at = NULL, lease_until = NULL, updated_at = now()
+           next_attempt_at = NULL, lease_until = NULL, updated_at = now(), ${forgetIfOnceSent}
        WHERE id = :id AND state <> 'sent'`,
-      { id: mailId, response: smtpResponse.slice(0, 500) },
+      { id: mailId, response: smtpResponse.slice(0, 500), forget: forgottenOnceSentMailKinds },
     );
   }
 
-  /** A try failed; `retryInMs` null: no further try comes (the queue gave up, or the server refused the mail for good). */
+  /**
+   * A try failed; `retryInMs` null: no further try comes (the queue gave up, or the server refused
+   * the mail for good), and a mail of a kind forgotten once sent is forgotten then too. A mail
+   * whose address was forgotten during the try keeps its note (the server's error may name it).
+   */
   async markFailed(mailId: string, error: string, retryInMs: number | null): Promise<void> {
+    const final = retryInMs === null;
     await execute(
       this.db,
       `UPDATE notifications_mails
-       SET state = 'failed', last_error = :error, lease_until = NULL, updated_at = now(),
+       SET state = 'failed', last_error = CASE WHEN to_address = '' THEN last_error ELSE :error END, lease_until = NULL, updated_at = now(),
            next_attempt_at = CASE WHEN CAST(:wait AS integer) IS NULL THEN NULL ELSE now() + make_interval(secs => CAST(:wait AS integer) / 1000.0) END
+           ${final ? `, body_text = CASE WHEN kind IN (:forget) THEN NULL ELSE body_text END, body_html = CASE WHEN kind IN (:forget) THEN NULL ELSE body_html END, ${forgetIfOnceSent}` : ''}
        WHERE id = :id`,
-      { id: mailId, error: error.slice(0, 2000), wait: retryInMs },
+      { id: mailId, error: error.slice(0, 2000), wait: retryInMs, forget: forgottenOnceSentMailKinds },
     );
+  }
+
+  /**
+   * An account is being deleted: the mails to its addresses (any case) lose their address,
+   * subject (it may name the account) and text; those not sent yet are given up. A mail of a kind
+   * forgotten once sent (the farewell) is left to be sent, and forgotten then. A try under way
+   * finishes; its row keeps nothing. Returns how many mails were forgotten.
+   */
+  async forgetAddresses(addresses: readonly string[]): Promise<number> {
+    const lower = [...new Set(addresses.map((a) => a.trim().toLowerCase()).filter(Boolean))];
+    if (!lower.length) return 0;
+    const rows = await select<{ id: string }>(
+      this.db,
+      `UPDATE notifications_mails
+       SET to_address = '', subject = '', body_text = NULL, body_html = NULL, updated_at = now(),
+           state = CASE WHEN state = 'sent' OR (state = 'sending' AND lease_until >= now()) THEN state ELSE 'failed' END,
+           last_error = CASE WHEN state = 'sent' THEN NULL ELSE :why END,
+           next_attempt_at = NULL
+       WHERE lower(to_address) IN (:lower)
+         AND NOT (kind IN (:forget) AND state <> 'sent' AND body_text IS NOT NULL)
+       RETURNING id`,
+      { lower, why: accountDeleted, forget: forgottenOnceSentMailKinds },
+    );
+    return rows.length;
   }
 
   async get(mailId: string): Promise<MailRow | undefined> {
@@ -199,6 +233,7 @@ export class MailOutbox {
        WHERE id = :id AND state = 'failed' AND body_text IS NOT NULL RETURNING *`,
       { id: mailId },
     );
+    if (!queued && row.state === 'failed' && row.to_address === '') throw conflict('mail_forgotten', 'This mail went to an account that was deleted: its address and text are gone');
     if (!queued && row.state === 'failed') throw conflict('mail_expired', 'This mail carried a link that has expired, and its text is gone: the user asks for a new link');
     if (!queued) throw conflict('mail_not_failed', `This mail is ${row.state}; only a failed mail can be retried`);
     await this.enqueue(mailId);
