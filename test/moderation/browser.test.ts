@@ -73,6 +73,7 @@ test('a moderator hides the track from the queue, with a note; the log lists it'
   await page.getByRole('link', { name: 'Log', exact: true }).click();
   await page.waitForURL((u) => u.pathname === '/admin/moderation/log');
   await session.reach(page.getByRole('cell', { name: 'The claim checks out' }));
+  await session.reach(page.getByRole('cell', { name: 'Done', exact: true }));
   assert.equal((await node.api('GET', `/api/v1/tracks/${trackId}`, { token: listener.token })).status, 404);
   await logOut();
 });

@@ -152,11 +152,19 @@ function liftForm(d: ModerationReportDetail): HTMLElement | null {
   });
 }
 
+/** Whether the measure was taken: done, already in place, failed (with why), or still under way (a crash between). */
+function entryOutcome(e: ModerationLogEntry): string {
+  const details = (e.details ?? {}) as { changed?: boolean; error?: string };
+  if (e.state === 'failed') return `Failed${details.error ? `: ${details.error}` : ''}`;
+  if (e.state === 'pending') return 'Not finished (the node stopped while taking it)';
+  return details.changed === false ? 'Done (it was in place already)' : 'Done';
+}
+
 function logTable(entries: ModerationLogEntry[], caption: string, empty: string): HTMLElement {
   return table(
     caption,
-    ['When', 'Moderator', 'Action', 'On', 'Note'],
-    entries.map((e) => [shortDate(e.createdAt), `@${e.moderator.username}`, e.action, h('span', null, e.target.name ?? e.target.ref, h('span', { class: 'muted' }, ` · ${e.target.kind}`)), e.note]),
+    ['When', 'Moderator', 'Action', 'On', 'Note', 'Outcome'],
+    entries.map((e) => [shortDate(e.createdAt), `@${e.moderator.username}`, e.action, h('span', null, e.target.name ?? e.target.ref, h('span', { class: 'muted' }, ` · ${e.target.kind}`)), e.note, entryOutcome(e)]),
     empty,
   );
 }

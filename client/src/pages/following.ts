@@ -1,6 +1,6 @@
 // Following artists on other nodes: follow by handle, the follows, and their tracks, played
 // through this node (segments fetched from the home node and checked against its hashes).
-import { api } from '../api.js';
+import { api, session } from '../api.js';
 import { field, h } from '../dom.js';
 import { formatDuration } from '../lib/format.js';
 import { actorLabel } from '../lib/money.js';
@@ -8,6 +8,7 @@ import type { Follow, FollowList, RemoteTrack, RemoteTrackPage } from '../../../
 import { remotePlayable, remoteQueueItemOf, trackPlayerView } from '../player/index.js';
 import type { PageContext } from '../router.js';
 import { failure, gate, inlineForm, section, table } from '../ui.js';
+import { reportButton } from '../report-dialog.js';
 
 export async function followingPage({ main, signal }: PageContext): Promise<void> {
   if (!gate(main, 'Following', 'any')) return;
@@ -83,4 +84,6 @@ export async function remoteTrackPage({ main, params, signal }: PageContext): Pr
     ),
   );
   main.append(trackPlayerView(remoteQueueItemOf(t), remotePlayable(t), t.album, signal));
+  // Reported here, a moderator of this node may forward it to the track's home server.
+  if (session()) main.append(h('p', { class: 'actions' }, reportButton({ uri: t.uri }, `“${t.title}”`)));
 }
