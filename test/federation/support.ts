@@ -24,7 +24,10 @@ export interface SignedPostOptions {
 
 /** Builds a signed POST exactly as a remote server would, signed by a real local actor of `signer`. */
 export async function signedRequest(signer: TestNode, actorUri: string, inbox: string, body: string, opts: SignedPostOptions = {}): Promise<Request> {
-  const { privateKey, keyId } = await federationService(signer.ctx).actors.signer(actorUri);
+  // A user's actor and keys are made in the background after sign-up: make sure they exist (as sending does).
+  const actors = federationService(signer.ctx).actors;
+  if (!(await actors.resolveUri(actorUri))) throw new Error(`${actorUri} is no local actor of ${signer.name}`);
+  const { privateKey, keyId } = await actors.signer(actorUri);
   const headers: Record<string, string> = { 'content-type': opts.contentType ?? 'application/activity+json' };
   if (opts.date) headers.date = opts.date.toUTCString();
   const req = new Request(inbox, { method: 'POST', headers, body });
