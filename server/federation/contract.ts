@@ -41,23 +41,8 @@ export interface OutgoingFlag {
   content: string;
 }
 
-/** Deliveries to one remote host (the admin's view of federation health). */
-export interface DeliveryHealth {
-  host: string;
-  /** Delivered in the last 24 hours. */
-  delivered24h: number;
-  /** Attempts that failed in the last 24 hours (each retry counts). */
-  failed24h: number;
-  /** Deliveries still queued or waiting for a retry. */
-  pending: number;
-  /** Deliveries that ran out of retries (last 7 days). */
-  dead: number;
-  /** Deliveries not attempted because the host kept failing (or is blocked) (last 7 days). */
-  skipped: number;
-  lastSuccessAt: string | null;
-  lastFailureAt: string | null;
-  lastError: string | null;
-}
+/** Deliveries to one remote host (the admin's view of federation health), as the API describes it. */
+export type DeliveryHealth = api.DeliveryHealth;
 
 /** What a remote object is, as this node knows it (cached; fetched when unknown). */
 export interface RemoteObjectInfo {

@@ -10,16 +10,14 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import type { Page } from 'playwright-core';
-import { ensureClientBuilt, logIn, openBrowser, skipWithoutChromium, type BrowserSession } from './browser-support.js';
+import { axeViolations, ensureClientBuilt, logIn, openBrowser, skipWithoutChromium, type BrowserSession } from './browser-support.js';
 import { startTestNode, type TestNode } from '../helpers/node.js';
 import { makeAudio, mediaDir, removeMediaDir } from '../helpers/media.js';
 import { makeArtist, upload, waitTrack } from '../media/support.js';
 import { projectRoot } from '../../server/config/index.js';
 
 const skip = skipWithoutChromium;
-const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const shots = path.join(projectRoot, 'test-results/screenshots');
 
 let node: TestNode;
@@ -71,18 +69,6 @@ after(async () => {
   await node?.stop();
   if (dir) removeMediaDir(dir);
 });
-
-/** axe-core's serious and critical violations on the page as it is now. */
-async function axeViolations(): Promise<string[]> {
-  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: axePath });
-  const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(ctx: Document, opts: object): Promise<{ passes: unknown[]; violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[] }> } }).axe;
-    const result = await axe.run(document, { resultTypes: ['violations'] });
-    if (result.passes.length < 10) throw new Error(`axe checked only ${result.passes.length} rules`);
-    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.slice(0, 3).map((n) => String(n.target)) }));
-  });
-  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.impact} ${v.id}: ${v.help} (${v.targets.join(', ')})`);
-}
 
 /** Both widths, full page: test-results/screenshots/<name>-1280.png and -360.png. */
 async function screenshots(name: string, ready: () => Promise<void>): Promise<void> {
@@ -141,7 +127,7 @@ test('axe finds no serious or critical violation on home, search, artist, album,
     await page.goto(p.path);
     await session.reach(p.ready);
     await page.locator('main [aria-busy="true"], main .loading').first().waitFor({ state: 'detached', timeout: 10_000 }).catch(() => {});
-    for (const v of await axeViolations()) problems.push(`${p.name}: ${v}`);
+    for (const v of await axeViolations(page)) problems.push(`${p.name}: ${v}`);
     await screenshots(p.name, () => session.reach(p.ready));
     // At 360 px nothing scrolls sideways and every control is big enough to touch.
     await page.setViewportSize({ width: 360, height: 740 });
