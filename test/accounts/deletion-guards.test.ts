@@ -12,6 +12,7 @@ import { waitFor } from '../helpers/wait.js';
 import { mediaDir, removeMediaDir, makeAudio } from '../helpers/media.js';
 import { makeArtist, upload, waitTrack } from '../media/support.js';
 import { accountsService } from '../../server/accounts/index.js';
+import { accountDeletions } from '../../server/accounts/lifecycle/index.js';
 
 let node: TestNode;
 let smtp: TestSmtpServer;
@@ -212,4 +213,23 @@ test('the password check of a deletion is not a login: an account awaiting its a
   const del = await selfDelete(l);
   assert.equal(del.status, 202, del.text);
   await deletionDone(l.user.id);
+});
+
+test('a deletion whose job was lost (a restore into an empty Redis) is queued again by the sweep and finishes', async () => {
+  const u = await node.user('listener');
+  const accounts = node.ctx.jobs.queue('accounts');
+  await accounts.pause();
+  try {
+    assert.equal((await selfDelete(u)).status, 202);
+    // Redis loses the job; the database still says the deletion is queued.
+    await accounts.obliterate({ force: true });
+    assert.equal((await q<{ state: string }>('SELECT state FROM accounts_deletions WHERE user_id = :id', { id: u.user.id }))[0].state, 'queued');
+    const deletions = accountDeletions(node.ctx);
+    assert.deepEqual(await deletions.requeueLost(), { requeued: 1 });
+    assert.deepEqual(await deletions.requeueLost(), { requeued: 0 }, 'a job that will run is left alone');
+  } finally {
+    await accounts.resume();
+  }
+  await deletionDone(u.user.id);
+  assert.deepEqual(await accountDeletions(node.ctx).requeueLost(), { requeued: 0 });
 });

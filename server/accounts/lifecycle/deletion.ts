@@ -5,7 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Transaction } from 'sequelize';
 import type { NodeContext } from '../../context.js';
-import { execute, selectOne } from '../../db/index.js';
+import { execute, select, selectOne } from '../../db/index.js';
+import { pendingJobStates } from '../../jobs/index.js';
 import { AppError, conflict, notFound } from '../../http/errors.js';
 import type { Logger } from '../../logger.js';
 import type { AccountsService, User } from '../service.js';
@@ -115,6 +116,26 @@ export class AccountDeletions {
     await execute(this.db, 'DELETE FROM api_keys WHERE user_id = :userId', { userId }, t);
     // Mailed links (address verification, password reset) stop working too.
     await execute(this.db, 'DELETE FROM account_email_tokens WHERE user_id = :userId', { userId }, t);
+  }
+
+  /**
+   * Deletions the database says are queued or under way but no queue job will run (a restore
+   * into an empty Redis, a Redis that lost its data) are queued again: a worker's start-time and
+   * periodic sweep. One that failed for good waits for the user or an admin to ask again.
+   */
+  async requeueLost(signal?: AbortSignal): Promise<{ requeued: number }> {
+    const rows = await select<{ user_id: string; requested_by: string }>(this.db, "SELECT user_id, requested_by FROM accounts_deletions WHERE state IN ('queued', 'running') ORDER BY requested_at");
+    const q = this.ctx.jobs.queue('accounts');
+    const willRun = new Set<string>(pendingJobStates);
+    let requeued = 0;
+    for (const r of rows) {
+      if (signal?.aborted) break;
+      if (willRun.has(await q.getJobState(jobIdOf(r.user_id)))) continue;
+      await this.enqueue(r.user_id, r.requested_by);
+      requeued++;
+    }
+    if (requeued) this.ctx.logger.warn({ component: 'accounts', requeued }, 'account deletions had no queue job (a restore, or Redis lost its data): queued again');
+    return { requeued };
   }
 
   private async enqueue(userId: string, requestedBy: string): Promise<void> {

@@ -33,6 +33,7 @@ export function registerLifecycle(ctx: NodeContext, accounts: AccountsService): 
   setLifecycle(ctx, { deletions, exports: new AccountExports(ctx, accounts) });
   accounts.onExport({ file: 'profile.json', collect: (user) => profile(accounts, user) });
   ctx.jobs.handle('accounts.delete', ({ userId }) => deletions.run(userId));
+  ctx.jobs.atWorkerStart('queue lost account deletions again', (signal) => deletions.requeueLost(signal), { everyMs: 10 * 60_000 });
 }
 
 export function lifecycleRoutes(ctx: NodeContext, accounts: AccountsService): Router {
