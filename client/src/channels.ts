@@ -20,7 +20,7 @@ export function myChannels(refresh = false): Promise<Channel[]> {
 
 export async function ownsChannel(channelId: string): Promise<boolean> {
   const s = session();
-  if (!s || (s.user.role !== 'artist' && s.user.role !== 'admin')) return false;
+  if (!s || !['artist', 'moderator', 'admin'].includes(s.user.role)) return false;
   try {
     return (await myChannels()).some((c) => c.id === channelId);
   } catch {

@@ -31,7 +31,8 @@ function renderNav(): void {
     link('/live', 'Live'),
   ];
   const role = s?.user.role;
-  if (role === 'artist' || role === 'admin') items.push(link('/studio', 'Studio'), link('/upload', 'Upload'), link('/live/setup', 'Go live'), link('/earnings', 'Earnings'));
+  // A moderator keeps an artist's rights (the server's requireRole: moderator ⊇ artist ⊇ listener).
+  if (role === 'artist' || role === 'moderator' || role === 'admin') items.push(link('/studio', 'Studio'), link('/upload', 'Upload'), link('/live/setup', 'Go live'), link('/earnings', 'Earnings'));
   if (s) items.push(link('/me', 'Account'), link('/investments', 'Investments'), link('/following', 'Following'), link('/disputes', 'Disputes'));
   if (role === 'admin') items.push(link('/admin', 'Admin'));
   if (role === 'moderator' || role === 'admin') items.push(link('/admin/moderation', 'Moderation'));

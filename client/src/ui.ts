@@ -4,10 +4,19 @@ import { accessToken, api, session, type Session } from './api.js';
 import { errorText, h } from './dom.js';
 import type { Role, Wallet } from '../../shared/api/index.js';
 
+/** The roles each role holds: admins pass every gate, and roles nest (moderator ⊇ artist ⊇ listener) as the server's requireRole does. */
+const held: Record<Role, Role[]> = {
+  admin: ['admin', 'moderator', 'artist', 'listener', 'auditor'],
+  moderator: ['moderator', 'artist', 'listener'],
+  artist: ['artist', 'listener'],
+  listener: ['listener'],
+  auditor: ['auditor'],
+};
+
 /** Shows the page only to these roles (admins pass every gate); otherwise explains why. */
 export function gate(main: HTMLElement, title: string, roles: Role[] | 'any'): Session | null {
   const s = session();
-  if (s && (roles === 'any' || s.user.role === 'admin' || roles.includes(s.user.role))) return s;
+  if (s && (roles === 'any' || roles.some((r) => held[s.user.role].includes(r)))) return s;
   main.append(h('h1', null, title));
   if (!s) {
     main.append(h('p', null, h('a', { href: `/login?next=${encodeURIComponent(location.pathname + location.search)}` }, 'Log in'), ' to continue.'));

@@ -1,7 +1,7 @@
 // Bearer authentication and role checks for routes.
 import type { RequestHandler } from 'express';
 import { AppError, forbidden, unauthorized } from '../http/errors.js';
-import type { Role, User } from './service.js';
+import { roles, type Role, type User } from './service.js';
 import type { AccountsApi } from './contract.js';
 
 declare global {
@@ -39,18 +39,46 @@ export function accessCheck(description: string, fn: RequestHandler): RequestHan
 const reads = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
- * Lets the request through when the user has one of the roles (admin passes every check). A
- * silenced account (moderation) publishes nothing: a check that admits artists (uploads,
- * channels, track edits, live, campaigns: every way of publishing) refuses its writes with 403
- * `account_silenced` and still lets it read (its tracks, its earnings). Staff checks (admin,
- * moderator, auditor) ignore the measure: silencing is about publishing, and an admin's account
- * cannot be silenced at all (AccountsService.setStanding).
+ * The roles an account of each role holds: a moderator keeps an artist's rights (as PeerTube's
+ * moderators keep a user's), an artist a listener's. An admin passes every check.
  */
-export function requireRole(...allowed: Role[]): RequestHandler {
-  const publishing = allowed.includes('artist') && !allowed.includes('listener');
-  return accessCheck(`role:${allowed.join('|')}`, (req, _res, next) => {
+const held: Record<Role, readonly Role[]> = {
+  admin: roles,
+  moderator: ['moderator', 'artist', 'listener'],
+  artist: ['artist', 'listener'],
+  listener: ['listener'],
+  auditor: ['auditor'],
+};
+
+/** Whether the user's role holds `role` (see `held`): the one way the server compares roles for rights. */
+export const hasRole = (user: Pick<User, 'role'>, role: Role): boolean => held[user.role]?.includes(role) ?? false;
+
+export interface RoleCheckOptions {
+  /**
+   * Whether the route's writes publish: a silenced account is refused them. By default a check
+   * that admits artists and not listeners publishes; `false` for an artist's writes that put
+   * nothing before the public (withdrawing money, cancelling an upload, stopping a stream,
+   * revoking a stream key): silence stops publishing only.
+   */
+  publishing?: boolean;
+}
+
+/**
+ * Lets the request through when the user holds one of the roles (`hasRole`). A silenced account
+ * (moderation) publishes nothing: a publishing check (see RoleCheckOptions) refuses its writes
+ * with 403 `account_silenced` and still lets it read (its tracks, its earnings). Staff checks
+ * (admin, moderator, auditor) ignore the measure: silencing is about publishing, and an admin's
+ * account cannot be silenced at all (AccountsService.setStanding).
+ */
+export function requireRole(...args: Role[] | [...Role[], RoleCheckOptions]): RequestHandler {
+  const list: readonly (Role | RoleCheckOptions)[] = args;
+  const allowed = list.filter((a): a is Role => typeof a === 'string');
+  const options = list.find((a): a is RoleCheckOptions => typeof a === 'object') ?? {};
+  const publishing = options.publishing ?? (allowed.includes('artist') && !allowed.includes('listener'));
+  const description = `role:${allowed.join('|')}${options.publishing === false ? ' (not publishing)' : ''}`;
+  return accessCheck(description, (req, _res, next) => {
     if (!req.user) return next(unauthorized());
-    if (req.user.role !== 'admin' && !allowed.includes(req.user.role)) return next(forbidden(`This needs the role ${allowed.join(' or ')}`));
+    if (!allowed.some((role) => hasRole(req.user!, role))) return next(forbidden(`This needs the role ${allowed.join(' or ')}`));
     if (publishing && req.user.silenced && !reads.has(req.method)) {
       return next(new AppError(403, 'account_silenced', 'A moderator has silenced this account: it cannot publish until that is lifted'));
     }

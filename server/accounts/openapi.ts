@@ -3,7 +3,7 @@ import { bearer, fields, json, page, problem, ref, type OpenApiFragment, jsonBod
 const role = { type: 'string', enum: ['admin', 'moderator', 'artist', 'listener', 'auditor'] };
 
 /** A refusal that says when to come back (auth.throttle; docs/operations.md, "Login and sign-up limits"). */
-const retryLater = (description: string) => ({
+export const retryLater = (description: string) => ({
   ...problem(description),
   headers: { 'Retry-After': { description: 'Seconds until the next attempt can be taken', schema: { type: 'integer', minimum: 1 } } },
 });
@@ -21,6 +21,12 @@ const userProperties = {
   guest: { type: 'boolean', description: 'Made by a watch link without a sign-up; claim it (POST /api/v1/users/me/claim) to keep it' },
   deleted: { type: 'boolean', description: 'Deleted, or its deletion asked for and not finished (docs/accounts.md): closed for good, nothing can enable it again' },
   createdAt: { type: 'string', format: 'date-time' },
+};
+
+/** What a route that checks a password answers when the login throttle refuses or cannot count. */
+export const passwordThrottled = {
+  429: retryLater('Too many wrong passwords for this account (the login limits; code too_many_attempts)'),
+  503: retryLater('The rate-limit store (Redis) is unreachable: password checks are paused (code throttle_unavailable)'),
 };
 
 /** A request that names an address: answered the same whether an account has it or not. */
@@ -56,6 +62,19 @@ export const accountsOpenApi: OpenApiFragment = {
       ),
     }),
     MailRequestAccepted: fields({ message: { type: 'string' } }),
+    SignUpRules: fields(
+      {
+        open: { type: 'boolean', description: 'Anyone may sign up (auth.openSignup); else only admins make accounts' },
+        emailVerification: {
+          type: 'string',
+          enum: ['required', 'optional'],
+          description:
+            "required: a sign-up or a guest's claim must give an address and cannot log in until the link mailed to it is followed (auth.emailVerification required, and the node sends mail); optional: an address may be left out",
+        },
+      },
+      [],
+      'What a sign-up (or a guest claiming their account) is asked for on this node',
+    ),
     GuestClaim: {
       type: 'object',
       additionalProperties: false,
@@ -118,6 +137,9 @@ export const accountsOpenApi: OpenApiFragment = {
         },
       },
     },
+    '/api/v1/users/sign-up-rules': {
+      get: { tags: ['accounts'], summary: 'What a sign-up (or a guest claiming their account) is asked for on this node', responses: { 200: json('The rules', ref('SignUpRules')) } },
+    },
     '/api/v1/oauth/token': {
       post: {
         tags: ['accounts'],
@@ -176,6 +198,7 @@ export const accountsOpenApi: OpenApiFragment = {
           401: problem('Not signed in'),
           409: problem('email_taken: another account has this address'),
           429: retryLater('Too many wrong passwords (the login limits), or too many address changes (limit emailChange: per account; mailRequest: per client address)'),
+          503: passwordThrottled[503],
         },
       },
     },
@@ -261,7 +284,8 @@ export const accountsOpenApi: OpenApiFragment = {
     '/api/v1/admin/users/{id}': {
       patch: {
         tags: ['accounts'],
-        summary: "Change a user's role, display name or password, or disable them (admin); a new password or disabling ends the user's sessions",
+        summary:
+          "Change a user's role, display name or password, confirm their address, or disable them (admin; suspending with a note in the moderation log is PUT /api/v1/admin/moderation/accounts/{id}/standing); a new password or disabling ends the user's sessions",
         security: bearer,
         parameters: [pathParam('id')],
         requestBody: {
@@ -269,11 +293,16 @@ export const accountsOpenApi: OpenApiFragment = {
             'application/json': {
               schema: {
                 type: 'object',
+                additionalProperties: false,
                 properties: {
-                  role: { type: 'string' },
+                  role,
                   disabled: { type: 'boolean' },
                   displayName: { type: 'string' },
                   password: { type: 'string', minLength: 8, maxLength: 200, description: 'A new password (when the user forgot theirs and the node sends no mail)' },
+                  emailVerified: {
+                    const: true,
+                    description: "Confirm the account's current address (the user reached an admin another way): an account waiting for its link can log in. An address change waiting for its link stays waiting",
+                  },
                 },
               },
             },
@@ -282,9 +311,12 @@ export const accountsOpenApi: OpenApiFragment = {
         responses: {
           200: json('User', ref('User')),
           400: problem('Invalid input'),
+          401: problem('Not signed in'),
           403: problem('Not an admin'),
           404: problem('No such user'),
-          409: problem("last_admin (it would leave no enabled admin), last_admin_guard (demoting or disabling yourself), account_deleted (deleted or being deleted), admin_not_silenced"),
+          409: problem(
+            'last_admin (it would leave no enabled admin), last_admin_guard (demoting or disabling yourself), account_deleted (deleted or being deleted), admin_not_silenced, no_email (emailVerified: the account has no address)',
+          ),
         },
       },
     },

@@ -44,6 +44,15 @@ export function accountRoutes(ctx: NodeContext, accounts: AccountsService, email
     }),
   );
 
+  // What a sign-up (or a guest's claim) will ask, before the form is sent (PeerTube's config tells it too).
+  r.get(
+    '/api/v1/users/sign-up-rules',
+    isPublic,
+    route(async (_req, res) => {
+      res.set('Cache-Control', 'no-cache').json({ open: ctx.config.auth.openSignup, emailVerification: accounts.verificationRequired() ? 'required' : 'optional' });
+    }),
+  );
+
   r.post(
     '/api/v1/oauth/token',
     isPublic,
@@ -173,7 +182,14 @@ export function accountRoutes(ctx: NodeContext, accounts: AccountsService, email
     requireRole('admin'),
     route(async (req, res) => {
       const patch = z
-        .object({ role: z.enum(roles).optional(), disabled: z.boolean().optional(), displayName: z.string().min(1).max(100).optional(), password: z.string().optional() })
+        .object({
+          role: z.enum(roles).optional(),
+          disabled: z.boolean().optional(),
+          displayName: z.string().min(1).max(100).optional(),
+          password: z.string().optional(),
+          // An admin confirms an address (the user reached them another way); undoing that is not offered.
+          emailVerified: z.literal(true).optional(),
+        })
         .strict()
         .parse(req.body ?? {});
       if (req.params.id === req.user!.id && (patch.disabled || (patch.role && patch.role !== 'admin'))) {

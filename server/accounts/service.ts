@@ -363,8 +363,13 @@ export class AccountsService implements AccountsApi {
     return Number(r?.n ?? 0);
   }
 
-  /** An admin's change; a new password (the way back in when the node sends no mail) ends the account's sessions, as disabling does. */
-  async update(id: string, patch: { role?: Role; disabled?: boolean; displayName?: string; password?: string }): Promise<User> {
+  /**
+   * An admin's change; a new password (the way back in when the node sends no mail) ends the
+   * account's sessions, as disabling does. `emailVerified: true` confirms the current address
+   * (an account kept from logging in until its link is followed can then log in); an address
+   * change waiting for its link stays waiting.
+   */
+  async update(id: string, patch: { role?: Role; disabled?: boolean; displayName?: string; password?: string; emailVerified?: true }): Promise<User> {
     const found = await this.byId(id);
     if (!found) throw new AppError(404, 'not_found', 'User not found');
     if (found.deleted) throw accountDeleted();
@@ -375,10 +380,12 @@ export class AccountsService implements AccountsApi {
       const role = patch.role ?? before.role;
       const disabled = patch.disabled ?? before.disabled;
       if (before.role === 'admin' && !before.disabled && (role !== 'admin' || disabled)) await this.refuseLastAdmin(id, t);
+      if (patch.emailVerified && !before.email) throw conflict('no_email', 'This account has no e-mail address to confirm');
       await execute(
         this.db,
-        `UPDATE users SET role = :role, disabled = :disabled, display_name = :displayName, password_hash = coalesce(:hash, password_hash), updated_at = now() WHERE id = :id`,
-        { id, role, disabled, displayName: patch.displayName ?? before.display_name, hash },
+        `UPDATE users SET role = :role, disabled = :disabled, display_name = :displayName, password_hash = coalesce(:hash, password_hash),
+           email_verified = CASE WHEN :verify THEN true ELSE email_verified END, updated_at = now() WHERE id = :id`,
+        { id, role, disabled, displayName: patch.displayName ?? before.display_name, hash, verify: patch.emailVerified === true },
         t,
       );
       return before;

@@ -31,6 +31,8 @@ const queueQuery = z.object({
 
 const allowed: Record<string, OpenedBy[]> = {
   admin: ['admin', 'artist', 'listener'],
+  // A moderator keeps an artist's rights (roles nest: moderator ⊇ artist ⊇ listener).
+  moderator: ['artist', 'listener'],
   artist: ['artist', 'listener'],
   listener: ['listener'],
   auditor: [],
@@ -45,7 +47,7 @@ export function disputesRoutes(svc: DisputesService): Router {
     route(async (req, res) => {
       const body = openDisputeSchema.parse(req.body ?? {});
       const user = req.user!;
-      const by = (body.as ?? (user.role === 'auditor' ? undefined : user.role)) as OpenedBy | undefined;
+      const by = (body.as ?? (user.role === 'auditor' ? undefined : user.role === 'moderator' ? 'artist' : user.role)) as OpenedBy | undefined;
       if (!by || !allowed[user.role]?.includes(by)) throw forbidden('Your role cannot open that kind of dispute');
       if (by !== 'admin' && (body.listenerId || body.subject)) throw forbidden('Only admins name a listener or a subject type');
       const dispute = await svc.open({ by, month: body.month, artist: body.artist, listenerId: body.listenerId, subject: body.subject, reason: body.reason, user });

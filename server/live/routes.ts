@@ -52,6 +52,9 @@ export function liveRoutes(ctx: NodeContext, svc: LiveService): Router {
   const r = Router();
   const address = (req: Request) => clientNetwork(req.ip, ctx.config.auth.throttle.ipv6PrefixLength);
   const artist = requireRole('artist');
+  // The owner's writes that put nothing before the public: a silenced artist still stops a
+  // stream, revokes or rotates a key (a push stays refused), and hands out watch links.
+  const manage = requireRole('artist', { publishing: false });
 
   r.get('/api/v1/live', isPublic, route(async (_req, res) => void res.json(await svc.directory())));
   r.get('/api/v1/live/ingest', isPublic, route(async (_req, res) => void res.json(svc.ingest())));
@@ -177,7 +180,7 @@ export function liveRoutes(ctx: NodeContext, svc: LiveService): Router {
   // ---- pre-funded watch links ----
   r.post(
     '/api/v1/channels/:channel/live/watch-links',
-    artist,
+    manage,
     route(async (req, res) => {
       const { link, qr, created } = await svc.watchLinks.create(req.user!, req.params.channel, watchLinkSchema.parse(req.body ?? {}), req.get('idempotency-key') ?? undefined);
       res.status(created ? 201 : 200).set('cache-control', 'no-store').json({ link, qr });
@@ -198,15 +201,15 @@ export function liveRoutes(ctx: NodeContext, svc: LiveService): Router {
     artist,
     route(async (req, res) => void res.json(await svc.setChoices(req.user!, req.params.channel, choicesSchema.parse(req.body ?? {})))),
   );
-  r.post('/api/v1/channels/:channel/live/key', artist, route(async (req, res) => void res.status(201).set('cache-control', 'no-store').json(await svc.rotateKey(req.user!, req.params.channel))));
+  r.post('/api/v1/channels/:channel/live/key', manage, route(async (req, res) => void res.status(201).set('cache-control', 'no-store').json(await svc.rotateKey(req.user!, req.params.channel))));
   r.delete(
     '/api/v1/channels/:channel/live/key',
-    artist,
+    manage,
     route(async (req, res) => {
       await svc.revokeKey(req.user!, req.params.channel);
       res.status(204).end();
     }),
   );
-  r.post('/api/v1/channels/:channel/live/stop', artist, route(async (req, res) => void res.json(await svc.stopStream(req.user!, req.params.channel))));
+  r.post('/api/v1/channels/:channel/live/stop', manage, route(async (req, res) => void res.json(await svc.stopStream(req.user!, req.params.channel))));
   return r;
 }

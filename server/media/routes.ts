@@ -137,7 +137,8 @@ export function mediaRoutes(ctx: NodeContext, deps: MediaRouteDeps): Router {
   );
   r.delete(
     '/api/v1/uploads/:id',
-    requireRole('artist'),
+    // Cancelling publishes nothing: a silenced artist still may.
+    requireRole('artist', { publishing: false }),
     route(async (req, res) => {
       await uploads.cancel(req.user!, req.params.id);
       res.status(204).end();

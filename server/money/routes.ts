@@ -196,7 +196,8 @@ export function moneyRoutes(ctx: NodeContext, money: MoneyService): Router {
     res.json({ link, transaction, balance: await money.books.balance(`wallet:${req.user!.id}`) });
   }));
 
-  r.post('/api/v1/me/withdrawals', requireRole('artist'), route(async (req, res) => {
+  // Taking one's money out publishes nothing: a silenced artist still may.
+  r.post('/api/v1/me/withdrawals', requireRole('artist', { publishing: false }), route(async (req, res) => {
     const body = withdrawalBody.parse(req.body ?? {});
     const w = await money.withdrawals.request(req.user!.id, body, idempotencyKey(req));
     res.status(w.replayed ? 200 : 201).json(w);

@@ -80,3 +80,46 @@ test("an admin exports an artist's data and deletes the account from the users p
   assert.equal(await tombstones.getByRole('button', { name: /^Delete the account/ }).count(), 0);
   assert.equal(await page.getByRole('row').filter({ hasText: artist.user.username }).count(), 0);
 });
+
+test('from the users page an admin suspends with a note (logged in moderation), confirms an address and sets a password', { skip, timeout: 60_000 }, async () => {
+  const admin = await node.user('admin');
+  const user = await node.user('listener');
+  const name = user.user.username;
+  await node.ctx.db.query(`UPDATE users SET email = '${name}@example.org' WHERE id = '${user.user.id}'`);
+  await logIn(page, admin.user.username, admin.password, '/admin');
+  const row = page.getByRole('row').filter({ hasText: name });
+  const state = row.getByTestId('user-state');
+  await state.filter({ hasText: 'address unconfirmed' }).waitFor();
+
+  page.once('dialog', (d) => void d.accept('Spam in every comment'));
+  await row.getByRole('button', { name: `Suspend ${name}` }).click();
+  await row.getByText('Suspended: their sessions ended.').waitFor();
+  assert.match((await state.textContent()) ?? '', /^suspended/);
+  assert.equal((await node.api('GET', '/api/v1/users/me', { token: user.token })).status, 401, 'its sessions ended');
+  const log = await node.api('GET', `/api/v1/admin/moderation/log?target=${user.user.id}`, { token: admin.token });
+  assert.deepEqual(log.body.data.map((e: { action: string; note: string }) => [e.action, e.note]), [['suspend', 'Spam in every comment']]);
+
+  page.once('dialog', (d) => void d.dismiss());
+  await row.getByRole('button', { name: `Lift suspension ${name}` }).click();
+  page.once('dialog', (d) => void d.accept('They wrote to us'));
+  await row.getByRole('button', { name: `Lift suspension ${name}` }).click();
+  await row.getByText('They can sign in again.').waitFor();
+  assert.equal((await node.api('GET', `/api/v1/admin/moderation/log?target=${user.user.id}`, { token: admin.token })).body.total, 2, 'the dismissed prompt changed nothing');
+
+  await row.getByRole('button', { name: `Confirm the address of ${name}` }).click();
+  await row.getByText(`${name}@example.org is confirmed.`).waitFor();
+  assert.equal(await state.textContent(), 'active');
+  assert.equal((await node.ctx.services.accounts.byId(user.user.id))?.emailVerified, true);
+
+  await row.getByText('Set password').click();
+  await row.getByLabel(`New password for ${name}`).fill('a fresh password 42');
+  await row.getByRole('button', { name: 'Set', exact: true }).click();
+  await row.getByText('Password set: their sessions and app keys ended.').waitFor();
+  const login = await node.api('POST', '/api/v1/oauth/token', { body: { grant_type: 'password', username: name, password: 'a fresh password 42' } });
+  assert.equal(login.status, 200, login.text);
+
+  // An admin's row offers no suspension: moderation does not act on admins.
+  const adminRow = page.getByRole('row').filter({ hasText: admin.user.username });
+  assert.equal(await adminRow.getByRole('button', { name: /^Suspend/ }).count(), 0);
+  assert.deepEqual(session.pageErrors.filter((e) => !/401|403/.test(e)), []);
+});

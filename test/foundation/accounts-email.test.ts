@@ -119,6 +119,33 @@ test('verification required: a guest claiming an account gives an address and co
   assert.equal((await logIn(required, 'claimer')).status, 200);
 });
 
+test('what a sign-up is asked is public: verification required only where the node sends mail', async () => {
+  const rules = async (node: TestNode) => (await node.api('GET', '/api/v1/users/sign-up-rules')).body;
+  assert.deepEqual(await rules(required), { open: true, emailVerification: 'required' });
+  assert.deepEqual(await rules(optional), { open: true, emailVerification: 'optional' });
+  assert.deepEqual(await rules(noMail), { open: true, emailVerification: 'optional' }, 'no mail: nothing can be confirmed, an address is not asked for');
+});
+
+test("an admin confirms a user's address: an account waiting for its link logs in", async () => {
+  assert.equal((await signUp(required, 'unmailed', 'unmailed@example.org')).status, 201);
+  assert.equal((await logIn(required, 'unmailed')).body.code, 'email_not_verified');
+  const admin = await required.user('admin');
+  const user = (await required.ctx.services.accounts.byUsername('unmailed'))!;
+  const patch = (id: string, body: unknown) => required.api('PATCH', `/api/v1/admin/users/${id}`, { token: admin.token, body });
+
+  assert.equal((await patch(user.id, { emailVerified: false })).status, 400, 'confirming only');
+  const listener = await required.user('listener');
+  assert.equal((await required.api('PATCH', `/api/v1/admin/users/${user.id}`, { token: listener.token, body: { emailVerified: true } })).status, 403);
+  const confirmed = await patch(user.id, { emailVerified: true });
+  assert.equal(confirmed.status, 200, confirmed.text);
+  assert.equal(confirmed.body.emailVerified, true);
+  assert.equal((await logIn(required, 'unmailed')).status, 200);
+
+  const noAddress = await required.user('listener');
+  const refused = await patch(noAddress.user.id, { emailVerified: true });
+  assert.deepEqual([refused.status, refused.body.code], [409, 'no_email']);
+});
+
 test('a password reset ends the apps too: the old API keys stop working', async () => {
   const user = await required.user('listener', 'keyholder');
   await required.ctx.db.query(`UPDATE users SET email = 'keyholder@example.org' WHERE id = '${user.user.id}'`);

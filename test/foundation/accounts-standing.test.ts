@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import type { Request, RequestHandler } from 'express';
 import { startTestNode, type TestNode } from '../helpers/node.js';
 import { makeArtist } from '../media/support.js';
+import { credit } from '../money/helpers.js';
 import { requireRole } from '../../server/accounts/middleware.js';
 import type { User } from '../../server/accounts/index.js';
 
@@ -72,6 +73,57 @@ test('a suspended account loses its sessions and cannot sign in until it is lift
   await assert.rejects(accounts.setStanding('00000000-0000-4000-8000-000000000000', { silenced: true }), /not found/);
 });
 
+test('silence stops publishing only: a silenced artist withdraws money, cancels an upload and manages its stream key', async () => {
+  const artist = await makeArtist(node);
+  const as = { token: artist.token };
+  await credit(node, artist.user.id, 5000);
+  const started = await node.api('POST', '/api/v1/uploads', { ...as, body: { channelId: artist.channel.id, filename: 'half.mp3', size: 10 } });
+  assert.equal(started.status, 201, started.text);
+  await node.ctx.services.accounts.setStanding(artist.user.id, { silenced: true });
+
+  const withdrawal = await node.api('POST', '/api/v1/me/withdrawals', { ...as, body: { amount: 1000, destination: 'IBAN DE00 1234' } });
+  assert.equal(withdrawal.status, 201, withdrawal.text);
+  assert.equal((await node.api('DELETE', `/api/v1/uploads/${started.body.id}`, as)).status, 204, 'cancelling an upload');
+  const live = `/api/v1/channels/${artist.channel.name}/live`;
+  assert.equal((await node.api('POST', `${live}/key`, as)).status, 201, 'a new stream key (a push stays refused)');
+  assert.equal((await node.api('DELETE', `${live}/key`, as)).status, 204, 'revoking the key');
+  const stop = await node.api('POST', `${live}/stop`, as);
+  assert.deepEqual([stop.status, stop.body.code], [409, 'not_live'], 'stopping gets past the check (nothing runs)');
+  const link = await node.api('POST', `${live}/watch-links`, { ...as, body: { amount: 500 } });
+  assert.notEqual(link.body.code, 'account_silenced', link.text);
+
+  // Publishing is still refused.
+  const refused = [
+    await node.api('POST', '/api/v1/uploads', { ...as, body: { channelId: artist.channel.id, filename: 'new.mp3', size: 10 } }),
+    await node.api('PATCH', live, { ...as, body: { title: 'Going live anyway' } }),
+    await node.api('POST', `/api/v1/channels/${artist.channel.name}/campaigns`, { ...as, body: {} }),
+  ];
+  assert.deepEqual(refused.map((r) => [r.status, r.body?.code]), Array(3).fill([403, 'account_silenced']));
+});
+
+test('a moderator keeps an artist\'s rights (and a listener\'s): channels, uploads, earnings; silenced, it publishes nothing', async () => {
+  const moderator = await node.user('moderator');
+  const as = { token: moderator.token };
+  const channel = await node.api('POST', '/api/v1/channels', { ...as, body: { name: 'mod_channel', displayName: 'A moderator who makes music' } });
+  assert.equal(channel.status, 201, channel.text);
+  const upload = await node.api('POST', '/api/v1/uploads', { ...as, body: { channelId: channel.body.id, filename: 'x.mp3', size: 10 } });
+  assert.equal(upload.status, 201, upload.text);
+  assert.equal((await node.api('GET', '/api/v1/me/earnings', as)).status, 200);
+  assert.equal((await node.api('GET', '/api/v1/admin/moderation/reports', as)).status, 200, 'and works the queue');
+
+  // An artist made a moderator keeps its channel.
+  const artist = await makeArtist(node);
+  const admin = await node.user('admin');
+  assert.equal((await node.api('PATCH', `/api/v1/admin/users/${artist.user.id}`, { token: admin.token, body: { role: 'moderator' } })).status, 200);
+  const renamed = await node.api('PATCH', `/api/v1/channels/${artist.channel.name}`, { token: artist.token, body: { displayName: 'Still mine' } });
+  assert.equal(renamed.status, 200, renamed.text);
+
+  await node.ctx.services.accounts.setStanding(moderator.user.id, { silenced: true });
+  const again = await node.api('POST', '/api/v1/uploads', { ...as, body: { channelId: channel.body.id, filename: 'y.mp3', size: 10 } });
+  assert.deepEqual([again.status, again.body.code], [403, 'account_silenced']);
+  assert.equal((await node.api('GET', '/api/v1/admin/moderation/reports', as)).status, 200, 'the queue is not publishing');
+});
+
 /** What a role check answers for a user and a method: undefined when it lets the request through, else the error's code. */
 function decide(check: RequestHandler, user: Partial<User>, method: string): string | undefined {
   let passed: unknown = 'not called';
@@ -87,6 +139,16 @@ test('silencing is about publishing: staff checks ignore it, an admin cannot be 
   assert.equal(decide(requireRole('artist'), silenced('artist'), 'POST'), 'account_silenced');
   assert.equal(decide(requireRole('artist'), silenced('artist'), 'GET'), undefined, 'reads stay open');
   assert.equal(decide(requireRole('moderator'), silenced('listener'), 'PUT'), 'forbidden');
+  assert.equal(decide(requireRole('artist', { publishing: false }), silenced('artist'), 'POST'), undefined, 'a write that publishes nothing');
+  assert.equal(decide(requireRole('artist', { publishing: false }), silenced('listener'), 'POST'), 'forbidden', 'still for artists only');
+
+  // Roles nest: moderator ⊇ artist ⊇ listener; an auditor holds only its own.
+  const plain = (role: User['role']) => ({ id: 'u', role, silenced: false });
+  assert.equal(decide(requireRole('artist'), plain('moderator'), 'POST'), undefined);
+  assert.equal(decide(requireRole('listener'), plain('artist'), 'POST'), undefined);
+  assert.equal(decide(requireRole('moderator'), plain('artist'), 'GET'), 'forbidden');
+  assert.equal(decide(requireRole('artist'), plain('auditor'), 'GET'), 'forbidden');
+  assert.equal(decide(requireRole('artist'), silenced('moderator'), 'POST'), 'account_silenced', 'a silenced moderator publishes nothing');
 
   const accounts = node.ctx.services.accounts;
   const admin = await node.user('admin');

@@ -87,3 +87,27 @@ test('the reporter reads the outcome; the artist sees the track marked hidden', 
   assert.equal(await page.getByRole('button', { name: /^Report/ }).count(), 0, 'no Report button on one\'s own track');
   assert.deepEqual(session.pageErrors, []);
 });
+
+test('the queue pages through the reports, newest first', { skip, timeout: 60_000 }, async () => {
+  const trackUri = `${node.ctx.config.publicUrl}/ap/tracks/${trackId}`;
+  // Flags from 55 servers (one open report per actor and object; a server's hourly limit is not reached).
+  for (let i = 0; i < 55; i++) {
+    const flag = { activityId: `https://r${i}.example/flags/1`, actorUri: `https://r${i}.example/actor`, objectUris: [trackUri], content: `Flag number ${i}` };
+    assert.equal((await node.ctx.services.moderation.receiveReport(flag)).created, true);
+  }
+  await logOut();
+  await logIn(page, moderator.user.username, moderator.password, '/admin/moderation');
+  await session.reach(page.getByText('55 open reports; 1–50 shown, newest first.'));
+  assert.equal(await page.getByRole('article').count(), 50);
+  await page.getByText('Flag number 54', { exact: true }).waitFor();
+  const pages = page.getByRole('navigation', { name: 'Report pages' });
+  assert.equal(await pages.getByRole('link', { name: 'Newer' }).count(), 0);
+  await pages.getByRole('link', { name: 'Older' }).click();
+  await page.waitForURL((u) => u.searchParams.get('offset') === '50' && u.searchParams.get('state') === 'open');
+  await session.reach(page.getByText('55 open reports; 51–55 shown, newest first.'));
+  assert.equal(await page.getByRole('article').count(), 5);
+  await page.getByText('Flag number 0', { exact: true }).waitFor();
+  await pages.getByRole('link', { name: 'Newer' }).click();
+  await session.reach(page.getByText('55 open reports; 1–50 shown, newest first.'));
+  assert.deepEqual(session.pageErrors, []);
+});

@@ -47,6 +47,24 @@ test('a failed mail is listed with its error and retried from the page', { skip,
   assert.equal(smtp.mailsTo('ops@example.org').length, 1);
 });
 
+test('the list pages through more mails than one page', { skip, timeout: 90_000 }, async () => {
+  const admin = await node.user('admin');
+  for (let i = 0; i < 55; i++) await node.ctx.services.notifications.queue({ to: `reader${i}@example.org`, subject: `Note ${i}`, text: 'x', kind: 'test' });
+  // The first test's mail and these, all sent now that the server listens.
+  await waitFor('the mails were sent', async () => (await node.api('GET', '/api/v1/admin/mail/messages?state=sent&limit=1', { token: admin.token })).body.total === 56);
+  const page = session.page;
+  await page.goto('/admin/mail?state=sent');
+  await session.reach(page.getByRole('table', { name: 'Sent mails (56, 1–50 shown)' }));
+  const rows = page.getByRole('table', { name: /^Sent mails/ }).getByRole('row');
+  assert.equal(await rows.count(), 51, 'a header and 50 mails');
+  const pages = page.getByRole('navigation', { name: 'Mail pages' });
+  await pages.getByRole('link', { name: 'Older' }).click();
+  await session.reach(page.getByRole('table', { name: 'Sent mails (56, 51–56 shown)' }));
+  assert.equal(await rows.count(), 7);
+  await pages.getByRole('link', { name: 'Newer' }).click();
+  await session.reach(page.getByRole('table', { name: 'Sent mails (56, 1–50 shown)' }));
+});
+
 test('on a node without mail the page says so', { skip, timeout: 60_000 }, async () => {
   const admin = await mailOff.user('admin');
   const off = await openBrowser(mailOff.url);

@@ -67,7 +67,7 @@ export async function accountDataPage({ main, signal }: PageContext): Promise<vo
       del.append(
         h('p', { class: 'message info', role: 'status' },
           `Your wallet holds ${formatMoney(wallet.balance, wallet.currency)}. It stays in the wallet when the account is deleted, and no one can spend it then: `,
-          s.user.role === 'artist' ? h('a', { href: '/earnings' }, 'withdraw it first') : 'spend it or ask an admin about it first',
+          s.user.role === 'artist' || s.user.role === 'moderator' ? h('a', { href: '/earnings' }, 'withdraw it first') : 'spend it or ask an admin about it first',
           '.'),
       );
     }

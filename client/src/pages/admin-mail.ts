@@ -68,13 +68,16 @@ export async function adminMailPage({ main, query, signal }: PageContext): Promi
   );
   const list = h('div');
   listBox.append(filters, list);
+  const size = 50;
+  const offset = Math.max(0, Number(query.get('offset') ?? 0) || 0);
 
   async function load(): Promise<void> {
     try {
-      const page = await api<MailPage>('GET', `/api/v1/admin/mail/messages?state=${state}&limit=100`, { signal });
+      const page = await api<MailPage>('GET', `/api/v1/admin/mail/messages?state=${state}&limit=${size}&offset=${offset}`, { signal });
+      const shown = page.total > size && page.data.length ? `, ${offset + 1}–${offset + page.data.length} shown` : '';
       list.replaceChildren(
         table(
-          `${stateText[state]} mails (${page.total})`,
+          `${stateText[state]} mails (${page.total}${shown})`,
           ['Created', 'Kind', 'To', 'Subject', 'Tries', 'Last error', 'Next try', ''],
           page.data.map((m) => [
             shortDate(m.createdAt),
@@ -86,8 +89,16 @@ export async function adminMailPage({ main, query, signal }: PageContext): Promi
             m.state === 'failed' ? (m.nextAttemptAt ? shortDate(m.nextAttemptAt) : 'none: retry it') : shortDate(m.nextAttemptAt),
             m.state === 'failed' ? retryButton(m) : null,
           ]),
-          state === 'failed' ? 'No mail failed.' : 'None.',
+          page.total ? 'None on this page.' : state === 'failed' ? 'No mail failed.' : 'None.',
         ),
+        page.total > size || offset > 0
+          ? h(
+              'nav',
+              { class: 'pager', 'aria-label': 'Mail pages' },
+              offset > 0 ? h('a', { href: `/admin/mail?state=${state}&offset=${Math.max(0, offset - size)}` }, 'Newer') : null,
+              offset + size < page.total ? h('a', { href: `/admin/mail?state=${state}&offset=${offset + size}` }, 'Older') : null,
+            )
+          : '',
       );
     } catch (err) {
       list.replaceChildren(failure('Could not load the mails', err));

@@ -56,14 +56,29 @@ export async function moderationQueuePage({ main, query, signal }: PageContext):
   if (!start(main, 'Moderation', `/admin/moderation?state=${state}`)) return;
   const list = h('div', { class: 'stack' });
   main.append(list);
+  const size = 50;
+  const offset = Math.max(0, Number(query.get('offset') ?? 0) || 0);
   try {
-    const page = await api<ModerationReportPage>('GET', `/api/v1/admin/moderation/reports?state=${state}&limit=100`, { signal });
-    list.append(h('p', { class: 'muted' }, `${page.total} ${state === 'all' ? '' : `${state} `}report${page.total === 1 ? '' : 's'}${page.total > page.data.length ? `; the newest ${page.data.length} shown` : ''}.`));
-    if (!page.data.length) list.append(h('p', { class: 'empty' }, state === 'open' ? 'No open reports.' : 'No reports.'));
+    const page = await api<ModerationReportPage>('GET', `/api/v1/admin/moderation/reports?state=${state}&limit=${size}&offset=${offset}`, { signal });
+    const what = `${state === 'all' ? '' : `${state} `}report${page.total === 1 ? '' : 's'}`;
+    list.append(h('p', { class: 'muted' }, page.total > size && page.data.length ? `${page.total} ${what}; ${offset + 1}–${offset + page.data.length} shown, newest first.` : `${page.total} ${what}.`));
+    if (!page.data.length) list.append(h('p', { class: 'empty' }, page.total ? 'No reports on this page.' : state === 'open' ? 'No open reports.' : 'No reports.'));
     for (const r of page.data) list.append(reportCard(r));
+    list.append(pager('Report pages', `/admin/moderation?state=${state}&`, offset, size, page.total));
   } catch (err) {
     list.append(failure('Could not load the reports', err));
   }
+}
+
+/** Newer/Older links over a list shown newest first (`base` ends with ? or &). */
+function pager(label: string, base: string, offset: number, size: number, total: number): HTMLElement | string {
+  if (total <= size && offset === 0) return '';
+  return h(
+    'nav',
+    { class: 'pager', 'aria-label': label },
+    offset > 0 ? h('a', { href: `${base}offset=${Math.max(0, offset - size)}` }, 'Newer') : null,
+    offset + size < total ? h('a', { href: `${base}offset=${offset + size}` }, 'Older') : null,
+  );
 }
 
 function reporterOf(r: ModerationReport): Node | string {
@@ -177,11 +192,7 @@ export async function moderationLogPage({ main, query, signal }: PageContext): P
     const page = await api<ModerationLogPage>('GET', `/api/v1/admin/moderation/log?limit=${size}&offset=${offset}`, { signal });
     main.append(
       logTable(page.data, `Moderation log ${offset + 1}–${offset + page.data.length} of ${page.total}`, 'No moderation action yet.'),
-      page.total > size
-        ? h('nav', { class: 'pager', 'aria-label': 'Log pages' },
-            offset > 0 ? h('a', { href: `/admin/moderation/log?offset=${Math.max(0, offset - size)}` }, 'Newer') : null,
-            offset + size < page.total ? h('a', { href: `/admin/moderation/log?offset=${offset + size}` }, 'Older') : null)
-        : '',
+      pager('Log pages', '/admin/moderation/log?', offset, size, page.total),
     );
   } catch (err) {
     main.append(failure('Could not load the log', err));

@@ -2,7 +2,7 @@
 // links), listening flags, the dispute review queue, and federation (instance follows, dead
 // letters, blocks).
 import type {
-  AccountDeletion, BooksHealth, DeadLetterPage, FederationBlockList, GiftLinkCreated, ListeningFlagPage, MoneyStatement, ReviewQueue, Role, User, UserPage, VoteResult, WalletCredit, WithdrawalPage,
+  AccountDeletion, AccountStandingResult, BooksHealth, DeadLetterPage, FederationBlockList, GiftLinkCreated, ListeningFlagPage, MoneyStatement, ReviewQueue, Role, User, UserPage, VoteResult, WalletCredit, WithdrawalPage,
 } from '../../../shared/api/index.js';
 import { api } from '../api.js';
 import { field, h } from '../dom.js';
@@ -51,7 +51,7 @@ export async function adminUsersPage({ main, query, signal }: PageContext): Prom
     roleFilter.addEventListener('change', () => navigate(roleFilter.value ? `/admin?role=${roleFilter.value}` : '/admin'));
     box.append(
       field('Show', roleFilter),
-      table(`Users ${offset + 1}–${offset + page.data.length} of ${page.total}`, ['User', 'Role', 'Joined', 'State', '', 'Data'], page.data.map(userRow), 'No users.'),
+      table(`Users ${offset + 1}–${offset + page.data.length} of ${page.total}`, ['User', 'Role', 'Joined', 'State', 'Account', 'Data'], page.data.map(userRow), 'No users.'),
       h('p', { class: 'muted' }, `${page.total} users.`),
       page.total > pageSize
         ? h('nav', { class: 'pager', 'aria-label': 'User pages' },
@@ -88,30 +88,124 @@ function userRow(u: User): (Node | string)[] {
   role.addEventListener('change', async () => {
     try {
       await api('PATCH', `/api/v1/admin/users/${u.id}`, { body: { role: role.value } });
+      u.role = role.value as Role;
       status.textContent = 'Saved';
     } catch (err) {
       role.value = u.role;
       status.replaceChildren(failure('Not saved', err));
     }
   });
-  const state = h('span', null, closed ? (u.username.startsWith('deleted-') ? 'deleted' : 'being deleted') : u.disabled ? 'disabled' : 'active');
-  const toggle = h('button', { type: 'button', class: u.disabled ? 'secondary' : 'danger', 'aria-label': `${u.disabled ? 'Enable' : 'Disable'} ${u.username}` }, u.disabled ? 'Enable' : 'Disable');
-  toggle.addEventListener('click', async () => {
-    toggle.disabled = true;
+  const state = h('span', { 'data-testid': 'user-state' }, stateOf(u));
+  const actions = h('span', { class: 'row-actions' });
+  const actionStatus = h('span', { role: 'status', 'aria-live': 'polite', class: 'row-status' });
+  const render = () => {
+    state.textContent = stateOf(u);
+    actions.replaceChildren(...accountActions(u, actionStatus, render), actionStatus);
+  };
+  render();
+  return [
+    h('span', null, h('strong', null, u.username), u.displayName ? h('span', { class: 'muted' }, ` ${u.displayName}`) : null, u.email ? h('span', { class: 'muted' }, ` · ${u.email}`) : null),
+    h('span', null, role, ' ', status),
+    shortDate(u.createdAt).slice(0, 10),
+    state,
+    closed ? '' : actions,
+    dataActions(u),
+  ];
+}
+
+function stateOf(u: User): string {
+  if (u.deleted) return u.username.startsWith('deleted-') ? 'deleted' : 'being deleted';
+  const marks = [u.disabled ? 'suspended' : '', u.silenced ? 'silenced' : '', u.email && !u.emailVerified ? 'address unconfirmed' : ''].filter(Boolean);
+  return marks.length ? marks.join(', ') : 'active';
+}
+
+type Measure = 'suspended' | 'silenced';
+const measureText: Record<Measure, { take: string; lift: string; done: string; lifted: string }> = {
+  suspended: { take: 'Suspend', lift: 'Lift suspension', done: 'Suspended: their sessions ended.', lifted: 'They can sign in again.' },
+  silenced: { take: 'Silence', lift: 'Lift silence', done: 'Silenced: they publish nothing.', lifted: 'They can publish again.' },
+};
+
+/**
+ * Suspending or silencing (and lifting it) goes through moderation, with a note, so the log says
+ * who did it and why. An admin's account is not moderated: an admin's row only shows how to
+ * enable it again when it was disabled some other way.
+ */
+function accountActions(u: User, status: HTMLElement, changed: () => void): HTMLElement[] {
+  const out: HTMLElement[] = [];
+  const measure = (m: Measure) => {
+    const on = m === 'suspended' ? u.disabled : u.silenced;
+    const t = measureText[m];
+    const b = h('button', { type: 'button', class: on ? 'secondary' : 'danger', 'aria-label': `${on ? t.lift : t.take} ${u.username}` }, on ? t.lift : t.take);
+    b.addEventListener('click', async () => {
+      const note = prompt(`${on ? t.lift : t.take}: ${u.username}. Why? (kept in the moderation log)`);
+      if (note === null) return;
+      if (!note.trim()) {
+        status.replaceChildren('Not changed: say why (the note is kept in the moderation log).');
+        return;
+      }
+      b.disabled = true;
+      try {
+        const done = await api<AccountStandingResult>('PUT', `/api/v1/admin/moderation/accounts/${u.id}/standing`, { body: { [m]: !on, note: note.trim() } });
+        u.disabled = done.account.suspended;
+        u.silenced = done.account.silenced;
+        changed();
+        status.replaceChildren(on ? t.lifted : t.done);
+      } catch (err) {
+        status.replaceChildren(failure('Not changed', err));
+        b.disabled = false;
+      }
+    });
+    return b;
+  };
+  if (u.role !== 'admin') out.push(measure('suspended'), measure('silenced'));
+  else if (u.disabled) {
+    const enable = h('button', { type: 'button', class: 'secondary', 'aria-label': `Enable ${u.username}` }, 'Enable');
+    enable.addEventListener('click', async () => {
+      enable.disabled = true;
+      try {
+        u.disabled = (await api<User>('PATCH', `/api/v1/admin/users/${u.id}`, { body: { disabled: false } })).disabled;
+        changed();
+      } catch (err) {
+        status.replaceChildren(failure('Not enabled', err));
+        enable.disabled = false;
+      }
+    });
+    out.push(enable);
+  }
+  if (u.email && !u.emailVerified) {
+    const confirm = h('button', { type: 'button', class: 'secondary', 'aria-label': `Confirm the address of ${u.username}` }, 'Confirm address');
+    confirm.addEventListener('click', async () => {
+      confirm.disabled = true;
+      try {
+        u.emailVerified = (await api<User>('PATCH', `/api/v1/admin/users/${u.id}`, { body: { emailVerified: true } })).emailVerified;
+        changed();
+        status.replaceChildren(`${u.email} is confirmed.`);
+      } catch (err) {
+        status.replaceChildren(failure('Not confirmed', err));
+        confirm.disabled = false;
+      }
+    });
+    out.push(confirm);
+  }
+  out.push(passwordForm(u, status));
+  return out;
+}
+
+/** A new password for someone locked out (the way back in when the node sends no mail). */
+function passwordForm(u: User, status: HTMLElement): HTMLElement {
+  const input = h('input', { type: 'password', autocomplete: 'new-password', required: true, minlength: '8', maxlength: '200', 'aria-label': `New password for ${u.username}` });
+  const form = h('form', { class: 'row' }, input, h('button', { type: 'submit', class: 'secondary' }, 'Set'));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
     try {
-      const next = await api<User>('PATCH', `/api/v1/admin/users/${u.id}`, { body: { disabled: !u.disabled } });
-      u.disabled = next.disabled;
-      state.textContent = u.disabled ? 'disabled' : 'active';
-      toggle.textContent = u.disabled ? 'Enable' : 'Disable';
-      toggle.className = u.disabled ? 'secondary' : 'danger';
-      toggle.setAttribute('aria-label', `${u.disabled ? 'Enable' : 'Disable'} ${u.username}`);
+      await api<User>('PATCH', `/api/v1/admin/users/${u.id}`, { body: { password: input.value } });
+      input.value = '';
+      status.replaceChildren('Password set: their sessions and app keys ended.');
     } catch (err) {
-      status.replaceChildren(failure('Not changed', err));
-    } finally {
-      toggle.disabled = false;
+      status.replaceChildren(failure('Password not set', err));
     }
   });
-  return [h('span', null, h('strong', null, u.username), u.displayName ? h('span', { class: 'muted' }, ` ${u.displayName}`) : null), h('span', null, role, ' ', status), shortDate(u.createdAt).slice(0, 10), state, closed ? '' : toggle, dataActions(u)];
+  return h('details', { class: 'inline' }, h('summary', { 'aria-label': `Set a password for ${u.username}` }, 'Set password'), form);
 }
 
 /** Export a user's data, delete their account, or see how far its deletion got. */

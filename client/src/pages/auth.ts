@@ -19,7 +19,7 @@ export function loginPage({ main, query }: PageContext): void {
   onSubmit(form, submit, msg, async () => {
     try {
       const s = await logIn(username.value.trim(), password.value);
-      navigate(query.get('next') || (s.user.role === 'artist' ? '/studio' : '/'), { replace: true });
+      navigate(query.get('next') || (s.user.role === 'artist' || s.user.role === 'moderator' ? '/studio' : '/'), { replace: true });
     } catch (err) {
       if (err instanceof ApiError && err.code === 'email_not_verified') {
         // Loaded only then: the page that a mailed link opens holds the form.

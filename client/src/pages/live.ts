@@ -5,7 +5,7 @@
 // may claim the account), and the artist's live setup (key, title, replays, price, watch links,
 // health).
 import type { ErrorData } from 'hls.js';
-import { accessToken, api, ApiError, refresh, saveSession, session } from '../api.js';
+import { accessToken, api, ApiError, logOut, refresh, saveSession, session } from '../api.js';
 import { append, clear, errorText, field, h, messageBox, onSubmit, type MessageBox } from '../dom.js';
 import { myChannels } from '../channels.js';
 import { formatMoney, parseMinor } from '../lib/money.js';
@@ -15,7 +15,9 @@ import { PlayReporter } from '../listening.js';
 import { PlayedTracker } from '../lib/played.js';
 import { guestLinkOf } from './watch-link.js';
 import { tipForm } from './tip-form.js';
-import type { ChannelLive, LiveAccess, LiveDirectory, LivePrice, LiveStream, LiveWatch, PaymentStream, StreamKey, User, WatchLink, WatchLinkCreated } from '../../../shared/api/index.js';
+import type {
+  ChannelLive, LiveAccess, LiveDirectory, LivePrice, LiveStream, LiveWatch, PaymentStream, SignUpRules, StreamKey, User, UserAndVerification, WatchLink, WatchLinkCreated,
+} from '../../../shared/api/index.js';
 
 /** Where a listener sees their wallet (balance and entries). */
 const walletPath = '/me';
@@ -699,18 +701,29 @@ class PayAsYouWatch {
 
 /**
  * A watch link's guest: the account is theirs to keep (a username and password), and what is left
- * of the link's credit moves to its wallet then.
+ * of the link's credit moves to its wallet then. Where the node asks every account to confirm an
+ * address, the claim needs one and ends the guest's session: they log in once the link is followed.
  */
 function claimBanner(onClaimed: (user: User) => void): HTMLElement {
   const username = h('input', { name: 'username', autocomplete: 'username', required: true, minlength: '2', maxlength: '40', pattern: '[A-Za-z0-9_]+' });
   const password = h('input', { name: 'password', type: 'password', autocomplete: 'new-password', required: true, minlength: '8' });
   const email = h('input', { name: 'email', type: 'email', autocomplete: 'email' });
+  const emailField = field('Email (optional)', email);
+  const emailLabel = emailField.querySelector('label')!;
+  const askForAddress = () => {
+    email.required = true;
+    emailLabel.textContent = 'Email (this node asks you to confirm it)';
+  };
+  // Until the node says (or if it cannot), the field stays optional and the claim's answer corrects it.
+  void api<SignUpRules>('GET', '/api/v1/users/sign-up-rules')
+    .then((rules) => rules.emailVerification === 'required' && askForAddress())
+    .catch(() => {});
   const msg = messageBox();
   const submit = h('button', { type: 'submit' }, 'Claim my account');
   const form = h(
     'form',
     { 'aria-label': 'Claim your account' },
-    h('div', { class: 'row' }, field('Username', username, 'Letters, digits and underscores.'), field('Password', password, 'At least 8 characters.'), field('Email (optional)', email)),
+    h('div', { class: 'row' }, field('Username', username, 'Letters, digits and underscores.'), field('Password', password, 'At least 8 characters.'), emailField),
     h('div', { class: 'actions' }, submit),
     msg,
   );
@@ -722,24 +735,38 @@ function claimBanner(onClaimed: (user: User) => void): HTMLElement {
     form,
   );
   onSubmit(form, submit, msg, async () => {
-    let user: User;
+    let user: UserAndVerification;
     try {
-      user = await api<User>('POST', '/api/v1/users/me/claim', { body: { username: username.value.trim(), password: password.value, ...(email.value.trim() ? { email: email.value.trim() } : {}) } });
+      user = await api<UserAndVerification>('POST', '/api/v1/users/me/claim', { body: { username: username.value.trim(), password: password.value, ...(email.value.trim() ? { email: email.value.trim() } : {}) } });
     } catch (err) {
       if (err instanceof ApiError && err.code === 'username_taken') throw new Error('That username (or email) is taken: pick another.');
       if (err instanceof ApiError && err.code === 'not_a_guest') throw new Error('This account is not a guest account any more: it has its own username and password.');
+      if (err instanceof ApiError && err.code === 'email_required') {
+        askForAddress();
+        email.focus();
+        throw new Error('This node asks every account to confirm an e-mail address: enter yours.');
+      }
       throw err;
     }
-    const s = session();
-    if (s) saveSession({ ...s, user });
-    onClaimed(user);
+    const { emailVerification, ...claimed } = user;
+    onClaimed(claimed);
+    const login = h('a', { href: `/login?username=${encodeURIComponent(claimed.username)}&next=${encodeURIComponent(location.pathname)}` }, 'Log in');
+    const wallet = h('a', { href: walletPath }, 'Open my wallet');
+    const waitsForLink = emailVerification.state === 'sent' && emailVerification.required;
+    // The node ended the guest's session with the claim: nothing here is signed in any more.
+    if (waitsForLink) await logOut();
+    else {
+      const s = session();
+      if (s) saveSession({ ...s, user: claimed });
+    }
     banner.replaceChildren(
       h('h2', { id: 'claim-title' }, 'Your account'),
       h(
         'p',
         { class: 'message ok', role: 'status', 'data-testid': 'claimed' },
-        `Your account is yours: sign in as ${user.username} from now on. What was left of the link's credit is in your wallet. `,
-        h('a', { href: walletPath }, 'Open my wallet'),
+        ...(waitsForLink
+          ? [`Your account is yours. Open the link we sent to ${claimed.email}, then log in as ${claimed.username}: what was left of the link's credit is in your wallet. `, login]
+          : [`Your account is yours: sign in as ${claimed.username} from now on. What was left of the link's credit is in your wallet. `, wallet]),
       ),
     );
   });
@@ -752,7 +779,7 @@ const liveTip = (stream: LiveStream): HTMLFormElement => tipForm(stream.channel.
 export async function liveSetupPage({ main, signal }: PageContext): Promise<void> {
   main.append(h('h1', null, 'Go live'));
   const s = session();
-  if (!s || (s.user.role !== 'artist' && s.user.role !== 'admin')) {
+  if (!s || !['artist', 'moderator', 'admin'].includes(s.user.role)) {
     main.append(h('p', null, 'Artists go live from here. ', h('a', { href: '/login?next=/live/setup' }, 'Log in')));
     return;
   }

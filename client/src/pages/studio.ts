@@ -9,7 +9,7 @@ import { statusBadge } from './library.js';
 
 export function requireArtist(main: HTMLElement, title: string): boolean {
   const s = session();
-  if (s && (s.user.role === 'artist' || s.user.role === 'admin')) return true;
+  if (s && ['artist', 'moderator', 'admin'].includes(s.user.role)) return true;
   main.append(
     h('h1', null, title),
     s

@@ -1,5 +1,5 @@
 import { bearer, dateTime, fields, int, json, jsonBody, nullable, pathParam, problem, ref, uuid, type OpenApiFragment } from '../../api/openapi-types.js';
-import { accountsOpenApi } from '../openapi.js';
+import { accountsOpenApi, passwordThrottled } from '../openapi.js';
 
 // accounts' index puts this fragment beside its own one path at a time: a path both describe
 // (another method of it) carries accounts' methods along here.
@@ -12,7 +12,7 @@ const archive = {
 };
 
 const tooSoon = {
-  ...problem('export_too_soon: one export of an account per 10 minutes (per asker)'),
+  ...problem('export_too_soon: one export of an account per 10 minutes (per asker); export_busy: the node builds 2 exports at once, try again shortly'),
   headers: { 'Retry-After': { description: 'Seconds until the next export can be made', schema: { type: 'integer', minimum: 1 } } },
 };
 
@@ -60,7 +60,7 @@ export const lifecycleOpenApi: OpenApiFragment = {
           401: problem('Not signed in'),
           403: problem('wrong_password'),
           409: problem('guest_account (no password: claim it first), last_admin (make another admin first), account_deleted'),
-          429: problem('too_many_attempts: too many wrong passwords'),
+          ...passwordThrottled,
         },
       },
     }),
