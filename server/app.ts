@@ -15,10 +15,31 @@ import { projectRoot } from './config/index.js';
 
 export const apiVersion = '0.1.0';
 
-/** The node's OpenAPI description: the system routes' fragment and every capability's. */
 /** Query parameters that carry credentials (Subsonic's apiKey, p, t, s; ListenBrainz's token). */
 const SECRET_PARAMS = /([?&](?:apiKey|p|t|s|token)=)[^&]*/gi;
 
+type LoggedRequest = { url?: string; headers?: Record<string, unknown>; query?: unknown };
+const redacted = (v: unknown) => (typeof v === 'string' ? v.replace(SECRET_PARAMS, '$1[redacted]') : v);
+
+/**
+ * A request as the HTTP log records it: no credentials. Reset and verification links carry
+ * their token in the query, and the page they open sends it on as the Referer of its assets.
+ */
+export function loggedRequest(req: LoggedRequest): LoggedRequest {
+  return {
+    ...req,
+    url: redacted(req.url) as string | undefined,
+    query: undefined,
+    headers: req.headers && {
+      ...req.headers,
+      authorization: req.headers.authorization ? '[redacted]' : undefined,
+      cookie: req.headers.cookie ? '[redacted]' : undefined,
+      referer: redacted(req.headers.referer),
+    },
+  };
+}
+
+/** The node's OpenAPI description: the system routes' fragment and every capability's. */
 export function openApiFor(caps: Capability[], publicUrl: string) {
   return buildOpenApi([systemOpenApi, ...fragmentsOf(caps)], publicUrl, apiVersion);
 }
@@ -37,14 +58,7 @@ export function buildApp(ctx: NodeContext, caps: Capability[]): Express {
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
       // Credentials never reach the logs: apps put API keys and Subsonic tokens in the query
       // (apiKey, p, t and s, ListenBrainz's token), clients put bearer tokens in headers.
-      serializers: {
-        req: (req: { url?: string; headers?: Record<string, unknown>; query?: unknown }) => ({
-          ...req,
-          url: typeof req.url === 'string' ? req.url.replace(SECRET_PARAMS, '$1[redacted]') : req.url,
-          query: undefined,
-          headers: req.headers && { ...req.headers, authorization: req.headers.authorization ? '[redacted]' : undefined, cookie: req.headers.cookie ? '[redacted]' : undefined },
-        }),
-      },
+      serializers: { req: loggedRequest },
       // A listener's play is dozens of segment GETs: successful ones log at debug, not info.
       customLogLevel: (req, res, err) =>
         err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : req.method === 'GET' && req.url?.startsWith('/static/') ? 'debug' : 'info',
@@ -72,10 +86,11 @@ export function buildApp(ctx: NodeContext, caps: Capability[]): Express {
   for (const cap of routeOrder) if (cap.routes) app.use(cap.routes(ctx));
   const clientDist = path.join(projectRoot, 'client/dist');
   if (existsSync(clientDist)) {
-    app.use(express.static(clientDist, { index: false, maxAge: '1h' }));
+    app.use(express.static(clientDist, { index: false, maxAge: '1h', setHeaders: (res, file) => void (file.endsWith('.html') && res.setHeader('Referrer-Policy', 'no-referrer')) }));
     app.get(/^\/(?!api\/|\.well-known\/|ap\/|static\/|tracker).*/, (req, res, next) => {
       if (!req.accepts('html')) return next();
-      res.sendFile(path.join(clientDist, 'index.html'));
+      // The app's pages may hold a token in their URL (/reset-password?token=…): no Referer.
+      res.set('Referrer-Policy', 'no-referrer').sendFile(path.join(clientDist, 'index.html'));
     });
   }
   app.use(notFoundHandler);

@@ -1,6 +1,7 @@
 // Admin blocks of a domain or an actor: a blocked party's posts are refused at the
 // inbox and it gets nothing from our outbox.
 import { select, execute } from '../db/index.js';
+import { conflict } from '../http/errors.js';
 import type { FederationRuntime } from './runtime.js';
 import { hostOf } from './vocabulary.js';
 
@@ -51,6 +52,9 @@ export class Blocks {
 
   async add(kind: 'domain' | 'actor', value: string, reason?: string): Promise<Block> {
     const v = kind === 'domain' ? value.trim().toLowerCase() : value.trim();
+    // Blocking this node's own host or actor would end every follow of its users (a domain
+    // block deletes what matches it): never, whoever asks and however it is spelled.
+    if (kind === 'domain' ? this.rt.isLocalHost(v) : this.rt.isLocal(v)) throw conflict('local_block', 'That is this node: it cannot block itself or its own accounts');
     await execute(
       this.rt.db,
       `INSERT INTO federation_blocks (kind, value, reason) VALUES (:kind, :v, :reason) ON CONFLICT (kind, value) DO UPDATE SET reason = EXCLUDED.reason`,

@@ -27,11 +27,15 @@ export async function describeRemote(svc: FederationService, uri: string): Promi
   if (known) return actorInfo(known);
   try {
     const doc = await svc.remote.fetchDocument(uri);
+    // Another name of this node (a DNS alias, a redirect) answers with our own ids: those are
+    // this node's objects, which a report names directly, and never another server's.
+    const id = idOf(doc.id);
+    if (id && svc.rt.isLocal(id)) return undefined;
     const types = typesOf(doc.type);
     if (types.some((t) => actorTypes.includes(t)) && typeof doc.inbox === 'string') return actorInfo(await svc.remote.actor(uri));
     const owner = idOf(doc.attributedTo) ?? idOf(doc.actor);
     // An object names its owner on its own server, or it is not theirs to answer for.
-    if (!owner || hostOf(owner) !== hostOf(uri)) return undefined;
+    if (!owner || hostOf(owner) !== hostOf(uri) || svc.rt.isLocal(owner)) return undefined;
     const kind = types.includes('Audio') || types.includes('Video') ? 'track' : types.some((t) => /Playlist$/.test(t)) ? 'playlist' : 'other';
     const name = typeof doc.name === 'string' ? sanitizeText(doc.name, 300) : null;
     return { uri, kind, name, actorUri: owner, host: hostOf(uri) };

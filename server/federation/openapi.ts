@@ -91,7 +91,7 @@ export const federationOpenApi: OpenApiFragment = {
       post: {
         tags, summary: 'Share a track with your followers (sends Announce)', security: bearer,
         requestBody: jsonBody({ type: 'object', required: ['object'], properties: { object: { type: 'string', format: 'uri' } } }),
-        responses: { 201: json('Shared', { type: 'object', properties: { uri: { type: 'string' } } }), 400: problem('Bad input'), 401: problem('Not signed in') },
+        responses: { 201: json('Shared', { type: 'object', properties: { uri: { type: 'string' } } }), 400: problem('Bad input'), 401: problem('Not signed in'), 403: problem('account_silenced') },
       },
     },
     '/api/v1/federation/admin/blocks': {
@@ -99,7 +99,7 @@ export const federationOpenApi: OpenApiFragment = {
       post: {
         tags: adminTags, summary: 'Block a domain or an actor (inbox refuses them, outbox skips them, follows end)', security: bearer,
         requestBody: jsonBody({ type: 'object', required: ['kind', 'value'], properties: { kind: { enum: ['domain', 'actor'] }, value: { type: 'string' }, reason: { type: 'string' } } }),
-        responses: { 201: json('Blocked', ref('FederationBlock')), 400: problem('Bad input'), 401: problem('Not signed in'), 403: problem('Not an admin') },
+        responses: { 201: json('Blocked', ref('FederationBlock')), 400: problem('Bad input'), 401: problem('Not signed in'), 403: problem('Not an admin'), 409: problem("local_block: this node's own host or one of its actors") },
       },
     },
     '/api/v1/federation/admin/blocks/{id}': {

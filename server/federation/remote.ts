@@ -161,11 +161,14 @@ export class Remote {
 
   /** A remote actor from the cache, refetched when older than a day or when forced. */
   async actor(uri: string, opts: { refresh?: boolean } = {}): Promise<RemoteActor> {
+    // This node's own actors are never remote ones, however their URL is spelled.
+    if (this.rt.isLocal(uri)) throw new Error(`${uri} is an actor of this node`);
     const known = await this.knownActor(uri);
     if (known && !opts.refresh && Date.now() - Date.parse(known.fetchedAt) < ACTOR_TTL_MS) return known;
     const doc = await this.fetchDocument(uri);
     const parsed = remoteActorSchema.parse(doc);
     if (parsed.id !== uri && hostOf(parsed.id) !== hostOf(uri)) throw new Error(`actor ${uri} claims another host's id`);
+    if (this.rt.isLocal(parsed.id)) throw new Error(`${uri} is an actor of this node`);
     const host = hostOf(parsed.id);
     const software = await this.software(host);
     const type = typesOf(parsed.type)[0] ?? 'Person';

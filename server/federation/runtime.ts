@@ -4,6 +4,7 @@
 import type { NodeContext } from '../context.js';
 import type { Logger } from '../logger.js';
 import * as uris from '../../shared/actor-uris.js';
+import { isLocalHost, isLocalUri } from '../../shared/local-uri.js';
 import { PostgresKvStore } from './kv-store.js';
 
 export type { TrackView } from '../media/index.js';
@@ -60,7 +61,12 @@ export class FederationRuntime {
   sharedInboxUri(): string {
     return `${this.publicUrl}/ap/inbox`;
   }
+  /** Whether a URI is this node's, however it spells the node's URL (case, default port, IPv4 forms). */
   isLocal(uri: string): boolean {
-    return uri.startsWith(`${this.publicUrl}/`);
+    return isLocalUri(this.publicUrl, uri);
+  }
+  /** Whether a host (`name` or `name:port`) is this node's. */
+  isLocalHost(host: string): boolean {
+    return isLocalHost(this.publicUrl, host);
   }
 }

@@ -423,7 +423,10 @@ export class FederationService implements FederationApi {
     return sendUndoReaction(this, local.uri, 'Like', objectUri);
   }
 
+  /** A boost is publishing: a silenced account (moderation) is refused it (403 account_silenced). */
   async announce(userId: string, objectUri: string) {
+    const user = await this.rt.ctx.services.accounts.byId(userId);
+    if (user && 'silenced' in user && user.silenced === true) throw new AppError(403, 'account_silenced', 'A moderator has silenced this account: it cannot publish until that is lifted');
     const local = await this.actors.forUser(userId);
     return sendAnnounce(this, local.uri, objectUri);
   }

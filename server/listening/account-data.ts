@@ -12,6 +12,7 @@ import type { Transaction } from 'sequelize';
 import type { NodeContext } from '../context.js';
 import { execute, select, selectOne } from '../db/index.js';
 import type { User } from '../accounts/service.js';
+import { EXPORT_MAX_ROWS } from '../accounts/lifecycle/export.js';
 import type { ListeningService } from './service.js';
 
 /**
@@ -77,29 +78,39 @@ export async function finishErasures(ctx: NodeContext): Promise<number> {
   return finished;
 }
 
-/** The user's listening: qualified listens, plays and what their apps scrobbled (no addresses). */
+/** The newest `EXPORT_MAX_ROWS` rows of a query (ordered newest first by `newestFirst`), oldest first, and whether there were more. */
+async function newest<T extends object>(ctx: NodeContext, sql: string, userId: string): Promise<{ rows: T[]; cut: boolean }> {
+  const rows = await select<T>(ctx.db, `${sql} LIMIT :limit`, { userId, limit: EXPORT_MAX_ROWS + 1 });
+  const cut = rows.length > EXPORT_MAX_ROWS;
+  return { rows: rows.slice(0, EXPORT_MAX_ROWS).reverse(), cut };
+}
+
+/**
+ * The user's listening: qualified listens, plays and what their apps scrobbled (no addresses);
+ * each list its newest EXPORT_MAX_ROWS, `truncated` naming the lists that had more.
+ */
 async function historyFile(ctx: NodeContext, user: User) {
-  const db = ctx.db;
-  const params = { userId: user.id };
-  const listens = await select<{ track_id: string; artist_uri: string; qualified_seconds: number; qualified_at: Date; day: string; status: string }>(
-    db,
-    'SELECT track_id, artist_uri, qualified_seconds, qualified_at, day::text AS day, status FROM listens WHERE user_id = :userId ORDER BY qualified_at, id',
-    params,
+  const listens = await newest<{ track_id: string; artist_uri: string; qualified_seconds: number; qualified_at: Date; day: string; status: string }>(
+    ctx,
+    'SELECT track_id, artist_uri, qualified_seconds, qualified_at, day::text AS day, status FROM listens WHERE user_id = :userId ORDER BY qualified_at DESC, id DESC',
+    user.id,
   );
-  const plays = await select<{ track_id: string; artist_uri: string; started_at: Date; played_seconds: number; state: string }>(
-    db,
-    'SELECT track_id, artist_uri, started_at, played_seconds, state FROM listening_sessions WHERE user_id = :userId ORDER BY started_at, id',
-    params,
+  const plays = await newest<{ track_id: string; artist_uri: string; started_at: Date; played_seconds: number; state: string }>(
+    ctx,
+    'SELECT track_id, artist_uri, started_at, played_seconds, state FROM listening_sessions WHERE user_id = :userId ORDER BY started_at DESC, id DESC',
+    user.id,
   );
-  const scrobbles = await select<{ source: string; listened_at: Date; artist_name: string; track_name: string; release_name: string | null; duration_seconds: number | null }>(
-    db,
-    'SELECT source, listened_at, artist_name, track_name, release_name, duration_seconds FROM submitted_listens WHERE user_id = :userId ORDER BY listened_at, id',
-    params,
+  const scrobbles = await newest<{ source: string; listened_at: Date; artist_name: string; track_name: string; release_name: string | null; duration_seconds: number | null }>(
+    ctx,
+    'SELECT source, listened_at, artist_name, track_name, release_name, duration_seconds FROM submitted_listens WHERE user_id = :userId ORDER BY listened_at DESC, id DESC',
+    user.id,
   );
+  const truncated = Object.entries({ qualifiedListens: listens, plays, appListens: scrobbles }).filter(([, l]) => l.cut).map(([name]) => name);
   return {
-    qualifiedListens: listens.map((l) => ({ trackId: l.track_id, artist: l.artist_uri, seconds: l.qualified_seconds, day: l.day, at: l.qualified_at, status: l.status })),
-    plays: plays.map((p) => ({ trackId: p.track_id, artist: p.artist_uri, startedAt: p.started_at, playedSeconds: Math.round(Number(p.played_seconds) * 10) / 10, state: p.state })),
-    appListens: scrobbles.map((s) => ({ source: s.source, at: s.listened_at, artist: s.artist_name, track: s.track_name, release: s.release_name, durationSeconds: s.duration_seconds })),
+    qualifiedListens: listens.rows.map((l) => ({ trackId: l.track_id, artist: l.artist_uri, seconds: l.qualified_seconds, day: l.day, at: l.qualified_at, status: l.status })),
+    plays: plays.rows.map((p) => ({ trackId: p.track_id, artist: p.artist_uri, startedAt: p.started_at, playedSeconds: Math.round(Number(p.played_seconds) * 10) / 10, state: p.state })),
+    appListens: scrobbles.rows.map((s) => ({ source: s.source, at: s.listened_at, artist: s.artist_name, track: s.track_name, release: s.release_name, durationSeconds: s.duration_seconds })),
+    ...(truncated.length ? { truncated: { lists: truncated, keptNewest: EXPORT_MAX_ROWS } } : {}),
   };
 }
 

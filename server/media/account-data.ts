@@ -6,7 +6,8 @@ import { execute, select } from '../db/index.js';
 import { AppError } from '../http/errors.js';
 import type { User } from '../accounts/service.js';
 import type { MediaService } from './service.js';
-import type { Channel } from './model.js';
+import type { Channel, TrackRow } from './model.js';
+import { canViewTrack } from './track-view.js';
 import type { TrackDeleteHooks } from './tracks.js';
 
 export async function channelsOwnedBy(media: MediaService, userId: string): Promise<Channel[]> {
@@ -70,7 +71,7 @@ async function tracksFile(ctx: NodeContext, user: User) {
   }));
 }
 
-/** The user's playlists with their tracks in order. */
+/** The user's playlists with their tracks in order: those the user may see now (another's track made private or hidden drops out, as in the app). */
 async function playlistsFile(ctx: NodeContext, user: User) {
   const lists = await select<{ id: string; title: string; description: string; visibility: string; channel: string | null; created_at: Date; updated_at: Date }>(
     ctx.db,
@@ -78,13 +79,15 @@ async function playlistsFile(ctx: NodeContext, user: User) {
        FROM media_playlists p LEFT JOIN media_channels c ON c.id = p.channel_id WHERE p.owner_id = :userId ORDER BY p.created_at, p.id`,
     { userId: user.id },
   );
-  const items = await select<{ playlist_id: string; position: number; track_id: string; title: string; artist: string | null }>(
+  const rows = await select<{ playlist_id: string; position: number; track_id: string; title: string; artist: string | null } & Pick<TrackRow, 'owner_id' | 'visibility' | 'status' | 'hidden'>>(
     ctx.db,
-    `SELECT pt.playlist_id, pt.position, pt.track_id, t.title, t.artist
+    `SELECT pt.playlist_id, pt.position, pt.track_id, t.title, t.artist, c.owner_id, t.visibility, t.status, t.hidden
        FROM media_playlist_tracks pt JOIN media_playlists p ON p.id = pt.playlist_id JOIN media_tracks t ON t.id = pt.track_id
+       JOIN media_channels c ON c.id = t.channel_id
       WHERE p.owner_id = :userId ORDER BY pt.playlist_id, pt.position`,
     { userId: user.id },
   );
+  const items = rows.filter((r) => canViewTrack(r, user));
   return lists.map((p) => ({
     id: p.id, title: p.title, description: p.description, visibility: p.visibility, channel: p.channel, createdAt: p.created_at, updatedAt: p.updated_at,
     tracks: items.filter((i) => i.playlist_id === p.id).map((i) => ({ position: i.position, trackId: i.track_id, title: i.title, artist: i.artist })),

@@ -288,7 +288,7 @@ export const mediaOpenApi: OpenApiFragment = {
             channelId: { type: ['string', 'null'], format: 'uuid', description: 'A channel the user owns: the playlist is published (and federated) by it' },
           },
         }),
-        responses: { 201: json('The playlist', ref('Playlist')), 400: problem('Invalid input or unknown channel'), 401: problem('Not signed in'), 403: problem('Not your channel') },
+        responses: { 201: json('The playlist', ref('Playlist')), 400: problem('Invalid input or unknown channel'), 401: problem('Not signed in'), 403: problem('Not your channel, or account_silenced (a visible playlist)') },
       },
       get: {
         tags: ['playlists'],
@@ -322,7 +322,7 @@ export const mediaOpenApi: OpenApiFragment = {
             trackIds: { type: 'array', maxItems: 1000, items: { type: 'string', format: 'uuid' }, description: 'The whole track list, in order; each must be ready and visible to the editor' },
           },
         }),
-        responses: { 200: json('The playlist', ref('Playlist')), 400: problem('Invalid input or unusable tracks'), 403: problem('Not the owner'), 404: problem('No such playlist') },
+        responses: { 200: json('The playlist', ref('Playlist')), 400: problem('Invalid input or unusable tracks'), 403: problem('Not the owner, or account_silenced (a visible playlist)'), 404: problem('No such playlist') },
       },
       delete: { tags: ['playlists'], summary: 'Delete a playlist (owner or admin)', security: bearer, parameters: [pathParam('id', { type: 'string' }, 'Playlist id')], responses: { 204: { description: 'Deleted' }, 403: problem('Not the owner'), 404: problem('No such playlist') } },
     },

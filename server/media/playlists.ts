@@ -17,6 +17,15 @@ import { canViewTrack, trackView } from './track-view.js';
 
 export const maxPlaylistTracks = 1000;
 
+/**
+ * A playlist others can see is published: a silenced account (moderation) keeps its private
+ * ones and may make a playlist private, but neither makes nor changes a visible one (here, so
+ * the API and Subsonic's createPlaylist/updatePlaylist are refused alike).
+ */
+function refuseSilenced(user: User, visibility: Visibility): void {
+  if (user.silenced && visibility !== 'private') throw new AppError(403, 'account_silenced', 'A moderator has silenced this account: it can keep private playlists only until that is lifted');
+}
+
 export const newPlaylistSchema = z
   .object({
     title: z.string().trim().min(1).max(200),
@@ -182,6 +191,7 @@ export class Playlists {
 
   async create(user: User, input: unknown): Promise<PlaylistView> {
     const data = newPlaylistSchema.parse(input);
+    refuseSilenced(user, data.visibility);
     if (data.channelId) {
       const channel = await this.channels.get(data.channelId);
       if (!channel) throw badRequest('unknown_channel', 'No such channel');
@@ -205,6 +215,7 @@ export class Playlists {
     const row = await this.row(id);
     if (!row || !this.canView(row, user)) throw notFound('Playlist');
     if (!this.canEdit(row, user)) throw forbidden('Only the owner or an admin can edit this playlist');
+    refuseSilenced(user, patch.visibility ?? row.visibility);
     if (patch.trackIds?.length) {
       // Every track must exist, be ready, and be visible to the editor.
       const unique = [...new Set(patch.trackIds)];

@@ -6,6 +6,7 @@ import { serviceSlot, type Capability } from '../context.js';
 import { ModerationService } from './service.js';
 import { moderationRoutes } from './routes.js';
 import { moderationOpenApi } from './openapi.js';
+import { EXPORT_MAX_ROWS } from '../accounts/lifecycle/export.js';
 
 export { ModerationService } from './service.js';
 export type { ModerationApi } from './contract.js';
@@ -21,8 +22,10 @@ export const moderationCapability: Capability = {
     const svc = new ModerationService(ctx);
     slot.publish(ctx, svc);
     // What a user reported is theirs: it goes in their data export (the reports themselves stay
-    // when the account is deleted: they are the moderators' record, under its tombstone name).
-    ctx.services.accounts.onExport({ file: 'reports.json', collect: async (user) => (await svc.mine(user.id, 100_000, 0)).data });
+    // when the account is deleted: they are the moderators' record, under its tombstone name,
+    // which replaces its names in them).
+    ctx.services.accounts.onExport({ file: 'reports.json', collect: async (user) => (await svc.mine(user.id, EXPORT_MAX_ROWS, 0)).data });
+    ctx.services.accounts.onUserDeleting((user) => svc.forgetAccount(user));
   },
   routes: (ctx) => moderationRoutes(moderationService(ctx)),
   openapi: moderationOpenApi,

@@ -20,7 +20,7 @@ import type { LogRow, ModerationStore, ReportRow } from './store.js';
 import { standingView } from './views.js';
 
 type Moderator = Pick<api.User, 'id' | 'username' | 'role'>;
-type Entry = Pick<LogRow, 'target_kind' | 'target' | 'target_name'> & { details?: Record<string, unknown> };
+type Entry = Pick<LogRow, 'target_kind' | 'target' | 'target_name' | 'target_owner_id'> & { details?: Record<string, unknown> };
 type Track = NonNullable<Awaited<ReturnType<NodeContext['services']['media']['getTrack']>>>;
 
 /** What a measure did: whether it changed anything (hiding a hidden track does not), and what its entry adds. */
@@ -159,8 +159,8 @@ export class Measures {
     return { changed: true };
   }
 
-  private trackEntry = (track: Track): Entry => ({ target_kind: 'track', target: track.id, target_name: track.title });
-  private accountEntry = (account: api.User): Entry => ({ target_kind: 'account', target: account.id, target_name: account.username });
+  private trackEntry = (track: Track): Entry => ({ target_kind: 'track', target: track.id, target_name: track.title, target_owner_id: track.channel.ownerId });
+  private accountEntry = (account: api.User): Entry => ({ target_kind: 'account', target: account.id, target_name: account.username, target_owner_id: account.id });
 
   /** Acts on a report; every action but forward closes it (claimed before the measure: one action wins). */
   async onReport(moderator: Moderator, report: ReportRow, action: ReportAction, note: string): Promise<{ report: ReportRow; entry: LogRow }> {
@@ -176,7 +176,7 @@ export class Measures {
     switch (action) {
       case 'dismiss':
         await this.mayActOn(moderator, report.target_owner_id, false);
-        entry = { target_kind: report.target_kind, target: report.target_id ?? report.target_uri, target_name: report.target_name };
+        entry = { target_kind: report.target_kind, target: report.target_id ?? report.target_uri, target_name: report.target_name, target_owner_id: report.target_owner_id };
         break;
       case 'hide-track': {
         fits(local && report.target_kind === 'track' && !!report.target_id, 'Only a track of this node can be hidden');
@@ -201,7 +201,7 @@ export class Measures {
       case 'block-domain': {
         fits(!local && !!report.target_actor_uri && !!report.target_host, 'Only another server, or an actor of one, can be blocked');
         const [kind, value] = action === 'block-actor' ? (['actor', report.target_actor_uri!] as const) : (['domain', report.target_host!] as const);
-        entry = { target_kind: kind, target: value, target_name: action === 'block-actor' ? report.target_name : report.target_host };
+        entry = { target_kind: kind, target: value, target_name: action === 'block-actor' ? report.target_name : report.target_host, target_owner_id: null };
         measure = async () => {
           await this.ctx.services.federation.block(kind, value, `Report ${report.id}: ${note}`.slice(0, 500));
           return { changed: true };
@@ -229,7 +229,7 @@ export class Measures {
   private async forward(moderator: Moderator, report: ReportRow, note: string): Promise<{ report: ReportRow; entry: LogRow }> {
     if (report.target_host === null || !report.target_actor_uri) throw badRequest('action_does_not_fit', 'Only a report about another server\'s content can be forwarded to it');
     const to = report.target_actor_uri;
-    const entry: Entry = { target_kind: report.target_kind, target: report.target_uri, target_name: report.target_name, details: { to } };
+    const entry: Entry = { target_kind: report.target_kind, target: report.target_uri, target_name: report.target_name, target_owner_id: null, details: { to } };
     return this.journal(moderator, note, report.id, [{ action: 'forward', entry }], {
       claim: async (t) => {
         if (!(await this.store.claimForward(report.id, t))) throw conflict('already_forwarded', 'This report was forwarded already');

@@ -155,7 +155,7 @@ export const moderationOpenApi: OpenApiFragment = {
       }, { requestBody: jsonBody(ref('NewReport')) }),
     },
     '/api/v1/me/reports': {
-      get: op('My reports, newest first, with what came of them', { 200: json('My reports', ref('MyReportPage')), 401: problem('Not signed in') }, { parameters: pagingParams(50, 200) }),
+      get: op('My reports, newest first, with what came of them', { 200: json('My reports', ref('MyReportPage')), 400: problem('Invalid paging'), 401: problem('Not signed in') }, { parameters: pagingParams(50, 200) }),
     },
     '/api/v1/admin/moderation/reports': {
       get: op("The queue: reports, newest first (a moderator does not see those about a moderator's or an admin's account or what they own)", { 200: json('Reports', ref('ModerationReportPage')), 400: problem('Invalid query'), ...mod }, {
@@ -197,7 +197,7 @@ export const moderationOpenApi: OpenApiFragment = {
       }, { parameters: [id], requestBody: jsonBody(ref('AccountStandingChange')) }),
     },
     '/api/v1/admin/moderation/log': {
-      get: op('The moderation log: every action, who took it, on what, and why; newest first', { 200: json('Entries', ref('ModerationLogPage')), 400: problem('Invalid query'), ...mod }, {
+      get: op('The moderation log: every action, who took it, on what, and why; newest first (moderators see no entries about staff or themselves)', { 200: json('Entries', ref('ModerationLogPage')), 400: problem('Invalid query'), 404: problem('reportId names a report this moderator does not see (about staff or themselves)'), ...mod }, {
         parameters: [
           { name: 'reportId', in: 'query', schema: uuid },
           { name: 'target', in: 'query', description: 'A track or account id, an actor URI or a domain', schema: { type: 'string', maxLength: 2048 } },

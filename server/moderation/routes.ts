@@ -92,7 +92,7 @@ export function moderationRoutes(svc: ModerationService): Router {
     '/api/v1/admin/moderation/log',
     moderator,
     route(async (req, res) => {
-      res.set('Cache-Control', 'no-store').json(await svc.logPage(logQuery.parse(req.query)));
+      res.set('Cache-Control', 'no-store').json(await svc.logPage(req.user!, logQuery.parse(req.query)));
     }),
   );
   return r;

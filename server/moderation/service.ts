@@ -8,6 +8,8 @@ import type { IncomingReport } from '../federation/contract.js';
 import type { Logger } from '../logger.js';
 import { AppError, badRequest, notFound, RetryLaterError } from '../http/errors.js';
 import { isUuid } from '../../shared/ids.js';
+import * as uris from '../../shared/actor-uris.js';
+import { tombstoneName } from '../accounts/lifecycle/deletion.js';
 import type * as api from '../../shared/api/index.js';
 import type { ModerationApi } from './contract.js';
 import type { Category, ReportAction } from './model.js';
@@ -185,8 +187,7 @@ export class ModerationService implements ModerationApi {
   }
 
   async detail(viewer: Moderator, id: string): Promise<api.ModerationReportDetail> {
-    const row = await this.reportRow(id);
-    if (row.target_owner_id && (await this.hiddenOwnersFor(viewer)).includes(row.target_owner_id)) throw notFound('Report');
+    const row = await this.visibleReport(viewer, id);
     const [usernames, status, log] = await Promise.all([
       this.ctx.services.accounts.usernames(accountsNamed([row])),
       this.targetStatus(row.target_kind, row.target_id, row.target_owner_id),
@@ -230,8 +231,28 @@ export class ModerationService implements ModerationApi {
     return { account: standingView(account), entries: entries.map(logView) };
   }
 
-  async logPage(q: { reportId?: string; target?: string; limit: number; offset: number }): Promise<api.ModerationLogPage> {
-    const { total, rows } = await this.store.logEntries(q);
+  /** Accounts' hook: a deleted account is named by its tombstone in reports and the log (see `store.forgetAccount`). */
+  async forgetAccount(user: Pick<api.User, 'id' | 'username'>): Promise<void> {
+    const { publicUrl } = this.ctx.config;
+    const name = tombstoneName(user.id);
+    await this.store.forgetAccount(user.id, uris.userActorUri(publicUrl, user.username), name, uris.userActorUri(publicUrl, name));
+  }
+
+  /**
+   * The log as `viewer` may read it: a moderator sees no entry about staff or about themselves
+   * (nor, by its id, a report hidden from their queue: 404), as in their queue.
+   */
+  async logPage(viewer: Moderator, q: { reportId?: string; target?: string; limit: number; offset: number }): Promise<api.ModerationLogPage> {
+    const hiddenOwners = await this.hiddenOwnersFor(viewer);
+    if (q.reportId) await this.visibleReport(viewer, q.reportId, hiddenOwners);
+    const { total, rows } = await this.store.logEntries({ ...q, hiddenOwners });
     return { total, data: rows.map(logView) };
+  }
+
+  /** The report, unless it is about what `viewer` may not see (404, as if it were not there). */
+  private async visibleReport(viewer: Moderator, id: string, hidden?: string[]): Promise<ReportRow> {
+    const row = await this.reportRow(id);
+    if (row.target_owner_id && (hidden ?? (await this.hiddenOwnersFor(viewer))).includes(row.target_owner_id)) throw notFound('Report');
+    return row;
   }
 }

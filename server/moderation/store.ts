@@ -40,6 +40,8 @@ export interface LogRow {
   target_kind: 'track' | 'account' | 'actor' | 'domain' | 'channel' | 'playlist';
   target: string;
   target_name: string | null;
+  /** The local account the entry is about (owner of the track, ... or the account; migration 1102); NULL: none here. */
+  target_owner_id: string | null;
   note: string;
   details: Record<string, unknown>;
   /** pending: written before its measure; done: taken; failed: not taken (migration 1101). */
@@ -230,8 +232,8 @@ export class ModerationStore {
   async log(entry: Omit<LogRow, 'id' | 'created_at'>, t: Transaction): Promise<LogRow> {
     const row = await selectOne<LogRow>(
       this.db,
-      `INSERT INTO moderation_log (moderator_id, moderator_username, action, report_id, target_kind, target, target_name, note, details, state)
-       VALUES (:moderator_id, :moderator_username, :action, :report_id, :target_kind, :target, :target_name, :note, CAST(:details AS jsonb), :state) RETURNING *`,
+      `INSERT INTO moderation_log (moderator_id, moderator_username, action, report_id, target_kind, target, target_name, target_owner_id, note, details, state)
+       VALUES (:moderator_id, :moderator_username, :action, :report_id, :target_kind, :target, :target_name, :target_owner_id, :note, CAST(:details AS jsonb), :state) RETURNING *`,
       { ...entry, target_name: entry.target_name?.slice(0, 300) ?? null, details: JSON.stringify(entry.details) },
       t,
     );
@@ -250,10 +252,33 @@ export class ModerationStore {
     return row;
   }
 
-  async logEntries(q: { reportId?: string; target?: string; limit: number; offset: number; oldestFirst?: boolean }): Promise<{ total: number; rows: LogRow[] }> {
+  /**
+   * A deleted account's names leave moderation's record: reports and entries about the account,
+   * and the entries it wrote as a moderator, name it by its tombstone (`name`, `actorUri`) from
+   * now on; the rows themselves stay (they are the moderators' record).
+   */
+  async forgetAccount(userId: string, oldActorUri: string, name: string, actorUri: string): Promise<void> {
+    const p = { userId, oldActorUri, name, actorUri };
+    await this.db.transaction(async (t) => {
+      await execute(
+        this.db,
+        `UPDATE moderation_reports SET target_name = :name, target_uri = :actorUri, updated_at = now()
+          WHERE target_kind = 'account' AND target_owner_id = CAST(:userId AS uuid) AND target_host IS NULL`,
+        p,
+        t,
+      );
+      await execute(this.db, 'UPDATE moderation_reports SET target_actor_uri = :actorUri, updated_at = now() WHERE target_actor_uri = :oldActorUri', p, t);
+      await execute(this.db, `UPDATE moderation_log SET target_name = :name WHERE target_kind = 'account' AND target = :userId`, p, t);
+      await execute(this.db, 'UPDATE moderation_log SET moderator_username = :name WHERE moderator_id = CAST(:userId AS uuid)', p, t);
+    });
+  }
+
+  /** `hiddenOwners`: entries about what these accounts own are left out (a moderator's view). */
+  async logEntries(q: { reportId?: string; target?: string; limit: number; offset: number; oldestFirst?: boolean; hiddenOwners?: string[] }): Promise<{ total: number; rows: LogRow[] }> {
     const where = ['true'];
     if (q.reportId) where.push('report_id = CAST(:reportId AS uuid)');
     if (q.target) where.push('target = :target');
+    if (q.hiddenOwners?.length) where.push('(target_owner_id IS NULL OR target_owner_id NOT IN (:hiddenOwners))');
     const w = where.join(' AND ');
     const order = q.oldestFirst ? 'created_at, id' : 'created_at DESC, id';
     const rows = await select<LogRow>(this.db, `SELECT * FROM moderation_log WHERE ${w} ORDER BY ${order} LIMIT :limit OFFSET :offset`, { ...q });

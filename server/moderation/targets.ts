@@ -4,6 +4,7 @@ import type { NodeContext } from '../context.js';
 import { AppError, notFound } from '../http/errors.js';
 import * as uris from '../../shared/actor-uris.js';
 import { isUuid } from '../../shared/ids.js';
+import { canonicalLocalUri, isLocalUri } from '../../shared/local-uri.js';
 import type * as api from '../../shared/api/index.js';
 import type { TargetKind } from './model.js';
 import type { TargetInput } from './store.js';
@@ -17,13 +18,15 @@ const uriOf: Record<TargetKind, (publicUrl: string, id: string) => string> = {
   account: uris.userActorUri,
 };
 
-/** The kind and id (or name) an ActivityPub URI of this node names, or undefined. */
+/** The kind and id (or name) an ActivityPub URI of this node names (however it spells the node's URL), or undefined. */
 export function localRefOf(publicUrl: string, uri: string): { kind: TargetKind; id: string } | undefined {
+  const canonical = canonicalLocalUri(publicUrl, uri);
+  if (!canonical) return undefined;
   for (const [kind, of] of Object.entries(uriOf) as [TargetKind, (typeof uriOf)[TargetKind]][]) {
     const prefix = of(publicUrl, '');
-    if (!uri.startsWith(prefix) || uri.length === prefix.length) continue;
+    if (!canonical.startsWith(prefix) || canonical.length === prefix.length) continue;
     try {
-      return { kind, id: decodeURIComponent(uri.slice(prefix.length)) };
+      return { kind, id: decodeURIComponent(canonical.slice(prefix.length)) };
     } catch {
       return undefined;
     }
@@ -78,9 +81,9 @@ export class Targets {
     }
   }
 
-  /** Whether a URI is this node's (resolved without asking anyone). */
+  /** Whether a URI is this node's, however it spells the node's URL (resolved without asking anyone). */
   isLocalUri(uri: string): boolean {
-    return uri.startsWith(`${this.publicUrl}/`);
+    return isLocalUri(this.publicUrl, uri);
   }
 
   /** What a user's report names; 404 when it is not there for them, 422 when a URI names nothing reportable. */

@@ -1831,6 +1831,14 @@ export interface SearchResult {
   resolved?: LookupResult;
 }
 
+/** What a sign-up (or a guest claiming their account) is asked for on this node */
+export interface SignUpRules {
+  /** Anyone may sign up (auth.openSignup); else only admins make accounts */
+  open: boolean;
+  /** required: a sign-up or a guest's claim must give an address and cannot log in until the link mailed to it is followed (auth.emailVerification required, and the node sends mail); optional: an address may be left out */
+  emailVerification: 'required' | 'optional';
+}
+
 export interface StreamKey {
   /** Shown this once; stored only as a hash */
   key: string;

@@ -69,6 +69,7 @@ const migrationOwners: Record<string, string> = {
   '1006-notifications-inbox-guards': 'notifications',
   '1100-moderation-reports': 'moderation',
   '1101-moderation-guards': 'moderation',
+  '1102-moderation-log-owner': 'moderation',
 };
 
 /** Folders of server/ that belong to the node rather than to a capability. */

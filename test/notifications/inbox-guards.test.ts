@@ -33,7 +33,7 @@ after(async () => {
 
 async function withAddress<T extends { user: { id: string; username: string } }>(u: T): Promise<T & { address: string }> {
   const address = `${u.user.username.toLowerCase()}@example.org`;
-  await execute(node.ctx.db, 'UPDATE users SET email = :address WHERE id = :id', { id: u.user.id, address });
+  await execute(node.ctx.db, 'UPDATE users SET email = :address, email_verified = true WHERE id = :id', { id: u.user.id, address });
   return { ...u, address };
 }
 

@@ -117,11 +117,11 @@ export class Inbox {
     return this.mail.enabled();
   }
 
-  /** Where a user's notification mail goes: their address, verified when the node requires that; null for none. */
+  /** Where a user's notification mail goes: their address once confirmed; null for none. */
   mailAddressOf(user: User): string | null {
-    if (!user.email) return null;
-    // An address nobody confirmed may be someone else's: where the node asks for confirmation, it waits for it.
-    if (this.ctx.config.auth.emailVerification === 'required' && !user.emailVerified) return null;
+    // An address nobody confirmed may be someone else's (a typo, or typed on purpose): they
+    // would read the account's notifications. Also where the node does not require confirmation.
+    if (!user.email || !user.emailVerified) return null;
     return user.email;
   }
 
