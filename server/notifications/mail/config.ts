@@ -41,7 +41,7 @@ export const mailConfigSchema = z
       .object({
         /** Tries per mail before it stays failed (an admin can retry it). */
         attempts: z.number().int().min(1).max(30).default(8),
-        /** The first wait after a failed try, doubled after each further one (30 s: the 8th try comes about an hour after the 7th). */
+        /** The first wait after a failed try, doubled after each further one (30 s with 8 attempts: waits of 30 s, 1, 2, 4, 8, 16 and 32 min; the 8th try comes about 64 min after the first). */
         backoffMs: z.number().int().min(100).max(3_600_000).default(30_000),
       })
       .prefault({}),
