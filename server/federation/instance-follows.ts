@@ -122,6 +122,8 @@ export class InstanceFollows {
   }
 
   private async checkInstanceActor(uri: string): Promise<string> {
+    // This node's own instance actor (its host named): not fetched as a remote one; follow() refuses it.
+    if (this.svc.rt.isLocal(uri)) return uri;
     const actor = await this.svc.remote.actor(uri);
     if (!INSTANCE_ACTOR_TYPES.has(actor.type)) throw new Error(`${uri} is a ${actor.type}, not a node's instance actor`);
     return actor.uri;
