@@ -6,7 +6,6 @@ import { randomUUID } from 'node:crypto';
 import type { Transaction } from 'sequelize';
 import type { NodeContext } from '../../context.js';
 import { execute, select, selectOne } from '../../db/index.js';
-import { pendingJobStates } from '../../jobs/index.js';
 import { AppError, conflict, notFound } from '../../http/errors.js';
 import type { Logger } from '../../logger.js';
 import type { AccountsService, User } from '../service.js';
@@ -48,6 +47,7 @@ export const tombstoneName = (userId: string, long = false) => `deleted-${userId
 
 /** One deletion job per account at a time: BullMQ keeps a second job with the same id out. */
 const jobIdOf = (userId: string) => `accounts-delete-${userId}`;
+const deletionJobOptions = { attempts: 8, backoff: { type: 'exponential', delay: 2000 } };
 
 const isUniqueViolation = (err: unknown) => (err as { parent?: { code?: string } }).parent?.code === '23505';
 
@@ -125,26 +125,15 @@ export class AccountDeletions {
    */
   async requeueLost(signal?: AbortSignal): Promise<{ requeued: number }> {
     const rows = await select<{ user_id: string; requested_by: string }>(this.db, "SELECT user_id, requested_by FROM accounts_deletions WHERE state IN ('queued', 'running') ORDER BY requested_at");
-    const q = this.ctx.jobs.queue('accounts');
-    const willRun = new Set<string>(pendingJobStates);
-    let requeued = 0;
-    for (const r of rows) {
-      if (signal?.aborted) break;
-      if (willRun.has(await q.getJobState(jobIdOf(r.user_id)))) continue;
-      await this.enqueue(r.user_id, r.requested_by);
-      requeued++;
-    }
+    if (signal?.aborted || !rows.length) return { requeued: 0 };
+    const requeued = await this.ctx.jobs.requeueNamed('accounts.delete', rows.map((r) => ({ jobId: jobIdOf(r.user_id), payload: { userId: r.user_id, requestedBy: r.requested_by } })), deletionJobOptions);
     if (requeued) this.ctx.logger.warn({ component: 'accounts', requeued }, 'account deletions had no queue job (a restore, or Redis lost its data): queued again');
     return { requeued };
   }
 
+  /** Queues the deletion's job; a job still waiting or running is left to do the work, a finished one is replaced (a retry asked for). */
   private async enqueue(userId: string, requestedBy: string): Promise<void> {
-    const jobId = jobIdOf(userId);
-    // A finished job keeps its id (BullMQ keeps the last ones): it is removed so that a retry asked
-    // for by the user or an admin runs; a job still waiting or running is left to do the work.
-    const old = await this.ctx.jobs.queue('accounts').getJob(jobId);
-    if (old && ((await old.isFailed()) || (await old.isCompleted()))) await old.remove();
-    await this.ctx.jobs.enqueue('accounts.delete', { userId, requestedBy }, { jobId, attempts: 8, backoff: { type: 'exponential', delay: 2000 } });
+    await this.ctx.jobs.requeueNamed('accounts.delete', [{ jobId: jobIdOf(userId), payload: { userId, requestedBy } }], deletionJobOptions);
   }
 
   /** A mail to the account's address, when it has one and the node sends mail (the address goes with the tombstone). */
